@@ -1,0 +1,51 @@
+# Sourced by ./pivot and ./test: finds JDK 25 and installs missing Debian packages.
+# shellcheck shell=bash
+
+PIVOT_HOME="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+pivot_java_home() {
+  local candidates=("${PIVOT_JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/temurin-25-jdk /usr/lib/jvm/java-25-openjdk-amd64)
+  local c
+  for c in "${candidates[@]}"; do
+    if [ -n "$c" ] && [ -x "$c/bin/java" ] && "$c/bin/java" -version 2>&1 | grep -q 'version "25'; then
+      echo "$c"; return 0
+    fi
+  done
+  echo "pivot: JDK 25 not found (looked in ${candidates[*]}); install Temurin 25 or set PIVOT_JAVA_HOME" >&2
+  return 1
+}
+
+# Installs each named Debian package that is not installed yet. Never starts a service: a policy-rc.d
+# refuses service starts for the duration (tftpd-hpa and nginx would otherwise bind the host's ports).
+pivot_apt_install() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ]; then
+    echo "pivot: missing Debian packages: ${missing[*]} (run as root to install them)" >&2
+    return 1
+  fi
+  echo "pivot: installing ${missing[*]}" >&2
+  local had_policy=0
+  [ -e /usr/sbin/policy-rc.d ] && had_policy=1
+  if [ $had_policy = 0 ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; fi
+  local rc=0
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >&2 || rc=$?
+  [ $had_policy = 0 ] && rm -f /usr/sbin/policy-rc.d
+  return $rc
+}
+
+# What the demo and the end-to-end tests need on the host.
+PIVOT_BOOT_PACKAGES=(qemu-system-x86 ipxe-qemu ipxe ovmf busybox-static squashfs-tools cpio kmod iproute2
+  dnsmasq-base curl zstd xz-utils gzip ca-certificates)
+
+# Builds the CLI when a source is newer than the last build.
+pivot_build_if_needed() {
+  local stamp="$PIVOT_HOME/target/classpath.txt"
+  if [ ! -f "$stamp" ] || [ -n "$(find "$PIVOT_HOME/src/main" "$PIVOT_HOME/pom.xml" -newer "$stamp" -print -quit)" ]; then
+    echo "pivot: building…" >&2
+    (cd "$PIVOT_HOME" && ./mvnw -q -B -DskipTests package >&2) || return 1
+  fi
+}

@@ -1,0 +1,27 @@
+package dev.pivot.boot;
+
+import dev.pivot.events.BootEvent;
+import dev.pivot.events.Step;
+
+import java.util.List;
+import java.util.Optional;
+
+/** One boot of one machine: its events in the order they happened, from DHCP to stage 2 or to a failure. */
+public record BootSession(long id, MacAddress mac, List<BootEvent> events) {
+
+    public BootSession {
+        events = List.copyOf(events);
+    }
+
+    public boolean reachedStage2() {
+        return events.stream().anyMatch(e -> e.step() == Step.STAGE2 && !e.failed());
+    }
+
+    public Optional<BootEvent> failure() {
+        return events.stream().filter(BootEvent::failed).findFirst();
+    }
+
+    public boolean finished() {
+        return reachedStage2() || failure().isPresent();
+    }
+}

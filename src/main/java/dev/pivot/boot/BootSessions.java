@@ -1,0 +1,65 @@
+package dev.pivot.boot;
+
+import dev.pivot.events.BootEvent;
+import dev.pivot.events.EventSink;
+import dev.pivot.events.Step;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/**
+ * Records every boot event per machine and cuts them into sessions. A new session starts when a machine asks
+ * DHCP again after its last boot finished, or after a long silence; otherwise events join the open session.
+ */
+public final class BootSessions implements EventSink {
+
+    /** A machine silent this long is taken to have started over. */
+    private static final Duration IDLE = Duration.ofMinutes(10);
+
+    private final Map<MacAddress, List<BootSession>> byMac = new HashMap<>();
+    private final List<Consumer<BootEvent>> listeners = new CopyOnWriteArrayList<>();
+    private long nextId = 1;
+
+    @Override
+    public void emit(BootEvent event) {
+        synchronized (this) {
+            List<BootSession> sessions = byMac.computeIfAbsent(event.mac(), m -> new ArrayList<>());
+            BootSession open = sessions.isEmpty() ? null : sessions.getLast();
+            if (open == null || startsNewSession(open, event)) {
+                sessions.add(new BootSession(nextId++, event.mac(), List.of(event)));
+            } else {
+                List<BootEvent> events = new ArrayList<>(open.events());
+                events.add(event);
+                sessions.set(sessions.size() - 1, new BootSession(open.id(), open.mac(), events));
+            }
+        }
+        listeners.forEach(l -> l.accept(event));
+    }
+
+    private static boolean startsNewSession(BootSession open, BootEvent event) {
+        BootEvent last = open.events().getLast();
+        boolean idle = Duration.between(last.at(), event.at()).compareTo(IDLE) > 0;
+        boolean restarted = open.finished() && event.step() == Step.DHCP;
+        return idle || restarted;
+    }
+
+    /** Called for every event after it is recorded, on the emitting thread. */
+    public void onEvent(Consumer<BootEvent> listener) {
+        listeners.add(listener);
+    }
+
+    public synchronized Optional<BootSession> latest(MacAddress mac) {
+        List<BootSession> sessions = byMac.get(mac);
+        return sessions == null || sessions.isEmpty() ? Optional.empty() : Optional.of(sessions.getLast());
+    }
+
+    public synchronized List<BootSession> all() {
+        return byMac.values().stream().flatMap(List::stream).toList();
+    }
+}

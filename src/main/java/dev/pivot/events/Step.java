@@ -1,0 +1,34 @@
+package dev.pivot.events;
+
+/** The steps of one boot, in the order a healthy boot passes them. */
+public enum Step {
+    /** DHCP discover/offer/request/ack or a ProxyDHCP answer. */
+    DHCP,
+    /** A file sent over TFTP (the first loader, usually iPXE). */
+    TFTP,
+    /** The per-machine iPXE script. */
+    SCRIPT,
+    KERNEL,
+    INITRD,
+    /** The root image (squashfs) fetched by stage 1. */
+    ROOT_IMAGE,
+    /** Reported by Pivot's stage 1: it started (kernel booted, prelude running). */
+    STAGE1,
+    /** Reported by stage 1: the NIC driver is loaded and DHCP gave an address. */
+    NETWORK,
+    /** Reported by stage 1: the root image is in place (and verified, where it was). */
+    ROOT_FETCHED,
+    /** Reported by stage 1: handing over to the image's own stage 1 / switch_root. */
+    HANDOVER,
+    /** Stage 2 (the image's init) reached. */
+    STAGE2;
+
+    /** Parses the wire name used by stage 1 reports ("network", "root_fetched", …), case-insensitive. */
+    public static Step fromWire(String name) {
+        return valueOf(name.trim().toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+    }
+
+    public String wire() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+}
