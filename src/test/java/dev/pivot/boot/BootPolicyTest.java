@@ -1,0 +1,46 @@
+package dev.pivot.boot;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class BootPolicyTest {
+
+    private static final MacAddress MAC = MacAddress.parse("52:54:00:12:34:56");
+    private final BootPolicy policy = new BootPolicy();
+
+    @Test
+    void ipxeClientsGetTheirScriptWhateverTheFirmware() {
+        assertThat(policy.firstLoader(new BootClient(MAC, Firmware.BIOS, true)))
+                .isEqualTo(new FirstLoader.IpxeScript("/boot.ipxe?mac=52:54:00:12:34:56"));
+        assertThat(policy.firstLoader(new BootClient(MAC, Firmware.EFI_X64, true)))
+                .isInstanceOf(FirstLoader.IpxeScript.class);
+    }
+
+    @Test
+    void pxeRomsGetTheDistroIpxeForTheirFirmware() {
+        assertThat(policy.firstLoader(new BootClient(MAC, Firmware.BIOS, false)))
+                .isEqualTo(new FirstLoader.TftpFile("undionly.kpxe"));
+        assertThat(policy.firstLoader(new BootClient(MAC, Firmware.EFI_X64, false)))
+                .isEqualTo(new FirstLoader.TftpFile("ipxe.efi"));
+        assertThat(new BootPolicy("snponly.efi").firstLoader(new BootClient(MAC, Firmware.EFI_X64, false)))
+                .isEqualTo(new FirstLoader.TftpFile("snponly.efi"));
+    }
+
+    @Test
+    void firmwareWithoutAnIpxeBuildIsRefusedWithAReason() {
+        FirstLoader answer = policy.firstLoader(new BootClient(MAC, Firmware.EFI_ARM64, false));
+        assertThat(answer).isInstanceOf(FirstLoader.NoBoot.class);
+        assertThat(((FirstLoader.NoBoot) answer).reason()).contains("EFI_ARM64");
+    }
+
+    @Test
+    void optionNinetyThreeMapsToFirmware() {
+        assertThat(Firmware.fromArch(0)).isEqualTo(Firmware.BIOS);
+        assertThat(Firmware.fromArch(7)).isEqualTo(Firmware.EFI_X64);
+        assertThat(Firmware.fromArch(9)).isEqualTo(Firmware.EFI_X64);
+        assertThat(Firmware.fromArch(11)).isEqualTo(Firmware.EFI_ARM64);
+        assertThat(Firmware.fromArch(16)).isEqualTo(Firmware.EFI_X64_HTTP);
+        assertThat(Firmware.fromArch(4242)).isEqualTo(Firmware.UNKNOWN);
+    }
+}

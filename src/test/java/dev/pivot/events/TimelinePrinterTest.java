@@ -1,0 +1,32 @@
+package dev.pivot.events;
+
+import dev.pivot.boot.MacAddress;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class TimelinePrinterTest {
+
+    @Test
+    void printsSecondsSinceTheBootBeganAndMarksFailures() {
+        var buffer = new ByteArrayOutputStream();
+        var printer = new TimelinePrinter(new PrintStream(buffer, true, StandardCharsets.UTF_8));
+        MacAddress mac = MacAddress.parse("52:54:00:12:34:56");
+        Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
+
+        printer.emit(new BootEvent(t0, mac, Step.DHCP, false, "offer 10.77.0.50", 0));
+        printer.emit(new BootEvent(t0.plusMillis(12_300), mac, Step.KERNEL, false, "bzImage", 8_000_000));
+        printer.emit(new BootEvent(t0.plusMillis(20_000), mac, Step.ROOT_FETCHED, true, "sha256 mismatch", 0));
+
+        String[] lines = buffer.toString(StandardCharsets.UTF_8).split("\n");
+        assertThat(lines).hasSize(3);
+        assertThat(lines[0]).contains("52:54:00:12:34:56", "+   0.0s", "dhcp", "offer 10.77.0.50");
+        assertThat(lines[1]).contains("+  12.3s", "kernel", "bzImage", "(7.6 MiB)");
+        assertThat(lines[2]).contains("root_fetched", "FAILED: sha256 mismatch");
+    }
+}
