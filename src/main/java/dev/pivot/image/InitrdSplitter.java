@@ -71,7 +71,7 @@ public final class InitrdSplitter {
             if (compression == null || compression == Compression.LZO) {
                 throw unknownData(source, offset, head, compression, segments);
             }
-            String where = offset == 0 ? source : source + " (" + compression.label() + " archive at offset "
+            String where = !compression.compressed() ? source : source + " (" + compression.label() + " archive at offset "
                     + offset + ")";
             List<CpioEntry> entries = new ArrayList<>();
             long end;
@@ -98,7 +98,7 @@ public final class InitrdSplitter {
         if (rootSegment < 0) {
             String summary = segments.stream().map(InitrdSegment::describe).collect(Collectors.joining(", "));
             throw new ImageException(source + ": no " + ROOT_IMAGE + " in any of its " + segments.size()
-                    + (segments.size() == 1 ? " archive" : " archives") + " (" + summary + ")");
+                    + " archives (" + summary + ")");
         }
         checkRootSegmentAlone(source, segments, rootSegment);
         return new InitrdLayout(initrd, segments, rootSegment, rootEntry);
