@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -89,6 +90,8 @@ public final class ArtifactStore implements ArtifactSource {
                 Files.delete(temp);
             } else {
                 writeName(hash, name);
+                // Read-only: an artifact never changes once stored (servers hand out its ETag forever).
+                Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("r--r--r--"));
                 moveAtomically(temp, target);
             }
             known.putIfAbsent(hash, new Artifact(hash, size, storedName(hash).orElse(name)));

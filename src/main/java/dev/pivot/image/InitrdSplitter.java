@@ -15,8 +15,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
 import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
 
@@ -29,6 +31,10 @@ import java.util.stream.Collectors;
 public final class InitrdSplitter {
 
     public static final String ROOT_IMAGE = "nix-store.squashfs";
+
+    /** Formats whose segment end is found exactly; any other compressed segment is taken to run to the end. */
+    private static final Set<Compression> EXACT_END = EnumSet.of(Compression.NONE, Compression.GZIP,
+            Compression.XZ, Compression.ZSTD);
 
     /** Receives the root image's body during the walk, so it is decompressed only once. */
     @FunctionalInterface
@@ -85,6 +91,13 @@ public final class InitrdSplitter {
                 try (InputStream in = new BufferedInputStream(d.stream(), 64 * 1024)) {
                     rootEntry = list(CpioReader.allArchives(in, where), entries, rootEntry, sink, source);
                     in.transferTo(OutputStream.nullOutputStream());
+                } catch (IOException e) {
+                    if (!EXACT_END.contains(compression)) {
+                        throw new IOException(e.getMessage() + " (Pivot finds where an archive ends only for gzip,"
+                                + " xz, zstd and plain cpio, so a " + compression.label()
+                                + " archive must come last)", e);
+                    }
+                    throw e;
                 }
                 end = d.end().getAsLong();
             }
@@ -163,6 +176,7 @@ public final class InitrdSplitter {
                 return new Decompressed(new SingleXZInputStream(slice), slice::position);
             }
             case ZSTD -> {
+                // One frame per segment, as the kernel's unzstd(), which stops when a frame is complete.
                 long end = ZstdFrame.end(channel, offset, source);
                 InputStream frame = new BufferedInputStream(new FileSlice(channel, offset, end), 64 * 1024);
                 return new Decompressed(new ZstdInputStream(frame), () -> end);

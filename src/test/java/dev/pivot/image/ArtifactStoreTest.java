@@ -48,6 +48,8 @@ class ArtifactStoreTest {
         assertThat(Files.readAllBytes(store.path(artifact))).isEqualTo(bytes);
         assertThat(objectFiles()).containsExactly(sha256(bytes), sha256(bytes) + ".name");
         assertThat(store.find(sha256(bytes))).contains(artifact);
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(store.path(artifact)))).isEqualTo("r--r--r--");
     }
 
     @Test

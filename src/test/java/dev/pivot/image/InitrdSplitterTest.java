@@ -31,6 +31,8 @@ class InitrdSplitterTest {
             "gzip -9n, gzip -9n, 4",
             "xz --check=crc32, xz --check=crc32 --x86 --lzma2, 0",
             "xz --check=crc32, xz --check=crc32, 3",
+            "xz --check=crc32 -T2 --block-size=4KiB, xz --check=crc32 -T2 --block-size=64KiB, 0",
+            "zstd -19 -q -T2, gzip -1n, 4",
             "zstd -19 -q, zstd -19 -q, 0",
             "zstd -19 -q, zstd -19 -q, 100",
             "zstd -q, xz --check=crc32, 8",
@@ -209,5 +211,16 @@ class InitrdSplitterTest {
         long after = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
         assertThat(counted[0]).isEqualTo(Files.size(squashfs));
         assertThat(after - before).as("heap growth").isLessThan(48L << 20);
+    }
+
+    @Test
+    void archiveWithoutAKnownEndBeforeTheRootImageIsExplained() throws Exception {
+        Path stage1 = Fixtures.compress(Fixtures.stage1Cpio(tmp, "stage1"), "bzip2");
+        Path root = Fixtures.compress(Fixtures.rootCpio(tmp, Fixtures.fakeSquashfs(tmp, 1000)), "zstd -q");
+        Path initrd = Fixtures.concat(tmp.resolve("initrd"), 0, stage1, root);
+        assertThatThrownBy(() -> InitrdSplitter.split(initrd))
+                .isInstanceOf(ImageException.class)
+                .hasMessageStartingWith(initrd.toString())
+                .hasMessageEndingWith("so a bzip2 archive must come last)");
     }
 }
