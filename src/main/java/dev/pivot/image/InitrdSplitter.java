@@ -50,6 +50,27 @@ public final class InitrdSplitter {
     }
 
     public static InitrdLayout split(Path initrd, RootImageSink sink) throws ImageException {
+        Walk walk = walk(initrd, sink);
+        String source = initrd.toString();
+        List<InitrdSegment> segments = walk.segments();
+        if (walk.rootSegment() < 0) {
+            String summary = segments.stream().map(InitrdSegment::describe).collect(Collectors.joining(", "));
+            throw new ImageException(source + ": no " + ROOT_IMAGE + " in any of its " + segments.size()
+                    + " archives (" + summary + ")");
+        }
+        checkRootSegmentAlone(source, segments, walk.rootSegment());
+        return new InitrdLayout(initrd, segments, walk.rootSegment(), walk.rootEntry());
+    }
+
+    /** The segments of any initrd (with or without a root image), as the kernel would unpack them. */
+    public static List<InitrdSegment> segments(Path initrd) throws ImageException {
+        return walk(initrd, null).segments();
+    }
+
+    private record Walk(List<InitrdSegment> segments, int rootSegment, CpioEntry rootEntry) {
+    }
+
+    private static Walk walk(Path initrd, RootImageSink sink) throws ImageException {
         String source = initrd.toString();
         try (FileChannel channel = FileChannel.open(initrd, StandardOpenOption.READ)) {
             return walk(channel, initrd, source, sink);
@@ -61,7 +82,7 @@ public final class InitrdSplitter {
         }
     }
 
-    private static InitrdLayout walk(FileChannel channel, Path initrd, String source, RootImageSink sink)
+    private static Walk walk(FileChannel channel, Path initrd, String source, RootImageSink sink)
             throws IOException, ImageException {
         if (Files.isDirectory(initrd)) {
             throw new ImageException(source + ": is a directory, not an initrd");
@@ -108,13 +129,7 @@ public final class InitrdSplitter {
             segments.add(segment);
             offset = end;
         }
-        if (rootSegment < 0) {
-            String summary = segments.stream().map(InitrdSegment::describe).collect(Collectors.joining(", "));
-            throw new ImageException(source + ": no " + ROOT_IMAGE + " in any of its " + segments.size()
-                    + " archives (" + summary + ")");
-        }
-        checkRootSegmentAlone(source, segments, rootSegment);
-        return new InitrdLayout(initrd, segments, rootSegment, rootEntry);
+        return new Walk(segments, rootSegment, rootEntry);
     }
 
     /** Lists a segment's entries; hands the root image's body to the sink. Returns the root entry seen so far. */

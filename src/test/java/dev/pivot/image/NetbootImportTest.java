@@ -2,6 +2,9 @@ package dev.pivot.image;
 
 import dev.pivot.boot.Artifact;
 import dev.pivot.boot.BootSpec;
+import dev.pivot.initrd.Prelude;
+import dev.pivot.testsupport.Tools;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -165,5 +168,31 @@ class NetbootImportTest {
         assertThatThrownBy(() -> NetbootImport.importDir(dir, store))
                 .hasMessage(dir.resolve("initrd") + ": nothing comes before nix-store.squashfs, so there is no stage 1"
                         + " to boot");
+    }
+
+    @Test
+    void realSquashfsSurvivesAndStage1PlusPreludeUnpackInOrder() throws Exception {
+        Tools.require("mksquashfs", "squashfs-tools");
+        Assumptions.assumeTrue(Files.isRegularFile(Path.of("/bin/busybox")), "needs busybox-static for the prelude");
+        Path store1 = Files.createDirectories(tmp.resolve("nix/store/0a1b2c-nixos-system-test"));
+        Files.writeString(store1.resolve("init"), "#!/bin/sh\necho stage 2\n");
+        Path squashfs = tmp.resolve("store.squashfs");
+        Tools.sh(tmp, "mksquashfs nix/store " + squashfs + " -comp zstd -quiet -no-progress -all-root");
+        Path dir = netbootDir(squashfs);
+        ArtifactStore store = ArtifactStore.open(tmp.resolve("store"));
+
+        ImportedImage image = NetbootImport.importDir(dir, store);
+        String listing = Tools.sh(tmp, "unsquashfs -l " + store.path(image.rootImage()));
+        assertThat(listing).contains("squashfs-root/0a1b2c-nixos-system-test/init");
+
+        // What the EFI stub hands the kernel: the initrds back to back, without any alignment of its own.
+        Artifact prelude = Prelude.build(store);
+        Path concatenated = Fixtures.concat(tmp.resolve("efi-initrd"), 0, store.path(image.stage1Initrd()),
+                store.path(prelude));
+        List<InitrdSegment> segments = InitrdSplitter.segments(concatenated);
+        assertThat(segments).extracting(InitrdSegment::compression).containsExactly(Compression.GZIP, Compression.GZIP);
+        assertThat(segments.get(1).start() % 4).isZero();
+        assertThat(segments.get(0).entries()).hasSize(Fixtures.entryCount(tmp.resolve("stage1.cpio")));
+        assertThat(segments.get(1).entries()).extracting(e -> e.path()).contains("pivot/init", "dev/console");
     }
 }
