@@ -44,7 +44,7 @@ final class LegacyLz4InputStream extends InputStream {
             while (size == MAGIC) {
                 size = readLe32();
             }
-            if (size < 0) {
+            if (size <= 0) { // end of input, or NUL padding after the stream
                 eof = true;
                 return -1;
             }

@@ -29,6 +29,8 @@ public final class CpioReader implements AutoCloseable {
     private int archives;
     private int entries;
     private boolean afterTrailer;
+    /** The first byte of the next archive, read while skipping NUL padding. */
+    private int pushedBack = -1;
     private boolean done;
 
     /** Reads one archive, up to and including its trailer. */
@@ -157,7 +159,6 @@ public final class CpioReader implements AutoCloseable {
         }
     }
 
-    private int pushedBack = -1;
 
     private byte[] readHeaderBytes(long headerAt) throws IOException {
         byte[] header = new byte[HEADER_LENGTH];
