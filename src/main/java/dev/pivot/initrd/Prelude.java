@@ -1,0 +1,92 @@
+package dev.pivot.initrd;
+
+import dev.pivot.boot.Artifact;
+import dev.pivot.image.ArtifactStore;
+import dev.pivot.image.ImageException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.zip.Deflater;
+import java.util.zip.GZIPOutputStream;
+
+/**
+ * Pivot's stage-1 prelude, loaded as the last initrd: a static busybox, /pivot/init (fetches the root image and
+ * hands over to the image's own stage 1) and the udhcpc script. Deterministic: same inputs, same sha256 (cpio with
+ * mtime 0 and fixed inode numbers; a gzip header with no name and mtime 0).
+ */
+public final class Prelude {
+
+    public static final String NAME = "pivot.cpio.gz";
+    /** Debian busybox-static's binary. */
+    public static final Path DEFAULT_BUSYBOX = Path.of("/bin/busybox");
+    static final String INIT_RESOURCE = "/dev/pivot/initrd/prelude/init";
+    static final String UDHCPC_SCRIPT_RESOURCE = "/dev/pivot/initrd/prelude/udhcpc.script";
+
+    /** Directories the prelude's init mounts on or works in; the kernel merges them with the image's own. */
+    static final List<String> DIRECTORIES = List.of("pivot", "dev", "proc", "sys", "run", "tmp", "mnt");
+
+    private Prelude() {
+    }
+
+    public static Artifact build(ArtifactStore store) throws ImageException {
+        return build(store, DEFAULT_BUSYBOX);
+    }
+
+    public static Artifact build(ArtifactStore store, Path busybox) throws ImageException {
+        checkBusybox(busybox);
+        byte[] init = resource(INIT_RESOURCE);
+        byte[] udhcpcScript = resource(UDHCPC_SCRIPT_RESOURCE);
+        try {
+            return store.write(NAME, true, out -> {
+                GZIPOutputStream gzip = new GZIPOutputStream(out, 64 * 1024) {
+                    {
+                        def.setLevel(Deflater.BEST_COMPRESSION);
+                    }
+                };
+                CpioWriter cpio = new CpioWriter(gzip);
+                for (String dir : DIRECTORIES) {
+                    cpio.directory(dir, 0755);
+                }
+                cpio.charDevice("dev/console", 0600, 5, 1);
+                cpio.file("pivot/busybox", 0755, busybox);
+                cpio.file("pivot/init", 0755, init);
+                cpio.file("pivot/udhcpc.script", 0755, udhcpcScript);
+                cpio.finish();
+                gzip.finish();
+            });
+        } catch (IOException e) {
+            throw new ImageException(NAME + ": cannot build the prelude: " + e.getMessage(), e);
+        }
+    }
+
+    private static void checkBusybox(Path busybox) throws ImageException {
+        if (!Files.isRegularFile(busybox)) {
+            throw new ImageException(busybox + ": no such file (install Debian's busybox-static, or pass --busybox)");
+        }
+        Optional<String> interpreter;
+        try {
+            interpreter = StaticElf.interpreter(busybox);
+        } catch (IOException e) {
+            throw new ImageException(busybox + ": not a usable busybox: " + e.getMessage(), e);
+        }
+        if (interpreter.isPresent()) {
+            throw new ImageException(busybox + ": dynamically linked (needs " + interpreter.get()
+                    + "), but stage 1 has no libraries; use a static busybox (Debian busybox-static)");
+        }
+    }
+
+    private static byte[] resource(String name) throws ImageException {
+        try (InputStream in = Prelude.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new ImageException(NAME + ": resource " + name + " is missing from the class path");
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new ImageException(NAME + ": cannot read resource " + name + ": " + e.getMessage(), e);
+        }
+    }
+}
