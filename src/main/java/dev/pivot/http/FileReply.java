@@ -59,7 +59,8 @@ final class FileReply {
                 requestHeaders.get(HttpHeader.IF_MODIFIED_SINCE), file.etag(), lastModifiedSeconds)) {
             case NOT_MODIFIED -> {
                 response.setStatus(HttpStatus.NOT_MODIFIED_304);
-                headers.put(HttpHeader.CONTENT_LENGTH, 0);
+                // RFC 9110 §8.6: a 304 may carry Content-Length only as the size a 200 would have had.
+                headers.put(HttpHeader.CONTENT_LENGTH, file.size());
                 Replies.write(response, true, null);
                 return new Sent(HttpStatus.NOT_MODIFIED_304, new ByteRange.Whole(), 0, 0, null);
             }
