@@ -55,6 +55,8 @@ class PivotHttpServerIT {
     static TestArtifacts artifacts;
     static AddressBook addresses;
     static final List<BootEvent> events = new CopyOnWriteArrayList<>();
+    /** Sinks are called on the request's thread: this records which kind of thread that was. */
+    static final List<Boolean> emittedOnVirtualThread = new CopyOnWriteArrayList<>();
     static PivotHttpServer server;
     static String base;
     static Curl curl;
@@ -100,14 +102,18 @@ class PivotHttpServerIT {
         huge = artifacts.add(hugeSparseFile(), "huge.squashfs", "e".repeat(64)); // a made-up sha: the server never hashes
         spec = new BootSpec(kernel, List.of(initrd, prelude), root, "/nix/store/abc-nixos-system-test/init",
                 List.of("console=ttyS0,115200", "loglevel=7"), "/pivot/init");
-        BootCatalog catalog = mac -> mac.equals(MAC) ? Optional.of(spec) : Optional.empty();
+        // Every machine but OTHER_MAC boots the spec, so each test can use its own MAC and find its own events.
+        BootCatalog catalog = mac -> mac.equals(OTHER_MAC) ? Optional.empty() : Optional.of(spec);
         addresses = new AddressBook();
         Path ipxeDir = Files.createDirectories(dir.resolve("ipxe"));
         Files.write(ipxeDir.resolve("ipxe.efi"), "MZ fake efi".getBytes(StandardCharsets.US_ASCII));
         Files.writeString(dir.resolve("secret.txt"), "do not serve");
 
         server = new PivotHttpServer(new HttpConfig(InetAddress.getLoopbackAddress(), 0, Optional.empty(), ipxeDir),
-                catalog, artifacts, addresses, events::add);
+                catalog, artifacts, addresses, event -> {
+                    emittedOnVirtualThread.add(Thread.currentThread().isVirtual());
+                    events.add(event);
+                });
         server.start();
         base = "http://127.0.0.1:" + server.port();
     }
@@ -290,14 +296,13 @@ class PivotHttpServerIT {
     @Test
     void interruptedDownloadResumedWithRangeEqualsTheOriginal() throws Exception {
         Path partial = dir.resolve("resumed.squashfs");
-        MacAddress mac = MAC;
+        MacAddress mac = MacAddress.parse("52:54:00:aa:bb:10");
         // Slow enough that one second gets only part of it: curl gives up (exit 28) and leaves a partial file.
         Curl.Result cut = curl.run(partial, url(root) + "?mac=" + mac, "--limit-rate", "4M", "--max-time", "1");
         assertThat(cut.exit()).isEqualTo(28);
         assertThat(Files.size(partial)).isBetween(1L, root.size() - 1);
 
-        BootEvent failed = awaitEvent(e -> e.step() == Step.ROOT_IMAGE && e.failed());
-        assertThat(failed.mac()).isEqualTo(mac);
+        BootEvent failed = awaitEvent(e -> e.mac().equals(mac) && e.step() == Step.ROOT_IMAGE && e.failed());
         assertThat(failed.detail()).contains("client closed after");
 
         Curl.Result resumed = curl.run(partial, url(root) + "?mac=" + mac, "-C", "-");
@@ -305,7 +310,7 @@ class PivotHttpServerIT {
         assertThat(resumed.status()).isEqualTo(206);
         assertThat(sha256(partial)).isEqualTo(root.sha256());
 
-        BootEvent ok = awaitEvent(e -> e.step() == Step.ROOT_IMAGE && !e.failed());
+        BootEvent ok = awaitEvent(e -> e.mac().equals(mac) && e.step() == Step.ROOT_IMAGE && !e.failed());
         assertThat(ok.bytes()).isEqualTo(Long.parseLong(resumed.header("content-length")));
         assertThat(ok.detail()).startsWith("nix-store.squashfs bytes ");
     }
@@ -339,18 +344,19 @@ class PivotHttpServerIT {
 
     @Test
     void transfersAreEventsForTheMachineNamedByMacOrAddress() throws Exception {
-        Curl.Result r = curl.get(url(kernel) + "?mac=" + MAC);
+        MacAddress mac = MacAddress.parse("52:54:00:aa:bb:13");
+        Curl.Result r = curl.get(url(kernel) + "?mac=" + mac);
         assertThat(r.status()).isEqualTo(200);
-        BootEvent k = awaitEvent(e -> e.step() == Step.KERNEL && !e.failed());
-        assertThat(k.mac()).isEqualTo(MAC);
+        BootEvent k = awaitEvent(e -> e.mac().equals(mac) && e.step() == Step.KERNEL);
+        assertThat(k.failed()).isFalse();
         assertThat(k.bytes()).isEqualTo(kernel.size());
         assertThat(k.detail()).isEqualTo("bzImage");
 
         // No ?mac=: the address DHCP handed out names the machine.
-        addresses.learn(InetAddress.getByName("127.0.0.1"), MAC);
+        addresses.learn(InetAddress.getByName("127.0.0.1"), mac);
         curl.get(url(prelude));
-        BootEvent p = awaitEvent(e -> e.step() == Step.INITRD && e.detail().equals("pivot.cpio.gz"));
-        assertThat(p.mac()).isEqualTo(MAC);
+        BootEvent p = awaitEvent(e -> e.mac().equals(mac) && e.step() == Step.INITRD);
+        assertThat(p.detail()).isEqualTo("pivot.cpio.gz");
         assertThat(p.bytes()).isEqualTo(prelude.size());
     }
 
@@ -365,19 +371,20 @@ class PivotHttpServerIT {
 
     @Test
     void scriptForAKnownMachine() throws Exception {
-        int before = (int) events.stream().filter(e -> e.step() == Step.SCRIPT).count();
-        Curl.Result r = curl.get(base + "/boot.ipxe?mac=" + MAC.dashed().toUpperCase());
+        MacAddress mac = MacAddress.parse("52:54:00:aa:bb:14");
+        Curl.Result r = curl.get(base + "/boot.ipxe?mac=" + mac.dashed().toUpperCase());
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.header("content-type")).startsWith("text/plain");
         assertThat(r.header("content-length")).isEqualTo(String.valueOf(r.body().length));
-        assertThat(r.text()).isEqualTo(IpxeScript.forMachine(spec, base, MAC));
-        assertThat(r.text()).contains("kernel " + url(kernel) + "?mac=" + MAC + " initrd=initrd initrd=pivot.cpio.gz "
-                + "rdinit=/pivot/init pivot.url=" + base + " pivot.mac=" + MAC + " pivot.root=" + url(root)
+        assertThat(r.text()).isEqualTo(IpxeScript.forMachine(spec, base, mac));
+        assertThat(r.text()).contains("kernel " + url(kernel) + "?mac=" + mac + " initrd=initrd initrd=pivot.cpio.gz "
+                + "rdinit=/pivot/init pivot.url=" + base + " pivot.mac=" + mac + " pivot.root=" + url(root)
                 + " pivot.sha256=" + root.sha256() + " init=/nix/store/abc-nixos-system-test/init "
                 + "console=ttyS0,115200 loglevel=7 || goto failed_kernel");
-        assertThat(r.text()).contains("initrd --name initrd " + url(initrd) + "?mac=" + MAC);
-        awaitEvent(e -> e.step() == Step.SCRIPT && !e.failed()
-                && events.stream().filter(x -> x.step() == Step.SCRIPT).count() > before);
+        assertThat(r.text()).contains("initrd --name initrd " + url(initrd) + "?mac=" + mac);
+        BootEvent e = awaitEvent(x -> x.mac().equals(mac) && x.step() == Step.SCRIPT);
+        assertThat(e.failed()).isFalse();
+        assertThat(e.bytes()).isEqualTo(r.body().length);
     }
 
     @Test
@@ -412,16 +419,16 @@ class PivotHttpServerIT {
 
     @Test
     void reportEmitsTheEvent() throws Exception {
-        Curl.Result r = curl.get(base + "/report?mac=" + MAC + "&step=root_fetched&status=failed&detail=sha256%20mismatch%0Aon%20disk");
+        MacAddress mac = MacAddress.parse("52:54:00:aa:bb:12");
+        Curl.Result r = curl.get(base + "/report?mac=" + mac + "&step=root_fetched&status=failed&detail=sha256%20mismatch%0Aon%20disk");
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.text()).isEqualTo("ok\n");
-        BootEvent e = awaitEvent(x -> x.step() == Step.ROOT_FETCHED);
-        assertThat(e.mac()).isEqualTo(MAC);
+        BootEvent e = awaitEvent(x -> x.mac().equals(mac) && x.step() == Step.ROOT_FETCHED);
         assertThat(e.failed()).isTrue();
         assertThat(e.detail()).isEqualTo("sha256 mismatch on disk");
 
-        curl.get(base + "/report?mac=" + MAC + "&step=handover&status=ok&detail=" + "x".repeat(5000));
-        BootEvent ok = awaitEvent(x -> x.step() == Step.HANDOVER);
+        curl.get(base + "/report?mac=" + mac + "&step=handover&status=ok&detail=" + "x".repeat(5000));
+        BootEvent ok = awaitEvent(x -> x.mac().equals(mac) && x.step() == Step.HANDOVER);
         assertThat(ok.failed()).isFalse();
         assertThat(ok.detail().length()).isLessThanOrEqualTo(ReportEndpoint.MAX_DETAIL + 1);
     }
@@ -483,6 +490,42 @@ class PivotHttpServerIT {
         }
         assertThat(all).extracting(Curl.Result::status)
                 .containsExactly(200, 206, 416, 304, 200, 404, 404, 200, 200, 400, 200, 400, 404, 405, 200);
+    }
+
+    @Test
+    void parallelDownloadsRunOnVirtualThreads() throws Exception {
+        MacAddress mac = MacAddress.parse("52:54:00:aa:bb:11");
+        List<Path> targets = new java.util.ArrayList<>();
+        List<Process> running = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 8; i++) {
+                Path out = dir.resolve("parallel-" + i);
+                targets.add(out);
+                running.add(new ProcessBuilder("curl", "-sS", "-o", out.toString(), url(root) + "?mac=" + mac)
+                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
+            }
+            for (Process p : running) {
+                assertThat(p.waitFor()).isZero();
+            }
+        } finally {
+            running.forEach(Process::destroyForcibly);
+        }
+        for (Path out : targets) {
+            assertThat(sha256(out)).isEqualTo(root.sha256());
+        }
+        for (int i = 0; i < targets.size(); i++) {
+            awaitEvent(e -> e.mac().equals(mac) && e.step() == Step.ROOT_IMAGE && !e.failed());
+        }
+        assertThat(events).filteredOn(e -> e.mac().equals(mac)).hasSize(targets.size())
+                .allMatch(e -> e.bytes() == root.size());
+        assertThat(emittedOnVirtualThread).isNotEmpty().containsOnly(true);
+    }
+
+    @Test
+    void jettysOwnErrorRepliesHaveContentLengthToo() throws Exception {
+        Curl.Result r = curl.get(base + "/boot.ipxe", "-H", "Host: a b");
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.header("content-length")).isEqualTo(String.valueOf(r.body().length));
     }
 
     @Test
