@@ -1,7 +1,5 @@
 package dev.pivot.http;
 
-import org.eclipse.jetty.http.DateParser;
-
 import java.util.Arrays;
 
 /**
@@ -70,7 +68,6 @@ final class Preconditions {
 
     /** Seconds since the epoch, or -1 when the text is not an HTTP date (then the condition is ignored). */
     private static long seconds(String httpDate) {
-        long millis = DateParser.parseDate(httpDate.strip());
-        return millis < 0 ? -1 : millis / 1000;
+        return HttpDates.seconds(httpDate);
     }
 }

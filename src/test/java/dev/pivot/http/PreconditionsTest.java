@@ -47,4 +47,14 @@ class PreconditionsTest {
         assertThat(Preconditions.rangeStillValid(AT_MTIME, ETAG, MTIME)).isTrue();
         assertThat(Preconditions.rangeStillValid(BEFORE, ETAG, MTIME)).isFalse();
     }
+
+    @Test
+    void allThreeHttpDateFormsParse() {
+        long expected = 784111777L; // RFC 9110's example instant, Sun, 06 Nov 1994 08:49:37 GMT
+        assertThat(HttpDates.seconds("Sun, 06 Nov 1994 08:49:37 GMT")).isEqualTo(expected);
+        assertThat(HttpDates.seconds("Sunday, 06-Nov-94 08:49:37 GMT")).isEqualTo(expected);
+        assertThat(HttpDates.seconds("Sun Nov  6 08:49:37 1994")).isEqualTo(expected);
+        assertThat(HttpDates.seconds(AT_MTIME)).isEqualTo(MTIME);
+        assertThat(HttpDates.seconds("yesterday")).isEqualTo(-1);
+    }
 }
