@@ -41,13 +41,14 @@ public final class IpxeScript {
         }
         s.append("echo Pivot: booting\n");
         s.append("boot || goto failed_boot\n");
-        failure(s, "failed_kernel", "kernel " + spec.kernel().name() + " from "
+        failure(s, "failed_kernel", "FAILED to load kernel " + spec.kernel().name() + " from "
                 + artifactUrl(baseUrl, spec.kernel(), mac));
         for (int i = 0; i < spec.initrds().size(); i++) {
             Artifact initrd = spec.initrds().get(i);
-            failure(s, "failed_initrd_" + i, "initrd " + initrd.name() + " from " + artifactUrl(baseUrl, initrd, mac));
+            failure(s, "failed_initrd_" + i, "FAILED to load initrd " + initrd.name() + " from "
+                    + artifactUrl(baseUrl, initrd, mac));
         }
-        failure(s, "failed_boot", "boot of the loaded kernel");
+        failure(s, "failed_boot", "FAILED to boot kernel " + spec.kernel().name());
         s.append(":failed\n");
         s.append("echo Pivot: boot of ").append(mac).append(" failed; retrying in ").append(RETRY_PAUSE_SECONDS)
                 .append(" seconds (Ctrl-C for the iPXE shell)\n");
@@ -57,9 +58,9 @@ public final class IpxeScript {
         return s.toString();
     }
 
-    private static void failure(StringBuilder s, String label, String what) {
+    private static void failure(StringBuilder s, String label, String message) {
         s.append(':').append(label).append('\n');
-        s.append("echo Pivot: FAILED to load ").append(what).append('\n');
+        s.append("echo Pivot: ").append(message).append('\n');
         s.append("goto failed\n");
     }
 

@@ -72,10 +72,12 @@ class IpxeScriptTest {
             assertThat(script).contains("|| goto " + label);
             int at = lines.indexOf(":" + label);
             assertThat(at).as("label %s", label).isPositive();
-            assertThat(lines.get(at + 1)).startsWith("echo Pivot: FAILED to load ");
+            assertThat(lines.get(at + 1)).startsWith("echo Pivot: FAILED to ");
             assertThat(lines.get(at + 2)).isEqualTo("goto failed");
         }
-        assertThat(lines.get(lines.indexOf(":failed_initrd_1") + 1)).contains("pivot.cpio.gz", sha('c'));
+        assertThat(lines.get(lines.indexOf(":failed_initrd_1") + 1)).isEqualTo("echo Pivot: FAILED to load initrd "
+                + "pivot.cpio.gz from " + BASE + "/artifacts/" + sha('c') + "/pivot.cpio.gz?mac=52:54:00:12:34:56");
+        assertThat(lines.get(lines.indexOf(":failed_boot") + 1)).isEqualTo("echo Pivot: FAILED to boot kernel bzImage");
         assertThat(lines.subList(lines.indexOf(":failed"), lines.size()))
                 .contains("sleep " + IpxeScript.RETRY_PAUSE_SECONDS + " || shell", "imgfree", "goto start");
         assertThat(lines).contains(":start");
