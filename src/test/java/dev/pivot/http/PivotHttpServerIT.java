@@ -398,6 +398,34 @@ class PivotHttpServerIT {
     }
 
     @Test
+    void configuredBaseUrlWinsOverTheHostHeader() throws Exception {
+        try (PivotHttpServer other = new PivotHttpServer(new HttpConfig(InetAddress.getLoopbackAddress(), 0,
+                Optional.of("http://boot.example:8080"), dir), mac -> Optional.of(spec), artifacts, new AddressBook(),
+                e -> { })) {
+            other.start();
+            Curl.Result r = curl.get("http://127.0.0.1:" + other.port() + "/boot.ipxe?mac=" + MAC);
+            assertThat(r.text()).isEqualTo(IpxeScript.forMachine(spec, "http://boot.example:8080", MAC));
+        }
+    }
+
+    @Test
+    void headOfAScriptMatchesGetAndIsNoEvent() throws Exception {
+        MacAddress mac = MacAddress.parse("52:54:00:aa:bb:15");
+        Curl.Result head = curl.get(base + "/boot.ipxe?mac=" + mac, "-I");
+        assertThat(head.status()).isEqualTo(200);
+        assertThat(eventsOf(mac)).isEmpty();
+        Curl.Result get = curl.get(base + "/boot.ipxe?mac=" + mac);
+        assertThat(head.header("content-length")).isEqualTo(get.header("content-length"))
+                .isEqualTo(String.valueOf(get.body().length));
+        awaitEvent(e -> e.mac().equals(mac) && e.step() == Step.SCRIPT);
+        assertThat(eventsOf(mac)).hasSize(1);
+    }
+
+    static List<BootEvent> eventsOf(MacAddress mac) {
+        return events.stream().filter(e -> e.mac().equals(mac)).toList();
+    }
+
+    @Test
     void scriptForAnUnknownMachineSaysSoAndExits() throws Exception {
         Curl.Result r = curl.get(base + "/boot.ipxe?mac=" + OTHER_MAC);
         assertThat(r.status()).isEqualTo(200);
