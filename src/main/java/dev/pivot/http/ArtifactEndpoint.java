@@ -15,6 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -61,12 +62,19 @@ final class ArtifactEndpoint {
         }
         Artifact artifact = found.get();
         Path file = artifacts.path(artifact);
-        long onDisk = Files.size(file);
+        long onDisk;
+        long mtime;
+        try {
+            onDisk = Files.size(file);
+            mtime = Files.getLastModifiedTime(file).toMillis();
+        } catch (IOException e) {
+            // The store lost a file it lists: a server fault (500), not a client that went away.
+            throw new UncheckedIOException("artifact " + artifact.sha256() + ": cannot read " + file + ": " + e, e);
+        }
         if (onDisk != artifact.size()) {
             throw new IllegalStateException("artifact " + artifact.sha256() + " is " + artifact.size()
                     + " bytes but " + file + " holds " + onDisk);
         }
-        long mtime = Files.getLastModifiedTime(file).toMillis();
         var served = new FileReply.ServedFile(file, artifact.size(), "application/octet-stream",
                 "\"" + artifact.sha256() + "\"", mtime, CACHE_FOREVER);
         FileReply.Sent sent = FileReply.send(request, response, served, pool);

@@ -9,6 +9,7 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -117,13 +118,13 @@ final class FileReply {
         }
         long sent = 0;
         RetainableByteBuffer pooled = pool.acquire((int) Math.min(CHUNK, length), true);
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+        try (FileChannel channel = open(path)) {
             ByteBuffer buffer = pooled.getByteBuffer();
             long position = first;
             while (sent < length) {
                 buffer.clear();
                 buffer.limit((int) Math.min(buffer.capacity(), length - sent));
-                int read = channel.read(buffer, position);
+                int read = read(channel, buffer, position, path);
                 if (read < 0) {
                     // The store promises immutable files; a shorter file is a broken store, not a client problem.
                     throw new IllegalStateException(path + " ended at byte " + position + ", expected "
@@ -142,5 +143,25 @@ final class FileReply {
             pooled.release();
         }
         return new Sent(status, range, length, sent, null);
+    }
+
+    /*
+     * A failing disk is the server's problem (500 and a log line), unlike an IOException from a write, which means
+     * the client went away: file errors therefore leave here unchecked.
+     */
+    private static FileChannel open(Path path) {
+        try {
+            return FileChannel.open(path, StandardOpenOption.READ);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static int read(FileChannel channel, ByteBuffer buffer, long position, Path path) {
+        try {
+            return channel.read(buffer, position);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + path + " at byte " + position + ": " + e.getMessage(), e);
+        }
     }
 }

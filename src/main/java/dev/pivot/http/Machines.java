@@ -51,7 +51,8 @@ final class Machines {
         try {
             return Request.extractQueryParameters(request);
         } catch (RuntimeException e) {
-            throw new BadRequest("bad query string: " + e.getMessage());
+            throw new BadRequest("bad query string '" + ReportEndpoint.printable(
+                    String.valueOf(request.getHttpURI().getQuery())) + "' (percent-encoding or UTF-8)");
         }
     }
 

@@ -286,6 +286,17 @@ class PivotHttpServerIT {
     }
 
     @Test
+    void aStoreThatLostItsFileIs500AndTheServerGoesOn() throws Exception {
+        Path gone = randomFile("gone.bin", 10, 9);
+        Artifact lost = artifacts.add(gone, "gone.bin");
+        Files.delete(gone);
+        Curl.Result r = curl.get(url(lost));
+        assertThat(r.status()).isEqualTo(500);
+        assertThat(r.text()).isEqualTo("internal error, see the server log\n");
+        assertThat(curl.get(url(prelude)).status()).isEqualTo(200);
+    }
+
+    @Test
     void unknownShaIs404() throws Exception {
         Curl.Result r = curl.get(base + "/artifacts/" + "0".repeat(64) + "/bzImage");
         assertThat(r.status()).isEqualTo(404);
@@ -472,6 +483,9 @@ class PivotHttpServerIT {
         assertThat(mac.text()).contains("not a MAC address");
         Curl.Result status = curl.get(base + "/report?mac=" + MAC + "&step=stage1&status=meh");
         assertThat(status.status()).isEqualTo(400);
+        Curl.Result encoding = curl.get(base + "/report?mac=" + MAC + "&step=stage1&detail=%zz");
+        assertThat(encoding.status()).isEqualTo(400);
+        assertThat(encoding.text()).startsWith("bad query string '").contains("detail=%zz");
         Curl.Result missing = curl.get(base + "/report?step=stage1");
         assertThat(missing.status()).isEqualTo(400);
         assertThat(missing.text()).isEqualTo("report without mac parameter\n");
