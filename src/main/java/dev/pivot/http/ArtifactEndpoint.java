@@ -1,0 +1,121 @@
+package dev.pivot.http;
+
+import dev.pivot.boot.Artifact;
+import dev.pivot.boot.BootCatalog;
+import dev.pivot.boot.BootSpec;
+import dev.pivot.boot.MacAddress;
+import dev.pivot.boot.ArtifactSource;
+import dev.pivot.events.BootEvent;
+import dev.pivot.events.Step;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.io.ByteBufferPool;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code GET|HEAD /artifacts/<sha256>/<name>}: content-addressed bytes. The name is only for humans and for the
+ * image name iPXE derives from the URL; the sha alone selects the bytes, so they never change and can be cached
+ * forever.
+ */
+final class ArtifactEndpoint {
+
+    private static final Logger log = LoggerFactory.getLogger(ArtifactEndpoint.class);
+    static final Pattern PATH = Pattern.compile("/artifacts/([0-9a-f]{64})/([^/]+)");
+    static final String CACHE_FOREVER = "public, max-age=31536000, immutable";
+
+    private final ArtifactSource artifacts;
+    private final BootCatalog catalog;
+    private final Machines machines;
+    private final ByteBufferPool pool;
+
+    ArtifactEndpoint(ArtifactSource artifacts, BootCatalog catalog, Machines machines, ByteBufferPool pool) {
+        this.artifacts = artifacts;
+        this.catalog = catalog;
+        this.machines = machines;
+        this.pool = pool;
+    }
+
+    void serve(Request request, Response response, String path) throws IOException {
+        Matcher m = PATH.matcher(path);
+        if (!m.matches()) {
+            Replies.text(request, response, HttpStatus.NOT_FOUND_404,
+                    "not an artifact path (want /artifacts/<sha256>/<name>): " + path + "\n");
+            return;
+        }
+        Optional<MacAddress> mac = machines.macOf(request);
+        Optional<Artifact> found = artifacts.find(m.group(1));
+        if (found.isEmpty()) {
+            log.warn("HTTP 404 unknown artifact {} asked by {}", m.group(1), machines.describe(request, mac));
+            Replies.text(request, response, HttpStatus.NOT_FOUND_404, "unknown artifact " + m.group(1) + "\n");
+            return;
+        }
+        Artifact artifact = found.get();
+        Path file = artifacts.path(artifact);
+        long onDisk;
+        long mtime;
+        try {
+            onDisk = Files.size(file);
+            mtime = Files.getLastModifiedTime(file).toMillis();
+        } catch (IOException e) {
+            // The store lost a file it lists: a server fault (500), not a client that went away.
+            throw new UncheckedIOException("artifact " + artifact.sha256() + ": cannot read " + file + ": " + e, e);
+        }
+        if (onDisk != artifact.size()) {
+            throw new IllegalStateException("artifact " + artifact.sha256() + " is " + artifact.size()
+                    + " bytes but " + file + " holds " + onDisk);
+        }
+        var served = new FileReply.ServedFile(file, artifact.size(), "application/octet-stream",
+                "\"" + artifact.sha256() + "\"", mtime, CACHE_FOREVER);
+        FileReply.Sent sent = FileReply.send(request, response, served, pool);
+        if (!Replies.isHead(request) && (sent.status() == HttpStatus.OK_200
+                || sent.status() == HttpStatus.PARTIAL_CONTENT_206)) {
+            mac.ifPresent(known -> report(known, artifact, sent));
+        }
+        if (sent.failure() != null) {
+            throw sent.failure();
+        }
+    }
+
+    private void report(MacAddress mac, Artifact artifact, FileReply.Sent sent) {
+        Optional<Step> step = catalog.specFor(mac).flatMap(spec -> stepOf(spec, artifact));
+        if (step.isEmpty()) {
+            log.debug("artifact {} is not part of the spec of {}: no event", artifact.name(), mac);
+            return;
+        }
+        String what = artifact.name() + (sent.range() instanceof ByteRange.Part p
+                ? " " + p.contentRange(artifact.size()) : "");
+        BootEvent event = sent.complete()
+                ? BootEvent.ok(mac, step.get(), what, sent.sent())
+                : new BootEvent(Instant.now(), mac, step.get(), true,
+                what + ": client closed after " + sent.sent() + " of " + sent.planned() + " bytes", sent.sent());
+        log.info("HTTP {} {} {} to {}: {} bytes{}", sent.status(), step.get(), what, mac, sent.sent(),
+                sent.complete() ? "" : " (client closed early)");
+        machines.emit(event);
+    }
+
+    /** Which boot step fetching this artifact is, for this machine's spec. */
+    static Optional<Step> stepOf(BootSpec spec, Artifact artifact) {
+        String sha = artifact.sha256();
+        if (spec.kernel().sha256().equals(sha)) {
+            return Optional.of(Step.KERNEL);
+        }
+        if (spec.rootImage().sha256().equals(sha)) {
+            return Optional.of(Step.ROOT_IMAGE);
+        }
+        if (spec.initrds().stream().anyMatch(i -> i.sha256().equals(sha))) {
+            return Optional.of(Step.INITRD);
+        }
+        return Optional.empty();
+    }
+}

@@ -1,0 +1,41 @@
+package dev.pivot.http;
+
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Where Pivot's HTTP server listens and how it names itself.
+ *
+ * @param bind            the local address to listen on (0.0.0.0 for all)
+ * @param port            the TCP port; 0 picks a free one (tests)
+ * @param baseUrlOverride "http://host:port" to put in scripts instead of the address each client used
+ * @param ipxeDir         the distro's iPXE binaries, served under /ipxe/ for UEFI HTTP Boot
+ */
+public record HttpConfig(InetAddress bind, int port, Optional<String> baseUrlOverride, Path ipxeDir) {
+
+    public static final Path DEBIAN_IPXE_DIR = Path.of("/usr/lib/ipxe");
+
+    public HttpConfig {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("HTTP port out of range 0-65535: " + port);
+        }
+        baseUrlOverride = baseUrlOverride.map(HttpConfig::checkedBaseUrl);
+    }
+
+    public HttpConfig(InetAddress bind, int port) {
+        this(bind, port, Optional.empty(), DEBIAN_IPXE_DIR);
+    }
+
+    private static String checkedBaseUrl(String url) {
+        String trimmed = url.strip();
+        while (trimmed.endsWith("/")) {
+            trimmed = trimmed.substring(0, trimmed.length() - 1);
+        }
+        // The base URL ends up in iPXE commands and the kernel command line: no spaces, no iPXE ${} expansion.
+        if (!trimmed.matches("https?://[A-Za-z0-9.\\-\\[\\]:]+(/[A-Za-z0-9._~/\\-]*)?")) {
+            throw new IllegalArgumentException("HTTP base URL must look like http://host:port, got '" + url + "'");
+        }
+        return trimmed;
+    }
+}

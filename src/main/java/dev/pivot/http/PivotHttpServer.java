@@ -1,0 +1,197 @@
+package dev.pivot.http;
+
+import dev.pivot.boot.AddressBook;
+import dev.pivot.boot.ArtifactSource;
+import dev.pivot.boot.BootCatalog;
+import dev.pivot.events.EventSink;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.ErrorHandler;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.SocketException;
+import java.util.concurrent.Executors;
+
+/**
+ * Pivot's HTTP server on Jetty 12 core: iPXE scripts, content-addressed artifacts, stage-1 reports and the
+ * distro's iPXE binaries. Each request runs on its own virtual thread and writes blocking, which keeps the code
+ * straight-line while thousands of slow downloads cost no platform threads.
+ */
+public final class PivotHttpServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(PivotHttpServer.class);
+
+    private final HttpConfig config;
+    private final Server server;
+    private final ServerConnector connector;
+
+    public PivotHttpServer(HttpConfig config, BootCatalog catalog, ArtifactSource artifacts, AddressBook addresses,
+                           EventSink events) {
+        this.config = config;
+        QueuedThreadPool threads = new QueuedThreadPool();
+        threads.setName("pivot-http");
+        // Selectors stay on the few platform threads; every blocking handler call gets a virtual thread.
+        threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        server = new Server(threads);
+
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        http.setSendXPoweredBy(false);
+        connector = new ServerConnector(server, new HttpConnectionFactory(http));
+        connector.setHost(config.bind().getHostAddress());
+        connector.setPort(config.port());
+        connector.setIdleTimeout(60_000);
+        server.addConnector(connector);
+
+        ErrorHandler errors = new ErrorHandler();
+        errors.setShowStacks(false);
+        server.setErrorHandler(errors);
+
+        Machines machines = new Machines(addresses, events);
+        server.setHandler(new Routes(
+                new ScriptEndpoint(catalog, machines, config.baseUrlOverride()),
+                new ArtifactEndpoint(artifacts, catalog, machines, server.getByteBufferPool()),
+                new ReportEndpoint(machines),
+                new IpxeFileEndpoint(config.ipxeDir(), server.getByteBufferPool())));
+    }
+
+    /** Starts listening; a bind failure names the address and port ("cannot listen on 0.0.0.0:80: ..."). */
+    public void start() throws IOException {
+        try {
+            server.start();
+        } catch (Exception e) {
+            stopQuietly();
+            throw new IOException("cannot listen on " + hostPort() + ": " + rootReason(e), e);
+        }
+        log.info("HTTP listening on {}", hostPort().replaceFirst(":0$", ":" + port()));
+    }
+
+    /** The port actually bound (useful with port 0); -1 before start. */
+    public int port() {
+        return connector.getLocalPort();
+    }
+
+    @Override
+    public void close() {
+        stopQuietly();
+    }
+
+    private void stopQuietly() {
+        try {
+            server.stop();
+        } catch (Exception e) {
+            log.warn("HTTP server stop: {}", e.toString());
+        }
+    }
+
+    private String hostPort() {
+        String host = config.bind().getHostAddress();
+        return (config.bind() instanceof Inet6Address ? "[" + host + "]" : host) + ":" + config.port();
+    }
+
+    /** "Address already in use", "Permission denied": the socket error, not Jetty's wrapper text. */
+    private static String rootReason(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SocketException && t.getMessage() != null) {
+                return t.getMessage();
+            }
+        }
+        Throwable last = e;
+        while (last.getCause() != null) {
+            last = last.getCause();
+        }
+        return last.getMessage() == null ? last.toString() : last.getMessage();
+    }
+
+    /** Routes by path; a bad request gets one line back and one line in the log, and never stops the server. */
+    private static final class Routes extends Handler.Abstract {
+
+        private final ScriptEndpoint scripts;
+        private final ArtifactEndpoint artifacts;
+        private final ReportEndpoint reports;
+        private final IpxeFileEndpoint ipxeFiles;
+
+        Routes(ScriptEndpoint scripts, ArtifactEndpoint artifacts, ReportEndpoint reports, IpxeFileEndpoint ipxe) {
+            super(InvocationType.BLOCKING); // handle() blocks on writes: Jetty must call it on a (virtual) thread
+            this.scripts = scripts;
+            this.artifacts = artifacts;
+            this.reports = reports;
+            this.ipxeFiles = ipxe;
+        }
+
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) {
+            String path = Request.getPathInContext(request);
+            try {
+                route(request, response, path);
+                callback.succeeded();
+            } catch (BadRequest e) {
+                log.warn("HTTP 400 {} {} from {}: {}", request.getMethod(), path, Request.getRemoteAddr(request),
+                        e.getMessage());
+                replyOrFail(request, response, callback, HttpStatus.BAD_REQUEST_400, e.getMessage());
+            } catch (IOException e) {
+                // The client went away mid-reply; the transfer's event already says so.
+                log.debug("HTTP {} {} to {} aborted: {}", request.getMethod(), path, Request.getRemoteAddr(request),
+                        e.toString());
+                callback.failed(e);
+            } catch (RuntimeException e) {
+                log.warn("HTTP 500 {} {} from {}: {}", request.getMethod(), path, Request.getRemoteAddr(request),
+                        e.toString());
+                replyOrFail(request, response, callback, HttpStatus.INTERNAL_SERVER_ERROR_500,
+                        "internal error, see the server log");
+            }
+            return true;
+        }
+
+        private void route(Request request, Response response, String path) throws IOException {
+            if (!HttpMethod.GET.is(request.getMethod()) && !HttpMethod.HEAD.is(request.getMethod())) {
+                response.getHeaders().put(HttpHeader.ALLOW, "GET, HEAD");
+                Replies.text(request, response, HttpStatus.METHOD_NOT_ALLOWED_405,
+                        "method " + request.getMethod() + " not allowed (GET, HEAD)\n");
+                return;
+            }
+            if (path == null) {
+                throw new BadRequest("request without a path");
+            }
+            if (path.equals("/boot.ipxe")) {
+                scripts.serve(request, response);
+            } else if (path.equals("/report")) {
+                reports.serve(request, response);
+            } else if (path.startsWith("/artifacts/")) {
+                artifacts.serve(request, response, path);
+            } else if (path.startsWith("/ipxe/")) {
+                ipxeFiles.serve(request, response, path);
+            } else {
+                Replies.text(request, response, HttpStatus.NOT_FOUND_404, "not found: " + path + "\n");
+            }
+        }
+
+        private static void replyOrFail(Request request, Response response, Callback callback, int status,
+                                        String reason) {
+            if (response.isCommitted()) {
+                callback.failed(new IOException(reason));
+                return;
+            }
+            try {
+                response.reset();
+                Replies.text(request, response, status, reason + "\n");
+                callback.succeeded();
+            } catch (IOException | RuntimeException e) {
+                callback.failed(e);
+            }
+        }
+    }
+}

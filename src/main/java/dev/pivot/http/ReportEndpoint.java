@@ -1,0 +1,72 @@
+package dev.pivot.http;
+
+import dev.pivot.boot.MacAddress;
+import dev.pivot.events.BootEvent;
+import dev.pivot.events.Step;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Fields;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.stream.Collectors;
+
+/** {@code GET /report?mac=&step=&status=ok|failed&detail=}: what Pivot's stage 1 tells about its progress. */
+final class ReportEndpoint {
+
+    private static final Logger log = LoggerFactory.getLogger(ReportEndpoint.class);
+    /** Stage 1 sends a short reason; a longer text would only flood the event log. */
+    static final int MAX_DETAIL = 300;
+
+    private final Machines machines;
+
+    ReportEndpoint(Machines machines) {
+        this.machines = machines;
+    }
+
+    void serve(Request request, Response response) throws IOException {
+        Fields query = Machines.query(request);
+        MacAddress mac = Machines.macParameter(request)
+                .orElseThrow(() -> new BadRequest("report without mac parameter"));
+        Step step = step(query.getValue("step"));
+        String status = query.getValue("status");
+        boolean failed;
+        if (status == null || status.equals("ok")) {
+            failed = false;
+        } else if (status.equals("failed")) {
+            failed = true;
+        } else {
+            throw new BadRequest("bad status parameter '" + printable(status) + "' (expected ok or failed)");
+        }
+        String detail = printable(query.getValue("detail") == null ? "" : query.getValue("detail"));
+        if (!Replies.isHead(request)) {
+            log.info("report from {}: {} {}{}", machines.describe(request, java.util.Optional.of(mac)), step.wire(),
+                    failed ? "failed" : "ok", detail.isEmpty() ? "" : ": " + detail);
+            machines.emit(new BootEvent(Instant.now(), mac, step, failed, detail, 0));
+        }
+        Replies.text(request, response, HttpStatus.OK_200, "ok\n");
+    }
+
+    private static Step step(String wire) {
+        if (wire == null) {
+            throw new BadRequest("report without step parameter");
+        }
+        try {
+            return Step.fromWire(wire);
+        } catch (IllegalArgumentException e) {
+            String known = Arrays.stream(Step.values()).map(Step::wire).collect(Collectors.joining(", "));
+            throw new BadRequest("unknown step '" + printable(wire) + "' (expected one of " + known + ")");
+        }
+    }
+
+    /** One log line per report: control characters become spaces, and the text is capped. */
+    static String printable(String text) {
+        String flat = text.codePoints().map(c -> Character.isISOControl(c) ? ' ' : c)
+                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();
+        return flat.length() <= MAX_DETAIL ? flat : flat.substring(0, MAX_DETAIL) + "…";
+    }
+}

@@ -1,0 +1,89 @@
+package dev.pivot.http;
+
+import dev.pivot.boot.BootCatalog;
+import dev.pivot.boot.BootSpec;
+import dev.pivot.boot.MacAddress;
+import dev.pivot.events.BootEvent;
+import dev.pivot.events.Step;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/** {@code GET /boot.ipxe[?mac=MAC]}: the per-machine iPXE script. */
+final class ScriptEndpoint {
+
+    private static final Logger log = LoggerFactory.getLogger(ScriptEndpoint.class);
+    /** A Host header safe to paste into a script: a name or IPv4 address, or a bracketed IPv6, and a port. */
+    private static final Pattern SAFE_HOST =
+            Pattern.compile("([A-Za-z0-9.\\-]+|\\[[0-9A-Fa-f:.]+])(:[0-9]{1,5})?");
+
+    private final BootCatalog catalog;
+    private final Machines machines;
+    private final Optional<String> baseUrlOverride;
+
+    ScriptEndpoint(BootCatalog catalog, Machines machines, Optional<String> baseUrlOverride) {
+        this.catalog = catalog;
+        this.machines = machines;
+        this.baseUrlOverride = baseUrlOverride;
+    }
+
+    void serve(Request request, Response response) throws IOException {
+        String base = baseUrl(request);
+        Optional<MacAddress> given = Machines.macParameter(request);
+        if (given.isEmpty()) {
+            reply(request, response, IpxeScript.chainWithMac(base));
+            return;
+        }
+        MacAddress mac = given.get();
+        Optional<BootSpec> spec = catalog.specFor(mac);
+        boolean head = Replies.isHead(request);
+        if (spec.isEmpty()) {
+            log.info("HTTP boot.ipxe for {}: no image assigned to this MAC", machines.describe(request, given));
+            if (!head) {
+                machines.emit(BootEvent.failed(mac, Step.SCRIPT, "no image assigned to this MAC"));
+            }
+            reply(request, response, IpxeScript.noImage(mac));
+            return;
+        }
+        String script = IpxeScript.forMachine(spec.get(), base, mac);
+        log.info("HTTP boot.ipxe for {} with base {}", machines.describe(request, given), base);
+        if (!head) {
+            machines.emit(BootEvent.ok(mac, Step.SCRIPT, "boot.ipxe",
+                    script.getBytes(StandardCharsets.UTF_8).length));
+        }
+        reply(request, response, script);
+    }
+
+    private static void reply(Request request, Response response, String script) throws IOException {
+        // Scripts depend on the catalog, which can change between two boots of the same machine.
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+        Replies.text(request, response, HttpStatus.OK_200, script);
+    }
+
+    /** The address the client used to reach us (so the URLs work from its network), unless configured. */
+    String baseUrl(Request request) {
+        if (baseUrlOverride.isPresent()) {
+            return baseUrlOverride.get();
+        }
+        String host = request.getHeaders().get(HttpHeader.HOST);
+        if (host != null && SAFE_HOST.matcher(host.strip()).matches()) {
+            return "http://" + host.strip();
+        }
+        if (request.getConnectionMetaData().getLocalSocketAddress() instanceof InetSocketAddress local) {
+            InetAddress a = local.getAddress();
+            String literal = a.getHostAddress().replaceFirst("%.*$", "");
+            return "http://" + (literal.contains(":") ? "[" + literal + "]" : literal) + ":" + local.getPort();
+        }
+        throw new IllegalStateException("request without a Host header on a non-IP connection");
+    }
+}

@@ -1,0 +1,597 @@
+package dev.pivot.http;
+
+import dev.pivot.boot.AddressBook;
+import dev.pivot.boot.Artifact;
+import dev.pivot.boot.ArtifactSource;
+import dev.pivot.boot.BootCatalog;
+import dev.pivot.boot.BootSpec;
+import dev.pivot.boot.MacAddress;
+import dev.pivot.events.BootEvent;
+import dev.pivot.events.Step;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.RandomAccessFile;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The HTTP server on 127.0.0.1, port 0, driven by the real curl. */
+class PivotHttpServerIT {
+
+    static final MacAddress MAC = MacAddress.parse("52:54:00:aa:bb:01");
+    static final MacAddress OTHER_MAC = MacAddress.parse("52:54:00:aa:bb:02");
+    /** 5 GiB: past 2 GiB (int offsets) and 4 GiB (32-bit sizes, cpio's limit). */
+    static final long HUGE_SIZE = 5L << 30;
+    static final long HUGE_MARK_OFFSET = (4L << 30) + 123_456_789L;
+
+    @TempDir
+    static Path dir;
+
+    static TestArtifacts artifacts;
+    static AddressBook addresses;
+    static final List<BootEvent> events = new CopyOnWriteArrayList<>();
+    /** Sinks are called on the request's thread: this records which kind of thread that was. */
+    static final List<Boolean> emittedOnVirtualThread = new CopyOnWriteArrayList<>();
+    static PivotHttpServer server;
+    static String base;
+    static Curl curl;
+    static BootSpec spec;
+    static Artifact kernel, initrd, prelude, root, huge;
+    static byte[] hugeMark;
+
+    /** The tests' stand-in for the content-addressed store: sha → file. */
+    static final class TestArtifacts implements ArtifactSource {
+        final Map<String, Artifact> bySha = new ConcurrentHashMap<>();
+        final Map<Artifact, Path> paths = new ConcurrentHashMap<>();
+
+        Artifact add(Path file, String name, String sha) throws IOException {
+            Artifact a = new Artifact(sha, Files.size(file), name);
+            bySha.put(sha, a);
+            paths.put(a, file);
+            return a;
+        }
+
+        Artifact add(Path file, String name) throws Exception {
+            return add(file, name, sha256(file));
+        }
+
+        @Override
+        public Optional<Artifact> find(String sha256) {
+            return Optional.ofNullable(bySha.get(sha256));
+        }
+
+        @Override
+        public Path path(Artifact artifact) {
+            return paths.get(artifact);
+        }
+    }
+
+    @BeforeAll
+    static void start() throws Exception {
+        curl = new Curl(Files.createDirectories(dir.resolve("curl")));
+        artifacts = new TestArtifacts();
+        kernel = artifacts.add(randomFile("bzImage", 300_000, 1), "bzImage");
+        initrd = artifacts.add(randomFile("initrd", 200_001, 2), "initrd");
+        prelude = artifacts.add(randomFile("pivot.cpio.gz", 50_000, 3), "pivot.cpio.gz");
+        root = artifacts.add(randomFile("nix-store.squashfs", 48 << 20, 4), "nix-store.squashfs");
+        huge = artifacts.add(hugeSparseFile(), "huge.squashfs", "e".repeat(64)); // a made-up sha: the server never hashes
+        spec = new BootSpec(kernel, List.of(initrd, prelude), root, "/nix/store/abc-nixos-system-test/init",
+                List.of("console=ttyS0,115200", "loglevel=7"), "/pivot/init");
+        // Every machine but OTHER_MAC boots the spec, so each test can use its own MAC and find its own events.
+        BootCatalog catalog = mac -> mac.equals(OTHER_MAC) ? Optional.empty() : Optional.of(spec);
+        addresses = new AddressBook();
+        Path ipxeDir = Files.createDirectories(dir.resolve("ipxe"));
+        Files.write(ipxeDir.resolve("ipxe.efi"), "MZ fake efi".getBytes(StandardCharsets.US_ASCII));
+        Files.writeString(dir.resolve("secret.txt"), "do not serve");
+
+        server = new PivotHttpServer(new HttpConfig(InetAddress.getLoopbackAddress(), 0, Optional.empty(), ipxeDir),
+                catalog, artifacts, addresses, event -> {
+                    emittedOnVirtualThread.add(Thread.currentThread().isVirtual());
+                    events.add(event);
+                });
+        server.start();
+        base = "http://127.0.0.1:" + server.port();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    static Path randomFile(String name, int size, long seed) throws IOException {
+        byte[] bytes = new byte[size];
+        new Random(seed).nextBytes(bytes);
+        return Files.write(dir.resolve(name), bytes);
+    }
+
+    /** Sparse: only the marker past 4 GiB takes disk space. */
+    static Path hugeSparseFile() throws IOException {
+        Path file = dir.resolve("huge.squashfs");
+        hugeMark = new byte[1 << 20];
+        new Random(5).nextBytes(hugeMark);
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            raf.setLength(HUGE_SIZE);
+            raf.seek(HUGE_MARK_OFFSET);
+            raf.write(hugeMark);
+        }
+        return file;
+    }
+
+    static String sha256(Path file) throws Exception {
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                md.update(buf, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    static String url(Artifact a) {
+        return base + "/artifacts/" + a.sha256() + "/" + a.name();
+    }
+
+    static byte[] bytes(Artifact a, long from, int length) throws IOException {
+        try (RandomAccessFile raf = new RandomAccessFile(artifacts.path(a).toFile(), "r")) {
+            byte[] out = new byte[length];
+            raf.seek(from);
+            raf.readFully(out);
+            return out;
+        }
+    }
+
+    static BootEvent awaitEvent(Predicate<BootEvent> which) throws InterruptedException {
+        Instant until = Instant.now().plus(Duration.ofSeconds(10));
+        while (Instant.now().isBefore(until)) {
+            Optional<BootEvent> found = events.stream().filter(which).findFirst();
+            if (found.isPresent()) {
+                return found.get();
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("no such event within 10 s; events: " + events);
+    }
+
+    // ---- artifacts: whole, ranges, validators ----
+
+    @Test
+    void wholeArtifactWithItsHeaders() throws Exception {
+        Curl.Result r = curl.get(url(initrd));
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo(Files.readAllBytes(artifacts.path(initrd)));
+        assertThat(r.header("content-length")).isEqualTo(String.valueOf(initrd.size()));
+        assertThat(r.header("etag")).isEqualTo("\"" + initrd.sha256() + "\"");
+        assertThat(r.header("accept-ranges")).isEqualTo("bytes");
+        assertThat(r.header("cache-control")).isEqualTo("public, max-age=31536000, immutable");
+        assertThat(r.header("content-type")).isEqualTo("application/octet-stream");
+        assertThat(r.header("last-modified")).isNotBlank();
+    }
+
+    @Test
+    void singleRanges() throws Exception {
+        long size = initrd.size();
+        Curl.Result first = curl.get(url(initrd), "-r", "0-0");
+        assertThat(first.status()).isEqualTo(206);
+        assertThat(first.body()).isEqualTo(bytes(initrd, 0, 1));
+        assertThat(first.header("content-range")).isEqualTo("bytes 0-0/" + size);
+        assertThat(first.header("content-length")).isEqualTo("1");
+
+        Curl.Result last = curl.get(url(initrd), "-r", (size - 1) + "-" + (size - 1));
+        assertThat(last.status()).isEqualTo(206);
+        assertThat(last.body()).isEqualTo(bytes(initrd, size - 1, 1));
+        assertThat(last.header("content-range")).isEqualTo("bytes " + (size - 1) + "-" + (size - 1) + "/" + size);
+
+        Curl.Result suffix = curl.get(url(initrd), "-r", "-100");
+        assertThat(suffix.status()).isEqualTo(206);
+        assertThat(suffix.body()).isEqualTo(bytes(initrd, size - 100, 100));
+        assertThat(suffix.header("content-range")).isEqualTo("bytes " + (size - 100) + "-" + (size - 1) + "/" + size);
+        assertThat(suffix.header("content-length")).isEqualTo("100");
+
+        Curl.Result open = curl.get(url(initrd), "-r", "1000-");
+        assertThat(open.status()).isEqualTo(206);
+        assertThat(open.body()).isEqualTo(bytes(initrd, 1000, (int) size - 1000));
+        assertThat(open.header("content-length")).isEqualTo(String.valueOf(size - 1000));
+
+        Curl.Result middle = curl.get(url(initrd), "-r", "100-199");
+        assertThat(middle.body()).isEqualTo(bytes(initrd, 100, 100));
+    }
+
+    @Test
+    void rangePastTheEndIs416WithTheSize() throws Exception {
+        Curl.Result r = curl.get(url(initrd), "-r", initrd.size() + "-");
+        assertThat(r.status()).isEqualTo(416);
+        assertThat(r.header("content-range")).isEqualTo("bytes */" + initrd.size());
+        assertThat(r.header("content-length")).isEqualTo("0");
+    }
+
+    @Test
+    void multipleRangesGetTheWholeArtifact() throws Exception {
+        Curl.Result r = curl.get(url(initrd), "-r", "0-9,100-109");
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo(Files.readAllBytes(artifacts.path(initrd)));
+    }
+
+    @Test
+    void headHasTheSameHeadersAsGet() throws Exception {
+        for (String[] options : List.of(new String[0], new String[]{"-r", "10-19"}, new String[]{"-r", "-5"})) {
+            Curl.Result get = curl.get(url(kernel), options);
+            String[] headOptions = Arrays.copyOf(options, options.length + 1);
+            headOptions[options.length] = "-I";
+            Curl.Result head = curl.get(url(kernel), headOptions);
+            assertThat(head.status()).isEqualTo(get.status());
+            Map<String, String> g = new HashMap<>(get.headers());
+            Map<String, String> h = new HashMap<>(head.headers());
+            g.remove("date");
+            h.remove("date");
+            assertThat(h).isEqualTo(g);
+        }
+    }
+
+    @Test
+    void ifNoneMatchAndIfModifiedSinceAnswer304() throws Exception {
+        Curl.Result first = curl.get(url(prelude));
+        Curl.Result etag = curl.get(url(prelude), "-H", "If-None-Match: " + first.header("etag"));
+        assertThat(etag.status()).isEqualTo(304);
+        assertThat(etag.body()).isEmpty();
+        assertThat(etag.header("etag")).isEqualTo(first.header("etag"));
+        // RFC 9110 §8.6: on a 304, Content-Length may only be the size a 200 would have had.
+        assertThat(etag.header("content-length")).isEqualTo(String.valueOf(prelude.size()));
+
+        Curl.Result date = curl.get(url(prelude), "-H", "If-Modified-Since: " + first.header("last-modified"));
+        assertThat(date.status()).isEqualTo(304);
+
+        Curl.Result other = curl.get(url(prelude), "-H", "If-None-Match: \"something-else\"");
+        assertThat(other.status()).isEqualTo(200);
+        assertThat(other.body()).hasSize((int) prelude.size());
+    }
+
+    @Test
+    void ifRangeGivesTheRangeOnlyWhileTheEtagMatches() throws Exception {
+        String etag = "\"" + kernel.sha256() + "\"";
+        Curl.Result match = curl.get(url(kernel), "-r", "5-9", "-H", "If-Range: " + etag);
+        assertThat(match.status()).isEqualTo(206);
+        assertThat(match.body()).isEqualTo(bytes(kernel, 5, 5));
+
+        Curl.Result mismatch = curl.get(url(kernel), "-r", "5-9", "-H", "If-Range: \"" + "0".repeat(64) + "\"");
+        assertThat(mismatch.status()).isEqualTo(200);
+        assertThat(mismatch.body()).isEqualTo(Files.readAllBytes(artifacts.path(kernel)));
+    }
+
+    @Test
+    void aStoreThatLostItsFileIs500AndTheServerGoesOn() throws Exception {
+        Path gone = randomFile("gone.bin", 10, 9);
+        Artifact lost = artifacts.add(gone, "gone.bin");
+        Files.delete(gone);
+        Curl.Result r = curl.get(url(lost));
+        assertThat(r.status()).isEqualTo(500);
+        assertThat(r.text()).isEqualTo("internal error, see the server log\n");
+        assertThat(curl.get(url(prelude)).status()).isEqualTo(200);
+    }
+
+    @Test
+    void unknownShaIs404() throws Exception {
+        Curl.Result r = curl.get(base + "/artifacts/" + "0".repeat(64) + "/bzImage");
+        assertThat(r.status()).isEqualTo(404);
+        assertThat(r.text()).contains("unknown artifact");
+        assertThat(r.header("content-length")).isEqualTo(String.valueOf(r.body().length));
+    }
+
+    @Test
+    void interruptedDownloadResumedWithRangeEqualsTheOriginal() throws Exception {
+        Path partial = dir.resolve("resumed.squashfs");
+        MacAddress mac = MacAddress.parse("52:54:00:aa:bb:10");
+        // Slow enough that one second gets only part of it: curl gives up (exit 28) and leaves a partial file.
+        Curl.Result cut = curl.run(partial, url(root) + "?mac=" + mac, "--limit-rate", "4M", "--max-time", "1");
+        assertThat(cut.exit()).isEqualTo(28);
+        assertThat(Files.size(partial)).isBetween(1L, root.size() - 1);
+
+        BootEvent failed = awaitEvent(e -> e.mac().equals(mac) && e.step() == Step.ROOT_IMAGE && e.failed());
+        assertThat(failed.detail()).contains("client closed after");
+
+        Curl.Result resumed = curl.run(partial, url(root) + "?mac=" + mac, "-C", "-");
+        assertThat(resumed.exit()).isZero();
+        assertThat(resumed.status()).isEqualTo(206);
+        assertThat(sha256(partial)).isEqualTo(root.sha256());
+
+        BootEvent ok = awaitEvent(e -> e.mac().equals(mac) && e.step() == Step.ROOT_IMAGE && !e.failed());
+        assertThat(ok.bytes()).isEqualTo(Long.parseLong(resumed.header("content-length")));
+        assertThat(ok.detail()).startsWith("nix-store.squashfs bytes ");
+    }
+
+    @Test
+    void rangesBeyondFourGibOfASparseFiveGibFile() throws Exception {
+        Curl.Result mark = curl.get(url(huge), "-r", HUGE_MARK_OFFSET + "-" + (HUGE_MARK_OFFSET + hugeMark.length - 1));
+        assertThat(mark.status()).isEqualTo(206);
+        assertThat(mark.body()).isEqualTo(hugeMark);
+        assertThat(mark.header("content-range"))
+                .isEqualTo("bytes " + HUGE_MARK_OFFSET + "-" + (HUGE_MARK_OFFSET + hugeMark.length - 1) + "/" + HUGE_SIZE);
+
+        // Straddling 4 GiB, where a 32-bit offset would wrap: zeros then the mark's first bytes.
+        long from = HUGE_MARK_OFFSET - 16;
+        Curl.Result straddle = curl.get(url(huge), "-r", from + "-" + (from + 31));
+        byte[] expected = new byte[32];
+        System.arraycopy(hugeMark, 0, expected, 16, 16);
+        assertThat(straddle.status()).isEqualTo(206);
+        assertThat(straddle.body()).isEqualTo(expected);
+
+        Curl.Result head = curl.get(url(huge), "-I");
+        assertThat(head.header("content-length")).isEqualTo(String.valueOf(HUGE_SIZE));
+
+        Curl.Result tail = curl.get(url(huge), "-r", "-10");
+        assertThat(tail.status()).isEqualTo(206);
+        assertThat(tail.header("content-range")).isEqualTo("bytes " + (HUGE_SIZE - 10) + "-" + (HUGE_SIZE - 1) + "/" + HUGE_SIZE);
+        assertThat(tail.body()).isEqualTo(new byte[10]);
+    }
+
+    // ---- events for transfers ----
+
+    @Test
+    void transfersAreEventsForTheMachineNamedByMacOrAddress() throws Exception {
+        MacAddress mac = MacAddress.parse("52:54:00:aa:bb:13");
+        Curl.Result r = curl.get(url(kernel) + "?mac=" + mac);
+        assertThat(r.status()).isEqualTo(200);
+        BootEvent k = awaitEvent(e -> e.mac().equals(mac) && e.step() == Step.KERNEL);
+        assertThat(k.failed()).isFalse();
+        assertThat(k.bytes()).isEqualTo(kernel.size());
+        assertThat(k.detail()).isEqualTo("bzImage");
+
+        // No ?mac=: the address DHCP handed out names the machine.
+        addresses.learn(InetAddress.getByName("127.0.0.1"), mac);
+        curl.get(url(prelude));
+        BootEvent p = awaitEvent(e -> e.mac().equals(mac) && e.step() == Step.INITRD);
+        assertThat(p.detail()).isEqualTo("pivot.cpio.gz");
+        assertThat(p.bytes()).isEqualTo(prelude.size());
+    }
+
+    @Test
+    void badMacParameterIs400() throws Exception {
+        Curl.Result r = curl.get(url(kernel) + "?mac=nonsense");
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.text()).isEqualTo("bad mac parameter: not a MAC address: 'nonsense'\n");
+    }
+
+    // ---- scripts ----
+
+    @Test
+    void scriptForAKnownMachine() throws Exception {
+        MacAddress mac = MacAddress.parse("52:54:00:aa:bb:14");
+        Curl.Result r = curl.get(base + "/boot.ipxe?mac=" + mac.dashed().toUpperCase());
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.header("content-type")).startsWith("text/plain");
+        assertThat(r.header("content-length")).isEqualTo(String.valueOf(r.body().length));
+        assertThat(r.text()).isEqualTo(IpxeScript.forMachine(spec, base, mac));
+        assertThat(r.text()).contains("kernel " + url(kernel) + "?mac=" + mac + " initrd=initrd initrd=pivot.cpio.gz "
+                + "rdinit=/pivot/init pivot.url=" + base + " pivot.mac=" + mac + " pivot.root=" + url(root)
+                + " pivot.sha256=" + root.sha256() + " init=/nix/store/abc-nixos-system-test/init "
+                + "console=ttyS0,115200 loglevel=7 || goto failed_kernel");
+        assertThat(r.text()).contains("initrd --name initrd " + url(initrd) + "?mac=" + mac);
+        BootEvent e = awaitEvent(x -> x.mac().equals(mac) && x.step() == Step.SCRIPT);
+        assertThat(e.failed()).isFalse();
+        assertThat(e.bytes()).isEqualTo(r.body().length);
+    }
+
+    @Test
+    void scriptUsesTheHostTheClientAskedFor() throws Exception {
+        Curl.Result r = curl.get(base + "/boot.ipxe?mac=" + MAC, "-H", "Host: 10.9.8.7:8080");
+        assertThat(r.text()).contains("pivot.url=http://10.9.8.7:8080 ");
+        // A Host that Jetty lets through but that must not go into a script: the connection's address is used.
+        Curl.Result odd = curl.get(base + "/boot.ipxe?mac=" + MAC, "-H", "Host: a;b$c");
+        assertThat(odd.status()).isEqualTo(200);
+        assertThat(odd.text()).contains("pivot.url=" + base + " ").doesNotContain("a;b");
+    }
+
+    @Test
+    void configuredBaseUrlWinsOverTheHostHeader() throws Exception {
+        try (PivotHttpServer other = new PivotHttpServer(new HttpConfig(InetAddress.getLoopbackAddress(), 0,
+                Optional.of("http://boot.example:8080"), dir), mac -> Optional.of(spec), artifacts, new AddressBook(),
+                e -> { })) {
+            other.start();
+            Curl.Result r = curl.get("http://127.0.0.1:" + other.port() + "/boot.ipxe?mac=" + MAC);
+            assertThat(r.text()).isEqualTo(IpxeScript.forMachine(spec, "http://boot.example:8080", MAC));
+        }
+    }
+
+    @Test
+    void headOfAScriptMatchesGetAndIsNoEvent() throws Exception {
+        MacAddress mac = MacAddress.parse("52:54:00:aa:bb:15");
+        Curl.Result head = curl.get(base + "/boot.ipxe?mac=" + mac, "-I");
+        assertThat(head.status()).isEqualTo(200);
+        assertThat(eventsOf(mac)).isEmpty();
+        Curl.Result get = curl.get(base + "/boot.ipxe?mac=" + mac);
+        assertThat(head.header("content-length")).isEqualTo(get.header("content-length"))
+                .isEqualTo(String.valueOf(get.body().length));
+        awaitEvent(e -> e.mac().equals(mac) && e.step() == Step.SCRIPT);
+        assertThat(eventsOf(mac)).hasSize(1);
+    }
+
+    static List<BootEvent> eventsOf(MacAddress mac) {
+        return events.stream().filter(e -> e.mac().equals(mac)).toList();
+    }
+
+    @Test
+    void scriptForAnUnknownMachineSaysSoAndExits() throws Exception {
+        Curl.Result r = curl.get(base + "/boot.ipxe?mac=" + OTHER_MAC);
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.text()).contains("echo Pivot: no image assigned to MAC " + OTHER_MAC, "exit");
+        assertThat(r.text()).doesNotContain("kernel ");
+        BootEvent e = awaitEvent(x -> x.mac().equals(OTHER_MAC) && x.step() == Step.SCRIPT);
+        assertThat(e.failed()).isTrue();
+    }
+
+    @Test
+    void scriptWithoutMacChainsWithIpxeVariables() throws Exception {
+        Curl.Result r = curl.get(base + "/boot.ipxe");
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.text()).isEqualTo(IpxeScript.chainWithMac(base));
+        assertThat(r.text()).contains("/boot.ipxe?mac=${net0/mac}", "/boot.ipxe?mac=${mac}");
+    }
+
+    // ---- reports ----
+
+    @Test
+    void reportEmitsTheEvent() throws Exception {
+        MacAddress mac = MacAddress.parse("52:54:00:aa:bb:12");
+        Curl.Result r = curl.get(base + "/report?mac=" + mac + "&step=root_fetched&status=failed&detail=sha256%20mismatch%0Aon%20disk");
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.text()).isEqualTo("ok\n");
+        BootEvent e = awaitEvent(x -> x.mac().equals(mac) && x.step() == Step.ROOT_FETCHED);
+        assertThat(e.failed()).isTrue();
+        assertThat(e.detail()).isEqualTo("sha256 mismatch on disk");
+
+        curl.get(base + "/report?mac=" + mac + "&step=handover&status=ok&detail=" + "x".repeat(5000));
+        BootEvent ok = awaitEvent(x -> x.mac().equals(mac) && x.step() == Step.HANDOVER);
+        assertThat(ok.failed()).isFalse();
+        assertThat(ok.detail().length()).isLessThanOrEqualTo(ReportEndpoint.MAX_DETAIL + 1);
+    }
+
+    @Test
+    void badReportsAre400WithOneLineReason() throws Exception {
+        Curl.Result step = curl.get(base + "/report?mac=" + MAC + "&step=teleport&status=ok");
+        assertThat(step.status()).isEqualTo(400);
+        assertThat(step.text()).startsWith("unknown step 'teleport' (expected one of ").endsWith(")\n")
+                .containsOnlyOnce("\n");
+        Curl.Result mac = curl.get(base + "/report?mac=zz&step=stage1");
+        assertThat(mac.status()).isEqualTo(400);
+        assertThat(mac.text()).contains("not a MAC address");
+        Curl.Result status = curl.get(base + "/report?mac=" + MAC + "&step=stage1&status=meh");
+        assertThat(status.status()).isEqualTo(400);
+        Curl.Result encoding = curl.get(base + "/report?mac=" + MAC + "&step=stage1&detail=%zz");
+        assertThat(encoding.status()).isEqualTo(400);
+        assertThat(encoding.text()).startsWith("bad query string '").contains("detail=%zz");
+        Curl.Result missing = curl.get(base + "/report?step=stage1");
+        assertThat(missing.status()).isEqualTo(400);
+        assertThat(missing.text()).isEqualTo("report without mac parameter\n");
+    }
+
+    // ---- iPXE binaries ----
+
+    @Test
+    void ipxeFilesAreServedAndConfined() throws Exception {
+        Curl.Result r = curl.get(base + "/ipxe/ipxe.efi");
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.text()).isEqualTo("MZ fake efi");
+        assertThat(r.header("content-length")).isEqualTo("11");
+
+        assertThat(curl.get(base + "/ipxe/../secret.txt").status()).isIn(400, 404);
+        assertThat(curl.get(base + "/ipxe/%2e%2e/secret.txt").status()).isIn(400, 404);
+        assertThat(curl.get(base + "/ipxe/..%2fsecret.txt").status()).isIn(400, 404);
+        assertThat(curl.get(base + "/ipxe/.hidden").status()).isEqualTo(400);
+        assertThat(curl.get(base + "/ipxe/missing.efi").status()).isEqualTo(404);
+    }
+
+    // ---- robustness ----
+
+    @Test
+    void everyResponseHasContentLength() throws Exception {
+        List<Curl.Result> all = List.of(
+                curl.get(url(kernel)),
+                curl.get(url(kernel), "-r", "0-9"),
+                curl.get(url(kernel), "-r", "999999999-"),
+                curl.get(url(kernel), "-H", "If-None-Match: \"" + kernel.sha256() + "\""),
+                curl.get(url(kernel), "-I"),
+                curl.get(base + "/artifacts/" + "1".repeat(64) + "/x"),
+                curl.get(base + "/artifacts/short/x"),
+                curl.get(base + "/boot.ipxe"),
+                curl.get(base + "/boot.ipxe?mac=" + MAC),
+                curl.get(base + "/boot.ipxe?mac=bad"),
+                curl.get(base + "/report?mac=" + MAC + "&step=stage1"),
+                curl.get(base + "/report"),
+                curl.get(base + "/nowhere"),
+                curl.get(base + "/boot.ipxe", "-X", "POST"),
+                curl.get(base + "/ipxe/ipxe.efi"));
+        for (Curl.Result r : all) {
+            assertThat(r.header("content-length")).as("Content-Length of a %d reply", r.status()).isNotNull();
+        }
+        assertThat(all).extracting(Curl.Result::status)
+                .containsExactly(200, 206, 416, 304, 200, 404, 404, 200, 200, 400, 200, 400, 404, 405, 200);
+    }
+
+    @Test
+    void parallelDownloadsRunOnVirtualThreads() throws Exception {
+        MacAddress mac = MacAddress.parse("52:54:00:aa:bb:11");
+        List<Path> targets = new java.util.ArrayList<>();
+        List<Process> running = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 8; i++) {
+                Path out = dir.resolve("parallel-" + i);
+                targets.add(out);
+                running.add(new ProcessBuilder("curl", "-sS", "-o", out.toString(), url(root) + "?mac=" + mac)
+                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
+            }
+            for (Process p : running) {
+                assertThat(p.waitFor()).isZero();
+            }
+        } finally {
+            running.forEach(Process::destroyForcibly);
+        }
+        for (Path out : targets) {
+            assertThat(sha256(out)).isEqualTo(root.sha256());
+        }
+        for (int i = 0; i < targets.size(); i++) {
+            awaitEvent(e -> e.mac().equals(mac) && e.step() == Step.ROOT_IMAGE && !e.failed());
+        }
+        assertThat(events).filteredOn(e -> e.mac().equals(mac)).hasSize(targets.size())
+                .allMatch(e -> e.bytes() == root.size());
+        assertThat(emittedOnVirtualThread).isNotEmpty().containsOnly(true);
+    }
+
+    @Test
+    void jettysOwnErrorRepliesHaveContentLengthToo() throws Exception {
+        Curl.Result r = curl.get(base + "/boot.ipxe", "-H", "Host: a b");
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.header("content-length")).isEqualTo(String.valueOf(r.body().length));
+    }
+
+    @Test
+    void garbageDoesNotStopTheServer() throws Exception {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+            OutputStream out = s.getOutputStream();
+            out.write("\u0000\u0001 NOT HTTP AT ALL\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            s.getInputStream().readAllBytes(); // Jetty answers 400 and closes
+        }
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+            s.getOutputStream().write("GET /artifacts/".getBytes(StandardCharsets.US_ASCII)); // and hang up mid-request
+        }
+        assertThat(curl.get(url(prelude)).status()).isEqualTo(200);
+    }
+
+    @Test
+    void bindFailureNamesAddressAndPort() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            PivotHttpServer second = new PivotHttpServer(new HttpConfig(InetAddress.getLoopbackAddress(),
+                    taken.getLocalPort()), mac -> Optional.empty(), artifacts, new AddressBook(), e -> { });
+            assertThatThrownBy(second::start).isInstanceOf(IOException.class)
+                    .hasMessage("cannot listen on 127.0.0.1:" + taken.getLocalPort() + ": Address already in use");
+            second.close();
+        }
+    }
+}
