@@ -184,8 +184,10 @@ public final class DhcpResponder {
             reply.ciaddr(request.ciaddr());
         }
         networkOptions(reply, true);
-        String detail = type.name().toLowerCase(java.util.Locale.ROOT) + " " + address.getHostAddress()
-                + bootOptions(reply, facts);
+        // A REQUEST carrying ciaddr is a renewal (RFC 2131 §4.3.2): worth telling apart in the boot timeline.
+        boolean renewal = type == MessageType.ACK && !request.ciaddr().isAnyLocalAddress();
+        String verb = renewal ? "renew" : type.name().toLowerCase(java.util.Locale.ROOT);
+        String detail = verb + " " + address.getHostAddress() + bootOptions(reply, facts);
         emit(facts.mac(), detail);
         return new Reply(reply.build(), destination(request, type), Port.SERVER);
     }

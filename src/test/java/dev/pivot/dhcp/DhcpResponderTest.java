@@ -246,6 +246,7 @@ class DhcpResponderTest {
         assertThat(reply.packet().yiaddr()).isEqualTo(address);
         assertThat(reply.packet().ciaddr()).isEqualTo(address);
         assertThat(reply.destination()).isEqualTo(new InetSocketAddress(address, 68));
+        assertThat(events.getLast().detail()).isEqualTo("renew " + address.getHostAddress());
     }
 
     @Test

@@ -64,7 +64,11 @@ class DhcpServerIT {
         Files.writeString(udhcpcScript, """
                 #!/bin/sh
                 # udhcpc hook: print the lease on "bound"; the test reads these lines.
-                [ "$1" = bound ] && echo "LEASE ip=$ip mask=$mask router=$router serverid=$serverid siaddr=$siaddr boot_file=$boot_file"
+                case "$1" in
+                bound|renew)
+                    echo "LEASE $1 ip=$ip mask=$mask router=$router serverid=$serverid siaddr=$siaddr boot_file=$boot_file"
+                    [ "$1" = bound ] && ip addr add "$ip/$mask" dev "$interface" ;;
+                esac
                 exit 0
                 """);
     }
@@ -92,10 +96,13 @@ class DhcpServerIT {
         startServer("full", SERVER_IP, "8080", "10.77.0.50", "10.77.0.60", "24");
 
         Map<String, String> first = udhcpc();
+        run("ip", "-n", clientNs, "addr", "flush", "dev", clientIf);
         run("ip", "-n", clientNs, "link", "set", clientIf, "address", "52:54:00:77:00:02");
         Map<String, String> second = udhcpc();
+        run("ip", "-n", clientNs, "addr", "flush", "dev", clientIf);
         run("ip", "-n", clientNs, "link", "set", clientIf, "address", "52:54:00:77:00:03");
         Map<String, String> pxe = udhcpc("-V", "PXEClient:Arch:00000:UNDI:002001", "-x", "0x5d:0000");
+        run("ip", "-n", clientNs, "addr", "flush", "dev", clientIf);
         run("ip", "-n", clientNs, "link", "set", clientIf, "address", "52:54:00:77:00:04");
         Map<String, String> ipxe = udhcpc("-V", "PXEClient:Arch:00000:UNDI:002001", "-x", "0x4d:69505845");
 
@@ -117,13 +124,21 @@ class DhcpServerIT {
     @Test
     void fullModeRenewsTheSameAddressOnUnicast() throws Exception {
         startServer("full", SERVER_IP, "8080", "10.77.0.50", "10.77.0.60", "24");
-        Map<String, String> lease = udhcpc();
-        run("ip", "-n", clientNs, "addr", "add", lease.get("ip") + "/24", "dev", clientIf);
+        // A long-running udhcpc: its script configures the address on "bound", and SIGUSR1 makes it renew, which
+        // busybox does by unicast from the configured address (ciaddr set) to the server id.
+        List<String> output = new CopyOnWriteArrayList<>();
+        Process client = new ProcessBuilder("ip", "netns", "exec", clientNs, "busybox", "udhcpc", "-i", clientIf,
+                "-f", "-n", "-t", "5", "-T", "1", "-s", udhcpcScript.toString())
+                .redirectErrorStream(true).start();
+        processes.add(client);
+        collectLines(client, output);
+        awaitLine(output, "LEASE bound ip=10.77.0.50");
 
-        // udhcpc -r asks for the address it has; with the address configured it renews by unicast (ciaddr set).
-        Map<String, String> again = udhcpc("-r", lease.get("ip"));
+        exec(5, "kill", "-USR1", Long.toString(client.pid()));
+        awaitLine(output, "LEASE renew ip=10.77.0.50");
 
-        assertThat(again.get("ip")).isEqualTo(lease.get("ip"));
+        assertThat(serverOutput).contains("EVENT 52:54:00:77:00:01 ack 10.77.0.50",
+                "EVENT 52:54:00:77:00:01 renew 10.77.0.50");
     }
 
     @Test
@@ -156,10 +171,10 @@ class DhcpServerIT {
         cmd.addAll(List.of(extra));
         Result r = exec(30, cmd.toArray(String[]::new));
         assertThat(r.exitCode()).as("udhcpc failed: %s\nserver: %s", r.output(), serverOutput).isZero();
-        String line = r.output().lines().filter(l -> l.startsWith("LEASE ")).findFirst().orElseThrow(() ->
+        String line = r.output().lines().filter(l -> l.startsWith("LEASE bound ")).findFirst().orElseThrow(() ->
                 new AssertionError("udhcpc printed no lease: " + r.output()));
         Map<String, String> fields = new HashMap<>();
-        for (String kv : line.substring(6).split(" ")) {
+        for (String kv : line.substring("LEASE bound ".length()).split(" ")) {
             int eq = kv.indexOf('=');
             fields.put(kv.substring(0, eq), kv.substring(eq + 1));
         }
@@ -194,6 +209,29 @@ class DhcpServerIT {
             }
         }
         assertThat(serverOutput).as("server did not start").contains("READY");
+    }
+
+    private static void collectLines(Process process, List<String> into) {
+        Thread.ofVirtual().start(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                for (String line; (line = in.readLine()) != null; ) {
+                    into.add(line);
+                }
+            } catch (IOException e) {
+                into.add("(output closed: " + e.getMessage() + ")");
+            }
+        });
+    }
+
+    private void awaitLine(List<String> lines, String prefix) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 15_000;
+        while (lines.stream().noneMatch(l -> l.startsWith(prefix))) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new AssertionError("no line starting '" + prefix + "' in " + lines + "\nserver: " + serverOutput);
+            }
+            Thread.sleep(100);
+        }
     }
 
     private static String javaBin() {
