@@ -3,14 +3,20 @@ package dev.pivot.dhcp;
 import dev.pivot.boot.AddressBook;
 import dev.pivot.boot.BootPolicy;
 
+import com.sun.net.httpserver.HttpServer;
+
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Runs a {@link DhcpServer} in its own JVM so an integration test can start it inside a network namespace
  * ({@code ip netns exec NS java -cp … DhcpServerMain …}). Prints READY once listening and one
  * {@code EVENT mac detail} line per boot event; stops when its standard input closes.
  *
- * <p>Arguments: {@code full SERVER HTTP_PORT FIRST LAST PREFIX} or {@code proxy SERVER HTTP_PORT}.
+ * <p>Arguments: {@code full SERVER HTTP_PORT FIRST LAST PREFIX} or {@code proxy SERVER HTTP_PORT}. With the
+ * system property {@code pivot.test.http=true} it also answers HTTP on SERVER:HTTP_PORT with a script that
+ * only sleeps, printing {@code HTTP GET uri} per request: enough to see an iPXE client follow the boot file.
  */
 public final class DhcpServerMain {
 
@@ -24,11 +30,27 @@ public final class DhcpServerMain {
         try (DhcpServer server = new DhcpServer(config, new BootPolicy(), new AddressBook(), event ->
                 System.out.println("EVENT " + event.mac() + (event.failed() ? " FAILED " : " ") + event.detail()))) {
             server.start();
+            if (Boolean.getBoolean("pivot.test.http")) {
+                recordHttp(config);
+            }
             System.out.println("READY");
             System.out.flush();
             while (System.in.read() >= 0) {
                 // keep running until the test closes our stdin or ends us
             }
         }
+    }
+
+    private static void recordHttp(DhcpConfig config) throws IOException {
+        HttpServer http = HttpServer.create(new InetSocketAddress(config.serverAddress(), config.httpPort()), 8);
+        http.createContext("/", exchange -> {
+            System.out.println("HTTP " + exchange.getRequestMethod() + " " + exchange.getRequestURI());
+            System.out.flush();
+            byte[] script = "#!ipxe\necho pivot dhcp test\nsleep 600\n".getBytes(StandardCharsets.US_ASCII);
+            exchange.sendResponseHeaders(200, script.length);
+            exchange.getResponseBody().write(script);
+            exchange.close();
+        });
+        http.start();
     }
 }
