@@ -7,6 +7,7 @@ import com.sun.net.httpserver.HttpServer;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -44,7 +45,9 @@ public final class DhcpServerMain {
     private static void recordHttp(DhcpConfig config) throws IOException {
         HttpServer http = HttpServer.create(new InetSocketAddress(config.serverAddress(), config.httpPort()), 8);
         http.createContext("/", exchange -> {
-            System.out.println("HTTP " + exchange.getRequestMethod() + " " + exchange.getRequestURI());
+            // iPXE percent-encodes the colons of ${net0/mac} in the query; print it decoded, as a server reads it.
+            System.out.println("HTTP " + exchange.getRequestMethod() + " "
+                    + URLDecoder.decode(exchange.getRequestURI().toString(), StandardCharsets.UTF_8));
             System.out.flush();
             byte[] script = "#!ipxe\necho pivot dhcp test\nsleep 600\n".getBytes(StandardCharsets.US_ASCII);
             exchange.sendResponseHeaders(200, script.length);
