@@ -38,6 +38,7 @@ public final class DhcpServer implements AutoCloseable {
     private DatagramChannel sender;
     private DatagramChannel proxy;
     private volatile boolean running;
+    private boolean boundToInterface = true;
 
     public DhcpServer(DhcpConfig config, BootPolicy policy, AddressBook addressBook, EventSink events) {
         this(config, policy, addressBook, events, new InMemoryLeaseStore());
@@ -83,6 +84,17 @@ public final class DhcpServer implements AutoCloseable {
         channels.add(channel);
         channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
         channel.setOption(StandardSocketOptions.SO_BROADCAST, true);
+        if (config.interfaceName().isPresent() && boundToInterface) {
+            try {
+                InterfaceBinding.bind(channel, config.interfaceName().get());
+            } catch (IOException e) {
+                // Without it we still send out the right interface (the sender is bound to its address), but we
+                // also hear DHCP from every other network this host is on: say so once and carry on.
+                boundToInterface = false;
+                log.warn("DHCP: not bound to interface {}, listening on all interfaces: {}",
+                        config.interfaceName().get(), e.getMessage());
+            }
+        }
         channel.bind(address);
         return channel;
     }

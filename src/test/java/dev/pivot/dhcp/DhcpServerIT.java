@@ -28,6 +28,7 @@ class DhcpServerIT {
     private String serverNs;
     private String clientNs;
     private String clientIf;
+    private String serverIf;
     private Path udhcpcScript;
 
     @BeforeEach
@@ -39,7 +40,7 @@ class DhcpServerIT {
         serverNs = lab.namespace("dhcp-s");
         clientNs = lab.namespace("dhcp-c");
         clientIf = "pvc" + lab.id;
-        String serverIf = "pvs" + lab.id;
+        serverIf = "pvs" + lab.id;
         lab.run("ip", "link", "add", serverIf, "netns", serverNs, "type", "veth", "peer", "name", clientIf,
                 "netns", clientNs);
         lab.run("ip", "-n", serverNs, "addr", "add", SERVER_IP + "/24", "dev", serverIf);
@@ -134,6 +135,47 @@ class DhcpServerIT {
         assertThat(server).contains("EVENT 52:54:00:77:00:09 proxy offer undionly.kpxe",
                 "EVENT 52:54:00:77:00:09 proxy ack undionly.kpxe");
         assertThat(server).noneMatch(line -> line.startsWith("EVENT 52:54:00:77:00:01"));
+    }
+
+    @Test
+    void boundToItsInterfaceTheServerDoesNotHearOtherNetworks() throws Exception {
+        String otherNs = otherLan();
+        List<String> server = lab.startDhcpServer(serverNs, Map.of("pivot.test.interface", serverIf), "full",
+                SERVER_IP, "8080", "10.77.0.50", "10.77.0.60", "24");
+
+        Lab.Result other = lab.exec(20, "ip", "netns", "exec", otherNs, "busybox", "udhcpc", "-i", "pvo" + lab.id,
+                "-f", "-q", "-n", "-t", "2", "-T", "1", "-s", udhcpcScript.toString());
+        Map<String, String> lease = udhcpc(server);
+
+        assertThat(other.exitCode()).as("udhcpc on the other LAN: %s", other.output()).isNotZero();
+        assertThat(lease.get("ip")).isEqualTo("10.77.0.50");
+        assertThat(server).noneMatch(l -> l.contains("52:54:00:78:00:01") || l.contains("not bound to interface"));
+    }
+
+    @Test
+    void withoutAnInterfaceTheServerHearsOtherNetworksButAnswersOnlyOnItsOwn() throws Exception {
+        String otherNs = otherLan();
+        List<String> server = lab.startDhcpServer(serverNs, false, "full", SERVER_IP, "8080", "10.77.0.50",
+                "10.77.0.60", "24");
+
+        Lab.Result other = lab.exec(20, "ip", "netns", "exec", otherNs, "busybox", "udhcpc", "-i", "pvo" + lab.id,
+                "-f", "-q", "-n", "-t", "2", "-T", "1", "-s", udhcpcScript.toString());
+
+        // The offer leaves through 10.77.0.1's interface, so the other LAN's client never sees it.
+        assertThat(other.exitCode()).as("udhcpc on the other LAN: %s", other.output()).isNotZero();
+        assertThat(server).anyMatch(l -> l.startsWith("EVENT 52:54:00:78:00:01 offer"));
+    }
+
+    /** A second LAN on the server's namespace (10.78.0.1/24) with a client namespace of its own. */
+    private String otherLan() throws Exception {
+        String otherNs = lab.namespace("dhcp-o");
+        lab.run("ip", "link", "add", "pvx" + lab.id, "netns", serverNs, "type", "veth", "peer", "name", "pvo" + lab.id,
+                "netns", otherNs);
+        lab.run("ip", "-n", serverNs, "addr", "add", "10.78.0.1/24", "dev", "pvx" + lab.id);
+        lab.run("ip", "-n", serverNs, "link", "set", "pvx" + lab.id, "up");
+        lab.run("ip", "-n", otherNs, "link", "set", "pvo" + lab.id, "address", "52:54:00:78:00:01");
+        lab.run("ip", "-n", otherNs, "link", "set", "pvo" + lab.id, "up");
+        return otherNs;
     }
 
     private void newMac(String mac) throws Exception {

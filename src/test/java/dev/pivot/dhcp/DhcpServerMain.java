@@ -22,12 +22,17 @@ import java.nio.charset.StandardCharsets;
 public final class DhcpServerMain {
 
     public static void main(String[] args) throws IOException {
-        DhcpConfig config = switch (args[0]) {
+        DhcpConfig chosen = switch (args[0]) {
             case "full" -> DhcpConfig.full(Ipv4.parse(args[1]), Integer.parseInt(args[2]),
                     new DhcpConfig.Pool(Ipv4.parse(args[3]), Ipv4.parse(args[4]), Integer.parseInt(args[5])));
             case "proxy" -> DhcpConfig.proxy(Ipv4.parse(args[1]), Integer.parseInt(args[2]));
             default -> throw new IllegalArgumentException("mode must be full or proxy, got " + args[0]);
         };
+        String iface = System.getProperty("pivot.test.interface", "");
+        if (!iface.isEmpty()) {
+            chosen = chosen.withInterface(iface);
+        }
+        DhcpConfig config = chosen;
         try (DhcpServer server = new DhcpServer(config, new BootPolicy(), new AddressBook(), event ->
                 System.out.println("EVENT " + event.mac() + (event.failed() ? " FAILED " : " ") + event.detail()))) {
             server.start();

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -16,10 +17,10 @@ import java.util.function.Predicate;
 
 /**
  * A throw-away network lab for integration tests: namespaces named {@code pvt-<purpose>-<random>}, the processes
- * started in them, and their output. {@link #close()} ends every process it started (by PID) and deletes every
+ * started in them, and their output. {@link #close()} (called from the tests' @AfterEach) ends every process it started (by PID) and deletes every
  * namespace it created, whatever happened before.
  */
-final class Lab implements AutoCloseable {
+final class Lab {
 
     final String id = Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
     private final List<String> namespaces = new ArrayList<>();
@@ -98,8 +99,16 @@ final class Lab implements AutoCloseable {
 
     /** Starts {@link DhcpServerMain} as a JVM inside the namespace; returns once it printed READY. */
     List<String> startDhcpServer(String namespace, boolean http, String... args) throws Exception {
+        return startDhcpServer(namespace, Map.of("pivot.test.http", Boolean.toString(http)), args);
+    }
+
+    /** As above, with system properties for {@link DhcpServerMain} (pivot.test.http, pivot.test.interface). */
+    List<String> startDhcpServer(String namespace, Map<String, String> properties, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", namespace, javaBin(),
-                "-Dpivot.test.http=" + http, "-cp", System.getProperty("java.class.path"), DhcpServerMain.class.getName()));
+                // what SO_BINDTODEVICE needs (see InterfaceBinding)
+                "--add-exports", "java.base/sun.nio.ch=ALL-UNNAMED", "--enable-native-access=ALL-UNNAMED"));
+        properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), DhcpServerMain.class.getName()));
         cmd.addAll(List.of(args));
         // `ip netns exec` execs in place: the process we hold is the server JVM itself, ended by PID in close().
         List<String> output = new CopyOnWriteArrayList<>();
@@ -126,8 +135,7 @@ final class Lab implements AutoCloseable {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
-    @Override
-    public void close() throws Exception {
+    void close() throws Exception {
         for (Process p : processes.reversed()) {
             p.destroy();
             if (!p.waitFor(5, TimeUnit.SECONDS)) {
