@@ -166,6 +166,48 @@ class DhcpServerIT {
         assertThat(server).anyMatch(l -> l.startsWith("EVENT 52:54:00:78:00:01 offer"));
     }
 
+    @Test
+    void iscDhclientGetsALease() throws Exception {
+        assumeTrue(Lab.hasCommand("dhclient"), "needs isc-dhcp-client (dhclient)");
+        List<String> server = lab.startDhcpServer(serverNs, false, "full", SERVER_IP, "8080", "10.77.0.50",
+                "10.77.0.60", "24");
+        Path leases = lab.tempFile("pivot-dhclient", ".leases");
+        Path pid = lab.tempFile("pivot-dhclient", ".pid");
+        List<String> output = new CopyOnWriteArrayList<>();
+
+        // -d keeps it in the foreground (so we hold its PID); it prints "bound to ADDRESS" once it has a lease.
+        lab.start(List.of("ip", "netns", "exec", clientNs, "dhclient", "-d", "-v", "-1", "-sf", "/bin/true",
+                "-lf", leases.toString(), "-pf", pid.toString(), clientIf), output);
+        Lab.awaitLine(output, 30, l -> l.startsWith("bound to 10.77.0.50"), "'bound to 10.77.0.50'");
+
+        assertThat(Files.readString(leases)).contains("fixed-address 10.77.0.50;", "option dhcp-server-identifier 10.77.0.1;");
+        assertThat(server).contains("EVENT 52:54:00:77:00:01 ack 10.77.0.50");
+    }
+
+    @Test
+    void dhcpcdGetsALease() throws Exception {
+        assumeTrue(Lab.hasCommand("dhcpcd"), "needs dhcpcd-base (dhcpcd)");
+        List<String> server = lab.startDhcpServer(serverNs, false, "full", SERVER_IP, "8080", "10.77.0.50",
+                "10.77.0.60", "24");
+
+        // IPv4 only, one shot, no ARP probe, no config file and no hooks: just the DHCP conversation.
+        Lab.Result r = lab.exec(40, "ip", "netns", "exec", clientNs, "dhcpcd", "-4", "-1", "-B", "-A", "-L",
+                "-t", "20", "-f", "/dev/null", "-c", "/bin/true", clientIf);
+        try {
+            assertThat(r.output()).as("dhcpcd: exit %d", r.exitCode()).contains("leased 10.77.0.50");
+            assertThat(server).contains("EVENT 52:54:00:77:00:01 ack 10.77.0.50");
+        } finally {
+            // dhcpcd keeps the lease under /var/lib/dhcpcd by interface name; ours is unique to this run.
+            try (var files = Files.list(Path.of("/var/lib/dhcpcd"))) {
+                for (Path f : files.filter(f -> f.getFileName().toString().startsWith(clientIf)).toList()) {
+                    Files.deleteIfExists(f);
+                }
+            } catch (java.nio.file.NoSuchFileException ignored) {
+                // nothing stored
+            }
+        }
+    }
+
     /** A second LAN on the server's namespace (10.78.0.1/24) with a client namespace of its own. */
     private String otherLan() throws Exception {
         String otherNs = lab.namespace("dhcp-o");
