@@ -63,7 +63,7 @@ public record DhcpPacket(int op, int htype, int hlen, int hops, int xid, int sec
     /** Reads a packet from the first {@code length} bytes of {@code data}. */
     public static DhcpPacket decode(byte[] data, int length) throws DhcpDecodeException {
         if (length > MAX_LENGTH) {
-            throw new DhcpDecodeException("giant packet: " + length + " bytes (limit " + MAX_LENGTH + ")");
+            throw new DhcpDecodeException("giant packet: over " + MAX_LENGTH + " bytes");
         }
         if (length < MIN_LENGTH) {
             throw new DhcpDecodeException("truncated: " + length + " bytes, a DHCP packet has at least " + MIN_LENGTH);
