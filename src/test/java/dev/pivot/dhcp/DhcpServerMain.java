@@ -6,6 +6,9 @@ import dev.pivot.boot.BootPolicy;
 import com.sun.net.httpserver.HttpServer;
 
 import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +21,8 @@ import java.nio.charset.StandardCharsets;
  * <p>Arguments: {@code full SERVER HTTP_PORT FIRST LAST PREFIX} or {@code proxy SERVER HTTP_PORT}. With the
  * system property {@code pivot.test.http=true} it also answers HTTP on SERVER:HTTP_PORT with a script that
  * only sleeps, printing {@code HTTP GET uri} per request: enough to see an iPXE client follow the boot file.
+ * With {@code pivot.test.tftp=true} it listens on SERVER:69 and prints {@code TFTP RRQ file} for each read
+ * request, without answering: enough to see a PXE ROM accept the DHCP answer.
  */
 public final class DhcpServerMain {
 
@@ -38,6 +43,9 @@ public final class DhcpServerMain {
             server.start();
             if (Boolean.getBoolean("pivot.test.http")) {
                 recordHttp(config);
+            }
+            if (Boolean.getBoolean("pivot.test.tftp")) {
+                recordTftp(config);
             }
             System.out.println("READY");
             System.out.flush();
@@ -60,5 +68,31 @@ public final class DhcpServerMain {
             exchange.close();
         });
         http.start();
+    }
+
+    private static void recordTftp(DhcpConfig config) throws IOException {
+        DatagramChannel tftp = DatagramChannel.open(StandardProtocolFamily.INET);
+        tftp.bind(new InetSocketAddress(config.serverAddress(), 69));
+        Thread.ofVirtual().start(() -> {
+            ByteBuffer buffer = ByteBuffer.allocate(1024);
+            try {
+                while (true) {
+                    buffer.clear();
+                    tftp.receive(buffer);
+                    buffer.flip();
+                    // RFC 1350: opcode 1 (RRQ), then the file name up to a NUL.
+                    if (buffer.remaining() > 2 && buffer.get(0) == 0 && buffer.get(1) == 1) {
+                        int end = 2;
+                        while (end < buffer.limit() && buffer.get(end) != 0) {
+                            end++;
+                        }
+                        System.out.println("TFTP RRQ " + new String(buffer.array(), 2, end - 2, StandardCharsets.US_ASCII));
+                        System.out.flush();
+                    }
+                }
+            } catch (IOException e) {
+                System.out.println("TFTP listener ended: " + e.getMessage());
+            }
+        });
     }
 }
