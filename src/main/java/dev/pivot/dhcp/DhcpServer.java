@@ -72,8 +72,7 @@ public final class DhcpServer implements AutoCloseable {
             }
         } catch (IOException e) {
             close();
-            throw new IOException("cannot open DHCP sockets on " + config.bindAddress().getHostAddress() + ":"
-                    + config.serverPort() + ": " + e.getMessage(), e);
+            throw e;
         }
         log.info("DHCP {} server on {} (server address {}{})", config.mode(), config.bindAddress().getHostAddress(),
                 config.serverAddress().getHostAddress(), config.interfaceName().map(i -> ", interface " + i).orElse(""));
@@ -95,7 +94,12 @@ public final class DhcpServer implements AutoCloseable {
                         config.interfaceName().get(), e.getMessage());
             }
         }
-        channel.bind(address);
+        try {
+            channel.bind(address);
+        } catch (IOException e) {
+            throw new IOException("cannot bind DHCP socket to " + address.getAddress().getHostAddress() + ":"
+                    + address.getPort() + ": " + e.getMessage(), e);
+        }
         return channel;
     }
 

@@ -94,6 +94,17 @@ class DhcpServerTest {
         assertThat(events).extracting(BootEvent::detail).containsExactly("renew 127.0.0.55");
     }
 
+    @Test
+    void aServerAddressThisHostDoesNotHaveIsNamedInTheError() {
+        DhcpConfig config = DhcpConfig.proxy(Ipv4.parse("192.0.2.1"), 8080).withPorts(serverPort + 3, serverPort + 4,
+                serverPort + 5);
+        DhcpServer wrong = new DhcpServer(config, new BootPolicy(), new AddressBook(), events::add);
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(wrong::start)
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("cannot bind DHCP socket to 192.0.2.1:" + (serverPort + 3));
+    }
+
     private void send(byte[] datagram) throws IOException {
         client.send(ByteBuffer.wrap(datagram), new InetSocketAddress(LOOPBACK, serverPort));
     }
