@@ -31,8 +31,8 @@ public record TransferOptions(int blockSize, int windowSize, OptionalInt timeout
      * still clear are clamped (blksize above our max, windowsize above our cap) as RFC 2348 allows; values that
      * make no sense (blksize below 8, windowsize 0, text where a number belongs) are refused.
      *
-     * @param size the file's size, or -1 when it is not known up front (netascii), in which case tsize is not
-     *             acknowledged
+     * @param size the file's size, or -1 when it is not known up front (netascii); tsize is acknowledged only
+     *             for a known, non-zero size
      */
     public static TransferOptions negotiate(Map<String, String> requested, TftpConfig config, long size)
             throws Refused {
@@ -61,7 +61,9 @@ public record TransferOptions(int blockSize, int windowSize, OptionalInt timeout
                 }
                 case "tsize" -> {
                     number("tsize", value);
-                    if (size >= 0) {
+                    // Not for empty files: curl (7.88, Debian 12) rejects "tsize 0" in an OACK as invalid and
+                    // aborts; leaving an option out of the OACK is always allowed (RFC 2347).
+                    if (size > 0) {
                         acknowledged.put("tsize", Long.toString(size));
                     }
                 }
