@@ -14,9 +14,12 @@ public final class Main {
     }
 
     public static int run(String... args) {
-        return new CommandLine(new Main())
-                .setExecutionExceptionHandler(Main::oneLineError)
-                .execute(args);
+        return commandLine().execute(args);
+    }
+
+    /** The configured command line, also used by tests to run commands in-process. */
+    public static CommandLine commandLine() {
+        return new CommandLine(new Main()).setExecutionExceptionHandler(Main::oneLineError);
     }
 
     /** Bad input gets one clear line, not a stack trace. */

@@ -1,0 +1,131 @@
+package dev.pivot.cli;
+
+import dev.pivot.initrd.CpioWriter;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.GZIPOutputStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** `pivot serve` refuses bad input with one line that names the input and what is wrong, and a non-zero exit. */
+class ServeCommandTest {
+
+    private static final String NETBOOT_IPXE = """
+            #!ipxe
+            # Use the cmdline variable to allow the user to specify custom kernel params
+            # when chainloading this script from other iPXE scripts like netboot.xyz
+            kernel bzImage init=/nix/store/0123456789abcdfghijklmnpqrsvwxyz-nixos-system-t-24.11/init initrd=initrd loglevel=4 ${cmdline}
+            initrd initrd
+            boot
+            """;
+
+    @TempDir
+    Path tmp;
+
+    record Run(int exit, String err) {
+    }
+
+    private Run serve(String... args) {
+        StringWriter err = new StringWriter();
+        CommandLine cmd = Main.commandLine();
+        cmd.setErr(new PrintWriter(err, true));
+        String[] full = new String[args.length + 1];
+        full[0] = "serve";
+        System.arraycopy(args, 0, full, 1, args.length);
+        return new Run(cmd.execute(full), err.toString());
+    }
+
+    private static void gzipCpio(Path file, CpioBody body) throws IOException {
+        try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(file));
+             CpioWriter cpio = new CpioWriter(out)) {
+            body.write(cpio);
+            cpio.finish();
+        }
+    }
+
+    interface CpioBody {
+        void write(CpioWriter cpio) throws IOException;
+    }
+
+    /** A netboot dir whose initrd is a gzip stage-1 cpio followed (or not) by a cpio holding the squashfs. */
+    private Path netbootDir(boolean withSquashfs, String script) throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve("result"));
+        Files.write(dir.resolve("bzImage"), new byte[4096]);
+        Path stage1 = tmp.resolve("stage1.gz");
+        gzipCpio(stage1, cpio -> cpio.file("init", 0755, "#!/bin/sh\n".getBytes(StandardCharsets.UTF_8)));
+        ByteArrayOutputStream initrd = new ByteArrayOutputStream();
+        initrd.write(Files.readAllBytes(stage1));
+        if (withSquashfs) {
+            Path root = tmp.resolve("root.gz");
+            gzipCpio(root, cpio -> cpio.file("nix-store.squashfs", 0644, "hsqs-not-really".getBytes(StandardCharsets.UTF_8)));
+            initrd.write(Files.readAllBytes(root));
+        }
+        Files.write(dir.resolve("initrd"), initrd.toByteArray());
+        if (script != null) {
+            Files.writeString(dir.resolve("netboot.ipxe"), script);
+        }
+        return dir;
+    }
+
+    private String[] loopback(Path dir, int httpPort) {
+        return new String[]{dir.toString(), "--listen", "127.0.0.1", "--dhcp", "off", "--http-port",
+                String.valueOf(httpPort), "--tftp-port", "0", "--state", tmp.resolve("state").toString()};
+    }
+
+    @Test
+    void aDirWithoutNetbootIpxeIsNamed() throws IOException {
+        Path dir = netbootDir(true, null);
+        Run run = serve(loopback(dir, 0));
+        assertThat(run.exit()).isNotZero();
+        assertThat(run.err().strip()).startsWith("pivot: ").contains(dir.toString(), "no netboot.ipxe")
+                .doesNotContain("Exception").hasLineCount(1);
+    }
+
+    @Test
+    void aScriptWithoutInitIsNamed() throws IOException {
+        Path dir = netbootDir(true, NETBOOT_IPXE.replaceAll("init=\\S+ ", ""));
+        Run run = serve(loopback(dir, 0));
+        assertThat(run.exit()).isNotZero();
+        assertThat(run.err().strip()).contains("netboot.ipxe", "init=").hasLineCount(1);
+    }
+
+    @Test
+    void anInitrdWithoutSquashfsIsNamed() throws IOException {
+        Path dir = netbootDir(false, NETBOOT_IPXE);
+        Run run = serve(loopback(dir, 0));
+        assertThat(run.exit()).isNotZero();
+        assertThat(run.err().strip()).contains(dir.resolve("initrd").toString(), "nix-store.squashfs")
+                .hasLineCount(1);
+    }
+
+    @Test
+    void aPortThatCannotBeBoundIsNamed() throws IOException {
+        Path dir = netbootDir(true, NETBOOT_IPXE);
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Run run = serve(loopback(dir, taken.getLocalPort()));
+            assertThat(run.exit()).isNotZero();
+            assertThat(run.err().strip()).contains("127.0.0.1:" + taken.getLocalPort()).hasLineCount(1);
+        }
+    }
+
+    @Test
+    void fullDhcpWithoutARangeIsRefused() throws IOException {
+        Path dir = netbootDir(true, NETBOOT_IPXE);
+        Run run = serve(dir.toString(), "--listen", "127.0.0.1", "--dhcp", "full", "--http-port", "0",
+                "--tftp-port", "0", "--state", tmp.resolve("state").toString());
+        assertThat(run.exit()).isNotZero();
+        assertThat(run.err()).contains("--range");
+    }
+}
