@@ -139,7 +139,7 @@ for w in \$(\$bb cat /proc/cmdline); do
   esac
 done
 if [ -n "\$url" ] && [ -n "\$mac" ]; then
-  \$bb wget -q -T 5 -O- "\$url/report?mac=\$mac&step=stage2&status=ok&detail=demo" >/dev/null 2>&1 \
+  \$bb timeout 5 \$bb wget -q -O- "\$url/report?mac=\$mac&step=stage2&status=ok&detail=demo" >/dev/null 2>&1 \
     || echo "PIVOT-DEMO: stage 2 report failed" > /dev/console
 fi
 \$bb sync
