@@ -3,13 +3,19 @@
 # (dnsmasq-base for DHCP/TFTP/RA, busybox httpd for HTTP), all inside a throw-away network namespace.
 # It proves the image and the prelude before Pivot's own servers exist, and measures QEMU start → marker.
 #
-# Usage (root): scripts/dev-netboot-harness.sh bios|uefi|uefi-pxe|e1000 [IMAGE_OUTDIR]
+# Usage (root): scripts/dev-netboot-harness.sh bios|uefi|uefi-pxe|e1000
+#               scripts/dev-netboot-harness.sh prepare DIR http://ADDR:PORT   (only writes DIR/http, DIR/tftp;
+#               the Java DevHarnessIT serves them with the lab classes)
 # Env: PIVOT_HARNESS_TIMEOUT (s, default 180), PIVOT_SHELL=1 adds pivot.shell.
 set -euo pipefail
-MODE="${1:?usage: $0 bios|uefi|uefi-pxe|e1000 [IMAGEDIR]}"
+MODE="${1:?usage: $0 bios|uefi|uefi-pxe|e1000 | prepare DIR URL}"
 HOME_DIR="$(cd "$(dirname "$0")/.." && pwd)"
 TIMEOUT="${PIVOT_HARNESS_TIMEOUT:-180}"
-W="$(mktemp -d /tmp/pvt-harness.XXXXXX)"
+if [ "$MODE" = prepare ]; then
+  W="${2:?prepare needs a directory}"; A="${3:?prepare needs the HTTP base URL}"; mkdir -p "$W"
+else
+  W="$(mktemp -d /tmp/pvt-harness.XXXXXX)"; A=http://10.77.0.1:8080
+fi
 chmod 0755 "$W"  # dnsmasq drops to nobody and must read the TFTP root
 NS="pvt-harness-$RANDOM$RANDOM"
 PIDS=()
@@ -20,12 +26,10 @@ cleanup() {
   ip netns del "$NS" 2>/dev/null || true
   [ -n "${KEEP:-}" ] || rm -rf "$W"
 }
-trap cleanup EXIT INT TERM
+[ "$MODE" = prepare ] || trap cleanup EXIT INT TERM
 
-IMG="${2:-$W/img}"
 PARTS="$W/parts"
 "$HOME_DIR/scripts/make-demo-image.sh" --parts "$PARTS" "$W/img" 2>/dev/null
-[ "$IMG" = "$W/img" ] || true
 INIT="$(grep -o 'init=[^ ]*' "$W/img/netboot.ipxe")"
 
 H="$W/http"; T="$W/tftp"
@@ -38,11 +42,10 @@ P="$HOME_DIR/src/main/resources/dev/pivot/initrd/prelude"
 install -m 0755 "$P/init" "$W/prelude/pivot/init"
 install -m 0755 "$P/udhcpc.script" "$W/prelude/pivot/udhcpc.script"
 install -m 0755 /bin/busybox "$W/prelude/pivot/busybox"
-mknod "$W/prelude/dev/console" c 5 1
+rm -f "$W/prelude/dev/console"; mknod "$W/prelude/dev/console" c 5 1
 (cd "$W/prelude" && find . -mindepth 1 | sort | cpio -o -H newc -R 0:0 --quiet) | gzip -9n > "$H/pivot.cpio.gz"
 s=$(stat -c %s "$H/pivot.cpio.gz"); head -c $(( (4 - s % 4) % 4 )) /dev/zero >> "$H/pivot.cpio.gz"
 SHA="$(sha256sum "$H/nix-store.squashfs" | cut -d' ' -f1)"
-A=http://10.77.0.1:8080
 cat > "$H/boot.ipxe" <<EOF
 #!ipxe
 kernel $A/bzImage initrd=initrd initrd=pivot.cpio.gz rdinit=/pivot/init pivot.url=$A pivot.mac=\${net0/mac} pivot.root=$A/nix-store.squashfs pivot.sha256=$SHA $INIT console=ttyS0 loglevel=4${PIVOT_SHELL:+ pivot.shell}
@@ -51,6 +54,7 @@ initrd $A/pivot.cpio.gz
 boot
 EOF
 cp /usr/lib/ipxe/undionly.kpxe /usr/lib/ipxe/ipxe.efi "$T/"
+[ "$MODE" = prepare ] && exit 0
 
 ip netns add "$NS"
 ipn() { ip netns exec "$NS" "$@"; }

@@ -3,18 +3,15 @@ package dev.pivot.cli;
 import dev.pivot.lab.DemoImage;
 import dev.pivot.lab.LabNetwork;
 import dev.pivot.lab.PivotHome;
+import dev.pivot.lab.PivotServer;
 import dev.pivot.lab.Qemu;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -53,14 +50,11 @@ public final class DemoCommand implements Callable<Integer> {
             labRef.set(lab);
             Path state = Files.createTempDirectory("pvt-demo-state-");
             stateRef.set(state);
-            List<String> serve = List.of(home.resolve("pivot").toString(), "serve", imageDir.toString(),
-                    "--interface", LabNetwork.BRIDGE, "--dhcp", "full",
-                    "--range", LabNetwork.RANGE_START + "-" + LabNetwork.RANGE_END, "--state", state.toString());
             System.out.println("demo: namespace " + lab.namespace().name() + ", server " + LabNetwork.SERVER_ADDRESS
-                    + " on " + LabNetwork.BRIDGE + ": " + String.join(" ", serve));
-            Process server = lab.namespace().startPiped(serve);
-            Thread.ofVirtual().start(() -> stream(server, "serve | "));
-            lab.awaitUdpListener(67, Duration.ofSeconds(60), server);
+                    + " on " + LabNetwork.BRIDGE);
+            PivotServer server = PivotServer.start(lab, home, imageDir, "full", state,
+                    line -> System.out.println("serve | " + line));
+            System.out.println("demo: started " + String.join(" ", server.command()) + " (pid " + server.pid() + ")");
 
             Path serial = lab.workDir().resolve("serial.log");
             try (Qemu vm = Qemu.start(lab.namespace(),
@@ -83,16 +77,6 @@ public final class DemoCommand implements Callable<Integer> {
             } catch (IllegalStateException shuttingDown) {
                 // the hook is running already
             }
-        }
-    }
-
-    private static void stream(Process p, String prefix) {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line; (line = r.readLine()) != null; ) {
-                System.out.println(prefix + line);
-            }
-        } catch (IOException ignored) {
-            // the server ended: its exit is reported by whoever waits for it
         }
     }
 
