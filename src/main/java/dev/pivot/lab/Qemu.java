@@ -1,0 +1,160 @@
+package dev.pivot.lab;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A QEMU VM that network-boots from a tap inside a {@link NetNamespace}. The serial console goes to a file,
+ * where SeaBIOS, iPXE and the kernel all print (`-nographic`), so the boot's milestones can be read there.
+ */
+public final class Qemu implements AutoCloseable {
+    public static final String DEFAULT_MARKER = "PIVOT-DEMO: stage 2 reached";
+    private static final Path OVMF = Path.of("/usr/share/ovmf/OVMF.fd");
+    private static final Path ROM_DIR = Path.of("/usr/lib/ipxe/qemu");
+
+    /** How the VM's firmware reaches the network. */
+    public enum Boot {
+        /** SeaBIOS runs the NIC's option ROM, which is iPXE. */
+        BIOS_IPXE_ROM,
+        /** OVMF runs the NIC's iPXE EFI driver (from the same ROM file). */
+        UEFI_IPXE_ROM,
+        /** OVMF with the NIC ROM disabled: OVMF's own (non-iPXE) PXE client, which must TFTP ipxe.efi. */
+        UEFI_OWN_PXE
+    }
+
+    public enum Nic {
+        VIRTIO("virtio-net-pci", "efi-virtio.rom"),
+        E1000("e1000", "efi-e1000.rom");
+
+        final String device;
+        final String rom;
+
+        Nic(String device, String rom) {
+            this.device = device;
+            this.rom = rom;
+        }
+    }
+
+    /** What to boot. `mac` as aa:bb:cc:dd:ee:ff. */
+    public record Spec(Boot boot, Nic nic, String mac, String tap, int memoryMb, Path serialLog) {
+        public Spec {
+            if (!mac.matches("(?i)([0-9a-f]{2}:){5}[0-9a-f]{2}")) {
+                throw new IllegalArgumentException("MAC '" + mac + "' is not of the form aa:bb:cc:dd:ee:ff");
+            }
+        }
+
+        public static Spec of(Boot boot, Nic nic, String mac, String tap, Path serialLog) {
+            return new Spec(boot, nic, mac, tap, 768, serialLog);
+        }
+    }
+
+    private final Spec spec;
+    private final Process process;
+    private final long startedNanos;
+
+    private Qemu(Spec spec, Process process, long startedNanos) {
+        this.spec = spec;
+        this.process = process;
+        this.startedNanos = startedNanos;
+    }
+
+    /** Starts the VM inside the namespace (whose tap it uses). */
+    public static Qemu start(NetNamespace ns, Spec spec) {
+        try {
+            Files.deleteIfExists(spec.serialLog());
+            Files.createFile(spec.serialLog());
+        } catch (IOException e) {
+            throw new LabException("cannot create serial log " + spec.serialLog() + ": " + e.getMessage(), e);
+        }
+        List<String> cmd = command(spec, Accel.detect());
+        long t0 = System.nanoTime();
+        Process p = ns.start(cmd, spec.serialLog().resolveSibling(spec.serialLog().getFileName() + ".qemu"));
+        return new Qemu(spec, p, t0);
+    }
+
+    static List<String> command(Spec spec, Accel accel) {
+        List<String> cmd = new ArrayList<>(List.of("qemu-system-x86_64"));
+        cmd.addAll(accel.qemuArgs());
+        cmd.addAll(List.of("-m", Integer.toString(spec.memoryMb()), "-smp", "1",
+                "-nographic", "-serial", "file:" + spec.serialLog(), "-monitor", "none",
+                "-netdev", "tap,id=n0,ifname=" + spec.tap() + ",script=no,downscript=no"));
+        String rom = switch (spec.boot()) {
+            case BIOS_IPXE_ROM, UEFI_IPXE_ROM -> ",romfile=" + ROM_DIR.resolve(spec.nic().rom);
+            case UEFI_OWN_PXE -> ",romfile=";
+        };
+        cmd.addAll(List.of("-device", spec.nic().device + ",netdev=n0,mac=" + spec.mac() + rom));
+        if (spec.boot() != Boot.BIOS_IPXE_ROM) {
+            cmd.addAll(List.of("-bios", OVMF.toString()));
+        }
+        cmd.addAll(List.of("-boot", "n"));
+        return cmd;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    /** Time since QEMU was started. */
+    public Duration elapsed() {
+        return Duration.ofNanos(System.nanoTime() - startedNanos);
+    }
+
+    /**
+     * Waits until `marker` appears in the serial log; returns the time from QEMU's start. Throws with the last
+     * serial lines when QEMU exits first or the timeout passes.
+     */
+    public Duration awaitMarker(String marker, Duration timeout) {
+        long deadline = startedNanos + timeout.toNanos();
+        while (true) {
+            String log = serial();
+            if (log.contains(marker)) {
+                return elapsed();
+            }
+            if (!process.isAlive()) {
+                throw new LabException("QEMU exited (code " + process.exitValue() + ") before '" + marker
+                        + "' after " + seconds(elapsed()) + "; last serial lines:\n" + tail(20));
+            }
+            if (System.nanoTime() > deadline) {
+                throw new LabException("no '" + marker + "' within " + seconds(timeout) + " (" + spec.boot() + ", "
+                        + spec.nic() + "); last serial lines:\n" + tail(20));
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new LabException("interrupted while waiting for '" + marker + "'", e);
+            }
+        }
+    }
+
+    /** The serial log as text, without terminal escape sequences and carriage returns. */
+    public String serial() {
+        try {
+            String raw = new String(Files.readAllBytes(spec.serialLog()), StandardCharsets.ISO_8859_1);
+            return raw.replaceAll("\u001b\\[[0-9;?]*[a-zA-Z]", "").replace("\r", "");
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** The last `n` non-blank serial lines. */
+    public String tail(int n) {
+        List<String> lines = serial().lines().filter(l -> !l.isBlank()).toList();
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - n), lines.size()));
+    }
+
+    public static String seconds(Duration d) {
+        return String.format(java.util.Locale.ROOT, "%.1f s", d.toMillis() / 1000.0);
+    }
+
+    /** Ends QEMU by its PID (the namespace would too; this is for ending it earlier). */
+    @Override
+    public void close() {
+        Commands.end(process);
+    }
+}

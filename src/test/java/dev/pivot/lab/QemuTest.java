@@ -1,0 +1,37 @@
+package dev.pivot.lab;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class QemuTest {
+    private static final Path LOG = Path.of("/tmp/serial.log");
+
+    @Test
+    void biosUsesTheNicsIpxeRomAndNoOvmf() {
+        List<String> cmd = Qemu.command(Qemu.Spec.of(Qemu.Boot.BIOS_IPXE_ROM, Qemu.Nic.VIRTIO, "52:54:00:00:00:01",
+                "tap0", LOG), Accel.TCG);
+        assertThat(String.join(" ", cmd))
+                .contains("-accel tcg", "-m 768", "-nographic", "-serial file:/tmp/serial.log", "-monitor none",
+                        "virtio-net-pci,netdev=n0,mac=52:54:00:00:00:01,romfile=/usr/lib/ipxe/qemu/efi-virtio.rom",
+                        "ifname=tap0,script=no,downscript=no")
+                .doesNotContain("OVMF");
+    }
+
+    @Test
+    void uefiOwnPxeDisablesTheNicRom() {
+        List<String> cmd = Qemu.command(Qemu.Spec.of(Qemu.Boot.UEFI_OWN_PXE, Qemu.Nic.E1000, "52:54:00:00:00:02",
+                "tap0", LOG), Accel.TCG);
+        assertThat(cmd).contains("e1000,netdev=n0,mac=52:54:00:00:00:02,romfile=", "-bios", "/usr/share/ovmf/OVMF.fd");
+    }
+
+    @Test
+    void rejectsAMalformedMac() {
+        assertThatThrownBy(() -> Qemu.Spec.of(Qemu.Boot.BIOS_IPXE_ROM, Qemu.Nic.VIRTIO, "52-54-00", "tap0", LOG))
+                .hasMessageContaining("52-54-00");
+    }
+}
