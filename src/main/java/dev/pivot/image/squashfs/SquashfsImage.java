@@ -120,6 +120,13 @@ public final class SquashfsImage implements AutoCloseable {
                 sb.fragmentCount() == 0 ? Superblock.ABSENT : sb.fragmentTableStart(), sb.exportTableStart(),
                 sb.idTableStart(), sb.xattrTableStart()};
         for (int i = 0; i < starts.length; i++) {
+            if (starts[i] != Superblock.ABSENT && Long.compareUnsigned(starts[i], sb.bytesUsed()) >= 0) {
+                throw new SquashfsException(name + ": corrupt superblock: " + names[i] + " at "
+                        + Long.toUnsignedString(starts[i]) + " is past the image's end ("
+                        + Long.toUnsignedString(sb.bytesUsed()) + " bytes used)");
+            }
+        }
+        for (int i = 0; i < starts.length; i++) {
             if (starts[i] != Superblock.ABSENT && Long.compareUnsigned(starts[i], fileSize) >= 0) {
                 throw new SquashfsException(name + ": truncated: " + names[i] + " at "
                         + Long.toUnsignedString(starts[i]) + " past end of file (" + fileSize + " bytes)");
@@ -481,7 +488,7 @@ public final class SquashfsImage implements AutoCloseable {
     private long tableBlock(long indexStart, long n, String table) throws IOException {
         long at = indexStart + n * 8;
         if (at < 0 || at + 8 > superblock.bytesUsed()) {
-            throw truncated(table + " index entry at " + at);
+            throw pastEnd(table + " index entry at " + at);
         }
         byte[] b = new byte[8];
         readAt(channel, at, b, 8);
@@ -621,7 +628,7 @@ public final class SquashfsImage implements AutoCloseable {
                     + superblock.blockSize() + ")");
         }
         if (position < Superblock.SIZE || position + diskSize > superblock.bytesUsed()) {
-            throw truncated(what + " at " + position + " (" + diskSize + " bytes)");
+            throw pastEnd(what + " at " + position + " (" + diskSize + " bytes)");
         }
         if (!compressed) {
             if (diskSize > dst.length) {
@@ -668,6 +675,11 @@ public final class SquashfsImage implements AutoCloseable {
 
     SquashfsException corrupt(String what) {
         return new SquashfsException(name + ": corrupt: " + what);
+    }
+
+    /** Past bytes_used, which open() checked against the file size: the image is corrupt, not cut. */
+    private SquashfsException pastEnd(String what) {
+        return corrupt(what + " is past the image's end (" + superblock.bytesUsed() + " bytes used)");
     }
 
     SquashfsException truncated(String what) {
