@@ -255,7 +255,7 @@ public final class ImageCheck {
                         String release = m.group(1);
                         String relative = m.group(2);
                         ModuleTree.Builder tree = trees.computeIfAbsent(release,
-                                r -> new ModuleTree.Builder("the initrd's lib/modules/" + r));
+                                r -> new ModuleTree.Builder("initrd", "/lib/modules/" + r));
                         if (relative.equals("modules.builtin") && entry.size() <= MAX_BUILTIN_SIZE) {
                             tree.builtin(new String(reader.body().readAllBytes(), StandardCharsets.UTF_8));
                         } else {
@@ -281,7 +281,7 @@ public final class ImageCheck {
             String dir = "/" + name + "/lib/modules/" + release;
             Optional<Inode> inode = sq.lookup(dir);
             if (inode.isPresent() && inode.get() instanceof Inode.Directory) {
-                ModuleTree.Builder tree = new ModuleTree.Builder(dir + " in the root image");
+                ModuleTree.Builder tree = new ModuleTree.Builder("root image", "/nix/store" + dir);
                 walk(sq, dir, "", 0, tree);
                 if (!tree.isEmpty()) {
                     return tree.build();

@@ -11,13 +11,14 @@ import java.util.TreeSet;
  * The kernel modules one lib/modules/&lt;release&gt; directory offers: loadable modules by name, and the
  * modules compiled into the kernel (its modules.builtin).
  *
- * @param location where the tree is, for messages ("the initrd's lib/modules/6.1.0",
- *                 "/abc-linux-6.1.0-modules/lib/modules/6.1.0 in the root image")
+ * @param place    "initrd" or "root image"
+ * @param location the release directory there, as the booted system sees it ("/lib/modules/6.1.0",
+ *                 "/nix/store/abc-linux-6.1.0-modules/lib/modules/6.1.0")
  * @param modules  module name ("virtio_net": file name without .ko[.xz|.zst|.gz], dashes as underscores) → its
  *                 path relative to the release directory ("kernel/drivers/net/virtio_net.ko.xz")
  * @param builtin  the same for the modules built into the kernel
  */
-public record ModuleTree(String location, Map<String, String> modules, Map<String, String> builtin) {
+public record ModuleTree(String place, String location, Map<String, String> modules, Map<String, String> builtin) {
 
     public ModuleTree {
         modules = Map.copyOf(modules);
@@ -31,11 +32,13 @@ public record ModuleTree(String location, Map<String, String> modules, Map<Strin
 
     /** Collects module names from file paths relative to the release directory. */
     static final class Builder {
+        private final String place;
         private final String location;
         private final Map<String, String> modules = new TreeMap<>();
         private final Map<String, String> builtin = new TreeMap<>();
 
-        Builder(String location) {
+        Builder(String place, String location) {
+            this.place = place;
             this.location = location;
         }
 
@@ -64,7 +67,7 @@ public record ModuleTree(String location, Map<String, String> modules, Map<Strin
         }
 
         ModuleTree build() {
-            return new ModuleTree(location, modules, builtin);
+            return new ModuleTree(place, location, modules, builtin);
         }
     }
 

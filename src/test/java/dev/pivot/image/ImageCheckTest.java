@@ -123,8 +123,9 @@ class ImageCheckTest {
         assertThat(result.initrdModules().modules()).containsKeys("loop", "squashfs", "overlay", "af_packet",
                 "virtio_net", "net_failover");
         assertThat(result.initrdModules().ethernetDrivers()).containsExactly("virtio_net");
-        assertThat(result.storeModules().location()).isEqualTo(MODULES_PATH + "/lib/modules/" + RELEASE
-                + " in the root image");
+        assertThat(result.storeModules().location()).isEqualTo("/nix/store" + MODULES_PATH + "/lib/modules/" + RELEASE);
+        assertThat(result.storeModules().place()).isEqualTo("root image");
+        assertThat(result.initrdModules().location()).isEqualTo("/lib/modules/" + RELEASE);
         assertThat(result.storeModules().ethernetDrivers()).containsExactly("e1000", "r8169", "virtio_net");
         assertThat(result.storeModules().builtin()).containsKey("ext4");
     }
@@ -152,7 +153,7 @@ class ImageCheckTest {
                 + " store; enable it in the kernel config");
         assertThat(result.findings().get(1).message()).isEqualTo("loop is not in the initrd (needed to mount the root"
                 + " image file): add \"loop\" to boot.initrd.availableKernelModules (the image's store has it: "
-                + MODULES_PATH + "/lib/modules/" + RELEASE + " in the root image/kernel/drivers/block/loop.ko.xz)");
+                + "/nix/store" + MODULES_PATH + "/lib/modules/" + RELEASE + "/kernel/drivers/block/loop.ko.xz)");
     }
 
     @Test
