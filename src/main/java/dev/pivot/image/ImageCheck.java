@@ -39,7 +39,7 @@ public final class ImageCheck {
     private static final Pattern MODULE_PATH = Pattern.compile("(?:^|.*/)lib/modules/([^/]+)/(.+)");
     private static final String AVAILABLE = "boot.initrd.availableKernelModules";
     private static final int MAX_TREE_DEPTH = 12;
-    private static final long MAX_BUILTIN_SIZE = 4L << 20;
+    private static final long MAX_INDEX_SIZE = 8L << 20;
 
     private ImageCheck() {
     }
@@ -207,6 +207,26 @@ public final class ImageCheck {
     // ---- modules -------------------------------------------------------------------------------------------
 
     private static void checkModules(String release, ModuleTree initrd, ModuleTree store, List<Finding> findings) {
+        if (initrd != null && !initrd.modules().isEmpty()) {
+            if (!initrd.indexes().contains("modules.dep")) {
+                findings.add(Finding.error("initrd", "the initrd's " + initrd.location() + " has no modules.dep, so"
+                        + " stage 1 cannot load its modules (build the initrd with depmod, as NixOS does)"));
+            } else if (!initrd.indexes().contains("modules.alias")) {
+                findings.add(Finding.warning("initrd", "the initrd's " + initrd.location() + " has no modules.alias,"
+                        + " so Pivot's stage 1 cannot tell which NIC driver to load"));
+            }
+            Set<String> checked = new java.util.TreeSet<>(initrd.ethernetDrivers());
+            REQUIRED.keySet().stream().filter(initrd.modules()::containsKey).forEach(checked::add);
+            for (String module : checked) {
+                List<String> missing = initrd.missingDependencies(module);
+                if (!missing.isEmpty()) {
+                    findings.add(Finding.error("module:" + module, module + " needs " + String.join(", ", missing)
+                            + ", which " + (missing.size() == 1 ? "is" : "are") + " not in the initrd: add "
+                            + missing.stream().map(m -> "\"" + m + "\"").collect(java.util.stream.Collectors
+                            .joining(", ")) + " to " + AVAILABLE));
+                }
+            }
+        }
         for (Map.Entry<String, String> required : REQUIRED.entrySet()) {
             String module = required.getKey();
             boolean builtin = (initrd != null && initrd.isBuiltin(module)) || (store != null && store.isBuiltin(module));
@@ -256,8 +276,10 @@ public final class ImageCheck {
                         String relative = m.group(2);
                         ModuleTree.Builder tree = trees.computeIfAbsent(release,
                                 r -> new ModuleTree.Builder("initrd", "/lib/modules/" + r));
-                        if (relative.equals("modules.builtin") && entry.size() <= MAX_BUILTIN_SIZE) {
+                        if (relative.equals("modules.builtin") && entry.size() <= MAX_INDEX_SIZE) {
                             tree.builtin(new String(reader.body().readAllBytes(), StandardCharsets.UTF_8));
+                        } else if (relative.equals("modules.dep") && entry.size() <= MAX_INDEX_SIZE) {
+                            tree.depends(new String(reader.body().readAllBytes(), StandardCharsets.UTF_8));
                         } else {
                             tree.file(relative);
                         }
@@ -302,8 +324,10 @@ public final class ImageCheck {
             if (inode instanceof Inode.Directory) {
                 walk(sq, dir, path, depth + 1, tree);
             } else if (inode instanceof Inode.RegularFile file) {
-                if (path.equals("/modules.builtin") && file.size() <= MAX_BUILTIN_SIZE) {
+                if (path.equals("/modules.builtin") && file.size() <= MAX_INDEX_SIZE) {
                     tree.builtin(new String(sq.readAll(file), StandardCharsets.UTF_8));
+                } else if (path.equals("/modules.dep") && file.size() <= MAX_INDEX_SIZE) {
+                    tree.depends(new String(sq.readAll(file), StandardCharsets.UTF_8));
                 } else {
                     tree.file(path.substring(1));
                 }

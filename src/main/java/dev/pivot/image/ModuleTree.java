@@ -17,12 +17,22 @@ import java.util.TreeSet;
  * @param modules  module name ("virtio_net": file name without .ko[.xz|.zst|.gz], dashes as underscores) → its
  *                 path relative to the release directory ("kernel/drivers/net/virtio_net.ko.xz")
  * @param builtin  the same for the modules built into the kernel
+ * @param depends  module name → the modules it needs, from modules.dep
+ * @param indexes  the depmod files present ("modules.dep", "modules.alias", "modules.builtin", …)
  */
-public record ModuleTree(String place, String location, Map<String, String> modules, Map<String, String> builtin) {
+public record ModuleTree(String place, String location, Map<String, String> modules, Map<String, String> builtin,
+                         Map<String, List<String>> depends, Set<String> indexes) {
 
     public ModuleTree {
         modules = Map.copyOf(modules);
         builtin = Map.copyOf(builtin);
+        depends = Map.copyOf(depends);
+        indexes = Set.copyOf(indexes);
+    }
+
+    /** The modules {@code module} needs (per modules.dep) that this tree does not have. */
+    public List<String> missingDependencies(String module) {
+        return depends.getOrDefault(module, List.of()).stream().filter(d -> !has(d)).toList();
     }
 
     /** Paths of Ethernet-capable network drivers beside drivers/net/ethernet/ (not tunnels, bonds, phys…). */
@@ -36,23 +46,48 @@ public record ModuleTree(String place, String location, Map<String, String> modu
         private final String location;
         private final Map<String, String> modules = new TreeMap<>();
         private final Map<String, String> builtin = new TreeMap<>();
+        private final Map<String, List<String>> depends = new TreeMap<>();
+        private final Set<String> indexes = new TreeSet<>();
 
         Builder(String place, String location) {
             this.place = place;
             this.location = location;
         }
 
-        /** Adds {@code relativePath} if it names a module file. */
+        /** Adds {@code relativePath} if it names a module file, or notes a depmod index (modules.*). */
         Builder file(String relativePath) {
             String name = moduleName(relativePath);
             if (name != null) {
                 modules.putIfAbsent(name, relativePath);
+            } else if (relativePath.startsWith("modules.")) {
+                indexes.add(relativePath);
+            }
+            return this;
+        }
+
+        /** Adds the lines of a modules.dep file ("kernel/a.ko.xz: kernel/b.ko.xz kernel/c.ko.xz"). */
+        Builder depends(String modulesDep) {
+            indexes.add("modules.dep");
+            for (String line : modulesDep.lines().toList()) {
+                int colon = line.indexOf(':');
+                String name = colon < 0 ? null : moduleName(line.substring(0, colon).strip());
+                if (name != null) {
+                    List<String> deps = new ArrayList<>();
+                    for (String dep : line.substring(colon + 1).strip().split("\\s+")) {
+                        String depName = dep.isEmpty() ? null : moduleName(dep);
+                        if (depName != null) {
+                            deps.add(depName);
+                        }
+                    }
+                    depends.putIfAbsent(name, List.copyOf(deps));
+                }
             }
             return this;
         }
 
         /** Adds the lines of a modules.builtin file ("kernel/fs/squashfs/squashfs.ko"). */
         Builder builtin(String modulesBuiltin) {
+            indexes.add("modules.builtin");
             for (String line : modulesBuiltin.lines().map(String::strip).toList()) {
                 String name = moduleName(line);
                 if (name != null) {
@@ -67,7 +102,7 @@ public record ModuleTree(String place, String location, Map<String, String> modu
         }
 
         ModuleTree build() {
-            return new ModuleTree(place, location, modules, builtin);
+            return new ModuleTree(place, location, modules, builtin, depends, indexes);
         }
     }
 

@@ -49,7 +49,9 @@ class ImageCheckDebianKernelTest {
             Files.createDirectories(dir.resolve(ko).getParent());
             Files.copy(modules.resolve(ko), dir.resolve(ko));
         }
-        Files.copy(modules.resolve("modules.builtin"), dir.resolve("modules.builtin"));
+        for (String index : List.of("modules.builtin", "modules.dep", "modules.alias")) {
+            Files.copy(modules.resolve(index), dir.resolve(index));
+        }
         Path out = tmp.resolve("initrd-" + kos.size() + ".gz");
         Tools.require("cpio", "cpio");
         Tools.sh(tree, "find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1 > " + out);
@@ -91,7 +93,8 @@ class ImageCheckDebianKernelTest {
         Path root = rootImage(modules, release);
         List<String> needed = List.of("kernel/drivers/block/loop.ko", "kernel/fs/squashfs/squashfs.ko",
                 "kernel/fs/overlayfs/overlay.ko", "kernel/drivers/net/virtio_net.ko",
-                "kernel/drivers/net/net_failover.ko", "kernel/net/core/failover.ko");
+                "kernel/drivers/net/net_failover.ko", "kernel/net/core/failover.ko", "kernel/drivers/virtio/virtio.ko",
+                "kernel/drivers/virtio/virtio_ring.ko");
         Assumptions.assumeTrue(needed.stream().allMatch(ko -> Files.exists(modules.resolve(ko))),
                 "this kernel's modules are laid out differently: " + needed);
         String init = "/nix/store/11111111111111111111111111111111-nixos-system-x/init";
@@ -105,6 +108,12 @@ class ImageCheckDebianKernelTest {
         assertThat(good.storeModules().modules()).hasSizeGreaterThan(1000);
         assertThat(good.storeModules().ethernetDrivers()).contains("virtio_net", "e1000", "e1000e", "igb", "r8169")
                 .doesNotContain("tun", "bonding", "veth", "net_failover");
+
+        // virtio_net without failover, which net_failover needs (per Debian's modules.dep).
+        ImageCheckResult noFailover = ImageCheck.check(kernel, initrd(modules,
+                needed.stream().filter(m -> !m.endsWith("/failover.ko")).toList()), root, init);
+        assertThat(noFailover.findings()).containsExactly(Finding.error("module:virtio_net", "virtio_net needs"
+                + " failover, which is not in the initrd: add \"failover\" to boot.initrd.availableKernelModules"));
 
         ImageCheckResult noNic = ImageCheck.check(kernel, initrd(modules, needed.subList(0, 3)), root, init);
         int nics = good.storeModules().ethernetDrivers().size();

@@ -36,6 +36,8 @@ class ImageCheckTest {
     @TempDir
     Path tmp;
     private int images;
+    /** Whether the test initrd has modules.dep and modules.alias. */
+    private boolean depmod = true;
 
     /** A bzImage-shaped file: the setup header's "HdrS" and version pointer, the version string at 0x200 + it. */
     static Path fakeBzImage(Path file, String version) throws IOException {
@@ -65,7 +67,16 @@ class ImageCheckTest {
             Files.write(dir.resolve(module), data);
         }
         Files.writeString(dir.resolve("modules.builtin"), builtin);
-        Files.writeString(dir.resolve("modules.dep"), "");
+        if (depmod) {
+            // As depmod writes them: every module with its dependencies (virtio_net needs net_failover).
+            StringBuilder dep = new StringBuilder();
+            for (String module : modules) {
+                dep.append(module).append(":").append(module.contains("virtio_net")
+                        ? " kernel/drivers/net/net_failover.ko.xz" : "").append('\n');
+            }
+            Files.writeString(dir.resolve("modules.dep"), dep);
+            Files.writeString(dir.resolve("modules.alias"), "alias virtio:d00000001v* virtio_net\n");
+        }
         Files.createSymbolicLink(tree.resolve("lib"), Path.of("/nix/store/cccccccccccccccccccccccccccccccc-modules-shrunk/lib"));
         Files.writeString(tree.resolve("init"), "#!/bin/sh\n");
         Path cpio = tmp.resolve("stage1-" + images + ".cpio");
@@ -177,6 +188,24 @@ class ImageCheckTest {
                 + " initrd?"));
         assertThat(ImageCheck.check(kernel, initrd, tmp.resolve("nix-store.squashfs"), SYSTEM).findings())
                 .containsExactly(Finding.error("init", "init=" + SYSTEM + " is not a program but a directory"));
+    }
+
+    @Test
+    void aModuleWithoutItsDependenciesWillNotLoad() throws Exception {
+        List<String> noFailover = ALL_INITRD_MODULES.stream().filter(m -> !m.contains("net_failover")).toList();
+        ImageCheckResult result = check(initrd(RELEASE, noFailover, ""), rootImage("r-xr-xr-x", true, STORE_MODULES));
+        assertThat(result.findings()).containsExactly(Finding.error("module:virtio_net", "virtio_net needs net_failover,"
+                + " which is not in the initrd: add \"net_failover\" to boot.initrd.availableKernelModules"));
+    }
+
+    @Test
+    void anInitrdWithoutDepmodFilesCannotLoadModules() throws Exception {
+        depmod = false;
+        ImageCheckResult result = check(initrd(RELEASE, ALL_INITRD_MODULES, ""), rootImage("r-xr-xr-x", true,
+                STORE_MODULES));
+        assertThat(result.findings()).containsExactly(Finding.error("initrd", "the initrd's /lib/modules/" + RELEASE
+                + " has no modules.dep, so stage 1 cannot load its modules (build the initrd with depmod, as NixOS"
+                + " does)"));
     }
 
     @Test
