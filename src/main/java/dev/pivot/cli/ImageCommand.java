@@ -27,6 +27,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
@@ -146,32 +147,40 @@ public final class ImageCommand implements Runnable {
                 new Initrd(initrdFile.toString(), initrdSize, parts, image.stage1Initrd().size(),
                         image.stage1Initrd().sha256()),
                 new RootImage(image.rootImage().name(), image.rootImage().size(), image.rootImage().sha256()),
-                image.init(), check.initPath() == null ? null : "/nix/store" + check.initPath(), image.kernelArgs(),
+                image.init(), storePath(check.initPath()), image.kernelArgs(),
                 modules, check.findings(), !check.hasErrors());
     }
 
+    /** A path inside the root image as the booted system sees it (the image is mounted at /nix/store). */
+    private static String storePath(String inImage) {
+        if (inImage == null || inImage.startsWith("/nix/store/")) {
+            return inImage;
+        }
+        return "/nix/store" + inImage;
+    }
+
     static void printText(Inspection i, PrintWriter out) {
-        out.printf("image        %s%n", i.image());
-        out.printf("kernel       %s, %,d bytes, sha256 %s%n", i.kernel().file(), i.kernel().size(), i.kernel().sha256());
-        out.printf("  version    %s%n", i.kernel().version() == null ? "(not in the file)" : i.kernel().version());
-        out.printf("initrd       %s, %,d bytes, %d %s%n", i.initrd().file(), i.initrd().size(), i.initrd().parts().size(),
+        out.printf(Locale.ROOT, "image        %s%n", i.image());
+        out.printf(Locale.ROOT, "kernel       %s, %,d bytes, sha256 %s%n", i.kernel().file(), i.kernel().size(), i.kernel().sha256());
+        out.printf(Locale.ROOT, "  version    %s%n", i.kernel().version() == null ? "(not in the file)" : i.kernel().version());
+        out.printf(Locale.ROOT, "initrd       %s, %,d bytes, %d %s%n", i.initrd().file(), i.initrd().size(), i.initrd().parts().size(),
                 i.initrd().parts().size() == 1 ? "part" : "parts");
         int n = 1;
         for (InitrdPart p : i.initrd().parts()) {
-            out.printf("  part %-5d %s cpio, %d %s, bytes %d-%d%s%n", n++, p.compression(), p.entries(),
+            out.printf(Locale.ROOT, "  part %-5d %s cpio, %d %s, bytes %d-%d%s%n", n++, p.compression(), p.entries(),
                     p.entries() == 1 ? "entry" : "entries", p.start(), p.end(),
                     p.rootImage() ? " (the root image, served on its own)" : "");
         }
-        out.printf("  stage 1    %,d bytes, sha256 %s%n", i.initrd().stage1Size(), i.initrd().stage1Sha256());
-        out.printf("root image   %s, %,d bytes, sha256 %s%n", i.rootImage().name(), i.rootImage().size(),
+        out.printf(Locale.ROOT, "  stage 1    %,d bytes, sha256 %s%n", i.initrd().stage1Size(), i.initrd().stage1Sha256());
+        out.printf(Locale.ROOT, "root image   %s, %,d bytes, sha256 %s%n", i.rootImage().name(), i.rootImage().size(),
                 i.rootImage().sha256());
-        out.printf("init=        %s%n", i.init());
+        out.printf(Locale.ROOT, "init=        %s%n", i.init());
         if (i.initResolved() != null && !i.initResolved().equals(i.init())) {
-            out.printf("  resolves   %s%n", i.initResolved());
+            out.printf(Locale.ROOT, "  resolves   %s%n", i.initResolved());
         }
-        out.printf("params       %s%n", i.kernelParams().isEmpty() ? "(none)" : String.join(" ", i.kernelParams()));
+        out.printf(Locale.ROOT, "params       %s%n", i.kernelParams().isEmpty() ? "(none)" : String.join(" ", i.kernelParams()));
         for (Modules m : i.modules()) {
-            out.printf("modules      %s %s: %d loadable, %d built in; Ethernet: %s%n", m.place(), m.location(),
+            out.printf(Locale.ROOT, "modules      %s %s: %d loadable, %d built in; Ethernet: %s%n", m.place(), m.location(),
                     m.loadable(), m.builtin(), m.ethernetDrivers().isEmpty() ? "none"
                             : String.join(", ", m.ethernetDrivers()));
         }
@@ -180,10 +189,10 @@ public final class ImageCommand implements Runnable {
         if (i.findings().isEmpty()) {
             out.println("check        OK");
         } else {
-            out.printf("check        %s%n", (i.ok() ? "OK with " : "FAILED: ") + count(errors, "error")
+            out.printf(Locale.ROOT, "check        %s%n", (i.ok() ? "OK with " : "FAILED: ") + count(errors, "error")
                     + (errors > 0 && warnings > 0 ? ", " : "") + count(warnings, "warning"));
             for (Finding f : i.findings()) {
-                out.printf("  %-7s %s: %s%n", f.severity(), f.subject(), f.message());
+                out.printf(Locale.ROOT, "  %-7s %s: %s%n", f.severity(), f.subject(), f.message());
             }
         }
     }
