@@ -68,6 +68,10 @@ class ImageCommandTest {
             Files.createDirectories(file.getParent());
             Files.write(file, new byte[] {7, 7, 7});
         }
+        // What depmod writes (it cannot read these stand-in modules): each module and its (no) dependencies.
+        Path moduleDir = Files.createDirectories(stage1.resolve("lib/modules/" + RELEASE));
+        Files.writeString(moduleDir.resolve("modules.dep"), String.join(":\n", initrdModules) + ":\n");
+        Files.writeString(moduleDir.resolve("modules.alias"), "alias virtio:d00000001v* virtio_net\n");
         Tools.sh(stage1, "find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -9n > " + tmp.resolve("stage1.gz"));
 
         Path store = Files.createDirectories(tmp.resolve("store"));
