@@ -17,6 +17,9 @@ final class SquashfsFixtures {
 
     static final String HELLO = "/abc-hello/bin/hello";
     static final int BIG_DIR_ENTRIES = 600;
+    /** A UTF-8 name with spaces, where the JVM can name such files (its sun.jnu.encoding is UTF-8). */
+    static final String ODD_NAME = "UTF-8".equalsIgnoreCase(System.getProperty("sun.jnu.encoding"))
+            ? "naïve name ✓" : "name with spaces";
 
     private SquashfsFixtures() {
     }
@@ -55,6 +58,9 @@ final class SquashfsFixtures {
         Files.write(data.resolve("two-blocks"), exact);
         Files.write(data.resolve("empty"), new byte[0]);
         Files.createLink(data.resolve("text-link"), data.resolve("text"));
+        // Same bytes as text: mksquashfs stores them once, both inodes point at the same blocks and fragment.
+        Files.writeString(data.resolve("text-copy"), text);
+        Files.writeString(data.resolve(ODD_NAME), "utf-8 and spaces\n");
         // Sparse: data, a 3-block hole, data again, then a hole up to the end.
         try (var ch = Files.newByteChannel(data.resolve("sparse"), StandardOpenOption.CREATE_NEW,
                 StandardOpenOption.WRITE)) {

@@ -45,7 +45,9 @@ class SquashfsImageTest {
     })
     void listsAndReadsLikeUnsquashfs(String options) throws Exception {
         Path image = SquashfsFixtures.image(src, work, options.replaceAll("[^a-z0-9]+", "_"), options);
-        String expected = Tools.sh(work, "TZ=UTC unsquashfs -lln " + image);
+        // Tools.sh returns the bytes as ISO-8859-1; names are UTF-8.
+        String expected = new String(Tools.sh(work, "TZ=UTC unsquashfs -lln " + image)
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), java.nio.charset.StandardCharsets.UTF_8);
         Path extracted = work.resolve("x-" + image.getFileName());
         Tools.sh(work, "unsquashfs -no-progress -d " + extracted + " " + image + " >/dev/null");
 
@@ -119,6 +121,11 @@ class SquashfsImageTest {
             assertThat(sq.lookup("/data/empty").orElseThrow()).isInstanceOfSatisfying(Inode.RegularFile.class,
                     f -> assertThat(f.size()).isZero());
             assertThat(sq.readAll("/data/empty")).isEmpty();
+            assertThat(new String(sq.readAll("/data/" + SquashfsFixtures.ODD_NAME))).isEqualTo("utf-8 and spaces\n");
+            Inode.RegularFile copy = sq.file("/data/text-copy");
+            Inode.RegularFile original = sq.file("/data/text");
+            assertThat(copy.blocksStart()).isEqualTo(original.blocksStart());
+            assertThat(copy.attributes().number()).isNotEqualTo(original.attributes().number());
             // Zero blocks are stored as sparse (size 0) blocks, which only the extended file inode counts.
             assertThat(sq.lookup("/data/sparse").orElseThrow().attributes().type()).isEqualTo(9);
         }
