@@ -106,7 +106,7 @@ public final class ImageCheck {
         try (SquashfsImage sq = SquashfsImage.open(rootImage)) {
             initPath = checkInit(sq, init, findings);
             if (release != null) {
-                storeTree = storeModules(sq, release);
+                storeTree = storeModules(sq, release, init);
                 if (storeTree == null) {
                     findings.add(Finding.warning("root-image", "no lib/modules/" + release + " in the root image: the"
                             + " booted system cannot load kernel modules (was the image built with this kernel?)"));
@@ -291,19 +291,24 @@ public final class ImageCheck {
     }
 
     /**
-     * The root image's module tree for {@code release}: NixOS keeps it in &lt;hash&gt;-linux-RELEASE-modules
-     * (and links it from &lt;hash&gt;-kernel-modules), so those store paths are tried first, then any store path
-     * with a lib/modules/RELEASE inside.
+     * The root image's module tree for {@code release}: the system's own {@code kernel-modules} (beside init= in the
+     * NixOS toplevel: the kernel's modules plus any extra module packages), else &lt;hash&gt;-linux-RELEASE-modules,
+     * else any store path with a lib/modules/RELEASE inside.
      */
-    static ModuleTree storeModules(SquashfsImage sq, String release) throws IOException {
+    static ModuleTree storeModules(SquashfsImage sq, String release, String init) throws IOException {
+        List<String> candidates = new ArrayList<>();
+        int slash = init.lastIndexOf('/');
+        if (slash > 0) {
+            candidates.add(init.substring(0, slash) + "/kernel-modules/lib/modules/" + release);
+        }
         List<String> names = new ArrayList<>(sq.list(sq.root()).stream().map(DirectoryEntry::name).toList());
         String preferred = "-linux-" + release + "-modules";
         names.sort(Comparator.comparingInt((String n) -> n.endsWith(preferred) ? 0 : n.contains("modules") ? 1 : 2));
-        for (String name : names) {
-            String dir = "/" + name + "/lib/modules/" + release;
+        names.forEach(name -> candidates.add("/nix/store/" + name + "/lib/modules/" + release));
+        for (String dir : candidates) {
             Optional<Inode> inode = sq.lookup(dir);
             if (inode.isPresent() && inode.get() instanceof Inode.Directory) {
-                ModuleTree.Builder tree = new ModuleTree.Builder("root image", "/nix/store" + dir);
+                ModuleTree.Builder tree = new ModuleTree.Builder("root image", dir);
                 walk(sq, dir, "", 0, tree);
                 if (!tree.isEmpty()) {
                     return tree.build();

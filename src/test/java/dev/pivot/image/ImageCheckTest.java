@@ -38,6 +38,8 @@ class ImageCheckTest {
     private int images;
     /** Whether the test initrd has modules.dep and modules.alias. */
     private boolean depmod = true;
+    /** Whether the system in the test root image links its kernel-modules, as a NixOS toplevel does. */
+    private boolean systemModules = true;
 
     /** A bzImage-shaped file: the setup header's "HdrS" and version pointer, the version string at 0x200 + it. */
     static Path fakeBzImage(Path file, String version) throws IOException {
@@ -111,6 +113,10 @@ class ImageCheckTest {
         // The aggregated tree NixOS links from the system: symlinks into the modules path.
         Path aggregate = Files.createDirectories(root.resolve("eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee-kernel-modules/lib/modules"));
         Files.createSymbolicLink(aggregate.resolve(RELEASE), Path.of("/nix/store" + MODULES_PATH + "/lib/modules/" + RELEASE));
+        if (systemModules) {
+            Files.createSymbolicLink(system.resolve("kernel-modules"),
+                    Path.of("/nix/store/eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee-kernel-modules"));
+        }
         Tools.require("mksquashfs", "squashfs-tools");
         Path image = tmp.resolve("nix-store.squashfs");
         Files.deleteIfExists(image);
@@ -134,7 +140,7 @@ class ImageCheckTest {
         assertThat(result.initrdModules().modules()).containsKeys("loop", "squashfs", "overlay", "af_packet",
                 "virtio_net", "net_failover");
         assertThat(result.initrdModules().ethernetDrivers()).containsExactly("virtio_net");
-        assertThat(result.storeModules().location()).isEqualTo("/nix/store" + MODULES_PATH + "/lib/modules/" + RELEASE);
+        assertThat(result.storeModules().location()).isEqualTo(SYSTEM + "/kernel-modules/lib/modules/" + RELEASE);
         assertThat(result.storeModules().place()).isEqualTo("root image");
         assertThat(result.initrdModules().location()).isEqualTo("/lib/modules/" + RELEASE);
         assertThat(result.storeModules().ethernetDrivers()).containsExactly("e1000", "r8169", "virtio_net");
@@ -153,6 +159,7 @@ class ImageCheckTest {
 
     @Test
     void missingModulesAreNamedWithTheirPlaceInTheStore() throws Exception {
+        systemModules = false; // then the store path of the kernel's modules is found by its name
         List<String> some = List.of("kernel/drivers/net/ethernet/intel/e1000/e1000.ko.xz",
                 "kernel/fs/overlayfs/overlay.ko.zst");
         // squashfs built into the kernel: fine without a module.
