@@ -1,0 +1,211 @@
+package dev.pivot.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.pivot.boot.Artifact;
+import dev.pivot.image.ArtifactStore;
+import dev.pivot.image.Finding;
+import dev.pivot.image.ImageCheck;
+import dev.pivot.image.ImageCheckResult;
+import dev.pivot.image.ImageException;
+import dev.pivot.image.ImportedImage;
+import dev.pivot.image.InitrdSegment;
+import dev.pivot.image.InitrdSplitter;
+import dev.pivot.image.ModuleTree;
+import dev.pivot.image.NetbootImport;
+import dev.pivot.image.NetbootIpxe;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+
+/** `pivot image …`: look at netboot builds without serving them. */
+@Command(name = "image", mixinStandardHelpOptions = true, subcommands = ImageCommand.Inspect.class,
+        description = "Look at NixOS netboot builds.")
+public final class ImageCommand implements Runnable {
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** Exit status when the check found an error. */
+    public static final int CHECK_FAILED = 1;
+
+    /** `pivot image inspect DIR [--json] [--state DIR]`. */
+    @Command(name = "inspect", mixinStandardHelpOptions = true,
+            description = {"Import the netboot build in DIR and check it before anything boots it: kernel version,",
+                    "initrd parts, root image, init= and the kernel modules stage 1 needs.",
+                    "Exits " + CHECK_FAILED + " when the check finds an error."})
+    static final class Inspect implements Callable<Integer> {
+
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(index = "0", paramLabel = "DIR", description = "a NixOS netboot build: bzImage, initrd, netboot.ipxe")
+        Path dir;
+
+        @Option(names = "--json", description = "print the report as JSON")
+        boolean json;
+
+        @Option(names = "--state", paramLabel = "DIR",
+                description = "import into this state directory (as `pivot serve --state`); default: a temporary one")
+        Path state;
+
+        @Override
+        public Integer call() throws Exception {
+            Path temporary = state == null ? Files.createTempDirectory("pivot-inspect-") : null;
+            try {
+                Path root = state != null ? state : temporary;
+                ArtifactStore store = ArtifactStore.open(root.resolve("artifacts"));
+                ImportedImage image = NetbootImport.importDir(dir, store);
+                Inspection inspection = inspect(image, store);
+                PrintWriter out = spec.commandLine().getOut();
+                if (json) {
+                    out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+                            .writeValueAsString(inspection));
+                } else {
+                    printText(inspection, out);
+                }
+                out.flush();
+                return inspection.ok() ? 0 : CHECK_FAILED;
+            } finally {
+                if (temporary != null) {
+                    deleteTree(temporary);
+                }
+            }
+        }
+    }
+
+    // ---- the report ----------------------------------------------------------------------------------------
+
+    /** Everything `inspect` reports; also its JSON shape. */
+    public record Inspection(String image, Kernel kernel, Initrd initrd, RootImage rootImage, String init,
+                             String initResolved, List<String> kernelParams, List<Modules> modules,
+                             List<Finding> findings, boolean ok) {
+    }
+
+    public record Kernel(String file, long size, String sha256, String version, String release) {
+    }
+
+    /** @param rootImage whether this part holds nix-store.squashfs (Pivot serves it separately) */
+    public record InitrdPart(String compression, int entries, long start, long end, boolean rootImage) {
+    }
+
+    /** @param stage1Size the stage-1 artifact Pivot serves: the parts before the root image, padded to 4 bytes */
+    public record Initrd(String file, long size, List<InitrdPart> parts, long stage1Size, String stage1Sha256) {
+    }
+
+    public record RootImage(String name, long size, String sha256) {
+    }
+
+    public record Modules(String place, String location, int loadable, int builtin, Set<String> ethernetDrivers) {
+        static Modules of(ModuleTree tree) {
+            return new Modules(tree.place(), tree.location(), tree.modules().size(), tree.builtin().size(),
+                    tree.ethernetDrivers());
+        }
+    }
+
+    static Inspection inspect(ImportedImage image, ArtifactStore store) throws ImageException {
+        NetbootIpxe ipxe = NetbootIpxe.parse(image.source().resolve(NetbootImport.SCRIPT));
+        Path initrdFile = image.source().resolve(ipxe.initrds().getFirst());
+        List<InitrdPart> parts = new ArrayList<>();
+        for (InitrdSegment s : InitrdSplitter.segments(initrdFile)) {
+            boolean root = s.entries().stream().anyMatch(e -> e.isRegularFile()
+                    && e.path().equals(InitrdSplitter.ROOT_IMAGE));
+            parts.add(new InitrdPart(s.compression().compressed() ? s.compression().label() : "none",
+                    s.entries().size(), s.start(), s.end(), root));
+        }
+        long initrdSize;
+        try {
+            initrdSize = Files.size(initrdFile);
+        } catch (IOException e) {
+            throw new ImageException(initrdFile + ": " + e.getMessage(), e);
+        }
+        ImageCheckResult check = ImageCheck.check(image, store);
+        Artifact kernel = image.kernel();
+        List<Modules> modules = Stream.of(check.initrdModules(), check.storeModules())
+                .filter(java.util.Objects::nonNull).map(Modules::of).toList();
+        return new Inspection(image.source().toString(),
+                new Kernel(kernel.name(), kernel.size(), kernel.sha256(), check.kernelVersion(), check.release()),
+                new Initrd(initrdFile.toString(), initrdSize, parts, image.stage1Initrd().size(),
+                        image.stage1Initrd().sha256()),
+                new RootImage(image.rootImage().name(), image.rootImage().size(), image.rootImage().sha256()),
+                image.init(), storePath(check.initPath()), image.kernelArgs(),
+                modules, check.findings(), !check.hasErrors());
+    }
+
+    /** A path inside the root image as the booted system sees it (the image is mounted at /nix/store). */
+    private static String storePath(String inImage) {
+        if (inImage == null || inImage.startsWith("/nix/store/")) {
+            return inImage;
+        }
+        return "/nix/store" + inImage;
+    }
+
+    static void printText(Inspection i, PrintWriter out) {
+        out.printf(Locale.ROOT, "image        %s%n", i.image());
+        out.printf(Locale.ROOT, "kernel       %s, %,d bytes, sha256 %s%n", i.kernel().file(), i.kernel().size(), i.kernel().sha256());
+        out.printf(Locale.ROOT, "  version    %s%n", i.kernel().version() == null ? "(not in the file)" : i.kernel().version());
+        out.printf(Locale.ROOT, "initrd       %s, %,d bytes, %d %s%n", i.initrd().file(), i.initrd().size(), i.initrd().parts().size(),
+                i.initrd().parts().size() == 1 ? "part" : "parts");
+        int n = 1;
+        for (InitrdPart p : i.initrd().parts()) {
+            out.printf(Locale.ROOT, "  part %-5d %s cpio, %d %s, bytes %d-%d%s%n", n++, p.compression(), p.entries(),
+                    p.entries() == 1 ? "entry" : "entries", p.start(), p.end(),
+                    p.rootImage() ? " (the root image, served on its own)" : "");
+        }
+        out.printf(Locale.ROOT, "  stage 1    %,d bytes, sha256 %s%n", i.initrd().stage1Size(), i.initrd().stage1Sha256());
+        out.printf(Locale.ROOT, "root image   %s, %,d bytes, sha256 %s%n", i.rootImage().name(), i.rootImage().size(),
+                i.rootImage().sha256());
+        out.printf(Locale.ROOT, "init=        %s%n", i.init());
+        if (i.initResolved() != null && !i.initResolved().equals(i.init())) {
+            out.printf(Locale.ROOT, "  resolves   %s%n", i.initResolved());
+        }
+        out.printf(Locale.ROOT, "params       %s%n", i.kernelParams().isEmpty() ? "(none)" : String.join(" ", i.kernelParams()));
+        for (Modules m : i.modules()) {
+            out.printf(Locale.ROOT, "modules      %s %s: %d loadable, %d built in; Ethernet: %s%n", m.place(), m.location(),
+                    m.loadable(), m.builtin(), m.ethernetDrivers().isEmpty() ? "none"
+                            : String.join(", ", m.ethernetDrivers()));
+        }
+        long errors = i.findings().stream().filter(f -> f.severity() == Finding.Severity.ERROR).count();
+        long warnings = i.findings().size() - errors;
+        if (i.findings().isEmpty()) {
+            out.println("check        OK");
+        } else {
+            out.printf(Locale.ROOT, "check        %s%n", (i.ok() ? "OK with " : "FAILED: ") + count(errors, "error")
+                    + (errors > 0 && warnings > 0 ? ", " : "") + count(warnings, "warning"));
+            for (Finding f : i.findings()) {
+                out.printf(Locale.ROOT, "  %-7s %s: %s%n", f.severity(), f.subject(), f.message());
+            }
+        }
+    }
+
+    private static String count(long n, String what) {
+        return n == 0 ? "" : n + " " + what + (n == 1 ? "" : "s");
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
