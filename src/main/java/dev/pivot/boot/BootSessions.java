@@ -24,22 +24,49 @@ public final class BootSessions implements EventSink {
 
     private final Map<MacAddress, List<BootSession>> byMac = new HashMap<>();
     private final List<Consumer<BootEvent>> listeners = new CopyOnWriteArrayList<>();
-    private long nextId = 1;
+    private final Optional<EventLog> log;
+    private long nextId;
 
+    /** Sessions kept in memory only. */
+    public BootSessions() {
+        this.log = Optional.empty();
+        this.nextId = 1;
+    }
+
+    /** Every event is committed to {@code log} before it counts; ids and open sessions continue from it. */
+    public BootSessions(EventLog log) {
+        this.log = Optional.of(log);
+        this.nextId = log.lastSessionId() + 1;
+    }
+
+    /** Throws, recording nothing and telling no listener, when the event log cannot commit the event. */
     @Override
     public void emit(BootEvent event) {
         synchronized (this) {
-            List<BootSession> sessions = byMac.computeIfAbsent(event.mac(), m -> new ArrayList<>());
+            List<BootSession> sessions = byMac.computeIfAbsent(event.mac(), this::recorded);
             BootSession open = sessions.isEmpty() ? null : sessions.getLast();
+            BootSession updated;
             if (open == null || startsNewSession(open, event)) {
-                sessions.add(new BootSession(nextId++, event.mac(), List.of(event)));
+                updated = new BootSession(nextId, event.mac(), List.of(event));
             } else {
                 List<BootEvent> events = new ArrayList<>(open.events());
                 events.add(event);
-                sessions.set(sessions.size() - 1, new BootSession(open.id(), open.mac(), events));
+                updated = new BootSession(open.id(), open.mac(), events);
+            }
+            log.ifPresent(l -> l.append(updated));
+            if (updated.id() == nextId) {
+                nextId++;
+                sessions.add(updated);
+            } else {
+                sessions.set(sessions.size() - 1, updated);
             }
         }
         listeners.forEach(l -> l.accept(event));
+    }
+
+    /** After a restart a machine's open session continues from the log. */
+    private List<BootSession> recorded(MacAddress mac) {
+        return new ArrayList<>(log.map(l -> l.sessions(Optional.of(mac), 1)).orElse(List.of()));
     }
 
     private static boolean startsNewSession(BootSession open, BootEvent event) {

@@ -1,0 +1,16 @@
+package dev.pivot.boot;
+
+import java.util.List;
+import java.util.Optional;
+
+/** Machines seen so far (the {@link EventLog} marks them seen) and the labels operators give them. */
+public interface MachineRepository {
+
+    /** Every machine, most recently seen first. */
+    List<Machine> machines();
+
+    Optional<Machine> machine(MacAddress mac);
+
+    /** Sets (or, with an empty value, removes) a label; false when the machine was never seen. */
+    boolean label(MacAddress mac, String name, String value);
+}

@@ -1,0 +1,6 @@
+/**
+ * Persistence of boot sessions, events and machines behind the domain's {@link dev.pivot.boot.EventLog} and
+ * {@link dev.pivot.boot.MachineRepository}: plain JDBC with portable SQL, Flyway migrations from
+ * {@code db/migration}, SQLite (WAL) by default and PostgreSQL with the same code.
+ */
+package dev.pivot.store;

@@ -1,0 +1,48 @@
+package dev.pivot.store;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class SqliteStoreTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void recordsSessionsAndMachinesAcrossReopen() {
+        StoreContract.recordsSessionsAndMachines(() -> JdbcStore.openSqlite(dir.resolve("pivot.db")));
+    }
+
+    @Test
+    void databaseIsInWalModeAndMigrated() throws Exception {
+        Path file = dir.resolve("state/pivot.db");
+        JdbcStore.openSqlite(file).close();
+        try (var c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement s = c.createStatement()) {
+            try (ResultSet r = s.executeQuery("PRAGMA journal_mode")) {
+                r.next();
+                assertThat(r.getString(1)).isEqualToIgnoringCase("wal");
+            }
+            try (ResultSet r = s.executeQuery("SELECT version FROM flyway_schema_history WHERE success = 1")) {
+                assertThat(r.next()).isTrue();
+                assertThat(r.getString(1)).isEqualTo("1");
+            }
+        }
+    }
+
+    @Test
+    void aFileThatIsNotADatabaseIsNamedInTheError() throws Exception {
+        Path file = dir.resolve("pivot.db");
+        Files.writeString(file, "this is not a database, it is a text file that is long enough to have a header");
+        assertThatThrownBy(() -> JdbcStore.openSqlite(file)).isInstanceOf(StoreException.class)
+                .hasMessageContaining(file.toString());
+    }
+}

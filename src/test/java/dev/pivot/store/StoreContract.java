@@ -1,0 +1,84 @@
+package dev.pivot.store;
+
+import dev.pivot.boot.BootSession;
+import dev.pivot.boot.BootSessions;
+import dev.pivot.boot.MacAddress;
+import dev.pivot.boot.Machine;
+import dev.pivot.events.BootEvent;
+import dev.pivot.events.Step;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** What every database behind the store must do; SQLite and PostgreSQL tests run these same checks. */
+final class StoreContract {
+
+    static final MacAddress A = MacAddress.parse("52:54:00:00:00:0a");
+    static final MacAddress B = MacAddress.parse("52:54:00:00:00:0b");
+    static final Instant T0 = Instant.parse("2026-11-25T10:00:00.123456Z");
+
+    private StoreContract() {
+    }
+
+    static BootEvent at(double seconds, MacAddress mac, Step step, boolean failed, String detail, long bytes) {
+        return new BootEvent(T0.plusNanos((long) (seconds * 1e9)), mac, step, failed, detail, bytes);
+    }
+
+    /** Two boots of A (the first failing in stage 1) and one of B, then a reopened store reads them back. */
+    static void recordsSessionsAndMachines(JdbcStoreFactory factory) {
+        try (JdbcStore store = factory.open()) {
+            BootSessions sessions = new BootSessions(store);
+            sessions.emit(at(0, A, Step.DHCP, false, "offer 10.0.0.100 → undionly.kpxe", 0));
+            sessions.emit(at(0.5, A, Step.TFTP, false, "undionly.kpxe", 70_000));
+            sessions.emit(at(0.7, B, Step.DHCP, false, "offer 10.0.0.101 → ipxe.efi", 0));
+            sessions.emit(at(2, A, Step.KERNEL, false, "bzImage", 12_000_000));
+            sessions.emit(at(9, A, Step.NETWORK, true, "no address from DHCP on eth0 'quoted' ünïcode", 0));
+            sessions.emit(at(30, A, Step.DHCP, false, "offer 10.0.0.100 → undionly.kpxe", 0));
+            assertThat(store.label(A, "rack", "r1")).isTrue();
+            assertThat(store.label(MacAddress.parse("52:54:00:00:00:ff"), "rack", "r1")).isFalse();
+        }
+        try (JdbcStore store = factory.open()) {
+            List<BootSession> ofA = store.sessions(Optional.of(A), 10);
+            assertThat(ofA).hasSize(2);
+            BootSession failed = ofA.get(1);
+            assertThat(failed.events()).extracting(BootEvent::step)
+                    .containsExactly(Step.DHCP, Step.TFTP, Step.KERNEL, Step.NETWORK);
+            assertThat(failed.failure()).get().satisfies(e -> {
+                assertThat(e.detail()).isEqualTo("no address from DHCP on eth0 'quoted' ünïcode");
+                assertThat(e.at()).isEqualTo(T0.plusSeconds(9));
+            });
+            assertThat(failed.events().get(1).bytes()).isEqualTo(70_000);
+            assertThat(failed.events().getFirst().at()).isEqualTo(T0);
+            assertThat(store.session(failed.id())).contains(failed);
+            assertThat(store.sessions(Optional.empty(), 10)).extracting(BootSession::mac).containsExactly(A, B, A);
+            assertThat(store.sessions(Optional.empty(), 1)).hasSize(1);
+            assertThat(store.lastSessionId()).isEqualTo(3);
+
+            List<Machine> machines = store.machines();
+            assertThat(machines).extracting(Machine::mac).containsExactly(A, B);
+            Machine a = machines.getFirst();
+            assertThat(a.firstSeen()).isEqualTo(T0);
+            assertThat(a.lastSeen()).isEqualTo(T0.plusSeconds(30));
+            assertThat(a.firmware()).contains("bios");
+            assertThat(a.labels()).containsEntry("rack", "r1");
+            assertThat(store.machine(B)).get().extracting(Machine::firmware).isEqualTo(Optional.of("uefi"));
+
+            // A restarted server continues A's open session and numbers new ones after the last.
+            BootSessions again = new BootSessions(store);
+            again.emit(at(31, A, Step.TFTP, false, "undionly.kpxe", 70_000));
+            again.emit(at(32, B, Step.STAGE2, false, "", 0));
+            again.emit(at(33, B, Step.DHCP, false, "offer", 0));
+            assertThat(store.session(3)).get().extracting(s -> s.events().size()).isEqualTo(2);
+            assertThat(store.session(2)).get().extracting(s -> s.events().size()).isEqualTo(2);
+            assertThat(store.session(4)).get().extracting(BootSession::mac).isEqualTo(B);
+        }
+    }
+
+    @FunctionalInterface
+    interface JdbcStoreFactory {
+        JdbcStore open();
+    }
+}
