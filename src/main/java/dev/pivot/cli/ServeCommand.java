@@ -1,5 +1,6 @@
 package dev.pivot.cli;
 
+import dev.pivot.api.ApiRoutes;
 import dev.pivot.boot.AddressBook;
 import dev.pivot.boot.Artifact;
 import dev.pivot.boot.BootCatalog;
@@ -16,6 +17,7 @@ import dev.pivot.image.ArtifactStore;
 import dev.pivot.image.ImportedImage;
 import dev.pivot.image.NetbootImport;
 import dev.pivot.initrd.Prelude;
+import dev.pivot.store.JdbcStore;
 import dev.pivot.tftp.TftpConfig;
 import dev.pivot.tftp.TftpFiles;
 import dev.pivot.tftp.TftpServer;
@@ -73,7 +75,7 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--tftp-root", paramLabel = "DIR", description = "extra read-only TFTP files")
     Path tftpRoot;
 
-    @Option(names = "--state", paramLabel = "DIR", description = "where artifacts are kept; default /var/lib/pivot")
+    @Option(names = "--state", paramLabel = "DIR", description = "where artifacts, leases and pivot.db (boot history) are kept; default /var/lib/pivot")
     Path state;
 
     @Option(names = "--efi-loader", defaultValue = "ipxe.efi", paramLabel = "FILE",
@@ -93,12 +95,16 @@ final class ServeCommand implements Callable<Integer> {
         BootSpec spec = NetbootImport.toBootSpec(image, prelude);
 
         PrintStream out = System.out;
-        BootSessions sessions = new BootSessions();
+        List<AutoCloseable> running = new ArrayList<>();
+        // Boot history and machines: every event is committed to STATE/pivot.db before it counts.
+        JdbcStore db = JdbcStore.openSqlite(stateDir().resolve("pivot.db"));
+        running.add(db);
+        BootSessions sessions = new BootSessions(db);
+        ApiRoutes api = ApiRoutes.create(sessions, db, db);
         sessions.onEvent(new TimelinePrinter(out)::emit);
         AddressBook addresses = new AddressBook();
         BootPolicy policy = new BootPolicy(efiLoader);
 
-        List<AutoCloseable> running = new ArrayList<>();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> {
             closeAll(running);
@@ -107,7 +113,7 @@ final class ServeCommand implements Callable<Integer> {
         try {
             PivotHttpServer http = new PivotHttpServer(
                     new HttpConfig(where.bind(), httpPort, Optional.empty(), ipxeDir),
-                    BootCatalog.everyone(spec), store, addresses, sessions);
+                    BootCatalog.everyone(spec), store, addresses, sessions, api);
             http.start();
             running.add(http);
 
@@ -139,6 +145,8 @@ final class ServeCommand implements Callable<Integer> {
         out.printf("pivot: http://%s:%d/boot.ipxe · tftp %s:%d · dhcp %s%s%n", where.address().getHostAddress(),
                 httpPort, where.address().getHostAddress(), tftpPort, dhcp,
                 dhcp == DhcpMode.full ? " " + range : "");
+        out.printf("pivot: machines and boots at http://%s:%d/ · API /api/v1/ · metrics /metrics%n",
+                where.address().getHostAddress(), httpPort);
         out.println("pivot: waiting for machines (Ctrl-C to stop)");
         out.flush();
         stopped.await();

@@ -66,6 +66,14 @@ final class Machines {
         return mac.map(m -> m + " (" + address + ")").orElse(address);
     }
 
+    /**
+     * For stage-1 reports, whose 200 is the acknowledgement: a sink that cannot record the event (the database
+     * is down) fails the request with 500 rather than acknowledging an event that was not kept.
+     */
+    void emitOrFail(BootEvent event) {
+        events.emit(event);
+    }
+
     /** A sink that throws must not turn a served file into a failed request. */
     void emit(BootEvent event) {
         try {

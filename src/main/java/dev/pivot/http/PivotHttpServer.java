@@ -37,10 +37,18 @@ public final class PivotHttpServer implements AutoCloseable {
     private final HttpConfig config;
     private final Server server;
     private final ServerConnector connector;
+    private final ExtraRoutes extra;
 
     public PivotHttpServer(HttpConfig config, BootCatalog catalog, ArtifactSource artifacts, AddressBook addresses,
                            EventSink events) {
+        this(config, catalog, artifacts, addresses, events, ExtraRoutes.NONE);
+    }
+
+    /** @param extra the API, metrics and web page, tried before the boot routes */
+    public PivotHttpServer(HttpConfig config, BootCatalog catalog, ArtifactSource artifacts, AddressBook addresses,
+                           EventSink events, ExtraRoutes extra) {
         this.config = config;
+        this.extra = extra;
         QueuedThreadPool threads = new QueuedThreadPool();
         threads.setName("pivot-http");
         // Selectors stay on the few platform threads; every blocking handler call gets a virtual thread.
@@ -61,7 +69,7 @@ public final class PivotHttpServer implements AutoCloseable {
         server.setErrorHandler(errors);
 
         Machines machines = new Machines(addresses, events);
-        server.setHandler(new Routes(
+        server.setHandler(new Routes(extra,
                 new ScriptEndpoint(catalog, machines, config.baseUrlOverride()),
                 new ArtifactEndpoint(artifacts, catalog, machines, server.getByteBufferPool()),
                 new ReportEndpoint(machines),
@@ -90,6 +98,7 @@ public final class PivotHttpServer implements AutoCloseable {
     }
 
     private void stopQuietly() {
+        extra.close();
         try {
             server.stop();
         } catch (Exception e) {
@@ -119,13 +128,16 @@ public final class PivotHttpServer implements AutoCloseable {
     /** Routes by path; a bad request gets one line back and one line in the log, and never stops the server. */
     private static final class Routes extends Handler.Abstract {
 
+        private final ExtraRoutes extra;
         private final ScriptEndpoint scripts;
         private final ArtifactEndpoint artifacts;
         private final ReportEndpoint reports;
         private final IpxeFileEndpoint ipxeFiles;
 
-        Routes(ScriptEndpoint scripts, ArtifactEndpoint artifacts, ReportEndpoint reports, IpxeFileEndpoint ipxe) {
+        Routes(ExtraRoutes extra, ScriptEndpoint scripts, ArtifactEndpoint artifacts, ReportEndpoint reports,
+               IpxeFileEndpoint ipxe) {
             super(InvocationType.BLOCKING); // handle() blocks on writes: Jetty must call it on a (virtual) thread
+            this.extra = extra;
             this.scripts = scripts;
             this.artifacts = artifacts;
             this.reports = reports;
@@ -157,6 +169,9 @@ public final class PivotHttpServer implements AutoCloseable {
         }
 
         private void route(Request request, Response response, String path) throws IOException {
+            if (path != null && extra.serve(request, response, path)) {
+                return;
+            }
             if (!HttpMethod.GET.is(request.getMethod()) && !HttpMethod.HEAD.is(request.getMethod())) {
                 response.getHeaders().put(HttpHeader.ALLOW, "GET, HEAD");
                 Replies.text(request, response, HttpStatus.METHOD_NOT_ALLOWED_405,

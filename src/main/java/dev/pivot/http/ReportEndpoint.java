@@ -46,7 +46,7 @@ final class ReportEndpoint {
         if (!Replies.isHead(request)) {
             log.info("report from {}: {} {}{}", machines.describe(request, java.util.Optional.of(mac)), step.wire(),
                     failed ? "failed" : "ok", detail.isEmpty() ? "" : ": " + detail);
-            machines.emit(new BootEvent(Instant.now(), mac, step, failed, detail, 0));
+            machines.emitOrFail(new BootEvent(Instant.now(), mac, step, failed, detail, 0));
         }
         Replies.text(request, response, HttpStatus.OK_200, "ok\n");
     }

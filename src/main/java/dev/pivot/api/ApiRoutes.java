@@ -1,0 +1,195 @@
+package dev.pivot.api;
+
+import dev.pivot.boot.BootSession;
+import dev.pivot.boot.BootSessions;
+import dev.pivot.boot.EventLog;
+import dev.pivot.boot.MacAddress;
+import dev.pivot.boot.Machine;
+import dev.pivot.boot.MachineRepository;
+import dev.pivot.http.ExtraRoutes;
+import dev.pivot.metrics.BootMetrics;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Fields;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What operators look at, mounted beside the boot routes: the REST API under {@code /api/v1/}, the live event
+ * stream, Prometheus {@code /metrics}, and the web page at {@code /}. Documented in docs/api.md.
+ */
+public final class ApiRoutes implements ExtraRoutes {
+
+    private static final Logger log = LoggerFactory.getLogger(ApiRoutes.class);
+    static final int DEFAULT_LIMIT = 50;
+    static final int MAX_LIMIT = 1000;
+
+    private final EventLog events;
+    private final MachineRepository machines;
+    private final BootMetrics metrics;
+    private final EventStream stream;
+    private final WebAssets web = new WebAssets();
+
+    private ApiRoutes(EventLog events, MachineRepository machines, BootMetrics metrics, EventStream stream) {
+        this.events = events;
+        this.machines = machines;
+        this.metrics = metrics;
+        this.stream = stream;
+    }
+
+    /** Subscribes metrics and the event stream to {@code sessions}, whose events are recorded in {@code events}. */
+    public static ApiRoutes create(BootSessions sessions, EventLog events, MachineRepository machines) {
+        BootMetrics metrics = new BootMetrics(sessions::latest);
+        EventStream stream = new EventStream(e -> sessions.latest(e.mac()));
+        sessions.onEvent(e -> {
+            try {
+                metrics.record(e);
+            } catch (RuntimeException ex) {
+                log.warn("metrics failed on {} {}: {}", e.mac(), e.step(), ex.toString());
+            }
+            stream.publish(e);
+        });
+        return new ApiRoutes(events, machines, metrics, stream);
+    }
+
+    @Override
+    public boolean serve(Request request, Response response, String path) throws IOException {
+        boolean api = path.startsWith("/api/");
+        if (!api && !path.equals("/metrics") && !web.has(path)) {
+            return false;
+        }
+        try {
+            if (path.startsWith("/api/v1/machines/") && path.contains("/labels/")) {
+                labels(request, response, path);
+                return true;
+            }
+            if (!HttpMethod.GET.is(request.getMethod()) && !HttpMethod.HEAD.is(request.getMethod())) {
+                response.getHeaders().put(HttpHeader.ALLOW, "GET, HEAD");
+                HttpReplies.error(request, response, HttpStatus.METHOD_NOT_ALLOWED_405,
+                        "method " + request.getMethod() + " not allowed on " + path + " (GET, HEAD)");
+                return true;
+            }
+            route(request, response, path);
+        } catch (IllegalArgumentException e) {
+            log.info("HTTP 400 {} {}: {}", request.getMethod(), path, e.getMessage());
+            HttpReplies.error(request, response, HttpStatus.BAD_REQUEST_400, e.getMessage());
+        }
+        return true;
+    }
+
+    private void route(Request request, Response response, String path) throws IOException {
+        if (path.equals("/metrics")) {
+            HttpReplies.bytes(request, response, HttpStatus.OK_200, "text/plain; version=0.0.4; charset=utf-8",
+                    metrics.scrape().getBytes(StandardCharsets.UTF_8));
+        } else if (path.equals("/api/v1/machines")) {
+            List<Views.MachineView> all = machines.machines().stream().map(this::view).toList();
+            HttpReplies.json(request, response, HttpStatus.OK_200, all);
+        } else if (path.startsWith("/api/v1/machines/")) {
+            MacAddress mac = mac(path.substring("/api/v1/machines/".length()));
+            Optional<Machine> m = machines.machine(mac);
+            if (m.isEmpty()) {
+                HttpReplies.error(request, response, HttpStatus.NOT_FOUND_404, "no machine " + mac + " seen");
+            } else {
+                HttpReplies.json(request, response, HttpStatus.OK_200, view(m.get()));
+            }
+        } else if (path.equals("/api/v1/sessions")) {
+            Fields query = query(request);
+            Optional<MacAddress> mac = Optional.ofNullable(query.getValue("mac")).map(ApiRoutes::mac);
+            int limit = limit(query.getValue("limit"));
+            HttpReplies.json(request, response, HttpStatus.OK_200,
+                    events.sessions(mac, limit).stream().map(Views::session).toList());
+        } else if (path.startsWith("/api/v1/sessions/")) {
+            String id = path.substring("/api/v1/sessions/".length());
+            if (!id.matches("\\d{1,18}")) {
+                throw new IllegalArgumentException("session id '" + id + "': not a number");
+            }
+            Optional<BootSession> s = events.session(Long.parseLong(id));
+            if (s.isEmpty()) {
+                HttpReplies.error(request, response, HttpStatus.NOT_FOUND_404, "no session " + id);
+            } else {
+                HttpReplies.json(request, response, HttpStatus.OK_200, Views.session(s.get()));
+            }
+        } else if (path.equals("/api/v1/events")) {
+            stream.serve(request, response);
+        } else if (web.has(path)) {
+            web.serve(request, response, path);
+        } else {
+            HttpReplies.error(request, response, HttpStatus.NOT_FOUND_404, "no API route " + path);
+        }
+    }
+
+    /** {@code PUT /api/v1/machines/{mac}/labels/{name}} with the value as body; DELETE removes it. */
+    private void labels(Request request, Response response, String path) throws IOException {
+        String rest = path.substring("/api/v1/machines/".length());
+        int cut = rest.indexOf("/labels/");
+        MacAddress mac = mac(rest.substring(0, cut));
+        String name = rest.substring(cut + "/labels/".length());
+        String value;
+        if (HttpMethod.PUT.is(request.getMethod())) {
+            value = Content.Source.asString(request, StandardCharsets.UTF_8).strip();
+            if (value.isEmpty()) {
+                throw new IllegalArgumentException("label " + name + ": empty value (use DELETE to remove a label)");
+            }
+        } else if (HttpMethod.DELETE.is(request.getMethod())) {
+            value = "";
+        } else {
+            response.getHeaders().put(HttpHeader.ALLOW, "PUT, DELETE");
+            HttpReplies.error(request, response, HttpStatus.METHOD_NOT_ALLOWED_405,
+                    "method " + request.getMethod() + " not allowed on labels (PUT, DELETE)");
+            return;
+        }
+        if (!machines.label(mac, name, value)) {
+            HttpReplies.error(request, response, HttpStatus.NOT_FOUND_404, "no machine " + mac + " seen");
+            return;
+        }
+        HttpReplies.json(request, response, HttpStatus.OK_200, view(machines.machine(mac).orElseThrow()));
+    }
+
+    private Views.MachineView view(Machine m) {
+        return Views.machine(m, events.sessions(Optional.of(m.mac()), 1).stream().findFirst());
+    }
+
+    private static MacAddress mac(String text) {
+        try {
+            return MacAddress.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("bad mac '" + text + "': " + e.getMessage());
+        }
+    }
+
+    static int limit(String text) {
+        if (text == null) {
+            return DEFAULT_LIMIT;
+        }
+        if (!text.matches("\\d{1,9}") || Integer.parseInt(text) < 1 || Integer.parseInt(text) > MAX_LIMIT) {
+            throw new IllegalArgumentException("bad limit '" + text + "': expected 1 to " + MAX_LIMIT);
+        }
+        return Integer.parseInt(text);
+    }
+
+    private static Fields query(Request request) {
+        try {
+            return Request.extractQueryParameters(request);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("bad query string (percent-encoding or UTF-8)");
+        }
+    }
+
+    int streamClients() {
+        return stream.clients();
+    }
+
+    @Override
+    public void close() {
+        stream.close();
+    }
+}

@@ -1,0 +1,108 @@
+package dev.pivot.api;
+
+import dev.pivot.boot.BootSession;
+import dev.pivot.events.BootEvent;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * {@code GET /api/v1/events}: boot events as Server-Sent Events, live. Each client gets its own bounded queue,
+ * drained by its request's virtual thread; the emitting protocol server only offers to queues and never waits,
+ * and a client too slow to keep up is disconnected (its EventSource reconnects and re-reads the sessions).
+ */
+final class EventStream {
+
+    private static final Logger log = LoggerFactory.getLogger(EventStream.class);
+    /** Comments this often keep proxies and the server's 60 s idle timeout from closing a quiet stream. */
+    static final Duration KEEPALIVE = Duration.ofSeconds(15);
+    private static final int QUEUE = 1024;
+    private static final String END = "\u0000end";
+
+    private final Function<BootEvent, Optional<BootSession>> sessionOf;
+    private final Set<BlockingQueue<String>> clients = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    /** @param sessionOf the session the event just joined */
+    EventStream(Function<BootEvent, Optional<BootSession>> sessionOf) {
+        this.sessionOf = sessionOf;
+    }
+
+    /** Called on the emitting thread after the event is recorded. */
+    void publish(BootEvent event) {
+        if (clients.isEmpty()) {
+            return;
+        }
+        Optional<BootSession> session = sessionOf.apply(event);
+        String data = HttpReplies.json(session.map(s -> (Object) Views.live(s, event))
+                .orElseGet(() -> Views.event(event.at(), event)));
+        String message = "event: boot\ndata: " + data + "\n\n";
+        for (BlockingQueue<String> client : clients) {
+            if (!client.offer(message)) {
+                clients.remove(client);
+                client.clear();
+                client.offer(END);
+                log.info("event stream client too slow ({} events queued): disconnected", QUEUE);
+            }
+        }
+    }
+
+    void serve(Request request, Response response) throws IOException {
+        response.setStatus(HttpStatus.OK_200);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream; charset=utf-8");
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
+        if (HttpMethod.HEAD.is(request.getMethod())) {
+            HttpReplies.write(response, true, null);
+            return;
+        }
+        BlockingQueue<String> queue = new ArrayBlockingQueue<>(QUEUE);
+        clients.add(queue);
+        try {
+            send(response, "retry: 2000\n: connected\n\n");
+            while (!closed) {
+                String message = queue.poll(KEEPALIVE.toMillis(), TimeUnit.MILLISECONDS);
+                if (END.equals(message)) {
+                    break;
+                }
+                send(response, message == null ? ": keepalive\n\n" : message);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            clients.remove(queue);
+        }
+    }
+
+    int clients() {
+        return clients.size();
+    }
+
+    private static void send(Response response, String text) throws IOException {
+        HttpReplies.write(response, false, ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** Ends every stream, so a stopping server does not wait for them. */
+    void close() {
+        closed = true;
+        for (BlockingQueue<String> client : clients) {
+            client.clear();
+            client.offer(END);
+        }
+    }
+}

@@ -1,0 +1,89 @@
+package dev.pivot.api;
+
+import dev.pivot.boot.BootSession;
+import dev.pivot.boot.Machine;
+import dev.pivot.events.BootEvent;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The JSON shapes of the REST API (docs/api.md). Times are ISO-8601 UTC; durations are seconds. */
+final class Views {
+
+    private Views() {
+    }
+
+    /** @param firmware null until a first loader revealed it; @param lastBoot null when no session is recorded */
+    record MachineView(String mac, String firstSeen, String lastSeen, String firmware, Map<String, String> labels,
+                       SessionSummary lastBoot) {
+    }
+
+    /**
+     * @param state   booting, succeeded (stage 2 reached) or failed
+     * @param step    the latest step reached
+     * @param failure the first failure's step and reason, null when none
+     */
+    record SessionSummary(long id, String started, String state, String step, Failure failure, double seconds) {
+    }
+
+    record Failure(String step, String reason) {
+    }
+
+    record SessionView(long id, String mac, String started, String state, String step, Failure failure,
+                       double seconds, List<EventView> events) {
+    }
+
+    /** @param sinceStart seconds since the session's first event */
+    record EventView(String at, double sinceStart, String step, boolean failed, String detail, long bytes) {
+    }
+
+    /** One live event on the SSE stream, with the session it joined and that session's state after it. */
+    record LiveEvent(long session, String mac, String at, double sinceStart, String step, boolean failed,
+                     String detail, long bytes, String state) {
+    }
+
+    static MachineView machine(Machine m, Optional<BootSession> last) {
+        return new MachineView(m.mac().toString(), iso(m.firstSeen()), iso(m.lastSeen()), m.firmware().orElse(null),
+                m.labels(), last.map(Views::summary).orElse(null));
+    }
+
+    static SessionSummary summary(BootSession s) {
+        return new SessionSummary(s.id(), iso(s.events().getFirst().at()), state(s), s.events().getLast().step().wire(),
+                failure(s), seconds(s.events().getFirst().at(), s.events().getLast().at()));
+    }
+
+    static SessionView session(BootSession s) {
+        Instant start = s.events().getFirst().at();
+        return new SessionView(s.id(), s.mac().toString(), iso(start), state(s), s.events().getLast().step().wire(),
+                failure(s), seconds(start, s.events().getLast().at()),
+                s.events().stream().map(e -> event(start, e)).toList());
+    }
+
+    static EventView event(Instant start, BootEvent e) {
+        return new EventView(iso(e.at()), seconds(start, e.at()), e.step().wire(), e.failed(), e.detail(), e.bytes());
+    }
+
+    static LiveEvent live(BootSession s, BootEvent e) {
+        return new LiveEvent(s.id(), e.mac().toString(), iso(e.at()), seconds(s.events().getFirst().at(), e.at()),
+                e.step().wire(), e.failed(), e.detail(), e.bytes(), state(s));
+    }
+
+    static String state(BootSession s) {
+        return s.failure().isPresent() ? "failed" : s.reachedStage2() ? "succeeded" : "booting";
+    }
+
+    private static Failure failure(BootSession s) {
+        return s.failure().map(f -> new Failure(f.step().wire(), f.detail())).orElse(null);
+    }
+
+    static String iso(Instant t) {
+        return t.toString();
+    }
+
+    private static double seconds(Instant from, Instant to) {
+        return Duration.between(from, to).toMillis() / 1000.0;
+    }
+}

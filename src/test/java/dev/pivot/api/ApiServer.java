@@ -1,0 +1,57 @@
+package dev.pivot.api;
+
+import dev.pivot.boot.AddressBook;
+import dev.pivot.boot.Artifact;
+import dev.pivot.boot.ArtifactSource;
+import dev.pivot.boot.BootSessions;
+import dev.pivot.http.HttpConfig;
+import dev.pivot.http.PivotHttpServer;
+import dev.pivot.store.JdbcStore;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Pivot's HTTP server on 127.0.0.1 at a free port with a SQLite store and the operator routes, as `pivot serve`
+ * wires them, minus images: the catalog boots nobody. Tests emit events into {@link #sessions} (as the protocol
+ * servers would) or send stage-1 reports over HTTP.
+ */
+final class ApiServer implements AutoCloseable {
+
+    final JdbcStore store;
+    final BootSessions sessions;
+    final ApiRoutes routes;
+    final PivotHttpServer http;
+    final String base;
+
+    ApiServer(Path dir) throws IOException {
+        store = JdbcStore.openSqlite(dir.resolve("pivot.db"));
+        sessions = new BootSessions(store);
+        routes = ApiRoutes.create(sessions, store, store);
+        ArtifactSource none = new ArtifactSource() {
+            @Override
+            public Optional<Artifact> find(String sha256) {
+                return Optional.empty();
+            }
+
+            @Override
+            public Path path(Artifact artifact) {
+                throw new IllegalStateException("no artifacts");
+            }
+        };
+        http = new PivotHttpServer(new HttpConfig(InetAddress.getLoopbackAddress(), 0, Optional.empty(),
+                Files.createDirectories(dir.resolve("ipxe"))), mac -> Optional.empty(), none, new AddressBook(),
+                sessions, routes);
+        http.start();
+        base = "http://127.0.0.1:" + http.port();
+    }
+
+    @Override
+    public void close() {
+        http.close();
+        store.close();
+    }
+}
