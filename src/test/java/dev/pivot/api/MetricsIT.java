@@ -1,0 +1,46 @@
+package dev.pivot.api;
+
+import dev.pivot.boot.MacAddress;
+import dev.pivot.events.BootEvent;
+import dev.pivot.events.Step;
+import dev.pivot.metrics.PrometheusText;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+import static dev.pivot.metrics.PrometheusText.value;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** /metrics scraped with curl while events arrive (from a "protocol server" and from stage-1 reports). */
+class MetricsIT {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void scrapeReflectsBootEvents() throws Exception {
+        MacAddress mac = MacAddress.parse("52:54:00:77:00:01");
+        try (ApiServer server = new ApiServer(dir)) {
+            Map<String, Double> before = PrometheusText.parse(CurlRun.run(server.base + "/metrics").body());
+            assertThat(value(before, "pivot_served_bytes_total", "protocol=\"tftp\"")).isZero();
+
+            server.sessions.emit(BootEvent.ok(mac, Step.DHCP, "offer 10.0.0.5 → undionly.kpxe", 0));
+            server.sessions.emit(BootEvent.ok(mac, Step.TFTP, "undionly.kpxe", 68_000));
+            assertThat(CurlRun.run(server.base + "/report?mac=" + mac + "&step=stage1").status()).isEqualTo(200);
+            assertThat(CurlRun.run(server.base + "/report?mac=" + mac + "&step=root_fetched&status=failed&detail=sha256+mismatch")
+                    .status()).isEqualTo(200);
+
+            CurlRun scrape = CurlRun.run(server.base + "/metrics");
+            assertThat(scrape.status()).isEqualTo(200);
+            Map<String, Double> after = PrometheusText.parse(scrape.body());
+            assertThat(value(after, "pivot_boots_started_total")).isEqualTo(1);
+            assertThat(value(after, "pivot_boots_failed_total", "step=\"root_fetched\"")).isEqualTo(1);
+            assertThat(value(after, "pivot_served_bytes_total", "protocol=\"tftp\"")).isEqualTo(68_000);
+            assertThat(value(after, "pivot_dhcp_answers_total", "type=\"offer\"")).isEqualTo(1);
+            assertThat(value(after, "pivot_tftp_transfers_total", "result=\"ok\"")).isEqualTo(1);
+            assertThat(value(after, "pivot_boot_step_seconds_count", "step=\"stage1\"")).isEqualTo(1);
+        }
+    }
+}
