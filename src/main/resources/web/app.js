@@ -1,0 +1,123 @@
+// Pivot's web page: machines with their latest boot, updated live from the /api/v1/events stream.
+// Plain DOM, no framework; every text from the server goes through textContent (never innerHTML).
+"use strict";
+
+const machines = new Map(); // mac → {info, session: {id, state, events: []}, el}
+const root = document.getElementById("machines");
+const liveBadge = document.getElementById("live");
+window.pivotLive = false;
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined && text !== null) e.textContent = text;
+  return e;
+}
+
+function humanBytes(n) {
+  if (!n) return "";
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let u = 0;
+  while (n >= 1024 && u < units.length - 1) { n /= 1024; u++; }
+  return (u === 0 ? n : n.toFixed(1)) + " " + units[u];
+}
+
+function machine(mac) {
+  let m = machines.get(mac);
+  if (!m) {
+    m = { info: { mac: mac, labels: {} }, session: null, el: el("article", "machine") };
+    m.el.dataset.mac = mac;
+    machines.set(mac, m);
+    root.prepend(m.el);
+    document.getElementById("empty").hidden = true;
+  }
+  return m;
+}
+
+function render(m, freshIndex) {
+  const s = m.session;
+  const state = s ? s.state : "booting";
+  m.el.className = "machine " + state;
+  m.el.dataset.state = state;
+  m.el.replaceChildren();
+
+  const head = el("div", "head");
+  head.append(el("span", "mac", m.info.mac), el("span", "badge " + state, state));
+  if (s) head.append(el("span", "meta", "boot #" + s.id));
+  if (m.info.firmware) head.append(el("span", "meta", m.info.firmware));
+  for (const [k, v] of Object.entries(m.info.labels || {})) head.append(el("span", "label", k + "=" + v));
+  if (s && s.events.length) head.append(el("span", "meta", "last event " + new Date(s.events[s.events.length - 1].at).toLocaleTimeString()));
+  m.el.append(head);
+  if (!s) return;
+
+  const failure = s.events.find(e => e.failed);
+  if (failure) m.el.append(el("div", "reason", failure.step + " failed: " + (failure.detail || "no reason given")));
+
+  const ol = el("ol", "timeline");
+  s.events.forEach((e, i) => {
+    const li = el("li", e.failed ? "failed" : "");
+    if (i === freshIndex) li.classList.add("fresh");
+    li.dataset.step = e.step;
+    li.append(el("div", "step", e.step), el("div", "since", "+" + e.sinceStart.toFixed(1) + " s"));
+    const detail = [e.detail, humanBytes(e.bytes)].filter(Boolean).join(" · ");
+    if (detail) { const d = el("div", "detail", detail); d.title = detail; li.append(d); }
+    ol.append(li);
+  });
+  m.el.append(ol);
+}
+
+async function getJson(path) {
+  const r = await fetch(path, { cache: "no-store" });
+  if (!r.ok) throw new Error(path + ": HTTP " + r.status);
+  return r.json();
+}
+
+async function load() {
+  const [infos, sessions] = await Promise.all([getJson("/api/v1/machines"), getJson("/api/v1/sessions?limit=500")]);
+  // Oldest first, so that prepend leaves the most recently seen machine on top.
+  for (const info of infos.slice().reverse()) machine(info.mac).info = info;
+  for (const s of sessions) {
+    const m = machine(s.mac);
+    if (!m.session || m.session.id <= s.id) m.session = s;
+  }
+  machines.forEach(m => render(m, -1));
+}
+
+// Events that arrive while the history loads wait, then apply unless the history already had them.
+let pending = [];
+
+function onEvent(ev) {
+  const e = JSON.parse(ev.data);
+  if (pending) pending.push(e); else apply(e);
+}
+
+function apply(e) {
+  const m = machine(e.mac);
+  if (m.session && m.session.id === e.session && m.session.events.some(x => x.at === e.at && x.step === e.step)) return;
+  if (!m.session || m.session.id !== e.session) {
+    m.session = { id: e.session, mac: e.mac, state: e.state, events: [] };
+    if (!m.info.firmware) getJson("/api/v1/machines/" + encodeURIComponent(e.mac)).then(i => { m.info = i; render(m, -1); }).catch(() => {});
+  }
+  m.session.state = e.state;
+  m.session.events.push(e);
+  root.prepend(m.el); // the machine that just did something goes on top
+  render(m, m.session.events.length - 1);
+}
+
+function connect() {
+  const source = new EventSource("/api/v1/events");
+  source.addEventListener("boot", onEvent);
+  source.onopen = () => {
+    liveBadge.textContent = "live"; liveBadge.className = "live on"; window.pivotLive = true;
+  };
+  source.onerror = () => {
+    liveBadge.textContent = "reconnecting…"; liveBadge.className = "live off"; window.pivotLive = false;
+    // EventSource reconnects by itself; reload the history so nothing missed meanwhile is lost.
+    source.onopen = () => { liveBadge.textContent = "live"; liveBadge.className = "live on"; window.pivotLive = true; load().catch(() => {}); };
+  };
+}
+
+// Subscribe first, then read the history: an event in between is neither lost nor shown twice.
+connect();
+load().catch(err => { document.getElementById("empty").textContent = "Cannot load machines: " + err.message; })
+  .finally(() => { const waiting = pending; pending = null; waiting.forEach(apply); window.pivotLoaded = true; });

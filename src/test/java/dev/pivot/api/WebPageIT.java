@@ -1,0 +1,99 @@
+package dev.pivot.api;
+
+import dev.pivot.boot.MacAddress;
+import dev.pivot.events.BootEvent;
+import dev.pivot.events.Step;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The web page in headless Chromium: it shows the machines, a boot's timeline grows live as stage-1 reports
+ * arrive, a failure turns red with its reason, and the screenshot (saved to target/) is a real rendering.
+ */
+class WebPageIT {
+
+    static final MacAddress OLD = MacAddress.parse("52:54:00:0e:00:01");
+    static final MacAddress LIVE = MacAddress.parse("52:54:00:0e:00:02");
+    static final String REASON = "no address from DHCP on eth0 after 30 s";
+    static final Duration WAIT = Duration.ofSeconds(20);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void timelineUpdatesLiveAndFailuresShowTheirReason() throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(HeadlessChromium.BINARY), "needs Debian's chromium package");
+        try (ApiServer server = new ApiServer(dir)) {
+            // One machine that booted before the page was opened.
+            Instant t = Instant.now().minusSeconds(120);
+            server.sessions.emit(new BootEvent(t, OLD, Step.DHCP, false, "offer 10.0.0.50 → undionly.kpxe", 0));
+            server.sessions.emit(new BootEvent(t.plusSeconds(1), OLD, Step.TFTP, false, "undionly.kpxe", 70_000));
+            server.sessions.emit(new BootEvent(t.plusSeconds(2), OLD, Step.SCRIPT, false, "boot.ipxe", 1_200));
+            server.sessions.emit(new BootEvent(t.plusSeconds(4), OLD, Step.KERNEL, false, "bzImage", 11_534_336));
+            server.sessions.emit(new BootEvent(t.plusSeconds(9), OLD, Step.INITRD, false, "initrd", 9_437_184));
+            server.sessions.emit(new BootEvent(t.plusSeconds(21), OLD, Step.STAGE2, false, "", 0));
+
+            try (HeadlessChromium page = HeadlessChromium.open(server.base + "/", dir, 1200, 800)) {
+                page.waitUntil("window.pivotLive && window.pivotLoaded", WAIT);
+                page.waitUntil("document.querySelector('[data-mac=\"" + OLD + "\"][data-state=\"succeeded\"]')", WAIT);
+                assertThat(page.eval("document.querySelectorAll('[data-mac=\"" + OLD + "\"] li').length").asInt())
+                        .isEqualTo(6);
+
+                // A new machine boots while the page is open: DHCP from the "protocol server", then stage 1 reports.
+                server.sessions.emit(BootEvent.ok(LIVE, Step.DHCP, "offer 10.0.0.51 → ipxe.efi", 0));
+                server.sessions.emit(BootEvent.ok(LIVE, Step.TFTP, "ipxe.efi", 1_048_576));
+                String card = "document.querySelector('[data-mac=\"" + LIVE + "\"]')";
+                page.waitUntil(card + " && " + card + ".querySelectorAll('li').length === 2", WAIT);
+                assertThat(page.eval(card + ".dataset.state").asText()).isEqualTo("booting");
+
+                String report = server.base + "/report?mac=" + LIVE;
+                assertThat(CurlRun.run(report + "&step=stage1&status=ok").status()).isEqualTo(200);
+                page.waitUntil(card + ".querySelector('li[data-step=\"stage1\"]')", WAIT);
+                assertThat(CurlRun.run(report + "&step=network&status=failed&detail="
+                        + URLEncoder.encode(REASON, StandardCharsets.UTF_8)).status()).isEqualTo(200);
+                page.waitUntil(card + ".dataset.state === 'failed'", WAIT);
+
+                assertThat(page.eval(card + ".querySelector('.reason').textContent").asText()).contains(REASON);
+                assertThat(page.eval("getComputedStyle(" + card + ".querySelector('.reason')).color").asText())
+                        .isEqualTo("rgb(198, 40, 40)");
+                assertThat(page.eval("getComputedStyle(" + card + ".querySelector('li.failed')).color").asText())
+                        .isEqualTo("rgb(198, 40, 40)");
+                assertThat(page.eval(card + " === document.querySelector('#machines').firstElementChild").asBoolean())
+                        .as("the machine that just did something is on top").isTrue();
+
+                Thread.sleep(1500); // let the fresh-event highlight fade before the picture
+                byte[] png = page.screenshot();
+                Path out = Path.of(System.getProperty("pivot.root", "."), "target", "web-page.png");
+                Files.createDirectories(out.getParent());
+                Files.write(out, png);
+                BufferedImage image = ImageIO.read(new ByteArrayInputStream(png));
+                assertThat(image.getWidth()).isEqualTo(1200);
+                Set<Integer> colors = new HashSet<>();
+                for (int y = 0; y < image.getHeight(); y += 2) {
+                    for (int x = 0; x < image.getWidth(); x += 2) {
+                        colors.add(image.getRGB(x, y));
+                    }
+                }
+                System.out.printf("web page screenshot %s: %d bytes, %d distinct colours%n", out, png.length,
+                        colors.size());
+                assertThat(colors.size()).as("distinct colours in the screenshot").isGreaterThan(100);
+                assertThat(colors).as("the failure red is on screen").contains(0xFFC62828);
+            }
+        }
+    }
+}
