@@ -19,15 +19,15 @@ import java.util.Optional;
  * wires them, minus images: the catalog boots nobody. Tests emit events into {@link #sessions} (as the protocol
  * servers would) or send stage-1 reports over HTTP.
  */
-final class ApiServer implements AutoCloseable {
+public final class ApiServer implements AutoCloseable {
 
-    final JdbcStore store;
-    final BootSessions sessions;
-    final ApiRoutes routes;
-    final PivotHttpServer http;
-    final String base;
+    public final JdbcStore store;
+    public final BootSessions sessions;
+    public final ApiRoutes routes;
+    public final PivotHttpServer http;
+    public final String base;
 
-    ApiServer(Path dir) throws IOException {
+    public ApiServer(Path dir) throws IOException {
         store = JdbcStore.openSqlite(dir.resolve("pivot.db"));
         sessions = new BootSessions(store);
         routes = ApiRoutes.create(sessions, store, store);

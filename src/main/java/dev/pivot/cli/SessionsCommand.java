@@ -1,0 +1,113 @@
+package dev.pivot.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.pivot.boot.MacAddress;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** `pivot sessions`: recent boots with their timelines; with --follow, then every new event as it happens. */
+@Command(name = "sessions", mixinStandardHelpOptions = true,
+        description = "Show recent boot sessions and their timelines from a running Pivot; --follow to watch live.")
+public final class SessionsCommand implements Callable<Integer> {
+
+    @Option(names = "--server", paramLabel = "URL", defaultValue = "http://127.0.0.1",
+            description = "the running pivot serve; default ${DEFAULT-VALUE}")
+    String server;
+
+    @Option(names = "--mac", paramLabel = "MAC", description = "only this machine")
+    String mac;
+
+    @Option(names = "--limit", paramLabel = "N", defaultValue = "10", description = "sessions shown; default ${DEFAULT-VALUE}")
+    int limit;
+
+    @Option(names = {"-f", "--follow"}, description = "then print each new event as it happens, until stopped")
+    boolean follow;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        try {
+            String onlyMac = mac == null ? null : parseMac(mac);
+            ApiClient api = new ApiClient(server);
+            String query = "api/v1/sessions?limit=" + limit
+                    + (onlyMac == null ? "" : "&mac=" + URLEncoder.encode(onlyMac, StandardCharsets.UTF_8));
+            List<JsonNode> sessions = new ArrayList<>();
+            api.get(query).forEach(sessions::add);
+            for (JsonNode s : sessions.reversed()) { // oldest first, like a log
+                out.printf("session %d  %s  %s  %.1f s%s%n", s.path("id").asLong(), s.path("mac").asText(),
+                        s.path("state").asText(), s.path("seconds").asDouble(),
+                        s.path("failure").isObject() ? "  (" + s.path("failure").path("step").asText() + " failed: "
+                                + s.path("failure").path("reason").asText() + ")" : "");
+                for (JsonNode e : s.path("events")) {
+                    out.println("  " + line(e));
+                }
+            }
+            if (sessions.isEmpty() && !follow) {
+                out.println(onlyMac == null ? "no boot sessions yet" : "no boot sessions of " + onlyMac);
+            }
+            out.flush();
+            if (follow) {
+                api.follow(() -> {
+                    err.println("following live events (Ctrl-C to stop)");
+                    err.flush();
+                }, e -> {
+                    if (onlyMac == null || onlyMac.equals(e.path("mac").asText())) {
+                        out.println("session " + e.path("session").asLong() + "  " + e.path("mac").asText() + "  "
+                                + line(e));
+                        out.flush();
+                    }
+                });
+                err.println("pivot sessions: the server ended the event stream");
+            }
+            return 0;
+        } catch (IOException | IllegalArgumentException | IllegalStateException e) {
+            err.println("pivot sessions: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    private static String parseMac(String text) {
+        try {
+            return MacAddress.parse(text).toString();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--mac " + text + ": " + e.getMessage());
+        }
+    }
+
+    /** "+  0.4s  tftp         undionly.kpxe  (68.4 KiB)", failures marked as in the server's timeline. */
+    static String line(JsonNode e) {
+        long bytes = e.path("bytes").asLong();
+        return String.format(Locale.ROOT, "+%6.1fs  %-12s %s%s%s", e.path("sinceStart").asDouble(),
+                e.path("step").asText(), e.path("failed").asBoolean() ? "FAILED: " : "", e.path("detail").asText(),
+                bytes > 0 ? "  (" + human(bytes) + ")" : "");
+    }
+
+    private static String human(long n) {
+        if (n < 1024) {
+            return n + " B";
+        }
+        String[] units = {"KiB", "MiB", "GiB", "TiB"};
+        double v = n;
+        int u = -1;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+    }
+}

@@ -1,0 +1,113 @@
+package dev.pivot.cli;
+
+import dev.pivot.api.ApiServer;
+import dev.pivot.boot.MacAddress;
+import dev.pivot.events.BootEvent;
+import dev.pivot.events.Step;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** `pivot machines` and `pivot sessions [--follow]` against a loopback Pivot with a few boots recorded. */
+class MachinesSessionsCommandIT {
+
+    static final MacAddress A = MacAddress.parse("52:54:00:c1:00:01");
+    static final MacAddress B = MacAddress.parse("52:54:00:c1:00:02");
+
+    @TempDir
+    Path dir;
+
+    record Run(int exit, String out, String err) {
+    }
+
+    static Run run(Object command, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = new CommandLine(command).setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true))
+                .execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    static void boot(ApiServer server) {
+        Instant t = Instant.now().minusSeconds(30);
+        server.sessions.emit(new BootEvent(t, A, Step.DHCP, false, "offer 10.0.0.60 → undionly.kpxe", 0));
+        server.sessions.emit(new BootEvent(t.plusMillis(500), A, Step.TFTP, false, "undionly.kpxe", 70_000));
+        server.sessions.emit(new BootEvent(t.plusSeconds(6), A, Step.NETWORK, true, "no carrier on eth0", 0));
+        server.sessions.emit(new BootEvent(t.plusSeconds(8), B, Step.DHCP, false, "proxy offer ipxe.efi", 0));
+        server.store.label(B, "rack", "r2");
+    }
+
+    @Test
+    void machinesShowsStateFirmwareLabelsAndFailure() throws Exception {
+        try (ApiServer server = new ApiServer(dir)) {
+            boot(server);
+            Run r = run(new MachinesCommand(), "--server", server.base);
+            assertThat(r.exit()).as(r.err()).isZero();
+            String[] lines = r.out().split("\n");
+            assertThat(lines[0]).startsWith("MAC").contains("STATE");
+            assertThat(lines[1]).startsWith(B.toString()).contains("uefi").contains("booting").contains("rack=r2");
+            assertThat(lines[2]).startsWith(A.toString()).contains("bios").contains("failed")
+                    .contains("network failed: no carrier on eth0");
+        }
+    }
+
+    @Test
+    void sessionsPrintTimelinesAndFollowPrintsLiveEvents() throws Exception {
+        try (ApiServer server = new ApiServer(dir)) {
+            boot(server);
+            Run r = run(new SessionsCommand(), "--server", server.base, "--mac", "52-54-00-C1-00-01");
+            assertThat(r.exit()).as(r.err()).isZero();
+            assertThat(r.out()).contains("session 1  " + A + "  failed").contains("(network failed: no carrier on eth0)")
+                    .contains("tftp         undionly.kpxe  (68.4 KiB)").doesNotContain(B.toString());
+
+            StringWriter out = new StringWriter();
+            StringWriter err = new StringWriter();
+            AtomicInteger exit = new AtomicInteger(-1);
+            CommandLine cmd = new CommandLine(new SessionsCommand()).setOut(new PrintWriter(out, true))
+                    .setErr(new PrintWriter(err, true));
+            Thread follower = Thread.ofVirtual().start(() -> exit.set(cmd.execute("--server", server.base,
+                    "--follow", "--mac", B.toString(), "--limit", "1")));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!err.toString().contains("following") && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(err.toString()).contains("following live events");
+            server.sessions.emit(BootEvent.ok(A, Step.DHCP, "offer 10.0.0.60 → undionly.kpxe", 0));
+            server.sessions.emit(BootEvent.ok(B, Step.TFTP, "ipxe.efi", 1_048_576));
+            while (!out.toString().contains("ipxe.efi  (1.0 MiB)") && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            server.close(); // ends the stream: --follow returns
+            follower.join(TimeUnit.SECONDS.toMillis(20));
+            assertThat(out.toString()).contains("session 2  " + B + "  +").contains("tftp         ipxe.efi  (1.0 MiB)")
+                    .doesNotContain("10.0.0.60");
+            assertThat(exit.get()).isZero();
+        }
+    }
+
+    @Test
+    void anUnreachableServerAndBadOptionsGetOneLine() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        Run r = run(new MachinesCommand(), "--server", "http://127.0.0.1:" + port);
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err().strip()).startsWith("pivot machines: cannot reach Pivot at http://127.0.0.1:" + port)
+                .doesNotContain("\n");
+        Run bad = run(new SessionsCommand(), "--mac", "nope");
+        assertThat(bad.exit()).isEqualTo(1);
+        assertThat(bad.err().strip()).isEqualTo("pivot sessions: --mac nope: not a MAC address: 'nope'");
+        assertThat(run(new SessionsCommand(), "--server", "ftp://x").err()).contains("expected http://HOST[:PORT]");
+    }
+}
