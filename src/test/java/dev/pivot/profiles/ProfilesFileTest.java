@@ -1,0 +1,95 @@
+package dev.pivot.profiles;
+
+import dev.pivot.boot.MacAddress;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ProfilesFileTest {
+
+    static final Path BASE = Path.of("/etc/pivot");
+
+    static final String GOOD = """
+            # what each machine boots
+            profiles:
+              demo:
+                image: /var/cache/pivot/demo-image
+                params: ["console=ttyS0,115200", "loglevel=7"]
+              rescue:
+                image: images/rescue
+            groups:
+              lab:
+                profile: demo
+                machines:
+                  - 52:54:00:77:00:10
+                  - 52-54-00-77-00-11
+            default: rescue
+            """;
+
+    @Test
+    void readsProfilesGroupsAndDefault() {
+        ProfilesFile f = ProfilesFile.parse("profiles.yaml", GOOD, BASE);
+        assertThat(f.profiles()).containsOnlyKeys("demo", "rescue");
+        assertThat(f.profiles().get("demo").image()).isEqualTo(Path.of("/var/cache/pivot/demo-image"));
+        assertThat(f.profiles().get("demo").params()).containsExactly("console=ttyS0,115200", "loglevel=7");
+        assertThat(f.profiles().get("rescue").image()).isEqualTo(Path.of("/etc/pivot/images/rescue"));
+        assertThat(f.profiles().get("rescue").params()).isEmpty();
+        assertThat(f.groups().get("lab").profile()).isEqualTo("demo");
+        assertThat(f.groups().get("lab").machines()).containsExactly(MacAddress.parse("52:54:00:77:00:10"),
+                MacAddress.parse("52:54:00:77:00:11"));
+        assertThat(f.defaultProfile()).contains("rescue");
+    }
+
+    @Test
+    void aMistakeOfMeaningNamesItsLine() {
+        assertError(GOOD.replace("profile: demo", "profile: dmeo"),
+                "profiles.yaml line 10: group lab: unknown profile 'dmeo' (known: demo, rescue)");
+        assertError(GOOD.replace("52-54-00-77-00-11", "52-54-00-77-00-1x"),
+                "profiles.yaml line 13: group lab: not a MAC address: '52-54-00-77-00-1x'");
+        assertError(GOOD.replace("default: rescue", "default: nothing"),
+                "profiles.yaml line 14: default: unknown profile 'nothing' (known: demo, rescue)");
+        assertError(GOOD.replace("groups:", "gruops:"),
+                "profiles.yaml line 8: unknown key 'gruops' (expected one of default, groups, profiles)");
+    }
+
+    @Test
+    void aMachineInTwoGroupsIsNamed() {
+        String twice = GOOD.replace("default: rescue\n", """
+                  spare:
+                    profile: rescue
+                    machines: [52:54:00:77:00:10]
+                default: rescue
+                """);
+        assertError(twice, "profiles.yaml line 16: group spare: 52:54:00:77:00:10 is already in group lab");
+    }
+
+    @Test
+    void aMistakeOfShapeNamesItsLine() {
+        assertError(GOOD.replace("    image: images/rescue", "    imge: images/rescue"),
+                "profiles.yaml line 7: unknown key 'imge' (expected one of image, params)");
+        assertError("profiles:\n  demo: [unclosed\n", "profiles.yaml line 2: while parsing a flow sequence");
+        assertError("profiles:\n  demo:\n    params: []\n", "profiles.yaml line 2: profile demo: image missing");
+        assertError("profiles:\n  demo:\n    image: [a, b]\n", "profiles.yaml line 3: profile demo: image: expected a text");
+        assertError("", "profiles.yaml: empty file");
+        assertError("groups: {}\n", "profiles.yaml: no profiles");
+        assertError("profiles: 5\n", "profiles.yaml line 1: no profiles");
+    }
+
+    @Test
+    void aMissingFileIsNamed(@TempDir Path dir) throws Exception {
+        Path missing = dir.resolve("nope.yaml");
+        assertThatThrownBy(() -> ProfilesFile.parse(missing)).hasMessage(missing + ": no such file");
+        Path file = Files.writeString(dir.resolve("p.yaml"), GOOD);
+        assertThat(ProfilesFile.parse(file).profiles().get("rescue").image()).isEqualTo(dir.resolve("images/rescue"));
+    }
+
+    static void assertError(String yaml, String message) {
+        assertThatThrownBy(() -> ProfilesFile.parse("profiles.yaml", yaml, BASE))
+                .isInstanceOf(ProfileConfigException.class).message().startsWith(message);
+    }
+}
