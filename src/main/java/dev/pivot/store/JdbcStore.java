@@ -1,5 +1,6 @@
 package dev.pivot.store;
 
+import dev.pivot.boot.Assignments;
 import dev.pivot.boot.BootSession;
 import dev.pivot.boot.EventLog;
 import dev.pivot.boot.Machine;
@@ -29,7 +30,7 @@ import java.util.Optional;
  * The event log and machine inventory in SQL that SQLite and PostgreSQL both run. One connection, used under
  * this object's lock: boot events arrive at tens per second at most, and one writer keeps SQLite simple.
  */
-public final class JdbcStore implements EventLog, MachineRepository, AutoCloseable {
+public final class JdbcStore implements EventLog, MachineRepository, Assignments, AutoCloseable {
 
     private final Connection db;
     private final String where;
@@ -283,6 +284,53 @@ public final class JdbcStore implements EventLog, MachineRepository, AutoCloseab
         } catch (SQLException e) {
             rollbackQuietly();
             throw new StoreException("cannot label " + mac + " in " + where + ": " + e.getMessage(), e);
+        }
+    }
+
+    // ---------------------------------------------------------------- Assignments
+
+    @Override
+    public synchronized Optional<Assignment> assignment(MacAddress mac) {
+        return read(() -> {
+            try (PreparedStatement s = db.prepareStatement(
+                    "SELECT profile, once, assigned_at FROM machine_assignment WHERE mac = ?")) {
+                s.setString(1, mac.toString());
+                try (ResultSet r = s.executeQuery()) {
+                    return r.next() ? Optional.of(new Assignment(mac, r.getString(1), r.getInt(2) != 0,
+                            instant(r.getLong(3)))) : Optional.<Assignment>empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public synchronized void assign(Assignment a) {
+        try (PreparedStatement s = db.prepareStatement("""
+                INSERT INTO machine_assignment (mac, profile, once, assigned_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (mac) DO UPDATE SET profile = excluded.profile, once = excluded.once,
+                  assigned_at = excluded.assigned_at""")) {
+            s.setString(1, a.mac().toString());
+            s.setString(2, a.profile());
+            s.setInt(3, a.once() ? 1 : 0);
+            s.setLong(4, micros(a.at()));
+            s.executeUpdate();
+            db.commit();
+        } catch (SQLException e) {
+            rollbackQuietly();
+            throw new StoreException("cannot assign " + a.mac() + " in " + where + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public synchronized boolean unassign(MacAddress mac) {
+        try (PreparedStatement s = db.prepareStatement("DELETE FROM machine_assignment WHERE mac = ?")) {
+            s.setString(1, mac.toString());
+            boolean had = s.executeUpdate() > 0;
+            db.commit();
+            return had;
+        } catch (SQLException e) {
+            rollbackQuietly();
+            throw new StoreException("cannot unassign " + mac + " in " + where + ": " + e.getMessage(), e);
         }
     }
 

@@ -25,6 +25,7 @@ class PostgresStoreIT {
         }
         try (PostgresCluster pg = started) {
             StoreContract.recordsSessionsAndMachines(() -> JdbcStore.open(pg.url(), "pivot", ""));
+            StoreContract.keepsAssignments(() -> JdbcStore.open(pg.url(), "pivot", ""));
         }
     }
 }

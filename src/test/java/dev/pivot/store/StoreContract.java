@@ -77,6 +77,25 @@ final class StoreContract {
         }
     }
 
+    /** Assignments replace each other, survive reopening, and need no machine seen first. */
+    static void keepsAssignments(JdbcStoreFactory factory) {
+        MacAddress unseen = MacAddress.parse("52:54:00:00:00:99");
+        try (JdbcStore store = factory.open()) {
+            store.assign(new dev.pivot.boot.Assignments.Assignment(unseen, "rescue", true, T0));
+            store.assign(new dev.pivot.boot.Assignments.Assignment(A, "demo", false, T0));
+            store.assign(new dev.pivot.boot.Assignments.Assignment(A, "rescue", true, T0.plusSeconds(5)));
+        }
+        try (JdbcStore store = factory.open()) {
+            assertThat(store.assignment(A)).contains(new dev.pivot.boot.Assignments.Assignment(A, "rescue", true,
+                    T0.plusSeconds(5)));
+            assertThat(store.assignment(unseen)).get().extracting(dev.pivot.boot.Assignments.Assignment::profile)
+                    .isEqualTo("rescue");
+            assertThat(store.unassign(A)).isTrue();
+            assertThat(store.unassign(A)).isFalse();
+            assertThat(store.assignment(A)).isEmpty();
+        }
+    }
+
     @FunctionalInterface
     interface JdbcStoreFactory {
         JdbcStore open();

@@ -1,0 +1,83 @@
+package dev.pivot.boot;
+
+import dev.pivot.events.BootEvent;
+import dev.pivot.events.Step;
+
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * machine → profile → spec: an operator's assignment first, then the machine's group, then the default profile.
+ * A one-time assignment is dropped once the machine reaches stage 2 with it ({@link #onEvent}).
+ */
+public final class ProfileCatalog implements BootCatalog {
+
+    /** Which profile a machine boots and why ("assigned", "assigned once", "group lab", "default"). */
+    public record Choice(String profile, String because) {
+    }
+
+    private final Map<String, BootSpec> specs;
+    private final Map<MacAddress, String> groupProfile;
+    private final Map<MacAddress, String> groupName;
+    private final Optional<String> defaultProfile;
+    private final Assignments assignments;
+
+    /**
+     * @param specs          each profile's spec, by profile name
+     * @param groupOf        machine → its group's name and profile
+     * @param defaultProfile for machines neither assigned nor in a group; empty: they are not booted
+     */
+    public ProfileCatalog(Map<String, BootSpec> specs, Map<MacAddress, Choice> groupOf, Optional<String> defaultProfile,
+                          Assignments assignments) {
+        this.specs = Map.copyOf(specs);
+        this.groupProfile = groupOf.entrySet().stream()
+                .collect(java.util.stream.Collectors.toUnmodifiableMap(Map.Entry::getKey, e -> e.getValue().profile()));
+        this.groupName = groupOf.entrySet().stream()
+                .collect(java.util.stream.Collectors.toUnmodifiableMap(Map.Entry::getKey, e -> e.getValue().because()));
+        this.defaultProfile = defaultProfile;
+        this.assignments = assignments;
+        groupProfile.values().forEach(this::requireKnown);
+        defaultProfile.ifPresent(this::requireKnown);
+    }
+
+    public Set<String> profiles() {
+        return specs.keySet();
+    }
+
+    public boolean has(String profile) {
+        return specs.containsKey(profile);
+    }
+
+    public Optional<Choice> choice(MacAddress mac) {
+        Optional<Assignments.Assignment> assigned = assignments.assignment(mac).filter(a -> specs.containsKey(a.profile()));
+        if (assigned.isPresent()) {
+            return Optional.of(new Choice(assigned.get().profile(), assigned.get().once() ? "assigned once" : "assigned"));
+        }
+        String group = groupProfile.get(mac);
+        if (group != null) {
+            return Optional.of(new Choice(group, "group " + groupName.get(mac)));
+        }
+        return defaultProfile.map(p -> new Choice(p, "default"));
+    }
+
+    @Override
+    public Optional<BootSpec> specFor(MacAddress mac) {
+        return choice(mac).map(c -> specs.get(c.profile()));
+    }
+
+    /** A machine that reached stage 2 has used up its one-time assignment. */
+    public void onEvent(BootEvent event) {
+        if (event.step() == Step.STAGE2 && !event.failed()
+                && assignments.assignment(event.mac()).map(Assignments.Assignment::once).orElse(false)) {
+            assignments.unassign(event.mac());
+        }
+    }
+
+    private void requireKnown(String profile) {
+        if (!specs.containsKey(profile)) {
+            throw new IllegalArgumentException("unknown profile '" + profile + "' (known: "
+                    + String.join(", ", new java.util.TreeSet<>(specs.keySet())) + ")");
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package dev.pivot.boot;
+
+import dev.pivot.events.BootEvent;
+import dev.pivot.events.Step;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ProfileCatalogTest {
+
+    static final MacAddress IN_LAB = MacAddress.parse("52:54:00:00:00:01");
+    static final MacAddress OTHER = MacAddress.parse("52:54:00:00:00:02");
+
+    static BootSpec spec(String name) {
+        Artifact a = new Artifact((name.equals("d") ? "d" : "e").repeat(64), 1, name);
+        return new BootSpec(a, List.of(a), a, "/init-" + name, List.of(), "/pivot/init");
+    }
+
+    static final class MemoryAssignments implements Assignments {
+        final Map<MacAddress, Assignment> map = new HashMap<>();
+
+        @Override
+        public Optional<Assignment> assignment(MacAddress mac) {
+            return Optional.ofNullable(map.get(mac));
+        }
+
+        @Override
+        public void assign(Assignment a) {
+            map.put(a.mac(), a);
+        }
+
+        @Override
+        public boolean unassign(MacAddress mac) {
+            return map.remove(mac) != null;
+        }
+    }
+
+    final BootSpec demo = spec("d");
+    final BootSpec rescue = spec("r");
+    final MemoryAssignments assignments = new MemoryAssignments();
+    final ProfileCatalog catalog = new ProfileCatalog(Map.of("demo", demo, "rescue", rescue),
+            Map.of(IN_LAB, new ProfileCatalog.Choice("demo", "lab")), Optional.of("rescue"), assignments);
+
+    @Test
+    void assignmentOutranksGroupOutranksDefault() {
+        assertThat(catalog.specFor(IN_LAB)).contains(demo);
+        assertThat(catalog.choice(IN_LAB)).contains(new ProfileCatalog.Choice("demo", "group lab"));
+        assertThat(catalog.specFor(OTHER)).contains(rescue);
+        assertThat(catalog.choice(OTHER)).contains(new ProfileCatalog.Choice("rescue", "default"));
+        assignments.assign(new Assignments.Assignment(IN_LAB, "rescue", false, Instant.now()));
+        assertThat(catalog.specFor(IN_LAB)).contains(rescue);
+        assertThat(catalog.choice(IN_LAB)).contains(new ProfileCatalog.Choice("rescue", "assigned"));
+    }
+
+    @Test
+    void aOneTimeAssignmentEndsWhenStageTwoIsReached() {
+        assignments.assign(new Assignments.Assignment(IN_LAB, "rescue", true, Instant.now()));
+        catalog.onEvent(BootEvent.ok(IN_LAB, Step.KERNEL, "bzImage", 1));
+        catalog.onEvent(BootEvent.failed(IN_LAB, Step.STAGE2, "init crashed"));
+        assertThat(catalog.specFor(IN_LAB)).contains(rescue);
+        catalog.onEvent(BootEvent.ok(IN_LAB, Step.STAGE2, "", 0));
+        assertThat(catalog.specFor(IN_LAB)).contains(demo);
+        assertThat(assignments.map).isEmpty();
+    }
+
+    @Test
+    void withoutDefaultAnUnknownMachineIsNotBootedAndUnknownProfilesAreRefused() {
+        ProfileCatalog noDefault = new ProfileCatalog(Map.of("demo", demo), Map.of(), Optional.empty(), assignments);
+        assertThat(noDefault.specFor(OTHER)).isEmpty();
+        assertThatThrownBy(() -> new ProfileCatalog(Map.of("demo", demo), Map.of(), Optional.of("nope"), assignments))
+                .hasMessage("unknown profile 'nope' (known: demo)");
+    }
+}
