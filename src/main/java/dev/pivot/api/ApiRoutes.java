@@ -1,11 +1,13 @@
 package dev.pivot.api;
 
+import dev.pivot.boot.Assignments;
 import dev.pivot.boot.BootSession;
 import dev.pivot.boot.BootSessions;
 import dev.pivot.boot.EventLog;
 import dev.pivot.boot.MacAddress;
 import dev.pivot.boot.Machine;
 import dev.pivot.boot.MachineRepository;
+import dev.pivot.boot.ProfileCatalog;
 import dev.pivot.http.ExtraRoutes;
 import dev.pivot.metrics.BootMetrics;
 import org.eclipse.jetty.http.HttpHeader;
@@ -38,16 +40,34 @@ public final class ApiRoutes implements ExtraRoutes {
     private final BootMetrics metrics;
     private final EventStream stream;
     private final WebAssets web = new WebAssets();
+    private final Optional<ProfileCatalog> catalog;
+    private final Optional<Assignments> assignments;
 
-    private ApiRoutes(EventLog events, MachineRepository machines, BootMetrics metrics, EventStream stream) {
+    private ApiRoutes(EventLog events, MachineRepository machines, BootMetrics metrics, EventStream stream,
+                      Optional<ProfileCatalog> catalog, Optional<Assignments> assignments) {
         this.events = events;
         this.machines = machines;
         this.metrics = metrics;
         this.stream = stream;
+        this.catalog = catalog;
+        this.assignments = assignments;
+    }
+
+    /** As below, without profiles: the assignment routes answer 404. */
+    public static ApiRoutes create(BootSessions sessions, EventLog events, MachineRepository machines) {
+        return create(sessions, events, machines, Optional.empty(), Optional.empty());
+    }
+
+    /** With profiles: machines show the profile they boot, and operators assign profiles. */
+    public static ApiRoutes create(BootSessions sessions, EventLog events, MachineRepository machines,
+                                   ProfileCatalog catalog, Assignments assignments) {
+        sessions.onEvent(catalog::onEvent);
+        return create(sessions, events, machines, Optional.of(catalog), Optional.of(assignments));
     }
 
     /** Subscribes metrics and the event stream to {@code sessions}, whose events are recorded in {@code events}. */
-    public static ApiRoutes create(BootSessions sessions, EventLog events, MachineRepository machines) {
+    private static ApiRoutes create(BootSessions sessions, EventLog events, MachineRepository machines,
+                                    Optional<ProfileCatalog> catalog, Optional<Assignments> assignments) {
         BootMetrics metrics = new BootMetrics(sessions::latest);
         EventStream stream = new EventStream(e -> sessions.latest(e.mac()));
         sessions.onEvent(e -> {
@@ -58,7 +78,7 @@ public final class ApiRoutes implements ExtraRoutes {
             }
             stream.publish(e);
         });
-        return new ApiRoutes(events, machines, metrics, stream);
+        return new ApiRoutes(events, machines, metrics, stream, catalog, assignments);
     }
 
     @Override
@@ -70,6 +90,10 @@ public final class ApiRoutes implements ExtraRoutes {
         try {
             if (path.startsWith("/api/v1/machines/") && path.contains("/labels/")) {
                 labels(request, response, path);
+                return true;
+            }
+            if (path.startsWith("/api/v1/machines/") && path.endsWith("/assignment")) {
+                assignment(request, response, path);
                 return true;
             }
             if (!HttpMethod.GET.is(request.getMethod()) && !HttpMethod.HEAD.is(request.getMethod())) {
@@ -118,6 +142,9 @@ public final class ApiRoutes implements ExtraRoutes {
             } else {
                 HttpReplies.json(request, response, HttpStatus.OK_200, Views.session(s.get()));
             }
+        } else if (path.equals("/api/v1/profiles")) {
+            HttpReplies.json(request, response, HttpStatus.OK_200, java.util.Map.of("profiles",
+                    catalog.map(c -> new java.util.TreeSet<>(c.profiles())).orElse(new java.util.TreeSet<>())));
         } else if (path.equals("/api/v1/events")) {
             stream.serve(request, response);
         } else if (web.has(path)) {
@@ -154,8 +181,50 @@ public final class ApiRoutes implements ExtraRoutes {
         HttpReplies.json(request, response, HttpStatus.OK_200, view(machines.machine(mac).orElseThrow()));
     }
 
+    /** {@code PUT /api/v1/machines/{mac}/assignment} {"profile": P, "once": B}; DELETE removes it. */
+    private void assignment(Request request, Response response, String path) throws IOException {
+        MacAddress mac = mac(path.substring("/api/v1/machines/".length(), path.length() - "/assignment".length()));
+        if (catalog.isEmpty() || assignments.isEmpty()) {
+            HttpReplies.error(request, response, HttpStatus.NOT_FOUND_404, "this server has no profiles to assign");
+            return;
+        }
+        if (HttpMethod.DELETE.is(request.getMethod())) {
+            boolean had = assignments.get().unassign(mac);
+            HttpReplies.json(request, response, HttpStatus.OK_200, java.util.Map.of("mac", mac.toString(),
+                    "removed", had));
+            return;
+        }
+        if (!HttpMethod.PUT.is(request.getMethod())) {
+            response.getHeaders().put(HttpHeader.ALLOW, "PUT, DELETE");
+            HttpReplies.error(request, response, HttpStatus.METHOD_NOT_ALLOWED_405,
+                    "method " + request.getMethod() + " not allowed on an assignment (PUT, DELETE)");
+            return;
+        }
+        com.fasterxml.jackson.databind.JsonNode body;
+        try {
+            body = HttpReplies.JSON.readTree(Content.Source.asString(request, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("assignment body: not JSON (expected {\"profile\": NAME, \"once\": false})");
+        }
+        String profile = body == null ? null : body.path("profile").asText(null);
+        if (profile == null || profile.isBlank()) {
+            throw new IllegalArgumentException("assignment body: no profile (expected {\"profile\": NAME, \"once\": false})");
+        }
+        if (!catalog.get().has(profile)) {
+            throw new IllegalArgumentException("unknown profile '" + profile + "' (known: "
+                    + String.join(", ", new java.util.TreeSet<>(catalog.get().profiles())) + ")");
+        }
+        Assignments.Assignment a = new Assignments.Assignment(mac, profile, body.path("once").asBoolean(false),
+                java.time.Instant.now());
+        assignments.get().assign(a);
+        log.info("assigned {} to profile {}{}", mac, profile, a.once() ? " (once)" : "");
+        HttpReplies.json(request, response, HttpStatus.OK_200,
+                new Views.AssignmentView(mac.toString(), profile, a.once(), Views.iso(a.at())));
+    }
+
     private Views.MachineView view(Machine m) {
-        return Views.machine(m, events.sessions(Optional.of(m.mac()), 1).stream().findFirst());
+        return Views.machine(m, events.sessions(Optional.of(m.mac()), 1).stream().findFirst(),
+                catalog.flatMap(c -> c.choice(m.mac())).map(c -> new Views.ProfileChoice(c.profile(), c.because())));
     }
 
     private static MacAddress mac(String text) {

@@ -18,7 +18,14 @@ final class Views {
 
     /** @param firmware null until a first loader revealed it; @param lastBoot null when no session is recorded */
     record MachineView(String mac, String firstSeen, String lastSeen, String firmware, Map<String, String> labels,
-                       SessionSummary lastBoot) {
+                       SessionSummary lastBoot, ProfileChoice profile) {
+    }
+
+    /** The profile the machine boots next, and why (assigned, assigned once, group NAME, default). */
+    record ProfileChoice(String name, String because) {
+    }
+
+    record AssignmentView(String mac, String profile, boolean once, String assignedAt) {
     }
 
     /**
@@ -45,9 +52,9 @@ final class Views {
                      String detail, long bytes, String state) {
     }
 
-    static MachineView machine(Machine m, Optional<BootSession> last) {
+    static MachineView machine(Machine m, Optional<BootSession> last, Optional<ProfileChoice> profile) {
         return new MachineView(m.mac().toString(), iso(m.firstSeen()), iso(m.lastSeen()), m.firmware().orElse(null),
-                m.labels(), last.map(Views::summary).orElse(null));
+                m.labels(), last.map(Views::summary).orElse(null), profile.orElse(null));
     }
 
     static SessionSummary summary(BootSession s) {

@@ -35,18 +35,26 @@ final class ApiClient {
     }
 
     JsonNode get(String path) throws IOException, InterruptedException {
+        return send("GET", path, null);
+    }
+
+    /** A JSON request ({@code body} null for none); the reply's JSON, or an IOException with the server's reason. */
+    JsonNode send(String method, String path, Object body) throws IOException, InterruptedException {
+        HttpRequest.BodyPublisher publisher = body == null ? HttpRequest.BodyPublishers.noBody()
+                : HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body));
         HttpResponse<String> r = send(HttpRequest.newBuilder(server.resolve(path)).timeout(Duration.ofSeconds(30))
-                .header("Accept", "application/json").build(), HttpResponse.BodyHandlers.ofString());
-        JsonNode body;
+                .header("Accept", "application/json").header("Content-Type", "application/json")
+                .method(method, publisher).build(), HttpResponse.BodyHandlers.ofString());
+        JsonNode reply;
         try {
-            body = JSON.readTree(r.body());
+            reply = JSON.readTree(r.body());
         } catch (IOException e) {
             throw new IOException(server.resolve(path) + ": HTTP " + r.statusCode() + ", not JSON (is this Pivot?)");
         }
         if (r.statusCode() != 200) {
-            throw new IOException(body.path("error").asText("HTTP " + r.statusCode()));
+            throw new IOException(reply.path("error").asText("HTTP " + r.statusCode()));
         }
-        return body;
+        return reply;
     }
 
     /**

@@ -3,10 +3,10 @@ package dev.pivot.cli;
 import dev.pivot.api.ApiRoutes;
 import dev.pivot.boot.AddressBook;
 import dev.pivot.boot.Artifact;
-import dev.pivot.boot.BootCatalog;
 import dev.pivot.boot.BootPolicy;
 import dev.pivot.boot.BootSessions;
 import dev.pivot.boot.BootSpec;
+import dev.pivot.boot.ProfileCatalog;
 import dev.pivot.dhcp.DhcpConfig;
 import dev.pivot.dhcp.DhcpServer;
 import dev.pivot.dhcp.FileLeaseStore;
@@ -17,6 +17,7 @@ import dev.pivot.image.ArtifactStore;
 import dev.pivot.image.ImportedImage;
 import dev.pivot.image.NetbootImport;
 import dev.pivot.initrd.Prelude;
+import dev.pivot.profiles.ProfilesFile;
 import dev.pivot.store.JdbcStore;
 import dev.pivot.tftp.TftpConfig;
 import dev.pivot.tftp.TftpFiles;
@@ -82,6 +83,10 @@ final class ServeCommand implements Callable<Integer> {
             description = "iPXE build for UEFI x86-64 PXE clients: ipxe.efi or snponly.efi; default ${DEFAULT-VALUE}")
     String efiLoader;
 
+    @Option(names = "--profiles", paramLabel = "FILE",
+            description = "profiles.yaml: more images, groups of machines, a default; DIR is the profile 'default'")
+    Path profilesFile;
+
     @Option(names = "--ipxe-dir", defaultValue = "/usr/lib/ipxe", paramLabel = "DIR",
             description = "the distro's iPXE binaries; default ${DEFAULT-VALUE}")
     Path ipxeDir;
@@ -100,7 +105,9 @@ final class ServeCommand implements Callable<Integer> {
         JdbcStore db = JdbcStore.openSqlite(stateDir().resolve("pivot.db"));
         running.add(db);
         BootSessions sessions = new BootSessions(db);
-        ApiRoutes api = ApiRoutes.create(sessions, db, db);
+        ProfileCatalog catalog = ProfileSetup.catalog(Optional.ofNullable(profilesFile).map(ProfilesFile::parse), spec,
+                store, prelude, db);
+        ApiRoutes api = ApiRoutes.create(sessions, db, db, catalog, db);
         sessions.onEvent(new TimelinePrinter(out)::emit);
         AddressBook addresses = new AddressBook();
         BootPolicy policy = new BootPolicy(efiLoader);
@@ -113,7 +120,7 @@ final class ServeCommand implements Callable<Integer> {
         try {
             PivotHttpServer http = new PivotHttpServer(
                     new HttpConfig(where.bind(), httpPort, Optional.empty(), ipxeDir),
-                    BootCatalog.everyone(spec), store, addresses, sessions, api);
+                    catalog, store, addresses, sessions, api);
             http.start();
             running.add(http);
 

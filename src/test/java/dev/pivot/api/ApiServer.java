@@ -3,7 +3,10 @@ package dev.pivot.api;
 import dev.pivot.boot.AddressBook;
 import dev.pivot.boot.Artifact;
 import dev.pivot.boot.ArtifactSource;
+import dev.pivot.boot.BootCatalog;
 import dev.pivot.boot.BootSessions;
+import dev.pivot.boot.BootSpec;
+import dev.pivot.boot.ProfileCatalog;
 import dev.pivot.http.HttpConfig;
 import dev.pivot.http.PivotHttpServer;
 import dev.pivot.store.JdbcStore;
@@ -12,7 +15,9 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeSet;
 
 /**
  * Pivot's HTTP server on 127.0.0.1 at a free port with a SQLite store and the operator routes, as `pivot serve`
@@ -28,9 +33,22 @@ public final class ApiServer implements AutoCloseable {
     public final String base;
 
     public ApiServer(Path dir) throws IOException {
+        this(dir, Map.of());
+    }
+
+    /** @param profiles with any, the server boots by a ProfileCatalog (default: the first by name) with assignments */
+    public ApiServer(Path dir, Map<String, BootSpec> profiles) throws IOException {
         store = JdbcStore.openSqlite(dir.resolve("pivot.db"));
         sessions = new BootSessions(store);
-        routes = ApiRoutes.create(sessions, store, store);
+        BootCatalog catalog = mac -> Optional.empty();
+        if (profiles.isEmpty()) {
+            routes = ApiRoutes.create(sessions, store, store);
+        } else {
+            ProfileCatalog profileCatalog = new ProfileCatalog(profiles, Map.of(),
+                    Optional.of(new TreeSet<>(profiles.keySet()).first()), store);
+            routes = ApiRoutes.create(sessions, store, store, profileCatalog, store);
+            catalog = profileCatalog;
+        }
         ArtifactSource none = new ArtifactSource() {
             @Override
             public Optional<Artifact> find(String sha256) {
@@ -43,7 +61,7 @@ public final class ApiServer implements AutoCloseable {
             }
         };
         http = new PivotHttpServer(new HttpConfig(InetAddress.getLoopbackAddress(), 0, Optional.empty(),
-                Files.createDirectories(dir.resolve("ipxe"))), mac -> Optional.empty(), none, new AddressBook(),
+                Files.createDirectories(dir.resolve("ipxe"))), catalog, none, new AddressBook(),
                 sessions, routes);
         http.start();
         base = "http://127.0.0.1:" + http.port();

@@ -1,0 +1,70 @@
+package dev.pivot.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.pivot.boot.MacAddress;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** `pivot assign MAC PROFILE [--once]` / `pivot assign MAC --clear`: what a machine boots next. */
+@Command(name = "assign", mixinStandardHelpOptions = true,
+        description = "Make a machine boot PROFILE (from --profiles of pivot serve), for good or --once.")
+public final class AssignCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "MAC")
+    String mac;
+
+    @Parameters(index = "1", paramLabel = "PROFILE", arity = "0..1")
+    String profile;
+
+    @Option(names = "--once", description = "only for the next boot that reaches stage 2")
+    boolean once;
+
+    @Option(names = "--clear", description = "remove the machine's assignment (back to its group or the default)")
+    boolean clear;
+
+    @Option(names = "--server", paramLabel = "URL", defaultValue = "http://127.0.0.1",
+            description = "the running pivot serve; default ${DEFAULT-VALUE}")
+    String server;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        var out = spec.commandLine().getOut();
+        var err = spec.commandLine().getErr();
+        try {
+            String m;
+            try {
+                m = MacAddress.parse(mac).toString();
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("MAC " + mac + ": " + e.getMessage());
+            }
+            if (clear == (profile != null)) {
+                throw new IllegalArgumentException("give a PROFILE, or --clear (not both)");
+            }
+            ApiClient api = new ApiClient(server);
+            String path = "api/v1/machines/" + m + "/assignment";
+            if (clear) {
+                JsonNode r = api.send("DELETE", path, null);
+                out.println(r.path("removed").asBoolean() ? m + ": assignment removed" : m + ": had no assignment");
+            } else {
+                JsonNode r = api.send("PUT", path, Map.of("profile", profile, "once", once));
+                out.println(r.path("mac").asText() + " → " + r.path("profile").asText()
+                        + (r.path("once").asBoolean() ? " (once: until its next boot reaches stage 2)" : ""));
+            }
+            out.flush();
+            return 0;
+        } catch (IOException | IllegalArgumentException e) {
+            err.println("pivot assign: " + e.getMessage());
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package dev.pivot.cli;
+
+import dev.pivot.boot.Artifact;
+import dev.pivot.boot.Assignments;
+import dev.pivot.boot.BootSpec;
+import dev.pivot.boot.MacAddress;
+import dev.pivot.boot.ProfileCatalog;
+import dev.pivot.image.ArtifactStore;
+import dev.pivot.image.NetbootImport;
+import dev.pivot.profiles.ProfilesFile;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * `pivot serve DIR [--profiles FILE]`: the served DIR is the profile "default" (unless the file defines its own);
+ * machines no assignment or group covers boot the file's {@code default:}, else "default".
+ */
+final class ProfileSetup {
+
+    static final String DIR_PROFILE = "default";
+
+    private ProfileSetup() {
+    }
+
+    static ProfileCatalog catalog(Optional<ProfilesFile> file, BootSpec dirSpec, ArtifactStore store,
+                                  Artifact prelude, Assignments assignments) throws Exception {
+        Map<String, BootSpec> specs = new HashMap<>();
+        specs.put(DIR_PROFILE, dirSpec);
+        Map<MacAddress, ProfileCatalog.Choice> groupOf = new HashMap<>();
+        Optional<String> dflt = Optional.of(DIR_PROFILE);
+        if (file.isPresent()) {
+            for (ProfilesFile.Profile p : file.get().profiles().values()) {
+                BootSpec spec;
+                try {
+                    spec = NetbootImport.toBootSpec(NetbootImport.importDir(p.image(), store), prelude);
+                } catch (Exception e) {
+                    throw new IllegalArgumentException("profile " + p.name() + ": " + e.getMessage(), e);
+                }
+                List<String> args = new ArrayList<>(spec.kernelArgs());
+                args.addAll(p.params());
+                specs.put(p.name(), new BootSpec(spec.kernel(), spec.initrds(), spec.rootImage(), spec.init(), args,
+                        spec.stage1Init()));
+            }
+            for (ProfilesFile.Group g : file.get().groups().values()) {
+                g.machines().forEach(mac -> groupOf.put(mac, new ProfileCatalog.Choice(g.profile(), g.name())));
+            }
+            if (file.get().defaultProfile().isPresent()) {
+                dflt = file.get().defaultProfile();
+            }
+        }
+        return new ProfileCatalog(specs, groupOf, dflt, assignments);
+    }
+}

@@ -1,0 +1,71 @@
+package dev.pivot.cli;
+
+import dev.pivot.api.ApiServer;
+import dev.pivot.boot.Artifact;
+import dev.pivot.boot.BootSpec;
+import dev.pivot.boot.MacAddress;
+import dev.pivot.events.BootEvent;
+import dev.pivot.events.Step;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static dev.pivot.cli.MachinesSessionsCommandIT.run;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** `pivot assign` changes what /boot.ipxe hands a machine; --once lasts until stage 2. */
+class AssignCommandIT {
+
+    static final MacAddress MAC = MacAddress.parse("52:54:00:a5:00:01");
+
+    @TempDir
+    Path dir;
+
+    static BootSpec spec(char sha) {
+        Artifact a = new Artifact(String.valueOf(sha).repeat(64), 1000, "bzImage");
+        Artifact i = new Artifact(String.valueOf(sha).repeat(63) + "0", 1000, "initrd");
+        return new BootSpec(a, List.of(i), new Artifact(String.valueOf(sha).repeat(63) + "1", 1000,
+                "nix-store.squashfs"), "/nix/store/" + sha + "-system/init", List.of(), "/pivot/init");
+    }
+
+    static String script(ApiServer server) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(server.base + "/boot.ipxe?mac=" + MAC))
+                .build(), HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    @Test
+    void assignChangesTheBootScriptAndOnceEndsAtStageTwo() throws Exception {
+        try (ApiServer server = new ApiServer(dir, Map.of("default", spec('a'), "rescue", spec('b')))) {
+            assertThat(script(server)).contains("a".repeat(64)).doesNotContain("b".repeat(64));
+
+            var r = run(new AssignCommand(), "--server", server.base, MAC.toString(), "rescue", "--once");
+            assertThat(r.exit()).as(r.err()).isZero();
+            assertThat(r.out()).contains(MAC + " → rescue (once");
+            assertThat(script(server)).contains("b".repeat(64));
+
+            server.sessions.emit(BootEvent.ok(MAC, Step.DHCP, "offer", 0));
+            var machines = run(new MachinesCommand(), "--server", server.base);
+            assertThat(machines.out()).contains(MAC.toString());
+            server.sessions.emit(BootEvent.ok(MAC, Step.STAGE2, "", 0)); // the one boot happened
+            assertThat(script(server)).contains("a".repeat(64));
+
+            assertThat(run(new AssignCommand(), "--server", server.base, MAC.toString(), "rescue").exit()).isZero();
+            assertThat(run(new AssignCommand(), "--server", server.base, MAC.toString(), "--clear").out())
+                    .contains("assignment removed");
+            assertThat(script(server)).contains("a".repeat(64));
+
+            var bad = run(new AssignCommand(), "--server", server.base, MAC.toString(), "nope");
+            assertThat(bad.exit()).isEqualTo(1);
+            assertThat(bad.err().strip()).isEqualTo("pivot assign: unknown profile 'nope' (known: default, rescue)");
+            assertThat(run(new AssignCommand(), "--server", server.base, MAC.toString()).err())
+                    .contains("give a PROFILE, or --clear");
+        }
+    }
+}
