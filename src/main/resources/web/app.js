@@ -45,6 +45,7 @@ function render(m, freshIndex) {
   head.append(el("span", "mac", m.info.mac), el("span", "badge " + state, state));
   if (s) head.append(el("span", "meta", "boot #" + s.id));
   if (m.info.firmware) head.append(el("span", "meta", m.info.firmware));
+  if (m.info.profile) head.append(el("span", "meta", "boots " + m.info.profile.name + " (" + m.info.profile.because + ")"));
   for (const [k, v] of Object.entries(m.info.labels || {})) head.append(el("span", "label", k + "=" + v));
   if (s && s.events.length) head.append(el("span", "meta", "last event " + new Date(s.events[s.events.length - 1].at).toLocaleTimeString()));
   m.el.append(head);

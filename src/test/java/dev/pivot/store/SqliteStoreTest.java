@@ -22,6 +22,23 @@ class SqliteStoreTest {
         StoreContract.recordsSessionsAndMachines(() -> JdbcStore.openSqlite(dir.resolve("pivot.db")));
     }
 
+    /** Each emit commits (fsync'ed WAL) before it returns; the rate bounds how fast events can be acknowledged. */
+    @Test
+    void appendsCommitOneByOne() {
+        try (JdbcStore store = JdbcStore.openSqlite(dir.resolve("pivot.db"))) {
+            dev.pivot.boot.BootSessions sessions = new dev.pivot.boot.BootSessions(store);
+            int n = 500;
+            long t0 = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                sessions.emit(dev.pivot.events.BootEvent.ok(StoreContract.A, dev.pivot.events.Step.KERNEL, "e" + i, i));
+            }
+            double ms = (System.nanoTime() - t0) / 1e6;
+            System.out.printf("SQLite (WAL, synchronous=FULL): %d committed events in %.0f ms, %.2f ms each%n", n, ms,
+                    ms / n);
+            assertThat(store.sessions(java.util.Optional.empty(), 10).getFirst().events()).hasSize(n);
+        }
+    }
+
     @Test
     void keepsAssignments() {
         StoreContract.keepsAssignments(() -> JdbcStore.openSqlite(dir.resolve("pivot.db")));
