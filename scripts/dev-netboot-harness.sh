@@ -63,8 +63,8 @@ ipn ip tuntap add tap0 mode tap
 ipn ip addr add 10.77.0.1/24 dev tap0
 ipn ip -6 addr add fd77:77::1/64 dev tap0 nodad
 ipn ip link set tap0 up
-ipn busybox httpd -f -p 10.77.0.1:8080 -h "$H" & PIDS+=($!)
-ipn dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --interface=tap0 --bind-interfaces \
+ip netns exec "$NS" busybox httpd -f -p 10.77.0.1:8080 -h "$H" & PIDS+=($!)
+ip netns exec "$NS" dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --interface=tap0 --bind-interfaces \
   --dhcp-range=10.77.0.100,10.77.0.200,255.255.255.0,1h --no-ping --dhcp-leasefile="$W/leases" \
   --pid-file="$W/dnsmasq.pid" --enable-tftp --tftp-root="$T" \
   --dhcp-match=set:ipxe,175 --dhcp-match=set:efi64,option:client-arch,7 \
@@ -85,7 +85,7 @@ esac
 LOG="$W/serial.log"; : > "$LOG"
 sleep 0.5
 START=$(date +%s.%N)
-ipn qemu-system-x86_64 -accel tcg -m 768 -nographic -serial file:"$LOG" -monitor none "${FW[@]}" \
+ip netns exec "$NS" qemu-system-x86_64 -accel tcg -m 768 -nographic -serial file:"$LOG" -monitor none "${FW[@]}" \
   -netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device "$NIC" -boot n & QPID=$!; PIDS+=($QPID)
 rc=1
 while kill -0 $QPID 2>/dev/null; do
