@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 
 /**
  * Records every boot event per machine and cuts them into sessions. A new session starts when a machine asks
@@ -23,23 +23,26 @@ public final class BootSessions implements EventSink {
     private static final Duration IDLE = Duration.ofMinutes(10);
 
     private final Map<MacAddress, List<BootSession>> byMac = new HashMap<>();
-    private final List<Consumer<BootEvent>> listeners = new CopyOnWriteArrayList<>();
+    private final List<BiConsumer<BootSession, BootEvent>> listeners = new CopyOnWriteArrayList<>();
     private long nextId = 1;
 
     @Override
     public void emit(BootEvent event) {
+        BootSession session;
         synchronized (this) {
             List<BootSession> sessions = byMac.computeIfAbsent(event.mac(), m -> new ArrayList<>());
             BootSession open = sessions.isEmpty() ? null : sessions.getLast();
             if (open == null || startsNewSession(open, event)) {
-                sessions.add(new BootSession(nextId++, event.mac(), List.of(event)));
+                session = new BootSession(nextId++, event.mac(), List.of(event));
+                sessions.add(session);
             } else {
                 List<BootEvent> events = new ArrayList<>(open.events());
                 events.add(event);
-                sessions.set(sessions.size() - 1, new BootSession(open.id(), open.mac(), events));
+                session = new BootSession(open.id(), open.mac(), events);
+                sessions.set(sessions.size() - 1, session);
             }
         }
-        listeners.forEach(l -> l.accept(event));
+        listeners.forEach(l -> l.accept(session, event));
     }
 
     private static boolean startsNewSession(BootSession open, BootEvent event) {
@@ -49,8 +52,8 @@ public final class BootSessions implements EventSink {
         return idle || restarted;
     }
 
-    /** Called for every event after it is recorded, on the emitting thread. */
-    public void onEvent(Consumer<BootEvent> listener) {
+    /** Called for every event after it is recorded, with the session it joined, on the emitting thread. */
+    public void onEvent(BiConsumer<BootSession, BootEvent> listener) {
         listeners.add(listener);
     }
 

@@ -9,7 +9,6 @@ import dev.pivot.boot.BootSpec;
 import dev.pivot.dhcp.DhcpConfig;
 import dev.pivot.dhcp.DhcpServer;
 import dev.pivot.dhcp.FileLeaseStore;
-import dev.pivot.events.TimelinePrinter;
 import dev.pivot.http.HttpConfig;
 import dev.pivot.http.PivotHttpServer;
 import dev.pivot.image.ArtifactStore;
@@ -94,7 +93,7 @@ final class ServeCommand implements Callable<Integer> {
 
         PrintStream out = System.out;
         BootSessions sessions = new BootSessions();
-        sessions.onEvent(new TimelinePrinter(out)::emit);
+        sessions.onEvent(new TimelinePrinter(out)::print);
         AddressBook addresses = new AddressBook();
         BootPolicy policy = new BootPolicy(efiLoader);
 
