@@ -90,7 +90,7 @@ ip netns exec "$NS" qemu-system-x86_64 -accel tcg -m 768 -nographic -serial file
 rc=1
 while kill -0 $QPID 2>/dev/null; do
   if grep -q 'PIVOT-DEMO: stage 2 reached' "$LOG"; then rc=0; break; fi
-  [ "$(echo "$(date +%s.%N) - $START > $TIMEOUT" | bc)" = 1 ] && break
+  awk -v n="$(date +%s.%N)" -v s="$START" -v t="$TIMEOUT" 'BEGIN { exit !(n - s > t) }' && break
   sleep 0.2
 done
 grep -q 'PIVOT-DEMO: stage 2 reached' "$LOG" && rc=0
@@ -100,7 +100,7 @@ wait $QPID 2>/dev/null || true
 tr -d '\r' < "$LOG" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | grep -av '^\s*$' | tail -25
 echo "----"
 if [ $rc = 0 ]; then
-  printf 'harness %s: marker after %.1f s (QEMU start → "PIVOT-DEMO: stage 2 reached")\n' "$MODE" "$(echo "$END - $START" | bc)"
+  printf 'harness %s: marker after %.1f s (QEMU start → "PIVOT-DEMO: stage 2 reached")\n' "$MODE" "$(awk -v e="$END" -v s="$START" 'BEGIN { print e - s }')"
 else
   echo "harness $MODE: NO marker within ${TIMEOUT}s"
 fi

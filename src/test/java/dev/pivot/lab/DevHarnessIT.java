@@ -43,6 +43,17 @@ class DevHarnessIT {
                 .doesNotContain("pivot: FAILED").doesNotContain("not writable");
     }
 
+    /** NixOS ships its modules as .ko.xz: the prelude's insmod path must load those too. */
+    @Test
+    void xzCompressedModulesAsNixosShipsThem(@TempDir Path dir) {
+        prepare(dir, Map.of("PIVOT_XZ_MODULES", "1"));
+        String serial = bootWithPeers(dir, Qemu.Boot.BIOS_IPXE_ROM, Qemu.Nic.VIRTIO, vm -> {
+            Duration took = vm.awaitMarker(Qemu.DEFAULT_MARKER, Duration.ofSeconds(240));
+            System.out.printf("DevHarnessIT .ko.xz modules: QEMU start -> marker %s%n", Qemu.seconds(took));
+        });
+        assertThat(serial).contains("modules: virtio_pci virtio_net").doesNotContain("pivot: FAILED");
+    }
+
     @Test
     void aMissingNicDriverFailsAtNetworkWithOneLine(@TempDir Path dir) {
         prepare(dir, Map.of("PIVOT_NO_NIC_DRIVER", "1"));
