@@ -150,7 +150,9 @@ final class ReadTransfer implements Runnable {
         final byte[][] blocks;
         final int[] lengths;
         final long[] sentAt;
+        final boolean[] sent;
         final boolean[] resent;
+        long lastSendAt;
 
         long base = 1;           // lowest block not yet acknowledged
         long loaded = 0;         // highest block read from the content
@@ -167,6 +169,7 @@ final class ReadTransfer implements Runnable {
             this.blocks = new byte[window][];
             this.lengths = new int[window];
             this.sentAt = new long[window];
+            this.sent = new boolean[window];
             this.resent = new boolean[window];
         }
 
@@ -218,9 +221,13 @@ final class ReadTransfer implements Runnable {
         /** Sends every block; returns the bytes acknowledged. */
         long sendAll() throws IOException, Abort {
             int retry = 0;
+            long deadline = 0;
             while (true) {
                 fillWindow();
-                long deadline = sendWindow(retry) + timeoutNanos(retry);
+                if (sendWindow()) {
+                    // Only a send restarts the clock: ignored packets (duplicate ACKs) must not postpone a resend.
+                    deadline = lastSendAt + timeoutNanos(retry);
+                }
                 TftpPacket.Ack ack = awaitAck(deadline);
                 if (ack == null) {
                     if (retry >= config.maxRetries()) {
@@ -276,7 +283,7 @@ final class ReadTransfer implements Runnable {
                 int n = reader.read(blocks[slot], 0, blockSize);
                 lengths[slot] = n;
                 resent[slot] = false;
-                sentAt[slot] = 0;
+                sent[slot] = false;
                 loaded = block;
                 if (n < blockSize) {
                     last = block;
@@ -284,21 +291,23 @@ final class ReadTransfer implements Runnable {
             }
         }
 
-        /** Sends blocks sendFrom..loaded; returns when the last of them left. */
-        long sendWindow(int retry) throws IOException {
-            long now = System.nanoTime();
+        /** Sends blocks sendFrom..loaded; returns whether there was any (then lastSendAt says when). */
+        boolean sendWindow() throws IOException {
+            boolean any = false;
             for (long block = sendFrom; block <= loaded; block++) {
                 int slot = slot(block);
-                if (sentAt[slot] != 0) {
+                if (sent[slot]) {
                     resent[slot] = true;
                     retransmissions++;
                 }
                 send(new TftpPacket.Data((int) (block & 0xFFFF), blocks[slot], 0, lengths[slot]));
-                now = System.nanoTime();
-                sentAt[slot] = now;
+                lastSendAt = System.nanoTime();
+                sentAt[slot] = lastSendAt;
+                sent[slot] = true;
+                any = true;
             }
             sendFrom = loaded + 1;
-            return now;
+            return any;
         }
     }
 

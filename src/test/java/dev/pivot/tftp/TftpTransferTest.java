@@ -138,6 +138,25 @@ class TftpTransferTest {
     }
 
     @Test
+    void duplicateAcksDoNotPostponeTheRetransmission() throws Exception {
+        file("late.bin", 512 * 3);
+        send(new TftpPacket.ReadRequest("late.bin", "octet", Map.of()), listener);
+        Received first = expect(2000);
+        send(new TftpPacket.Ack(1), first.from());
+        assertThat(dataBlock(expect(2000))).isEqualTo(2);
+        long start = System.nanoTime();
+        Received again = null;
+        while (again == null && System.nanoTime() - start < 3 * TIMEOUT.toNanos()) {
+            send(new TftpPacket.Ack(1), first.from());   // a client nagging with its old ACK
+            again = receive(TIMEOUT.toMillisPart() / 4);
+        }
+        long waitedMs = (System.nanoTime() - start) / 1_000_000;
+        assertThat(again).as("block 2 is resent although duplicate ACKs keep arriving").isNotNull();
+        assertThat(dataBlock(again)).isEqualTo(2);
+        assertThat(waitedMs).isBetween(TIMEOUT.toMillis() - 50, TIMEOUT.toMillis() + 250);
+    }
+
+    @Test
     void silenceIsAnsweredByRetransmissionThenGivingUp() throws Exception {
         file("lost.bin", 100);
         send(new TftpPacket.ReadRequest("lost.bin", "octet", Map.of()), listener);
