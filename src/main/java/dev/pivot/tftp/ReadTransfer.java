@@ -194,6 +194,7 @@ final class ReadTransfer implements Runnable {
                 return;
             }
             TftpPacket.OptionAck oack = new TftpPacket.OptionAck(options.acknowledged());
+            long started = System.nanoTime();
             for (int retry = 0; ; retry++) {
                 long sent = System.nanoTime();
                 send(oack);
@@ -211,9 +212,9 @@ final class ReadTransfer implements Runnable {
                         return;
                     }
                 }
-                if (retry >= config.maxRetries()) {
+                if (retry >= config.maxRetries() && System.nanoTime() - started >= config.giveUpAfter().toNanos()) {
                     throw new Abort(TftpPacket.Error.NOT_DEFINED, "no ACK for the OACK after "
-                            + config.maxRetries() + " retransmissions", true, false);
+                            + retry + " retransmissions", true, false);
                 }
             }
         }
@@ -222,6 +223,7 @@ final class ReadTransfer implements Runnable {
         long sendAll() throws IOException, Abort {
             int retry = 0;
             long deadline = 0;
+            long lastProgress = System.nanoTime();
             while (true) {
                 fillWindow();
                 if (sendWindow()) {
@@ -230,9 +232,11 @@ final class ReadTransfer implements Runnable {
                 }
                 TftpPacket.Ack ack = awaitAck(deadline);
                 if (ack == null) {
-                    if (retry >= config.maxRetries()) {
+                    long stalledNanos = System.nanoTime() - lastProgress;
+                    if (retry >= config.maxRetries() && stalledNanos >= config.giveUpAfter().toNanos()) {
                         throw new Abort(TftpPacket.Error.NOT_DEFINED, "no ACK for block " + base + " after "
-                                + config.maxRetries() + " retransmissions", true, false);
+                                + retry + " retransmissions in " + TimeUnit.NANOSECONDS.toMillis(stalledNanos)
+                                + " ms", true, false);
                     }
                     retry++;
                     sendFrom = base;
@@ -249,6 +253,7 @@ final class ReadTransfer implements Runnable {
                     }
                     base = acked + 1;
                     retry = 0;
+                    lastProgress = System.nanoTime();
                     if (acked == last) {
                         return bytesAcked;
                     }
