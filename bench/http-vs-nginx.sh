@@ -29,9 +29,16 @@ bench_start_nginx "$BENCH_WORK/www" "$nginx_port"
 path="/artifacts/$sha/$name"
 cat "$BENCH_WORK/store/objects/$sha" > /dev/null # both serve from the page cache
 
-# One measurement: PARALLEL curls (each COUNT downloads in a row) against URL; prints "MB/s failures".
+# CPU time (user + system, all threads) PID has used, in clock ticks.
+cpu_ticks() {
+  awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+# One measurement: PARALLEL curls (each COUNT downloads in a row) against URL served by PID;
+# prints "MB/s failures server-CPU-ms-per-GB". The CPU cost per byte is what a busy shared machine cannot blur.
 measure() {
-  local url=$1 parallel=$2 count=$3 i pids=() start end
+  local url=$1 parallel=$2 count=$3 pid=$4 i pids=() start end cpu0 cpu1
+  cpu0=$(cpu_ticks "$pid")
   start=$(date +%s.%N)
   for ((i = 0; i < parallel; i++)); do
     (
@@ -43,39 +50,45 @@ measure() {
   done
   for i in "${pids[@]}"; do wait "$i"; done
   end=$(date +%s.%N)
-  cat "$BENCH_WORK"/curl.* | awk -v s="$start" -v e="$end" -v want="$((FILE_MB * 1024 * 1024))" '
+  cpu1=$(cpu_ticks "$pid")
+  cat "$BENCH_WORK"/curl.* | awk -v s="$start" -v e="$end" -v want="$((FILE_MB * 1024 * 1024))" \
+      -v ticks="$((cpu1 - cpu0))" -v hz="$(getconf CLK_TCK)" '
     { total += $2; if ($1 != 200 || $2 != want) bad++ }
-    END { printf "%.0f %d\n", total / (e - s) / 1e6, bad }'
+    END { printf "%.0f %d %.0f\n", total / (e - s) / 1e6, bad, (total ? ticks * 1000 / hz / (total / 1e9) : 0) }'
   rm -f "$BENCH_WORK"/curl.*
 }
 
-measure "http://127.0.0.1:$pivot_port$path" 1 1 > /dev/null # warm-up: JIT and pools
-measure "http://127.0.0.1:$nginx_port$path" 1 1 > /dev/null
+measure "http://127.0.0.1:$pivot_port$path" 1 1 "$PIVOT_PID" > /dev/null # warm-up: JIT and pools
+measure "http://127.0.0.1:$nginx_port$path" 1 1 "$NGINX_PID" > /dev/null
 
-declare -A best=()
-printf '%-6s %-6s %-9s %10s %8s  %s\n' round server clients 'MB/s' failed 'load avg'
+declare -A best=() leanest=()
+printf '%-6s %-6s %-8s %8s %7s %12s  %s\n' round server clients 'MB/s' failed 'CPU ms/GB' 'load avg'
 for ((r = 1; r <= ROUNDS; r++)); do
   for clients in 1 "$PARALLEL"; do
     for server in pivot nginx; do
-      port=$pivot_port; [ $server = nginx ] && port=$nginx_port
-      if [ "$clients" = 1 ]; then out=$(measure "http://127.0.0.1:$port$path" 1 "$SINGLE")
-      else out=$(measure "http://127.0.0.1:$port$path" "$clients" 1); fi
-      read -r mbps failed <<< "$out"
-      printf '%-6s %-6s %-9s %10s %8s  %s\n' "$r" "$server" "$clients" "$mbps" "$failed" "$(bench_loadavg)"
+      port=$pivot_port pid=$PIVOT_PID
+      [ $server = nginx ] && port=$nginx_port pid=$NGINX_PID
+      if [ "$clients" = 1 ]; then out=$(measure "http://127.0.0.1:$port$path" 1 "$SINGLE" "$pid")
+      else out=$(measure "http://127.0.0.1:$port$path" "$clients" 1 "$pid"); fi
+      read -r mbps failed cpu <<< "$out"
+      printf '%-6s %-6s %-8s %8s %7s %12s  %s\n' "$r" "$server" "$clients" "$mbps" "$failed" "$cpu" "$(bench_loadavg)"
       key="$server-$clients"
-      if [ "$failed" = 0 ] && [ "${best[$key]:-0}" -lt "$mbps" ]; then best[$key]=$mbps; fi
+      if [ "$failed" = 0 ]; then
+        [ "${best[$key]:-0}" -lt "$mbps" ] && best[$key]=$mbps
+        [ "${leanest[$key]:-999999}" -gt "$cpu" ] && leanest[$key]=$cpu
+      fi
     done
   done
 done
 
 rss=$(bench_peak_rss_mb "$PIVOT_PID")
 echo
-echo "best of $ROUNDS rounds, ${FILE_MB} MiB file, loopback:"
+echo "best of $ROUNDS rounds (highest MB/s, lowest server CPU ms per GB served), ${FILE_MB} MiB file, loopback:"
 for clients in 1 "$PARALLEL"; do
-  p=${best[pivot-$clients]:-0}; n=${best[nginx-$clients]:-0}
-  awk -v c="$clients" -v p="$p" -v n="$n" 'BEGIN {
-    printf "  %2d client(s): pivot %6d MB/s  nginx %6d MB/s  ratio %.2f %s\n", c, p, n, (n ? p / n : 0),
-      (n && p / n >= 0.9 ? "(goal >= 0.9 met)" : "(goal >= 0.9 NOT met)") }'
+  awk -v c="$clients" -v p="${best[pivot-$clients]:-0}" -v n="${best[nginx-$clients]:-0}" \
+      -v pc="${leanest[pivot-$clients]:-0}" -v nc="${leanest[nginx-$clients]:-0}" 'BEGIN {
+    printf "  %2d client(s): pivot %5d MB/s  nginx %5d MB/s  ratio %.2f %s;  CPU ms/GB pivot %d nginx %d\n",
+      c, p, n, (n ? p / n : 0), (n && p / n >= 0.9 ? "(goal >= 0.9 met)" : "(goal >= 0.9 NOT met)"), pc, nc }'
 done
 echo "  pivot peak RSS (VmHWM): $rss MB $([ "$rss" -lt 300 ] && echo '(goal < 300 MB met)' || echo '(goal < 300 MB NOT met)')"
-echo "bench: load average after: $(bench_loadavg)"
+echo "bench: load average after: $(bench_loadavg) ($(nproc) cores)"
