@@ -68,7 +68,7 @@ bench_start_pivot() {
   local log="$BENCH_WORK/pivot.log"
   # shellcheck disable=SC2086
   "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED ${PIVOT_BENCH_JAVA_OPTS:-} \
-    -Dlogback.configurationFile="$BENCH_HOME/logback.xml" -cp "$BENCH_CP" dev.pivot.bench.BenchServer "$@" \
+    -Dlogback.configurationFile="${BENCH_LOGBACK:-$BENCH_HOME/logback.xml}" -cp "$BENCH_CP" dev.pivot.bench.BenchServer "$@" \
     > "$log" 2>&1 &
   PIVOT_PID=$!
   BENCH_PIDS+=("$PIVOT_PID")
