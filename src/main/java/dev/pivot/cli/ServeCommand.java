@@ -1,0 +1,233 @@
+package dev.pivot.cli;
+
+import dev.pivot.boot.AddressBook;
+import dev.pivot.boot.Artifact;
+import dev.pivot.boot.BootCatalog;
+import dev.pivot.boot.BootPolicy;
+import dev.pivot.boot.BootSessions;
+import dev.pivot.boot.BootSpec;
+import dev.pivot.dhcp.DhcpConfig;
+import dev.pivot.dhcp.DhcpServer;
+import dev.pivot.dhcp.FileLeaseStore;
+import dev.pivot.events.TimelinePrinter;
+import dev.pivot.http.HttpConfig;
+import dev.pivot.http.PivotHttpServer;
+import dev.pivot.image.ArtifactStore;
+import dev.pivot.image.ImportedImage;
+import dev.pivot.image.NetbootImport;
+import dev.pivot.initrd.Prelude;
+import dev.pivot.tftp.TftpConfig;
+import dev.pivot.tftp.TftpFiles;
+import dev.pivot.tftp.TftpServer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InterfaceAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** `pivot serve DIR`: imports a netboot build and serves it over DHCP, TFTP and HTTP until stopped. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Serve the netboot build in DIR to every machine that PXE-boots on the network.")
+final class ServeCommand implements Callable<Integer> {
+
+    enum DhcpMode { proxy, full, off }
+
+    @Parameters(index = "0", paramLabel = "DIR", description = "a NixOS netboot build: bzImage, initrd, netboot.ipxe")
+    Path dir;
+
+    @Option(names = "--interface", paramLabel = "IF", description = "serve on IF; the server's address is IF's IPv4")
+    String interfaceName;
+
+    @Option(names = "--listen", paramLabel = "ADDR", description = "bind to ADDR instead (e.g. 127.0.0.1)")
+    String listen;
+
+    @Option(names = "--dhcp", paramLabel = "MODE", defaultValue = "proxy",
+            description = "proxy (beside an existing DHCP server), full (with --range), off; default ${DEFAULT-VALUE}")
+    DhcpMode dhcp;
+
+    @Option(names = "--range", paramLabel = "FIRST-LAST", description = "addresses to lease with --dhcp full")
+    String range;
+
+    @Option(names = "--router", paramLabel = "ADDR", description = "default gateway handed out with --dhcp full")
+    String router;
+
+    @Option(names = "--http-port", defaultValue = "80", paramLabel = "N", description = "default ${DEFAULT-VALUE}")
+    int httpPort;
+
+    @Option(names = "--tftp-port", defaultValue = "69", paramLabel = "N", description = "default ${DEFAULT-VALUE}")
+    int tftpPort;
+
+    @Option(names = "--tftp-root", paramLabel = "DIR", description = "extra read-only TFTP files")
+    Path tftpRoot;
+
+    @Option(names = "--state", paramLabel = "DIR", description = "where artifacts are kept; default /var/lib/pivot")
+    Path state;
+
+    @Option(names = "--efi-loader", defaultValue = "ipxe.efi", paramLabel = "FILE",
+            description = "iPXE build for UEFI x86-64 PXE clients: ipxe.efi or snponly.efi; default ${DEFAULT-VALUE}")
+    String efiLoader;
+
+    @Option(names = "--ipxe-dir", defaultValue = "/usr/lib/ipxe", paramLabel = "DIR",
+            description = "the distro's iPXE binaries; default ${DEFAULT-VALUE}")
+    Path ipxeDir;
+
+    @Override
+    public Integer call() throws Exception {
+        Endpoint where = endpoint();
+        ArtifactStore store = ArtifactStore.open(stateDir().resolve("artifacts"));
+        ImportedImage image = NetbootImport.importDir(dir, store);
+        Artifact prelude = Prelude.build(store);
+        BootSpec spec = NetbootImport.toBootSpec(image, prelude);
+
+        PrintStream out = System.out;
+        BootSessions sessions = new BootSessions();
+        sessions.onEvent(new TimelinePrinter(out)::emit);
+        AddressBook addresses = new AddressBook();
+        BootPolicy policy = new BootPolicy(efiLoader);
+
+        List<AutoCloseable> running = new ArrayList<>();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> {
+            closeAll(running);
+            stopped.countDown();
+        }));
+        try {
+            PivotHttpServer http = new PivotHttpServer(
+                    new HttpConfig(where.bind(), httpPort, Optional.empty(), ipxeDir),
+                    BootCatalog.everyone(spec), store, addresses, sessions);
+            http.start();
+            running.add(http);
+
+            List<Path> roots = new ArrayList<>();
+            if (tftpRoot != null) {
+                roots.add(tftpRoot);
+            }
+            roots.add(ipxeDir);
+            TftpServer tftp = new TftpServer(TftpConfig.defaults(where.bind(), tftpPort, roots), TftpFiles.of(roots),
+                    addresses, sessions);
+            tftp.start();
+            running.add(tftp);
+
+            if (dhcp != DhcpMode.off) {
+                // Leases live in the state directory so a restart (or kill -9) keeps every address handed out.
+                DhcpServer server = new DhcpServer(dhcpConfig(where), policy, addresses, sessions,
+                        new FileLeaseStore(stateDir().resolve("dhcp-leases")));
+                server.start();
+                running.add(server);
+            }
+        } catch (IOException | RuntimeException e) {
+            closeAll(running);
+            throw e;
+        }
+
+        out.printf("pivot: serving %s (init=%s)%n", dir, image.init());
+        out.printf("pivot: root image %s, %d bytes, sha256 %s%n", image.rootImage().name(), image.rootImage().size(),
+                image.rootImage().sha256());
+        out.printf("pivot: http://%s:%d/boot.ipxe · tftp %s:%d · dhcp %s%s%n", where.address().getHostAddress(),
+                httpPort, where.address().getHostAddress(), tftpPort, dhcp,
+                dhcp == DhcpMode.full ? " " + range : "");
+        out.println("pivot: waiting for machines (Ctrl-C to stop)");
+        out.flush();
+        stopped.await();
+        return 0;
+    }
+
+    private DhcpConfig dhcpConfig(Endpoint where) throws IOException {
+        DhcpConfig config;
+        if (dhcp == DhcpMode.full) {
+            if (range == null) {
+                throw new IllegalArgumentException("--dhcp full needs --range FIRST-LAST");
+            }
+            String[] ends = range.split("-", 2);
+            if (ends.length != 2) {
+                throw new IllegalArgumentException("--range " + range + ": expected FIRST-LAST, e.g. 10.0.0.100-10.0.0.199");
+            }
+            var pool = new DhcpConfig.Pool(ipv4("--range", ends[0]), ipv4("--range", ends[1]), where.prefixLength());
+            if (router != null) {
+                pool = pool.withRouter(ipv4("--router", router));
+            }
+            config = DhcpConfig.full(where.address(), httpPort, pool);
+        } else {
+            if (range != null) {
+                throw new IllegalArgumentException("--range only makes sense with --dhcp full");
+            }
+            config = DhcpConfig.proxy(where.address(), httpPort);
+        }
+        return interfaceName == null ? config : config.withInterface(interfaceName);
+    }
+
+    private static Inet4Address ipv4(String option, String text) throws IOException {
+        if (!text.trim().matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+            throw new IllegalArgumentException(option + " " + text + ": not an IPv4 address");
+        }
+        return (Inet4Address) InetAddress.getByName(text.trim());
+    }
+
+    private Path stateDir() throws IOException {
+        Path dirPath = state != null ? state : Path.of("/var/lib/pivot");
+        Files.createDirectories(dirPath);
+        return dirPath;
+    }
+
+    /** Where to bind and the address clients use, with the subnet's prefix length for full DHCP. */
+    record Endpoint(InetAddress bind, Inet4Address address, int prefixLength) {
+    }
+
+    private Endpoint endpoint() throws IOException {
+        if (listen != null && interfaceName != null) {
+            throw new IllegalArgumentException("give --interface or --listen, not both");
+        }
+        if (listen != null) {
+            InetAddress a = InetAddress.getByName(listen);
+            if (!(a instanceof Inet4Address v4)) {
+                throw new IllegalArgumentException("--listen " + listen + ": not an IPv4 address");
+            }
+            return new Endpoint(v4, v4, prefixOf(v4).orElse(24));
+        }
+        if (interfaceName == null) {
+            throw new IllegalArgumentException("say where to serve: --interface IF or --listen ADDR");
+        }
+        NetworkInterface nic = NetworkInterface.getByName(interfaceName);
+        if (nic == null) {
+            throw new IllegalArgumentException("--interface " + interfaceName + ": no such interface");
+        }
+        InterfaceAddress ia = nic.getInterfaceAddresses().stream()
+                .filter(x -> x.getAddress() instanceof Inet4Address).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("--interface " + interfaceName + ": has no IPv4 address"));
+        // HTTP and TFTP bind to the interface's address; DHCP must hear broadcasts and binds the wildcard.
+        return new Endpoint(ia.getAddress(), (Inet4Address) ia.getAddress(), ia.getNetworkPrefixLength());
+    }
+
+    private static Optional<Integer> prefixOf(Inet4Address address) throws SocketException {
+        NetworkInterface nic = NetworkInterface.getByInetAddress(address);
+        if (nic == null) {
+            return Optional.empty();
+        }
+        return nic.getInterfaceAddresses().stream().filter(x -> x.getAddress().equals(address))
+                .map(x -> (int) x.getNetworkPrefixLength()).findFirst();
+    }
+
+    private static void closeAll(List<AutoCloseable> running) {
+        for (AutoCloseable c : running.reversed()) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // shutting down: nothing more to do with a close failure
+            }
+        }
+        running.clear();
+    }
+}

@@ -1,0 +1,177 @@
+package dev.pivot.dhcp;
+
+import dev.pivot.boot.AddressBook;
+import dev.pivot.boot.BootPolicy;
+import dev.pivot.events.EventSink;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.DatagramChannel;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Pivot's DHCP server: UDP sockets and one virtual thread per receive loop around a {@link DhcpResponder}.
+ *
+ * <p>Sockets: one on bindAddress:67 hears broadcasts; when bound to the wildcard, a second one on
+ * serverAddress:67 sends the replies (and hears unicast renewals). Sending a broadcast from a socket bound to the
+ * interface's address makes Linux pick that interface, instead of whatever the default route says. PROXY mode
+ * adds bindAddress:4011 for PXE ROMs' ProxyDHCP requests.
+ */
+public final class DhcpServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(DhcpServer.class);
+
+    private final DhcpConfig config;
+    private final DhcpResponder responder;
+    private final List<DatagramChannel> channels = new ArrayList<>();
+    private final List<Thread> loops = new ArrayList<>();
+    private DatagramChannel sender;
+    private DatagramChannel proxy;
+    private volatile boolean running;
+    private boolean boundToInterface = true;
+
+    public DhcpServer(DhcpConfig config, BootPolicy policy, AddressBook addressBook, EventSink events) {
+        this(config, policy, addressBook, events, new InMemoryLeaseStore());
+    }
+
+    public DhcpServer(DhcpConfig config, BootPolicy policy, AddressBook addressBook, EventSink events,
+                      LeaseStore leaseStore) {
+        this.config = config;
+        Optional<LeasePool> pool = config.pool()
+                .filter(p -> config.mode() == DhcpConfig.Mode.FULL)
+                .map(p -> new LeasePool(p, config.serverAddress(), leaseStore, Clock.systemUTC()));
+        this.responder = new DhcpResponder(config, policy, addressBook, events, pool);
+    }
+
+    public synchronized void start() throws IOException {
+        if (running) {
+            throw new IllegalStateException("DHCP server already started");
+        }
+        running = true;
+        try {
+            DatagramChannel listener = open(new InetSocketAddress(config.bindAddress(), config.serverPort()));
+            sender = listener;
+            startLoop(listener, DhcpResponder.Port.SERVER, "dhcp-" + config.serverPort());
+            if (config.bindAddress().isAnyLocalAddress() && !config.serverAddress().isAnyLocalAddress()) {
+                sender = open(new InetSocketAddress(config.serverAddress(), config.serverPort()));
+                startLoop(sender, DhcpResponder.Port.SERVER, "dhcp-unicast-" + config.serverPort());
+            }
+            if (config.mode() == DhcpConfig.Mode.PROXY) {
+                proxy = open(new InetSocketAddress(config.bindAddress(), config.proxyPort()));
+                startLoop(proxy, DhcpResponder.Port.PROXY, "dhcp-proxy-" + config.proxyPort());
+            }
+        } catch (IOException e) {
+            close();
+            throw e;
+        }
+        log.info("DHCP {} server on {} (server address {}{})", config.mode(), config.bindAddress().getHostAddress(),
+                config.serverAddress().getHostAddress(), config.interfaceName().map(i -> ", interface " + i).orElse(""));
+    }
+
+    private DatagramChannel open(InetSocketAddress address) throws IOException {
+        DatagramChannel channel = DatagramChannel.open(StandardProtocolFamily.INET);
+        channels.add(channel);
+        channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        channel.setOption(StandardSocketOptions.SO_BROADCAST, true);
+        if (config.interfaceName().isPresent() && boundToInterface) {
+            try {
+                InterfaceBinding.bind(channel, config.interfaceName().get());
+            } catch (IOException e) {
+                // Without it we still send out the right interface (the sender is bound to its address), but we
+                // also hear DHCP from every other network this host is on: say so once and carry on.
+                boundToInterface = false;
+                log.warn("DHCP: not bound to interface {}, listening on all interfaces: {}",
+                        config.interfaceName().get(), e.getMessage());
+            }
+        }
+        try {
+            channel.bind(address);
+        } catch (IOException e) {
+            throw new IOException("cannot bind DHCP socket to " + address.getAddress().getHostAddress() + ":"
+                    + address.getPort() + ": " + e.getMessage(), e);
+        }
+        return channel;
+    }
+
+    private void startLoop(DatagramChannel channel, DhcpResponder.Port port, String name) {
+        loops.add(Thread.ofVirtual().name(name).start(() -> receiveLoop(channel, port)));
+    }
+
+    private void receiveLoop(DatagramChannel channel, DhcpResponder.Port port) {
+        // One byte more than the limit, so an oversized datagram shows up as oversized instead of cut short.
+        ByteBuffer buffer = ByteBuffer.allocate(DhcpPacket.MAX_LENGTH + 1);
+        while (running) {
+            SocketAddress source;
+            try {
+                buffer.clear();
+                source = channel.receive(buffer);
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException e) {
+                if (running) {
+                    log.warn("DHCP receive failed: {}", e.getMessage());
+                }
+                continue;
+            }
+            buffer.flip();
+            handle(buffer, (InetSocketAddress) source, port);
+        }
+    }
+
+    private void handle(ByteBuffer datagram, InetSocketAddress source, DhcpResponder.Port port) {
+        DhcpPacket request;
+        try {
+            request = DhcpPacket.decode(datagram.array(), datagram.limit());
+        } catch (DhcpDecodeException e) {
+            log.info("dropped DHCP packet from {}: {}", source, e.getMessage());
+            return;
+        }
+        try {
+            responder.handle(request, source, port).ifPresent(this::send);
+        } catch (RuntimeException e) {
+            // One odd packet must never stop the server.
+            log.warn("DHCP request from {} failed: {}", source, e.toString());
+        }
+    }
+
+    private void send(DhcpResponder.Reply reply) {
+        DatagramChannel via = reply.via() == DhcpResponder.Port.PROXY ? proxy : sender;
+        try {
+            via.send(ByteBuffer.wrap(reply.packet().encode()), reply.destination());
+        } catch (IOException e) {
+            log.warn("DHCP reply to {} failed: {}", reply.destination(), e.getMessage());
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        running = false;
+        for (DatagramChannel channel : channels) {
+            try {
+                channel.close();
+            } catch (IOException e) {
+                log.debug("closing DHCP socket: {}", e.getMessage());
+            }
+        }
+        for (Thread loop : loops) {
+            try {
+                loop.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        channels.clear();
+        loops.clear();
+    }
+}

@@ -1,0 +1,361 @@
+package dev.pivot.tftp;
+
+import dev.pivot.boot.AddressBook;
+import dev.pivot.events.BootEvent;
+import dev.pivot.events.EventSink;
+import dev.pivot.events.Step;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.DatagramChannel;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One read transfer, from the request to the last ACK, on its own ephemeral port (the server's TID).
+ *
+ * <p>Sending follows RFC 7440's windows (windowsize 1 is plain RFC 1350 lock-step): send the blocks of the window,
+ * wait for an ACK. An ACK for block k (k new) moves the window to k+1 and sends everything from k+1 that is not
+ * yet acknowledged — for a window that is "the client lost k+1, resend from there". A duplicate ACK never triggers
+ * a resend of its own with windowsize 1 (the Sorcerer's Apprentice bug doubles traffic exactly that way); with a
+ * larger window, the first duplicate of an ACK resends from the block after it, once, because that is how an
+ * RFC 7440 client says "nothing of your window arrived". Everything else waits for the timeout.
+ *
+ * <p>Memory is one window of blocks; blocks are read sequentially from the content as the window moves.
+ * Block numbers are 16-bit on the wire and wrap from 65535 to 0 (what tftp-hpa, atftp and curl expect);
+ * internally blocks are counted with a long.
+ */
+final class ReadTransfer implements Runnable {
+
+    private static final Logger log = LoggerFactory.getLogger(ReadTransfer.class);
+
+    private final TftpConfig config;
+    private final TftpFiles files;
+    private final AddressBook addresses;
+    private final EventSink events;
+    private final InetSocketAddress client;
+    private final TftpPacket.ReadRequest request;
+    private final DatagramChannel channel;
+    private final byte[] receiveBuffer = new byte[2048];
+
+    private int retransmissions;
+    /** True until the client acknowledged the OACK: an ERROR then is the client's choice, not a failure. */
+    private boolean negotiating = true;
+
+    /** Why a transfer stopped early: sent to the client when {@code tellClient}, always logged. */
+    private static final class Abort extends Exception {
+        final int code;
+        final boolean tellClient;
+        final boolean clientsChoice;
+
+        Abort(int code, String message, boolean tellClient, boolean clientsChoice) {
+            super(message, null, false, false);
+            this.code = code;
+            this.tellClient = tellClient;
+            this.clientsChoice = clientsChoice;
+        }
+    }
+
+    ReadTransfer(TftpConfig config, TftpFiles files, AddressBook addresses, EventSink events,
+                 InetSocketAddress client, TftpPacket.ReadRequest request) throws IOException {
+        this.config = config;
+        this.files = files;
+        this.addresses = addresses;
+        this.events = events;
+        this.client = client;
+        this.request = request;
+        this.channel = DatagramChannel.open();
+        channel.bind(new InetSocketAddress(config.bind(), 0));
+    }
+
+    DatagramChannel channel() {
+        return channel;
+    }
+
+    @Override
+    public void run() {
+        String name = TftpFiles.printable(request.filename());
+        long started = System.nanoTime();
+        try {
+            TftpFiles.Resolution resolution = files.resolve(request.filename(), client.getAddress());
+            if (resolution instanceof TftpFiles.Refused refused) {
+                throw new Abort(refused.errorCode(), refused.reason(), true, false);
+            }
+            TftpContent content = ((TftpFiles.Found) resolution).content();
+            boolean netascii = switch (request.mode()) {
+                case "octet" -> false;
+                case "netascii" -> true;
+                default -> throw new Abort(TftpPacket.Error.ILLEGAL_OPERATION,
+                        "transfer mode '" + TftpFiles.printable(request.mode()) + "' is not supported", true, false);
+            };
+            TransferOptions options;
+            try {
+                options = TransferOptions.negotiate(request.options(), config, netascii ? -1 : content.size());
+            } catch (TransferOptions.Refused e) {
+                throw new Abort(TftpPacket.Error.OPTION_REFUSED, e.getMessage(), true, false);
+            }
+            try (TftpContent.Reader reader = netascii ? new NetasciiReader(content.open()) : content.open()) {
+                Sender sender = new Sender(options, reader);
+                sender.negotiate();
+                long bytes = sender.sendAll();
+                long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+                log.info("TFTP: sent '{}' to {} ({} bytes, blksize {}, windowsize {}, {} ms, {} retransmissions, "
+                                + "srtt {} µs)", name, client, bytes, options.blockSize(), options.windowSize(),
+                        millis, retransmissions, sender.rtt.smoothedNanos() / 1000);
+                addresses.macOf(client.getAddress()).ifPresentOrElse(
+                        mac -> events.emit(BootEvent.ok(mac, Step.TFTP, name, bytes)),
+                        () -> log.debug("TFTP: no MAC known for {}, no boot event", client.getAddress()));
+            }
+        } catch (Abort abort) {
+            if (abort.tellClient) {
+                sendQuietly(new TftpPacket.Error(abort.code, abort.getMessage()));
+            }
+            if (abort.clientsChoice) {
+                // PXE firmware asks with tsize, reads the OACK and aborts on purpose before asking again.
+                log.info("TFTP: {} ended the transfer of '{}': {}", client, name, abort.getMessage());
+            } else {
+                fail(name, abort.getMessage());
+            }
+        } catch (ClosedChannelException e) {
+            log.info("TFTP: transfer of '{}' to {} stopped: server closing", name, client);
+        } catch (IOException | RuntimeException e) {
+            sendQuietly(new TftpPacket.Error(TftpPacket.Error.NOT_DEFINED, "server error"));
+            fail(name, e.toString());
+        } finally {
+            try {
+                channel.close();
+            } catch (IOException e) {
+                log.debug("TFTP: closing the transfer socket: {}", e.toString());
+            }
+        }
+    }
+
+    private void fail(String name, String reason) {
+        log.warn("TFTP: transfer of '{}' to {} failed: {}", name, client, reason);
+        addresses.macOf(client.getAddress()).ifPresent(
+                mac -> events.emit(BootEvent.failed(mac, Step.TFTP, name + ": " + reason)));
+    }
+
+    /** The sending state of one transfer: a window of blocks, the RTT estimate and the retry count. */
+    private final class Sender {
+        final TransferOptions options;
+        final TftpContent.Reader reader;
+        final RttEstimator rtt;
+        final int window;
+        final byte[][] blocks;
+        final int[] lengths;
+        final long[] sentAt;
+        final boolean[] resent;
+
+        long base = 1;           // lowest block not yet acknowledged
+        long loaded = 0;         // highest block read from the content
+        long sendFrom = 1;       // next block to put on the wire
+        long last = -1;          // the final (short) block, once read
+        long duplicateResentFor = -1;
+        long bytesAcked;
+
+        Sender(TransferOptions options, TftpContent.Reader reader) {
+            this.options = options;
+            this.reader = reader;
+            this.rtt = new RttEstimator(config.minTimeout(), config.maxTimeout(), config.initialTimeout());
+            this.window = options.windowSize();
+            this.blocks = new byte[window][];
+            this.lengths = new int[window];
+            this.sentAt = new long[window];
+            this.resent = new boolean[window];
+        }
+
+        long timeoutNanos(int retry) {
+            if (options.timeoutSeconds().isPresent()) {
+                return TimeUnit.SECONDS.toNanos(options.timeoutSeconds().getAsInt());
+            }
+            return rtt.timeoutNanos(retry);
+        }
+
+        /** Sends the OACK, when there is one, until the client acknowledges it with ACK 0. */
+        void negotiate() throws IOException, Abort {
+            if (options.acknowledged().isEmpty()) {
+                negotiating = false;
+                return;
+            }
+            TftpPacket.OptionAck oack = new TftpPacket.OptionAck(options.acknowledged());
+            for (int retry = 0; ; retry++) {
+                long sent = System.nanoTime();
+                send(oack);
+                if (retry > 0) {
+                    retransmissions++;
+                }
+                long deadline = sent + timeoutNanos(retry);
+                TftpPacket.Ack ack;
+                while ((ack = awaitAck(deadline)) != null) {
+                    if (ack.block() == 0) {
+                        if (retry == 0) {
+                            rtt.sample(System.nanoTime() - sent);
+                        }
+                        negotiating = false;
+                        return;
+                    }
+                }
+                if (retry >= config.maxRetries()) {
+                    throw new Abort(TftpPacket.Error.NOT_DEFINED, "no ACK for the OACK after "
+                            + config.maxRetries() + " retransmissions", true, false);
+                }
+            }
+        }
+
+        /** Sends every block; returns the bytes acknowledged. */
+        long sendAll() throws IOException, Abort {
+            int retry = 0;
+            while (true) {
+                fillWindow();
+                long deadline = sendWindow(retry) + timeoutNanos(retry);
+                TftpPacket.Ack ack = awaitAck(deadline);
+                if (ack == null) {
+                    if (retry >= config.maxRetries()) {
+                        throw new Abort(TftpPacket.Error.NOT_DEFINED, "no ACK for block " + base + " after "
+                                + config.maxRetries() + " retransmissions", true, false);
+                    }
+                    retry++;
+                    sendFrom = base;
+                    continue;
+                }
+                long acked = absolute(ack.block());
+                if (acked >= base && acked <= loaded) {
+                    int slot = slot(acked);
+                    if (!resent[slot]) {
+                        rtt.sample(System.nanoTime() - sentAt[slot]);
+                    }
+                    for (long b = base; b <= acked; b++) {
+                        bytesAcked += lengths[slot(b)];
+                    }
+                    base = acked + 1;
+                    retry = 0;
+                    if (acked == last) {
+                        return bytesAcked;
+                    }
+                    // Blocks after the ACKed one that were already sent are resent: the client says it lacks them.
+                    sendFrom = base;
+                } else if (acked == base - 1 && window > 1 && duplicateResentFor != acked) {
+                    duplicateResentFor = acked;
+                    sendFrom = base;
+                }
+                // Any other ACK (a duplicate with windowsize 1, a stale one) is ignored: only the timeout resends.
+            }
+        }
+
+        /** Maps a 16-bit ACK number into [base-1, base-1+65535]; the window is smaller, so this is unambiguous. */
+        long absolute(int wireBlock) {
+            long from = base - 1;
+            return from + ((wireBlock - from) & 0xFFFF);
+        }
+
+        int slot(long block) {
+            return (int) (block % window);
+        }
+
+        void fillWindow() throws IOException {
+            int blockSize = options.blockSize();
+            while (last < 0 && loaded < base + window - 1) {
+                long block = loaded + 1;
+                int slot = slot(block);
+                if (blocks[slot] == null) {
+                    blocks[slot] = new byte[blockSize];
+                }
+                int n = reader.read(blocks[slot], 0, blockSize);
+                lengths[slot] = n;
+                resent[slot] = false;
+                sentAt[slot] = 0;
+                loaded = block;
+                if (n < blockSize) {
+                    last = block;
+                }
+            }
+        }
+
+        /** Sends blocks sendFrom..loaded; returns when the last of them left. */
+        long sendWindow(int retry) throws IOException {
+            long now = System.nanoTime();
+            for (long block = sendFrom; block <= loaded; block++) {
+                int slot = slot(block);
+                if (sentAt[slot] != 0) {
+                    resent[slot] = true;
+                    retransmissions++;
+                }
+                send(new TftpPacket.Data((int) (block & 0xFFFF), blocks[slot], 0, lengths[slot]));
+                now = System.nanoTime();
+                sentAt[slot] = now;
+            }
+            sendFrom = loaded + 1;
+            return now;
+        }
+    }
+
+    /**
+     * Waits until {@code deadline} for an ACK from the client. Returns null on timeout. Packets from other
+     * addresses get ERROR 5 (RFC 1350), malformed ones are logged and dropped, an ERROR from the client ends the
+     * transfer.
+     */
+    private TftpPacket.Ack awaitAck(long deadline) throws IOException, Abort {
+        while (true) {
+            long remaining = deadline - System.nanoTime();
+            if (remaining <= 0) {
+                return null;
+            }
+            DatagramPacket datagram = new DatagramPacket(receiveBuffer, receiveBuffer.length);
+            try {
+                channel.socket().setSoTimeout((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(remaining)));
+                channel.socket().receive(datagram);
+            } catch (SocketTimeoutException e) {
+                return null;
+            }
+            TftpPacket packet;
+            try {
+                packet = TftpCodec.decode(datagram.getData(), datagram.getLength());
+            } catch (MalformedPacketException e) {
+                log.warn("TFTP: dropped a malformed packet from {}: {}", datagram.getSocketAddress(), e.getMessage());
+                continue;
+            }
+            if (!client.equals(datagram.getSocketAddress())) {
+                if (!(packet instanceof TftpPacket.Error)) {
+                    log.info("TFTP: packet from unknown TID {} during a transfer to {}",
+                            datagram.getSocketAddress(), client);
+                    send(new TftpPacket.Error(TftpPacket.Error.UNKNOWN_TID, "unknown transfer ID"),
+                            (InetSocketAddress) datagram.getSocketAddress());
+                }
+                continue;
+            }
+            switch (packet) {
+                case TftpPacket.Ack ack -> {
+                    return ack;
+                }
+                case TftpPacket.Error error -> throw new Abort(error.code(), "client sent ERROR " + error.code()
+                        + " '" + TftpFiles.printable(error.message()) + "'", false, negotiating);
+                default -> log.warn("TFTP: ignored {} from {} during a read",
+                        packet.getClass().getSimpleName(), client);
+            }
+        }
+    }
+
+    private void send(TftpPacket packet) throws IOException {
+        send(packet, client);
+    }
+
+    private void send(TftpPacket packet, InetSocketAddress to) throws IOException {
+        channel.send(ByteBuffer.wrap(TftpCodec.encode(packet)), to);
+    }
+
+    private void sendQuietly(TftpPacket packet) {
+        try {
+            if (channel.isOpen()) {
+                send(packet);
+            }
+        } catch (IOException e) {
+            log.debug("TFTP: could not send {} to {}: {}", packet, client, e.toString());
+        }
+    }
+}

@@ -1,0 +1,143 @@
+package dev.pivot.tftp;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Resolves a requested TFTP file name to something readable, never outside the roots.
+ *
+ * <p>Rules, checked on the name as received, before any file system access:
+ * <ul>
+ *   <li>one leading "/" is stripped, as tftpd-hpa does with {@code -s}: firmware and PXELINUX configs often ask
+ *       for "/pxelinux.0" meaning "the root's pxelinux.0"; a name still absolute after that ("//etc/passwd") is
+ *       refused;</li>
+ *   <li>refused: empty names, NUL bytes, backslashes (a Windows-style separator we will not guess about),
+ *       ".." segments, and a name that resolves (symlinks followed) outside the root holding it.</li>
+ * </ul>
+ * Roots are searched in order (the operator's {@code --tftp-root} directories, then the distro's iPXE directory);
+ * the first root with a regular readable file wins. Generated files (per-machine PXELINUX configs, iPXE scripts
+ * for TFTP-only clients) are asked for last, so a file an operator puts on disk overrides a generated one.
+ */
+public final class TftpFiles {
+
+    private static final Logger log = LoggerFactory.getLogger(TftpFiles.class);
+
+    /** Makes files that exist only in memory, e.g. "pxelinux.cfg/01-52-54-00-12-34-56" for that client. */
+    @FunctionalInterface
+    public interface Generator {
+        Optional<byte[]> generate(String name, InetAddress client);
+
+        Generator NONE = (name, client) -> Optional.empty();
+    }
+
+    /** The outcome of one lookup. */
+    public sealed interface Resolution { }
+
+    public record Found(String name, TftpContent content) implements Resolution { }
+
+    /** @param errorCode the TFTP error code to answer with; reason is for the log and the client */
+    public record Refused(int errorCode, String reason) implements Resolution { }
+
+    private final List<Path> roots;
+    private final Generator generator;
+
+    public TftpFiles(List<Path> roots, Generator generator) {
+        this.roots = List.copyOf(roots);
+        this.generator = generator;
+    }
+
+    public static TftpFiles of(List<Path> roots) {
+        return new TftpFiles(roots, Generator.NONE);
+    }
+
+    public List<Path> roots() {
+        return roots;
+    }
+
+    public Resolution resolve(String requested, InetAddress client) {
+        Optional<String> unsafe = unsafeReason(requested);
+        if (unsafe.isPresent()) {
+            return refused(TftpPacket.Error.ACCESS_VIOLATION, requested, unsafe.get());
+        }
+        String name = requested.startsWith("/") ? requested.substring(1) : requested;
+        for (Path root : roots) {
+            Path candidate;
+            try {
+                candidate = root.resolve(name);
+            } catch (java.nio.file.InvalidPathException e) {
+                return refused(TftpPacket.Error.FILE_NOT_FOUND, requested, "not a valid path here: " + e.getReason());
+            }
+            if (!Files.exists(candidate)) {
+                continue;
+            }
+            try {
+                Path real = candidate.toRealPath();
+                if (!real.startsWith(root.toRealPath())) {
+                    return refused(TftpPacket.Error.ACCESS_VIOLATION, requested,
+                            "resolves outside its root " + root + " (to " + real + ")");
+                }
+                if (Files.isRegularFile(real) && Files.isReadable(real)) {
+                    return new Found(name, new TftpContent.FileContent(real, Files.size(real)));
+                }
+            } catch (IOException e) {
+                log.warn("TFTP: cannot inspect '{}' under {}: {}", requested, root, e.toString());
+            }
+        }
+        Optional<byte[]> generated = generator.generate(name, client);
+        if (generated.isPresent()) {
+            return new Found(name, new TftpContent.MemoryContent(generated.get()));
+        }
+        return new Refused(TftpPacket.Error.FILE_NOT_FOUND, "file not found");
+    }
+
+    /** Why a name is refused before touching the file system, or empty when it is acceptable. */
+    static Optional<String> unsafeReason(String requested) {
+        if (requested.isEmpty()) {
+            return Optional.of("empty file name");
+        }
+        if (requested.indexOf('\0') >= 0) {
+            return Optional.of("NUL byte in file name");
+        }
+        if (requested.indexOf('\\') >= 0) {
+            return Optional.of("backslash in file name");
+        }
+        String name = requested.startsWith("/") ? requested.substring(1) : requested;
+        if (name.startsWith("/")) {
+            return Optional.of("absolute path");
+        }
+        if (name.isEmpty()) {
+            return Optional.of("names the root directory");
+        }
+        List<String> segments = new ArrayList<>(List.of(name.split("/", -1)));
+        if (segments.contains("..")) {
+            return Optional.of("'..' segment");
+        }
+        return Optional.empty();
+    }
+
+    private static Refused refused(int code, String requested, String reason) {
+        log.warn("TFTP: refused '{}': {}", printable(requested), reason);
+        return new Refused(code, reason);
+    }
+
+    /** The name with control bytes shown as \xNN, so a hostile name cannot forge log lines. */
+    static String printable(String name) {
+        StringBuilder out = new StringBuilder(name.length());
+        for (char c : name.toCharArray()) {
+            if (c < 0x20 || c == 0x7f || c > 0xff) {
+                out.append(String.format("\\x%02x", (int) c & 0xff));
+            } else {
+                out.append(c);
+            }
+        }
+        return out.toString();
+    }
+}

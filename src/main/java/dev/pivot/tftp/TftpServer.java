@@ -1,0 +1,169 @@
+package dev.pivot.tftp;
+
+import dev.pivot.boot.AddressBook;
+import dev.pivot.events.BootEvent;
+import dev.pivot.events.EventSink;
+import dev.pivot.events.Step;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.DatagramChannel;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A read-only TFTP server. The listener on the configured port only decodes requests; every read runs on its
+ * own ephemeral-port channel in its own virtual thread, so the number of concurrent transfers is bounded by
+ * memory (one window of blocks each), not by a thread pool. Write requests are refused with ERROR 2.
+ */
+public final class TftpServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(TftpServer.class);
+
+    private final TftpConfig config;
+    private final TftpFiles files;
+    private final AddressBook addresses;
+    private final EventSink events;
+    /** Running transfers by client TID: a retransmitted RRQ for a running transfer must not start a second one. */
+    private final Map<InetSocketAddress, Running> running = new ConcurrentHashMap<>();
+    private DatagramChannel listener;
+    private Thread listenerThread;
+
+    private record Running(TftpPacket.ReadRequest request, ReadTransfer transfer) { }
+
+    public TftpServer(TftpConfig config, TftpFiles files, AddressBook addresses, EventSink events) {
+        this.config = config;
+        this.files = files;
+        this.addresses = addresses;
+        this.events = events;
+    }
+
+    /** Binds the listener; throws when the port cannot be bound (in use, or 69 without privileges). */
+    public synchronized void start() throws IOException {
+        if (listener != null) {
+            throw new IllegalStateException("TFTP server already started");
+        }
+        DatagramChannel channel = DatagramChannel.open();
+        try {
+            channel.bind(new InetSocketAddress(config.bind(), config.port()));
+        } catch (IOException e) {
+            channel.close();
+            throw new IOException("cannot listen for TFTP on " + config.bind().getHostAddress() + ":" + config.port()
+                    + ": " + e.getMessage(), e);
+        }
+        listener = channel;
+        listenerThread = Thread.ofVirtual().name("tftp-listener").start(this::listen);
+        log.info("TFTP: listening on {} serving {}", channel.getLocalAddress(), files.roots());
+    }
+
+    /** The bound listener address (useful with port 0). */
+    public InetSocketAddress address() throws IOException {
+        return (InetSocketAddress) listener.getLocalAddress();
+    }
+
+    private void listen() {
+        ByteBuffer buffer = ByteBuffer.allocate(TftpCodec.MAX_PACKET);
+        while (listener.isOpen()) {
+            InetSocketAddress from;
+            try {
+                buffer.clear();
+                from = (InetSocketAddress) listener.receive(buffer);
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException e) {
+                log.warn("TFTP: listener receive failed: {}", e.toString());
+                continue;
+            }
+            buffer.flip();
+            try {
+                handle(buffer.array(), buffer.limit(), from);
+            } catch (RuntimeException e) {
+                // A bug triggered by one packet must not stop the server for everyone else.
+                log.error("TFTP: unexpected error handling a packet from {}", from, e);
+            }
+        }
+    }
+
+    private void handle(byte[] bytes, int length, InetSocketAddress from) {
+        TftpPacket packet;
+        try {
+            packet = TftpCodec.decode(bytes, length);
+        } catch (MalformedPacketException e) {
+            log.warn("TFTP: dropped a malformed packet from {}: {}", from, e.getMessage());
+            return;
+        }
+        switch (packet) {
+            case TftpPacket.ReadRequest request -> startRead(request, from);
+            case TftpPacket.WriteRequest write -> {
+                String name = TftpFiles.printable(write.filename());
+                log.warn("TFTP: refused write of '{}' from {}: this server is read-only", name, from);
+                replyFromListener(new TftpPacket.Error(TftpPacket.Error.ACCESS_VIOLATION,
+                        "this server is read-only"), from);
+                addresses.macOf(from.getAddress()).ifPresent(mac -> events.emit(
+                        BootEvent.failed(mac, Step.TFTP, name + ": write refused (read-only server)")));
+            }
+            case TftpPacket.Error error -> log.info("TFTP: ERROR {} from {} on the listener port, ignored",
+                    error.code(), from);
+            default -> {
+                log.warn("TFTP: {} from {} on the listener port: illegal operation",
+                        packet.getClass().getSimpleName(), from);
+                replyFromListener(new TftpPacket.Error(TftpPacket.Error.ILLEGAL_OPERATION,
+                        "only read requests are accepted here"), from);
+            }
+        }
+    }
+
+    private void startRead(TftpPacket.ReadRequest request, InetSocketAddress from) {
+        Running current = running.get(from);
+        if (current != null && current.request().equals(request)) {
+            log.debug("TFTP: retransmitted request from {} for a running transfer, ignored", from);
+            return;
+        }
+        ReadTransfer transfer;
+        try {
+            transfer = new ReadTransfer(config, files, addresses, events, from, request);
+        } catch (IOException e) {
+            log.warn("TFTP: cannot open a transfer socket for {}: {}", from, e.toString());
+            return;
+        }
+        Running entry = new Running(request, transfer);
+        running.put(from, entry);
+        Thread.ofVirtual().name("tftp-" + from).start(() -> {
+            try {
+                transfer.run();
+            } finally {
+                running.remove(from, entry);
+            }
+        });
+    }
+
+    private void replyFromListener(TftpPacket packet, InetSocketAddress to) {
+        try {
+            listener.send(ByteBuffer.wrap(TftpCodec.encode(packet)), to);
+        } catch (IOException e) {
+            log.debug("TFTP: could not answer {}: {}", to, e.toString());
+        }
+    }
+
+    /** Stops listening and ends running transfers (their sockets close; clients see a timeout). */
+    @Override
+    public synchronized void close() throws IOException {
+        if (listener == null) {
+            return;
+        }
+        listener.close();
+        for (Running r : running.values()) {
+            r.transfer().channel().close();
+        }
+        try {
+            listenerThread.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        log.info("TFTP: stopped");
+    }
+}

@@ -1,0 +1,293 @@
+package dev.pivot.tftp;
+
+import dev.pivot.boot.AddressBook;
+import dev.pivot.boot.MacAddress;
+import dev.pivot.events.BootEvent;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The transfer state machine driven by a scripted client on loopback: every packet the server sends is seen, so
+ * retransmissions, duplicate-ACK handling, windows and block-number rollover can be asserted exactly.
+ */
+class TftpTransferTest {
+
+    static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+    static final MacAddress MAC = MacAddress.parse("52:54:00:01:02:03");
+    /** Long enough that nothing is retransmitted by timeout while a test watches for duplicate-ACK effects. */
+    static final Duration TIMEOUT = Duration.ofMillis(400);
+    static final int QUIET_MS = 200;
+
+    @TempDir
+    Path root;
+    TftpServer server;
+    InetSocketAddress listener;
+    final List<BootEvent> events = new CopyOnWriteArrayList<>();
+    DatagramSocket client;
+
+    @BeforeEach
+    void start() throws Exception {
+        AddressBook book = new AddressBook();
+        book.learn(LOOPBACK, MAC);
+        TftpConfig config = new TftpConfig(LOOPBACK, 0, List.of(root), 1468, 64, TIMEOUT, TIMEOUT, TIMEOUT, 3);
+        server = new TftpServer(config, TftpFiles.of(List.of(root)), book, events::add);
+        server.start();
+        listener = server.address();
+        client = new DatagramSocket(new InetSocketAddress(LOOPBACK, 0));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        client.close();
+        server.close();
+    }
+
+    byte[] file(String name, int size) throws Exception {
+        byte[] bytes = new byte[size];
+        new Random(size).nextBytes(bytes);
+        Files.write(root.resolve(name), bytes);
+        return bytes;
+    }
+
+    void send(TftpPacket packet, InetSocketAddress to) throws Exception {
+        byte[] b = TftpCodec.encode(packet);
+        client.send(new DatagramPacket(b, b.length, to));
+    }
+
+    record Received(TftpPacket packet, InetSocketAddress from) { }
+
+    Received receive(int timeoutMs) throws Exception {
+        byte[] buffer = new byte[70000];
+        DatagramPacket datagram = new DatagramPacket(buffer, buffer.length);
+        client.setSoTimeout(timeoutMs);
+        try {
+            client.receive(datagram);
+        } catch (SocketTimeoutException e) {
+            return null;
+        }
+        return new Received(TftpCodec.decode(buffer, datagram.getLength()),
+                (InetSocketAddress) datagram.getSocketAddress());
+    }
+
+    Received expect(int timeoutMs) throws Exception {
+        Received r = receive(timeoutMs);
+        assertThat(r).as("a packet within %d ms", timeoutMs).isNotNull();
+        return r;
+    }
+
+    static int dataBlock(Received r) {
+        assertThat(r.packet()).isInstanceOf(TftpPacket.Data.class);
+        return ((TftpPacket.Data) r.packet()).block();
+    }
+
+    @Test
+    void lockStepTransferCompletesAndEmitsAnEvent() throws Exception {
+        byte[] content = file("five.bin", 512 * 4 + 100);
+        send(new TftpPacket.ReadRequest("five.bin", "octet", Map.of()), listener);
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        for (int block = 1; ; block++) {
+            Received r = expect(2000);
+            assertThat(r.from().getPort()).as("transfers use their own port").isNotEqualTo(listener.getPort());
+            TftpPacket.Data data = (TftpPacket.Data) r.packet();
+            assertThat(data.block()).isEqualTo(block);
+            got.write(data.payload());
+            send(new TftpPacket.Ack(block), r.from());
+            if (data.payload().length < 512) {
+                break;
+            }
+        }
+        assertThat(got.toByteArray()).isEqualTo(content);
+        Thread.sleep(100);
+        assertThat(events).singleElement().satisfies(e -> {
+            assertThat(e.failed()).isFalse();
+            assertThat(e.detail()).isEqualTo("five.bin");
+            assertThat(e.bytes()).isEqualTo(content.length);
+            assertThat(e.mac()).isEqualTo(MAC);
+        });
+    }
+
+    @Test
+    void duplicateAcksDoNotDoubleTrafficWithWindowsizeOne() throws Exception {
+        file("dup.bin", 512 * 3);
+        send(new TftpPacket.ReadRequest("dup.bin", "octet", Map.of()), listener);
+        Received first = expect(2000);
+        assertThat(dataBlock(first)).isEqualTo(1);
+        send(new TftpPacket.Ack(1), first.from());
+        send(new TftpPacket.Ack(1), first.from());
+        send(new TftpPacket.Ack(1), first.from());
+        assertThat(dataBlock(expect(2000))).isEqualTo(2);
+        assertThat(receive(QUIET_MS)).as("no resend of block 2 for duplicate ACKs of block 1").isNull();
+    }
+
+    @Test
+    void silenceIsAnsweredByRetransmissionThenGivingUp() throws Exception {
+        file("lost.bin", 100);
+        send(new TftpPacket.ReadRequest("lost.bin", "octet", Map.of()), listener);
+        int copies = 0;
+        Received r;
+        while ((r = receive(3000)) != null && r.packet() instanceof TftpPacket.Data data) {
+            assertThat(data.block()).isEqualTo(1);
+            copies++;
+        }
+        assertThat(copies).as("first send + 3 retries").isEqualTo(4);
+        assertThat(r).isNotNull();
+        assertThat(r.packet()).isInstanceOfSatisfying(TftpPacket.Error.class,
+                e -> assertThat(e.message()).contains("no ACK"));
+        Thread.sleep(100);
+        assertThat(events).singleElement().satisfies(e -> assertThat(e.failed()).isTrue());
+    }
+
+    @Test
+    void windowResendsFromTheBlockAfterAnEarlierAckOnce() throws Exception {
+        byte[] content = file("win.bin", 8 * 12 + 4); // 13 blocks of 8 bytes, the last one short
+        send(new TftpPacket.ReadRequest("win.bin", "octet", Map.of("blksize", "8", "windowsize", "4")), listener);
+        Received oack = expect(2000);
+        assertThat(oack.packet()).isEqualTo(new TftpPacket.OptionAck(Map.of("blksize", "8", "windowsize", "4")));
+        InetSocketAddress tid = oack.from();
+        Map<Integer, byte[]> blocks = new java.util.TreeMap<>();
+        send(new TftpPacket.Ack(0), tid);
+        assertBlocks(blocks, 1, 4);
+        send(new TftpPacket.Ack(2), tid);            // "block 3 was lost"
+        assertBlocks(blocks, 3, 6);
+        send(new TftpPacket.Ack(2), tid);            // the same again: resend once
+        assertBlocks(blocks, 3, 6);
+        send(new TftpPacket.Ack(2), tid);            // and again: ignored
+        assertThat(receive(QUIET_MS)).isNull();
+        send(new TftpPacket.Ack(6), tid);
+        assertBlocks(blocks, 7, 10);
+        send(new TftpPacket.Ack(10), tid);
+        assertBlocks(blocks, 11, 13);
+        send(new TftpPacket.Ack(13), tid);
+        assertThat(receive(QUIET_MS)).as("nothing after the final ACK").isNull();
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        blocks.values().forEach(got::writeBytes);
+        assertThat(got.toByteArray()).isEqualTo(content);
+    }
+
+    void assertBlocks(Map<Integer, byte[]> into, int from, int to) throws Exception {
+        for (int b = from; b <= to; b++) {
+            Received r = expect(2000);
+            assertThat(dataBlock(r)).isEqualTo(b);
+            into.put(b, ((TftpPacket.Data) r.packet()).payload());
+        }
+    }
+
+    @Test
+    void blockNumbersWrapAfter65535() throws Exception {
+        int blocks = 65536 + 10;
+        byte[] content = file("wrap.bin", 8 * blocks + 3);
+        send(new TftpPacket.ReadRequest("wrap.bin", "octet", Map.of("blksize", "8", "windowsize", "64")), listener);
+        Received oack = expect(2000);
+        InetSocketAddress tid = oack.from();
+        send(new TftpPacket.Ack(0), tid);
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        long expected = 1;
+        int sinceAck = 0;
+        boolean sawZero = false;
+        while (true) {
+            TftpPacket.Data data = (TftpPacket.Data) expect(2000).packet();
+            assertThat(data.block()).isEqualTo((int) (expected & 0xFFFF));
+            sawZero |= data.block() == 0;
+            got.write(data.payload());
+            boolean lastBlock = data.payload().length < 8;
+            if (++sinceAck == 64 || lastBlock) {
+                send(new TftpPacket.Ack(data.block()), tid);
+                sinceAck = 0;
+            }
+            if (lastBlock) {
+                break;
+            }
+            expected++;
+        }
+        assertThat(sawZero).isTrue();
+        assertThat(expected).isEqualTo(blocks + 1);
+        assertThat(got.toByteArray()).isEqualTo(content);
+    }
+
+    @Test
+    void packetsFromAStrangerGetUnknownTid() throws Exception {
+        file("tid.bin", 1000);
+        send(new TftpPacket.ReadRequest("tid.bin", "octet", Map.of()), listener);
+        Received first = expect(2000);
+        try (DatagramSocket stranger = new DatagramSocket(new InetSocketAddress(LOOPBACK, 0))) {
+            byte[] ack = TftpCodec.encode(new TftpPacket.Ack(1));
+            stranger.send(new DatagramPacket(ack, ack.length, first.from()));
+            byte[] buffer = new byte[600];
+            DatagramPacket answer = new DatagramPacket(buffer, buffer.length);
+            stranger.setSoTimeout(2000);
+            stranger.receive(answer);
+            assertThat(TftpCodec.decode(buffer, answer.getLength())).isInstanceOfSatisfying(TftpPacket.Error.class,
+                    e -> assertThat(e.code()).isEqualTo(TftpPacket.Error.UNKNOWN_TID));
+        }
+        send(new TftpPacket.Ack(1), first.from());
+        assertThat(dataBlock(expect(2000))).as("the transfer goes on").isEqualTo(2);
+    }
+
+    @Test
+    void errorsForWritesBadOptionsModesAndStrayOpcodes() throws Exception {
+        file("f.bin", 10);
+        send(new TftpPacket.WriteRequest("f.bin", "octet", Map.of()), listener);
+        assertThat(expect(2000).packet()).isInstanceOfSatisfying(TftpPacket.Error.class,
+                e -> assertThat(e.code()).isEqualTo(TftpPacket.Error.ACCESS_VIOLATION));
+        send(new TftpPacket.ReadRequest("f.bin", "octet", Map.of("blksize", "4")), listener);
+        assertThat(expect(2000).packet()).isInstanceOfSatisfying(TftpPacket.Error.class,
+                e -> assertThat(e.code()).isEqualTo(TftpPacket.Error.OPTION_REFUSED));
+        send(new TftpPacket.ReadRequest("f.bin", "mail", Map.of()), listener);
+        assertThat(expect(2000).packet()).isInstanceOfSatisfying(TftpPacket.Error.class,
+                e -> assertThat(e.code()).isEqualTo(TftpPacket.Error.ILLEGAL_OPERATION));
+        send(new TftpPacket.Ack(1), listener);
+        assertThat(expect(2000).packet()).isInstanceOfSatisfying(TftpPacket.Error.class,
+                e -> assertThat(e.code()).isEqualTo(TftpPacket.Error.ILLEGAL_OPERATION));
+        send(new TftpPacket.ReadRequest("missing.bin", "octet", Map.of()), listener);
+        assertThat(expect(2000).packet()).isInstanceOfSatisfying(TftpPacket.Error.class,
+                e -> assertThat(e.code()).isEqualTo(TftpPacket.Error.FILE_NOT_FOUND));
+    }
+
+    @Test
+    void malformedPacketsDoNotStopTheServer() throws Exception {
+        file("after.bin", 10);
+        for (byte[] junk : List.of(new byte[] {0}, new byte[] {0, 1, 'x'}, new byte[] {0, 99}, new byte[0])) {
+            client.send(new DatagramPacket(junk, junk.length, listener));
+        }
+        send(new TftpPacket.ReadRequest("after.bin", "octet", Map.of()), listener);
+        Received r = expect(2000);
+        assertThat(((TftpPacket.Data) r.packet()).payload()).hasSize(10);
+    }
+
+    @Test
+    void clientAbortAfterOackIsNotAFailure() throws Exception {
+        file("probe.bin", 5000);
+        send(new TftpPacket.ReadRequest("probe.bin", "octet", Map.of("tsize", "0")), listener);
+        Received oack = expect(2000);
+        assertThat(oack.packet()).isEqualTo(new TftpPacket.OptionAck(Map.of("tsize", "5000")));
+        send(new TftpPacket.Error(TftpPacket.Error.OPTION_REFUSED, "just probing the size"), oack.from());
+        assertThat(receive(QUIET_MS)).isNull();
+        assertThat(events).isEmpty();
+    }
+
+    @Test
+    void netasciiIsConvertedOnTheFly() throws Exception {
+        Files.writeString(root.resolve("text.cfg"), "a\nb\rc");
+        send(new TftpPacket.ReadRequest("text.cfg", "netascii", Map.of("tsize", "0")), listener);
+        Received r = expect(2000);
+        assertThat(((TftpPacket.Data) r.packet()).payload()).containsExactly('a', '\r', '\n', 'b', '\r', 0, 'c');
+    }
+}
