@@ -19,7 +19,7 @@ file="$BENCH_WORK/payload.bin"
 head -c "$((FILE_MB * 1024 * 1024))" /dev/urandom > "$file"
 
 pivot_port=$(bench_free_port)
-bench_start_pivot --store "$BENCH_WORK/store" --port "$pivot_port" --file "$file"
+bench_start_pivot "$BENCH_WORK/store" "$pivot_port" "$file"
 read -r _ sha name < <(grep '^artifact ' "$BENCH_WORK/pivot.log")
 rm -f "$file" # the store holds the bytes now; nginx serves a hard link to the same object
 mkdir -p "$BENCH_WORK/www/artifacts/$sha"
@@ -29,16 +29,11 @@ bench_start_nginx "$BENCH_WORK/www" "$nginx_port"
 path="/artifacts/$sha/$name"
 cat "$BENCH_WORK/store/objects/$sha" > /dev/null # both serve from the page cache
 
-# CPU time (user + system, all threads) PID has used, in clock ticks.
-cpu_ticks() {
-  awk '{ print $14 + $15 }' "/proc/$1/stat"
-}
-
 # One measurement: PARALLEL curls (each COUNT downloads in a row) against URL served by PID;
 # prints "MB/s failures server-CPU-ms-per-GB". The CPU cost per byte is what a busy shared machine cannot blur.
 measure() {
   local url=$1 parallel=$2 count=$3 pid=$4 i pids=() start end cpu0 cpu1
-  cpu0=$(cpu_ticks "$pid")
+  cpu0=$(bench_cpu_ms "$pid")
   start=$(date +%s.%N)
   for ((i = 0; i < parallel; i++)); do
     (
@@ -50,11 +45,11 @@ measure() {
   done
   for i in "${pids[@]}"; do wait "$i"; done
   end=$(date +%s.%N)
-  cpu1=$(cpu_ticks "$pid")
+  cpu1=$(bench_cpu_ms "$pid")
   cat "$BENCH_WORK"/curl.* | awk -v s="$start" -v e="$end" -v want="$((FILE_MB * 1024 * 1024))" \
-      -v ticks="$((cpu1 - cpu0))" -v hz="$(getconf CLK_TCK)" '
+      -v cpu_ms="$((cpu1 - cpu0))" '
     { total += $2; if ($1 != 200 || $2 != want) bad++ }
-    END { printf "%.0f %d %.0f\n", total / (e - s) / 1e6, bad, (total ? ticks * 1000 / hz / (total / 1e9) : 0) }'
+    END { printf "%.0f %d %.0f\n", total / (e - s) / 1e6, bad, (total ? cpu_ms / (total / 1e9) : 0) }'
   rm -f "$BENCH_WORK"/curl.*
 }
 

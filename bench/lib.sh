@@ -39,14 +39,20 @@ bench_build() {
     -cp "$PIVOT_HOME/target/classes:$(cat "$PIVOT_HOME/target/classpath.txt")" \
     "$BENCH_HOME"/src/dev/pivot/bench/*.java
   BENCH_CP="$BENCH_HOME/target/classes:$PIVOT_HOME/target/classes:$(cat "$PIVOT_HOME/target/classpath.txt")"
+  # Until the real prelude scripts are in src/main/resources, `pivot serve` needs the test stand-ins (same size
+  # class: a few hundred bytes next to busybox) to build pivot.cpio.gz.
+  if [ ! -f "$PIVOT_HOME/target/classes/dev/pivot/initrd/prelude/init" ]; then
+    BENCH_CP="$BENCH_CP:$PIVOT_HOME/src/test/resources"
+  fi
+  bench_pivot_java
 }
 
-# A loopback TCP port nobody listens on (bounded tries).
+# A port nobody uses on TCP or UDP (bounded tries).
 bench_free_port() {
   local port i
   for i in $(seq 1 50); do
     port=$((20000 + RANDOM % 40000))
-    if ! ss -Htln "sport = :$port" | grep -q .; then echo "$port"; return 0; fi
+    if ! ss -Htuan "sport = :$port" | grep -q .; then echo "$port"; return 0; fi
   done
   echo "bench: no free port found" >&2; return 1
 }
@@ -62,17 +68,34 @@ bench_wait_for_line() {
   echo "bench: no '$regex' in $file after ${seconds}s" >&2; return 1
 }
 
-# Starts Pivot's HTTP server alone (dev.pivot.bench.BenchServer ARGS...); sets PIVOT_PID.
-# PIVOT_BENCH_JAVA_OPTS adds JVM options (none by default: what `pivot serve` would run with).
+# The command that runs a Pivot main: a plain array, so that `"${PIVOT_JAVA[@]}" ... &` makes $! the JVM's own
+# PID (a shell function run with & would be a subshell, and killing it would leave the JVM running).
+# JVM options: PIVOT_BENCH_JAVA_OPTS (none by default: what ./pivot runs with); logging is the project's own
+# logback.xml unless BENCH_LOGBACK names another.
+bench_pivot_java() {
+  # shellcheck disable=SC2206
+  PIVOT_JAVA=("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED ${PIVOT_BENCH_JAVA_OPTS:-}
+    ${BENCH_LOGBACK:+-Dlogback.configurationFile="$BENCH_LOGBACK"} -cp "$BENCH_CP")
+}
+
+# Starts Pivot's HTTP server alone (dev.pivot.bench.BenchServer STORE PORT FILE...); sets PIVOT_PID.
 bench_start_pivot() {
   local log="$BENCH_WORK/pivot.log"
-  # shellcheck disable=SC2086
-  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED ${PIVOT_BENCH_JAVA_OPTS:-} \
-    -Dlogback.configurationFile="${BENCH_LOGBACK:-$BENCH_HOME/logback.xml}" -cp "$BENCH_CP" dev.pivot.bench.BenchServer "$@" \
-    > "$log" 2>&1 &
+  "${PIVOT_JAVA[@]}" dev.pivot.bench.BenchServer "$@" > "$log" 2>&1 &
   PIVOT_PID=$!
   BENCH_PIDS+=("$PIVOT_PID")
   bench_wait_for_line "$log" '^listening [0-9]+' "$PIVOT_PID" 300
+}
+
+# Starts the real `pivot serve NETBOOT_DIR` on 127.0.0.1 without DHCP (HTTP_PORT, TFTP_PORT, state in STATE);
+# sets PIVOT_PID.
+bench_start_pivot_serve() {
+  local dir=$1 http_port=$2 tftp_port=$3 state=$4 log="$BENCH_WORK/pivot.log"
+  "${PIVOT_JAVA[@]}" dev.pivot.cli.Main serve "$dir" --listen 127.0.0.1 --dhcp off --http-port "$http_port" \
+    --tftp-port "$tftp_port" --state "$state" > "$log" 2>&1 &
+  PIVOT_PID=$!
+  BENCH_PIDS+=("$PIVOT_PID")
+  bench_wait_for_line "$log" "^pivot: http://127.0.0.1:$http_port/boot.ipxe" "$PIVOT_PID" 300
 }
 
 # Starts nginx in the foreground of its own process (no master, no daemon) on 127.0.0.1:PORT serving ROOT with
@@ -120,6 +143,11 @@ CONF
 # Peak resident set of PID in MB (VmHWM).
 bench_peak_rss_mb() {
   awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"
+}
+
+# CPU time (user + system, all threads) PID has used so far, in milliseconds.
+bench_cpu_ms() {
+  awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$1/stat"
 }
 
 bench_loadavg() {
