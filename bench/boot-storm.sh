@@ -4,7 +4,7 @@
 # stage-1 reports (dev.pivot.bench.BootStorm). Prints completions, failures, throughput, p50/p99 per step,
 # the Pivot/nginx ratio, each server's CPU time and Pivot's peak RSS.
 #   BENCH_MACHINES=500 BENCH_ROUNDS=1 BENCH_DEADLINE=300 BENCH_KERNEL_MB=8 BENCH_STAGE1_MB=4 BENCH_ROOT_MB=64 \
-#   BENCH_KEEP=0 bench/boot-storm.sh
+#   BENCH_KEEP=0 BENCH_PIVOT_ONLY=0 bench/boot-storm.sh
 source "$(dirname "$0")/lib.sh"
 
 MACHINES=${BENCH_MACHINES:-500}
@@ -64,19 +64,22 @@ storm() {
 }
 
 storm warmup-pivot "$pivot_port" "$PIVOT_PID" 20 > /dev/null # JIT and pools; nginx needs none but gets the same
-storm warmup-nginx "$nginx_port" "$NGINX_PID" 20 > /dev/null
+[ "${BENCH_PIVOT_ONLY:-0}" = 1 ] || storm warmup-nginx "$nginx_port" "$NGINX_PID" 20 > /dev/null
 
 for ((r = 1; r <= ROUNDS; r++)); do
   echo
   storm "pivot-$r" "$pivot_port" "$PIVOT_PID" "$MACHINES"
+  [ "${BENCH_PIVOT_ONLY:-0}" = 1 ] && continue # for profiling Pivot alone: no nginx run, no ratio
   echo
   storm "nginx-$r" "$nginx_port" "$NGINX_PID" "$MACHINES"
 done
+if [ -n "${BENCH_AFTER_STORM:-}" ]; then eval "$BENCH_AFTER_STORM"; fi # e.g. a jcmd against $PIVOT_PID
 
 rss=$(bench_peak_rss_mb "$PIVOT_PID")
 echo
 echo "summary ($MACHINES machines, kernel ${KERNEL_MB} MiB, stage 1 ~${STAGE1_MB} MiB + prelude, root ${ROOT_MB} MiB):"
 for ((r = 1; r <= ROUNDS; r++)); do
+  [ "${BENCH_PIVOT_ONLY:-0}" = 1 ] && { sed 's/^RESULT/  RESULT/' "$BENCH_WORK/result.pivot-$r"; continue; }
   cat "$BENCH_WORK/result.pivot-$r" "$BENCH_WORK/result.nginx-$r" | awk -v r="$r" '
     { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[NR, kv[1]] = kv[2] } }
     END {
