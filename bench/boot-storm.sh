@@ -53,13 +53,16 @@ cat "$BENCH_WORK"/state/artifacts/objects/* > /dev/null # both serve from the pa
 # One storm against PORT served by PID; prints the storm's report and leaves its RESULT line plus the server's
 # CPU milliseconds in $BENCH_WORK/result.LABEL.
 storm() {
-  local label=$1 port=$2 pid=$3 machines=$4 cpu0 cpu1
+  local label=$1 port=$2 pid=$3 machines=$4 cpu0 cpu1 drops0 drops1
   cpu0=$(bench_cpu_ms "$pid")
+  drops0=$(bench_listen_overflows)
   "$JAVA_HOME/bin/java" -cp "$BENCH_CP" dev.pivot.bench.BootStorm --url "http://127.0.0.1:$port" \
     --machines "$machines" --deadline-seconds "$DEADLINE" --label "$label" > "$BENCH_WORK/storm.out"
   cpu1=$(bench_cpu_ms "$pid")
+  drops1=$(bench_listen_overflows)
   cat "$BENCH_WORK/storm.out"
-  echo "  server CPU: $((cpu1 - cpu0)) ms; load average: $(bench_loadavg)"
+  echo "  server CPU: $((cpu1 - cpu0)) ms; listen queue overflows (host-wide): $((drops1 - drops0));" \
+    "load average: $(bench_loadavg)"
   echo "$(grep '^RESULT ' "$BENCH_WORK/storm.out") server_cpu_ms=$((cpu1 - cpu0))" > "$BENCH_WORK/result.$label"
 }
 

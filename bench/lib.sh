@@ -150,6 +150,12 @@ bench_cpu_ms() {
   awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$1/stat"
 }
 
+# The kernel's count of connections dropped because a listen queue was full (all sockets on this host).
+bench_listen_overflows() {
+  awk '/^TcpExt:/ { if (!n) { for (i = 1; i <= NF; i++) col[$i] = i; n = 1 } else print $col["ListenOverflows"] }' \
+    /proc/net/netstat
+}
+
 bench_loadavg() {
   cut -d' ' -f1-3 /proc/loadavg
 }

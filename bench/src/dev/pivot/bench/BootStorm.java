@@ -45,6 +45,8 @@ public final class BootStorm {
     private final long deadlineNanos;
     private final Map<String, ConcurrentLinkedQueue<Long>> timings = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> failures = new ConcurrentHashMap<>();
+    private final ConcurrentLinkedQueue<Request> requests = new ConcurrentLinkedQueue<>();
+    private final long startNanos = System.nanoTime();
     private final LongAdder bytes = new LongAdder();
     private final AtomicInteger completed = new AtomicInteger();
 
@@ -153,7 +155,10 @@ public final class BootStorm {
             out.flush();
             body = readResponse(step, socket.getInputStream(), keep);
         }
-        timings.get(step).add(System.nanoTime() - start);
+        long took = System.nanoTime() - start;
+        timings.get(step).add(took);
+        requests.add(new Request(step + " " + uri.getRawPath().replaceAll("[0-9a-f]{64}", "<sha>")
+                + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery()), start - startNanos, took));
         return body;
     }
 
@@ -213,6 +218,10 @@ public final class BootStorm {
         return -1;
     }
 
+    /** One finished request, for the list of the slowest: what, when it started (from the storm's start), how long. */
+    record Request(String what, long startedNanos, long tookNanos) {
+    }
+
     /** What a machine needs from its iPXE script: the files to load and where stage 1 reports. */
     record Script(URI kernel, List<URI> initrds, String root, String reportBase) {
 
@@ -263,6 +272,13 @@ public final class BootStorm {
             }
             System.out.printf(Locale.ROOT, "  %-7s %7d %10.1f %10.1f %10.1f%n", step, sorted.length,
                     percentile(sorted, 50), percentile(sorted, 99), sorted[sorted.length - 1] / 1e6);
+        }
+        System.out.println("  slowest request of each step (started at +s after the storm began, took s):");
+        for (String step : STEPS) {
+            requests.stream().filter(r -> r.what().startsWith(step + " "))
+                    .max(java.util.Comparator.comparingLong(Request::tookNanos))
+                    .ifPresent(r -> System.out.printf(Locale.ROOT, "    +%6.2f %6.2f  %s%n",
+                            r.startedNanos() / 1e9, r.tookNanos() / 1e9, r.what()));
         }
         System.out.printf(Locale.ROOT, "RESULT %s completed=%d failed=%d seconds=%.3f bytes=%d mbps=%.1f boot_p50_ms=%.1f"
                         + " boot_p99_ms=%.1f%n", label, completed.get(), failed, seconds, bytes.sum(), mbPerSecond,
