@@ -53,15 +53,18 @@ cat "$BENCH_WORK"/state/artifacts/objects/* > /dev/null # both serve from the pa
 # One storm against PORT served by PID; prints the storm's report and leaves its RESULT line plus the server's
 # CPU milliseconds in $BENCH_WORK/result.LABEL.
 storm() {
-  local label=$1 port=$2 pid=$3 machines=$4 cpu0 cpu1 drops0 drops1
+  local label=$1 port=$2 pid=$3 machines=$4 cpu0 cpu1 drops0 drops1 split0 split1
   cpu0=$(bench_cpu_ms "$pid")
+  split0=$(bench_cpu_split "$pid")
   drops0=$(bench_listen_overflows)
   "$JAVA_HOME/bin/java" -cp "$BENCH_CP" dev.pivot.bench.BootStorm --url "http://127.0.0.1:$port" \
     --machines "$machines" --deadline-seconds "$DEADLINE" --label "$label" > "$BENCH_WORK/storm.out"
   cpu1=$(bench_cpu_ms "$pid")
+  split1=$(bench_cpu_split "$pid")
   drops1=$(bench_listen_overflows)
   cat "$BENCH_WORK/storm.out"
-  echo "  server CPU: $((cpu1 - cpu0)) ms; listen queue overflows (host-wide): $((drops1 - drops0));" \
+  echo "  server CPU: $((cpu1 - cpu0)) ms ($((${split1%/*} - ${split0%/*})) user, $((${split1#*/} - ${split0#*/})) system);" \
+    "listen queue overflows (host-wide): $((drops1 - drops0));" \
     "load average: $(bench_loadavg)"
   echo "$(grep '^RESULT ' "$BENCH_WORK/storm.out") server_cpu_ms=$((cpu1 - cpu0))" > "$BENCH_WORK/result.$label"
 }

@@ -156,6 +156,11 @@ bench_listen_overflows() {
     /proc/net/netstat
 }
 
+# "user ms / system ms" PID has used so far.
+bench_cpu_split() {
+  awk -v hz="$(getconf CLK_TCK)" '{ printf "%d/%d", $14 * 1000 / hz, $15 * 1000 / hz }' "/proc/$1/stat"
+}
+
 bench_loadavg() {
   cut -d' ' -f1-3 /proc/loadavg
 }
