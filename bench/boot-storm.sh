@@ -5,6 +5,7 @@
 # the Pivot/nginx ratio, each server's CPU time and Pivot's peak RSS.
 #   BENCH_MACHINES=500 BENCH_ROUNDS=1 BENCH_DEADLINE=300 BENCH_KERNEL_MB=8 BENCH_STAGE1_MB=4 BENCH_ROOT_MB=64 \
 #   BENCH_KEEP=0 BENCH_PIVOT_ONLY=0 bench/boot-storm.sh
+# shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 MACHINES=${BENCH_MACHINES:-500}

@@ -3,6 +3,7 @@
 # and 32 at once, alternating the servers each round. Prints throughput, the Pivot/nginx ratio and Pivot's
 # peak RSS. Goal: Pivot >= 0.9x nginx, RSS < 300 MB.
 #   BENCH_FILE_MB=1024 BENCH_ROUNDS=3 BENCH_SINGLE=3 BENCH_PARALLEL=32 BENCH_KEEP=0 bench/http-vs-nginx.sh
+# shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 FILE_MB=${BENCH_FILE_MB:-1024}

@@ -2,6 +2,7 @@
 # shellcheck shell=bash
 set -euo pipefail
 BENCH_HOME="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=scripts/common.sh
 source "$BENCH_HOME/../scripts/common.sh"
 JAVA_HOME="$(pivot_java_home)"; export JAVA_HOME
 
@@ -49,8 +50,8 @@ bench_build() {
 
 # A port nobody uses on TCP or UDP (bounded tries).
 bench_free_port() {
-  local port i
-  for i in $(seq 1 50); do
+  local port
+  for _ in $(seq 1 50); do
     port=$((20000 + RANDOM % 40000))
     if ! ss -Htuan "sport = :$port" | grep -q .; then echo "$port"; return 0; fi
   done
@@ -59,8 +60,8 @@ bench_free_port() {
 
 # Waits (bounded) until FILE has a line matching REGEX, or PID died.
 bench_wait_for_line() {
-  local file=$1 regex=$2 pid=$3 seconds=$4 i
-  for i in $(seq 1 $((seconds * 10))); do
+  local file=$1 regex=$2 pid=$3 seconds=$4
+  for _ in $(seq 1 $((seconds * 10))); do
     grep -qE "$regex" "$file" 2>/dev/null && return 0
     kill -0 "$pid" 2>/dev/null || { echo "bench: process $pid died; its log:" >&2; tail -20 "$file" >&2; return 1; }
     sleep 0.1
@@ -131,8 +132,7 @@ CONF
   nginx -p "$prefix" -e "$prefix/error.log" -c "$prefix/nginx.conf" > "$prefix/stdout.log" 2>&1 &
   NGINX_PID=$!
   BENCH_PIDS+=("$NGINX_PID")
-  local i
-  for i in $(seq 1 100); do
+  for _ in $(seq 1 100); do
     curl -s -o /dev/null "http://127.0.0.1:$port/report" && return 0
     kill -0 "$NGINX_PID" 2>/dev/null || { cat "$prefix/error.log" >&2; return 1; }
     sleep 0.1
