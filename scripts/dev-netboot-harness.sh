@@ -63,8 +63,8 @@ ipn ip tuntap add tap0 mode tap
 ipn ip addr add 10.77.0.1/24 dev tap0
 ipn ip -6 addr add fd77:77::1/64 dev tap0 nodad
 ipn ip link set tap0 up
-ipn busybox httpd -f -p 10.77.0.1:8080 -h "$H" & PIDS+=($!)
-ipn dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --interface=tap0 --bind-interfaces \
+ip netns exec "$NS" busybox httpd -f -p 10.77.0.1:8080 -h "$H" & PIDS+=($!)
+ip netns exec "$NS" dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --interface=tap0 --bind-interfaces \
   --dhcp-range=10.77.0.100,10.77.0.200,255.255.255.0,1h --no-ping --dhcp-leasefile="$W/leases" \
   --pid-file="$W/dnsmasq.pid" --enable-tftp --tftp-root="$T" \
   --dhcp-match=set:ipxe,175 --dhcp-match=set:efi64,option:client-arch,7 \
@@ -85,12 +85,12 @@ esac
 LOG="$W/serial.log"; : > "$LOG"
 sleep 0.5
 START=$(date +%s.%N)
-ipn qemu-system-x86_64 -accel tcg -m 768 -nographic -serial file:"$LOG" -monitor none "${FW[@]}" \
+ip netns exec "$NS" qemu-system-x86_64 -accel tcg -m 768 -nographic -serial file:"$LOG" -monitor none "${FW[@]}" \
   -netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device "$NIC" -boot n & QPID=$!; PIDS+=($QPID)
 rc=1
 while kill -0 $QPID 2>/dev/null; do
   if grep -q 'PIVOT-DEMO: stage 2 reached' "$LOG"; then rc=0; break; fi
-  [ "$(echo "$(date +%s.%N) - $START > $TIMEOUT" | bc)" = 1 ] && break
+  awk -v n="$(date +%s.%N)" -v s="$START" -v t="$TIMEOUT" 'BEGIN { exit !(n - s > t) }' && break
   sleep 0.2
 done
 grep -q 'PIVOT-DEMO: stage 2 reached' "$LOG" && rc=0
@@ -100,7 +100,7 @@ wait $QPID 2>/dev/null || true
 tr -d '\r' < "$LOG" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | grep -av '^\s*$' | tail -25
 echo "----"
 if [ $rc = 0 ]; then
-  printf 'harness %s: marker after %.1f s (QEMU start → "PIVOT-DEMO: stage 2 reached")\n' "$MODE" "$(echo "$END - $START" | bc)"
+  printf 'harness %s: marker after %.1f s (QEMU start → "PIVOT-DEMO: stage 2 reached")\n' "$MODE" "$(awk -v e="$END" -v s="$START" 'BEGIN { print e - s }')"
 else
   echo "harness $MODE: NO marker within ${TIMEOUT}s"
 fi

@@ -9,6 +9,7 @@
 #   --store-comp zstd|xz           compressor of the second cpio (env PIVOT_STORE_COMP, default zstd like NixOS)
 #   --no-nic-driver                leave virtio_net/e1000 out of the stage-1 modules (env PIVOT_NO_NIC_DRIVER=1)
 #   --extra-mb N                   add an N MB incompressible filler file to the squashfs (env PIVOT_EXTRA_MB)
+#   --xz-modules                   compress the stage-1 modules to .ko.xz, as NixOS ships them (env PIVOT_XZ_MODULES=1)
 #   --parts DIR                    also write the pieces: stage1.cpio.gz, nix-store.squashfs, store.cpio.<comp>
 # Downloads are cached in ${PIVOT_CACHE:-/var/cache/pivot}. The kernel is never installed into the host's /boot.
 set -euo pipefail
@@ -19,6 +20,7 @@ SQUASHFS_COMP="${PIVOT_SQUASHFS_COMP:-zstd}"
 STORE_COMP="${PIVOT_STORE_COMP:-zstd}"
 NO_NIC_DRIVER="${PIVOT_NO_NIC_DRIVER:-0}"
 EXTRA_MB="${PIVOT_EXTRA_MB:-0}"
+XZ_MODULES="${PIVOT_XZ_MODULES:-0}"
 PARTS_DIR=""
 OUTDIR=""
 while [ $# -gt 0 ]; do
@@ -28,11 +30,12 @@ while [ $# -gt 0 ]; do
     --store-comp) STORE_COMP="${2:?--store-comp needs a value}"; shift 2 ;;
     --store-comp=*) STORE_COMP="${1#*=}"; shift ;;
     --no-nic-driver) NO_NIC_DRIVER=1; shift ;;
+    --xz-modules) XZ_MODULES=1; shift ;;
     --extra-mb) EXTRA_MB="${2:?--extra-mb needs a value}"; shift 2 ;;
     --extra-mb=*) EXTRA_MB="${1#*=}"; shift ;;
     --parts) PARTS_DIR="${2:?--parts needs a directory}"; shift 2 ;;
     --parts=*) PARTS_DIR="${1#*=}"; shift ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) die "unknown option '$1' (see --help)" ;;
     *) [ -z "$OUTDIR" ] || die "only one OUTDIR may be given (got '$OUTDIR' and '$1')"; OUTDIR="$1"; shift ;;
   esac
@@ -168,6 +171,9 @@ done | sort -u | while read -r ko; do
   mkdir -p "$S1/$(dirname "$rel")"
   cp "$ko" "$S1/$rel"
 done
+if [ "$XZ_MODULES" = 1 ]; then
+  find "$S1/lib/modules" -name '*.ko' -exec xz --check=crc32 --lzma2=dict=1MiB {} +
+fi
 cp "$KROOT/lib/modules/$KVER"/modules.{order,builtin,builtin.modinfo} "$S1/lib/modules/$KVER/" 2>/dev/null || true
 depmod -b "$S1" "$KVER"
 

@@ -61,22 +61,22 @@ public final class ApiRoutes implements ExtraRoutes {
     /** With profiles: machines show the profile they boot, and operators assign profiles. */
     public static ApiRoutes create(BootSessions sessions, EventLog events, MachineRepository machines,
                                    ProfileCatalog catalog, Assignments assignments) {
-        sessions.onEvent(catalog::onEvent);
+        sessions.onEvent((session, event) -> catalog.onEvent(event));
         return create(sessions, events, machines, Optional.of(catalog), Optional.of(assignments));
     }
 
     /** Subscribes metrics and the event stream to {@code sessions}, whose events are recorded in {@code events}. */
     private static ApiRoutes create(BootSessions sessions, EventLog events, MachineRepository machines,
                                     Optional<ProfileCatalog> catalog, Optional<Assignments> assignments) {
-        BootMetrics metrics = new BootMetrics(sessions::latest);
-        EventStream stream = new EventStream(e -> sessions.latest(e.mac()));
-        sessions.onEvent(e -> {
+        BootMetrics metrics = new BootMetrics();
+        EventStream stream = new EventStream();
+        sessions.onEvent((session, e) -> {
             try {
-                metrics.record(e);
+                metrics.record(session, e);
             } catch (RuntimeException ex) {
                 log.warn("metrics failed on {} {}: {}", e.mac(), e.step(), ex.toString());
             }
-            stream.publish(e);
+            stream.publish(session, e);
         });
         return new ApiRoutes(events, machines, metrics, stream, catalog, assignments);
     }

@@ -14,13 +14,11 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 
 /**
  * {@code GET /api/v1/events}: boot events as Server-Sent Events, live. Each client gets its own bounded queue,
@@ -35,23 +33,15 @@ final class EventStream {
     private static final int QUEUE = 1024;
     private static final String END = "\u0000end";
 
-    private final Function<BootEvent, Optional<BootSession>> sessionOf;
     private final Set<BlockingQueue<String>> clients = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
-    /** @param sessionOf the session the event just joined */
-    EventStream(Function<BootEvent, Optional<BootSession>> sessionOf) {
-        this.sessionOf = sessionOf;
-    }
-
-    /** Called on the emitting thread after the event is recorded. */
-    void publish(BootEvent event) {
+    /** Called on the emitting thread after the event is recorded, with the session it joined. */
+    void publish(BootSession session, BootEvent event) {
         if (clients.isEmpty()) {
             return;
         }
-        Optional<BootSession> session = sessionOf.apply(event);
-        String data = HttpReplies.json(session.map(s -> (Object) Views.live(s, event))
-                .orElseGet(() -> Views.event(event.at(), event)));
+        String data = HttpReplies.json(Views.live(session, event));
         String message = "event: boot\ndata: " + data + "\n\n";
         for (BlockingQueue<String> client : clients) {
             if (!client.offer(message)) {

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 
 /**
  * Records every boot event per machine and cuts them into sessions. A new session starts when a machine asks
@@ -23,7 +23,7 @@ public final class BootSessions implements EventSink {
     private static final Duration IDLE = Duration.ofMinutes(10);
 
     private final Map<MacAddress, List<BootSession>> byMac = new HashMap<>();
-    private final List<Consumer<BootEvent>> listeners = new CopyOnWriteArrayList<>();
+    private final List<BiConsumer<BootSession, BootEvent>> listeners = new CopyOnWriteArrayList<>();
     private final Optional<EventLog> log;
     private long nextId;
 
@@ -42,10 +42,10 @@ public final class BootSessions implements EventSink {
     /** Throws, recording nothing and telling no listener, when the event log cannot commit the event. */
     @Override
     public void emit(BootEvent event) {
+        BootSession updated;
         synchronized (this) {
             List<BootSession> sessions = byMac.computeIfAbsent(event.mac(), this::recorded);
             BootSession open = sessions.isEmpty() ? null : sessions.getLast();
-            BootSession updated;
             if (open == null || startsNewSession(open, event)) {
                 updated = new BootSession(nextId, event.mac(), List.of(event));
             } else {
@@ -53,7 +53,8 @@ public final class BootSessions implements EventSink {
                 events.add(event);
                 updated = new BootSession(open.id(), open.mac(), events);
             }
-            log.ifPresent(l -> l.append(updated));
+            BootSession toRecord = updated;
+            log.ifPresent(l -> l.append(toRecord));
             if (updated.id() == nextId) {
                 nextId++;
                 sessions.add(updated);
@@ -61,7 +62,8 @@ public final class BootSessions implements EventSink {
                 sessions.set(sessions.size() - 1, updated);
             }
         }
-        listeners.forEach(l -> l.accept(event));
+        BootSession joined = updated;
+        listeners.forEach(l -> l.accept(joined, event));
     }
 
     /** After a restart a machine's open session continues from the log. */
@@ -76,8 +78,8 @@ public final class BootSessions implements EventSink {
         return idle || restarted;
     }
 
-    /** Called for every event after it is recorded, on the emitting thread. */
-    public void onEvent(Consumer<BootEvent> listener) {
+    /** Called for every event after it is recorded, with the session it joined, on the emitting thread. */
+    public void onEvent(BiConsumer<BootSession, BootEvent> listener) {
         listeners.add(listener);
     }
 

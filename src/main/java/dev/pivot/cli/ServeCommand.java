@@ -10,7 +10,6 @@ import dev.pivot.boot.ProfileCatalog;
 import dev.pivot.dhcp.DhcpConfig;
 import dev.pivot.dhcp.DhcpServer;
 import dev.pivot.dhcp.FileLeaseStore;
-import dev.pivot.events.TimelinePrinter;
 import dev.pivot.http.HttpConfig;
 import dev.pivot.http.PivotHttpServer;
 import dev.pivot.image.ArtifactStore;
@@ -108,7 +107,7 @@ final class ServeCommand implements Callable<Integer> {
         ProfileCatalog catalog = ProfileSetup.catalog(Optional.ofNullable(profilesFile).map(ProfilesFile::parse), spec,
                 store, prelude, db);
         ApiRoutes api = ApiRoutes.create(sessions, db, db, catalog, db);
-        sessions.onEvent(new TimelinePrinter(out)::emit);
+        sessions.onEvent(new TimelinePrinter(out)::print);
         AddressBook addresses = new AddressBook();
         BootPolicy policy = new BootPolicy(efiLoader);
 
@@ -124,12 +123,8 @@ final class ServeCommand implements Callable<Integer> {
             http.start();
             running.add(http);
 
-            List<Path> roots = new ArrayList<>();
-            if (tftpRoot != null) {
-                roots.add(tftpRoot);
-            }
-            roots.add(ipxeDir);
-            TftpServer tftp = new TftpServer(TftpConfig.defaults(where.bind(), tftpPort, roots), TftpFiles.of(roots),
+            TftpFiles files = TftpFiles.withDistroIpxe(tftpRoot == null ? List.of() : List.of(tftpRoot), ipxeDir);
+            TftpServer tftp = new TftpServer(TftpConfig.defaults(where.bind(), tftpPort, files.roots()), files,
                     addresses, sessions);
             tftp.start();
             running.add(tftp);

@@ -15,7 +15,6 @@ import java.util.List;
 public final class Qemu implements AutoCloseable {
     public static final String DEFAULT_MARKER = "PIVOT-DEMO: stage 2 reached";
     private static final Path OVMF = Path.of("/usr/share/ovmf/OVMF.fd");
-    private static final Path ROM_DIR = Path.of("/usr/lib/ipxe/qemu");
 
     /** How the VM's firmware reaches the network. */
     public enum Boot {
@@ -28,15 +27,13 @@ public final class Qemu implements AutoCloseable {
     }
 
     public enum Nic {
-        VIRTIO("virtio-net-pci", "efi-virtio.rom"),
-        E1000("e1000", "efi-e1000.rom");
+        VIRTIO("virtio-net-pci"),
+        E1000("e1000");
 
         final String device;
-        final String rom;
 
-        Nic(String device, String rom) {
+        Nic(String device) {
             this.device = device;
-            this.rom = rom;
         }
     }
 
@@ -83,8 +80,10 @@ public final class Qemu implements AutoCloseable {
         cmd.addAll(List.of("-m", Integer.toString(spec.memoryMb()), "-smp", "1",
                 "-nographic", "-serial", "file:" + spec.serialLog(), "-monitor", "none",
                 "-netdev", "tap,id=n0,ifname=" + spec.tap() + ",script=no,downscript=no"));
+        // QEMU's default ROM for these NICs is Debian's iPXE (ipxe-qemu's efi-*.rom, BIOS + EFI in one file).
+        // Naming the same file explicitly with romfile=PATH makes SeaBIOS skip it here, so the default is kept.
         String rom = switch (spec.boot()) {
-            case BIOS_IPXE_ROM, UEFI_IPXE_ROM -> ",romfile=" + ROM_DIR.resolve(spec.nic().rom);
+            case BIOS_IPXE_ROM, UEFI_IPXE_ROM -> "";
             case UEFI_OWN_PXE -> ",romfile=";
         };
         cmd.addAll(List.of("-device", spec.nic().device + ",netdev=n0,mac=" + spec.mac() + rom));

@@ -1,7 +1,6 @@
 package dev.pivot.metrics;
 
 import dev.pivot.boot.BootSession;
-import dev.pivot.boot.MacAddress;
 import dev.pivot.events.BootEvent;
 import dev.pivot.events.Step;
 import io.micrometer.core.instrument.Counter;
@@ -13,7 +12,6 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Function;
 
 /**
  * Prometheus metrics derived from boot events alone: protocol servers know nothing of Micrometer, they emit
@@ -28,13 +26,10 @@ public final class BootMetrics {
             Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(120), Duration.ofSeconds(300)};
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private final Function<MacAddress, Optional<BootSession>> sessionOf;
     private final Counter started;
     private final Counter succeeded;
 
-    /** @param sessionOf the session an event just joined (BootSessions::latest) */
-    public BootMetrics(Function<MacAddress, Optional<BootSession>> sessionOf) {
-        this.sessionOf = sessionOf;
+    public BootMetrics() {
         started = Counter.builder("pivot.boots.started").description("Boot sessions begun").register(registry);
         succeeded = Counter.builder("pivot.boots.succeeded").description("Boots that reached stage 2")
                 .register(registry);
@@ -43,10 +38,10 @@ public final class BootMetrics {
         }
     }
 
-    /** Records one event; call after it joined its session. */
-    public void record(BootEvent event) {
-        Optional<BootSession> session = sessionOf.apply(event.mac());
-        if (session.isPresent() && session.get().events().size() == 1) {
+    /** Records one event with the session it just joined (a BootSessions listener). */
+    public void record(BootSession joined, BootEvent event) {
+        Optional<BootSession> session = Optional.of(joined);
+        if (joined.events().size() == 1) {
             started.increment();
         }
         if (event.step() == Step.STAGE2 && !event.failed()) {

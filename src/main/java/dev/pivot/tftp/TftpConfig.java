@@ -19,10 +19,14 @@ import java.util.List;
  * @param minTimeout     lower bound of the adaptive retransmission timeout
  * @param maxTimeout     upper bound of the adaptive retransmission timeout (also after doubling)
  * @param initialTimeout timeout before any round trip has been measured
- * @param maxRetries     retransmissions of one packet/window before the transfer is given up
+ * @param maxRetries     retransmissions of one packet/window before the transfer may be given up
+ * @param giveUpAfter    ... and only once nothing moved for this long: clients re-ACK on their own timeout,
+ *                       often 5 s (atftp, curl), so giving up after 6 quick retries (~5 s) would abandon
+ *                       transfers a client was about to resume
  */
 public record TftpConfig(InetAddress bind, int port, List<Path> roots, int maxBlockSize, int maxWindowSize,
-                         Duration minTimeout, Duration maxTimeout, Duration initialTimeout, int maxRetries) {
+                         Duration minTimeout, Duration maxTimeout, Duration initialTimeout, int maxRetries,
+                         Duration giveUpAfter) {
 
     /** The distro's iPXE binaries (Debian package `ipxe`: undionly.kpxe, ipxe.efi, snponly.efi). */
     public static final Path DISTRO_IPXE = Path.of("/usr/lib/ipxe");
@@ -45,13 +49,19 @@ public record TftpConfig(InetAddress bind, int port, List<Path> roots, int maxBl
         if (maxRetries < 0) {
             throw new IllegalArgumentException("TFTP max retries " + maxRetries + " is negative");
         }
+        if (giveUpAfter.isNegative()) {
+            throw new IllegalArgumentException("TFTP give-up time " + giveUpAfter + " is negative");
+        }
         roots = List.copyOf(roots);
     }
 
-    /** Defaults: blksize ≤ 1468, windowsize ≤ 64, timeout 50 ms..2 s (500 ms before the first sample), 6 retries. */
+    /**
+     * Defaults: blksize ≤ 1468, windowsize ≤ 64, timeout 50 ms..2 s (500 ms before the first sample), give up after
+     * 6 retries and 15 s without progress.
+     */
     public static TftpConfig defaults(InetAddress bind, int port, List<Path> roots) {
         return new TftpConfig(bind, port, roots, 1468, 64, Duration.ofMillis(50), Duration.ofSeconds(2),
-                Duration.ofMillis(500), 6);
+                Duration.ofMillis(500), 6, Duration.ofSeconds(15));
     }
 
     /** The operator's roots first, then the distro's iPXE directory when it exists. */
@@ -65,11 +75,11 @@ public record TftpConfig(InetAddress bind, int port, List<Path> roots, int maxBl
 
     public TftpConfig withMaxBlockSize(int blockSize) {
         return new TftpConfig(bind, port, roots, blockSize, maxWindowSize, minTimeout, maxTimeout, initialTimeout,
-                maxRetries);
+                maxRetries, giveUpAfter);
     }
 
     public TftpConfig withMaxWindowSize(int windowSize) {
         return new TftpConfig(bind, port, roots, maxBlockSize, windowSize, minTimeout, maxTimeout, initialTimeout,
-                maxRetries);
+                maxRetries, giveUpAfter);
     }
 }

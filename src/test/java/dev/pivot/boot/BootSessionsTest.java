@@ -52,7 +52,7 @@ class BootSessionsTest {
     void aLongSilenceStartsANewSessionAndListenersSeeEveryEvent() {
         BootSessions sessions = new BootSessions();
         List<BootEvent> seen = new ArrayList<>();
-        sessions.onEvent(seen::add);
+        sessions.onEvent((session, event) -> seen.add(event));
         sessions.emit(at(0, A, Step.DHCP));
         sessions.emit(at(3600, A, Step.SCRIPT));
 

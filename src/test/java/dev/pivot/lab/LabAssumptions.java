@@ -21,7 +21,7 @@ final class LabAssumptions {
         Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
                 "needs root for network namespaces and tap devices");
         for (String tool : new String[] {"/usr/bin/qemu-system-x86_64", "/usr/share/ovmf/OVMF.fd",
-                "/usr/lib/ipxe/qemu/efi-virtio.rom", "/usr/lib/ipxe/ipxe.efi", "/usr/bin/dnsmasq", "/bin/busybox",
+                "/usr/lib/ipxe/qemu/efi-virtio.rom", "/usr/lib/ipxe/ipxe.efi", "/usr/sbin/dnsmasq", "/bin/busybox",
                 "/usr/bin/mksquashfs", "/usr/bin/cpio"}) {
             Assumptions.assumeTrue(Files.exists(Path.of(tool)),
                     tool + " is missing (install the packages in scripts/common.sh PIVOT_BOOT_PACKAGES)");

@@ -17,9 +17,9 @@ class QemuTest {
                 "tap0", LOG), Accel.TCG);
         assertThat(String.join(" ", cmd))
                 .contains("-accel tcg", "-m 768", "-nographic", "-serial file:/tmp/serial.log", "-monitor none",
-                        "virtio-net-pci,netdev=n0,mac=52:54:00:00:00:01,romfile=/usr/lib/ipxe/qemu/efi-virtio.rom",
+                        "-device virtio-net-pci,netdev=n0,mac=52:54:00:00:00:01 ",
                         "ifname=tap0,script=no,downscript=no")
-                .doesNotContain("OVMF");
+                .doesNotContain("OVMF").doesNotContain("romfile");
     }
 
     @Test

@@ -25,7 +25,7 @@ class BootMetricsTest {
     @Test
     void countsBootsBytesAnswersTransfersAndStepTimesFromEventsAlone() {
         BootSessions sessions = new BootSessions();
-        BootMetrics metrics = new BootMetrics(sessions::latest);
+        BootMetrics metrics = new BootMetrics();
         sessions.onEvent(metrics::record);
 
         sessions.emit(ev(0, A, Step.DHCP, false, "offer 10.0.0.100 → undionly.kpxe", 0));

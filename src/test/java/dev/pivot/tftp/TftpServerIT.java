@@ -234,14 +234,23 @@ class TftpServerIT {
     record Run(int exit, String output) { }
 
     static Run run(String... command) throws Exception {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).directory(dir.toFile()).start();
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         try {
             process.getOutputStream().close();
-            byte[] output = process.getInputStream().readAllBytes();
+            // Read in the background so a hanging client is ended by the timeout below, not waited for forever.
+            var output = new java.io.ByteArrayOutputStream();
+            Thread reader = Thread.ofVirtual().start(() -> {
+                try {
+                    process.getInputStream().transferTo(output);
+                } catch (IOException e) {
+                    // the process was ended; what was read so far is kept
+                }
+            });
             if (!process.waitFor(180, TimeUnit.SECONDS)) {
-                throw new AssertionError("timed out: " + String.join(" ", command));
+                throw new AssertionError("timed out after 180 s: " + String.join(" ", command));
             }
-            return new Run(process.exitValue(), new String(output));
+            reader.join(5000);
+            return new Run(process.exitValue(), output.toString());
         } finally {
             process.destroyForcibly();
         }

@@ -47,7 +47,8 @@ class TftpTransferTest {
     void start() throws Exception {
         AddressBook book = new AddressBook();
         book.learn(LOOPBACK, MAC);
-        TftpConfig config = new TftpConfig(LOOPBACK, 0, List.of(root), 1468, 64, TIMEOUT, TIMEOUT, TIMEOUT, 3);
+        TftpConfig config = new TftpConfig(LOOPBACK, 0, List.of(root), 1468, 64, TIMEOUT, TIMEOUT, TIMEOUT, 3,
+                Duration.ofMillis(1000));
         server = new TftpServer(config, TftpFiles.of(List.of(root)), book, events::add);
         server.start();
         listener = server.address();
@@ -135,6 +136,25 @@ class TftpTransferTest {
         send(new TftpPacket.Ack(1), first.from());
         assertThat(dataBlock(expect(2000))).isEqualTo(2);
         assertThat(receive(QUIET_MS)).as("no resend of block 2 for duplicate ACKs of block 1").isNull();
+    }
+
+    @Test
+    void duplicateAcksDoNotPostponeTheRetransmission() throws Exception {
+        file("late.bin", 512 * 3);
+        send(new TftpPacket.ReadRequest("late.bin", "octet", Map.of()), listener);
+        Received first = expect(2000);
+        send(new TftpPacket.Ack(1), first.from());
+        assertThat(dataBlock(expect(2000))).isEqualTo(2);
+        long start = System.nanoTime();
+        Received again = null;
+        while (again == null && System.nanoTime() - start < 3 * TIMEOUT.toNanos()) {
+            send(new TftpPacket.Ack(1), first.from());   // a client nagging with its old ACK
+            again = receive(TIMEOUT.toMillisPart() / 4);
+        }
+        long waitedMs = (System.nanoTime() - start) / 1_000_000;
+        assertThat(again).as("block 2 is resent although duplicate ACKs keep arriving").isNotNull();
+        assertThat(dataBlock(again)).isEqualTo(2);
+        assertThat(waitedMs).isBetween(TIMEOUT.toMillis() - 50, TIMEOUT.toMillis() + 250);
     }
 
     @Test

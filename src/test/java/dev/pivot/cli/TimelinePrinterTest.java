@@ -1,6 +1,9 @@
-package dev.pivot.events;
+package dev.pivot.cli;
 
+import dev.pivot.boot.BootSessions;
 import dev.pivot.boot.MacAddress;
+import dev.pivot.events.BootEvent;
+import dev.pivot.events.Step;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -16,17 +19,22 @@ class TimelinePrinterTest {
     void printsSecondsSinceTheBootBeganAndMarksFailures() {
         var buffer = new ByteArrayOutputStream();
         var printer = new TimelinePrinter(new PrintStream(buffer, true, StandardCharsets.UTF_8));
+        var sessions = new BootSessions();
+        sessions.onEvent(printer::print);
         MacAddress mac = MacAddress.parse("52:54:00:12:34:56");
         Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
 
-        printer.emit(new BootEvent(t0, mac, Step.DHCP, false, "offer 10.77.0.50", 0));
-        printer.emit(new BootEvent(t0.plusMillis(12_300), mac, Step.KERNEL, false, "bzImage", 8_000_000));
-        printer.emit(new BootEvent(t0.plusMillis(20_000), mac, Step.ROOT_FETCHED, true, "sha256 mismatch", 0));
+        sessions.emit(new BootEvent(t0, mac, Step.DHCP, false, "offer 10.77.0.50", 0));
+        sessions.emit(new BootEvent(t0.plusMillis(12_300), mac, Step.KERNEL, false, "bzImage", 8_000_000));
+        // stage 1's own DHCP belongs to the same boot: the clock keeps running
+        sessions.emit(new BootEvent(t0.plusMillis(15_000), mac, Step.DHCP, false, "offer 10.77.0.50", 0));
+        sessions.emit(new BootEvent(t0.plusMillis(20_000), mac, Step.ROOT_FETCHED, true, "sha256 mismatch", 0));
 
         String[] lines = buffer.toString(StandardCharsets.UTF_8).split("\n");
-        assertThat(lines).hasSize(3);
+        assertThat(lines).hasSize(4);
         assertThat(lines[0]).contains("52:54:00:12:34:56", "+   0.0s", "dhcp", "offer 10.77.0.50");
         assertThat(lines[1]).contains("+  12.3s", "kernel", "bzImage", "(7.6 MiB)");
-        assertThat(lines[2]).contains("root_fetched", "FAILED: sha256 mismatch");
+        assertThat(lines[2]).contains("+  15.0s", "dhcp");
+        assertThat(lines[3]).contains("+  20.0s", "root_fetched", "FAILED: sha256 mismatch");
     }
 }

@@ -1,0 +1,20 @@
+/**
+ * Pivot's read-only TFTP server (RFC 1350 with options: 2347 OACK, 2348 blksize, 2349 tsize/timeout,
+ * 7440 windowsize).
+ *
+ * <p>{@link dev.pivot.tftp.TftpServer} listens on one port and starts a {@link dev.pivot.tftp.ReadTransfer} per
+ * read request, each on its own ephemeral port in its own virtual thread. {@link dev.pivot.tftp.TftpFiles}
+ * confines names to the roots (operator's directories, then {@code /usr/lib/ipxe}, then generated files).
+ * Decisions worth knowing:
+ * <ul>
+ *   <li>blksize is clamped to {@code maxBlockSize} (1468: one DATA packet fits a 1500-byte MTU), windowsize to
+ *       {@code maxWindowSize} (64); blksize below 8, windowsize 0 or non-numeric values get ERROR 8;</li>
+ *   <li>tsize is acknowledged only for a known non-zero size: not for netascii (size unknown before conversion)
+ *       and not for empty files (curl 7.88 aborts on "tsize 0");</li>
+ *   <li>the client's timeout option is acknowledged but only caps the adaptive retransmission timeout;</li>
+ *   <li>an ERROR from the client right after our OACK is treated as the client's choice (PXE firmware probes
+ *       tsize that way), logged, and not reported as a failed boot step;</li>
+ *   <li>a retransmitted RRQ identical to a running transfer's (same client port) is ignored.</li>
+ * </ul>
+ */
+package dev.pivot.tftp;

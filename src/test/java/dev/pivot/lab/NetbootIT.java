@@ -1,0 +1,80 @@
+package dev.pivot.lab;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The walking skeleton, end to end: `pivot serve` in a private namespace network-boots a QEMU VM from the demo
+ * image until the image's stage 2 prints its marker — the four ways firmware reaches Pivot.
+ */
+class NetbootIT {
+    /** Under TCG a boot takes 20-45 s here; the limit leaves room for a loaded 2-core machine. */
+    private static final Duration BOOT_LIMIT = Duration.ofSeconds(240);
+
+    @TempDir
+    static Path shared;
+    private static Path image;
+
+    @BeforeAll
+    static void buildImage() {
+        LabAssumptions.assumeVmLab();
+        Path root = LabAssumptions.pivotRoot();
+        Assumptions.assumeTrue(Files.isRegularFile(root.resolve("target/classpath.txt")),
+                "needs the packaged CLI (" + root.resolve("target/classpath.txt") + " is missing: run ./mvnw package)");
+        image = DemoImage.build(root, shared.resolve("image"));
+    }
+
+    @Test
+    void biosIpxeRomWithFullDhcp(@TempDir Path state) {
+        boot("BIOS, NIC's iPXE ROM, --dhcp full", Qemu.Boot.BIOS_IPXE_ROM, "full", false, state);
+    }
+
+    @Test
+    void uefiWithTheNicsIpxeRom(@TempDir Path state) {
+        boot("UEFI OVMF, NIC's iPXE EFI ROM, --dhcp full", Qemu.Boot.UEFI_IPXE_ROM, "full", false, state);
+    }
+
+    @Test
+    void uefiOwnPxeChainsIpxeEfiOverTftp(@TempDir Path state) {
+        boot("UEFI OVMF's own PXE -> TFTP ipxe.efi, --dhcp full", Qemu.Boot.UEFI_OWN_PXE, "full", false, state);
+    }
+
+    @Test
+    void proxyDhcpBesideAPlainRouter(@TempDir Path state) {
+        boot("BIOS, NIC's iPXE ROM, --dhcp proxy beside dnsmasq-base", Qemu.Boot.BIOS_IPXE_ROM, "proxy", true, state);
+    }
+
+    private static void boot(String way, Qemu.Boot firmware, String dhcpMode, boolean router, Path state) {
+        List<String> serverLines = new CopyOnWriteArrayList<>();
+        try (LabNetwork lab = LabNetwork.create("e2e", true)) {
+            if (router) {
+                lab.addPlainDhcpRouter();
+            }
+            PivotServer server = PivotServer.start(lab, LabAssumptions.pivotRoot(), image, dhcpMode, state,
+                    line -> {
+                        serverLines.add(line);
+                        System.out.println("serve | " + line);
+                    });
+            try (Qemu vm = Qemu.start(lab.namespace(), Qemu.Spec.of(firmware, Qemu.Nic.VIRTIO, "52:54:00:77:00:31",
+                    LabNetwork.TAP, lab.workDir().resolve("serial.log")))) {
+                Duration took = vm.awaitMarker(Qemu.DEFAULT_MARKER, BOOT_LIMIT);
+                System.out.printf("NetbootIT [%s]: QEMU start -> '%s' in %s%n", way, Qemu.DEFAULT_MARKER,
+                        Qemu.seconds(took));
+                assertThat(vm.serial()).contains("pivot: root image").contains("sha256 ok")
+                        .doesNotContain("pivot: FAILED");
+                assertThat(took).isLessThan(BOOT_LIMIT);
+                assertThat(server.isAlive()).as("pivot serve still running after the boot").isTrue();
+            }
+        }
+    }
+}
