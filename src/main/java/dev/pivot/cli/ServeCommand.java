@@ -82,6 +82,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "iPXE build for UEFI x86-64 PXE clients: ipxe.efi or snponly.efi; default ${DEFAULT-VALUE}")
     String efiLoader;
 
+    @Option(names = "--database", paramLabel = "JDBC-URL",
+            description = "keep boot history in this database instead of STATE/pivot.db, e.g. "
+                    + "jdbc:postgresql://db/pivot?user=pivot&password=…")
+    String database;
+
     @Option(names = "--profiles", paramLabel = "FILE",
             description = "profiles.yaml: more images, groups of machines, a default; DIR is the profile 'default'")
     Path profilesFile;
@@ -100,8 +105,9 @@ final class ServeCommand implements Callable<Integer> {
 
         PrintStream out = System.out;
         List<AutoCloseable> running = new ArrayList<>();
-        // Boot history and machines: every event is committed to STATE/pivot.db before it counts.
-        JdbcStore db = JdbcStore.openSqlite(stateDir().resolve("pivot.db"));
+        // Boot history and machines: every event is committed to STATE/pivot.db (or --database) before it counts.
+        JdbcStore db = database != null ? JdbcStore.open(database, null, null)
+                : JdbcStore.openSqlite(stateDir().resolve("pivot.db"));
         running.add(db);
         BootSessions sessions = new BootSessions(db);
         ProfileCatalog catalog = ProfileSetup.catalog(Optional.ofNullable(profilesFile).map(ProfilesFile::parse), spec,

@@ -66,8 +66,14 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
         }
     }
 
-    /** Opens a database by JDBC URL (e.g. jdbc:postgresql://host:port/db) and migrates it. */
+    /**
+     * Opens a database by JDBC URL (e.g. jdbc:postgresql://host:port/db) and migrates it; user and password may be
+     * null when the URL carries them.
+     */
     public static JdbcStore open(String url, String user, String password) {
+        if (!url.startsWith("jdbc:postgresql:") && !url.startsWith("jdbc:sqlite:")) {
+            throw new StoreException("database " + url + ": expected a jdbc:postgresql: or jdbc:sqlite: URL", null);
+        }
         try {
             migrate(url, user, password, url);
             return ready(DriverManager.getConnection(url, user, password), url);

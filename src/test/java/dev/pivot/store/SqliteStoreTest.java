@@ -65,6 +65,14 @@ class SqliteStoreTest {
     }
 
     @Test
+    void anUnsupportedDatabaseUrlIsNamed() {
+        assertThatThrownBy(() -> JdbcStore.open("jdbc:mysql://db/pivot", null, null))
+                .hasMessage("database jdbc:mysql://db/pivot: expected a jdbc:postgresql: or jdbc:sqlite: URL");
+        assertThatThrownBy(() -> JdbcStore.open("jdbc:postgresql://127.0.0.1:1/none", "x", ""))
+                .isInstanceOf(StoreException.class).hasMessageContaining("jdbc:postgresql://127.0.0.1:1/none");
+    }
+
+    @Test
     void aFileThatIsNotADatabaseIsNamedInTheError() throws Exception {
         Path file = dir.resolve("pivot.db");
         Files.writeString(file, "this is not a database, it is a text file that is long enough to have a header");
