@@ -72,6 +72,8 @@ final class EventStream {
                 }
                 send(response, message == null ? ": keepalive\n\n" : message);
             }
+            // The terminating chunk, so the client sees a clean end rather than a cut connection.
+            HttpReplies.write(response, true, null);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
@@ -87,12 +89,21 @@ final class EventStream {
         HttpReplies.write(response, false, ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
     }
 
-    /** Ends every stream, so a stopping server does not wait for them. */
+    /** Ends every stream cleanly, waiting a moment for them to finish, before the server stops. */
     void close() {
         closed = true;
         for (BlockingQueue<String> client : clients) {
             client.clear();
             client.offer(END);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        while (!clients.isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 }

@@ -68,18 +68,24 @@ final class ApiClient {
             throw new IOException(server.resolve("api/v1/events") + ": HTTP " + r.statusCode());
         }
         try (Stream<String> lines = r.body()) {
-            lines.forEach(line -> {
-                if (line.equals(": connected")) {
-                    connected.run();
-                } else if (line.startsWith("data: ")) {
-                    try {
-                        onEvent.accept(JSON.readTree(line.substring(6)));
-                    } catch (IOException e) {
-                        throw new IllegalStateException("event stream: bad JSON: " + line);
-                    }
-                }
-            });
+            readEvents(lines, connected, onEvent);
+        } catch (java.io.UncheckedIOException e) {
+            throw new IOException("the event stream broke: " + e.getCause().getMessage(), e);
         }
+    }
+
+    private static void readEvents(Stream<String> lines, Runnable connected, Consumer<JsonNode> onEvent) {
+        lines.forEach(line -> {
+            if (line.equals(": connected")) {
+                connected.run();
+            } else if (line.startsWith("data: ")) {
+                try {
+                    onEvent.accept(JSON.readTree(line.substring(6)));
+                } catch (IOException e) {
+                    throw new IllegalStateException("event stream: bad JSON: " + line);
+                }
+            }
+        });
     }
 
     private <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> body)
