@@ -194,8 +194,10 @@ public record DhcpPacket(int op, int htype, int hlen, int hops, int xid, int sec
 
     private static byte[] field(String text, int size, String name) {
         byte[] raw = text.getBytes(StandardCharsets.ISO_8859_1);
-        if (raw.length >= size) {
-            throw new IllegalArgumentException(name + " '" + text + "' does not fit in " + (size - 1) + " bytes");
+        // A field filled to the last byte has no NUL; the decoder reads it whole, so the encoder must accept it
+        // (found by the fuzzer: a decoded 64-byte sname could not be encoded again).
+        if (raw.length > size) {
+            throw new IllegalArgumentException(name + " '" + text + "' does not fit in " + size + " bytes");
         }
         return Arrays.copyOf(raw, size);
     }
