@@ -13,6 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -52,8 +54,14 @@ public final class DemoCommand implements Callable<Integer> {
             stateRef.set(state);
             System.out.println("demo: namespace " + lab.namespace().name() + ", server " + LabNetwork.SERVER_ADDRESS
                     + " on " + LabNetwork.BRIDGE);
-            PivotServer server = PivotServer.start(lab, home, imageDir, "full", state,
-                    line -> System.out.println("serve | " + line));
+            // The timeline ends with stage 2's own report, which reaches the server just after the console marker.
+            CountDownLatch stage2Reported = new CountDownLatch(1);
+            PivotServer server = PivotServer.start(lab, home, imageDir, "full", state, line -> {
+                System.out.println("serve | " + line);
+                if (line.matches(".*\\+\\s*[0-9.]+s\\s+stage2\\s.*")) {
+                    stage2Reported.countDown();
+                }
+            });
             System.out.println("demo: started " + String.join(" ", server.command()) + " (pid " + server.pid() + ")");
 
             Path serial = lab.workDir().resolve("serial.log");
@@ -64,6 +72,9 @@ public final class DemoCommand implements Callable<Integer> {
                     Duration took = vm.awaitMarker(Qemu.DEFAULT_MARKER, Duration.ofSeconds(timeoutSeconds));
                     System.out.println("demo: '" + Qemu.DEFAULT_MARKER + "' after " + Qemu.seconds(took)
                             + " (QEMU start to stage 2)");
+                    if (!stage2Reported.await(10, TimeUnit.SECONDS)) {
+                        System.out.println("demo: stage 2 reached, but its report did not reach the server");
+                    }
                     return 0;
                 } catch (RuntimeException e) {
                     System.err.println("demo: FAILED: " + e.getMessage());

@@ -110,12 +110,8 @@ final class ServeCommand implements Callable<Integer> {
             http.start();
             running.add(http);
 
-            List<Path> roots = new ArrayList<>();
-            if (tftpRoot != null) {
-                roots.add(tftpRoot);
-            }
-            roots.add(ipxeDir);
-            TftpServer tftp = new TftpServer(TftpConfig.defaults(where.bind(), tftpPort, roots), TftpFiles.of(roots),
+            TftpFiles files = TftpFiles.withDistroIpxe(tftpRoot == null ? List.of() : List.of(tftpRoot), ipxeDir);
+            TftpServer tftp = new TftpServer(TftpConfig.defaults(where.bind(), tftpPort, files.roots()), files,
                     addresses, sessions);
             tftp.start();
             running.add(tftp);

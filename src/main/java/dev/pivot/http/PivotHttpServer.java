@@ -33,6 +33,13 @@ import java.util.concurrent.Executors;
 public final class PivotHttpServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(PivotHttpServer.class);
+    /**
+     * Connections the kernel queues before Jetty accepts them. The JDK's default backlog is 50: when a rack powers
+     * on, hundreds of machines connect at once, the SYNs past 50 are dropped and each client retries after 1, 3,
+     * 7 s... bench/boot-storm.sh (500 machines) measured the script p99 at 11.7 s with 50 and 2.2 s with 1024, with
+     * no listen-queue overflow left. nginx uses 511 on Linux; the kernel caps the value at net.core.somaxconn.
+     */
+    static final int ACCEPT_QUEUE = 1024;
 
     private final HttpConfig config;
     private final Server server;
@@ -54,6 +61,7 @@ public final class PivotHttpServer implements AutoCloseable {
         connector.setHost(config.bind().getHostAddress());
         connector.setPort(config.port());
         connector.setIdleTimeout(60_000);
+        connector.setAcceptQueueSize(ACCEPT_QUEUE);
         server.addConnector(connector);
 
         ErrorHandler errors = new ErrorHandler();

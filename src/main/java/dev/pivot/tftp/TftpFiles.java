@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Resolves a requested TFTP file name to something readable, never outside the roots.
@@ -23,7 +24,9 @@ import java.util.Optional;
  *       ".." segments, and a name that resolves (symlinks followed) outside the root holding it.</li>
  * </ul>
  * Roots are searched in order (the operator's {@code --tftp-root} directories, then the distro's iPXE directory);
- * the first root with a regular readable file wins. Generated files (per-machine PXELINUX configs, iPXE scripts
+ * the first root with a regular readable file wins. The distro's iPXE directory is a <em>package</em> root: its
+ * symlinks were made by the package (Debian links /usr/lib/ipxe/ipxe.efi → /boot/ipxe.efi) and are followed
+ * wherever they point; names asked of it are still checked as above. Generated files (per-machine PXELINUX configs, iPXE scripts
  * for TFTP-only clients) are asked for last, so a file an operator puts on disk overrides a generated one.
  */
 public final class TftpFiles {
@@ -47,15 +50,33 @@ public final class TftpFiles {
     public record Refused(int errorCode, String reason) implements Resolution { }
 
     private final List<Path> roots;
+    private final Set<Path> packageRoots;
     private final Generator generator;
 
-    public TftpFiles(List<Path> roots, Generator generator) {
+    /**
+     * @param roots        searched in order
+     * @param packageRoots those of the roots whose symlinks may point outside them (installed by a package)
+     * @param generator    asked last, for files that exist only in memory
+     */
+    public TftpFiles(List<Path> roots, Set<Path> packageRoots, Generator generator) {
         this.roots = List.copyOf(roots);
+        this.packageRoots = Set.copyOf(packageRoots);
         this.generator = generator;
+    }
+
+    public TftpFiles(List<Path> roots, Generator generator) {
+        this(roots, Set.of(), generator);
     }
 
     public static TftpFiles of(List<Path> roots) {
         return new TftpFiles(roots, Generator.NONE);
+    }
+
+    /** The operator's roots (confined), then the distro's iPXE directory (its package symlinks followed). */
+    public static TftpFiles withDistroIpxe(List<Path> operatorRoots, Path ipxeDir) {
+        List<Path> all = new ArrayList<>(operatorRoots);
+        all.add(ipxeDir);
+        return new TftpFiles(all, Set.of(ipxeDir), Generator.NONE);
     }
 
     public List<Path> roots() {
@@ -80,7 +101,7 @@ public final class TftpFiles {
             }
             try {
                 Path real = candidate.toRealPath();
-                if (!real.startsWith(root.toRealPath())) {
+                if (!packageRoots.contains(root) && !real.startsWith(root.toRealPath())) {
                     return refused(TftpPacket.Error.ACCESS_VIOLATION, requested,
                             "resolves outside its root " + root + " (to " + real + ")");
                 }

@@ -594,4 +594,17 @@ class PivotHttpServerIT {
             second.close();
         }
     }
+
+    /** The kernel's listen queue, as ss shows it (Send-Q of a listening socket is its backlog). */
+    @Test
+    void listenQueueHoldsABootStormNotTheJdkDefaultOf50() throws Exception {
+        Process ss = new ProcessBuilder("ss", "-Hltn", "sport = :" + server.port()).redirectErrorStream(true).start();
+        String out = new String(ss.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertThat(ss.waitFor()).as("ss output: %s", out).isZero();
+        // readAllLines, not readString: /proc files claim a size that readString trusts and stops at.
+        int somaxconn = Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/net/core/somaxconn")).getFirst().strip());
+        // LISTEN  Recv-Q  Send-Q  Local  Peer
+        assertThat(Integer.parseInt(out.split("\\s+")[2])).as("backlog in: %s", out)
+                .isEqualTo(Math.min(PivotHttpServer.ACCEPT_QUEUE, somaxconn));
+    }
 }

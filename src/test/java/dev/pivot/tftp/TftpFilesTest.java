@@ -123,6 +123,21 @@ class TftpFilesTest {
     }
 
     @Test
+    void thePackageRootFollowsTheDistrosSymlinksButTheOperatorRootStaysConfined() throws Exception {
+        // Debian: /usr/lib/ipxe/ipxe.efi -> /boot/ipxe.efi
+        Path boot = Files.createDirectories(dir.resolve("boot"));
+        Files.writeString(boot.resolve("ipxe.efi"), "distro efi");
+        Path ipxe = Files.createDirectories(dir.resolve("ipxe"));
+        Files.createSymbolicLink(ipxe.resolve("ipxe.efi"), boot.resolve("ipxe.efi"));
+        Files.createSymbolicLink(first.resolve("escape"), dir.resolve("secret"));
+        files = TftpFiles.withDistroIpxe(List.of(first), ipxe);
+
+        assertThat(found("ipxe.efi")).hasContent("distro efi");
+        assertThat(refused("escape").reason()).contains("outside its root");
+        assertThat(refused("../secret").errorCode()).isEqualTo(TftpPacket.Error.ACCESS_VIOLATION);
+    }
+
+    @Test
     void printableEscapesControlBytes() {
         assertThat(TftpFiles.printable("a\nb\0c")).isEqualTo("a\\x0ab\\x00c");
     }
