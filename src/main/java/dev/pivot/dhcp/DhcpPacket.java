@@ -194,10 +194,10 @@ public record DhcpPacket(int op, int htype, int hlen, int hops, int xid, int sec
 
     private static byte[] field(String text, int size, String name) {
         byte[] raw = text.getBytes(StandardCharsets.ISO_8859_1);
-        // A field filled to the last byte has no NUL; the decoder reads it whole, so the encoder must accept it
-        // (found by the fuzzer: a decoded 64-byte sname could not be encoded again).
-        if (raw.length > size) {
-            throw new IllegalArgumentException(name + " '" + text + "' does not fit in " + size + " bytes");
+        // RFC 2131 §2: sname and file are NUL-terminated, so what we send keeps one byte for the NUL. (Requests
+        // that fill the field to the last byte are still decoded, whole: being lenient costs nothing there.)
+        if (raw.length >= size) {
+            throw new IllegalArgumentException(name + " '" + text + "' does not fit in " + (size - 1) + " bytes");
         }
         return Arrays.copyOf(raw, size);
     }

@@ -33,6 +33,7 @@ import java.util.concurrent.TimeUnit;
 public final class DhcpServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(DhcpServer.class);
+    private static final int RECEIVE_BUFFER_BYTES = 4 << 20;
 
     private final DhcpConfig config;
     private final DhcpResponder responder;
@@ -91,6 +92,10 @@ public final class DhcpServer implements AutoCloseable {
         channels.add(channel);
         channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
         channel.setOption(StandardSocketOptions.SO_BROADCAST, true);
+        // A boot storm arrives in bursts; the default buffer (~200 KB, ~170 DHCP datagrams once the kernel's
+        // per-packet overhead is counted) overflows during one GC pause or scheduling hiccup. The kernel caps the
+        // request at net.core.rmem_max.
+        channel.setOption(StandardSocketOptions.SO_RCVBUF, RECEIVE_BUFFER_BYTES);
         if (config.interfaceName().isPresent() && boundToInterface) {
             try {
                 InterfaceBinding.bind(channel, config.interfaceName().get());

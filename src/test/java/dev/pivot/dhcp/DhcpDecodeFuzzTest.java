@@ -28,6 +28,11 @@ class DhcpDecodeFuzzTest {
             return;
         }
         ClientFacts.of(packet);
+        if (packet.sname().length() >= 64 || packet.file().length() >= 128) {
+            // Decoded leniently without a NUL; our encoder insists on one (RFC 2131), so there is no round trip
+            // (Jazzer's second find, kept in the corpus as found-full-sname-field).
+            return;
+        }
         try {
             DhcpPacket again = DhcpPacket.decode(packet.encode());
             assertThat(again.chaddr()).isEqualTo(packet.chaddr());
