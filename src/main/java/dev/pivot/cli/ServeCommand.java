@@ -95,6 +95,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "the distro's iPXE binaries; default ${DEFAULT-VALUE}")
     Path ipxeDir;
 
+    // DHCP helper: optional iPXE upgrade chain (dev.pivot.dhcp.IpxeUpgrade).
+    @Option(names = "--ipxe-upgrade", description = "hand iPXE clients (e.g. old NIC ROMs) the distro's iPXE over "
+            + "TFTP once per boot before the script")
+    boolean ipxeUpgrade;
+
     @Override
     public Integer call() throws Exception {
         Endpoint where = endpoint();
@@ -137,8 +142,8 @@ final class ServeCommand implements Callable<Integer> {
 
             if (dhcp != DhcpMode.off) {
                 // Leases live in the state directory so a restart (or kill -9) keeps every address handed out.
-                DhcpServer server = new DhcpServer(dhcpConfig(where), policy, addresses, sessions,
-                        new FileLeaseStore(stateDir().resolve("dhcp-leases")));
+                DhcpServer server = new DhcpServer(dhcpConfig(where).withIpxeUpgrade(ipxeUpgrade), policy, addresses,
+                        sessions, new FileLeaseStore(stateDir().resolve("dhcp-leases")));
                 server.start();
                 running.add(server);
             }

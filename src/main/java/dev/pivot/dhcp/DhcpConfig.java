@@ -21,10 +21,17 @@ import java.util.Optional;
  * @param proxyPort     4011: where PXE ROMs send their ProxyDHCP request
  * @param httpPort      Pivot's HTTP port, for iPXE script and HTTP Boot URLs
  * @param pool          FULL mode's addresses; empty in PROXY mode
+ * @param upgradeIpxe   hand iPXE clients the distro's iPXE over TFTP once per boot before the script
+ *                      ({@link IpxeUpgrade}); off by default
  */
 public record DhcpConfig(Mode mode, Inet4Address serverAddress, Inet4Address bindAddress,
                          Optional<String> interfaceName, int serverPort, int clientPort, int proxyPort, int httpPort,
-                         Optional<Pool> pool) {
+                         Optional<Pool> pool, boolean upgradeIpxe) {
+
+    public DhcpConfig(Mode mode, Inet4Address serverAddress, Inet4Address bindAddress, Optional<String> interfaceName,
+                      int serverPort, int clientPort, int proxyPort, int httpPort, Optional<Pool> pool) {
+        this(mode, serverAddress, bindAddress, interfaceName, serverPort, clientPort, proxyPort, httpPort, pool, false);
+    }
 
     public enum Mode { PROXY, FULL }
 
@@ -118,16 +125,21 @@ public record DhcpConfig(Mode mode, Inet4Address serverAddress, Inet4Address bin
 
     public DhcpConfig withPorts(int serverPort, int clientPort, int proxyPort) {
         return new DhcpConfig(mode, serverAddress, bindAddress, interfaceName, serverPort, clientPort, proxyPort,
-                httpPort, pool);
+                httpPort, pool, upgradeIpxe);
     }
 
     public DhcpConfig withBindAddress(Inet4Address bindAddress) {
         return new DhcpConfig(mode, serverAddress, bindAddress, interfaceName, serverPort, clientPort, proxyPort,
-                httpPort, pool);
+                httpPort, pool, upgradeIpxe);
     }
 
     public DhcpConfig withInterface(String interfaceName) {
         return new DhcpConfig(mode, serverAddress, bindAddress, Optional.of(interfaceName), serverPort, clientPort,
-                proxyPort, httpPort, pool);
+                proxyPort, httpPort, pool, upgradeIpxe);
+    }
+
+    public DhcpConfig withIpxeUpgrade(boolean upgradeIpxe) {
+        return new DhcpConfig(mode, serverAddress, bindAddress, interfaceName, serverPort, clientPort, proxyPort,
+                httpPort, pool, upgradeIpxe);
     }
 }

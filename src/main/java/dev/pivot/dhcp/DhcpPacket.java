@@ -194,6 +194,8 @@ public record DhcpPacket(int op, int htype, int hlen, int hops, int xid, int sec
 
     private static byte[] field(String text, int size, String name) {
         byte[] raw = text.getBytes(StandardCharsets.ISO_8859_1);
+        // RFC 2131 §2: sname and file are NUL-terminated, so what we send keeps one byte for the NUL. (Requests
+        // that fill the field to the last byte are still decoded, whole: being lenient costs nothing there.)
         if (raw.length >= size) {
             throw new IllegalArgumentException(name + " '" + text + "' does not fit in " + (size - 1) + " bytes");
         }

@@ -2,6 +2,7 @@ package dev.pivot.dhcp;
 
 import dev.pivot.boot.AddressBook;
 import dev.pivot.boot.BootPolicy;
+import dev.pivot.boot.FirstLoader;
 import dev.pivot.boot.MacAddress;
 import dev.pivot.events.BootEvent;
 import dev.pivot.events.EventSink;
@@ -35,6 +36,7 @@ public final class DhcpResponder {
     private final AddressBook addressBook;
     private final EventSink events;
     private final Optional<LeasePool> leases;
+    private final Optional<IpxeUpgrade> upgrade;
     /** The last NoBoot reason logged per machine, so a retrying ROM does not flood the log. */
     private final ConcurrentHashMap<MacAddress, String> noBootLogged = new ConcurrentHashMap<>();
 
@@ -48,6 +50,8 @@ public final class DhcpResponder {
         this.addressBook = addressBook;
         this.events = events;
         this.leases = leases;
+        this.upgrade = config.upgradeIpxe() ? Optional.of(new IpxeUpgrade(policy, java.time.Clock.systemUTC()))
+                : Optional.empty();
     }
 
     public Optional<Reply> handle(DhcpPacket request, InetSocketAddress source, Port port) {
@@ -80,7 +84,7 @@ public final class DhcpResponder {
         if (!discover && !pxeRequest) {
             return Optional.empty();
         }
-        BootAnswer answer = answerFor(facts);
+        BootAnswer answer = answerFor(facts, request.xid());
         if (!answer.boots()) {
             return Optional.empty();
         }
@@ -168,7 +172,7 @@ public final class DhcpResponder {
             case INFORM -> {
                 DhcpPacket.Builder ack = replyTo(request, MessageType.ACK).ciaddr(request.ciaddr());
                 networkOptions(ack, false);
-                String detail = "inform " + request.ciaddr().getHostAddress() + bootOptions(ack, facts);
+                String detail = "inform " + request.ciaddr().getHostAddress() + bootOptions(ack, facts, request.xid());
                 emit(mac, detail);
                 return Optional.of(new Reply(ack.build(), destination(request, MessageType.ACK), Port.SERVER));
             }
@@ -187,17 +191,17 @@ public final class DhcpResponder {
         // A REQUEST carrying ciaddr is a renewal (RFC 2131 §4.3.2): worth telling apart in the boot timeline.
         boolean renewal = type == MessageType.ACK && !request.ciaddr().isAnyLocalAddress();
         String verb = renewal ? "renew" : type.name().toLowerCase(java.util.Locale.ROOT);
-        String detail = verb + " " + address.getHostAddress() + bootOptions(reply, facts);
+        String detail = verb + " " + address.getHostAddress() + bootOptions(reply, facts, request.xid());
         emit(facts.mac(), detail);
         return new Reply(reply.build(), destination(request, type), Port.SERVER);
     }
 
     /** Adds the boot fields for PXE and iPXE clients; returns " → FILE" for the event, "" for plain clients. */
-    private String bootOptions(DhcpPacket.Builder reply, ClientFacts facts) {
+    private String bootOptions(DhcpPacket.Builder reply, ClientFacts facts, int xid) {
         if (!facts.wantsBoot()) {
             return "";
         }
-        BootAnswer answer = answerFor(facts);
+        BootAnswer answer = answerFor(facts, xid);
         if (!answer.boots()) {
             return " (no boot: " + answer.noBootReason() + ")";
         }
@@ -227,9 +231,10 @@ public final class DhcpResponder {
 
     // ---------------------------------------------------------------- shared
 
-    private BootAnswer answerFor(ClientFacts facts) {
-        BootAnswer answer = BootAnswer.of(policy.firstLoader(facts.bootClient()), config.serverAddress(),
-                config.httpPort());
+    private BootAnswer answerFor(ClientFacts facts, int xid) {
+        FirstLoader loader = upgrade.flatMap(u -> u.loaderFor(facts.bootClient(), xid))
+                .<FirstLoader>map(f -> f).orElseGet(() -> policy.firstLoader(facts.bootClient()));
+        BootAnswer answer = BootAnswer.of(loader, config.serverAddress(), config.httpPort());
         if (!answer.boots() && !answer.noBootReason().equals(noBootLogged.put(facts.mac(), answer.noBootReason()))) {
             log.info("DHCP: not booting {} ({}): {}", facts.mac(), facts.vendorClass(), answer.noBootReason());
             events.emit(BootEvent.failed(facts.mac(), Step.DHCP, answer.noBootReason()));

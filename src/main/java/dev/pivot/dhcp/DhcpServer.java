@@ -18,6 +18,9 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Pivot's DHCP server: UDP sockets and one virtual thread per receive loop around a {@link DhcpResponder}.
@@ -30,11 +33,15 @@ import java.util.Optional;
 public final class DhcpServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(DhcpServer.class);
+    private static final int RECEIVE_BUFFER_BYTES = 4 << 20;
 
     private final DhcpConfig config;
     private final DhcpResponder responder;
     private final List<DatagramChannel> channels = new ArrayList<>();
     private final List<Thread> loops = new ArrayList<>();
+    private final LeaseStore leaseStore;
+    /** Replies wait here until the lease changes they promise are durable (see {@link #commitLoop()}). */
+    private final BlockingQueue<DhcpResponder.Reply> outbox = new LinkedBlockingQueue<>();
     private DatagramChannel sender;
     private DatagramChannel proxy;
     private volatile boolean running;
@@ -47,6 +54,7 @@ public final class DhcpServer implements AutoCloseable {
     public DhcpServer(DhcpConfig config, BootPolicy policy, AddressBook addressBook, EventSink events,
                       LeaseStore leaseStore) {
         this.config = config;
+        this.leaseStore = leaseStore;
         Optional<LeasePool> pool = config.pool()
                 .filter(p -> config.mode() == DhcpConfig.Mode.FULL)
                 .map(p -> new LeasePool(p, config.serverAddress(), leaseStore, Clock.systemUTC()));
@@ -59,6 +67,7 @@ public final class DhcpServer implements AutoCloseable {
         }
         running = true;
         try {
+            loops.add(Thread.ofVirtual().name("dhcp-commit").start(this::commitLoop));
             DatagramChannel listener = open(new InetSocketAddress(config.bindAddress(), config.serverPort()));
             sender = listener;
             startLoop(listener, DhcpResponder.Port.SERVER, "dhcp-" + config.serverPort());
@@ -83,6 +92,10 @@ public final class DhcpServer implements AutoCloseable {
         channels.add(channel);
         channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
         channel.setOption(StandardSocketOptions.SO_BROADCAST, true);
+        // A boot storm arrives in bursts; the default buffer (~200 KB, ~170 DHCP datagrams once the kernel's
+        // per-packet overhead is counted) overflows during one GC pause or scheduling hiccup. The kernel caps the
+        // request at net.core.rmem_max.
+        channel.setOption(StandardSocketOptions.SO_RCVBUF, RECEIVE_BUFFER_BYTES);
         if (config.interfaceName().isPresent() && boundToInterface) {
             try {
                 InterfaceBinding.bind(channel, config.interfaceName().get());
@@ -137,15 +150,47 @@ public final class DhcpServer implements AutoCloseable {
             return;
         }
         try {
-            responder.handle(request, source, port).ifPresent(this::send);
+            responder.handle(request, source, port).ifPresent(outbox::add);
         } catch (RuntimeException e) {
             // One odd packet must never stop the server.
             log.warn("DHCP request from {} failed: {}", source, e.toString());
         }
     }
 
+    /**
+     * Group commit: takes every reply queued so far, makes the lease changes behind them durable with one
+     * {@link LeaseStore#sync()} (one fsync), then sends them. While one fsync runs, the receive loops keep
+     * answering and queueing, so under load one fsync covers many ACKs instead of one each. If the sync fails the
+     * batch is dropped: an ACK for a lease a crash could forget is worse than none (the clients retry).
+     */
+    private void commitLoop() {
+        List<DhcpResponder.Reply> batch = new ArrayList<>();
+        while (running || !outbox.isEmpty()) {
+            try {
+                DhcpResponder.Reply first = outbox.poll(200, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+            } catch (InterruptedException e) {
+                return;
+            }
+            outbox.drainTo(batch);
+            try {
+                leaseStore.sync();
+                batch.forEach(this::send);
+            } catch (RuntimeException e) {
+                log.error("DHCP: {} replies not sent, leases not durable: {}", batch.size(), e.getMessage());
+            }
+            batch.clear();
+        }
+    }
+
     private void send(DhcpResponder.Reply reply) {
         DatagramChannel via = reply.via() == DhcpResponder.Port.PROXY ? proxy : sender;
+        if (via == null || !via.isOpen()) {
+            return;
+        }
         try {
             via.send(ByteBuffer.wrap(reply.packet().encode()), reply.destination());
         } catch (IOException e) {
@@ -156,6 +201,16 @@ public final class DhcpServer implements AutoCloseable {
     @Override
     public synchronized void close() {
         running = false;
+        // Replies already queued still go out (their leases are stored), then the sockets close.
+        for (Thread loop : loops) {
+            if (loop.getName().equals("dhcp-commit")) {
+                try {
+                    loop.join(2000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
         for (DatagramChannel channel : channels) {
             try {
                 channel.close();

@@ -1,95 +1,212 @@
 package dev.pivot.dhcp;
 
 import dev.pivot.boot.MacAddress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.Inet4Address;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * Leases kept in a text file, so a restarted Pivot neither hands a live address to a second machine nor NAKs a
- * renewing client. One line per lease: {@code ADDRESS MAC EXPIRES(ISO-8601) STATE}; '#' starts a comment. The
- * file is rewritten whole (temp file + atomic rename) on every change: a boot network has tens of machines, not
- * millions.
+ * Leases kept in a text file, so a restarted (even SIGKILLed) Pivot neither hands a live address to a second
+ * machine nor NAKs a renewing client.
+ *
+ * <p>The file is a journal: one line per change, later lines win. {@code ADDRESS MAC EXPIRES(ISO-8601) STATE}
+ * stores a lease, {@code - ADDRESS} removes one, '#' starts a comment. Changes are appended at once and made
+ * durable by {@link #sync()} (one fsync for every change since the last one: the server calls it once per batch of
+ * replies, before sending them: group commit). The journal is compacted (whole file written to a temp file,
+ * fsynced, atomically renamed over the old one, directory fsynced) on open and whenever it grows well past the
+ * number of live leases, so it stays small and an appended line never rewrites the world.
  */
-public final class FileLeaseStore implements LeaseStore {
+public final class FileLeaseStore implements LeaseStore, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(FileLeaseStore.class);
+    private static final String HEADER = "# Pivot DHCP leases (journal, later lines win): address mac expires state\n";
+    /** Compact once the journal holds this many lines more than there are live leases. */
+    private static final int COMPACT_SLACK = 4096;
 
     private final Path file;
     private final InMemoryLeaseStore leases = new InMemoryLeaseStore();
+    private FileChannel journal;
+    private int journalLines;
+    /** A change since the last fsync that must survive a crash (OFFERs need not: a lost hold is harmless). */
+    private boolean durableChangePending;
 
-    /** Reads the file if it exists; a malformed line fails with the file, line number and what is wrong. */
+    /** Reads the file if it exists; a malformed line fails with the file, line number and what is wrong, except a
+     * torn last line (no newline: the crash came mid-append, before its fsync, so no reply promised it). */
     public FileLeaseStore(Path file) throws IOException {
-        this.file = file;
+        this.file = file.toAbsolutePath();
         if (Files.exists(file)) {
-            List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+            String text = Files.readString(file, StandardCharsets.UTF_8);
+            List<String> lines = text.lines().toList();
+            boolean tornTail = !text.isEmpty() && !text.endsWith("\n");
             for (int i = 0; i < lines.size(); i++) {
                 String line = lines.get(i).strip();
-                if (!line.isEmpty() && !line.startsWith("#")) {
-                    leases.put(parse(line, i + 1));
+                if (line.isEmpty() || line.startsWith("#")) {
+                    continue;
+                }
+                try {
+                    apply(line, i + 1);
+                } catch (IllegalArgumentException e) {
+                    if (tornTail && i == lines.size() - 1) {
+                        log.warn("lease file {}: ignoring torn last line {} ({})", file, i + 1, e.getMessage());
+                    } else {
+                        throw e;
+                    }
                 }
             }
         }
+        compact();
     }
 
-    private Lease parse(String line, int number) {
+    private void apply(String line, int number) {
         String[] f = line.split("\\s+");
         try {
-            if (f.length != 4) {
-                throw new IllegalArgumentException("expected 'ADDRESS MAC EXPIRES STATE', got " + f.length + " fields");
+            if (f.length == 2 && f[0].equals("-")) {
+                leases.remove(Ipv4.parse(f[1]));
+                return;
             }
-            return new Lease(Ipv4.parse(f[0]), MacAddress.parse(f[1]), Instant.parse(f[2]), Lease.State.valueOf(f[3]));
+            if (f.length != 4) {
+                throw new IllegalArgumentException("expected 'ADDRESS MAC EXPIRES STATE' or '- ADDRESS', got "
+                        + f.length + " fields");
+            }
+            leases.put(new Lease(Ipv4.parse(f[0]), MacAddress.parse(f[1]), Instant.parse(f[2]),
+                    Lease.State.valueOf(f[3])));
         } catch (IllegalArgumentException | DateTimeParseException e) {
             throw new IllegalArgumentException("lease file " + file + " line " + number + ": " + e.getMessage(), e);
         }
     }
 
     @Override
-    public Optional<Lease> byMac(MacAddress mac) {
+    public synchronized Optional<Lease> byMac(MacAddress mac) {
         return leases.byMac(mac);
     }
 
     @Override
-    public Optional<Lease> byAddress(Inet4Address address) {
+    public synchronized Optional<Lease> byAddress(Inet4Address address) {
         return leases.byAddress(address);
     }
 
     @Override
-    public void put(Lease lease) {
+    public synchronized void put(Lease lease) {
         leases.put(lease);
-        save();
+        append(line(lease), lease.state() != Lease.State.OFFERED);
     }
 
     @Override
-    public void remove(Inet4Address address) {
-        leases.remove(address);
-        save();
+    public synchronized void remove(Inet4Address address) {
+        if (leases.byAddress(address).isPresent()) {
+            leases.remove(address);
+            append("- " + address.getHostAddress() + "\n", true);
+        }
     }
 
     @Override
-    public List<Lease> all() {
+    public synchronized List<Lease> all() {
         return leases.all();
     }
 
-    private void save() {
-        StringBuilder text = new StringBuilder("# Pivot DHCP leases: address mac expires state\n");
-        for (Lease l : leases.all()) {
-            text.append(l.address().getHostAddress()).append(' ').append(l.mac()).append(' ')
-                    .append(l.expires()).append(' ').append(l.state()).append('\n');
+    /** One fsync for every change appended since the last call; a no-op when nothing durable changed. The fsync
+     * runs outside the lock: the receive loop keeps appending (and answering) while the disk catches up, instead of
+     * stalling for the fsync's whole latency (10-100 ms on a busy disk) with packets piling up in the socket. */
+    @Override
+    public void sync() {
+        FileChannel channel;
+        synchronized (this) {
+            if (!durableChangePending) {
+                return;
+            }
+            durableChangePending = false;
+            channel = journal;
         }
         try {
-            Path dir = file.toAbsolutePath().getParent();
+            channel.force(false);
+        } catch (java.nio.channels.ClosedChannelException e) {
+            synchronized (this) {
+                if (channel == journal) {
+                    durableChangePending = true;
+                    throw new UncheckedIOException("lease file " + file + " closed before its fsync", e);
+                }
+                // Compacted meanwhile: the new file was fsynced whole, with everything the old one held.
+            }
+        } catch (IOException e) {
+            synchronized (this) {
+                durableChangePending = true;
+            }
+            throw new UncheckedIOException("cannot fsync lease file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            sync();
+            journal.close();
+        } catch (IOException e) {
+            log.warn("closing lease file {}: {}", file, e.getMessage());
+        }
+    }
+
+    private void append(String line, boolean durable) {
+        try {
+            ByteBuffer bytes = ByteBuffer.wrap(line.getBytes(StandardCharsets.UTF_8));
+            while (bytes.hasRemaining()) {
+                journal.write(bytes);
+            }
+            journalLines++;
+            durableChangePending |= durable;
+            if (journalLines > leases.size() + COMPACT_SLACK) {
+                compact();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write lease file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String line(Lease l) {
+        return l.address().getHostAddress() + ' ' + l.mac() + ' ' + l.expires() + ' ' + l.state() + '\n';
+    }
+
+    /** Rewrites the journal as one line per live lease: temp file, fsync, atomic rename, fsync of the directory
+     * (without that last one the rename itself may not survive a power cut). */
+    private void compact() {
+        StringBuilder text = new StringBuilder(HEADER);
+        for (Lease l : leases.all()) {
+            text.append(line(l));
+        }
+        Path dir = file.getParent();
+        try {
             Files.createDirectories(dir);
             Path tmp = Files.createTempFile(dir, ".leases", ".tmp");
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
+            try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ByteBuffer bytes = ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8));
+                while (bytes.hasRemaining()) {
+                    out.write(bytes);
+                }
+                out.force(true);
+            }
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+                d.force(true);
+            }
+            if (journal != null) {
+                journal.close();
+            }
+            journal = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+            journalLines = leases.size();
+            durableChangePending = false;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write lease file " + file + ": " + e.getMessage(), e);
         }

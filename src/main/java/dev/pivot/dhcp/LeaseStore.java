@@ -6,7 +6,7 @@ import java.net.Inet4Address;
 import java.util.List;
 import java.util.Optional;
 
-/** Where leases live. In memory today; a persistent store implements the same interface. Calls are serialized by
+/** Where leases live. In memory or in a file ({@link FileLeaseStore}). Calls are serialized by
  * the caller ({@link LeasePool}), so implementations need not lock. */
 public interface LeaseStore {
 
@@ -21,4 +21,9 @@ public interface LeaseStore {
     void remove(Inet4Address address);
 
     List<Lease> all();
+
+    /** Makes every change so far durable. The server calls it before sending the replies that promise those
+     * changes (an ACK must never name a lease a crash could forget); in-memory stores have nothing to do. */
+    default void sync() {
+    }
 }

@@ -12,6 +12,7 @@ import java.nio.channels.DatagramChannel;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 
 /**
  * Runs a {@link DhcpServer} in its own JVM so an integration test can start it inside a network namespace
@@ -23,6 +24,8 @@ import java.nio.charset.StandardCharsets;
  * only sleeps, printing {@code HTTP GET uri} per request: enough to see an iPXE client follow the boot file.
  * With {@code pivot.test.tftp=true} it listens on SERVER:69 and prints {@code TFTP RRQ file} for each read
  * request, without answering: enough to see a PXE ROM accept the DHCP answer.
+ * With {@code pivot.test.leases=FILE} leases persist in a {@link FileLeaseStore} (as {@code pivot serve} keeps
+ * them); {@code pivot.test.events=false} prints no EVENT lines (benchmarks).
  */
 public final class DhcpServerMain {
 
@@ -38,8 +41,14 @@ public final class DhcpServerMain {
             chosen = chosen.withInterface(iface);
         }
         DhcpConfig config = chosen;
-        try (DhcpServer server = new DhcpServer(config, new BootPolicy(), new AddressBook(), event ->
-                System.out.println("EVENT " + event.mac() + (event.failed() ? " FAILED " : " ") + event.detail()))) {
+        String leaseFile = System.getProperty("pivot.test.leases", "");
+        LeaseStore leases = leaseFile.isEmpty() ? new InMemoryLeaseStore() : new FileLeaseStore(Path.of(leaseFile));
+        boolean printEvents = Boolean.parseBoolean(System.getProperty("pivot.test.events", "true"));
+        try (DhcpServer server = new DhcpServer(config, new BootPolicy(), new AddressBook(), event -> {
+            if (printEvents) {
+                System.out.println("EVENT " + event.mac() + (event.failed() ? " FAILED " : " ") + event.detail());
+            }
+        }, leases)) {
             server.start();
             if (Boolean.getBoolean("pivot.test.http")) {
                 recordHttp(config);

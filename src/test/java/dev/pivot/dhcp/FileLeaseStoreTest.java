@@ -48,4 +48,38 @@ class FileLeaseStoreTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("leases.txt line 2");
     }
+
+    @Test
+    void theJournalReplaysInOrderAndToleratesOnlyATornLastLine() throws Exception {
+        Path file = dir.resolve("leases.txt");
+        Files.writeString(file, """
+                10.77.0.50 52:54:00:00:00:0a 2026-01-01T01:00:00Z BOUND
+                10.77.0.51 52:54:00:00:00:0b 2026-01-01T01:00:00Z BOUND
+                - 10.77.0.50
+                10.77.0.52 52:54:00:00:00:0b 2026-01-01T02:00:00Z BOUND
+                10.77.0.53 52:54:00:00:0""");
+
+        FileLeaseStore store = new FileLeaseStore(file);
+
+        assertThat(store.byAddress(Ipv4.parse("10.77.0.50"))).isEmpty();
+        assertThat(store.byMac(B)).hasValueSatisfying(l -> assertThat(l.address()).isEqualTo(Ipv4.parse("10.77.0.52")));
+        assertThat(store.all()).hasSize(1);
+        // Opening compacts: one line per live lease, the torn line gone.
+        assertThat(Files.readString(file).lines().filter(l -> !l.startsWith("#")))
+                .containsExactly("10.77.0.52 52:54:00:00:00:0b 2026-01-01T02:00:00Z BOUND");
+    }
+
+    @Test
+    void changesAreAppendedAndSurviveAReopenAfterSync() throws Exception {
+        Path file = dir.resolve("leases.txt");
+        FileLeaseStore store = new FileLeaseStore(file);
+        store.put(new Lease(Ipv4.parse("10.77.0.50"), A, Instant.parse("2026-01-01T01:00:00Z"), Lease.State.BOUND));
+        store.put(new Lease(Ipv4.parse("10.77.0.51"), B, Instant.parse("2026-01-01T01:00:00Z"), Lease.State.OFFERED));
+        store.remove(Ipv4.parse("10.77.0.51"));
+        store.sync();
+
+        assertThat(Files.readString(file)).contains("10.77.0.50 52:54:00:00:00:0a", "- 10.77.0.51");
+        FileLeaseStore reopened = new FileLeaseStore(file);
+        assertThat(reopened.all()).extracting(Lease::address).containsExactly(Ipv4.parse("10.77.0.50"));
+    }
 }

@@ -104,6 +104,15 @@ final class Lab {
 
     /** As above, with system properties for {@link DhcpServerMain} (pivot.test.http, pivot.test.interface). */
     List<String> startDhcpServer(String namespace, Map<String, String> properties, String... args) throws Exception {
+        return startDhcpServerProcess(namespace, properties, args).output();
+    }
+
+    /** A server JVM and its output lines. */
+    record Server(Process process, List<String> output) {
+    }
+
+    /** As above, keeping the process (to SIGKILL it, say). */
+    Server startDhcpServerProcess(String namespace, Map<String, String> properties, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", namespace, javaBin(),
                 // what SO_BINDTODEVICE needs (see InterfaceBinding)
                 "--add-exports", "java.base/sun.nio.ch=ALL-UNNAMED", "--enable-native-access=ALL-UNNAMED"));
@@ -117,7 +126,7 @@ final class Lab {
         if (!server.isAlive()) {
             throw new AssertionError("DHCP server ended: " + output);
         }
-        return output;
+        return new Server(server, output);
     }
 
     static void awaitLine(List<String> lines, int seconds, Predicate<String> wanted, String what)
