@@ -2,12 +2,17 @@ package dev.pivot.boot;
 
 import java.util.HexFormat;
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 /** A 48-bit Ethernet address, always shown as lower-case colon-separated hex ("52:54:00:12:34:56"). */
 public record MacAddress(String value) {
 
+    // Compiled once: every DHCP packet makes a MacAddress, and String.matches compiles its pattern each call.
+    private static final Pattern CANONICAL = Pattern.compile("([0-9a-f]{2}:){5}[0-9a-f]{2}");
+    private static final Pattern TWELVE_HEX = Pattern.compile("[0-9a-f]{12}");
+
     public MacAddress {
-        if (!value.matches("([0-9a-f]{2}:){5}[0-9a-f]{2}")) {
+        if (!CANONICAL.matcher(value).matches()) {
             throw new IllegalArgumentException("not a MAC address: " + value);
         }
     }
@@ -15,7 +20,7 @@ public record MacAddress(String value) {
     /** Accepts "52:54:00:12:34:56", "52-54-00-12-34-56" or "525400123456", in any case. */
     public static MacAddress parse(String text) {
         String hex = text.trim().replace(":", "").replace("-", "").toLowerCase(Locale.ROOT);
-        if (!hex.matches("[0-9a-f]{12}")) {
+        if (!TWELVE_HEX.matcher(hex).matches()) {
             throw new IllegalArgumentException("not a MAC address: '" + text + "'");
         }
         return of(HexFormat.of().parseHex(hex));
