@@ -6,16 +6,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Why a VM test can't run here, said in the skip message. */
-final class LabAssumptions {
+public final class LabAssumptions {
     private LabAssumptions() {}
 
-    static Path pivotRoot() {
+    public static Path pivotRoot() {
         String root = System.getProperty("pivot.root");
         return root == null ? Path.of("").toAbsolutePath() : Path.of(root);
     }
 
     /** VM tests: enabled (pivot.e2e != false), root, QEMU, OVMF, iPXE ROMs, dnsmasq, busybox present. */
-    static void assumeVmLab() {
+    public static void assumeVmLab() {
         Assumptions.assumeFalse("false".equals(System.getProperty("pivot.e2e")),
                 "VM end-to-end tests disabled by -Dpivot.e2e=false");
         Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),

@@ -1,0 +1,209 @@
+package dev.pivot.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pivot.lab.DemoImage;
+import dev.pivot.lab.LabAssumptions;
+import dev.pivot.lab.LabNetwork;
+import dev.pivot.lab.PivotServer;
+import dev.pivot.lab.Qemu;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.io.RandomAccessFile;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import javax.imageio.ImageIO;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A real VM boot, watched the way an operator watches it: the web page (headless Chromium) shows the machine's
+ * timeline growing while the VM boots, the REST API holds one session with every step in order, `pivot sessions`
+ * prints it, and a boot whose root image was corrupted on the server ends red with stage 1's reason.
+ *
+ * <p>Pivot runs inside the lab namespace; the page and the API are reached from here through a UNIX-socket relay
+ * (socat inside the namespace, socat on 127.0.0.1 here), so nothing leaves loopback or the namespace.
+ */
+class VmTimelineIT {
+
+    private static final Duration BOOT_LIMIT = Duration.ofSeconds(240);
+    private static final Duration WAIT = Duration.ofSeconds(60);
+    private static final String MAC = "52:54:00:77:00:c3";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final List<String> HEALTHY_ORDER = List.of("dhcp", "script", "kernel", "initrd", "stage1",
+            "network", "root_image", "root_fetched", "handover", "stage2");
+
+    @TempDir
+    Path work;
+
+    @Test
+    void aBootIsOneLiveTimelineOnThePageTheApiAndTheCliAndACorruptRootEndsRedWithItsReason() throws Exception {
+        LabAssumptions.assumeVmLab();
+        Assumptions.assumeTrue(Files.isExecutable(HeadlessChromium.BINARY), "needs Debian's chromium package");
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/socat")), "needs Debian's socat package");
+        Path root = LabAssumptions.pivotRoot();
+        Assumptions.assumeTrue(Files.isRegularFile(root.resolve("target/classpath.txt")),
+                "needs the packaged CLI (run ./mvnw package)");
+        Path image = DemoImage.build(root, work.resolve("image"), "--parts", work.resolve("parts").toString());
+        String rootSha = sha256(work.resolve("parts/nix-store.squashfs"));
+        Path state = Files.createDirectories(work.resolve("state"));
+
+        List<Process> relays = new ArrayList<>();
+        try (LabNetwork lab = LabNetwork.create("timeline", true)) {
+            PivotServer server = PivotServer.start(lab, root, image, "full", state,
+                    line -> System.out.println("serve | " + line));
+            Path socket = lab.workDir().resolve("pivot-http.sock");
+            relays.add(lab.namespace().start(List.of("socat", "UNIX-LISTEN:" + socket + ",fork,unlink-early",
+                    "TCP:" + LabNetwork.SERVER_ADDRESS + ":80"), lab.workDir().resolve("relay-inside.log")));
+            int port = freePort();
+            relays.add(new ProcessBuilder("socat", "TCP-LISTEN:" + port + ",bind=127.0.0.1,reuseaddr,fork",
+                    "UNIX-CONNECT:" + socket).redirectErrorStream(true)
+                    .redirectOutput(lab.workDir().resolve("relay-outside.log").toFile()).start());
+            String base = "http://127.0.0.1:" + port;
+            awaitHttp(base + "/api/v1/machines");
+
+            try (HeadlessChromium page = HeadlessChromium.open(base + "/", work, 1200, 800)) {
+                page.waitUntil("window.pivotLive && window.pivotLoaded", WAIT);
+                String card = "document.querySelector('[data-mac=\"" + MAC + "\"]')";
+
+                // 1. A healthy boot, seen live.
+                try (Qemu vm = Qemu.start(lab.namespace(), Qemu.Spec.of(Qemu.Boot.BIOS_IPXE_ROM, Qemu.Nic.VIRTIO,
+                        MAC, LabNetwork.TAP, lab.workDir().resolve("serial-ok.log")))) {
+                    page.waitUntil(card + " && " + card + ".querySelector('li[data-step=\"kernel\"]')", BOOT_LIMIT);
+                    assertThat(vm.serial()).as("the page showed the kernel download before stage 2")
+                            .doesNotContain(Qemu.DEFAULT_MARKER);
+                    assertThat(page.eval(card + ".dataset.state").asText()).isEqualTo("booting");
+                    Duration took = vm.awaitMarker(Qemu.DEFAULT_MARKER, BOOT_LIMIT);
+                    System.out.printf("VmTimelineIT: healthy boot, QEMU start -> stage 2 in %s%n", Qemu.seconds(took));
+                    page.waitUntil(card + ".dataset.state === 'succeeded'", WAIT);
+                }
+                JsonNode healthy = latestSession(base);
+                assertThat(healthy.get("state").asText()).isEqualTo("succeeded");
+                assertThat(steps(healthy)).containsSubsequence(HEALTHY_ORDER);
+                assertThat(healthy.get("events").get(0).get("step").asText()).isEqualTo("dhcp");
+
+                Process cli = new ProcessBuilder(root.resolve("pivot").toString(), "sessions", "--mac", MAC,
+                        "--limit", "1", "--server", base).redirectErrorStream(true).start();
+                String cliOut = new String(cli.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(cli.waitFor()).as("pivot sessions output:%n%s", cliOut).isZero();
+                System.out.println("pivot sessions | " + cliOut.replace("\n", "\npivot sessions | "));
+                for (String step : HEALTHY_ORDER) {
+                    assertThat(cliOut).contains(step);
+                }
+
+                // 2. The same machine again, after one byte of its root image flipped in the server's store.
+                Path object = state.resolve("artifacts/objects/" + rootSha);
+                assertThat(object).exists();
+                object.toFile().setWritable(true, true);
+                try (RandomAccessFile f = new RandomAccessFile(object.toFile(), "rw")) {
+                    long at = f.length() / 2;
+                    f.seek(at);
+                    int b = f.read();
+                    f.seek(at);
+                    f.write(b ^ 0x01);
+                }
+                try (Qemu vm = Qemu.start(lab.namespace(), Qemu.Spec.of(Qemu.Boot.BIOS_IPXE_ROM, Qemu.Nic.VIRTIO,
+                        MAC, LabNetwork.TAP, lab.workDir().resolve("serial-corrupt.log")))) {
+                    vm.awaitMarker("pivot: FAILED at", BOOT_LIMIT);
+                    assertThat(vm.serial()).contains("sha256");
+                    page.waitUntil(card + ".dataset.state === 'failed'", WAIT);
+                }
+                JsonNode failed = latestSession(base);
+                assertThat(failed.get("id").asLong()).isGreaterThan(healthy.get("id").asLong());
+                assertThat(failed.get("state").asText()).isEqualTo("failed");
+                assertThat(failed.get("failure").get("reason").asText()).contains("sha256");
+                assertThat(page.eval(card + ".querySelector('.reason').textContent").asText()).contains("sha256");
+                assertThat(page.eval("getComputedStyle(" + card + ".querySelector('.reason')).color").asText())
+                        .isEqualTo("rgb(198, 40, 40)");
+
+                byte[] png = page.screenshot();
+                Path out = root.resolve("target/vm-timeline.png");
+                Files.write(out, png);
+                var picture = ImageIO.read(new ByteArrayInputStream(png));
+                Set<Integer> colours = new HashSet<>();
+                for (int y = 0; y < picture.getHeight(); y += 2) {
+                    for (int x = 0; x < picture.getWidth(); x += 2) {
+                        colours.add(picture.getRGB(x, y));
+                    }
+                }
+                System.out.printf("VmTimelineIT: screenshot %s, %d distinct colours%n", out, colours.size());
+                assertThat(colours.size()).isGreaterThan(100);
+                assertThat(server.isAlive()).isTrue();
+            }
+        } finally {
+            for (Process relay : relays) {
+                relay.destroyForcibly();
+            }
+        }
+    }
+
+    private static JsonNode latestSession(String base) throws Exception {
+        JsonNode list = JSON.readTree(get(base + "/api/v1/sessions?limit=1&mac=" + MAC));
+        JsonNode first = list.isArray() ? list.get(0) : list.get("sessions").get(0);
+        return JSON.readTree(get(base + "/api/v1/sessions/" + first.get("id").asLong()));
+    }
+
+    private static List<String> steps(JsonNode session) {
+        List<String> steps = new ArrayList<>();
+        session.get("events").forEach(e -> steps.add(e.get("step").asText()));
+        return steps;
+    }
+
+    private static String get(String url) throws Exception {
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as("GET %s: %s", url, r.body()).isEqualTo(200);
+            return r.body();
+        }
+    }
+
+    private static void awaitHttp(String url) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        Exception last = null;
+        while (System.nanoTime() < deadline) {
+            try {
+                get(url);
+                return;
+            } catch (Exception | AssertionError e) {
+                last = e instanceof Exception ex ? ex : new RuntimeException(e);
+                Thread.sleep(200);
+            }
+        }
+        throw new IllegalStateException("the relay to Pivot's HTTP never answered " + url, last);
+    }
+
+    private static int freePort() throws Exception {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static String sha256(Path file) throws Exception {
+        MessageDigest digest = MessageDigest.getInstance("SHA-256");
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buffer = new byte[1 << 16];
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                digest.update(buffer, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+}
