@@ -66,7 +66,7 @@ class VmTimelineIT {
         Path state = Files.createDirectories(work.resolve("state"));
 
         List<Process> relays = new ArrayList<>();
-        try (LabNetwork lab = LabNetwork.create("timeline", true)) {
+        try (LabNetwork lab = LabNetwork.create("tline", true)) {
             PivotServer server = PivotServer.start(lab, root, image, "full", state,
                     line -> System.out.println("serve | " + line));
             Path socket = lab.workDir().resolve("pivot-http.sock");
