@@ -67,8 +67,14 @@ function render(m, freshIndex) {
   m.el.append(ol);
 }
 
+// With `pivot serve --protect-reads`, open the page as /?token=TOKEN: the API calls carry it on.
+const TOKEN = new URLSearchParams(location.search).get("token");
+function withToken(path) {
+  return TOKEN ? path + (path.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(TOKEN) : path;
+}
+
 async function getJson(path) {
-  const r = await fetch(path, { cache: "no-store" });
+  const r = await fetch(withToken(path), { cache: "no-store" });
   if (!r.ok) throw new Error(path + ": HTTP " + r.status);
   return r.json();
 }
@@ -106,7 +112,7 @@ function apply(e) {
 }
 
 function connect() {
-  const source = new EventSource("/api/v1/events");
+  const source = new EventSource(withToken("/api/v1/events"));
   source.addEventListener("boot", onEvent);
   source.onopen = () => {
     liveBadge.textContent = "live"; liveBadge.className = "live on"; window.pivotLive = true;

@@ -42,9 +42,11 @@ public final class ApiRoutes implements ExtraRoutes {
     private final WebAssets web = new WebAssets();
     private final Optional<ProfileCatalog> catalog;
     private final Optional<Assignments> assignments;
+    private volatile ApiAccess access;
 
     private ApiRoutes(EventLog events, MachineRepository machines, BootMetrics metrics, EventStream stream,
-                      Optional<ProfileCatalog> catalog, Optional<Assignments> assignments) {
+                      Optional<ProfileCatalog> catalog, Optional<Assignments> assignments, ApiAccess access) {
+        this.access = access;
         this.events = events;
         this.machines = machines;
         this.metrics = metrics;
@@ -78,7 +80,17 @@ public final class ApiRoutes implements ExtraRoutes {
             }
             stream.publish(session, e);
         });
-        return new ApiRoutes(events, machines, metrics, stream, catalog, assignments);
+        return new ApiRoutes(events, machines, metrics, stream, catalog, assignments, OPEN_READS_NO_CHANGES);
+    }
+
+    /** Until {@link #requireToken} is called: reads open, and no token (none was made) allows a change. */
+    private static final ApiAccess OPEN_READS_NO_CHANGES =
+            new ApiAccess(java.util.HexFormat.of().formatHex(new java.security.SecureRandom().generateSeed(24)), false);
+
+    /** Changes need this token from now on (and reads too, if it says so). */
+    public ApiRoutes requireToken(ApiAccess access) {
+        this.access = access;
+        return this;
     }
 
     @Override
@@ -86,6 +98,13 @@ public final class ApiRoutes implements ExtraRoutes {
         boolean api = path.startsWith("/api/");
         if (!api && !path.equals("/metrics") && !web.has(path)) {
             return false;
+        }
+        boolean change = !HttpMethod.GET.is(request.getMethod()) && !HttpMethod.HEAD.is(request.getMethod());
+        if ((api || path.equals("/metrics")) && !access.allows(request, change)) {
+            response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer realm=\"pivot\"");
+            HttpReplies.error(request, response, HttpStatus.UNAUTHORIZED_401, (change ? "changes" : "reads")
+                    + " need the API token (Authorization: Bearer TOKEN; pivot serve keeps it in STATE/api-token)");
+            return true;
         }
         try {
             if (path.startsWith("/api/v1/machines/") && path.contains("/labels/")) {

@@ -9,7 +9,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
@@ -18,10 +21,23 @@ final class ApiClient {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Where `pivot serve` keeps its API token by default (its --state directory). */
+    static final Path DEFAULT_TOKEN_FILE = Path.of("/var/lib/pivot/api-token");
+
     private final URI server;
+    private final Optional<String> token;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     ApiClient(String serverUrl) {
+        this(serverUrl, null);
+    }
+
+    /**
+     * @param tokenFile the server's API token; null: $PIVOT_TOKEN, else /var/lib/pivot/api-token when readable
+     *                  (the same machine as the server), else none (reads only, unless the server protects them)
+     */
+    ApiClient(String serverUrl, Path tokenFile) {
+        this.token = token(tokenFile);
         URI uri;
         try {
             uri = URI.create(serverUrl.endsWith("/") ? serverUrl : serverUrl + "/");
@@ -34,6 +50,27 @@ final class ApiClient {
         this.server = uri;
     }
 
+    private static Optional<String> token(Path tokenFile) {
+        try {
+            if (tokenFile != null) {
+                return Optional.of(Files.readString(tokenFile).strip());
+            }
+            String env = System.getenv("PIVOT_TOKEN");
+            if (env != null && !env.isBlank()) {
+                return Optional.of(env.strip());
+            }
+            return Files.isReadable(DEFAULT_TOKEN_FILE) ? Optional.of(Files.readString(DEFAULT_TOKEN_FILE).strip())
+                    : Optional.empty();
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--token-file " + tokenFile + ": cannot read it (" + e.getMessage() + ")");
+        }
+    }
+
+    private HttpRequest.Builder authorized(HttpRequest.Builder request) {
+        token.ifPresent(t -> request.header("Authorization", "Bearer " + t));
+        return request;
+    }
+
     JsonNode get(String path) throws IOException, InterruptedException {
         return send("GET", path, null);
     }
@@ -42,7 +79,7 @@ final class ApiClient {
     JsonNode send(String method, String path, Object body) throws IOException, InterruptedException {
         HttpRequest.BodyPublisher publisher = body == null ? HttpRequest.BodyPublishers.noBody()
                 : HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body));
-        HttpResponse<String> r = send(HttpRequest.newBuilder(server.resolve(path)).timeout(Duration.ofSeconds(30))
+        HttpResponse<String> r = send(authorized(HttpRequest.newBuilder(server.resolve(path))).timeout(Duration.ofSeconds(30))
                 .header("Accept", "application/json").header("Content-Type", "application/json")
                 .method(method, publisher).build(), HttpResponse.BodyHandlers.ofString());
         JsonNode reply;
@@ -62,7 +99,7 @@ final class ApiClient {
      * client, then {@code onEvent} for each event's JSON.
      */
     void follow(Runnable connected, Consumer<JsonNode> onEvent) throws IOException, InterruptedException {
-        HttpResponse<Stream<String>> r = send(HttpRequest.newBuilder(server.resolve("api/v1/events"))
+        HttpResponse<Stream<String>> r = send(authorized(HttpRequest.newBuilder(server.resolve("api/v1/events")))
                 .header("Accept", "text/event-stream").build(), HttpResponse.BodyHandlers.ofLines());
         if (r.statusCode() != 200) {
             throw new IOException(server.resolve("api/v1/events") + ": HTTP " + r.statusCode());

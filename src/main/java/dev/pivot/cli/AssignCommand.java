@@ -9,6 +9,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -33,6 +34,10 @@ public final class AssignCommand implements Callable<Integer> {
             description = "the running pivot serve; default ${DEFAULT-VALUE}")
     String server;
 
+    @Option(names = "--token-file", paramLabel = "FILE",
+            description = "the server's API token (default: $PIVOT_TOKEN, else /var/lib/pivot/api-token)")
+    Path tokenFile;
+
     @Spec
     CommandSpec spec;
 
@@ -50,7 +55,7 @@ public final class AssignCommand implements Callable<Integer> {
             if (clear == (profile != null)) {
                 throw new IllegalArgumentException("give a PROFILE, or --clear (not both)");
             }
-            ApiClient api = new ApiClient(server);
+            ApiClient api = new ApiClient(server, tokenFile);
             String path = "api/v1/machines/" + m + "/assignment";
             if (clear) {
                 JsonNode r = api.send("DELETE", path, null);

@@ -1,5 +1,6 @@
 package dev.pivot.cli;
 
+import dev.pivot.api.ApiAccess;
 import dev.pivot.api.ApiRoutes;
 import dev.pivot.boot.AddressBook;
 import dev.pivot.boot.Artifact;
@@ -75,6 +76,13 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--tftp-root", paramLabel = "DIR", description = "extra read-only TFTP files")
     Path tftpRoot;
 
+    @Option(names = "--api-token-file", paramLabel = "FILE",
+            description = "the token API changes need (made on first start); default STATE/api-token")
+    Path apiTokenFile;
+
+    @Option(names = "--protect-reads", description = "the API, its event stream and /metrics need the token too")
+    boolean protectReads;
+
     @Option(names = "--state", paramLabel = "DIR", description = "where artifacts, leases and pivot.db (boot history) are kept; default /var/lib/pivot")
     Path state;
 
@@ -117,7 +125,9 @@ final class ServeCommand implements Callable<Integer> {
         BootSessions sessions = new BootSessions(db);
         ProfileCatalog catalog = ProfileSetup.catalog(Optional.ofNullable(profilesFile).map(ProfilesFile::parse), spec,
                 store, prelude, db);
-        ApiRoutes api = ApiRoutes.create(sessions, db, db, catalog, db);
+        Path tokenFile = apiTokenFile != null ? apiTokenFile : stateDir().resolve("api-token");
+        ApiRoutes api = ApiRoutes.create(sessions, db, db, catalog, db)
+                .requireToken(ApiAccess.fromFile(tokenFile, protectReads));
         sessions.onEvent(new TimelinePrinter(out)::print);
         AddressBook addresses = new AddressBook();
         BootPolicy policy = new BootPolicy(efiLoader);
@@ -160,6 +170,8 @@ final class ServeCommand implements Callable<Integer> {
                 dhcp == DhcpMode.full ? " " + range : "");
         out.printf("pivot: machines and boots at http://%s:%d/ · API /api/v1/ · metrics /metrics%n",
                 where.address().getHostAddress(), httpPort);
+        out.printf("pivot: operator page http://%s:%d/ · API changes need the token in %s%s%n",
+                where.address().getHostAddress(), httpPort, tokenFile, protectReads ? " (reads too)" : "");
         out.println("pivot: waiting for machines (Ctrl-C to stop)");
         out.flush();
         stopped.await();

@@ -78,8 +78,11 @@ class ApiIT {
         assertThat(get("/api/v1/sessions?limit=0", 400).get("error").asText()).contains("limit");
         assertThat(get("/api/v1/sessions/abc", 400).get("error").asText()).contains("abc");
         assertThat(get("/api/v1/sessions/999999", 404).get("error").asText()).contains("999999");
-        CurlRun post = CurlRun.run(server.base + "/api/v1/machines", "-X", "POST");
+        CurlRun post = CurlRun.run(server.base + "/api/v1/machines", "-X", "POST",
+                "-H", "Authorization: Bearer " + server.token);
         assertThat(post.status()).isEqualTo(405);
+        assertThat(CurlRun.run(server.base + "/api/v1/machines", "-X", "POST").status())
+                .as("a change without the token is refused before anything else").isEqualTo(401);
     }
 
     @Test
@@ -102,17 +105,46 @@ class ApiIT {
     }
 
     @Test
-    void labelsAreSetAndRemoved() throws Exception {
+    void labelsAreSetAndRemovedWithTheToken() throws Exception {
+        String bearer = "Authorization: Bearer " + server.token;
         CurlRun put = CurlRun.run(server.base + "/api/v1/machines/" + UEFI + "/labels/rack", "-X", "PUT",
-                "--data-binary", "r7");
+                "-H", bearer, "--data-binary", "r7");
         assertThat(put.status()).isEqualTo(200);
         assertThat(JSON.readTree(put.body()).get("labels").get("rack").asText()).isEqualTo("r7");
         assertThat(get("/api/v1/machines/" + UEFI, 200).get("labels").get("rack").asText()).isEqualTo("r7");
-        assertThat(CurlRun.run(server.base + "/api/v1/machines/" + UEFI + "/labels/rack", "-X", "DELETE").status())
-                .isEqualTo(200);
+        assertThat(CurlRun.run(server.base + "/api/v1/machines/" + UEFI + "/labels/rack", "-X", "DELETE",
+                "-H", bearer).status()).isEqualTo(200);
         assertThat(get("/api/v1/machines/" + UEFI, 200).get("labels").has("rack")).isFalse();
         assertThat(CurlRun.run(server.base + "/api/v1/machines/52:54:00:99:99:98/labels/rack", "-X", "PUT",
-                "--data-binary", "r7").status()).isEqualTo(404);
+                "-H", bearer, "--data-binary", "r7").status()).isEqualTo(404);
+    }
+
+    @Test
+    void changesWithoutTheTokenAreRefusedAndChangeNothing() throws Exception {
+        CurlRun none = CurlRun.run(server.base + "/api/v1/machines/" + UEFI + "/labels/rack", "-X", "PUT",
+                "--data-binary", "r7");
+        assertThat(none.status()).isEqualTo(401);
+        assertThat(JSON.readTree(none.body()).get("error").asText()).contains("token");
+        CurlRun wrong = CurlRun.run(server.base + "/api/v1/machines/" + UEFI + "/labels/rack", "-X", "PUT",
+                "-H", "Authorization: Bearer " + "0".repeat(server.token.length()), "--data-binary", "r7");
+        assertThat(wrong.status()).isEqualTo(401);
+        assertThat(get("/api/v1/machines/" + UEFI, 200).get("labels").has("rack")).isFalse();
+    }
+
+    @Test
+    void protectedReadsNeedTheTokenByHeaderOrQuery() throws Exception {
+        server.routes.requireToken(new ApiAccess(server.token, true));
+        try {
+            assertThat(CurlRun.run(server.base + "/api/v1/machines").status()).isEqualTo(401);
+            assertThat(CurlRun.run(server.base + "/metrics").status()).isEqualTo(401);
+            assertThat(CurlRun.run(server.base + "/api/v1/machines", "-H", "Authorization: Bearer " + server.token)
+                    .status()).isEqualTo(200);
+            assertThat(CurlRun.run(server.base + "/api/v1/machines?token=" + server.token).status()).isEqualTo(200);
+            assertThat(CurlRun.run(server.base + "/").status()).as("the page itself; its API calls carry ?token=")
+                    .isEqualTo(200);
+        } finally {
+            server.routes.requireToken(new ApiAccess(server.token, false));
+        }
     }
 
     @Test

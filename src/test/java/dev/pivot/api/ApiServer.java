@@ -31,6 +31,9 @@ public final class ApiServer implements AutoCloseable {
     public final ApiRoutes routes;
     public final PivotHttpServer http;
     public final String base;
+    /** The API token (in {@link #tokenFile}), which changes need. */
+    public final String token;
+    public final Path tokenFile;
 
     public ApiServer(Path dir) throws IOException {
         this(dir, Map.of());
@@ -49,6 +52,9 @@ public final class ApiServer implements AutoCloseable {
             routes = ApiRoutes.create(sessions, store, store, profileCatalog, store);
             catalog = profileCatalog;
         }
+        tokenFile = dir.resolve("api-token");
+        routes.requireToken(ApiAccess.fromFile(tokenFile, false));
+        token = Files.readString(tokenFile).strip();
         ArtifactSource none = new ArtifactSource() {
             @Override
             public Optional<Artifact> find(String sha256) {

@@ -45,7 +45,7 @@ class AssignCommandIT {
         try (ApiServer server = new ApiServer(dir, Map.of("default", spec('a'), "rescue", spec('b')))) {
             assertThat(script(server)).contains("a".repeat(64)).doesNotContain("b".repeat(64));
 
-            var r = run(new AssignCommand(), "--server", server.base, MAC.toString(), "rescue", "--once");
+            var r = run(new AssignCommand(), "--server", server.base, "--token-file", server.tokenFile.toString(), MAC.toString(), "rescue", "--once");
             assertThat(r.exit()).as(r.err()).isZero();
             assertThat(r.out()).contains(MAC + " → rescue (once");
             assertThat(script(server)).contains("b".repeat(64));
@@ -56,15 +56,15 @@ class AssignCommandIT {
             server.sessions.emit(BootEvent.ok(MAC, Step.STAGE2, "", 0)); // the one boot happened
             assertThat(script(server)).contains("a".repeat(64));
 
-            assertThat(run(new AssignCommand(), "--server", server.base, MAC.toString(), "rescue").exit()).isZero();
-            assertThat(run(new AssignCommand(), "--server", server.base, MAC.toString(), "--clear").out())
+            assertThat(run(new AssignCommand(), "--server", server.base, "--token-file", server.tokenFile.toString(), MAC.toString(), "rescue").exit()).isZero();
+            assertThat(run(new AssignCommand(), "--server", server.base, "--token-file", server.tokenFile.toString(), MAC.toString(), "--clear").out())
                     .contains("assignment removed");
             assertThat(script(server)).contains("a".repeat(64));
 
-            var bad = run(new AssignCommand(), "--server", server.base, MAC.toString(), "nope");
+            var bad = run(new AssignCommand(), "--server", server.base, "--token-file", server.tokenFile.toString(), MAC.toString(), "nope");
             assertThat(bad.exit()).isEqualTo(1);
             assertThat(bad.err().strip()).isEqualTo("pivot assign: unknown profile 'nope' (known: default, rescue)");
-            assertThat(run(new AssignCommand(), "--server", server.base, MAC.toString()).err())
+            assertThat(run(new AssignCommand(), "--server", server.base, "--token-file", server.tokenFile.toString(), MAC.toString()).err())
                     .contains("give a PROFILE, or --clear");
         }
     }

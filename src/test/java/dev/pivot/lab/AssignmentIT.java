@@ -84,7 +84,8 @@ class AssignmentIT {
             assertThat(boot(lab, MAC_B, "b-default", serverLines)).as("B has no group").isEqualTo(mainSha);
 
             String assigned = lab.namespace().exec(LabAssumptions.pivotRoot().resolve("pivot").toString(), "assign",
-                    MAC_B, "alt", "--once", "--server", "http://" + LabNetwork.SERVER_ADDRESS);
+                    MAC_B, "alt", "--once", "--server", "http://" + LabNetwork.SERVER_ADDRESS,
+                    "--token-file", state.resolve("api-token").toString());
             System.out.println("assign | " + assigned.strip());
 
             assertThat(boot(lab, MAC_B, "b-once", serverLines)).as("B's boot-once assignment").isEqualTo(altSha);
