@@ -3,12 +3,14 @@ package dev.pivot.boot;
 import dev.pivot.events.BootEvent;
 import dev.pivot.events.Step;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
 /**
- * machine → profile → spec: an operator's assignment first, then the machine's group, then the default profile.
+ * machine → profile → spec: an operator's assignment first, then the group listing the machine's MAC, then the
+ * most specific group selecting it by firmware and labels (ties: the first in the file), then the default profile.
  * A one-time assignment is dropped once the machine reaches stage 2 with it ({@link #onEvent}).
  */
 public final class ProfileCatalog implements BootCatalog {
@@ -22,6 +24,8 @@ public final class ProfileCatalog implements BootCatalog {
     private final Map<MacAddress, String> groupName;
     private final Optional<String> defaultProfile;
     private final Assignments assignments;
+    private final List<GroupSelector> selectors;
+    private final MachineRepository machines;
 
     /**
      * @param specs          each profile's spec, by profile name
@@ -30,6 +34,20 @@ public final class ProfileCatalog implements BootCatalog {
      */
     public ProfileCatalog(Map<String, BootSpec> specs, Map<MacAddress, Choice> groupOf, Optional<String> defaultProfile,
                           Assignments assignments) {
+        this(specs, groupOf, List.of(), null, defaultProfile, assignments);
+    }
+
+    /**
+     * @param selectors groups that select by firmware and labels, in file order
+     * @param machines  what is known of each machine (firmware, labels), for the selectors
+     */
+    public ProfileCatalog(Map<String, BootSpec> specs, Map<MacAddress, Choice> groupOf, List<GroupSelector> selectors,
+                          MachineRepository machines, Optional<String> defaultProfile, Assignments assignments) {
+        this.selectors = List.copyOf(selectors);
+        this.machines = machines;
+        if (!this.selectors.isEmpty() && machines == null) {
+            throw new IllegalArgumentException("groups that select by firmware or labels need the machine records");
+        }
         this.specs = Map.copyOf(specs);
         this.groupProfile = groupOf.entrySet().stream()
                 .collect(java.util.stream.Collectors.toUnmodifiableMap(Map.Entry::getKey, e -> e.getValue().profile()));
@@ -38,6 +56,7 @@ public final class ProfileCatalog implements BootCatalog {
         this.defaultProfile = defaultProfile;
         this.assignments = assignments;
         groupProfile.values().forEach(this::requireKnown);
+        this.selectors.forEach(g -> requireKnown(g.profile()));
         defaultProfile.ifPresent(this::requireKnown);
     }
 
@@ -58,7 +77,31 @@ public final class ProfileCatalog implements BootCatalog {
         if (group != null) {
             return Optional.of(new Choice(group, "group " + groupName.get(mac)));
         }
+        Optional<Choice> selected = selected(mac);
+        if (selected.isPresent()) {
+            return selected;
+        }
         return defaultProfile.map(p -> new Choice(p, "default"));
+    }
+
+    private Optional<Choice> selected(MacAddress mac) {
+        if (selectors.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<Machine> machine = machines.machine(mac);
+        if (machine.isEmpty()) {
+            return Optional.empty();
+        }
+        GroupSelector best = null;
+        int bestScore = -1;
+        for (GroupSelector g : selectors) {
+            int score = g.specificity(machine.get());
+            if (score > bestScore) {
+                best = g;
+                bestScore = score;
+            }
+        }
+        return best == null ? Optional.empty() : Optional.of(new Choice(best.profile(), "group " + best.group()));
     }
 
     @Override

@@ -3,7 +3,9 @@ package dev.pivot.cli;
 import dev.pivot.boot.Artifact;
 import dev.pivot.boot.Assignments;
 import dev.pivot.boot.BootSpec;
+import dev.pivot.boot.GroupSelector;
 import dev.pivot.boot.MacAddress;
+import dev.pivot.boot.MachineRepository;
 import dev.pivot.boot.ProfileCatalog;
 import dev.pivot.image.ArtifactStore;
 import dev.pivot.image.NetbootImport;
@@ -27,10 +29,12 @@ final class ProfileSetup {
     }
 
     static ProfileCatalog catalog(Optional<ProfilesFile> file, BootSpec dirSpec, ArtifactStore store,
-                                  Artifact prelude, Assignments assignments) throws Exception {
+                                  Artifact prelude, Assignments assignments, MachineRepository machines)
+            throws Exception {
         Map<String, BootSpec> specs = new HashMap<>();
         specs.put(DIR_PROFILE, dirSpec);
         Map<MacAddress, ProfileCatalog.Choice> groupOf = new HashMap<>();
+        List<GroupSelector> selectors = new ArrayList<>();
         Optional<String> dflt = Optional.of(DIR_PROFILE);
         if (file.isPresent()) {
             for (ProfilesFile.Profile p : file.get().profiles().values()) {
@@ -47,11 +51,14 @@ final class ProfileSetup {
             }
             for (ProfilesFile.Group g : file.get().groups().values()) {
                 g.machines().forEach(mac -> groupOf.put(mac, new ProfileCatalog.Choice(g.profile(), g.name())));
+                if (g.machines().isEmpty()) {
+                    selectors.add(new GroupSelector(g.name(), g.profile(), g.firmware(), g.labels()));
+                }
             }
             if (file.get().defaultProfile().isPresent()) {
                 dflt = file.get().defaultProfile();
             }
         }
-        return new ProfileCatalog(specs, groupOf, dflt, assignments);
+        return new ProfileCatalog(specs, groupOf, selectors, machines, dflt, assignments);
     }
 }

@@ -124,7 +124,7 @@ final class ServeCommand implements Callable<Integer> {
         running.add(db);
         BootSessions sessions = new BootSessions(db);
         ProfileCatalog catalog = ProfileSetup.catalog(Optional.ofNullable(profilesFile).map(ProfilesFile::parse), spec,
-                store, prelude, db);
+                store, prelude, db, db);
         Path tokenFile = apiTokenFile != null ? apiTokenFile : stateDir().resolve("api-token");
         ApiRoutes api = ApiRoutes.create(sessions, db, db, catalog, db)
                 .requireToken(ApiAccess.fromFile(tokenFile, protectReads));

@@ -35,7 +35,11 @@ import java.util.TreeSet;
  * groups:
  *   lab:
  *     profile: demo
- *     machines: ["52:54:00:77:00:10"]
+ *     machines: ["52:54:00:77:00:10"]      # by MAC: always wins over selectors
+ *   rack7-uefi:
+ *     profile: demo
+ *     firmware: uefi                       # bios, uefi or uefi-http, as Pivot saw it
+ *     labels: {rack: r7}                   # labels set through the API; all must match
  * default: demo                            # optional: for every other machine
  * </pre>
  *
@@ -46,7 +50,9 @@ public record ProfilesFile(Map<String, Profile> profiles, Map<String, Group> gro
     public record Profile(String name, Path image, List<String> params) {
     }
 
-    public record Group(String name, String profile, List<MacAddress> machines) {
+    /** Selects by {@code machines} (MACs), or by {@code firmware} and {@code labels}: one or the other. */
+    public record Group(String name, String profile, List<MacAddress> machines, Optional<String> firmware,
+                        Map<String, String> labels) {
     }
 
     private static final YAMLMapper YAML = new YAMLMapper();
@@ -97,9 +103,36 @@ public record ProfilesFile(Map<String, Profile> profiles, Map<String, Group> gro
         root.path("groups").properties().forEach(entry -> {
             String g = entry.getKey();
             String at = "groups." + g;
-            errors.object(entry.getValue(), at, "group " + g, Set.of("profile", "machines"));
+            errors.object(entry.getValue(), at, "group " + g, Set.of("profile", "machines", "firmware", "labels"));
             String profile = errors.text(entry.getValue().get("profile"), at + ".profile", "group " + g + ": profile");
             known(errors, profiles, at + ".profile", "group " + g, profile);
+            Optional<String> firmware = Optional.empty();
+            if (entry.getValue().has("firmware")) {
+                String f = errors.text(entry.getValue().get("firmware"), at + ".firmware", "group " + g + ": firmware");
+                if (!Set.of("bios", "uefi", "uefi-http").contains(f)) {
+                    throw errors.at(at + ".firmware", "group " + g + ": firmware '" + f
+                            + "' (expected bios, uefi or uefi-http)");
+                }
+                firmware = Optional.of(f);
+            }
+            Map<String, String> labels = new LinkedHashMap<>();
+            JsonNode rawLabels = entry.getValue().path("labels");
+            if (!rawLabels.isMissingNode()) {
+                if (!rawLabels.isObject()) {
+                    throw errors.at(at + ".labels", "group " + g + ": labels must be name: value pairs");
+                }
+                rawLabels.properties().forEach(l -> labels.put(l.getKey(),
+                        errors.text(l.getValue(), at + ".labels." + l.getKey(), "group " + g + ": label " + l.getKey())));
+            }
+            boolean selects = firmware.isPresent() || !labels.isEmpty();
+            if (selects == entry.getValue().has("machines")) {
+                throw errors.at(at, "group " + g + (selects ? ": give machines or firmware/labels, not both"
+                        : ": selects nothing (give machines, or firmware and/or labels)"));
+            }
+            if (selects) {
+                groups.put(g, new Group(g, profile, List.of(), firmware, Map.copyOf(labels)));
+                return;
+            }
             List<String> macs = errors.texts(entry.getValue().get("machines"), at + ".machines",
                     "group " + g + ": machines");
             List<MacAddress> parsed = new ArrayList<>();
@@ -117,7 +150,7 @@ public record ProfilesFile(Map<String, Profile> profiles, Map<String, Group> gro
                 }
                 parsed.add(mac);
             }
-            groups.put(g, new Group(g, profile, List.copyOf(parsed)));
+            groups.put(g, new Group(g, profile, List.copyOf(parsed), Optional.empty(), Map.of()));
         });
         Optional<String> dflt = root.has("default")
                 ? Optional.of(errors.text(root.get("default"), "default", "default")) : Optional.empty();

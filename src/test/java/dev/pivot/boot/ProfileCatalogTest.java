@@ -77,4 +77,61 @@ class ProfileCatalogTest {
         assertThatThrownBy(() -> new ProfileCatalog(Map.of("demo", demo), Map.of(), Optional.of("nope"), assignments))
                 .hasMessage("unknown profile 'nope' (known: demo)");
     }
+
+    /** Machines known by firmware and labels, as the store would have them. */
+    static MachineRepository machines(Machine... known) {
+        Map<MacAddress, Machine> byMac = new HashMap<>();
+        for (Machine m : known) {
+            byMac.put(m.mac(), m);
+        }
+        return new MachineRepository() {
+            @Override
+            public List<Machine> machines() {
+                return List.copyOf(byMac.values());
+            }
+
+            @Override
+            public Optional<Machine> machine(MacAddress mac) {
+                return Optional.ofNullable(byMac.get(mac));
+            }
+
+            @Override
+            public boolean label(MacAddress mac, String name, String value) {
+                return false;
+            }
+        };
+    }
+
+    static Machine machine(MacAddress mac, String firmware, Map<String, String> labels) {
+        return new Machine(mac, Instant.EPOCH, Instant.EPOCH, Optional.ofNullable(firmware), labels);
+    }
+
+    @Test
+    void theMostSpecificSelectorGroupWinsAndAListedMacOutranksSelectors() {
+        MacAddress uefiRack7 = MacAddress.parse("52:54:00:00:00:07");
+        MacAddress biosRack7 = MacAddress.parse("52:54:00:00:00:08");
+        MacAddress unknown = MacAddress.parse("52:54:00:00:00:09");
+        BootSpec installer = spec("i");
+        ProfileCatalog selecting = new ProfileCatalog(Map.of("demo", demo, "rescue", rescue, "installer", installer),
+                Map.of(IN_LAB, new ProfileCatalog.Choice("demo", "lab")),
+                List.of(new GroupSelector("uefi", "rescue", Optional.of("uefi"), Map.of()),
+                        new GroupSelector("rack7-uefi", "installer", Optional.of("uefi"), Map.of("rack", "r7"))),
+                machines(machine(uefiRack7, "uefi", Map.of("rack", "r7")),
+                        machine(biosRack7, "bios", Map.of("rack", "r7")),
+                        machine(IN_LAB, "uefi", Map.of("rack", "r7"))),
+                Optional.of("demo"), assignments);
+
+        assertThat(selecting.choice(uefiRack7)).contains(new ProfileCatalog.Choice("installer", "group rack7-uefi"));
+        assertThat(selecting.choice(biosRack7)).as("misses firmware: no group")
+                .contains(new ProfileCatalog.Choice("demo", "default"));
+        assertThat(selecting.choice(unknown)).as("never seen: nothing to select by")
+                .contains(new ProfileCatalog.Choice("demo", "default"));
+        assertThat(selecting.choice(IN_LAB)).as("listed by MAC").contains(new ProfileCatalog.Choice("demo", "group lab"));
+    }
+
+    @Test
+    void aSelectorGroupMustSelectSomething() {
+        assertThatThrownBy(() -> new GroupSelector("all", "demo", Optional.empty(), Map.of()))
+                .hasMessageContaining("group all selects no machines");
+    }
 }

@@ -88,6 +88,51 @@ class ProfilesFileTest {
         assertThat(ProfilesFile.parse(file).profiles().get("rescue").image()).isEqualTo(dir.resolve("images/rescue"));
     }
 
+    @Test
+    void groupsSelectByFirmwareAndLabelsOrByMachinesNotBoth() {
+        ProfilesFile f = ProfilesFile.parse("profiles.yaml", """
+                profiles:
+                  demo:
+                    image: demo
+                groups:
+                  rack7:
+                    profile: demo
+                    firmware: uefi
+                    labels: {rack: r7, room: "2"}
+                """, BASE);
+        assertThat(f.groups().get("rack7").firmware()).contains("uefi");
+        assertThat(f.groups().get("rack7").labels()).containsEntry("rack", "r7").containsEntry("room", "2");
+        assertThat(f.groups().get("rack7").machines()).isEmpty();
+
+        assertError("""
+                profiles:
+                  demo:
+                    image: demo
+                groups:
+                  odd:
+                    profile: demo
+                    firmware: amiga
+                """, "profiles.yaml line 7: group odd: firmware 'amiga' (expected bios, uefi or uefi-http)");
+        assertError("""
+                profiles:
+                  demo:
+                    image: demo
+                groups:
+                  both:
+                    profile: demo
+                    firmware: bios
+                    machines: ["52:54:00:77:00:10"]
+                """, "profiles.yaml line 5: group both: give machines or firmware/labels, not both");
+        assertError("""
+                profiles:
+                  demo:
+                    image: demo
+                groups:
+                  none:
+                    profile: demo
+                """, "profiles.yaml line 5: group none: selects nothing");
+    }
+
     static void assertError(String yaml, String message) {
         assertThatThrownBy(() -> ProfilesFile.parse("profiles.yaml", yaml, BASE))
                 .isInstanceOf(ProfileConfigException.class).message().startsWith(message);
