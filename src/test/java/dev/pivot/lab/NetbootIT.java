@@ -54,6 +54,18 @@ class NetbootIT {
         boot("BIOS, NIC's iPXE ROM, --dhcp proxy beside dnsmasq-base", Qemu.Boot.BIOS_IPXE_ROM, "proxy", true, state);
     }
 
+    @Test
+    void proxyDhcpUefiWithTheNicsIpxeRom(@TempDir Path state) {
+        boot("UEFI OVMF, NIC's iPXE EFI ROM, --dhcp proxy beside dnsmasq-base", Qemu.Boot.UEFI_IPXE_ROM, "proxy", true,
+                state);
+    }
+
+    @Test
+    void proxyDhcpUefiOwnPxeChainsIpxeEfi(@TempDir Path state) {
+        boot("UEFI OVMF's own PXE -> TFTP ipxe.efi, --dhcp proxy beside dnsmasq-base", Qemu.Boot.UEFI_OWN_PXE, "proxy",
+                true, state);
+    }
+
     private static void boot(String way, Qemu.Boot firmware, String dhcpMode, boolean router, Path state) {
         List<String> serverLines = new CopyOnWriteArrayList<>();
         try (LabNetwork lab = LabNetwork.create("e2e", true)) {
