@@ -12,18 +12,26 @@ import dev.pivot.dhcp.FileLeaseStore;
 import dev.pivot.http.HttpConfig;
 import dev.pivot.http.PivotHttpServer;
 import dev.pivot.image.ArtifactStore;
+import dev.pivot.image.Finding;
+import dev.pivot.image.ImageCheck;
+import dev.pivot.image.ImageCheckResult;
+import dev.pivot.image.ImageException;
 import dev.pivot.image.ImportedImage;
+import dev.pivot.image.Stage1Drivers;
 import dev.pivot.image.NetbootImport;
 import dev.pivot.initrd.Prelude;
 import dev.pivot.tftp.TftpConfig;
 import dev.pivot.tftp.TftpFiles;
 import dev.pivot.tftp.TftpServer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InterfaceAddress;
@@ -34,6 +42,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -83,15 +93,24 @@ final class ServeCommand implements Callable<Integer> {
             description = "the distro's iPXE binaries; default ${DEFAULT-VALUE}")
     Path ipxeDir;
 
+    @Spec
+    CommandSpec commandSpec;
+
+    @Option(names = "--skip-check", description = "serve even when the image check finds errors")
+    boolean skipCheck;
+
     @Override
     public Integer call() throws Exception {
         Endpoint where = endpoint();
         ArtifactStore store = ArtifactStore.open(stateDir().resolve("artifacts"));
         ImportedImage image = NetbootImport.importDir(dir, store);
-        Artifact prelude = Prelude.build(store);
-        BootSpec spec = NetbootImport.toBootSpec(image, prelude);
-
         PrintStream out = System.out;
+        Optional<Artifact> prelude = checkedPrelude(image, store, out);
+        if (prelude.isEmpty()) {
+            return 2;
+        }
+        BootSpec spec = NetbootImport.toBootSpec(image, prelude.get());
+
         BootSessions sessions = new BootSessions();
         sessions.onEvent(new TimelinePrinter(out)::print);
         AddressBook addresses = new AddressBook();
@@ -142,6 +161,41 @@ final class ServeCommand implements Callable<Integer> {
         out.flush();
         stopped.await();
         return 0;
+    }
+
+    /**
+     * Runs {@link ImageCheck} and builds the prelude for this image: with the NIC drivers from the root image when
+     * the initrd has none (fetch mode). Empty, after one line per error, when the image cannot boot.
+     */
+    private Optional<Artifact> checkedPrelude(ImportedImage image, ArtifactStore store, PrintStream out)
+            throws IOException, ImageException {
+        PrintWriter err = commandSpec.commandLine().getErr();
+        ImageCheckResult check = ImageCheck.check(image, store);
+        Optional<Stage1Drivers> drivers = Stage1Drivers.whenNeeded(check, store.path(image.rootImage()));
+        List<Finding> errors = new ArrayList<>();
+        for (Finding f : check.findings()) {
+            if (drivers.isPresent() && f.subject().equals("ethernet")) {
+                continue; // Pivot brings the driver itself
+            }
+            if (f.severity() == Finding.Severity.ERROR) {
+                errors.add(f);
+                err.printf("pivot: ERROR %s: %s%n", f.subject(), f.message());
+            } else {
+                out.printf("pivot: WARNING %s: %s%n", f.subject(), f.message());
+            }
+        }
+        drivers.ifPresent(d -> out.printf("pivot: the initrd has no NIC driver: stage 1 gets %s (%d modules, %d KiB)"
+                        + " from the root image's %s%n", String.join(", ", d.modules()), d.modules().size(),
+                d.moduleBytes() / 1024, d.source()));
+        if (!errors.isEmpty() && !skipCheck) {
+            err.printf("pivot: refusing to serve %s: %d error%s above (--skip-check serves it anyway)%n", dir,
+                    errors.size(), errors.size() == 1 ? "" : "s");
+            err.flush();
+            return Optional.empty();
+        }
+        SortedMap<String, byte[]> extra = new TreeMap<>();
+        drivers.ifPresent(d -> d.preludeFiles().forEach(f -> extra.put(f.relativePath(), f.content())));
+        return Optional.of(Prelude.build(store, Prelude.DEFAULT_BUSYBOX, extra));
     }
 
     private DhcpConfig dhcpConfig(Endpoint where) throws IOException {
