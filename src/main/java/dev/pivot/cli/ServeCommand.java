@@ -13,6 +13,7 @@ import dev.pivot.http.HttpConfig;
 import dev.pivot.http.PivotHttpServer;
 import dev.pivot.image.ArtifactStore;
 import dev.pivot.image.Finding;
+import dev.pivot.image.GenericImport;
 import dev.pivot.image.ImageCheck;
 import dev.pivot.image.ImageCheckResult;
 import dev.pivot.image.ImageException;
@@ -54,7 +55,8 @@ final class ServeCommand implements Callable<Integer> {
 
     enum DhcpMode { proxy, full, off }
 
-    @Parameters(index = "0", paramLabel = "DIR", description = "a NixOS netboot build: bzImage, initrd, netboot.ipxe")
+    @Parameters(index = "0", paramLabel = "DIR", description = "a NixOS netboot build (bzImage, initrd, netboot.ipxe), or a generic image:"
+            + " vmlinuz|bzImage, initrd, root.squashfs and an optional pivot.yaml")
     Path dir;
 
     @Option(names = "--interface", paramLabel = "IF", description = "serve on IF; the server's address is IF's IPv4")
@@ -96,6 +98,10 @@ final class ServeCommand implements Callable<Integer> {
     @Spec
     CommandSpec commandSpec;
 
+    @Option(names = "--init", paramLabel = "PATH",
+            description = "generic images: the init to switch_root to; default /sbin/init (or pivot.yaml's init)")
+    String initPath;
+
     @Option(names = "--skip-check", description = "serve even when the image check finds errors")
     boolean skipCheck;
 
@@ -103,7 +109,13 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Endpoint where = endpoint();
         ArtifactStore store = ArtifactStore.open(stateDir().resolve("artifacts"));
-        ImportedImage image = NetbootImport.importDir(dir, store);
+        boolean generic = GenericImport.isGeneric(dir);
+        if (initPath != null && !generic) {
+            throw new IllegalArgumentException("--init is for generic images (kernel, initrd, root.squashfs);"
+                    + " a NixOS build names its init in netboot.ipxe");
+        }
+        ImportedImage image = generic ? GenericImport.importDir(dir, store, initPath)
+                : NetbootImport.importDir(dir, store);
         PrintStream out = System.out;
         Optional<Artifact> prelude = checkedPrelude(image, store, out);
         if (prelude.isEmpty()) {
@@ -176,6 +188,10 @@ final class ServeCommand implements Callable<Integer> {
         for (Finding f : check.findings()) {
             if (drivers.isPresent() && f.subject().equals("ethernet")) {
                 continue; // Pivot brings the driver itself
+            }
+            if (f.subject().equals("init") && f.severity() == Finding.Severity.WARNING
+                    && !image.init().startsWith("/nix/store/")) {
+                continue; // a generic image's init is outside the store by design
             }
             if (f.severity() == Finding.Severity.ERROR) {
                 errors.add(f);

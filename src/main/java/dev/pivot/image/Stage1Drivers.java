@@ -44,7 +44,7 @@ public record Stage1Drivers(String release, String source, Set<String> modules, 
     }
 
     public Stage1Drivers {
-        modules = Set.copyOf(modules);
+        modules = java.util.Collections.unmodifiableSortedSet(new TreeSet<>(modules));
         files = List.copyOf(files);
     }
 

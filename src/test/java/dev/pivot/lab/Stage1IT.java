@@ -1,0 +1,147 @@
+package dev.pivot.lab;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Assumptions;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Stage 1 in depth, through `pivot serve` in a private namespace with a QEMU VM (BIOS, virtio): NIC drivers taken
+ * from the root image when the initrd has none, a large incompressible root image fetched into a small VM, and a
+ * corrupted root image stopped by the sha256 check with a FAILED event at the server.
+ */
+class Stage1IT {
+    private static final Duration BOOT_LIMIT = Duration.ofSeconds(300);
+    private static final Pattern ROOT_SHA = Pattern.compile("pivot: root image nix-store\\.squashfs, (\\d+) bytes, sha256 ([0-9a-f]{64})");
+
+    @TempDir
+    static Path shared;
+
+    @BeforeAll
+    static void lab() {
+        LabAssumptions.assumeVmLab();
+        Path root = LabAssumptions.pivotRoot();
+        Assumptions.assumeTrue(Files.isRegularFile(root.resolve("target/classpath.txt")),
+                "needs the packaged CLI (" + root.resolve("target/classpath.txt") + " is missing: run ./mvnw package)");
+    }
+
+    /** The image's own zstd level for the store cpio: 19 (NixOS's) takes minutes on 300 MB of random bytes. */
+    private static Path image(String name, String... options) {
+        Path out = shared.resolve(name);
+        List<String> cmd = new ArrayList<>(List.of("env", "PIVOT_ZSTD_LEVEL=3", "bash",
+                LabAssumptions.pivotRoot().resolve("scripts/make-demo-image.sh").toString()));
+        cmd.addAll(List.of(options));
+        cmd.add(out.toString());
+        Commands.run(cmd);
+        return out;
+    }
+
+    @Test
+    void anInitrdWithoutNicDriverBootsWithTheDriverFromTheRootImage(@TempDir Path state) {
+        Path image = image("no-nic", "--no-nic-driver", "--store-modules", "--xz-modules");
+        Boot boot = boot("no NIC driver in the initrd", image, state, 768, Qemu.DEFAULT_MARKER, server -> { });
+        assertThat(boot.serverLines()).anySatisfy(l -> assertThat(l)
+                .startsWith("pivot: the initrd has no NIC driver: stage 1 gets").contains("virtio_net"));
+        assertThat(boot.serial()).contains("modules: virtio_pci virtio_net").contains("sha256 ok")
+                .doesNotContain("pivot: FAILED");
+    }
+
+    @Test
+    void a300MbIncompressibleRootImageBootsIn768Mb(@TempDir Path state) {
+        Path image = image("big", "--extra-mb", "300");
+        Boot boot = boot("300 MB incompressible root image, 768 MB RAM", image, state, 768, Qemu.DEFAULT_MARKER,
+                server -> { });
+        assertThat(boot.rootSize()).isGreaterThan(300L << 20);
+        assertThat(boot.serial()).contains("pivot: fetching root image, ").contains("sha256 ok")
+                .containsPattern("pivot: fetch \\d+/\\d+ MiB").doesNotContain("pivot: FAILED");
+    }
+
+    @Test
+    void aCorruptedRootImageStopsAtTheSha256CheckAndTheServerSeesIt(@TempDir Path state) {
+        Path image = image("plain");
+        Boot boot = boot("corrupted root image", image, state, 768, "pivot: FAILED at", server -> {
+            // After the import (and its check): one byte of the stored squashfs flips, as a bad disk would.
+            Path object = state.resolve("artifacts/objects").resolve(server.rootSha);
+            try (RandomAccessFile f = new RandomAccessFile(object.toFile(), "rw")) {
+                long at = f.length() / 2;
+                f.seek(at);
+                int b = f.read();
+                f.seek(at);
+                f.write(b ^ 0x01);
+            } catch (IOException e) {
+                throw new AssertionError("cannot corrupt " + object + ": " + e.getMessage(), e);
+            }
+        });
+        assertThat(boot.serial().lines().filter(l -> l.contains("pivot: FAILED at")).toList())
+                .singleElement().asString().startsWith("pivot: FAILED at root_fetched: sha256 mismatch");
+        assertThat(boot.serial()).doesNotContain(Qemu.DEFAULT_MARKER);
+        awaitLine(boot.serverLines(), l -> l.contains("root_fetched") && l.contains("FAILED: sha256 mismatch"));
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------------------------
+
+    record Served(String rootSha, long rootSize) {
+    }
+
+    record Boot(List<String> serverLines, String serial, long rootSize) {
+    }
+
+    private static Boot boot(String what, Path image, Path state, int memoryMb, String marker,
+                             Consumer<Served> afterStart) {
+        List<String> serverLines = new CopyOnWriteArrayList<>();
+        try (LabNetwork lab = LabNetwork.create("s1", true)) {
+            PivotServer server = PivotServer.start(lab, LabAssumptions.pivotRoot(), image, "full", state, line -> {
+                serverLines.add(line);
+                System.out.println("serve | " + line);
+            });
+            String rootLine = awaitLine(serverLines, l -> ROOT_SHA.matcher(l).find());
+            Matcher m = ROOT_SHA.matcher(rootLine);
+            assertThat(m.find()).isTrue();
+            Served served = new Served(m.group(2), Long.parseLong(m.group(1)));
+            afterStart.accept(served);
+            try (Qemu vm = Qemu.start(lab.namespace(), new Qemu.Spec(Qemu.Boot.BIOS_IPXE_ROM, Qemu.Nic.VIRTIO,
+                    "52:54:00:77:01:41", LabNetwork.TAP, memoryMb, lab.workDir().resolve("serial.log")))) {
+                Duration took = vm.awaitMarker(marker, BOOT_LIMIT);
+                System.out.printf("Stage1IT [%s]: QEMU start -> '%s' in %s%n", what, marker, Qemu.seconds(took));
+                assertThat(server.isAlive()).as("pivot serve still running after the boot").isTrue();
+                if (!marker.equals(Qemu.DEFAULT_MARKER)) {
+                    // let the failure report reach the server before the namespace goes
+                    awaitLine(serverLines, l -> l.contains("FAILED"));
+                }
+                return new Boot(serverLines, vm.serial(), served.rootSize());
+            }
+        }
+    }
+
+    private static String awaitLine(List<String> lines, java.util.function.Predicate<String> match) {
+        long until = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (System.nanoTime() < until) {
+            for (String l : lines) {
+                if (match.test(l)) {
+                    return l;
+                }
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        throw new AssertionError("no such line in the serve output:\n" + String.join("\n", lines));
+    }
+}
