@@ -26,7 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class Stage1IT {
     private static final Duration BOOT_LIMIT = Duration.ofSeconds(300);
-    private static final Pattern ROOT_SHA = Pattern.compile("pivot: root image nix-store\\.squashfs, (\\d+) bytes, sha256 ([0-9a-f]{64})");
+    private static final Pattern ROOT_SHA = Pattern.compile("pivot: root image \\S+, (\\d+) bytes, sha256 ([0-9a-f]{64})");
 
     @TempDir
     static Path shared;
@@ -90,6 +90,42 @@ class Stage1IT {
                 .singleElement().asString().startsWith("pivot: FAILED at root_fetched: sha256 mismatch");
         assertThat(boot.serial()).doesNotContain(Qemu.DEFAULT_MARKER);
         awaitLine(boot.serverLines(), l -> l.contains("root_fetched") && l.contains("FAILED: sha256 mismatch"));
+    }
+
+    @Test
+    void aGenericImageBootsOnAnOverlayRootThatPivotBuilds(@TempDir Path state) throws IOException {
+        // Kernel and initrd (with loop, squashfs, overlay and the NIC driver) from the demo build; the root is a
+        // plain file system with /sbin/init, no /nix and no stage 1 of its own.
+        Path parts = shared.resolve("generic-parts");
+        Path demo = image("generic-demo", "--parts", parts.toString());
+        Path dir = Files.createDirectories(shared.resolve("generic"));
+        Files.copy(demo.resolve("bzImage"), dir.resolve("vmlinuz"));
+        Files.copy(parts.resolve("stage1.cpio.gz"), dir.resolve("initrd"));
+        Path tree = Files.createDirectories(shared.resolve("generic-root"));
+        for (String d : List.of("bin", "sbin", "etc", "proc", "sys", "dev", "run", "tmp")) {
+            Files.createDirectories(tree.resolve(d));
+        }
+        Files.copy(Path.of("/bin/busybox"), tree.resolve("bin/busybox"));
+        Path init = tree.resolve("sbin/init");
+        Files.writeString(init, """
+                #!/bin/busybox sh
+                bb=/bin/busybox
+                root="$($bb awk '$2 == "/" {print $3}' /proc/mounts | $bb tail -n 1)"
+                if $bb touch /etc/pivot-written; then w=writable; else w=read-only; fi
+                echo "PIVOT-GENERIC: stage 2 reached, / is $root, $w" > /dev/console
+                $bb sync
+                $bb poweroff -f
+                """);
+        Files.setPosixFilePermissions(init, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Commands.run(List.of("mksquashfs", tree.toString(), dir.resolve("root.squashfs").toString(), "-comp", "zstd",
+                "-all-root", "-noappend", "-quiet", "-no-progress"));
+        Files.writeString(dir.resolve("pivot.yaml"), "# a generic image\ncmdline: console=ttyS0 loglevel=4\n");
+
+        Boot boot = boot("generic image, overlay root", dir, state, 768, "PIVOT-GENERIC: stage 2 reached",
+                server -> { });
+        assertThat(boot.serial()).contains("pivot: overlay root ready, switch_root to /sbin/init")
+                .contains("PIVOT-GENERIC: stage 2 reached, / is overlay, writable").doesNotContain("pivot: FAILED");
+        awaitLine(boot.serverLines(), l -> l.contains("handover") && l.contains("switch_root to /sbin/init"));
     }
 
     // ---- helpers ---------------------------------------------------------------------------------------------
