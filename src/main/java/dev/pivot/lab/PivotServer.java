@@ -26,12 +26,19 @@ public final class PivotServer {
     /** `dhcpMode` is `full` (Pivot hands out the range) or `proxy` (a router's DHCP is beside it). */
     public static PivotServer start(LabNetwork lab, Path pivotHome, Path imageDir, String dhcpMode, Path stateDir,
                                     Consumer<String> output) {
+        return start(lab, pivotHome, imageDir, dhcpMode, stateDir, List.of(), output);
+    }
+
+    /** With more `pivot serve` options (e.g. `--stage1 native`). */
+    public static PivotServer start(LabNetwork lab, Path pivotHome, Path imageDir, String dhcpMode, Path stateDir,
+                                    List<String> extraArgs, Consumer<String> output) {
         List<String> cmd = new ArrayList<>(List.of(pivotHome.resolve("pivot").toString(), "serve",
                 imageDir.toString(), "--interface", LabNetwork.BRIDGE, "--dhcp", dhcpMode));
         if (dhcpMode.equals("full")) {
             cmd.addAll(List.of("--range", LabNetwork.RANGE_START + "-" + LabNetwork.RANGE_END));
         }
         cmd.addAll(List.of("--state", stateDir.toString()));
+        cmd.addAll(extraArgs);
         Process p = lab.namespace().startPiped(cmd);
         Thread.ofVirtual().name("pivot-serve-output").start(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {

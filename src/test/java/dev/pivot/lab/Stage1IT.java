@@ -128,6 +128,17 @@ class Stage1IT {
         awaitLine(boot.serverLines(), l -> l.contains("handover") && l.contains("switch_root to /sbin/init"));
     }
 
+    @Test
+    void nativeModeHandsTheRootImageToTheImagesOwnStage1AsASecondInitrd(@TempDir Path state) {
+        Path image = image("plain");
+        Boot boot = boot("--stage1 native", image, state, 768, Qemu.DEFAULT_MARKER, List.of("--stage1", "native"),
+                server -> { });
+        assertThat(boot.serverLines()).anySatisfy(l -> assertThat(l).startsWith("pivot: WARNING --stage1 native:")
+                .contains("MiB of RAM"));
+        assertThat(boot.serverLines()).anySatisfy(l -> assertThat(l).contains("initrd").contains("nix-store.cpio"));
+        assertThat(boot.serial()).contains("NixOS Stage 1").doesNotContain("pivot: stage 1 prelude");
+    }
+
     // ---- helpers ---------------------------------------------------------------------------------------------
 
     record Served(String rootSha, long rootSize) {
@@ -138,9 +149,15 @@ class Stage1IT {
 
     private static Boot boot(String what, Path image, Path state, int memoryMb, String marker,
                              Consumer<Served> afterStart) {
+        return boot(what, image, state, memoryMb, marker, List.of(), afterStart);
+    }
+
+    private static Boot boot(String what, Path image, Path state, int memoryMb, String marker, List<String> serveArgs,
+                             Consumer<Served> afterStart) {
         List<String> serverLines = new CopyOnWriteArrayList<>();
         try (LabNetwork lab = LabNetwork.create("s1", true)) {
-            PivotServer server = PivotServer.start(lab, LabAssumptions.pivotRoot(), image, "full", state, line -> {
+            PivotServer server = PivotServer.start(lab, LabAssumptions.pivotRoot(), image, "full", state, serveArgs,
+                    line -> {
                 serverLines.add(line);
                 System.out.println("serve | " + line);
             });
