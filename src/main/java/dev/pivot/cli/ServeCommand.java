@@ -177,8 +177,10 @@ final class ServeCommand implements Callable<Integer> {
                 roots.add(tftpRoot);
             }
             roots.add(ipxeDir);
-            TftpServer tftp = new TftpServer(TftpConfig.defaults(where.bind(), tftpPort, roots), TftpFiles.of(roots),
-                    addresses, sessions);
+            // pxelinux.cfg/01-<mac> for loaders that read PXELINUX configs (u-root's pxeboot), same boot by HTTP.
+            String baseUrl = "http://" + where.address().getHostAddress() + ":" + http.port();
+            TftpServer tftp = new TftpServer(TftpConfig.defaults(where.bind(), tftpPort, roots),
+                    new TftpFiles(roots, new PxelinuxConfigs(BootCatalog.everyone(spec), baseUrl)), addresses, sessions);
             tftp.start();
             running.add(tftp);
 
