@@ -61,6 +61,25 @@ class Stage1IT {
     }
 
     @Test
+    void uefiWithoutNicDriverInTheInitrdToo(@TempDir Path state) {
+        Path image = image("no-nic", "--no-nic-driver", "--store-modules", "--xz-modules");
+        Boot boot = boot("UEFI, no NIC driver in the initrd", image, state, 768, Qemu.DEFAULT_MARKER, List.of(),
+                Qemu.Boot.UEFI_IPXE_ROM, server -> { });
+        assertThat(boot.serial()).contains("modules: virtio_pci virtio_net").doesNotContain("pivot: FAILED");
+    }
+
+    @Test
+    void tooLittleRamForTheRootImageFailsBeforeFetchingWithBothNumbers(@TempDir Path state) {
+        Path image = image("big", "--extra-mb", "300");
+        Boot boot = boot("300 MB root image, 320 MB RAM", image, state, 320, "pivot: FAILED at", server -> { });
+        assertThat(boot.serial().lines().filter(l -> l.contains("pivot: FAILED at")).toList()).singleElement()
+                .asString().startsWith("pivot: FAILED at root_fetched: not enough RAM for the root image: it is 301 MiB")
+                .contains("MemAvailable is");
+        awaitLine(boot.serverLines(), l -> l.contains("root_fetched") && l.contains("FAILED: not enough RAM"));
+        assertThat(boot.serverLines()).as("no fetch started").noneMatch(l -> l.matches(".*\\sroot_image\\s.*"));
+    }
+
+    @Test
     void a300MbIncompressibleRootImageBootsIn768Mb(@TempDir Path state) {
         Path image = image("big", "--extra-mb", "300");
         Boot boot = boot("300 MB incompressible root image, 768 MB RAM", image, state, 768, Qemu.DEFAULT_MARKER,
@@ -149,11 +168,16 @@ class Stage1IT {
 
     private static Boot boot(String what, Path image, Path state, int memoryMb, String marker,
                              Consumer<Served> afterStart) {
-        return boot(what, image, state, memoryMb, marker, List.of(), afterStart);
+        return boot(what, image, state, memoryMb, marker, List.of(), Qemu.Boot.BIOS_IPXE_ROM, afterStart);
     }
 
     private static Boot boot(String what, Path image, Path state, int memoryMb, String marker, List<String> serveArgs,
                              Consumer<Served> afterStart) {
+        return boot(what, image, state, memoryMb, marker, serveArgs, Qemu.Boot.BIOS_IPXE_ROM, afterStart);
+    }
+
+    private static Boot boot(String what, Path image, Path state, int memoryMb, String marker, List<String> serveArgs,
+                             Qemu.Boot firmware, Consumer<Served> afterStart) {
         List<String> serverLines = new CopyOnWriteArrayList<>();
         try (LabNetwork lab = LabNetwork.create("s1", true)) {
             PivotServer server = PivotServer.start(lab, LabAssumptions.pivotRoot(), image, "full", state, serveArgs,
@@ -166,7 +190,7 @@ class Stage1IT {
             assertThat(m.find()).isTrue();
             Served served = new Served(m.group(2), Long.parseLong(m.group(1)));
             afterStart.accept(served);
-            try (Qemu vm = Qemu.start(lab.namespace(), new Qemu.Spec(Qemu.Boot.BIOS_IPXE_ROM, Qemu.Nic.VIRTIO,
+            try (Qemu vm = Qemu.start(lab.namespace(), new Qemu.Spec(firmware, Qemu.Nic.VIRTIO,
                     "52:54:00:77:01:41", LabNetwork.TAP, memoryMb, lab.workDir().resolve("serial.log")))) {
                 Duration took = vm.awaitMarker(marker, BOOT_LIMIT);
                 System.out.printf("Stage1IT [%s]: QEMU start -> '%s' in %s%n", what, marker, Qemu.seconds(took));
