@@ -89,6 +89,36 @@ class Stage1IT {
                 .containsPattern("pivot: fetch \\d+/\\d+ MiB").doesNotContain("pivot: FAILED");
     }
 
+    /**
+     * The server goes away in the middle of a 300 MB fetch and comes back: stage 1 retries and resumes the
+     * transfer where it stopped (wget -c, an HTTP Range request) instead of starting over, then boots.
+     */
+    @Test
+    void aFetchCutByAServerRestartResumes(@TempDir Path state) throws Exception {
+        Path image = image("big", "--extra-mb", "300");
+        List<String> serverLines = new CopyOnWriteArrayList<>();
+        Consumer<String> output = line -> {
+            serverLines.add(line);
+            System.out.println("serve | " + line);
+        };
+        try (LabNetwork lab = LabNetwork.create("s1", true)) {
+            PivotServer first = PivotServer.start(lab, LabAssumptions.pivotRoot(), image, "full", state, output);
+            try (Qemu vm = Qemu.start(lab.namespace(), new Qemu.Spec(Qemu.Boot.BIOS_IPXE_ROM, Qemu.Nic.VIRTIO,
+                    "52:54:00:77:01:42", LabNetwork.TAP, 768, lab.workDir().resolve("serial.log")))) {
+                vm.awaitMarker("pivot: fetch ", BOOT_LIMIT);
+                ProcessHandle.of(first.pid()).ifPresent(ProcessHandle::destroy);
+                ProcessHandle.of(first.pid()).ifPresent(p -> p.onExit().join());
+                System.out.println("Stage1IT: pivot serve stopped in the middle of the fetch");
+                PivotServer second = PivotServer.start(lab, LabAssumptions.pivotRoot(), image, "full", state, output);
+                Duration took = vm.awaitMarker(Qemu.DEFAULT_MARKER, BOOT_LIMIT);
+                System.out.printf("Stage1IT [fetch cut by a server restart]: QEMU start -> '%s' in %s%n",
+                        Qemu.DEFAULT_MARKER, Qemu.seconds(took));
+                assertThat(vm.serial()).contains("resuming").contains("sha256 ok").doesNotContain("pivot: FAILED");
+                assertThat(second.isAlive()).isTrue();
+            }
+        }
+    }
+
     @Test
     void aCorruptedRootImageStopsAtTheSha256CheckAndTheServerSeesIt(@TempDir Path state) {
         Path image = image("plain");
