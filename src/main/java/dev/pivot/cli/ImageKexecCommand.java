@@ -6,25 +6,23 @@ import dev.pivot.boot.MacAddress;
 import dev.pivot.http.IpxeScript;
 import dev.pivot.image.ArtifactStore;
 import dev.pivot.image.GenericImport;
-import dev.pivot.image.ImageCheck;
-import dev.pivot.image.ImportedImage;
 import dev.pivot.image.NetbootImport;
 import dev.pivot.image.NetbootIpxe;
-import dev.pivot.image.Stage1Drivers;
-import dev.pivot.initrd.Prelude;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.TreeMap;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -86,13 +84,14 @@ final class ImageKexecCommand implements Callable<Integer> {
         Path temporary = state == null ? Files.createTempDirectory("pivot-kexec-") : null;
         try {
             ArtifactStore store = ArtifactStore.open((state != null ? state : temporary).resolve("artifacts"));
-            ImportedImage image = generic ? GenericImport.importDir(dir, store, null) : NetbootImport.importDir(dir, store);
-            // The same prelude `pivot serve` builds for this image (deterministic: the same sha256).
-            var drivers = Stage1Drivers.whenNeeded(ImageCheck.check(image, store), store.path(image.rootImage()));
-            TreeMap<String, byte[]> extra = new TreeMap<>();
-            drivers.ifPresent(d -> d.preludeFiles().forEach(f -> extra.put(f.relativePath(), f.content())));
-            Artifact prelude = Prelude.build(store, Prelude.DEFAULT_BUSYBOX, extra);
-            BootSpec boot = NetbootImport.toBootSpec(image, prelude);
+            // The same artifacts `pivot serve` builds for this image (content-addressed: the same sha256s).
+            PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
+            Optional<ServedImage> served = ServedImage.prepare(dir, store, new ServedImage.Options(
+                    ServedImage.Stage1Mode.PRELUDE, null, false, quiet, spec.commandLine().getErr()));
+            if (served.isEmpty()) {
+                return 2;
+            }
+            BootSpec boot = served.get().spec();
             List<String> append = IpxeScript.kernelCommandLine(boot, base, machine).stream()
                     .filter(a -> !a.startsWith("initrd=")).toList();
             out.println("mkdir -p /tmp/pivot-kexec && cd /tmp/pivot-kexec");

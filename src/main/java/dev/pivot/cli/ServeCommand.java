@@ -1,7 +1,6 @@
 package dev.pivot.cli;
 
 import dev.pivot.boot.AddressBook;
-import dev.pivot.boot.Artifact;
 import dev.pivot.boot.BootCatalog;
 import dev.pivot.boot.BootPolicy;
 import dev.pivot.boot.BootSessions;
@@ -12,16 +11,7 @@ import dev.pivot.dhcp.FileLeaseStore;
 import dev.pivot.http.HttpConfig;
 import dev.pivot.http.PivotHttpServer;
 import dev.pivot.image.ArtifactStore;
-import dev.pivot.image.Finding;
-import dev.pivot.image.GenericImport;
-import dev.pivot.image.ImageCheck;
-import dev.pivot.image.ImageCheckResult;
-import dev.pivot.image.ImageException;
 import dev.pivot.image.ImportedImage;
-import dev.pivot.image.Stage1Drivers;
-import dev.pivot.image.NetbootImport;
-import dev.pivot.initrd.NativeRootInitrd;
-import dev.pivot.initrd.Prelude;
 import dev.pivot.tftp.TftpConfig;
 import dev.pivot.tftp.TftpFiles;
 import dev.pivot.tftp.TftpServer;
@@ -33,7 +23,6 @@ import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InterfaceAddress;
@@ -44,11 +33,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.SortedMap;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.function.Predicate;
 
 /** `pivot serve DIR`: imports a netboot build and serves it over DHCP, TFTP and HTTP until stopped. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
@@ -104,27 +90,18 @@ final class ServeCommand implements Callable<Integer> {
             description = "generic images: the init to switch_root to; default /sbin/init (or pivot.yaml's init)")
     String initPath;
 
-    enum Stage1Mode {
-        prelude, native_;
-
-        @Override
-        public String toString() {
-            return name().replace("_", "");
-        }
-    }
-
     @Option(names = "--stage1", paramLabel = "MODE", defaultValue = "prelude", converter = Stage1Converter.class,
             description = "prelude: Pivot's stage 1 fetches the root image after boot (default); native: the root"
                     + " image goes as a second initrd to the image's own stage 1, as NixOS netboot does (needs 2-3x"
                     + " its size in RAM)")
-    Stage1Mode stage1;
+    ServedImage.Stage1Mode stage1;
 
-    static final class Stage1Converter implements picocli.CommandLine.ITypeConverter<Stage1Mode> {
+    static final class Stage1Converter implements picocli.CommandLine.ITypeConverter<ServedImage.Stage1Mode> {
         @Override
-        public Stage1Mode convert(String value) {
+        public ServedImage.Stage1Mode convert(String value) {
             return switch (value) {
-                case "prelude" -> Stage1Mode.prelude;
-                case "native" -> Stage1Mode.native_;
+                case "prelude" -> ServedImage.Stage1Mode.PRELUDE;
+                case "native" -> ServedImage.Stage1Mode.NATIVE;
                 default -> throw new picocli.CommandLine.TypeConversionException(
                         "'" + value + "' is not a stage 1 mode: prelude or native");
             };
@@ -138,21 +115,14 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Endpoint where = endpoint();
         ArtifactStore store = ArtifactStore.open(stateDir().resolve("artifacts"));
-        boolean generic = GenericImport.isGeneric(dir);
-        if (initPath != null && !generic) {
-            throw new IllegalArgumentException("--init is for generic images (kernel, initrd, root.squashfs);"
-                    + " a NixOS build names its init in netboot.ipxe");
-        }
-        ImportedImage image = generic ? GenericImport.importDir(dir, store, initPath)
-                : NetbootImport.importDir(dir, store);
         PrintStream out = System.out;
-        Optional<BootSpec> checked = stage1 == Stage1Mode.native_
-                ? nativeSpec(image, store, generic, out) : checkedPrelude(image, store, out)
-                .map(prelude -> NetbootImport.toBootSpec(image, prelude));
-        if (checked.isEmpty()) {
+        Optional<ServedImage> served = ServedImage.prepare(dir, store, new ServedImage.Options(stage1, initPath,
+                skipCheck, out, commandSpec.commandLine().getErr()));
+        if (served.isEmpty()) {
             return 2;
         }
-        BootSpec spec = checked.get();
+        ImportedImage image = served.get().image();
+        BootSpec spec = served.get().spec();
 
         BootSessions sessions = new BootSessions();
         sessions.onEvent(new TimelinePrinter(out)::print);
@@ -206,85 +176,6 @@ final class ServeCommand implements Callable<Integer> {
         out.flush();
         stopped.await();
         return 0;
-    }
-
-    /**
-     * Native mode: no prelude; the root image goes to the machine as a second initrd, as NixOS's own netboot does,
-     * and the image's stage 1 is entered directly. Refused up front when the image cannot fit (iPXE, newc, RAM).
-     */
-    private Optional<BootSpec> nativeSpec(ImportedImage image, ArtifactStore store, boolean generic, PrintStream out)
-            throws IOException, ImageException {
-        PrintWriter err = commandSpec.commandLine().getErr();
-        if (generic) {
-            err.println("pivot: --stage1 native is for NixOS netboot builds: a generic image has no stage 1 of its"
-                    + " own to mount the root image; use --stage1 prelude");
-            err.flush();
-            return Optional.empty();
-        }
-        ImageCheckResult check = ImageCheck.check(image, store);
-        // Only the prelude needs the network (a NIC driver, af_packet) in stage 1.
-        if (!mayServe(check, f -> f.subject().equals("ethernet") || f.subject().equals("module:af_packet"), out)) {
-            return Optional.empty();
-        }
-        NativeRootInitrd.Plan plan = NativeRootInitrd.plan(image.rootImage().size());
-        if (plan.refusal().isPresent()) {
-            err.printf("pivot: refusing --stage1 native: %s; use --stage1 prelude (needs about %d MiB)%n",
-                    plan.refusal().get(), plan.preludeRamNeeded() >> 20);
-            err.flush();
-            return Optional.empty();
-        }
-        out.println("pivot: WARNING " + plan.advice());
-        Artifact cpio = NativeRootInitrd.build(store, store.path(image.rootImage()), image.rootImage().size());
-        return Optional.of(new BootSpec(image.kernel(), List.of(image.stage1Initrd(), cpio), image.rootImage(),
-                image.init(), image.kernelArgs(), "/init"));
-    }
-
-    /**
-     * Runs {@link ImageCheck} and builds the prelude for this image: with the NIC drivers from the root image when
-     * the initrd has none (fetch mode). Empty, after one line per error, when the image cannot boot.
-     */
-    private Optional<Artifact> checkedPrelude(ImportedImage image, ArtifactStore store, PrintStream out)
-            throws IOException, ImageException {
-        ImageCheckResult check = ImageCheck.check(image, store);
-        Optional<Stage1Drivers> drivers = Stage1Drivers.whenNeeded(check, store.path(image.rootImage()));
-        drivers.ifPresent(d -> out.printf("pivot: the initrd has no NIC driver: stage 1 gets %s (%d modules, %d KiB)"
-                        + " from the root image's %s%n", String.join(", ", d.modules()), d.modules().size(),
-                d.moduleBytes() / 1024, d.source()));
-        Predicate<Finding> ignored = f -> (drivers.isPresent() && f.subject().equals("ethernet")) // Pivot brings it
-                // a generic image's init is outside the store by design
-                || (f.subject().equals("init") && f.severity() == Finding.Severity.WARNING
-                && !image.init().startsWith("/nix/store/"));
-        if (!mayServe(check, ignored, out)) {
-            return Optional.empty();
-        }
-        SortedMap<String, byte[]> extra = new TreeMap<>();
-        drivers.ifPresent(d -> d.preludeFiles().forEach(f -> extra.put(f.relativePath(), f.content())));
-        return Optional.of(Prelude.build(store, Prelude.DEFAULT_BUSYBOX, extra));
-    }
-
-    /** Prints the check's findings (errors on stderr, one line each); false when an error forbids serving. */
-    private boolean mayServe(ImageCheckResult check, Predicate<Finding> ignored, PrintStream out) {
-        PrintWriter err = commandSpec.commandLine().getErr();
-        int errors = 0;
-        for (Finding f : check.findings()) {
-            if (ignored.test(f)) {
-                continue;
-            }
-            if (f.severity() == Finding.Severity.ERROR) {
-                errors++;
-                err.printf("pivot: ERROR %s: %s%n", f.subject(), f.message());
-            } else {
-                out.printf("pivot: WARNING %s: %s%n", f.subject(), f.message());
-            }
-        }
-        err.flush();
-        if (errors > 0 && !skipCheck) {
-            err.printf("pivot: refusing to serve %s: %d error%s above (--skip-check serves it anyway)%n", dir,
-                    errors, errors == 1 ? "" : "s");
-            err.flush();
-            return false;
-        }
-        return true;
     }
 
     private DhcpConfig dhcpConfig(Endpoint where) throws IOException {

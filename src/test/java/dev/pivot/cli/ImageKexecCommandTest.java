@@ -1,6 +1,7 @@
 package dev.pivot.cli;
 
 import dev.pivot.initrd.CpioWriter;
+import dev.pivot.testsupport.Tools;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -12,6 +13,7 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.zip.GZIPOutputStream;
 
@@ -44,11 +46,20 @@ class ImageKexecCommandTest {
     private Path netbootDir() throws Exception {
         Path dir = Files.createDirectories(tmp.resolve("result"));
         Files.write(dir.resolve("bzImage"), new byte[4096]);
+        // A real (tiny) root image, so the image check `pivot serve` runs passes, as it must for kexec too.
+        Path store = Files.createDirectories(tmp.resolve("store").resolve(INIT.substring("/nix/store/".length()))
+                .getParent());
+        Files.writeString(store.resolve("init"), "#!/bin/sh\n");
+        Files.setPosixFilePermissions(store.resolve("init"), PosixFilePermissions.fromString("r-xr-xr-x"));
+        Tools.require("mksquashfs", "squashfs-tools");
+        Tools.sh(tmp, "mksquashfs store root.squashfs -comp gzip -all-root -noappend -quiet -no-progress >/dev/null");
+        byte[] squashfs = Files.readAllBytes(tmp.resolve("root.squashfs"));
         ByteArrayOutputStream initrd = new ByteArrayOutputStream();
-        for (String[] file : List.of(new String[] {"init", "#!/bin/sh\n"}, new String[] {"nix-store.squashfs", "hsqs"})) {
+        for (Object[] file : List.of(new Object[] {"init", "#!/bin/sh\n".getBytes(StandardCharsets.UTF_8)},
+                new Object[] {"nix-store.squashfs", squashfs})) {
             ByteArrayOutputStream part = new ByteArrayOutputStream();
             try (OutputStream gz = new GZIPOutputStream(part); CpioWriter cpio = new CpioWriter(gz)) {
-                cpio.file(file[0], 0755, file[1].getBytes(StandardCharsets.UTF_8));
+                cpio.file((String) file[0], 0755, (byte[]) file[1]);
                 cpio.finish();
             }
             initrd.write(part.toByteArray());
