@@ -10,6 +10,8 @@
 #   --no-nic-driver                leave virtio_net/e1000 out of the stage-1 modules (env PIVOT_NO_NIC_DRIVER=1)
 #   --extra-mb N                   add an N MB incompressible filler file to the squashfs (env PIVOT_EXTRA_MB)
 #   --xz-modules                   compress the stage-1 modules to .ko.xz, as NixOS ships them (env PIVOT_XZ_MODULES=1)
+#   --store-modules                put <hash>-linux-KVER-modules/lib/modules/KVER (NIC, virtio, fs drivers + depmod
+#                                  indexes) into the squashfs, as a NixOS store has (env PIVOT_STORE_MODULES=1)
 #   --parts DIR                    also write the pieces: stage1.cpio.gz, nix-store.squashfs, store.cpio.<comp>
 # Downloads are cached in ${PIVOT_CACHE:-/var/cache/pivot}. The kernel is never installed into the host's /boot.
 set -euo pipefail
@@ -21,6 +23,7 @@ STORE_COMP="${PIVOT_STORE_COMP:-zstd}"
 NO_NIC_DRIVER="${PIVOT_NO_NIC_DRIVER:-0}"
 EXTRA_MB="${PIVOT_EXTRA_MB:-0}"
 XZ_MODULES="${PIVOT_XZ_MODULES:-0}"
+STORE_MODULES="${PIVOT_STORE_MODULES:-0}"
 PARTS_DIR=""
 OUTDIR=""
 while [ $# -gt 0 ]; do
@@ -31,11 +34,12 @@ while [ $# -gt 0 ]; do
     --store-comp=*) STORE_COMP="${1#*=}"; shift ;;
     --no-nic-driver) NO_NIC_DRIVER=1; shift ;;
     --xz-modules) XZ_MODULES=1; shift ;;
+    --store-modules) STORE_MODULES=1; shift ;;
     --extra-mb) EXTRA_MB="${2:?--extra-mb needs a value}"; shift 2 ;;
     --extra-mb=*) EXTRA_MB="${1#*=}"; shift ;;
     --parts) PARTS_DIR="${2:?--parts needs a directory}"; shift 2 ;;
     --parts=*) PARTS_DIR="${1#*=}"; shift ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) die "unknown option '$1' (see --help)" ;;
     *) [ -z "$OUTDIR" ] || die "only one OUTDIR may be given (got '$OUTDIR' and '$1')"; OUTDIR="$1"; shift ;;
   esac
@@ -116,7 +120,7 @@ nix_hash() {
   done
   echo "$out"
 }
-SYSTEM="$(nix_hash "pivot-demo-system-$SQUASHFS_COMP-$EXTRA_MB")-nixos-system-demo-24.11"
+SYSTEM="$(nix_hash "pivot-demo-system-$SQUASHFS_COMP-$EXTRA_MB$([ "$STORE_MODULES" = 1 ] && echo -modules)")-nixos-system-demo-24.11"
 BBPATH="$(nix_hash pivot-demo-busybox-1.35.0)-busybox-1.35.0"
 
 # ---- stage 2: the store, as a squashfs of store paths ------------------------------------------------------
@@ -152,6 +156,22 @@ chmod 0755 "$STORE/$SYSTEM/init"
 echo "/nix/store/$BBPATH" > "$STORE/$SYSTEM/closure"
 echo "console=ttyS0 loglevel=4" > "$STORE/$SYSTEM/kernel-params"
 [ "$EXTRA_MB" -gt 0 ] && cp "$FILLER" "$STORE/$SYSTEM/filler.bin"
+if [ "$STORE_MODULES" = 1 ]; then
+  # A subset of the kernel's modules (the full Debian tree is ~400 MB): NICs, virtio, the file systems stage 1
+  # uses, with their dependencies and a depmod of their own, at the path NixOS uses.
+  KMODS="$STORE/$(nix_hash "pivot-demo-linux-$KVER-modules")-linux-$KVER-modules"
+  for m in virtio_pci virtio_net e1000 e1000e igb r8169 vmxnet3 loop squashfs overlay; do
+    modprobe -d "$KROOT" -S "$KVER" --show-depends "$m" | awk '$1 == "insmod" {print $2}'
+  done | sort -u | while read -r ko; do
+    rel="${ko#"$KROOT"/}"
+    mkdir -p "$KMODS/$(dirname "$rel")"
+    cp "$ko" "$KMODS/$rel"
+  done
+  [ "$XZ_MODULES" = 1 ] && find "$KMODS/lib/modules" -name '*.ko' -exec xz --check=crc32 --lzma2=dict=1MiB {} +
+  cp "$KROOT/lib/modules/$KVER"/modules.{order,builtin,builtin.modinfo} "$KMODS/lib/modules/$KVER/" 2>/dev/null || true
+  depmod -b "$KMODS" "$KVER"
+  ln -s "/nix/store/$(basename "$KMODS")" "$STORE/$SYSTEM/kernel-modules"  # absolute, as in NixOS
+fi
 mksquashfs "$STORE" "$WORK/nix-store.squashfs" -comp "$SQUASHFS_COMP" -all-root -no-xattrs \
   -quiet -no-progress >/dev/null
 

@@ -33,7 +33,7 @@ import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
 /** `pivot image …`: look at netboot builds without serving them. */
-@Command(name = "image", mixinStandardHelpOptions = true, subcommands = ImageCommand.Inspect.class,
+@Command(name = "image", mixinStandardHelpOptions = true, subcommands = {ImageCommand.Inspect.class, ImageKexecCommand.class},
         description = "Look at NixOS netboot builds.")
 public final class ImageCommand implements Runnable {
 

@@ -1,16 +1,14 @@
 package dev.pivot.cli;
 
-import dev.pivot.boot.Artifact;
 import dev.pivot.boot.Assignments;
 import dev.pivot.boot.BootSpec;
 import dev.pivot.boot.GroupSelector;
 import dev.pivot.boot.MacAddress;
 import dev.pivot.boot.MachineRepository;
 import dev.pivot.boot.ProfileCatalog;
-import dev.pivot.image.ArtifactStore;
-import dev.pivot.image.NetbootImport;
 import dev.pivot.profiles.ProfilesFile;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -28,9 +26,14 @@ final class ProfileSetup {
     private ProfileSetup() {
     }
 
-    static ProfileCatalog catalog(Optional<ProfilesFile> file, BootSpec dirSpec, ArtifactStore store,
-                                  Artifact prelude, Assignments assignments, MachineRepository machines)
-            throws Exception {
+    /** Imports and checks one profile's image as `pivot serve` does its DIR; empty when the check refuses it. */
+    @FunctionalInterface
+    interface ImagePreparer {
+        Optional<ServedImage> prepare(Path imageDir) throws Exception;
+    }
+
+    static ProfileCatalog catalog(Optional<ProfilesFile> file, BootSpec dirSpec, ImagePreparer images,
+                                  Assignments assignments, MachineRepository machines) throws Exception {
         Map<String, BootSpec> specs = new HashMap<>();
         specs.put(DIR_PROFILE, dirSpec);
         Map<MacAddress, ProfileCatalog.Choice> groupOf = new HashMap<>();
@@ -40,7 +43,8 @@ final class ProfileSetup {
             for (ProfilesFile.Profile p : file.get().profiles().values()) {
                 BootSpec spec;
                 try {
-                    spec = NetbootImport.toBootSpec(NetbootImport.importDir(p.image(), store), prelude);
+                    spec = images.prepare(p.image()).orElseThrow(() -> new IllegalArgumentException(
+                            "the image check refused " + p.image() + " (errors above)")).spec();
                 } catch (Exception e) {
                     throw new IllegalArgumentException("profile " + p.name() + ": " + e.getMessage(), e);
                 }

@@ -3,7 +3,6 @@ package dev.pivot.cli;
 import dev.pivot.api.ApiAccess;
 import dev.pivot.api.ApiRoutes;
 import dev.pivot.boot.AddressBook;
-import dev.pivot.boot.Artifact;
 import dev.pivot.boot.BootPolicy;
 import dev.pivot.boot.BootSessions;
 import dev.pivot.boot.BootSpec;
@@ -15,14 +14,14 @@ import dev.pivot.http.HttpConfig;
 import dev.pivot.http.PivotHttpServer;
 import dev.pivot.image.ArtifactStore;
 import dev.pivot.image.ImportedImage;
-import dev.pivot.image.NetbootImport;
-import dev.pivot.initrd.Prelude;
 import dev.pivot.profiles.ProfilesFile;
 import dev.pivot.store.JdbcStore;
 import dev.pivot.tftp.TftpConfig;
 import dev.pivot.tftp.TftpFiles;
 import dev.pivot.tftp.TftpServer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -48,7 +47,8 @@ final class ServeCommand implements Callable<Integer> {
 
     enum DhcpMode { proxy, full, off }
 
-    @Parameters(index = "0", paramLabel = "DIR", description = "a NixOS netboot build: bzImage, initrd, netboot.ipxe")
+    @Parameters(index = "0", paramLabel = "DIR", description = "a NixOS netboot build (bzImage, initrd, netboot.ipxe), or a generic image:"
+            + " vmlinuz|bzImage, initrd, root.squashfs and an optional pivot.yaml")
     Path dir;
 
     @Option(names = "--interface", paramLabel = "IF", description = "serve on IF; the server's address is IF's IPv4")
@@ -108,15 +108,48 @@ final class ServeCommand implements Callable<Integer> {
             + "TFTP once per boot before the script")
     boolean ipxeUpgrade;
 
+    @Spec
+    CommandSpec commandSpec;
+
+    @Option(names = "--init", paramLabel = "PATH",
+            description = "generic images: the init to switch_root to; default /sbin/init (or pivot.yaml's init)")
+    String initPath;
+
+    @Option(names = "--stage1", paramLabel = "MODE", defaultValue = "prelude", converter = Stage1Converter.class,
+            description = "prelude: Pivot's stage 1 fetches the root image after boot (default); native: the root"
+                    + " image goes as a second initrd to the image's own stage 1, as NixOS netboot does (needs 2-3x"
+                    + " its size in RAM)")
+    ServedImage.Stage1Mode stage1;
+
+    static final class Stage1Converter implements picocli.CommandLine.ITypeConverter<ServedImage.Stage1Mode> {
+        @Override
+        public ServedImage.Stage1Mode convert(String value) {
+            return switch (value) {
+                case "prelude" -> ServedImage.Stage1Mode.PRELUDE;
+                case "native" -> ServedImage.Stage1Mode.NATIVE;
+                default -> throw new picocli.CommandLine.TypeConversionException(
+                        "'" + value + "' is not a stage 1 mode: prelude or native");
+            };
+        }
+    }
+
+    @Option(names = "--skip-check", description = "serve even when the image check finds errors")
+    boolean skipCheck;
+
     @Override
     public Integer call() throws Exception {
         Endpoint where = endpoint();
         ArtifactStore store = ArtifactStore.open(stateDir().resolve("artifacts"));
-        ImportedImage image = NetbootImport.importDir(dir, store);
-        Artifact prelude = Prelude.build(store);
-        BootSpec spec = NetbootImport.toBootSpec(image, prelude);
-
         PrintStream out = System.out;
+        ServedImage.Options options = new ServedImage.Options(stage1, initPath, skipCheck, out,
+                commandSpec.commandLine().getErr());
+        Optional<ServedImage> served = ServedImage.prepare(dir, store, options);
+        if (served.isEmpty()) {
+            return 2;
+        }
+        ImportedImage image = served.get().image();
+        BootSpec spec = served.get().spec();
+
         List<AutoCloseable> running = new ArrayList<>();
         // Boot history and machines: every event is committed to STATE/pivot.db (or --database) before it counts.
         JdbcStore db = database != null ? JdbcStore.open(database, null, null)
@@ -124,7 +157,7 @@ final class ServeCommand implements Callable<Integer> {
         running.add(db);
         BootSessions sessions = new BootSessions(db);
         ProfileCatalog catalog = ProfileSetup.catalog(Optional.ofNullable(profilesFile).map(ProfilesFile::parse), spec,
-                store, prelude, db, db);
+                profileDir -> ServedImage.prepare(profileDir, store, options), db, db);
         Path tokenFile = apiTokenFile != null ? apiTokenFile : stateDir().resolve("api-token");
         ApiRoutes api = ApiRoutes.create(sessions, db, db, catalog, db)
                 .requireToken(ApiAccess.fromFile(tokenFile, protectReads));
@@ -144,7 +177,10 @@ final class ServeCommand implements Callable<Integer> {
             http.start();
             running.add(http);
 
-            TftpFiles files = TftpFiles.withDistroIpxe(tftpRoot == null ? List.of() : List.of(tftpRoot), ipxeDir);
+            // pxelinux.cfg/01-<mac> for loaders that read PXELINUX configs (u-root's pxeboot), same boot by HTTP.
+            String baseUrl = "http://" + where.address().getHostAddress() + ":" + http.port();
+            TftpFiles files = TftpFiles.withDistroIpxe(tftpRoot == null ? List.of() : List.of(tftpRoot), ipxeDir,
+                    new PxelinuxConfigs(catalog, baseUrl));
             TftpServer tftp = new TftpServer(TftpConfig.defaults(where.bind(), tftpPort, files.roots()), files,
                     addresses, sessions);
             tftp.start();

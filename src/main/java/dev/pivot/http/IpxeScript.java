@@ -66,7 +66,7 @@ public final class IpxeScript {
 
     /**
      * The kernel command line, in the contract's order: initrd= per initrd, rdinit=, pivot.url=, pivot.mac=,
-     * pivot.root=, pivot.sha256=, init=, then the image's own parameters.
+     * pivot.root=, pivot.sha256=, pivot.size=, init=, then the image's own parameters.
      */
     public static List<String> kernelCommandLine(BootSpec spec, String baseUrl, MacAddress mac) {
         List<String> args = new ArrayList<>();
@@ -78,6 +78,8 @@ public final class IpxeScript {
         args.add("pivot.mac=" + mac);
         args.add("pivot.root=" + artifactPath(baseUrl, spec.rootImage()));
         args.add("pivot.sha256=" + spec.rootImage().sha256());
+        // The size lets stage 1 check free RAM before fetching (the image lands in a tmpfs).
+        args.add("pivot.size=" + spec.rootImage().size());
         args.add("init=" + spec.init());
         args.addAll(spec.kernelArgs());
         for (String arg : args) {

@@ -8,8 +8,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.zip.Deflater;
 import java.util.zip.GZIPOutputStream;
 
@@ -37,6 +41,15 @@ public final class Prelude {
     }
 
     public static Artifact build(ArtifactStore store, Path busybox) throws ImageException {
+        return build(store, busybox, new TreeMap<>());
+    }
+
+    /**
+     * With {@code extraFiles} (archive path → bytes, e.g. NIC drivers taken from the root image under
+     * pivot/modules/): the prelude then belongs to one image, and its sha256 changes with them.
+     */
+    public static Artifact build(ArtifactStore store, Path busybox, SortedMap<String, byte[]> extraFiles)
+            throws ImageException {
         checkBusybox(busybox);
         byte[] init = resource(INIT_RESOURCE);
         byte[] udhcpcScript = resource(UDHCPC_SCRIPT_RESOURCE);
@@ -55,6 +68,17 @@ public final class Prelude {
                 cpio.file("pivot/busybox", 0755, busybox);
                 cpio.file("pivot/init", 0755, init);
                 cpio.file("pivot/udhcpc.script", 0755, udhcpcScript);
+                // The kernel's unpacker does not create parents: each directory comes before its files.
+                Set<String> made = new HashSet<>(DIRECTORIES);
+                for (var e : extraFiles.entrySet()) {
+                    String path = e.getKey();
+                    for (int i = path.indexOf('/'); i > 0; i = path.indexOf('/', i + 1)) {
+                        if (made.add(path.substring(0, i))) {
+                            cpio.directory(path.substring(0, i), 0755);
+                        }
+                    }
+                    cpio.file(path, 0644, e.getValue());
+                }
                 cpio.finish();
                 gzip.finish();
             });

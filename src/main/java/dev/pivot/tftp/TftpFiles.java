@@ -74,9 +74,14 @@ public final class TftpFiles {
 
     /** The operator's roots (confined), then the distro's iPXE directory (its package symlinks followed). */
     public static TftpFiles withDistroIpxe(List<Path> operatorRoots, Path ipxeDir) {
+        return withDistroIpxe(operatorRoots, ipxeDir, Generator.NONE);
+    }
+
+    /** As above, with generated per-machine files asked for last. */
+    public static TftpFiles withDistroIpxe(List<Path> operatorRoots, Path ipxeDir, Generator generator) {
         List<Path> all = new ArrayList<>(operatorRoots);
         all.add(ipxeDir);
-        return new TftpFiles(all, Set.of(ipxeDir), Generator.NONE);
+        return new TftpFiles(all, Set.of(ipxeDir), generator);
     }
 
     public List<Path> roots() {

@@ -15,6 +15,8 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.zip.GZIPOutputStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -114,9 +116,13 @@ class ServeCommandTest {
     void aPortThatCannotBeBoundIsNamed() throws IOException {
         Path dir = netbootDir(true, NETBOOT_IPXE);
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            Run run = serve(loopback(dir, taken.getLocalPort()));
+            List<String> args = new ArrayList<>(List.of(loopback(dir, taken.getLocalPort())));
+            args.add("--skip-check"); // the fake root image would be refused before the port is tried
+            Run run = serve(args.toArray(String[]::new));
             assertThat(run.exit()).isNotZero();
-            assertThat(run.err().strip()).contains("127.0.0.1:" + taken.getLocalPort()).hasLineCount(1);
+            // --skip-check still names the check's errors; the port problem is the one line after them.
+            assertThat(run.err().strip().lines().filter(l -> !l.startsWith("pivot: ERROR ")).toList())
+                    .singleElement().asString().contains("127.0.0.1:" + taken.getLocalPort());
         }
     }
 
@@ -124,8 +130,20 @@ class ServeCommandTest {
     void fullDhcpWithoutARangeIsRefused() throws IOException {
         Path dir = netbootDir(true, NETBOOT_IPXE);
         Run run = serve(dir.toString(), "--listen", "127.0.0.1", "--dhcp", "full", "--http-port", "0",
-                "--tftp-port", "0", "--state", tmp.resolve("state").toString());
+                "--tftp-port", "0", "--state", tmp.resolve("state").toString(), "--skip-check");
         assertThat(run.exit()).isNotZero();
         assertThat(run.err()).contains("--range");
+    }
+
+    @Test
+    void anImageTheCheckFindsBrokenIsRefusedWithOneLinePerError() throws IOException {
+        Path dir = netbootDir(true, NETBOOT_IPXE);
+        Run run = serve(loopback(dir, 0));
+        assertThat(run.exit()).isEqualTo(2);
+        List<String> lines = run.err().strip().lines().toList();
+        assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("pivot: ERROR root-image: ")
+                .contains("truncated"));
+        assertThat(lines.getLast()).startsWith("pivot: refusing to serve " + dir).contains("--skip-check");
+        assertThat(lines).allSatisfy(l -> assertThat(l).startsWith("pivot: "));
     }
 }

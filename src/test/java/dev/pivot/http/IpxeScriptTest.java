@@ -40,6 +40,7 @@ class IpxeScriptTest {
                         "pivot.mac=52:54:00:12:34:56",
                         "pivot.root=" + BASE + "/artifacts/" + sha('d') + "/nix-store.squashfs",
                         "pivot.sha256=" + sha('d'),
+                        "pivot.size=400",
                         "init=/nix/store/xyz-nixos-system-test/init",
                         "console=ttyS0,115200",
                         "loglevel=4");

@@ -390,7 +390,7 @@ class PivotHttpServerIT {
         assertThat(r.text()).isEqualTo(IpxeScript.forMachine(spec, base, mac));
         assertThat(r.text()).contains("kernel " + url(kernel) + "?mac=" + mac + " initrd=initrd initrd=pivot.cpio.gz "
                 + "rdinit=/pivot/init pivot.url=" + base + " pivot.mac=" + mac + " pivot.root=" + url(root)
-                + " pivot.sha256=" + root.sha256() + " init=/nix/store/abc-nixos-system-test/init "
+                + " pivot.sha256=" + root.sha256() + " pivot.size=" + root.size() + " init=/nix/store/abc-nixos-system-test/init "
                 + "console=ttyS0,115200 loglevel=7 || goto failed_kernel");
         assertThat(r.text()).contains("initrd --name initrd " + url(initrd) + "?mac=" + mac);
         BootEvent e = awaitEvent(x -> x.mac().equals(mac) && x.step() == Step.SCRIPT);

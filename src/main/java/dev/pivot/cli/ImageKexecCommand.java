@@ -1,0 +1,123 @@
+package dev.pivot.cli;
+
+import dev.pivot.boot.Artifact;
+import dev.pivot.boot.BootSpec;
+import dev.pivot.boot.MacAddress;
+import dev.pivot.http.IpxeScript;
+import dev.pivot.image.ArtifactStore;
+import dev.pivot.image.GenericImport;
+import dev.pivot.image.NetbootImport;
+import dev.pivot.image.NetbootIpxe;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * `pivot image kexec DIR`: the exact kexec commands that boot an image from a running Linux, without firmware.
+ * Without --server: the NixOS netboot build itself (its whole initrd, root image included), as NixOS's kexec-boot
+ * does. With --server URL --mac MAC: Pivot's chain from a running `pivot serve` (stage 1 + prelude, the root image
+ * fetched after boot), the same kernel command line the iPXE script gives.
+ */
+@Command(name = "kexec", mixinStandardHelpOptions = true,
+        description = {"Print the kexec commands that boot the image in DIR from a running Linux.",
+                "With --server and --mac: boot it through a running `pivot serve` (root image fetched after boot)."})
+final class ImageKexecCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "DIR", description = "a NixOS netboot build, or a generic image")
+    Path dir;
+
+    @Option(names = "--server", paramLabel = "URL", description = "the `pivot serve` HTTP address, e.g. http://10.0.0.1")
+    String server;
+
+    @Option(names = "--mac", paramLabel = "MAC", description = "the machine's MAC (as the server knows it); with --server")
+    String mac;
+
+    @Option(names = "--state", paramLabel = "DIR", description = "the state directory `pivot serve` uses; default a"
+            + " temporary one (artifacts are content-addressed, so the hashes are the same)")
+    Path state;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        if ((server == null) != (mac == null)) {
+            throw new IllegalArgumentException("--server and --mac go together");
+        }
+        boolean generic = GenericImport.isGeneric(dir);
+        if (server == null) {
+            if (generic) {
+                throw new IllegalArgumentException(dir + ": a generic image has no stage 1 of its own to mount its"
+                        + " root: give --server URL --mac MAC to boot it through pivot serve");
+            }
+            NetbootIpxe ipxe = NetbootIpxe.parse(dir.resolve(NetbootImport.SCRIPT));
+            List<String> append = new ArrayList<>();
+            append.add("init=" + ipxe.init());
+            append.addAll(ipxe.kernelArgs());
+            out.println(kexecLine(dir.toAbsolutePath().resolve(ipxe.kernel()).normalize().toString(),
+                    dir.toAbsolutePath().resolve(ipxe.initrds().getFirst()).normalize().toString(), append));
+            out.println("kexec -e");
+            out.flush();
+            return 0;
+        }
+        String base = server.replaceAll("/+$", "");
+        if (!base.matches("https?://[^/\\s]+")) {
+            throw new IllegalArgumentException("--server " + server + ": expected http://HOST[:PORT]");
+        }
+        MacAddress machine = MacAddress.parse(mac);
+        Path temporary = state == null ? Files.createTempDirectory("pivot-kexec-") : null;
+        try {
+            ArtifactStore store = ArtifactStore.open((state != null ? state : temporary).resolve("artifacts"));
+            // The same artifacts `pivot serve` builds for this image (content-addressed: the same sha256s).
+            PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
+            Optional<ServedImage> served = ServedImage.prepare(dir, store, new ServedImage.Options(
+                    ServedImage.Stage1Mode.PRELUDE, null, false, quiet, spec.commandLine().getErr()));
+            if (served.isEmpty()) {
+                return 2;
+            }
+            BootSpec boot = served.get().spec();
+            List<String> append = IpxeScript.kernelCommandLine(boot, base, machine).stream()
+                    .filter(a -> !a.startsWith("initrd=")).toList();
+            out.println("mkdir -p /tmp/pivot-kexec && cd /tmp/pivot-kexec");
+            out.println("wget -O kernel '" + IpxeScript.artifactUrl(base, boot.kernel(), machine) + "'");
+            List<String> parts = new ArrayList<>();
+            for (Artifact initrd : boot.initrds()) {
+                out.println("wget -O " + initrd.name() + " '" + IpxeScript.artifactUrl(base, initrd, machine) + "'");
+                parts.add(initrd.name());
+            }
+            // kexec takes one initrd: the stage-1 artifact is padded to 4 bytes, so plain concatenation works.
+            out.println("cat " + String.join(" ", parts) + " > initrds");
+            out.println(kexecLine("kernel", "initrds", append));
+            out.println("kexec -e");
+            out.flush();
+            return 0;
+        } finally {
+            if (temporary != null) {
+                try (Stream<Path> walk = Files.walk(temporary)) {
+                    walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+            }
+        }
+    }
+
+    static String kexecLine(String kernel, String initrd, List<String> append) {
+        return "kexec --load " + kernel + " --initrd=" + initrd + " --append=\""
+                + append.stream().map(a -> a.replace("\"", "\\\"")).collect(Collectors.joining(" ")) + "\"";
+    }
+}

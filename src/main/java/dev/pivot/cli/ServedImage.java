@@ -1,0 +1,140 @@
+package dev.pivot.cli;
+
+import dev.pivot.boot.Artifact;
+import dev.pivot.boot.BootSpec;
+import dev.pivot.image.ArtifactStore;
+import dev.pivot.image.Finding;
+import dev.pivot.image.GenericImport;
+import dev.pivot.image.ImageCheck;
+import dev.pivot.image.ImageCheckResult;
+import dev.pivot.image.ImageException;
+import dev.pivot.image.ImportedImage;
+import dev.pivot.image.NetbootImport;
+import dev.pivot.image.Stage1Drivers;
+import dev.pivot.initrd.NativeRootInitrd;
+import dev.pivot.initrd.Prelude;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+
+/**
+ * What `pivot serve` does with DIR before any server starts: import it (a NixOS netboot build, or a generic image),
+ * check it ({@link ImageCheck}: errors refuse, one line each; warnings are printed), and build the stage-1 artifacts
+ * for the chosen mode — Pivot's prelude (with NIC drivers from the root image when the initrd has none), or, in
+ * native mode, the root image as a second initrd.
+ *
+ * @param image the imported image
+ * @param spec  what every machine boots
+ */
+record ServedImage(ImportedImage image, BootSpec spec) {
+
+    enum Stage1Mode {
+        /** Pivot's prelude fetches the root image after boot. */
+        PRELUDE,
+        /** The root image goes as a second initrd to the image's own stage 1 (NixOS's netboot way). */
+        NATIVE
+    }
+
+    /** Where the lines go and what the operator asked for. */
+    record Options(Stage1Mode mode, String init, boolean skipCheck, PrintStream out, PrintWriter err) {
+    }
+
+    /** Empty, after saying why on {@code err}, when the image must not be served. */
+    static Optional<ServedImage> prepare(Path dir, ArtifactStore store, Options o) throws IOException, ImageException {
+        boolean generic = GenericImport.isGeneric(dir);
+        if (o.init() != null && !generic) {
+            throw new IllegalArgumentException("--init is for generic images (kernel, initrd, root.squashfs);"
+                    + " a NixOS build names its init in netboot.ipxe");
+        }
+        ImportedImage image = generic ? GenericImport.importDir(dir, store, o.init())
+                : NetbootImport.importDir(dir, store);
+        Optional<BootSpec> spec = o.mode() == Stage1Mode.NATIVE
+                ? nativeSpec(dir, image, store, generic, o)
+                : checkedPrelude(dir, image, store, o).map(prelude -> NetbootImport.toBootSpec(image, prelude));
+        return spec.map(s -> new ServedImage(image, s));
+    }
+
+    /**
+     * Native mode: no prelude; the root image goes to the machine as a second initrd, as NixOS's own netboot does,
+     * and the image's stage 1 is entered directly. Refused up front when the image cannot fit (iPXE, newc, RAM).
+     */
+    private static Optional<BootSpec> nativeSpec(Path dir, ImportedImage image, ArtifactStore store, boolean generic,
+                                                 Options o) throws IOException, ImageException {
+        if (generic) {
+            o.err().println("pivot: --stage1 native is for NixOS netboot builds: a generic image has no stage 1 of"
+                    + " its own to mount the root image; use --stage1 prelude");
+            o.err().flush();
+            return Optional.empty();
+        }
+        ImageCheckResult check = ImageCheck.check(image, store);
+        // Only the prelude needs the network (a NIC driver, af_packet) in stage 1.
+        if (!mayServe(dir, check, f -> f.subject().equals("ethernet") || f.subject().equals("module:af_packet"), o)) {
+            return Optional.empty();
+        }
+        NativeRootInitrd.Plan plan = NativeRootInitrd.plan(image.rootImage().size());
+        if (plan.refusal().isPresent()) {
+            o.err().printf("pivot: refusing --stage1 native: %s; use --stage1 prelude (needs about %d MiB)%n",
+                    plan.refusal().get(), plan.preludeRamNeeded() >> 20);
+            o.err().flush();
+            return Optional.empty();
+        }
+        o.out().println("pivot: WARNING " + plan.advice());
+        Artifact cpio = NativeRootInitrd.build(store, store.path(image.rootImage()), image.rootImage().size());
+        return Optional.of(new BootSpec(image.kernel(), List.of(image.stage1Initrd(), cpio), image.rootImage(),
+                image.init(), image.kernelArgs(), "/init"));
+    }
+
+    /**
+     * Runs {@link ImageCheck} and builds the prelude for this image: with the NIC drivers from the root image when
+     * the initrd has none (fetch mode). Empty, after one line per error, when the image cannot boot.
+     */
+    private static Optional<Artifact> checkedPrelude(Path dir, ImportedImage image, ArtifactStore store, Options o)
+            throws IOException, ImageException {
+        ImageCheckResult check = ImageCheck.check(image, store);
+        Optional<Stage1Drivers> drivers = Stage1Drivers.whenNeeded(check, store.path(image.rootImage()));
+        drivers.ifPresent(d -> o.out().printf("pivot: the initrd has no NIC driver: stage 1 gets %s (%d modules,"
+                        + " %d KiB) from the root image's %s%n", String.join(", ", d.modules()), d.modules().size(),
+                d.moduleBytes() / 1024, d.source()));
+        Predicate<Finding> ignored = f -> (drivers.isPresent() && f.subject().equals("ethernet")) // Pivot brings it
+                // a generic image's init is outside the store by design
+                || (f.subject().equals("init") && f.severity() == Finding.Severity.WARNING
+                && !image.init().startsWith("/nix/store/"));
+        if (!mayServe(dir, check, ignored, o)) {
+            return Optional.empty();
+        }
+        SortedMap<String, byte[]> extra = new TreeMap<>();
+        drivers.ifPresent(d -> d.preludeFiles().forEach(f -> extra.put(f.relativePath(), f.content())));
+        return Optional.of(Prelude.build(store, Prelude.DEFAULT_BUSYBOX, extra));
+    }
+
+    /** Prints the check's findings (errors on stderr, one line each); false when an error forbids serving. */
+    private static boolean mayServe(Path dir, ImageCheckResult check, Predicate<Finding> ignored, Options o) {
+        int errors = 0;
+        for (Finding f : check.findings()) {
+            if (ignored.test(f)) {
+                continue;
+            }
+            if (f.severity() == Finding.Severity.ERROR) {
+                errors++;
+                o.err().printf("pivot: ERROR %s: %s%n", f.subject(), f.message());
+            } else {
+                o.out().printf("pivot: WARNING %s: %s%n", f.subject(), f.message());
+            }
+        }
+        o.err().flush();
+        if (errors > 0 && !o.skipCheck()) {
+            o.err().printf("pivot: refusing to serve %s: %d error%s above (--skip-check serves it anyway)%n", dir,
+                    errors, errors == 1 ? "" : "s");
+            o.err().flush();
+            return false;
+        }
+        return true;
+    }
+}

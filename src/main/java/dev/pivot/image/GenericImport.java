@@ -1,0 +1,139 @@
+package dev.pivot.image;
+
+import dev.pivot.boot.Artifact;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Imports a generic (non-NixOS) image: a kernel, an initrd with its modules, and a squashfs of the whole root file
+ * system, without a netboot.ipxe. Pivot's prelude builds the root itself ({@value #MODE_PARAM}: squashfs ro, tmpfs
+ * rw, an overlay of both as /) and switch_roots to init (default {@value #DEFAULT_INIT}).
+ *
+ * <p>File names are found by convention (vmlinuz or bzImage, initrd or initrd.img, root.squashfs) or named in an
+ * optional {@value #MANIFEST} of {@code key: value} lines: kernel, initrd, squashfs, init, cmdline.
+ */
+public final class GenericImport {
+
+    public static final String MANIFEST = "pivot.yaml";
+    public static final String DEFAULT_INIT = "/sbin/init";
+    public static final String MODE_PARAM = "pivot.mode=layout";
+    public static final String ROOT_NAME = "root.squashfs";
+    private static final List<String> KERNELS = List.of("vmlinuz", "bzImage");
+    private static final List<String> INITRDS = List.of("initrd", "initrd.img");
+    private static final Set<String> KEYS = Set.of("kernel", "initrd", "squashfs", "init", "cmdline");
+
+    private GenericImport() {
+    }
+
+    /** A directory Pivot treats as generic: no netboot.ipxe, but a root.squashfs or a pivot.yaml. */
+    public static boolean isGeneric(Path dir) {
+        return !Files.exists(dir.resolve(NetbootImport.SCRIPT))
+                && (Files.exists(dir.resolve(ROOT_NAME)) || Files.exists(dir.resolve(MANIFEST)));
+    }
+
+    /**
+     * @param initOverride init from the command line (wins over the manifest), or null
+     */
+    public static ImportedImage importDir(Path dir, ArtifactStore store, String initOverride) throws ImageException {
+        if (!Files.isDirectory(dir)) {
+            throw new ImageException(dir + ": no such directory");
+        }
+        Map<String, String> manifest = manifest(dir.resolve(MANIFEST));
+        Path kernel = file(dir, "kernel", manifest.get("kernel"), KERNELS);
+        Path initrd = file(dir, "initrd", manifest.get("initrd"), INITRDS);
+        Path root = file(dir, "squashfs", manifest.get("squashfs"), List.of(ROOT_NAME));
+        String init = initOverride != null ? initOverride : manifest.getOrDefault("init", DEFAULT_INIT);
+        if (!init.startsWith("/")) {
+            throw new ImageException((initOverride != null ? "--init " : dir.resolve(MANIFEST) + ": init ") + init
+                    + ": not an absolute path");
+        }
+        List<String> args = new ArrayList<>(List.of(MODE_PARAM));
+        Arrays.stream(manifest.getOrDefault("cmdline", "").trim().split("\\s+")).filter(a -> !a.isEmpty())
+                .forEach(args::add);
+        try {
+            Artifact k;
+            try (InputStream in = Files.newInputStream(kernel)) {
+                k = store.put(in, kernel.getFileName().toString());
+            }
+            Artifact i;
+            try (InputStream in = Files.newInputStream(initrd)) {
+                i = store.putPadded4(in, NetbootImport.STAGE1_NAME);
+            }
+            Artifact r;
+            try (InputStream in = Files.newInputStream(root)) {
+                r = store.put(in, ROOT_NAME);
+            }
+            checkSquashfs(root);
+            return new ImportedImage(k, i, r, init, args, dir);
+        } catch (IOException e) {
+            throw new ImageException(dir + ": import failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static void checkSquashfs(Path root) throws ImageException, IOException {
+        try (InputStream in = Files.newInputStream(root)) {
+            byte[] magic = in.readNBytes(4);
+            if (!Arrays.equals(magic, "hsqs".getBytes(StandardCharsets.US_ASCII))) {
+                throw new ImageException(root + ": not a squashfs (no \"hsqs\" magic)");
+            }
+        }
+    }
+
+    static Map<String, String> manifest(Path file) throws ImageException {
+        Map<String, String> m = new LinkedHashMap<>();
+        if (!Files.exists(file)) {
+            return m;
+        }
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new ImageException(file + ": cannot read: " + e.getMessage(), e);
+        }
+        int n = 0;
+        for (String line : lines) {
+            n++;
+            String t = line.strip();
+            if (t.isEmpty() || t.startsWith("#")) {
+                continue;
+            }
+            int colon = t.indexOf(':');
+            String key = colon < 0 ? "" : t.substring(0, colon).strip();
+            if (!KEYS.contains(key)) {
+                throw new ImageException(file + " line " + n + ": expected 'KEY: value' with KEY one of "
+                        + String.join(", ", KEYS.stream().sorted().toList()) + ", got '" + t + "'");
+            }
+            String value = t.substring(colon + 1).strip();
+            if (value.length() >= 2 && (value.startsWith("\"") && value.endsWith("\"")
+                    || value.startsWith("'") && value.endsWith("'"))) {
+                value = value.substring(1, value.length() - 1);
+            }
+            m.put(key, value);
+        }
+        return m;
+    }
+
+    private static Path file(Path dir, String what, String named, List<String> conventional) throws ImageException {
+        if (named != null) {
+            Path f = dir.resolve(named).normalize();
+            if (!f.startsWith(dir.normalize()) || !Files.isRegularFile(f)) {
+                throw new ImageException(dir.resolve(MANIFEST) + ": " + what + " " + named + " is not a file in " + dir);
+            }
+            return f;
+        }
+        Optional<Path> found = conventional.stream().map(dir::resolve).filter(Files::isRegularFile).findFirst();
+        return found.orElseThrow(() -> new ImageException(dir + ": no " + what + " (looked for "
+                + String.join(", ", conventional) + "; or name it in " + MANIFEST + ")"));
+    }
+}

@@ -1,0 +1,119 @@
+package dev.pivot.image;
+
+import dev.pivot.image.squashfs.SquashfsImage;
+import dev.pivot.testsupport.Tools;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** NIC drivers taken out of a root image (made by the real mksquashfs) for the prelude, with their deps. */
+class Stage1DriversTest {
+
+    static final String RELEASE = "6.1.0-test";
+    static final String MODULES = "/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-linux-" + RELEASE + "-modules/lib/modules/"
+            + RELEASE;
+    static final Map<String, String> FILES = Map.of(
+            "kernel/drivers/net/virtio_net.ko.xz", "virtio_net: kernel/drivers/net/net_failover.ko.xz kernel/net/core/failover.ko.xz",
+            "kernel/drivers/net/net_failover.ko.xz", "net_failover: kernel/net/core/failover.ko.xz",
+            "kernel/net/core/failover.ko.xz", "failover:",
+            "kernel/drivers/net/ethernet/intel/e1000/e1000.ko.xz", "e1000:",
+            "kernel/drivers/net/tun.ko.xz", "tun:",
+            "kernel/fs/squashfs/squashfs.ko.xz", "squashfs:");
+    static final String ALIAS = """
+            # Aliases extracted from modules themselves.
+            alias virtio:d00000001v* virtio_net
+            alias pci:v00008086d0000100Esv*sd*bc*sc*i* e1000
+            alias char-major-10-200 tun
+            alias fs-squashfs squashfs
+            """;
+
+    @TempDir
+    Path tmp;
+
+    private Path rootImage() throws Exception {
+        Path src = Files.createDirectories(tmp.resolve("src"));
+        Path dir = Files.createDirectories(src.resolve(MODULES.substring("/nix/store/".length())));
+        StringBuilder dep = new StringBuilder();
+        for (var e : FILES.entrySet()) {
+            Files.createDirectories(dir.resolve(e.getKey()).getParent());
+            Files.writeString(dir.resolve(e.getKey()), "module " + e.getKey());
+            dep.append(e.getKey()).append(':');
+            for (String d : e.getValue().substring(e.getValue().indexOf(':') + 1).strip().split("\\s+")) {
+                if (!d.isEmpty()) {
+                    dep.append(' ').append(d);
+                }
+            }
+            dep.append('\n');
+        }
+        Files.writeString(dir.resolve("modules.dep"), dep);
+        Files.writeString(dir.resolve("modules.alias"), ALIAS);
+        Files.writeString(dir.resolve("modules.builtin"), "kernel/net/packet/af_packet.ko\n");
+        Tools.require("mksquashfs", "squashfs-tools");
+        Path image = tmp.resolve("root.squashfs");
+        Tools.sh(tmp, "mksquashfs " + src + " " + image + " -comp gzip -noappend -quiet -no-progress >/dev/null");
+        return image;
+    }
+
+    private static ModuleTree storeTree(Path image) throws Exception {
+        try (SquashfsImage sq = SquashfsImage.open(image)) {
+            return ImageCheck.storeModules(sq, RELEASE, "/nix/store/xxx-nixos-system/init");
+        }
+    }
+
+    @Test
+    void takesTheWantedDriversWithTheirDependenciesAndOnlyTheirAliases() throws Exception {
+        Path image = rootImage();
+        ModuleTree store = storeTree(image);
+        Stage1Drivers d = Stage1Drivers.take(store, image, RELEASE, List.of("virtio_net", "e1000", "igb")).orElseThrow();
+
+        assertThat(d.modules()).containsExactly("e1000", "failover", "net_failover", "virtio_net");
+        assertThat(d.source()).isEqualTo(MODULES);
+        assertThat(d.files()).allSatisfy(f -> assertThat(new String(f.content(), StandardCharsets.UTF_8))
+                .isEqualTo("module " + f.relativePath()));
+        assertThat(d.modulesDep().lines()).contains(
+                "kernel/drivers/net/virtio_net.ko.xz: kernel/drivers/net/net_failover.ko.xz kernel/net/core/failover.ko.xz",
+                "kernel/net/core/failover.ko.xz:");
+        // in the source's order: depmod's order is kept
+        assertThat(d.modulesAlias().lines()).containsExactly("alias virtio:d00000001v* virtio_net",
+                "alias pci:v00008086d0000100Esv*sd*bc*sc*i* e1000");
+        assertThat(d.preludeFiles()).extracting(Stage1Drivers.ModuleFile::relativePath)
+                .contains("pivot/modules/" + RELEASE + "/kernel/drivers/net/virtio_net.ko.xz",
+                        "pivot/modules/" + RELEASE + "/modules.dep", "pivot/modules/" + RELEASE + "/modules.alias");
+    }
+
+    @Test
+    void nothingIsTakenWhenTheInitrdHasANicDriver() throws Exception {
+        Path image = rootImage();
+        ModuleTree store = storeTree(image);
+        ModuleTree initrd = new ModuleTree("initrd", "/lib/modules/" + RELEASE,
+                Map.of("virtio_net", "kernel/drivers/net/virtio_net.ko.xz"), Map.of(), Map.of(), Set.of("modules.dep"));
+        ImageCheckResult withNic = new ImageCheckResult(null, RELEASE, null, initrd, store, List.of());
+        assertThat(Stage1Drivers.whenNeeded(withNic, image)).isEmpty();
+
+        ModuleTree noNic = new ModuleTree("initrd", "/lib/modules/" + RELEASE,
+                Map.of("squashfs", "kernel/fs/squashfs/squashfs.ko.xz"), Map.of(), Map.of(), Set.of("modules.dep"));
+        ImageCheckResult without = new ImageCheckResult(null, RELEASE, null, noNic, store, List.of());
+        assertThat(Stage1Drivers.whenNeeded(without, image)).get()
+                .satisfies(d -> assertThat(d.modules()).contains("virtio_net", "e1000").doesNotContain("tun"));
+    }
+
+    @Test
+    void nothingIsTakenWhenTheRootImageHasNoneOfTheDrivers() throws Exception {
+        Path image = rootImage();
+        assertThat(Stage1Drivers.take(storeTree(image), image, RELEASE, List.of("igb", "ixgbe"))).isEmpty();
+    }
+
+    @Test
+    void aliasLinesMatchNamesWithDashesOrUnderscores() {
+        assertThat(Stage1Drivers.aliasLines("alias pci:v1 r8169\nalias usb:v2 some-driver\nalias x other\n",
+                Set.of("r8169", "some_driver"))).isEqualTo("alias pci:v1 r8169\nalias usb:v2 some-driver\n");
+    }
+}
