@@ -87,7 +87,8 @@ final class ImageKexecCommand implements Callable<Integer> {
             // The same artifacts `pivot serve` builds for this image (content-addressed: the same sha256s).
             PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
             Optional<ServedImage> served = ServedImage.prepare(dir, store, new ServedImage.Options(
-                    ServedImage.Stage1Mode.PRELUDE, null, false, quiet, spec.commandLine().getErr()));
+                    ServedImage.Stage1Mode.PRELUDE, null, false, java.util.OptionalLong.empty(), quiet,
+                    spec.commandLine().getErr()));
             if (served.isEmpty()) {
                 return 2;
             }

@@ -136,12 +136,17 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--skip-check", description = "serve even when the image check finds errors")
     boolean skipCheck;
 
+    @Option(names = "--machine-ram", paramLabel = "MB",
+            description = "the machines' RAM: --stage1 native is refused when the image needs more")
+    Long machineRamMb;
+
     @Override
     public Integer call() throws Exception {
         Endpoint where = endpoint();
         ArtifactStore store = ArtifactStore.open(stateDir().resolve("artifacts"));
         PrintStream out = System.out;
-        ServedImage.Options options = new ServedImage.Options(stage1, initPath, skipCheck, out,
+        ServedImage.Options options = new ServedImage.Options(stage1, initPath, skipCheck,
+                machineRamMb == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(machineRamMb << 20), out,
                 commandSpec.commandLine().getErr());
         Optional<ServedImage> served = ServedImage.prepare(dir, store, options);
         if (served.isEmpty()) {

@@ -43,7 +43,9 @@ record ServedImage(ImportedImage image, BootSpec spec) {
     }
 
     /** Where the lines go and what the operator asked for. */
-    record Options(Stage1Mode mode, String init, boolean skipCheck, PrintStream out, PrintWriter err) {
+    /** @param machineRam the machines' RAM in bytes when the operator said (--machine-ram), for native mode */
+    record Options(Stage1Mode mode, String init, boolean skipCheck, java.util.OptionalLong machineRam, PrintStream out,
+                   PrintWriter err) {
     }
 
     /** Empty, after saying why on {@code err}, when the image must not be served. */
@@ -78,7 +80,7 @@ record ServedImage(ImportedImage image, BootSpec spec) {
         if (!mayServe(dir, check, f -> f.subject().equals("ethernet") || f.subject().equals("module:af_packet"), o)) {
             return Optional.empty();
         }
-        NativeRootInitrd.Plan plan = NativeRootInitrd.plan(image.rootImage().size());
+        NativeRootInitrd.Plan plan = NativeRootInitrd.plan(image.rootImage().size(), o.machineRam());
         if (plan.refusal().isPresent()) {
             o.err().printf("pivot: refusing --stage1 native: %s; use --stage1 prelude (needs about %d MiB)%n",
                     plan.refusal().get(), plan.preludeRamNeeded() >> 20);

@@ -48,6 +48,11 @@ public final class NativeRootInitrd {
     }
 
     public static Plan plan(long squashfsSize) {
+        return plan(squashfsSize, java.util.OptionalLong.empty());
+    }
+
+    /** @param machineRam what the machines have (pivot serve --machine-ram): native mode is refused below its need */
+    public static Plan plan(long squashfsSize, java.util.OptionalLong machineRam) {
         long cpioSize = squashfsSize + 512;
         long ram = RAM_COPIES * squashfsSize + BASE_RAM;
         long preludeRam = squashfsSize + BASE_RAM;
@@ -58,6 +63,10 @@ public final class NativeRootInitrd {
         } else if (cpioSize > IPXE_INITRD_LIMIT) {
             refusal = "the root image is " + mib(squashfsSize) + ", but iPXE cannot load an initrd over 2 GiB"
                     + " (nixpkgs #203593); it would also need about " + mib(ram) + " of RAM";
+        } else if (machineRam.isPresent() && machineRam.getAsLong() < ram) {
+            refusal = "the " + mib(squashfsSize) + " root image needs about " + mib(ram) + " of RAM per machine"
+                    + " unpacked from the initramfs (" + RAM_COPIES + " copies), and the machines have "
+                    + mib(machineRam.getAsLong()) + " (--machine-ram)";
         }
         return new Plan(squashfsSize, ram, preludeRam, Optional.ofNullable(refusal));
     }

@@ -30,6 +30,14 @@ class NativeRootInitrdTest {
     }
 
     @Test
+    void aMachineWithTooLittleRamIsRefusedNamingWhatItWouldNeed() {
+        // 300 MiB in a 768 MB machine: fetch mode boots it (Stage1IT); natively it needs 3 copies + 256 MiB.
+        NativeRootInitrd.Plan plan = NativeRootInitrd.plan(300L << 20, java.util.OptionalLong.of(768L << 20));
+        assertThat(plan.refusal()).get().asString().contains("1156 MiB", "768 MiB", "--machine-ram");
+        assertThat(NativeRootInitrd.plan(300L << 20, java.util.OptionalLong.of(2048L << 20)).refusal()).isEmpty();
+    }
+
+    @Test
     void overTwoGibIpxeCannotLoadItAndOverFourGibNewcCannotCarryIt() {
         assertThat(NativeRootInitrd.plan(2300L << 20).refusal()).get().asString()
                 .contains("iPXE cannot load an initrd over 2 GiB", "#203593", "7156 MiB of RAM");
