@@ -44,6 +44,8 @@ final class ReadTransfer implements Runnable {
     private final byte[] receiveBuffer = new byte[2048];
 
     private int retransmissions;
+    /** How often the fast retries went unanswered and the transfer waited for the client's own timer. */
+    private int quietWaits;
     /** True until the client acknowledged the OACK: an ERROR then is the client's choice, not a failure. */
     private boolean negotiating = true;
 
@@ -105,8 +107,8 @@ final class ReadTransfer implements Runnable {
                 long bytes = sender.sendAll();
                 long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
                 log.info("TFTP: sent '{}' to {} ({} bytes, blksize {}, windowsize {}, {} ms, {} retransmissions, "
-                                + "srtt {} µs)", name, client, bytes, options.blockSize(), options.windowSize(),
-                        millis, retransmissions, sender.rtt.smoothedNanos() / 1000);
+                                + "{} quiet waits, srtt {} µs)", name, client, bytes, options.blockSize(),
+                        options.windowSize(), millis, retransmissions, quietWaits, sender.rtt.smoothedNanos() / 1000);
                 addresses.macOf(client.getAddress()).ifPresentOrElse(
                         mac -> events.emit(BootEvent.ok(mac, Step.TFTP, name, bytes)),
                         () -> log.debug("TFTP: no MAC known for {}, no boot event", client.getAddress()));
@@ -146,6 +148,7 @@ final class ReadTransfer implements Runnable {
         final TransferOptions options;
         final TftpContent.Reader reader;
         final RttEstimator rtt;
+        final RetrySchedule schedule;
         final int window;
         final byte[][] blocks;
         final int[] lengths;
@@ -165,6 +168,7 @@ final class ReadTransfer implements Runnable {
             this.options = options;
             this.reader = reader;
             this.rtt = new RttEstimator(config.minTimeout(), config.maxTimeout(), config.initialTimeout());
+            this.schedule = new RetrySchedule(rtt, config.quietTimeout().toNanos(), options.timeoutSeconds());
             this.window = options.windowSize();
             this.blocks = new byte[window][];
             this.lengths = new int[window];
@@ -174,17 +178,13 @@ final class ReadTransfer implements Runnable {
         }
 
         /**
-         * The client's timeout option (RFC 2349) is acknowledged but used only as an upper bound: curl always asks
-         * for 5 s, and waiting that long for every lost packet on a LAN turned 1 MiB at 5 % loss from seconds into
-         * minutes. Retransmitting earlier is harmless: duplicate DATA only makes the client ACK again, and
-         * duplicate ACKs are ignored here.
+         * The client's timeout option (RFC 2349) is acknowledged but used only as an upper bound of the fast
+         * retries: curl always asks for 5 s, and waiting that long for every lost packet on a LAN turned 1 MiB at
+         * 5 % loss from seconds into minutes. Retransmitting earlier is harmless: duplicate DATA only makes the
+         * client ACK again, and duplicate ACKs are ignored here. See {@link RetrySchedule} for the quiet phase.
          */
         long timeoutNanos(int retry) {
-            long adaptive = rtt.timeoutNanos(retry);
-            if (options.timeoutSeconds().isPresent()) {
-                return Math.min(adaptive, TimeUnit.SECONDS.toNanos(options.timeoutSeconds().getAsInt()));
-            }
-            return adaptive;
+            return schedule.timeoutNanos(retry);
         }
 
         /** Sends the OACK, when there is one, until the client acknowledges it with ACK 0. */
@@ -205,6 +205,7 @@ final class ReadTransfer implements Runnable {
                 TftpPacket.Ack ack;
                 while ((ack = awaitAck(deadline)) != null) {
                     if (ack.block() == 0) {
+                        schedule.answered();
                         if (retry == 0) {
                             rtt.sample(System.nanoTime() - sent);
                         }
@@ -216,6 +217,7 @@ final class ReadTransfer implements Runnable {
                     throw new Abort(TftpPacket.Error.NOT_DEFINED, "no ACK for the OACK after "
                             + retry + " retransmissions", true, false);
                 }
+                schedule.timedOut();
             }
         }
 
@@ -239,6 +241,13 @@ final class ReadTransfer implements Runnable {
                                 + " ms", true, false);
                     }
                     retry++;
+                    schedule.timedOut();
+                    if (schedule.quiet(retry) && !schedule.quiet(retry - 1)) {
+                        quietWaits++;
+                        log.debug("TFTP: no answer to {} fast retries of block {} to {}; waiting {} ms for the "
+                                + "client's own timer", retry - 1, base, client,
+                                TimeUnit.NANOSECONDS.toMillis(schedule.timeoutNanos(retry)));
+                    }
                     sendFrom = base;
                     continue;
                 }
@@ -253,6 +262,7 @@ final class ReadTransfer implements Runnable {
                     }
                     base = acked + 1;
                     retry = 0;
+                    schedule.answered();
                     lastProgress = System.nanoTime();
                     if (acked == last) {
                         return bytesAcked;

@@ -23,10 +23,13 @@ import java.util.List;
  * @param giveUpAfter    ... and only once nothing moved for this long: clients re-ACK on their own timeout,
  *                       often 5 s (atftp, curl), so giving up after 6 quick retries (~5 s) would abandon
  *                       transfers a client was about to resume
+ * @param quietTimeout   the wait after the fast retries failed (see {@code RetrySchedule}): longer than the
+ *                       clients' own re-ACK timer (5 s in atftp and curl), so that a client which stopped answering
+ *                       duplicates (atftp) re-sends its ACK
  */
 public record TftpConfig(InetAddress bind, int port, List<Path> roots, int maxBlockSize, int maxWindowSize,
                          Duration minTimeout, Duration maxTimeout, Duration initialTimeout, int maxRetries,
-                         Duration giveUpAfter) {
+                         Duration giveUpAfter, Duration quietTimeout) {
 
     /** The distro's iPXE binaries (Debian package `ipxe`: undionly.kpxe, ipxe.efi, snponly.efi). */
     public static final Path DISTRO_IPXE = Path.of("/usr/lib/ipxe");
@@ -52,17 +55,28 @@ public record TftpConfig(InetAddress bind, int port, List<Path> roots, int maxBl
         if (giveUpAfter.isNegative()) {
             throw new IllegalArgumentException("TFTP give-up time " + giveUpAfter + " is negative");
         }
+        if (quietTimeout.isNegative() || quietTimeout.isZero()) {
+            throw new IllegalArgumentException("TFTP quiet timeout " + quietTimeout + " is not positive");
+        }
         roots = List.copyOf(roots);
     }
 
     /**
-     * Defaults: blksize ≤ 1468, windowsize ≤ 64, timeout 50 ms..2 s (500 ms before the first sample), give up after
-     * 6 retries and 15 s without progress.
+     * Defaults: blksize ≤ 1468, windowsize ≤ 64, timeout MIN_TIMEOUT..2 s (500 ms before the first sample), 6 s
+     * quiet wait after the fast retries, give up after 6 retries and 20 s without progress (room for two quiet
+     * waits, so a client that lost its re-ACK once more still gets a second chance).
      */
     public static TftpConfig defaults(InetAddress bind, int port, List<Path> roots) {
-        return new TftpConfig(bind, port, roots, 1468, 64, Duration.ofMillis(50), Duration.ofSeconds(2),
-                Duration.ofMillis(500), 6, Duration.ofSeconds(15));
+        return new TftpConfig(bind, port, roots, 1468, 64, MIN_TIMEOUT, Duration.ofSeconds(2),
+                Duration.ofMillis(500), 6, Duration.ofSeconds(20), Duration.ofSeconds(6));
     }
+
+    /**
+     * Floor of the adaptive timeout. Measured (bench/README.md, TFTP section): at 5 % loss in lock-step most of
+     * the transfer time was spent waiting out a 50 ms floor on a link whose round trip is ~0.1 ms. A spurious
+     * retransmission costs one packet (duplicate ACKs never trigger sends), a late one costs the whole floor.
+     */
+    public static final Duration MIN_TIMEOUT = Duration.ofMillis(10);
 
     /** The operator's roots first, then the distro's iPXE directory when it exists. */
     public static List<Path> rootsWithDistroIpxe(List<Path> tftpRoots) {
@@ -75,11 +89,16 @@ public record TftpConfig(InetAddress bind, int port, List<Path> roots, int maxBl
 
     public TftpConfig withMaxBlockSize(int blockSize) {
         return new TftpConfig(bind, port, roots, blockSize, maxWindowSize, minTimeout, maxTimeout, initialTimeout,
-                maxRetries, giveUpAfter);
+                maxRetries, giveUpAfter, quietTimeout);
     }
 
     public TftpConfig withMaxWindowSize(int windowSize) {
         return new TftpConfig(bind, port, roots, maxBlockSize, windowSize, minTimeout, maxTimeout, initialTimeout,
-                maxRetries, giveUpAfter);
+                maxRetries, giveUpAfter, quietTimeout);
+    }
+
+    public TftpConfig withTimeouts(Duration min, Duration quiet) {
+        return new TftpConfig(bind, port, roots, maxBlockSize, maxWindowSize, min, maxTimeout, initialTimeout,
+                maxRetries, giveUpAfter, quiet);
     }
 }

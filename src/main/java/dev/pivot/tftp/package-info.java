@@ -12,6 +12,9 @@
  *   <li>tsize is acknowledged only for a known non-zero size: not for netascii (size unknown before conversion)
  *       and not for empty files (curl 7.88 aborts on "tsize 0");</li>
  *   <li>the client's timeout option is acknowledged but only caps the adaptive retransmission timeout;</li>
+ *   <li>retransmissions are fast (RTT-based, floor 10 ms) for as many rounds as the loss seen makes plausible,
+ *       then quiet for 6 s ({@link dev.pivot.tftp.RetrySchedule}): atftp and busybox stop answering repeated
+ *       DATA and only their own timer, restarted by every packet, brings their lost ACK back;</li>
  *   <li>an ERROR from the client right after our OACK is treated as the client's choice (PXE firmware probes
  *       tsize that way), logged, and not reported as a failed boot step;</li>
  *   <li>a retransmitted RRQ identical to a running transfer's (same client port) is ignored.</li>

@@ -48,7 +48,7 @@ class TftpTransferTest {
         AddressBook book = new AddressBook();
         book.learn(LOOPBACK, MAC);
         TftpConfig config = new TftpConfig(LOOPBACK, 0, List.of(root), 1468, 64, TIMEOUT, TIMEOUT, TIMEOUT, 3,
-                Duration.ofMillis(1000));
+                Duration.ofMillis(1000), TIMEOUT);
         server = new TftpServer(config, TftpFiles.of(List.of(root)), book, events::add);
         server.start();
         listener = server.address();

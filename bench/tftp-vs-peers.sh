@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# TFTP throughput: Pivot vs tftpd-hpa vs dnsmasq-base, same clients, same run, inside a fresh network namespace
+# (loopback only, no loss). Prints MiB/s per server and the ratio Pivot / best peer, plus windowsize 64 vs lock-step.
+#
+#   sudo bench/tftp-vs-peers.sh [REPS]      (REPS: runs per 1 MiB case, median reported; default 3)
+#
+# Needs root (ip netns), Debian packages: curl atftp tftpd-hpa dnsmasq-base iproute2, and JDK 25 for Pivot.
+# Every process is started by this script and ended by PID in the EXIT trap; the namespace is deleted there too.
+set -euo pipefail
+REPS=${1:-3}
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+[ "$(id -u)" = 0 ] || { echo "needs root (network namespaces)" >&2; exit 2; }
+for p in curl atftp /usr/sbin/in.tftpd dnsmasq ip; do
+    command -v "$p" >/dev/null || { echo "missing $p (Debian: curl atftp tftpd-hpa dnsmasq-base iproute2)" >&2; exit 2; }
+done
+
+( cd "$HERE" && ./mvnw -q -B test-compile && ./mvnw -q -B dependency:build-classpath -Dmdep.outputFile=target/bench-cp.txt ) >/dev/null
+CP="$HERE/target/classes:$HERE/target/test-classes:$(cat "$HERE/target/bench-cp.txt")"
+
+WORK=$(mktemp -d /tmp/pvt-tftpbench.XXXXXX)
+NS=pvt-tftpbench-$$
+PIDS=()
+cleanup() {
+    exec 9>&- 2>/dev/null || true
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    ip netns del "$NS" 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+chmod 755 "$WORK"; mkdir -m 755 "$WORK/root"
+head -c $((1 << 20)) /dev/urandom > "$WORK/root/1m.bin"
+head -c $((64 << 20)) /dev/urandom > "$WORK/root/64m.bin"
+chmod 644 "$WORK/root/"*.bin
+
+ip netns add "$NS"
+ip -n "$NS" link set lo up
+in_ns() { ip netns exec "$NS" "$@"; }
+
+# Pivot: the standalone test server, stops when its stdin (fd 9) closes.
+mkfifo "$WORK/pivot.in"
+in_ns "$JAVA_HOME/bin/java" -cp "$CP" dev.pivot.tftp.StandaloneTftpServer "$WORK/root" \
+    < "$WORK/pivot.in" > "$WORK/pivot.log" 2>&1 &
+PIDS+=($!)
+exec 9>"$WORK/pivot.in"
+# tftpd-hpa: "-a :PORT" because its AI_ADDRCONFIG lookup of 127.0.0.1 fails where only loopback exists.
+in_ns /usr/sbin/in.tftpd -4 -L -s "$WORK/root" -a :6969 &
+PIDS+=($!)
+# dnsmasq-base 2.90: TFTP only on port 69 (no port option), DNS off, nothing but 127.0.0.1 in this namespace.
+in_ns dnsmasq --no-daemon --conf-file=/dev/null --port=0 --user=root --pid-file= --bind-interfaces \
+    --listen-address=127.0.0.1 --enable-tftp --tftp-root="$WORK/root" --log-facility="$WORK/dnsmasq.log" &
+PIDS+=($!)
+for _ in $(seq 300); do grep -q '^READY ' "$WORK/pivot.log" 2>/dev/null && break; sleep 0.1; done
+PIVOT_PORT=$(sed -n 's/^READY //p' "$WORK/pivot.log")
+[ -n "$PIVOT_PORT" ] || { echo "Pivot did not start: $(cat "$WORK/pivot.log")" >&2; exit 1; }
+declare -A PORT=([pivot]=$PIVOT_PORT [tftpd-hpa]=6969 [dnsmasq]=69)
+
+# One fetch; prints elapsed ms, or "fail".
+fetch() {  # server file client-case
+    local port=${PORT[$1]} file=$2 out="$WORK/out" start end
+    rm -f "$out"
+    start=$(date +%s%N)
+    case $3 in
+        curl512)  in_ns timeout 300 curl -sS --tftp-blksize 512  -o "$out" "tftp://127.0.0.1:$port/$file" ;;
+        curl1468) in_ns timeout 300 curl -sS --tftp-blksize 1468 -o "$out" "tftp://127.0.0.1:$port/$file" ;;
+        atftp512) in_ns timeout 300 atftp -g -r "$file" -l "$out" 127.0.0.1 "$port" ;;
+        ws16)     in_ns timeout 300 atftp --option "blksize 1468" --option "windowsize 16" -g -r "$file" -l "$out" 127.0.0.1 "$port" ;;
+        ws64)     in_ns timeout 300 atftp --option "blksize 1468" --option "windowsize 64" -g -r "$file" -l "$out" 127.0.0.1 "$port" ;;
+    esac >/dev/null 2>&1 || { echo fail; return; }
+    end=$(date +%s%N)
+    cmp -s "$out" "$WORK/root/$file" || { echo fail; return; }
+    echo $(( (end - start) / 1000000 ))
+}
+median() { sort -n | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : "fail")}'; }
+mibs() { awk -v ms="$1" -v mib="$2" 'BEGIN { if (ms == "fail") print "fail"; else printf "%.1f", mib * 1000 / (ms < 1 ? 1 : ms) }'; }
+
+echo "TFTP throughput, MiB/s (median of $REPS for 1 MiB, 1 run for 64 MiB); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-6s %-26s %10s %10s %10s %14s\n' size case pivot tftpd-hpa dnsmasq 'pivot/best'
+declare -A MS
+for size in 1m 64m; do
+    reps=$REPS; mib=1; [ $size = 64m ] && { reps=1; mib=64; }
+    for c in curl512 curl1468 atftp512 ws16 ws64; do
+        declare -A rate=()
+        for s in pivot tftpd-hpa dnsmasq; do
+            ms=$(for _ in $(seq "$reps"); do fetch "$s" "$size.bin" "$c"; done | grep -v fail | median)
+            MS[$size,$c,$s]=$ms
+            rate[$s]=$(mibs "$ms" "$mib")
+        done
+        best=$(printf '%s\n' "${rate[tftpd-hpa]}" "${rate[dnsmasq]}" | grep -v fail | sort -g | tail -1)
+        ratio=$(awk -v p="${rate[pivot]}" -v b="${best:-0}" 'BEGIN { if (p == "fail" || b == 0) print "n/a"; else printf "%.2fx", p / b }')
+        label=$c
+        case $c in
+            curl512) label="curl blksize 512";; curl1468) label="curl blksize 1468";;
+            atftp512) label="atftp lock-step 512";; ws16) label="atftp 1468 windowsize 16";;
+            ws64) label="atftp 1468 windowsize 64";;
+        esac
+        printf '%-6s %-26s %10s %10s %10s %14s\n' "$size" "$label" "${rate[pivot]}" "${rate[tftpd-hpa]}" \
+            "${rate[dnsmasq]}" "$ratio"
+    done
+done
+for size in 1m 64m; do
+    awk -v a="${MS[$size,atftp512,pivot]}" -v b="${MS[$size,ws64,pivot]}" -v s=$size 'BEGIN {
+        if (a != "fail" && b != "fail" && b > 0) printf "Pivot %s: atftp windowsize 64 (blksize 1468) is %.1fx faster than lock-step 512\n", s, a / b }'
+done
+echo "Peers: tftpd-hpa 5.2 and dnsmasq 2.90 do not implement windowsize (RFC 7440): they answer the windowsize rows lock-step."
