@@ -46,6 +46,8 @@ final class ReadTransfer implements Runnable {
     private int retransmissions;
     /** How often the fast retries went unanswered and the transfer waited for the client's own timer. */
     private int quietWaits;
+    /** The last block went out but its ACK never came back (see sendAll). */
+    private boolean finalAckMissing;
     /** True until the client acknowledged the OACK: an ERROR then is the client's choice, not a failure. */
     private boolean negotiating = true;
 
@@ -107,10 +109,12 @@ final class ReadTransfer implements Runnable {
                 long bytes = sender.sendAll();
                 long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
                 log.info("TFTP: sent '{}' to {} ({} bytes, blksize {}, windowsize {}, {} ms, {} retransmissions, "
-                                + "{} quiet waits, srtt {} µs)", name, client, bytes, options.blockSize(),
-                        options.windowSize(), millis, retransmissions, quietWaits, sender.rtt.smoothedNanos() / 1000);
+                                + "{} quiet waits, srtt {} µs{})", name, client, bytes, options.blockSize(),
+                        options.windowSize(), millis, retransmissions, quietWaits, sender.rtt.smoothedNanos() / 1000,
+                        finalAckMissing ? ", final ACK not seen" : "");
+                String detail = finalAckMissing ? name + " (final ACK not seen)" : name;
                 addresses.macOf(client.getAddress()).ifPresentOrElse(
-                        mac -> events.emit(BootEvent.ok(mac, Step.TFTP, name, bytes)),
+                        mac -> events.emit(BootEvent.ok(mac, Step.TFTP, detail, bytes)),
                         () -> log.debug("TFTP: no MAC known for {}, no boot event", client.getAddress()));
             }
         } catch (Abort abort) {
@@ -236,6 +240,13 @@ final class ReadTransfer implements Runnable {
                 if (ack == null) {
                     long stalledNanos = System.nanoTime() - lastProgress;
                     if (retry >= config.maxRetries() && stalledNanos >= config.giveUpAfter().toNanos()) {
+                        if (last > 1 && base == last) {
+                            // Every block but the last was acknowledged, and the last went out retry + 1 times: the
+                            // client most likely has the file and has moved on, its final ACK lost (RFC 1350 §6
+                            // leaves this open). Not a failed boot step; the log and the event say so.
+                            finalAckMissing = true;
+                            return bytesAcked + lengths[slot(last)];
+                        }
                         throw new Abort(TftpPacket.Error.NOT_DEFINED, "no ACK for block " + base + " after "
                                 + retry + " retransmissions in " + TimeUnit.NANOSECONDS.toMillis(stalledNanos)
                                 + " ms", true, false);

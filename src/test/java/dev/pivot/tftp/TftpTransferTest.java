@@ -158,6 +158,30 @@ class TftpTransferTest {
     }
 
     @Test
+    void aLostFinalAckAfterEveryOtherBlockWasAcknowledgedIsNotAFailedBoot() throws Exception {
+        byte[] content = file("three.bin", 512 * 2 + 10);
+        send(new TftpPacket.ReadRequest("three.bin", "octet", Map.of()), listener);
+        for (int block = 1; block <= 2; block++) {
+            Received r = expect(2000);
+            assertThat(dataBlock(r)).isEqualTo(block);
+            send(new TftpPacket.Ack(block), r.from());
+        }
+        int lastCopies = 0;
+        Received r;
+        while ((r = receive(3000)) != null && r.packet() instanceof TftpPacket.Data data) {
+            assertThat(data.block()).isEqualTo(3);
+            lastCopies++; // the client got it, and (as if its ACK were lost) says nothing
+        }
+        assertThat(lastCopies).as("first send + 3 retries").isEqualTo(4);
+        assertThat(r).as("no ERROR for a transfer the client most likely finished").isNull();
+        assertThat(events).singleElement().satisfies(e -> {
+            assertThat(e.failed()).isFalse();
+            assertThat(e.detail()).isEqualTo("three.bin (final ACK not seen)");
+            assertThat(e.bytes()).isEqualTo(content.length);
+        });
+    }
+
+    @Test
     void silenceIsAnsweredByRetransmissionThenGivingUp() throws Exception {
         file("lost.bin", 100);
         send(new TftpPacket.ReadRequest("lost.bin", "octet", Map.of()), listener);
