@@ -146,4 +146,16 @@ class ServeCommandTest {
         assertThat(lines.getLast()).startsWith("pivot: refusing to serve " + dir).contains("--skip-check");
         assertThat(lines).allSatisfy(l -> assertThat(l).startsWith("pivot: "));
     }
+
+    @Test
+    void nativeModeIsRefusedUpFrontWhenTheMachinesLackTheRamItNeeds() throws IOException {
+        Path dir = netbootDir(true, NETBOOT_IPXE);
+        List<String> args = new ArrayList<>(List.of(loopback(dir, 0)));
+        args.addAll(List.of("--skip-check", "--stage1", "native", "--machine-ram", "200"));
+        Run run = serve(args.toArray(String[]::new));
+        assertThat(run.exit()).isEqualTo(2);
+        assertThat(run.err().strip().lines().filter(l -> !l.startsWith("pivot: ERROR ")).toList()).singleElement()
+                .asString().startsWith("pivot: refusing --stage1 native: ")
+                .contains("256 MiB of RAM per machine", "200 MiB (--machine-ram)", "use --stage1 prelude");
+    }
 }
