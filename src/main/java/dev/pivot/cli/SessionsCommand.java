@@ -89,25 +89,9 @@ public final class SessionsCommand implements Callable<Integer> {
         }
     }
 
-    /** "+  0.4s  tftp         undionly.kpxe  (68.4 KiB)", failures marked as in the server's timeline. */
+    /** "+  0.4s  tftp         undionly.kpxe  (68.4 KiB)", as in the server's timeline. */
     static String line(JsonNode e) {
-        long bytes = e.path("bytes").asLong();
-        return String.format(Locale.ROOT, "+%6.1fs  %-12s %s%s%s", e.path("sinceStart").asDouble(),
-                e.path("step").asText(), e.path("failed").asBoolean() ? "FAILED: " : "", e.path("detail").asText(),
-                bytes > 0 ? "  (" + human(bytes) + ")" : "");
-    }
-
-    private static String human(long n) {
-        if (n < 1024) {
-            return n + " B";
-        }
-        String[] units = {"KiB", "MiB", "GiB", "TiB"};
-        double v = n;
-        int u = -1;
-        while (v >= 1024 && u < units.length - 1) {
-            v /= 1024;
-            u++;
-        }
-        return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+        return TimelinePrinter.step(e.path("sinceStart").asDouble(), e.path("step").asText(),
+                e.path("failed").asBoolean(), e.path("detail").asText(), e.path("bytes").asLong());
     }
 }
