@@ -3,6 +3,7 @@
 # (loopback only, no loss). Prints MiB/s per server and the ratio Pivot / best peer, plus windowsize 64 vs lock-step.
 #
 #   sudo bench/tftp-vs-peers.sh [REPS]      (REPS: runs per 1 MiB case, median reported; default 3)
+#   SIZES="64m" CASES="curl512" sudo -E bench/tftp-vs-peers.sh    (a subset, e.g. while tuning one case)
 #
 # Needs root (ip netns), Debian packages: curl atftp tftpd-hpa dnsmasq-base iproute2, and JDK 25 for Pivot.
 # Every process is started by this script and ended by PID in the EXIT trap; the namespace is deleted there too.
@@ -78,9 +79,9 @@ mibs() { awk -v ms="$1" -v mib="$2" 'BEGIN { if (ms == "fail") print "fail"; els
 echo "TFTP throughput, MiB/s (median of $REPS for 1 MiB, 1 run for 64 MiB); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-6s %-26s %10s %10s %10s %14s\n' size case pivot tftpd-hpa dnsmasq 'pivot/best'
 declare -A MS
-for size in 1m 64m; do
+for size in ${SIZES:-1m 64m}; do
     reps=$REPS; mib=1; [ $size = 64m ] && { reps=1; mib=64; }
-    for c in curl512 curl1468 atftp512 ws16 ws64; do
+    for c in ${CASES:-curl512 curl1468 atftp512 ws16 ws64}; do
         declare -A rate=()
         for s in pivot tftpd-hpa dnsmasq; do
             ms=$(for _ in $(seq "$reps"); do fetch "$s" "$size.bin" "$c"; done | grep -v fail | median)
@@ -99,7 +100,7 @@ for size in 1m 64m; do
             "${rate[dnsmasq]}" "$ratio"
     done
 done
-for size in 1m 64m; do
+for size in ${SIZES:-1m 64m}; do
     awk -v a="${MS[$size,atftp512,pivot]}" -v b="${MS[$size,ws64,pivot]}" -v s=$size 'BEGIN {
         if (a != "fail" && b != "fail" && b > 0) printf "Pivot %s: atftp windowsize 64 (blksize 1468) is %.1fx faster than lock-step 512\n", s, a / b }'
 done
