@@ -42,6 +42,8 @@ final class ReadTransfer implements Runnable {
     private final TftpPacket.ReadRequest request;
     private final DatagramChannel channel;
     private final byte[] receiveBuffer = new byte[2048];
+    /** One DATA packet of the negotiated block size, set once the options are known. */
+    private ByteBuffer dataBuffer;
 
     private int retransmissions;
     /** How often the fast retries went unanswered and the transfer waited for the client's own timer. */
@@ -179,6 +181,7 @@ final class ReadTransfer implements Runnable {
             this.sentAt = new long[window];
             this.sent = new boolean[window];
             this.resent = new boolean[window];
+            dataBuffer = ByteBuffer.allocateDirect(4 + options.blockSize());
         }
 
         /**
@@ -326,7 +329,7 @@ final class ReadTransfer implements Runnable {
                     resent[slot] = true;
                     retransmissions++;
                 }
-                send(new TftpPacket.Data((int) (block & 0xFFFF), blocks[slot], 0, lengths[slot]));
+                sendData((int) (block & 0xFFFF), blocks[slot], lengths[slot]);
                 lastSendAt = System.nanoTime();
                 sentAt[slot] = lastSendAt;
                 sent[slot] = true;
@@ -381,6 +384,16 @@ final class ReadTransfer implements Runnable {
                         packet.getClass().getSimpleName(), client);
             }
         }
+    }
+
+    /**
+     * Sends one DATA packet from a reused direct buffer: the same bytes as {@code TftpCodec.encode(new Data(..))}
+     * without the per-block encode copy and the JDK's copy of a heap buffer into a temporary direct one.
+     */
+    private void sendData(int wireBlock, byte[] block, int length) throws IOException {
+        dataBuffer.clear();
+        dataBuffer.putShort((short) TftpPacket.DATA).putShort((short) wireBlock).put(block, 0, length).flip();
+        channel.send(dataBuffer, client);
     }
 
     private void send(TftpPacket packet) throws IOException {

@@ -3,7 +3,7 @@
  * 7440 windowsize).
  *
  * <p>{@link dev.pivot.tftp.TftpServer} listens on one port and starts a {@link dev.pivot.tftp.ReadTransfer} per
- * read request, each on its own ephemeral port in its own virtual thread. {@link dev.pivot.tftp.TftpFiles}
+ * read request, each on its own ephemeral port in its own (platform) thread: see TftpServer for why not a virtual one. {@link dev.pivot.tftp.TftpFiles}
  * confines names to the roots (operator's directories, then {@code /usr/lib/ipxe}, then generated files).
  * Decisions worth knowing:
  * <ul>
