@@ -3,6 +3,7 @@ package dev.pivot.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pivot.boot.MacAddress;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -30,9 +31,8 @@ public final class AssignCommand implements Callable<Integer> {
     @Option(names = "--clear", description = "remove the machine's assignment (back to its group or the default)")
     boolean clear;
 
-    @Option(names = "--server", paramLabel = "URL", defaultValue = "http://127.0.0.1",
-            description = "the running pivot serve; default ${DEFAULT-VALUE}")
-    String server;
+    @Mixin
+    ServerOptions server = new ServerOptions();
 
     @Option(names = "--token-file", paramLabel = "FILE",
             description = "the server's API token (default: $PIVOT_TOKEN, else /var/lib/pivot/api-token)")
@@ -55,7 +55,7 @@ public final class AssignCommand implements Callable<Integer> {
             if (clear == (profile != null)) {
                 throw new IllegalArgumentException("give a PROFILE, or --clear (not both)");
             }
-            ApiClient api = new ApiClient(server, tokenFile);
+            ApiClient api = server.client(tokenFile);
             String path = "api/v1/machines/" + m + "/assignment";
             if (clear) {
                 JsonNode r = api.send("DELETE", path, null);

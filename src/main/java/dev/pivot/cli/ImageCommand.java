@@ -25,7 +25,6 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -70,12 +69,8 @@ public final class ImageCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            Path temporary = state == null ? Files.createTempDirectory("pivot-inspect-") : null;
-            try {
-                Path root = state != null ? state : temporary;
-                ArtifactStore store = ArtifactStore.open(root.resolve("artifacts"));
-                ImportedImage image = NetbootImport.importDir(dir, store);
-                Inspection inspection = inspect(image, store);
+            return StateDir.withArtifacts(state, "pivot-inspect-", store -> {
+                Inspection inspection = inspect(NetbootImport.importDir(dir, store), store);
                 PrintWriter out = spec.commandLine().getOut();
                 if (json) {
                     out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
@@ -85,11 +80,7 @@ public final class ImageCommand implements Runnable {
                 }
                 out.flush();
                 return inspection.ok() ? 0 : CHECK_FAILED;
-            } finally {
-                if (temporary != null) {
-                    deleteTree(temporary);
-                }
-            }
+            });
         }
     }
 
@@ -199,13 +190,5 @@ public final class ImageCommand implements Runnable {
 
     private static String count(long n, String what) {
         return n == 0 ? "" : n + " " + what + (n == 1 ? "" : "s");
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        try (Stream<Path> files = Files.walk(root)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }

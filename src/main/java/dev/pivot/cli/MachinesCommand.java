@@ -2,8 +2,8 @@ package dev.pivot.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
@@ -17,9 +17,8 @@ import java.util.concurrent.Callable;
         description = "List the machines a running Pivot has seen and how their last boot went.")
 public final class MachinesCommand implements Callable<Integer> {
 
-    @Option(names = "--server", paramLabel = "URL", defaultValue = "http://127.0.0.1",
-            description = "the running pivot serve; default ${DEFAULT-VALUE}")
-    String server;
+    @Mixin
+    ServerOptions server = new ServerOptions();
 
     @Spec
     CommandSpec spec;
@@ -29,7 +28,7 @@ public final class MachinesCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         JsonNode machines;
         try {
-            machines = new ApiClient(server).get("api/v1/machines");
+            machines = server.client().get("api/v1/machines");
         } catch (IOException | IllegalArgumentException e) {
             spec.commandLine().getErr().println("pivot machines: " + e.getMessage());
             return 1;

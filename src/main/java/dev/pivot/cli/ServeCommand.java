@@ -143,7 +143,7 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Endpoint where = endpoint();
-        ArtifactStore store = ArtifactStore.open(stateDir().resolve("artifacts"));
+        ArtifactStore store = StateDir.artifacts(stateDir());
         PrintStream out = System.out;
         ServedImage.Options options = new ServedImage.Options(stage1, initPath, skipCheck,
                 machineRamMb == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(machineRamMb << 20), out,

@@ -3,6 +3,7 @@ package dev.pivot.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pivot.boot.MacAddress;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -20,9 +21,8 @@ import java.util.concurrent.Callable;
         description = "Show recent boot sessions and their timelines from a running Pivot; --follow to watch live.")
 public final class SessionsCommand implements Callable<Integer> {
 
-    @Option(names = "--server", paramLabel = "URL", defaultValue = "http://127.0.0.1",
-            description = "the running pivot serve; default ${DEFAULT-VALUE}")
-    String server;
+    @Mixin
+    ServerOptions server = new ServerOptions();
 
     @Option(names = "--mac", paramLabel = "MAC", description = "only this machine")
     String mac;
@@ -42,7 +42,7 @@ public final class SessionsCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         try {
             String onlyMac = mac == null ? null : parseMac(mac);
-            ApiClient api = new ApiClient(server);
+            ApiClient api = server.client();
             String query = "api/v1/sessions?limit=" + limit
                     + (onlyMac == null ? "" : "&mac=" + URLEncoder.encode(onlyMac, StandardCharsets.UTF_8));
             List<JsonNode> sessions = new ArrayList<>();

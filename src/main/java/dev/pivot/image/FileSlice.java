@@ -1,7 +1,8 @@
 package dev.pivot.image;
 
+import dev.pivot.io.BulkInputStream;
+
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 
@@ -9,7 +10,7 @@ import java.nio.channels.FileChannel;
  * Bytes [start, end) of a file, read with positional reads: unbuffered, so {@link #position()} says exactly how
  * much a decoder consumed, and several slices of one channel can be read independently.
  */
-final class FileSlice extends InputStream {
+final class FileSlice extends BulkInputStream {
 
     private final FileChannel channel;
     private final long end;
@@ -24,12 +25,6 @@ final class FileSlice extends InputStream {
     /** The absolute file offset of the next byte to read. */
     long position() {
         return position;
-    }
-
-    @Override
-    public int read() throws IOException {
-        byte[] one = new byte[1];
-        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
     }
 
     @Override

@@ -1,7 +1,8 @@
 package dev.pivot.image;
 
+import dev.pivot.io.BulkInputStream;
+
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.zip.CRC32;
@@ -12,7 +13,7 @@ import java.util.zip.Inflater;
  * One gzip member at a file offset, decompressed with a raw {@link Inflater} so that its exact end (the offset
  * just after its 8-byte trailer) is known: GZIPInputStream reads ahead and cannot tell.
  */
-final class GzipMember extends InputStream {
+final class GzipMember extends BulkInputStream {
 
     private static final int FHCRC = 2;
     private static final int FEXTRA = 4;
@@ -42,12 +43,6 @@ final class GzipMember extends InputStream {
             throw new IllegalStateException("gzip member not read to its end yet");
         }
         return end;
-    }
-
-    @Override
-    public int read() throws IOException {
-        byte[] one = new byte[1];
-        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
     }
 
     @Override

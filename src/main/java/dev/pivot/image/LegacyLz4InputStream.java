@@ -1,5 +1,6 @@
 package dev.pivot.image;
 
+import dev.pivot.io.BulkInputStream;
 import org.apache.commons.compress.compressors.lz4.BlockLZ4CompressorInputStream;
 
 import java.io.ByteArrayInputStream;
@@ -11,7 +12,7 @@ import java.io.InputStream;
  * lz4's legacy format ("lz4 -l"), the one the kernel unpacks: a 4-byte magic, then blocks each prefixed by its
  * little-endian compressed size (at most 8 MiB uncompressed each). A repeated magic starts a new stream.
  */
-final class LegacyLz4InputStream extends InputStream {
+final class LegacyLz4InputStream extends BulkInputStream {
 
     private static final long MAGIC = 0x184C2102L;
     private static final int MAX_BLOCK = 8 << 20;
@@ -25,12 +26,6 @@ final class LegacyLz4InputStream extends InputStream {
         if (readLe32() != MAGIC) {
             throw new IOException("not an lz4 legacy stream");
         }
-    }
-
-    @Override
-    public int read() throws IOException {
-        byte[] one = new byte[1];
-        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
     }
 
     @Override

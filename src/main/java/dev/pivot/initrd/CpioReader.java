@@ -1,5 +1,7 @@
 package dev.pivot.initrd;
 
+import dev.pivot.io.BulkInputStream;
+
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -102,13 +104,7 @@ public final class CpioReader implements AutoCloseable {
 
     /** The current entry's body; reading stops at its end. Valid until the next call to {@link #next()}. */
     public InputStream body() {
-        return new InputStream() {
-            @Override
-            public int read() throws IOException {
-                byte[] one = new byte[1];
-                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-            }
-
+        return new BulkInputStream() {
             @Override
             public int read(byte[] b, int off, int len) throws IOException {
                 if (bodyRemaining == 0) {

@@ -101,21 +101,31 @@ public final class NetNamespace implements AutoCloseable {
         if (log != null) {
             pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         }
-        return track(pb);
+        return track(pb, true);
     }
 
     /** Like {@link #start(List, Path)}, but the caller reads the output (e.g. to stream it). */
     public Process startPiped(List<String> command) {
-        return track(new ProcessBuilder(inside(command)).redirectErrorStream(true));
+        return track(new ProcessBuilder(inside(command)).redirectErrorStream(true), true);
     }
 
-    private Process track(ProcessBuilder pb) {
+    /**
+     * Like {@link #startPiped(List)}, but the caller also keeps the command's stdin open: for a child that runs
+     * until its stdin closes (a test server JVM, say). Closing the namespace still ends it by its PID.
+     */
+    public Process startWithStdin(List<String> command) {
+        return track(new ProcessBuilder(inside(command)).redirectErrorStream(true), false);
+    }
+
+    private Process track(ProcessBuilder pb, boolean closeStdin) {
         if (closed) {
             throw new IllegalStateException("namespace " + name + " is closed");
         }
         try {
             Process p = pb.start();
-            p.getOutputStream().close();
+            if (closeStdin) {
+                p.getOutputStream().close();
+            }
             started.add(p);
             return p;
         } catch (IOException e) {

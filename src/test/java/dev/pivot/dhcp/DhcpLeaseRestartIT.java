@@ -1,5 +1,6 @@
 package dev.pivot.dhcp;
 
+import dev.pivot.lab.NetNamespace;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -13,7 +14,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Leases survive {@code kill -9}: a server with a {@link FileLeaseStore} ACKs client A, is SIGKILLed right after
@@ -26,50 +26,30 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class DhcpLeaseRestartIT {
 
-    private static final String SERVER_IP = "10.77.0.1";
+    private static final String SERVER_IP = Lab.SERVER_IP;
     private static final String MAC_A = "52:54:00:79:00:0a";
     private static final String MAC_B = "52:54:00:79:00:0b";
 
     private Lab lab;
-    private String serverNs;
-    private String clientNs;
+    private NetNamespace serverNs;
+    private NetNamespace clientNs;
     private String clientIf;
     private Path stateDir;
     private Path udhcpcScript;
 
     @BeforeEach
     void namespaces() throws Exception {
-        assumeTrue(Lab.isRoot(), "needs root for network namespaces");
-        assumeTrue(Lab.hasCommand("ip"), "needs iproute2 (ip)");
-        assumeTrue(Lab.hasCommand("busybox"), "needs busybox for udhcpc");
+        Lab.assumeUdhcpcLab();
         lab = new Lab();
-        serverNs = lab.namespace("dhcp-ks");
-        clientNs = lab.namespace("dhcp-kc");
-        clientIf = "pvc" + lab.id;
-        String serverIf = "pvs" + lab.id;
-        lab.run("ip", "link", "add", serverIf, "netns", serverNs, "type", "veth", "peer", "name", clientIf,
-                "netns", clientNs);
-        lab.run("ip", "-n", serverNs, "addr", "add", SERVER_IP + "/24", "dev", serverIf);
-        lab.run("ip", "-n", serverNs, "link", "set", serverIf, "up");
-        lab.run("ip", "-n", clientNs, "link", "set", clientIf, "address", MAC_A);
-        lab.run("ip", "-n", clientNs, "link", "set", clientIf, "up");
-        lab.run("ip", "-n", clientNs, "link", "add", "pvb" + lab.id, "link", clientIf, "type", "macvlan",
-                "mode", "bridge");
-        lab.run("ip", "-n", clientNs, "link", "set", "pvb" + lab.id, "address", MAC_B);
-        lab.run("ip", "-n", clientNs, "link", "set", "pvb" + lab.id, "up");
+        Lab.ClientServerLan lan = lab.clientServerLan("dhcpks", "dhcpkc", MAC_A);
+        serverNs = lan.server();
+        clientNs = lan.client();
+        clientIf = lan.clientIf();
+        udhcpcScript = lan.udhcpcScript();
+        clientNs.ip("link", "add", "pvb" + lab.id, "link", clientIf, "type", "macvlan", "mode", "bridge");
+        clientNs.ip("link", "set", "pvb" + lab.id, "address", MAC_B);
+        clientNs.ip("link", "set", "pvb" + lab.id, "up");
         stateDir = Files.createTempDirectory("pivot-dhcp-state");
-        udhcpcScript = lab.tempFile("pivot-udhcpc", ".sh");
-        Files.writeString(udhcpcScript, """
-                #!/bin/sh
-                # udhcpc hook: print the lease on "bound"/"renew" and configure it; the test reads these lines.
-                case "$1" in
-                bound|renew)
-                    echo "LEASE $1 ip=$ip serverid=$serverid"
-                    [ "$1" = bound ] && ip addr add "$ip/$mask" dev "$interface" ;;
-                esac
-                exit 0
-                """);
-        udhcpcScript.toFile().setExecutable(true, true);
     }
 
     @AfterEach
@@ -94,21 +74,23 @@ class DhcpLeaseRestartIT {
         Lab.Server first = lab.startDhcpServerProcess(serverNs, props, args);
 
         List<String> clientA = new CopyOnWriteArrayList<>();
-        Process a = lab.start(List.of("ip", "netns", "exec", clientNs, "busybox", "udhcpc", "-i", clientIf,
+        Process a = lab.start(clientNs, List.of("busybox", "udhcpc", "-i", clientIf,
                 "-f", "-n", "-t", "5", "-T", "1", "-s", udhcpcScript.toString()), clientA);
         Lab.awaitLine(clientA, 20, l -> l.startsWith("LEASE bound ip=10.77.0.50"), "LEASE bound for A");
         // SIGKILL at once: the lease must already be on disk, since the ACK is only sent after its fsync.
-        lab.run("kill", "-KILL", Long.toString(first.process().pid()));
+        Lab.signal(first.process(), "KILL");
         assertThat(first.process().waitFor() ).isEqualTo(128 + 9);
 
         Lab.Server second = lab.startDhcpServerProcess(serverNs, props, args);
-        Lab.Result b = lab.exec(30, "ip", "netns", "exec", clientNs, "busybox", "udhcpc", "-i", "pvb" + lab.id,
+        Lab.Result b = lab.exec(clientNs, 30, "busybox", "udhcpc", "-i", "pvb" + lab.id,
                 "-f", "-q", "-n", "-t", "5", "-T", "1", "-r", "10.77.0.50", "-s", udhcpcScript.toString());
-        lab.run("kill", "-USR1", Long.toString(a.pid()));
+        Lab.signal(a, "USR1");
         Lab.awaitLine(clientA, 20, l -> l.startsWith("LEASE renew"), "LEASE renew for A");
 
         assertThat(b.output()).as("client B, server: %s", second.output()).contains("LEASE bound ip=10.77.0.51");
-        assertThat(clientA).contains("LEASE renew ip=10.77.0.50 serverid=10.77.0.1");
+        assertThat(clientA).filteredOn(l -> l.startsWith("LEASE renew ")).map(Lab::leaseFields)
+                .anySatisfy(lease -> assertThat(lease).containsEntry("ip", "10.77.0.50")
+                        .containsEntry("serverid", SERVER_IP));
         assertThat(second.output()).contains("EVENT " + MAC_B + " ack 10.77.0.51", "EVENT " + MAC_A + " renew 10.77.0.50")
                 .noneMatch(l -> l.contains(MAC_A) && l.contains("nak"));
         assertThat(Files.readString(leaseFile)).contains("10.77.0.50 " + MAC_A, "10.77.0.51 " + MAC_B);

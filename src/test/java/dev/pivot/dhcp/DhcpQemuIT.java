@@ -1,5 +1,6 @@
 package dev.pivot.dhcp;
 
+import dev.pivot.lab.NetNamespace;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -26,8 +27,8 @@ class DhcpQemuIT {
     private static final String SCRIPT_REQUEST = "HTTP GET /boot.ipxe?mac=" + MAC;
 
     private Lab lab;
-    private String lanNs;
-    private String routerNs;
+    private NetNamespace lanNs;
+    private NetNamespace routerNs;
     private String routerIf;
     private Path serialLog;
 
@@ -38,21 +39,16 @@ class DhcpQemuIT {
         assumeTrue(Lab.hasCommand("qemu-system-x86_64"), "needs qemu-system-x86");
         assumeTrue(Files.exists(Path.of("/usr/lib/ipxe/qemu/efi-virtio.rom")), "needs ipxe-qemu (NIC boot ROMs)");
         lab = new Lab();
-        lanNs = lab.namespace("dhcp-lan");
-        routerNs = lab.namespace("dhcp-rtr");
+        lanNs = lab.namespace("dhcpln");
+        routerNs = lab.namespace("dhcprt");
         routerIf = "pvr" + lab.id;
-        lab.run("ip", "-n", lanNs, "link", "add", "br0", "type", "bridge");
-        lab.run("ip", "-n", lanNs, "addr", "add", "10.77.0.1/24", "dev", "br0");
-        lab.run("ip", "-n", lanNs, "link", "set", "br0", "up");
-        lab.run("ip", "netns", "exec", lanNs, "ip", "tuntap", "add", "tap0", "mode", "tap");
-        lab.run("ip", "-n", lanNs, "link", "set", "tap0", "master", "br0");
-        lab.run("ip", "-n", lanNs, "link", "set", "tap0", "up");
-        lab.run("ip", "link", "add", "pvl" + lab.id, "netns", lanNs, "type", "veth", "peer", "name", routerIf,
-                "netns", routerNs);
-        lab.run("ip", "-n", lanNs, "link", "set", "pvl" + lab.id, "master", "br0");
-        lab.run("ip", "-n", lanNs, "link", "set", "pvl" + lab.id, "up");
-        lab.run("ip", "-n", routerNs, "addr", "add", "10.77.0.254/24", "dev", routerIf);
-        lab.run("ip", "-n", routerNs, "link", "set", routerIf, "up");
+        lanNs.addBridge("br0");
+        lanNs.addAddress("br0", "10.77.0.1/24");
+        lanNs.addTap("tap0");
+        lanNs.attach("tap0", "br0");
+        lanNs.addVethTo("pvl" + lab.id, routerNs, routerIf);
+        lanNs.attach("pvl" + lab.id, "br0");
+        routerNs.addAddress(routerIf, "10.77.0.254/24");
         serialLog = lab.tempFile("pivot-dhcp-qemu", ".log");
     }
 
@@ -118,7 +114,7 @@ class DhcpQemuIT {
     private List<String> startRouter() throws Exception {
         Path leases = lab.tempFile("pivot-dnsmasq", ".leases");
         List<String> router = new CopyOnWriteArrayList<>();
-        lab.start(List.of("ip", "netns", "exec", routerNs, "dnsmasq", "--no-daemon", "--conf-file=/dev/null",
+        lab.start(routerNs, List.of("dnsmasq", "--no-daemon", "--conf-file=/dev/null",
                 "--port=0", "--user=root", "--group=root", "--interface=" + routerIf, "--bind-interfaces",
                 "--dhcp-range=10.77.0.100,10.77.0.150,255.255.255.0,1h", "--no-ping", "--log-dhcp",
                 "--dhcp-leasefile=" + leases), router);
@@ -128,7 +124,7 @@ class DhcpQemuIT {
     /** OVMF with the NIC's iPXE ROM disabled: a genuine non-iPXE UEFI PXE client. Waits for its TFTP request. */
     private long bootUefiUntilTftp(List<String> server) throws Exception {
         long start = System.currentTimeMillis();
-        lab.start(List.of("ip", "netns", "exec", lanNs, "qemu-system-x86_64", "-accel", "tcg", "-m", "512",
+        lab.start(lanNs, List.of("qemu-system-x86_64", "-accel", "tcg", "-m", "512",
                 "-bios", OVMF.toString(), "-nographic", "-monitor", "none", "-serial", "file:" + serialLog,
                 "-boot", "n", "-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no",
                 "-device", "virtio-net-pci,netdev=n0,romfile=,mac=" + MAC), new CopyOnWriteArrayList<>());
@@ -143,7 +139,7 @@ class DhcpQemuIT {
     /** Starts the VM and waits for iPXE's request for the script; returns how long it took. */
     private long bootUntilScript(List<String> server) throws Exception {
         long start = System.currentTimeMillis();
-        lab.start(List.of("ip", "netns", "exec", lanNs, "qemu-system-x86_64", "-accel", "tcg", "-m", "256",
+        lab.start(lanNs, List.of("qemu-system-x86_64", "-accel", "tcg", "-m", "256",
                 "-nographic", "-monitor", "none", "-serial", "file:" + serialLog, "-boot", "n",
                 "-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no",
                 "-device", "virtio-net-pci,netdev=n0,mac=" + MAC), new CopyOnWriteArrayList<>());

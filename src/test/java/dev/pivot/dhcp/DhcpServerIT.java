@@ -1,5 +1,6 @@
 package dev.pivot.dhcp;
 
+import dev.pivot.lab.NetNamespace;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -7,7 +8,6 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -22,43 +22,25 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class DhcpServerIT {
 
-    private static final String SERVER_IP = "10.77.0.1";
+    private static final String SERVER_IP = Lab.SERVER_IP;
 
     private Lab lab;
-    private String serverNs;
-    private String clientNs;
+    private NetNamespace serverNs;
+    private NetNamespace clientNs;
     private String clientIf;
     private String serverIf;
     private Path udhcpcScript;
 
     @BeforeEach
     void namespaces() throws Exception {
-        assumeTrue(Lab.isRoot(), "needs root for network namespaces");
-        assumeTrue(Lab.hasCommand("ip"), "needs iproute2 (ip)");
-        assumeTrue(Lab.hasCommand("busybox"), "needs busybox for udhcpc");
+        Lab.assumeUdhcpcLab();
         lab = new Lab();
-        serverNs = lab.namespace("dhcp-s");
-        clientNs = lab.namespace("dhcp-c");
-        clientIf = "pvc" + lab.id;
-        serverIf = "pvs" + lab.id;
-        lab.run("ip", "link", "add", serverIf, "netns", serverNs, "type", "veth", "peer", "name", clientIf,
-                "netns", clientNs);
-        lab.run("ip", "-n", serverNs, "addr", "add", SERVER_IP + "/24", "dev", serverIf);
-        lab.run("ip", "-n", serverNs, "link", "set", serverIf, "up");
-        lab.run("ip", "-n", clientNs, "link", "set", clientIf, "address", "52:54:00:77:00:01");
-        lab.run("ip", "-n", clientNs, "link", "set", clientIf, "up");
-        udhcpcScript = lab.tempFile("pivot-udhcpc", ".sh");
-        Files.writeString(udhcpcScript, """
-                #!/bin/sh
-                # udhcpc hook: print the lease on "bound"/"renew" and configure it; the test reads these lines.
-                case "$1" in
-                bound|renew)
-                    echo "LEASE $1 ip=$ip mask=$mask router=$router serverid=$serverid siaddr=$siaddr boot_file=$boot_file"
-                    [ "$1" = bound ] && ip addr add "$ip/$mask" dev "$interface" ;;
-                esac
-                exit 0
-                """);
-        udhcpcScript.toFile().setExecutable(true, true);
+        Lab.ClientServerLan lan = lab.clientServerLan("dhcps", "dhcpc", "52:54:00:77:00:01");
+        serverNs = lan.server();
+        clientNs = lan.client();
+        serverIf = lan.serverIf();
+        clientIf = lan.clientIf();
+        udhcpcScript = lan.udhcpcScript();
     }
 
     @AfterEach
@@ -103,11 +85,11 @@ class DhcpServerIT {
         // A long-running udhcpc: its script configures the address on "bound", and SIGUSR1 makes it renew, which
         // busybox does by unicast from the configured address (ciaddr set) to the server id.
         List<String> output = new CopyOnWriteArrayList<>();
-        Process client = lab.start(List.of("ip", "netns", "exec", clientNs, "busybox", "udhcpc", "-i", clientIf,
+        Process client = lab.start(clientNs, List.of("busybox", "udhcpc", "-i", clientIf,
                 "-f", "-n", "-t", "5", "-T", "1", "-s", udhcpcScript.toString()), output);
         Lab.awaitLine(output, 15, l -> l.startsWith("LEASE bound ip=10.77.0.50"), "LEASE bound");
 
-        lab.run("kill", "-USR1", Long.toString(client.pid()));
+        Lab.signal(client, "USR1");
         Lab.awaitLine(output, 15, l -> l.startsWith("LEASE renew ip=10.77.0.50"), "LEASE renew");
 
         assertThat(server).contains("EVENT 52:54:00:77:00:01 ack 10.77.0.50",
@@ -118,13 +100,13 @@ class DhcpServerIT {
     void proxyModeIgnoresPlainClientsAndGivesPxeClientsTheBootFileWithoutAnAddress() throws Exception {
         List<String> server = lab.startDhcpServer(serverNs, false, "proxy", SERVER_IP, "8080");
 
-        Lab.Result plain = lab.exec(20, "ip", "netns", "exec", clientNs, "busybox", "udhcpc", "-i", clientIf, "-f",
+        Lab.Result plain = lab.exec(clientNs, 20, "busybox", "udhcpc", "-i", clientIf, "-f",
                 "-q", "-n", "-t", "3", "-T", "1", "-s", udhcpcScript.toString());
         assertThat(plain.exitCode()).as("udhcpc output: %s", plain.output()).isNotZero();
         assertThat(plain.output()).doesNotContain("LEASE");
 
-        lab.run("ip", "-n", clientNs, "addr", "add", "10.77.0.99/24", "dev", clientIf);
-        Lab.Result probe = lab.exec(30, "ip", "netns", "exec", clientNs, Lab.javaBin(), "-cp",
+        clientNs.addAddress(clientIf, "10.77.0.99/24");
+        Lab.Result probe = lab.exec(clientNs, 30, Lab.javaBin(), "-cp",
                 System.getProperty("java.class.path"), DhcpProbeMain.class.getName(), "10.77.0.99", SERVER_IP,
                 "52:54:00:77:00:09");
 
@@ -139,11 +121,11 @@ class DhcpServerIT {
 
     @Test
     void boundToItsInterfaceTheServerDoesNotHearOtherNetworks() throws Exception {
-        String otherNs = otherLan();
+        NetNamespace otherNs = otherLan();
         List<String> server = lab.startDhcpServer(serverNs, Map.of("pivot.test.interface", serverIf), "full",
                 SERVER_IP, "8080", "10.77.0.50", "10.77.0.60", "24");
 
-        Lab.Result other = lab.exec(20, "ip", "netns", "exec", otherNs, "busybox", "udhcpc", "-i", "pvo" + lab.id,
+        Lab.Result other = lab.exec(otherNs, 20, "busybox", "udhcpc", "-i", "pvo" + lab.id,
                 "-f", "-q", "-n", "-t", "2", "-T", "1", "-s", udhcpcScript.toString());
         Map<String, String> lease = udhcpc(server);
 
@@ -154,11 +136,11 @@ class DhcpServerIT {
 
     @Test
     void withoutAnInterfaceTheServerHearsOtherNetworksButAnswersOnlyOnItsOwn() throws Exception {
-        String otherNs = otherLan();
+        NetNamespace otherNs = otherLan();
         List<String> server = lab.startDhcpServer(serverNs, false, "full", SERVER_IP, "8080", "10.77.0.50",
                 "10.77.0.60", "24");
 
-        Lab.Result other = lab.exec(20, "ip", "netns", "exec", otherNs, "busybox", "udhcpc", "-i", "pvo" + lab.id,
+        Lab.Result other = lab.exec(otherNs, 20, "busybox", "udhcpc", "-i", "pvo" + lab.id,
                 "-f", "-q", "-n", "-t", "2", "-T", "1", "-s", udhcpcScript.toString());
 
         // The offer leaves through 10.77.0.1's interface, so the other LAN's client never sees it.
@@ -176,7 +158,7 @@ class DhcpServerIT {
         List<String> output = new CopyOnWriteArrayList<>();
 
         // -d keeps it in the foreground (so we hold its PID); it prints "bound to ADDRESS" once it has a lease.
-        lab.start(List.of("ip", "netns", "exec", clientNs, "dhclient", "-d", "-v", "-1", "-sf", "/bin/true",
+        lab.start(clientNs, List.of("dhclient", "-d", "-v", "-1", "-sf", "/bin/true",
                 "-lf", leases.toString(), "-pf", pid.toString(), clientIf), output);
         Lab.awaitLine(output, 30, l -> l.startsWith("bound to 10.77.0.50"), "'bound to 10.77.0.50'");
 
@@ -191,7 +173,7 @@ class DhcpServerIT {
                 "10.77.0.60", "24");
 
         // IPv4 only, one shot, no ARP probe, no config file and no hooks: just the DHCP conversation.
-        Lab.Result r = lab.exec(40, "ip", "netns", "exec", clientNs, "dhcpcd", "-4", "-1", "-B", "-A", "-L",
+        Lab.Result r = lab.exec(clientNs, 40, "dhcpcd", "-4", "-1", "-B", "-A", "-L",
                 "-t", "20", "-f", "/dev/null", "-c", "/bin/true", clientIf);
         try {
             assertThat(r.output()).as("dhcpcd: exit %d", r.exitCode()).contains("leased 10.77.0.50");
@@ -209,35 +191,27 @@ class DhcpServerIT {
     }
 
     /** A second LAN on the server's namespace (10.78.0.1/24) with a client namespace of its own. */
-    private String otherLan() throws Exception {
-        String otherNs = lab.namespace("dhcp-o");
-        lab.run("ip", "link", "add", "pvx" + lab.id, "netns", serverNs, "type", "veth", "peer", "name", "pvo" + lab.id,
-                "netns", otherNs);
-        lab.run("ip", "-n", serverNs, "addr", "add", "10.78.0.1/24", "dev", "pvx" + lab.id);
-        lab.run("ip", "-n", serverNs, "link", "set", "pvx" + lab.id, "up");
-        lab.run("ip", "-n", otherNs, "link", "set", "pvo" + lab.id, "address", "52:54:00:78:00:01");
-        lab.run("ip", "-n", otherNs, "link", "set", "pvo" + lab.id, "up");
+    private NetNamespace otherLan() {
+        NetNamespace otherNs = lab.namespace("dhcpo");
+        serverNs.addVethTo("pvx" + lab.id, otherNs, "pvo" + lab.id);
+        serverNs.addAddress("pvx" + lab.id, "10.78.0.1/24");
+        otherNs.ip("link", "set", "pvo" + lab.id, "address", "52:54:00:78:00:01");
         return otherNs;
     }
 
-    private void newMac(String mac) throws Exception {
-        lab.run("ip", "-n", clientNs, "addr", "flush", "dev", clientIf);
-        lab.run("ip", "-n", clientNs, "link", "set", clientIf, "address", mac);
+    private void newMac(String mac) {
+        clientNs.ip("addr", "flush", "dev", clientIf);
+        clientNs.ip("link", "set", clientIf, "address", mac);
     }
 
     private Map<String, String> udhcpc(List<String> server, String... extra) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", clientNs, "busybox", "udhcpc", "-i", clientIf,
+        List<String> cmd = new ArrayList<>(List.of("busybox", "udhcpc", "-i", clientIf,
                 "-f", "-q", "-n", "-t", "5", "-T", "1", "-s", udhcpcScript.toString()));
         cmd.addAll(List.of(extra));
-        Lab.Result r = lab.exec(30, cmd.toArray(String[]::new));
+        Lab.Result r = lab.exec(clientNs, 30, cmd.toArray(String[]::new));
         assertThat(r.exitCode()).as("udhcpc failed: %s\nserver: %s", r.output(), server).isZero();
         String line = r.output().lines().filter(l -> l.startsWith("LEASE bound ")).findFirst().orElseThrow(() ->
                 new AssertionError("udhcpc printed no lease: " + r.output()));
-        Map<String, String> fields = new HashMap<>();
-        for (String kv : line.substring("LEASE bound ".length()).split(" ")) {
-            int eq = kv.indexOf('=');
-            fields.put(kv.substring(0, eq), kv.substring(eq + 1));
-        }
-        return fields;
+        return Lab.leaseFields(line);
     }
 }

@@ -2,14 +2,17 @@ package dev.pivot.lab;
 
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -34,36 +37,34 @@ class NetbootIT {
         image = DemoImage.build(root, shared.resolve("image"));
     }
 
-    @Test
-    void biosIpxeRomWithFullDhcp(@TempDir Path state) {
-        boot("BIOS, NIC's iPXE ROM, --dhcp full", Qemu.Boot.BIOS_IPXE_ROM, "full", false, state);
+    /** One way firmware reaches Pivot: {@code description} as the output line says it. */
+    record Way(String description, Qemu.Boot firmware, String dhcpMode, boolean router) {
     }
 
-    @Test
-    void uefiWithTheNicsIpxeRom(@TempDir Path state) {
-        boot("UEFI OVMF, NIC's iPXE EFI ROM, --dhcp full", Qemu.Boot.UEFI_IPXE_ROM, "full", false, state);
+    /** Each way named as its test was before they became one parameterized test. */
+    static Stream<Named<Way>> ways() {
+        return Stream.of(
+                Named.of("biosIpxeRomWithFullDhcp", new Way("BIOS, NIC's iPXE ROM, --dhcp full",
+                        Qemu.Boot.BIOS_IPXE_ROM, "full", false)),
+                Named.of("uefiWithTheNicsIpxeRom", new Way("UEFI OVMF, NIC's iPXE EFI ROM, --dhcp full",
+                        Qemu.Boot.UEFI_IPXE_ROM, "full", false)),
+                Named.of("uefiOwnPxeChainsIpxeEfiOverTftp", new Way(
+                        "UEFI OVMF's own PXE -> TFTP ipxe.efi, --dhcp full", Qemu.Boot.UEFI_OWN_PXE, "full", false)),
+                Named.of("proxyDhcpBesideAPlainRouter", new Way(
+                        "BIOS, NIC's iPXE ROM, --dhcp proxy beside dnsmasq-base",
+                        Qemu.Boot.BIOS_IPXE_ROM, "proxy", true)),
+                Named.of("proxyDhcpUefiWithTheNicsIpxeRom", new Way(
+                        "UEFI OVMF, NIC's iPXE EFI ROM, --dhcp proxy beside dnsmasq-base",
+                        Qemu.Boot.UEFI_IPXE_ROM, "proxy", true)),
+                Named.of("proxyDhcpUefiOwnPxeChainsIpxeEfi", new Way(
+                        "UEFI OVMF's own PXE -> TFTP ipxe.efi, --dhcp proxy beside dnsmasq-base",
+                        Qemu.Boot.UEFI_OWN_PXE, "proxy", true)));
     }
 
-    @Test
-    void uefiOwnPxeChainsIpxeEfiOverTftp(@TempDir Path state) {
-        boot("UEFI OVMF's own PXE -> TFTP ipxe.efi, --dhcp full", Qemu.Boot.UEFI_OWN_PXE, "full", false, state);
-    }
-
-    @Test
-    void proxyDhcpBesideAPlainRouter(@TempDir Path state) {
-        boot("BIOS, NIC's iPXE ROM, --dhcp proxy beside dnsmasq-base", Qemu.Boot.BIOS_IPXE_ROM, "proxy", true, state);
-    }
-
-    @Test
-    void proxyDhcpUefiWithTheNicsIpxeRom(@TempDir Path state) {
-        boot("UEFI OVMF, NIC's iPXE EFI ROM, --dhcp proxy beside dnsmasq-base", Qemu.Boot.UEFI_IPXE_ROM, "proxy", true,
-                state);
-    }
-
-    @Test
-    void proxyDhcpUefiOwnPxeChainsIpxeEfi(@TempDir Path state) {
-        boot("UEFI OVMF's own PXE -> TFTP ipxe.efi, --dhcp proxy beside dnsmasq-base", Qemu.Boot.UEFI_OWN_PXE, "proxy",
-                true, state);
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("ways")
+    void bootsToStage2(Way way, @TempDir Path state) {
+        boot(way.description(), way.firmware(), way.dhcpMode(), way.router(), state);
     }
 
     private static void boot(String way, Qemu.Boot firmware, String dhcpMode, boolean router, Path state) {

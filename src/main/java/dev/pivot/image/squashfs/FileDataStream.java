@@ -1,14 +1,15 @@
 package dev.pivot.image.squashfs;
 
+import dev.pivot.io.BulkInputStream;
+
 import java.io.IOException;
-import java.io.InputStream;
 
 /**
  * A regular file's bytes: its data blocks one after the other (each compressed or stored, or sparse: size 0
  * means a block of zeros), then the tail end from a fragment block when the file has one. The block sizes are
  * read from the inode table as the stream goes, so nothing is allocated from sizes read off the disk.
  */
-final class FileDataStream extends InputStream {
+final class FileDataStream extends BulkInputStream {
 
     private final SquashfsImage image;
     private final Inode.RegularFile file;
@@ -35,12 +36,6 @@ final class FileDataStream extends InputStream {
 
     private static long ceilDiv(long a, long b) {
         return (a + b - 1) / b;
-    }
-
-    @Override
-    public int read() throws IOException {
-        byte[] one = new byte[1];
-        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
     }
 
     @Override

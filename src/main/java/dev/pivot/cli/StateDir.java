@@ -1,0 +1,53 @@
+package dev.pivot.cli;
+
+import dev.pivot.image.ArtifactStore;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+/**
+ * A state directory as `pivot serve --state` lays it out, for the commands that import DIR into it: serve keeps
+ * one; `image inspect` borrows one (--state) or makes a temporary one, so that the same artifacts get the same
+ * sha256s wherever they are imported.
+ */
+final class StateDir {
+
+    /** What a command does with the store it imported into. */
+    interface Work<T> {
+        T with(ArtifactStore store) throws Exception;
+    }
+
+    private StateDir() {
+    }
+
+    /** The content-addressed artifact store of the state directory {@code state}. */
+    static ArtifactStore artifacts(Path state) throws IOException {
+        return ArtifactStore.open(state.resolve("artifacts"));
+    }
+
+    /**
+     * Runs {@code work} on the artifact store of {@code state}, or, when {@code state} is null, of a temporary state
+     * directory (named {@code temporaryPrefix}…) that is deleted afterwards.
+     */
+    static <T> T withArtifacts(Path state, String temporaryPrefix, Work<T> work) throws Exception {
+        Path temporary = state == null ? Files.createTempDirectory(temporaryPrefix) : null;
+        try {
+            return work.with(artifacts(state != null ? state : temporary));
+        } finally {
+            if (temporary != null) {
+                deleteTree(temporary);
+            }
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
