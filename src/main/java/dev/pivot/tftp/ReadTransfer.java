@@ -8,12 +8,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.net.DatagramPacket;
 import java.net.InetSocketAddress;
-import java.net.SocketTimeoutException;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -41,7 +42,11 @@ final class ReadTransfer implements Runnable {
     private final InetSocketAddress client;
     private final TftpPacket.ReadRequest request;
     private final DatagramChannel channel;
-    private final byte[] receiveBuffer = new byte[2048];
+    private final ByteBuffer receiveBuffer = ByteBuffer.allocate(2048);
+    /** Wakes this transfer's thread when a packet arrives; the channel is non-blocking so the thread can spin. */
+    private final Selector selector;
+    /** How long to spin for an ACK before sleeping: from the smoothed round trip, 0 until one is measured. */
+    private long spinNanos;
     /** One DATA packet of the negotiated block size, set once the options are known. */
     private ByteBuffer dataBuffer;
 
@@ -76,11 +81,21 @@ final class ReadTransfer implements Runnable {
         this.client = client;
         this.request = request;
         this.channel = DatagramChannel.open();
-        channel.bind(new InetSocketAddress(config.bind(), 0));
+        try {
+            channel.bind(new InetSocketAddress(config.bind(), 0));
+            channel.configureBlocking(false);
+            this.selector = Selector.open();
+            channel.register(selector, SelectionKey.OP_READ);
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
     }
 
-    DatagramChannel channel() {
-        return channel;
+    /** Ends the transfer from another thread: closes its socket and wakes it if it sleeps. */
+    void stop() throws IOException {
+        channel.close();
+        selector.wakeup();
     }
 
     @Override
@@ -137,6 +152,7 @@ final class ReadTransfer implements Runnable {
         } finally {
             try {
                 channel.close();
+                selector.close();
             } catch (IOException e) {
                 log.debug("TFTP: closing the transfer socket: {}", e.toString());
             }
@@ -194,6 +210,11 @@ final class ReadTransfer implements Runnable {
             return schedule.timeoutNanos(retry);
         }
 
+        void sampleRtt(long nanos) {
+            rtt.sample(nanos);
+            spinNanos = AckSpin.budgetNanos(rtt.smoothedNanos());
+        }
+
         /** Sends the OACK, when there is one, until the client acknowledges it with ACK 0. */
         void negotiate() throws IOException, Abort {
             if (options.acknowledged().isEmpty()) {
@@ -214,7 +235,7 @@ final class ReadTransfer implements Runnable {
                     if (ack.block() == 0) {
                         schedule.answered();
                         if (retry == 0) {
-                            rtt.sample(System.nanoTime() - sent);
+                            sampleRtt(System.nanoTime() - sent);
                         }
                         negotiating = false;
                         return;
@@ -269,7 +290,7 @@ final class ReadTransfer implements Runnable {
                 if (acked >= base && acked <= loaded) {
                     int slot = slot(acked);
                     if (!resent[slot]) {
-                        rtt.sample(System.nanoTime() - sentAt[slot]);
+                        sampleRtt(System.nanoTime() - sentAt[slot]);
                     }
                     for (long b = base; b <= acked; b++) {
                         bytesAcked += lengths[slot(b)];
@@ -347,30 +368,23 @@ final class ReadTransfer implements Runnable {
      */
     private TftpPacket.Ack awaitAck(long deadline) throws IOException, Abort {
         while (true) {
-            long remaining = deadline - System.nanoTime();
-            if (remaining <= 0) {
-                return null;
-            }
-            DatagramPacket datagram = new DatagramPacket(receiveBuffer, receiveBuffer.length);
-            try {
-                channel.socket().setSoTimeout((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(remaining)));
-                channel.socket().receive(datagram);
-            } catch (SocketTimeoutException e) {
+            receiveBuffer.clear();
+            SocketAddress from = receiveBefore(deadline);
+            if (from == null) {
                 return null;
             }
             TftpPacket packet;
             try {
-                packet = TftpCodec.decode(datagram.getData(), datagram.getLength());
+                packet = TftpCodec.decode(receiveBuffer.array(), receiveBuffer.position());
             } catch (MalformedPacketException e) {
-                log.warn("TFTP: dropped a malformed packet from {}: {}", datagram.getSocketAddress(), e.getMessage());
+                log.warn("TFTP: dropped a malformed packet from {}: {}", from, e.getMessage());
                 continue;
             }
-            if (!client.equals(datagram.getSocketAddress())) {
+            if (!client.equals(from)) {
                 if (!(packet instanceof TftpPacket.Error)) {
-                    log.info("TFTP: packet from unknown TID {} during a transfer to {}",
-                            datagram.getSocketAddress(), client);
+                    log.info("TFTP: packet from unknown TID {} during a transfer to {}", from, client);
                     send(new TftpPacket.Error(TftpPacket.Error.UNKNOWN_TID, "unknown transfer ID"),
-                            (InetSocketAddress) datagram.getSocketAddress());
+                            (InetSocketAddress) from);
                 }
                 continue;
             }
@@ -382,6 +396,48 @@ final class ReadTransfer implements Runnable {
                         + " '" + TftpFiles.printable(error.message()) + "'", false, negotiating);
                 default -> log.warn("TFTP: ignored {} from {} during a read",
                         packet.getClass().getSimpleName(), client);
+            }
+        }
+    }
+
+    /**
+     * Receives one datagram into {@link #receiveBuffer}, or returns null at {@code deadline}. When the client
+     * answers within a round trip or two, the wait spins on the non-blocking socket instead of sleeping (see
+     * {@link AckSpin}): in lock-step, waking a sleeping thread costs about as much as the round trip itself.
+     */
+    private SocketAddress receiveBefore(long deadline) throws IOException {
+        SocketAddress from = channel.receive(receiveBuffer);
+        if (from != null) {
+            return from;
+        }
+        long spinUntil = Math.min(deadline, System.nanoTime() + spinNanos);
+        if (spinNanos > 0 && AckSpin.tryStart()) {
+            try {
+                while (System.nanoTime() < spinUntil) {
+                    Thread.onSpinWait();
+                    from = channel.receive(receiveBuffer);
+                    if (from != null) {
+                        return from;
+                    }
+                }
+            } finally {
+                AckSpin.end();
+            }
+        }
+        while (true) {
+            long remaining = deadline - System.nanoTime();
+            if (remaining <= 0) {
+                return null;
+            }
+            // select(0) would wait forever: round the remainder up to a whole millisecond.
+            selector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(remaining + 999_999)));
+            selector.selectedKeys().clear();
+            if (!channel.isOpen()) {
+                throw new ClosedChannelException();
+            }
+            from = channel.receive(receiveBuffer);
+            if (from != null) {
+                return from;
             }
         }
     }

@@ -164,7 +164,7 @@ public final class TftpServer implements AutoCloseable {
         }
         listener.close();
         for (Running r : running.values()) {
-            r.transfer().channel().close();
+            r.transfer().stop();
         }
         try {
             listenerThread.join(2000);
