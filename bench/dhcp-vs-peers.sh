@@ -12,6 +12,7 @@ source "$(dirname "$0")/lib.sh"
 RATES=(${BENCH_RATES:-500 2000 5000 max})
 SECONDS_PER_RUN=${BENCH_SECONDS:-10}
 WARMUP=${BENCH_WARMUP:-3}
+EXIT_WAIT_US=${BENCH_EXIT_WAIT_US:-500000}
 CLIENTS=${BENCH_CLIENTS:-50000}
 SERVERS=(${BENCH_SERVERS:-pivot kea dnsmasq})
 
@@ -78,7 +79,10 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 perf() {
   local rate=$1 secs=$2 out=$3 args=()
   [ "$rate" != max ] && args+=(-r "$rate")
-  ip netns exec "$NS_C" perfdhcp -4 "${args[@]}" -p "$secs" -R "$CLIENTS" -l "$IF_C" "$SERVER_IP" >"$out" 2>&1 || true
+  # -W: after the test period, wait EXIT_WAIT_US for the answers still in flight instead of counting them as
+  # drops (without it every server "drops" about rate × latency exchanges at the very end).
+  ip netns exec "$NS_C" perfdhcp -4 "${args[@]}" -p "$secs" -W "$EXIT_WAIT_US" -R "$CLIENTS" -l "$IF_C" \
+    "$SERVER_IP" >"$out" 2>&1 || true
 }
 
 # rate  sent  drops%  avg-ms  max-ms  cpu-s from a perfdhcp report (DO + RA exchanges summed)

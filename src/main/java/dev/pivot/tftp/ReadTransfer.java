@@ -126,8 +126,10 @@ final class ReadTransfer implements Runnable {
                 long bytes = sender.sendAll();
                 long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
                 log.info("TFTP: sent '{}' to {} ({} bytes, blksize {}, windowsize {}, {} ms, {} retransmissions, "
-                                + "{} quiet waits, srtt {} µs{})", name, client, bytes, options.blockSize(),
+                                + "{} quiet waits, srtt {} µs{}{})", name, client, bytes, options.blockSize(),
                         options.windowSize(), millis, retransmissions, quietWaits, sender.rtt.smoothedNanos() / 1000,
+                        sender.schedule.clientTimerNanos() < 0 ? ""
+                                : ", client timer " + sender.schedule.clientTimerNanos() / 1_000_000 + " ms",
                         finalAckMissing ? ", final ACK not seen" : "");
                 String detail = finalAckMissing ? name + " (final ACK not seen)" : name;
                 addresses.macOf(client.getAddress()).ifPresentOrElse(
@@ -296,6 +298,9 @@ final class ReadTransfer implements Runnable {
                         bytesAcked += lengths[slot(b)];
                     }
                     base = acked + 1;
+                    if (retry > 0) {
+                        schedule.progressAfterSilence(System.nanoTime() - lastSendAt);
+                    }
                     retry = 0;
                     schedule.answered();
                     lastProgress = System.nanoTime();
