@@ -71,11 +71,11 @@ bench_wait_for_line() {
 
 # The command that runs a Pivot main: a plain array, so that `"${PIVOT_JAVA[@]}" ... &` makes $! the JVM's own
 # PID (a shell function run with & would be a subshell, and killing it would leave the JVM running).
-# JVM options: PIVOT_BENCH_JAVA_OPTS (none by default: what ./pivot runs with); logging is the project's own
+# JVM options: PIVOT_BENCH_JAVA_OPTS (by default PIVOT_DEFAULT_JAVA_OPTS: what ./pivot runs with); logging is the project's own
 # logback.xml unless BENCH_LOGBACK names another.
 bench_pivot_java() {
   # shellcheck disable=SC2206
-  PIVOT_JAVA=("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED ${PIVOT_BENCH_JAVA_OPTS:-}
+  PIVOT_JAVA=("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED ${PIVOT_BENCH_JAVA_OPTS:-$PIVOT_DEFAULT_JAVA_OPTS}
     ${BENCH_LOGBACK:+-Dlogback.configurationFile="$BENCH_LOGBACK"} -cp "$BENCH_CP")
 }
 

@@ -38,6 +38,12 @@ pivot_apt_install() {
 }
 
 # What the demo and the end-to-end tests need on the host.
+# The JVM options ./pivot runs with (PIVOT_JAVA_OPTS replaces them) and the benchmarks measure. A small heap: the
+# server streams every file, and the JVM default (1/4 of RAM) would show as RSS. A 10 ms pause goal: G1's default
+# (200 ms) let young collections reach 70-200 ms under a DHCP storm, long enough for clients to count drops
+# (bench/dhcp-vs-peers.sh at 5000/s: drops 0.26-1 % with the default, 0.01 % with it).
+PIVOT_DEFAULT_JAVA_OPTS="-Xms32m -Xmx256m -XX:MaxGCPauseMillis=10"
+
 PIVOT_BOOT_PACKAGES=(qemu-system-x86 ipxe-qemu ipxe ovmf busybox-static squashfs-tools cpio kmod iproute2
   dnsmasq-base curl zstd xz-utils gzip ca-certificates)
 # What the tests add: real peers (DHCP clients, TFTP clients, socat relays, nftables for packet loss).

@@ -82,4 +82,32 @@ class FileLeaseStoreTest {
         FileLeaseStore reopened = new FileLeaseStore(file);
         assertThat(reopened.all()).extracting(Lease::address).containsExactly(Ipv4.parse("10.77.0.50"));
     }
+
+    @Test
+    void aGrownJournalIsCompactedBySyncNotByTheAppendThatGrewIt() throws Exception {
+        Path file = dir.resolve("leases.txt");
+        Instant expires = Instant.parse("2026-01-01T01:00:00Z");
+        try (FileLeaseStore store = new FileLeaseStore(file)) {
+            Lease lease = new Lease(Ipv4.parse("10.77.0.50"), A, expires, Lease.State.BOUND);
+            for (int i = 0; i < 5000; i++) {
+                store.put(lease);   // the same lease renewed 5000 times: 5000 journal lines, one live lease
+            }
+            long linesBeforeSync = Files.readAllLines(file).size();
+            assertThat(linesBeforeSync).as("appends never rewrite the file").isGreaterThan(5000);
+
+            store.sync();
+
+            assertThat(Files.readAllLines(file)).containsExactly(
+                    Files.readAllLines(file).getFirst(), "10.77.0.50 52:54:00:00:00:0a 2026-01-01T01:00:00Z BOUND");
+            store.put(new Lease(Ipv4.parse("10.77.0.51"), B, expires, Lease.State.BOUND));
+            store.sync();
+        }
+        try (FileLeaseStore reopened = new FileLeaseStore(file)) {
+            assertThat(reopened.all()).extracting(Lease::mac).containsExactlyInAnyOrder(A, B);
+        }
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString())).as("no temp file left").containsExactly(
+                    "leases.txt");
+        }
+    }
 }
