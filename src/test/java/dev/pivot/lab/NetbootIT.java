@@ -38,7 +38,10 @@ class NetbootIT {
     }
 
     /** One way firmware reaches Pivot: {@code description} as the output line says it. */
-    record Way(String description, Qemu.Boot firmware, String dhcpMode, boolean router) {
+    record Way(String description, Qemu.Boot firmware, String dhcpMode, boolean router, List<String> serveArgs) {
+        Way(String description, Qemu.Boot firmware, String dhcpMode, boolean router) {
+            this(description, firmware, dhcpMode, router, List.of());
+        }
     }
 
     /** Each way named as its test was before they became one parameterized test. */
@@ -58,23 +61,34 @@ class NetbootIT {
                         Qemu.Boot.UEFI_IPXE_ROM, "proxy", true)),
                 Named.of("proxyDhcpUefiOwnPxeChainsIpxeEfi", new Way(
                         "UEFI OVMF's own PXE -> TFTP ipxe.efi, --dhcp proxy beside dnsmasq-base",
-                        Qemu.Boot.UEFI_OWN_PXE, "proxy", true)));
+                        Qemu.Boot.UEFI_OWN_PXE, "proxy", true)),
+                // The NIC's iPXE ROM is handed the distro's undionly.kpxe over TFTP first; that iPXE asks DHCP
+                // again and must get the script this time, not the upgrade again (netboot-facts pitfall 9).
+                Named.of("biosIpxeRomUpgradedToTheDistrosIpxe", new Way(
+                        "BIOS, NIC's iPXE ROM -> TFTP undionly.kpxe (--ipxe-upgrade), --dhcp full",
+                        Qemu.Boot.BIOS_IPXE_ROM, "full", false, List.of("--ipxe-upgrade"))));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("ways")
     void bootsToStage2(Way way, @TempDir Path state) {
-        boot(way.description(), way.firmware(), way.dhcpMode(), way.router(), state);
+        List<String> serverLines = boot(way.description(), way.firmware(), way.dhcpMode(), way.router(),
+                way.serveArgs(), state);
+        if (way.serveArgs().contains("--ipxe-upgrade")) {
+            assertThat(serverLines).as("the ROM fetched the distro's iPXE once")
+                    .filteredOn(l -> l.contains("TFTP: sent 'undionly.kpxe'")).hasSize(1);
+        }
     }
 
-    private static void boot(String way, Qemu.Boot firmware, String dhcpMode, boolean router, Path state) {
+    private static List<String> boot(String way, Qemu.Boot firmware, String dhcpMode, boolean router,
+                                     List<String> serveArgs, Path state) {
         List<String> serverLines = new CopyOnWriteArrayList<>();
         try (LabNetwork lab = LabNetwork.create("e2e", true)) {
             if (router) {
                 lab.addPlainDhcpRouter();
             }
             PivotServer server = PivotServer.start(lab, LabAssumptions.pivotRoot(), image, dhcpMode, state,
-                    line -> {
+                    serveArgs, line -> {
                         serverLines.add(line);
                         System.out.println("serve | " + line);
                     });
@@ -89,5 +103,6 @@ class NetbootIT {
                 assertThat(server.isAlive()).as("pivot serve still running after the boot").isTrue();
             }
         }
+        return serverLines;
     }
 }
