@@ -148,6 +148,11 @@ public final class TftpServer implements AutoCloseable {
         });
     }
 
+    /** How many transfers run right now (for tests and the log). */
+    int runningTransfers() {
+        return running.size();
+    }
+
     private void replyFromListener(TftpPacket packet, InetSocketAddress to) {
         try {
             listener.send(ByteBuffer.wrap(TftpCodec.encode(packet)), to);

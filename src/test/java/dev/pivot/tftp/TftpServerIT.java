@@ -58,6 +58,7 @@ class TftpServerIT {
             writeRandom(root.resolve(e.getKey()), e.getValue(), random);
         }
         writeRandom(root.resolve("big100m.bin"), 100L << 20, random);
+        writeRandom(root.resolve("quarter.bin"), 256L << 10, random);
         AddressBook book = new AddressBook();
         book.learn(InetAddress.getLoopbackAddress(), MAC);
         TftpConfig config = TftpConfig.defaults(InetAddress.getLoopbackAddress(), 0, List.of(root));
@@ -188,6 +189,41 @@ class TftpServerIT {
             assertThat(e.bytes()).isEqualTo(100L << 20);
             assertThat(e.mac()).isEqualTo(MAC);
         });
+    }
+
+    /** Each transfer has its own socket and thread: many clients at once all finish, with nothing to configure. */
+    @Test
+    void twoHundredConcurrentCurlClientsAllGetTheirCopy() throws Exception {
+        assumeTrue(installed("curl"), "curl is not installed (Debian package curl)");
+        int clients = 200;
+        List<Process> processes = new ArrayList<>();
+        List<Path> copies = new ArrayList<>();
+        int peak = 0;
+        try {
+            for (int i = 0; i < clients; i++) {
+                Path out = dir.resolve("concurrent-" + i + ".bin");
+                copies.add(out);
+                processes.add(new ProcessBuilder("curl", "-sS", "--tftp-blksize", "512", "-o", out.toString(),
+                        "tftp://127.0.0.1:" + port + "/quarter.bin").redirectErrorStream(true)
+                        .redirectOutput(dir.resolve("concurrent-" + i + ".log").toFile()).start());
+                peak = Math.max(peak, server.runningTransfers());
+            }
+            for (Process p : processes) {
+                while (!p.waitFor(10, TimeUnit.MILLISECONDS)) {
+                    peak = Math.max(peak, server.runningTransfers());
+                }
+            }
+            for (int i = 0; i < clients; i++) {
+                assertThat(processes.get(i).exitValue()).as("curl #%d: %s", i,
+                        Files.readString(dir.resolve("concurrent-" + i + ".log"))).isZero();
+                assertSameBytes("quarter.bin", copies.get(i));
+            }
+            System.out.printf("TFTP: %d concurrent curl clients, up to %d transfers running at once%n", clients,
+                    peak);
+            assertThat(peak).as("transfers overlapped").isGreaterThan(1);
+        } finally {
+            processes.forEach(Process::destroyForcibly);
+        }
     }
 
     @Test
