@@ -14,7 +14,10 @@
  *   <li>the client's timeout option is acknowledged but only caps the adaptive retransmission timeout;</li>
  *   <li>retransmissions are fast (RTT-based, floor 10 ms) for as many rounds as the loss seen makes plausible,
  *       then quiet for 6 s ({@link dev.pivot.tftp.RetrySchedule}): atftp and busybox stop answering repeated
- *       DATA and only their own timer, restarted by every packet, brings their lost ACK back;</li>
+ *       DATA and only their own timer, restarted by every packet, brings their lost ACK back; a short client
+ *       timer seen once (busybox: 100 ms) is outlasted after every later retry instead;</li>
+ *   <li>on a fast link a transfer spins briefly for the ACK instead of sleeping ({@link dev.pivot.tftp.AckSpin}),
+ *       at most half the CPUs at once: in lock-step the wake-up costs as much as the round trip;</li>
  *   <li>an ERROR from the client right after our OACK is treated as the client's choice (PXE firmware probes
  *       tsize that way), logged, and not reported as a failed boot step;</li>
  *   <li>a retransmitted RRQ identical to a running transfer's (same client port) is ignored.</li>
