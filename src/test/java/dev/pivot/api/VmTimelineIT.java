@@ -1,5 +1,6 @@
 package dev.pivot.api;
 
+import dev.pivot.testsupport.TestFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pivot.lab.DemoImage;
@@ -12,8 +13,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayInputStream;
-import java.io.InputStream;
-import java.io.RandomAccessFile;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -22,11 +21,9 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import javax.imageio.ImageIO;
@@ -62,7 +59,7 @@ class VmTimelineIT {
         Assumptions.assumeTrue(Files.isRegularFile(root.resolve("target/classpath.txt")),
                 "needs the packaged CLI (run ./mvnw package)");
         Path image = DemoImage.build(root, work.resolve("image"), "--parts", work.resolve("parts").toString());
-        String rootSha = sha256(work.resolve("parts/nix-store.squashfs"));
+        String rootSha = TestFiles.sha256(work.resolve("parts/nix-store.squashfs"));
         Path state = Files.createDirectories(work.resolve("state"));
 
         List<Process> relays = new ArrayList<>();
@@ -112,13 +109,7 @@ class VmTimelineIT {
                 Path object = state.resolve("artifacts/objects/" + rootSha);
                 assertThat(object).exists();
                 object.toFile().setWritable(true, true);
-                try (RandomAccessFile f = new RandomAccessFile(object.toFile(), "rw")) {
-                    long at = f.length() / 2;
-                    f.seek(at);
-                    int b = f.read();
-                    f.seek(at);
-                    f.write(b ^ 0x01);
-                }
+                TestFiles.flipMiddleByte(object);
                 try (Qemu vm = Qemu.start(lab.namespace(), Qemu.Spec.of(Qemu.Boot.BIOS_IPXE_ROM, Qemu.Nic.VIRTIO,
                         MAC, LabNetwork.TAP, lab.workDir().resolve("serial-corrupt.log")))) {
                     vm.awaitMarker("pivot: FAILED at", BOOT_LIMIT);
@@ -194,16 +185,5 @@ class VmTimelineIT {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
-    }
-
-    private static String sha256(Path file) throws Exception {
-        MessageDigest digest = MessageDigest.getInstance("SHA-256");
-        try (InputStream in = Files.newInputStream(file)) {
-            byte[] buffer = new byte[1 << 16];
-            for (int n; (n = in.read(buffer)) > 0; ) {
-                digest.update(buffer, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(digest.digest());
     }
 }

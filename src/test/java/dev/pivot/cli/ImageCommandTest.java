@@ -1,5 +1,7 @@
 package dev.pivot.cli;
 
+import dev.pivot.testsupport.CliRun;
+import dev.pivot.testsupport.TestFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pivot.testsupport.Tools;
@@ -7,17 +9,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -33,17 +30,9 @@ class ImageCommandTest {
     @TempDir
     Path tmp;
 
-    record Run(int exit, String out, String err) {
-    }
 
-    private Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = new CommandLine(new ImageCommand());
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int exit = cli.execute(args);
-        return new Run(exit, out.toString(), err.toString());
+    private CliRun run(String... args) {
+        return CliRun.of(new CommandLine(new ImageCommand()), args);
     }
 
     /** bzImage (a setup header with the version), initrd = gzip stage 1 + zstd cpio of the squashfs, netboot.ipxe. */
@@ -98,7 +87,7 @@ class ImageCommandTest {
     @Test
     void inspectsAGoodBuildAsJson() throws Exception {
         Path dir = netbootDir(GOOD);
-        Run run = run("inspect", dir.toString(), "--json");
+        CliRun run = run("inspect", dir.toString(), "--json");
         assertThat(run.err()).isEmpty();
         assertThat(run.exit()).isZero();
 
@@ -107,7 +96,7 @@ class ImageCommandTest {
         assertThat(json.get("findings")).isEmpty();
         assertThat(json.at("/kernel/release").asText()).isEqualTo(RELEASE);
         assertThat(json.at("/kernel/version").asText()).isEqualTo(RELEASE + " (nixbld@localhost) #1-NixOS SMP");
-        assertThat(json.at("/kernel/sha256").asText()).isEqualTo(sha256(dir.resolve("bzImage")));
+        assertThat(json.at("/kernel/sha256").asText()).isEqualTo(TestFiles.sha256(dir.resolve("bzImage")));
         assertThat(json.get("init").asText()).isEqualTo(SYSTEM + "/init");
         assertThat(json.get("initResolved").asText()).isEqualTo(SYSTEM + "/init");
         assertThat(json.get("kernelParams")).extracting(JsonNode::asText)
@@ -130,7 +119,7 @@ class ImageCommandTest {
 
         Path squashfs = tmp.resolve("root/nix-store.squashfs");
         assertThat(json.at("/rootImage/size").asLong()).isEqualTo(Files.size(squashfs));
-        assertThat(json.at("/rootImage/sha256").asText()).isEqualTo(sha256(squashfs));
+        assertThat(json.at("/rootImage/sha256").asText()).isEqualTo(TestFiles.sha256(squashfs));
         assertThat(json.get("modules")).hasSize(2);
         assertThat(json.at("/modules/0/place").asText()).isEqualTo("initrd");
         assertThat(json.at("/modules/0/loadable").asInt()).isEqualTo(GOOD.size());
@@ -147,10 +136,10 @@ class ImageCommandTest {
     void aMissingEthernetDriverFailsWithTheFixInPlainWords() throws Exception {
         Path dir = netbootDir(GOOD.subList(0, 4));
         Path state = tmp.resolve("state");
-        Run run = run("inspect", dir.toString(), "--state", state.toString());
+        CliRun run = run("inspect", dir.toString(), "--state", state.toString());
         assertThat(run.exit()).isEqualTo(ImageCommand.CHECK_FAILED);
         assertThat(run.out())
-                .contains("kernel       bzImage, 12,288 bytes, sha256 " + sha256(dir.resolve("bzImage")))
+                .contains("kernel       bzImage, 12,288 bytes, sha256 " + TestFiles.sha256(dir.resolve("bzImage")))
                 .contains("  version    " + RELEASE + " (nixbld@localhost) #1-NixOS SMP")
                 .contains("  part 1     gzip cpio, ")
                 .contains("  part 2     zstd cpio, 1 entry, bytes " + Files.size(tmp.resolve("stage1.gz")) + "-"
@@ -163,22 +152,14 @@ class ImageCommandTest {
         // --state keeps the imported artifacts where `pivot serve --state` looks for them.
         try (Stream<Path> objects = Files.list(state.resolve("artifacts/objects"))) {
             assertThat(objects.map(p -> p.getFileName().toString()))
-                    .contains(sha256(tmp.resolve("root/nix-store.squashfs")), sha256(dir.resolve("bzImage")));
+                    .contains(TestFiles.sha256(tmp.resolve("root/nix-store.squashfs")), TestFiles.sha256(dir.resolve("bzImage")));
         }
     }
 
     @Test
     void withoutSubcommandItPrintsUsage() {
-        Run run = run();
+        CliRun run = run();
         assertThat(run.exit()).isZero();
         assertThat(run.out()).contains("inspect");
-    }
-
-    private static String sha256(Path file) throws IOException {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

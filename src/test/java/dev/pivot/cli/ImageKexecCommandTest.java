@@ -1,15 +1,13 @@
 package dev.pivot.cli;
 
+import dev.pivot.testsupport.CliRun;
 import dev.pivot.initrd.CpioWriter;
 import dev.pivot.testsupport.Tools;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,20 +25,13 @@ class ImageKexecCommandTest {
     @TempDir
     Path tmp;
 
-    record Run(int exit, String out, String err) {
-    }
 
-    private Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cmd = Main.commandLine();
-        cmd.setOut(new PrintWriter(out, true));
-        cmd.setErr(new PrintWriter(err, true));
+    private CliRun run(String... args) {
         String[] full = new String[args.length + 2];
         full[0] = "image";
         full[1] = "kexec";
         System.arraycopy(args, 0, full, 2, args.length);
-        return new Run(cmd.execute(full), out.toString(), err.toString());
+        return CliRun.of(Main.commandLine(), full);
     }
 
     private Path netbootDir() throws Exception {
@@ -73,7 +64,7 @@ class ImageKexecCommandTest {
     @Test
     void withoutAServerItIsNixosOwnKexecBoot() throws Exception {
         Path dir = netbootDir();
-        Run r = run(dir.toString());
+        CliRun r = run(dir.toString());
         assertThat(r.exit()).isZero();
         assertThat(r.out().lines()).containsExactly("kexec --load " + dir.resolve("bzImage") + " --initrd="
                 + dir.resolve("initrd") + " --append=\"init=" + INIT + " loglevel=4\"", "kexec -e");
@@ -82,7 +73,7 @@ class ImageKexecCommandTest {
     @Test
     void throughAServerItFetchesTheArtifactsAndUsesTheContractCommandLine() throws Exception {
         Path dir = netbootDir();
-        Run r = run(dir.toString(), "--server", "http://10.0.0.1:8080/", "--mac", "52-54-00-12-34-56",
+        CliRun r = run(dir.toString(), "--server", "http://10.0.0.1:8080/", "--mac", "52-54-00-12-34-56",
                 "--state", tmp.resolve("state").toString());
         assertThat(r.exit()).as(r.err()).isZero();
         List<String> lines = r.out().lines().toList();
@@ -98,7 +89,7 @@ class ImageKexecCommandTest {
 
     @Test
     void serverWithoutMacIsRefused() throws Exception {
-        Run r = run(netbootDir().toString(), "--server", "http://10.0.0.1");
+        CliRun r = run(netbootDir().toString(), "--server", "http://10.0.0.1");
         assertThat(r.exit()).isNotZero();
         assertThat(r.err()).contains("--server and --mac go together");
     }

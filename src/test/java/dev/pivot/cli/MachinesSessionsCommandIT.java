@@ -1,5 +1,6 @@
 package dev.pivot.cli;
 
+import dev.pivot.testsupport.CliRun;
 import dev.pivot.api.ApiServer;
 import dev.pivot.boot.MacAddress;
 import dev.pivot.events.BootEvent;
@@ -27,15 +28,8 @@ class MachinesSessionsCommandIT {
     @TempDir
     Path dir;
 
-    record Run(int exit, String out, String err) {
-    }
-
-    static Run run(Object command, String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int exit = new CommandLine(command).setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true))
-                .execute(args);
-        return new Run(exit, out.toString(), err.toString());
+    static CliRun run(Object command, String... args) {
+        return CliRun.of(new CommandLine(command), args);
     }
 
     static void boot(ApiServer server) {
@@ -51,7 +45,7 @@ class MachinesSessionsCommandIT {
     void machinesShowsStateFirmwareLabelsAndFailure() throws Exception {
         try (ApiServer server = new ApiServer(dir)) {
             boot(server);
-            Run r = run(new MachinesCommand(), "--server", server.base);
+            CliRun r = run(new MachinesCommand(), "--server", server.base);
             assertThat(r.exit()).as(r.err()).isZero();
             String[] lines = r.out().split("\n");
             assertThat(lines[0]).startsWith("MAC").contains("STATE");
@@ -65,7 +59,7 @@ class MachinesSessionsCommandIT {
     void sessionsPrintTimelinesAndFollowPrintsLiveEvents() throws Exception {
         try (ApiServer server = new ApiServer(dir)) {
             boot(server);
-            Run r = run(new SessionsCommand(), "--server", server.base, "--mac", "52-54-00-C1-00-01");
+            CliRun r = run(new SessionsCommand(), "--server", server.base, "--mac", "52-54-00-C1-00-01");
             assertThat(r.exit()).as(r.err()).isZero();
             assertThat(r.out()).contains("session 1  " + A + "  failed").contains("(network failed: no carrier on eth0)")
                     .contains("tftp         undionly.kpxe  (68.4 KiB)").doesNotContain(B.toString());
@@ -101,11 +95,11 @@ class MachinesSessionsCommandIT {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        Run r = run(new MachinesCommand(), "--server", "http://127.0.0.1:" + port);
+        CliRun r = run(new MachinesCommand(), "--server", "http://127.0.0.1:" + port);
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err().strip()).startsWith("pivot machines: cannot reach Pivot at http://127.0.0.1:" + port)
                 .doesNotContain("\n");
-        Run bad = run(new SessionsCommand(), "--mac", "nope");
+        CliRun bad = run(new SessionsCommand(), "--mac", "nope");
         assertThat(bad.exit()).isEqualTo(1);
         assertThat(bad.err().strip()).isEqualTo("pivot sessions: --mac nope: not a MAC address: 'nope'");
         assertThat(run(new SessionsCommand(), "--server", "ftp://x").err()).contains("expected http://HOST[:PORT]");

@@ -1,5 +1,6 @@
 package dev.pivot.http;
 
+import dev.pivot.testsupport.TestFiles;
 import dev.pivot.boot.AddressBook;
 import dev.pivot.boot.Artifact;
 import dev.pivot.boot.ArtifactSource;
@@ -14,7 +15,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.RandomAccessFile;
 import java.net.InetAddress;
@@ -23,12 +23,10 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -77,7 +75,7 @@ class PivotHttpServerIT {
         }
 
         Artifact add(Path file, String name) throws Exception {
-            return add(file, name, sha256(file));
+            return add(file, name, TestFiles.sha256(file));
         }
 
         @Override
@@ -142,17 +140,6 @@ class PivotHttpServerIT {
             raf.write(hugeMark);
         }
         return file;
-    }
-
-    static String sha256(Path file) throws Exception {
-        MessageDigest md = MessageDigest.getInstance("SHA-256");
-        try (InputStream in = Files.newInputStream(file)) {
-            byte[] buf = new byte[1 << 16];
-            for (int n; (n = in.read(buf)) > 0; ) {
-                md.update(buf, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(md.digest());
     }
 
     static String url(Artifact a) {
@@ -319,7 +306,7 @@ class PivotHttpServerIT {
         Curl.Result resumed = curl.run(partial, url(root) + "?mac=" + mac, "-C", "-");
         assertThat(resumed.exit()).isZero();
         assertThat(resumed.status()).isEqualTo(206);
-        assertThat(sha256(partial)).isEqualTo(root.sha256());
+        assertThat(TestFiles.sha256(partial)).isEqualTo(root.sha256());
 
         BootEvent ok = awaitEvent(e -> e.mac().equals(mac) && e.step() == Step.ROOT_IMAGE && !e.failed());
         assertThat(ok.bytes()).isEqualTo(Long.parseLong(resumed.header("content-length")));
@@ -553,7 +540,7 @@ class PivotHttpServerIT {
             running.forEach(Process::destroyForcibly);
         }
         for (Path out : targets) {
-            assertThat(sha256(out)).isEqualTo(root.sha256());
+            assertThat(TestFiles.sha256(out)).isEqualTo(root.sha256());
         }
         for (int i = 0; i < targets.size(); i++) {
             awaitEvent(e -> e.mac().equals(mac) && e.step() == Step.ROOT_IMAGE && !e.failed());

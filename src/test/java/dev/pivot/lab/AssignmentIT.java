@@ -1,18 +1,15 @@
 package dev.pivot.lab;
 
+import dev.pivot.testsupport.TestFiles;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Matcher;
@@ -50,8 +47,8 @@ class AssignmentIT {
         // One extra MB in the squashfs: another root image, so another sha256 on the command line.
         altImage = DemoImage.build(root, shared.resolve("alt"), "--extra-mb", "1",
                 "--parts", shared.resolve("alt-parts").toString());
-        mainSha = sha256(shared.resolve("main-parts/nix-store.squashfs"));
-        altSha = sha256(shared.resolve("alt-parts/nix-store.squashfs"));
+        mainSha = TestFiles.sha256(shared.resolve("main-parts/nix-store.squashfs"));
+        altSha = TestFiles.sha256(shared.resolve("alt-parts/nix-store.squashfs"));
         assertThat(altSha).isNotEqualTo(mainSha);
     }
 
@@ -116,16 +113,5 @@ class AssignmentIT {
 
     private static long stage2Lines(List<String> lines, String mac) {
         return lines.stream().filter(l -> l.contains(mac) && l.matches(".*\\+\\s*[0-9.]+s\\s+stage2\\s.*")).count();
-    }
-
-    private static String sha256(Path file) throws IOException, java.security.NoSuchAlgorithmException {
-        MessageDigest digest = MessageDigest.getInstance("SHA-256");
-        try (InputStream in = Files.newInputStream(file)) {
-            byte[] buffer = new byte[1 << 16];
-            for (int n; (n = in.read(buffer)) > 0; ) {
-                digest.update(buffer, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(digest.digest());
     }
 }

@@ -1,12 +1,12 @@
 package dev.pivot.lab;
 
+import dev.pivot.testsupport.TestFiles;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.Assumptions;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -153,15 +153,7 @@ class Stage1IT {
         Boot boot = boot("corrupted root image", image, state, 768, "pivot: FAILED at", server -> {
             // After the import (and its check): one byte of the stored squashfs flips, as a bad disk would.
             Path object = state.resolve("artifacts/objects").resolve(server.rootSha);
-            try (RandomAccessFile f = new RandomAccessFile(object.toFile(), "rw")) {
-                long at = f.length() / 2;
-                f.seek(at);
-                int b = f.read();
-                f.seek(at);
-                f.write(b ^ 0x01);
-            } catch (IOException e) {
-                throw new AssertionError("cannot corrupt " + object + ": " + e.getMessage(), e);
-            }
+            TestFiles.flipMiddleByte(object);
         });
         assertThat(boot.serial().lines().filter(l -> l.contains("pivot: FAILED at")).toList())
                 .singleElement().asString().startsWith("pivot: FAILED at root_fetched: sha256 mismatch");

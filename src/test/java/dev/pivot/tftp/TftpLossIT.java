@@ -1,5 +1,6 @@
 package dev.pivot.tftp;
 
+import dev.pivot.testsupport.TestFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -85,7 +86,7 @@ class TftpLossIT {
         assumeTrue(!clients.isEmpty(), "no TFTP client installed (curl, tftp-hpa, atftp, busybox)");
         Path root = Files.createDirectories(dir.resolve("root"));
         TftpServerIT.writeRandom(root.resolve("one.bin"), 1 << 20, new Random(7));
-        String want = TftpServerIT.sha256(root.resolve("one.bin"));
+        String want = TestFiles.sha256(root.resolve("one.bin"));
         boolean peer = Files.isExecutable(Path.of("/usr/sbin/in.tftpd"));
 
         String ns = "pvt-tftploss-" + UUID.randomUUID().toString().substring(0, 8);
@@ -174,10 +175,10 @@ class TftpLossIT {
         TftpServerIT.Run run = run(command.toArray(String[]::new));
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         if (!mustSucceed) {
-            return run.exit() == 0 && Files.exists(copy) && TftpServerIT.sha256(copy).equals(want) ? millis : -1;
+            return run.exit() == 0 && Files.exists(copy) && TestFiles.sha256(copy).equals(want) ? millis : -1;
         }
         assertThat(run.exit()).as("%s after %d ms: %s", client.label(), millis, run.output()).isZero();
-        assertThat(TftpServerIT.sha256(copy)).as("sha256 via %s", client.label()).isEqualTo(want);
+        assertThat(TestFiles.sha256(copy)).as("sha256 via %s", client.label()).isEqualTo(want);
         return millis;
     }
 

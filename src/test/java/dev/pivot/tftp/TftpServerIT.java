@@ -1,5 +1,6 @@
 package dev.pivot.tftp;
 
+import dev.pivot.testsupport.TestFiles;
 import dev.pivot.boot.AddressBook;
 import dev.pivot.boot.MacAddress;
 import dev.pivot.events.BootEvent;
@@ -14,9 +15,7 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -147,7 +146,7 @@ class TftpServerIT {
     @Test
     void bigFileWithBlockNumberRolloverReachesEveryClient() throws Exception {
         Path expected = root.resolve("big100m.bin");
-        String want = sha256(expected);
+        String want = TestFiles.sha256(expected);
         List<String[]> commands = new ArrayList<>();
         if (installed("curl")) {
             commands.add(new String[] {"curl", "-sS", "--tftp-blksize", "512", "-o", "OUT",
@@ -177,7 +176,7 @@ class TftpServerIT {
             Run run = run(command);
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             assertThat(run.exit()).as("%s: %s", command[0], run.output()).isZero();
-            assertThat(sha256(out)).as("sha256 of 100 MiB via %s", command[0]).isEqualTo(want);
+            assertThat(TestFiles.sha256(out)).as("sha256 of 100 MiB via %s", command[0]).isEqualTo(want);
             System.out.printf("TFTP 100 MiB blksize 512 via %s: %d ms (%.1f MiB/s)%n", command[0], millis,
                     100_000.0 / millis);
             Files.delete(out);
@@ -311,18 +310,7 @@ class TftpServerIT {
 
     void assertSameBytes(String name, Path copy) throws Exception {
         assertThat(copy).as("copy of %s", name).exists();
-        assertThat(sha256(copy)).as("sha256 of %s via %s", name, copy.getFileName())
-                .isEqualTo(sha256(root.resolve(name)));
-    }
-
-    static String sha256(Path file) throws Exception {
-        MessageDigest digest = MessageDigest.getInstance("SHA-256");
-        try (var in = Files.newInputStream(file)) {
-            byte[] buffer = new byte[1 << 16];
-            for (int n; (n = in.read(buffer)) > 0; ) {
-                digest.update(buffer, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(digest.digest());
+        assertThat(TestFiles.sha256(copy)).as("sha256 of %s via %s", name, copy.getFileName())
+                .isEqualTo(TestFiles.sha256(root.resolve(name)));
     }
 }
