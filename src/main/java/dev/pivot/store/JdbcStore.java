@@ -102,7 +102,7 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
     public synchronized void append(BootSession session) {
         BootEvent e = session.events().getLast();
         int seq = session.events().size();
-        try {
+        transaction("cannot record " + e.mac() + " " + e.step().wire(), () -> {
             long at = micros(e.at());
             try (PreparedStatement upsert = db.prepareStatement("""
                     INSERT INTO machine (mac, first_seen, last_seen, firmware) VALUES (?, ?, ?, ?)
@@ -137,12 +137,8 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
                 s.setLong(7, e.bytes());
                 s.executeUpdate();
             }
-            db.commit();
-        } catch (SQLException ex) {
-            rollbackQuietly();
-            throw new StoreException("cannot record " + e.mac() + " " + e.step().wire() + " in " + where + ": "
-                    + ex.getMessage(), ex);
-        }
+            return null;
+        });
     }
 
     @Override
@@ -267,10 +263,10 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
         if (value.length() > 500) {
             throw new IllegalArgumentException("label " + name + ": value longer than 500 characters");
         }
-        try {
-            if (machine(mac).isEmpty()) {
-                return false;
-            }
+        if (machine(mac).isEmpty()) {
+            return false;
+        }
+        return transaction("cannot label " + mac, () -> {
             try (PreparedStatement d = db.prepareStatement("DELETE FROM machine_label WHERE mac = ? AND name = ?")) {
                 d.setString(1, mac.toString());
                 d.setString(2, name);
@@ -285,12 +281,8 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
                     i.executeUpdate();
                 }
             }
-            db.commit();
             return true;
-        } catch (SQLException e) {
-            rollbackQuietly();
-            throw new StoreException("cannot label " + mac + " in " + where + ": " + e.getMessage(), e);
-        }
+        });
     }
 
     // ---------------------------------------------------------------- Assignments
@@ -311,33 +303,28 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
 
     @Override
     public synchronized void assign(Assignment a) {
-        try (PreparedStatement s = db.prepareStatement("""
+        transaction("cannot assign " + a.mac(), () -> {
+            try (PreparedStatement s = db.prepareStatement("""
                 INSERT INTO machine_assignment (mac, profile, once, assigned_at) VALUES (?, ?, ?, ?)
                 ON CONFLICT (mac) DO UPDATE SET profile = excluded.profile, once = excluded.once,
                   assigned_at = excluded.assigned_at""")) {
             s.setString(1, a.mac().toString());
             s.setString(2, a.profile());
             s.setInt(3, a.once() ? 1 : 0);
-            s.setLong(4, micros(a.at()));
-            s.executeUpdate();
-            db.commit();
-        } catch (SQLException e) {
-            rollbackQuietly();
-            throw new StoreException("cannot assign " + a.mac() + " in " + where + ": " + e.getMessage(), e);
-        }
+                s.setLong(4, micros(a.at()));
+                return s.executeUpdate();
+            }
+        });
     }
 
     @Override
     public synchronized boolean unassign(MacAddress mac) {
-        try (PreparedStatement s = db.prepareStatement("DELETE FROM machine_assignment WHERE mac = ?")) {
-            s.setString(1, mac.toString());
-            boolean had = s.executeUpdate() > 0;
-            db.commit();
-            return had;
-        } catch (SQLException e) {
-            rollbackQuietly();
-            throw new StoreException("cannot unassign " + mac + " in " + where + ": " + e.getMessage(), e);
-        }
+        return transaction("cannot unassign " + mac, () -> {
+            try (PreparedStatement s = db.prepareStatement("DELETE FROM machine_assignment WHERE mac = ?")) {
+                s.setString(1, mac.toString());
+                return s.executeUpdate() > 0;
+            }
+        });
     }
 
     // ---------------------------------------------------------------- plumbing
@@ -349,13 +336,18 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
 
     /** Reads end their transaction too, so SQLite's WAL is not pinned by an open read snapshot. */
     private <T> T read(Query<T> query) {
+        return transaction("cannot read", query);
+    }
+
+    /** Runs {@code work} as one transaction: commits it, or rolls it back and fails with {@code failure} and why. */
+    private <T> T transaction(String failure, Query<T> work) {
         try {
-            T result = query.run();
+            T result = work.run();
             db.commit();
             return result;
         } catch (SQLException e) {
             rollbackQuietly();
-            throw new StoreException("cannot read " + where + ": " + e.getMessage(), e);
+            throw new StoreException(failure + " in " + where + ": " + e.getMessage(), e);
         }
     }
 
