@@ -12,10 +12,11 @@
  *   <li>tsize is acknowledged only for a known non-zero size: not for netascii (size unknown before conversion)
  *       and not for empty files (curl 7.88 aborts on "tsize 0");</li>
  *   <li>the client's timeout option is acknowledged but only caps the adaptive retransmission timeout;</li>
- *   <li>retransmissions are fast (RTT-based, floor 10 ms) for as many rounds as the loss seen makes plausible,
- *       then quiet for 6 s ({@link dev.pivot.tftp.RetrySchedule}): atftp and busybox stop answering repeated
- *       DATA and only their own timer, restarted by every packet, brings their lost ACK back; a short client
- *       timer seen once (busybox: 100 ms) is outlasted after every later retry instead;</li>
+ *   <li>retransmissions are fast (RTT-based, floor 10 ms); from the second retry of a block on (the first, once
+ *       the client was seen ignoring repeated blocks) they also probe: the blocks after the window up to one past
+ *       the highest block sent, which is what a client whose ACK was lost waits for (busybox ignores repeats,
+ *       atftp answers one). Unanswered for as many rounds as the loss seen makes plausible, the transfer goes
+ *       quiet for 6 s so the client's own timer can fire ({@link dev.pivot.tftp.RetrySchedule});</li>
  *   <li>on a fast link a transfer spins briefly for the ACK instead of sleeping ({@link dev.pivot.tftp.AckSpin}),
  *       at most half the CPUs at once: in lock-step the wake-up costs as much as the round trip;</li>
  *   <li>an ERROR from the client right after our OACK is treated as the client's choice (PXE firmware probes

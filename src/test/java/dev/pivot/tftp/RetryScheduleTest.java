@@ -68,30 +68,11 @@ class RetryScheduleTest {
     }
 
     @Test
-    void aShortClientTimerSeenOnceIsOutlastedAfterEveryRetransmission() {
+    void theSecondRetransmissionProbesUntilTheClientIsSeenIgnoringRepeatsThenTheFirstDoes() {
         RetrySchedule schedule = new RetrySchedule(loopbackRtt(), 6000 * MS, OptionalInt.empty());
-        // busybox: its ACK came 100 ms after our last retransmission, answering nothing we sent.
-        schedule.progressAfterSilence(100 * MS);
-        assertThat(schedule.clientTimerNanos()).isEqualTo(100 * MS);
-        assertThat(schedule.timeoutNanos(0)).as("a lost DATA block is still repaired at the RTO")
-                .isEqualTo(10 * MS);
-        assertThat(schedule.timeoutNanos(1)).isEqualTo(125 * MS);
-        // ... and backs off as busybox does when its own ACK is lost too: 150 ms, then 225 ms, a quarter more each.
-        assertThat(schedule.timeoutNanos(2)).isEqualTo(187_500_000L);
-        assertThat(schedule.timeoutNanos(3)).isEqualTo(281_250_000L);
-        assertThat(schedule.timeoutNanos(4)).as("the quiet phase is unchanged").isEqualTo(6000 * MS);
-        // A timer that backed off (150 ms) does not replace the shorter one.
-        schedule.progressAfterSilence(150 * MS);
-        assertThat(schedule.clientTimerNanos()).isEqualTo(100 * MS);
-    }
-
-    @Test
-    void answersToARetransmissionAndLongTimersAreNotLearned() {
-        RetrySchedule schedule = new RetrySchedule(loopbackRtt(), 6000 * MS, OptionalInt.empty());
-        schedule.progressAfterSilence(MS / 2);   // an answer, a few round trips after our retransmission
-        schedule.progressAfterSilence(30 * MS);  // a client that was not scheduled for a while
-        schedule.progressAfterSilence(5000 * MS); // atftp's 5 s timer: left to the quiet phase
-        assertThat(schedule.clientTimerNanos()).isEqualTo(-1);
-        assertThat(schedule.timeoutNanos(1)).isEqualTo(20 * MS);
+        assertThat(schedule.probes(1)).isFalse();
+        assertThat(schedule.probes(RetrySchedule.PROBE_FROM_RETRY)).isTrue();
+        schedule.probeAnsweredAlone();
+        assertThat(schedule.probes(1)).isTrue();
     }
 }

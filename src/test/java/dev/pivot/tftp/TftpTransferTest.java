@@ -226,6 +226,47 @@ class TftpTransferTest {
         assertThat(got.toByteArray()).isEqualTo(content);
     }
 
+    @Test
+    void aSecondRetransmissionCarriesTheNextBlockForAClientWhoseAckWasLost() throws Exception {
+        byte[] content = file("probe.bin", 512 * 5 + 7);   // blocks 1..6, the last one short
+        send(new TftpPacket.ReadRequest("probe.bin", "octet", Map.of()), listener);
+        Received first = expect(2000);
+        assertThat(dataBlock(first)).isEqualTo(1);
+        InetSocketAddress tid = first.from();
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        got.write(((TftpPacket.Data) first.packet()).payload());
+        send(new TftpPacket.Ack(1), tid);
+        Received second = expect(2000);
+        assertThat(dataBlock(second)).isEqualTo(2);
+        got.write(((TftpPacket.Data) second.packet()).payload());
+        // The client's ACK of block 2 is lost; like busybox it ignores repeats of block 2 and waits for block 3.
+        assertThat(dataBlock(expect(2000))).as("first retransmission: the block alone").isEqualTo(2);
+        assertThat(dataBlock(expect(2000))).as("second retransmission").isEqualTo(2);
+        Received probe = expect(200);
+        assertThat(dataBlock(probe)).as("the probe right after it").isEqualTo(3);
+        got.write(((TftpPacket.Data) probe.packet()).payload());
+        send(new TftpPacket.Ack(3), tid);
+        Received fourth = expect(2000);
+        assertThat(dataBlock(fourth)).isEqualTo(4);
+        got.write(((TftpPacket.Data) fourth.packet()).payload());
+        // It took the probe and answered no repeat: from now on the first retransmission already probes.
+        assertThat(dataBlock(expect(2000))).isEqualTo(4);
+        Received fifth = expect(200);
+        assertThat(dataBlock(fifth)).isEqualTo(5);
+        got.write(((TftpPacket.Data) fifth.packet()).payload());
+        send(new TftpPacket.Ack(5), tid);
+        Received sixth = expect(2000);
+        assertThat(dataBlock(sixth)).isEqualTo(6);
+        got.write(((TftpPacket.Data) sixth.packet()).payload());
+        send(new TftpPacket.Ack(6), tid);
+        assertThat(receive(QUIET_MS)).as("nothing after the final ACK").isNull();
+        assertThat(got.toByteArray()).isEqualTo(content);
+        assertThat(events).singleElement().satisfies(e -> {
+            assertThat(e.failed()).isFalse();
+            assertThat(e.bytes()).isEqualTo(content.length);
+        });
+    }
+
     void assertBlocks(Map<Integer, byte[]> into, int from, int to) throws Exception {
         for (int b = from; b <= to; b++) {
             Received r = expect(2000);
