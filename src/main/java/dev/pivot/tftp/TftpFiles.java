@@ -6,11 +6,15 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Resolves a requested TFTP file name to something readable, never outside the roots.
@@ -52,6 +56,7 @@ public final class TftpFiles {
     private final List<Path> roots;
     private final Set<Path> packageRoots;
     private final Generator generator;
+    private final Map<Path, Path> realRoots = new ConcurrentHashMap<>();
 
     /**
      * @param roots        searched in order
@@ -84,6 +89,16 @@ public final class TftpFiles {
         return new TftpFiles(all, Set.of(ipxeDir), generator);
     }
 
+    /** The root with its symlinks resolved, remembered once it exists (a root is not moved while serving). */
+    private Path realRoot(Path root) throws IOException {
+        Path real = realRoots.get(root);
+        if (real == null) {
+            real = root.toRealPath();
+            realRoots.put(root, real);
+        }
+        return real;
+    }
+
     public List<Path> roots() {
         return roots;
     }
@@ -101,17 +116,21 @@ public final class TftpFiles {
             } catch (java.nio.file.InvalidPathException e) {
                 return refused(TftpPacket.Error.FILE_NOT_FOUND, requested, "not a valid path here: " + e.getReason());
             }
-            if (!Files.exists(candidate)) {
-                continue;
-            }
             try {
-                Path real = candidate.toRealPath();
-                if (!packageRoots.contains(root) && !real.startsWith(root.toRealPath())) {
+                // One realpath and one stat per root tried: this runs before every transfer's first answer.
+                Path real;
+                try {
+                    real = candidate.toRealPath();
+                } catch (NoSuchFileException e) {
+                    continue;
+                }
+                if (!packageRoots.contains(root) && !real.startsWith(realRoot(root))) {
                     return refused(TftpPacket.Error.ACCESS_VIOLATION, requested,
                             "resolves outside its root " + root + " (to " + real + ")");
                 }
-                if (Files.isRegularFile(real) && Files.isReadable(real)) {
-                    return new Found(name, new TftpContent.FileContent(real, Files.size(real)));
+                BasicFileAttributes attributes = Files.readAttributes(real, BasicFileAttributes.class);
+                if (attributes.isRegularFile() && Files.isReadable(real)) {
+                    return new Found(name, new TftpContent.FileContent(real, attributes.size()));
                 }
             } catch (IOException e) {
                 log.warn("TFTP: cannot inspect '{}' under {}: {}", requested, root, e.toString());
