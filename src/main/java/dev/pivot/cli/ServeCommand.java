@@ -76,6 +76,10 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--tftp-root", paramLabel = "DIR", description = "extra read-only TFTP files")
     Path tftpRoot;
 
+    @Option(names = "--tftp-max-blksize", paramLabel = "N", description = "largest TFTP blksize granted (8-65464);"
+            + " default: what fits the interface's MTU unfragmented (1468 on Ethernet)")
+    Integer tftpMaxBlockSize;
+
     @Option(names = "--api-token-file", paramLabel = "FILE",
             description = "the token API changes need (made on first start); default STATE/api-token")
     Path apiTokenFile;
@@ -143,6 +147,7 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Endpoint where = endpoint();
+        int tftpBlockSize = tftpBlockSize(where);
         ArtifactStore store = StateDir.artifacts(stateDir());
         PrintStream out = System.out;
         ServedImage.Options options = new ServedImage.Options(stage1, initPath, skipCheck,
@@ -186,8 +191,8 @@ final class ServeCommand implements Callable<Integer> {
             String baseUrl = "http://" + where.address().getHostAddress() + ":" + http.port();
             TftpFiles files = TftpFiles.withDistroIpxe(tftpRoot == null ? List.of() : List.of(tftpRoot), ipxeDir,
                     new PxelinuxConfigs(catalog, baseUrl));
-            TftpServer tftp = new TftpServer(TftpConfig.defaults(where.bind(), tftpPort, files.roots()), files,
-                    addresses, sessions);
+            TftpServer tftp = new TftpServer(TftpConfig.defaults(where.bind(), tftpPort, files.roots())
+                    .withMaxBlockSize(tftpBlockSize), files, addresses, sessions);
             tftp.start();
             running.add(tftp);
 
@@ -258,6 +263,20 @@ final class ServeCommand implements Callable<Integer> {
 
     /** Where to bind and the address clients use, with the subnet's prefix length for full DHCP. */
     record Endpoint(InetAddress bind, Inet4Address address, int prefixLength) {
+    }
+
+    /** --tftp-max-blksize, checked, or what fits the MTU of the interface TFTP answers on. */
+    private int tftpBlockSize(Endpoint where) {
+        TftpConfig defaults = TftpConfig.defaults(where.bind(), tftpPort, List.of());
+        if (tftpMaxBlockSize == null) {
+            return TftpConfig.mtuOf(where.address()).stream().map(TftpConfig::blockSizeForMtu).findFirst()
+                    .orElse(defaults.maxBlockSize());
+        }
+        try {
+            return defaults.withMaxBlockSize(tftpMaxBlockSize).maxBlockSize();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--tftp-max-blksize " + tftpMaxBlockSize + ": " + e.getMessage());
+        }
     }
 
     private Endpoint endpoint() throws IOException {

@@ -14,7 +14,8 @@ import java.util.List;
  * @param port           the listener's port (69 in production; tests use a high port)
  * @param roots          directories served, searched in order
  * @param maxBlockSize   largest blksize granted; 1468 keeps a DATA packet inside a 1500-byte Ethernet MTU
- *                       (1468 + 4 TFTP + 8 UDP + 20 IP = 1500)
+ *                       (1468 + 4 TFTP + 8 UDP + 20 IP = 1500); {@code pivot serve} takes it from the serving
+ *                       interface's MTU ({@link #blockSizeForMtu}) unless --tftp-max-blksize says otherwise
  * @param maxWindowSize  largest windowsize granted (RFC 7440)
  * @param minTimeout     lower bound of the adaptive retransmission timeout
  * @param maxTimeout     upper bound of the adaptive retransmission timeout (also after doubling)
@@ -85,6 +86,28 @@ public record TftpConfig(InetAddress bind, int port, List<Path> roots, int maxBl
             roots.add(DISTRO_IPXE);
         }
         return roots;
+    }
+
+    /** Bytes around a DATA block on the wire: IPv4 20, UDP 8, TFTP 4. */
+    static final int DATA_OVERHEAD = 32;
+
+    /**
+     * The largest blksize whose DATA packets fit the interface's MTU unfragmented (1468 for Ethernet's 1500), within
+     * RFC 2348's range. A fragmented DATA packet is lost whole when any fragment is, and some PXE ROMs do not
+     * reassemble at all.
+     */
+    public static int blockSizeForMtu(int mtu) {
+        return Math.clamp(mtu - DATA_OVERHEAD, TransferOptions.DEFAULT_BLOCK_SIZE, TransferOptions.MAX_BLOCK_SIZE);
+    }
+
+    /** The MTU of the interface holding {@code address}, when the address is on one of this host's interfaces. */
+    public static java.util.OptionalInt mtuOf(InetAddress address) {
+        try {
+            java.net.NetworkInterface nic = java.net.NetworkInterface.getByInetAddress(address);
+            return nic == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(nic.getMTU());
+        } catch (java.net.SocketException e) {
+            return java.util.OptionalInt.empty();
+        }
     }
 
     public TftpConfig withMaxBlockSize(int blockSize) {

@@ -7,7 +7,8 @@
  * confines names to the roots (operator's directories, then {@code /usr/lib/ipxe}, then generated files).
  * Decisions worth knowing:
  * <ul>
- *   <li>blksize is clamped to {@code maxBlockSize} (1468: one DATA packet fits a 1500-byte MTU), windowsize to
+ *   <li>blksize is clamped to {@code maxBlockSize} (what fits the serving interface's MTU unfragmented, 1468 on
+ *       Ethernet; {@code --tftp-max-blksize} overrides), windowsize to
  *       {@code maxWindowSize} (64); blksize below 8, windowsize 0 or non-numeric values get ERROR 8;</li>
  *   <li>tsize is acknowledged only for a known non-zero size: not for netascii (size unknown before conversion)
  *       and not for empty files (curl 7.88 aborts on "tsize 0");</li>

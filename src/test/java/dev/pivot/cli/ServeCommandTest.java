@@ -136,6 +136,17 @@ class ServeCommandTest {
     }
 
     @Test
+    void aTftpBlockSizeOutsideRfc2348IsNamed() throws IOException {
+        Path dir = netbootDir(true, NETBOOT_IPXE);
+        List<String> args = new ArrayList<>(List.of(loopback(dir, 0)));
+        args.addAll(List.of("--tftp-max-blksize", "4", "--skip-check"));
+        Run run = serve(args.toArray(String[]::new));
+        assertThat(run.exit()).isNotZero();
+        assertThat(run.err().strip()).startsWith("pivot: ").contains("--tftp-max-blksize 4", "8..65464")
+                .doesNotContain("Exception").hasLineCount(1);
+    }
+
+    @Test
     void anImageTheCheckFindsBrokenIsRefusedWithOneLinePerError() throws IOException {
         Path dir = netbootDir(true, NETBOOT_IPXE);
         Run run = serve(loopback(dir, 0));
