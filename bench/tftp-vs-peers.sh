@@ -1,20 +1,34 @@
 #!/usr/bin/env bash
 # TFTP throughput: Pivot vs tftpd-hpa vs dnsmasq-base, same clients, same run, inside a fresh network namespace
-# (loopback only, no loss). Prints MiB/s per server and the ratio Pivot / best peer, plus windowsize 64 vs lock-step.
+# (loopback only). Prints MiB/s per server and the ratio Pivot / best peer, plus windowsize 64 vs lock-step.
 #
 #   sudo bench/tftp-vs-peers.sh [REPS]      (REPS: runs per 1 MiB case, median reported; default 3)
 #   SIZES="64m" CASES="curl512" sudo -E bench/tftp-vs-peers.sh    (a subset, e.g. while tuning one case)
+#   LOSS=5 sudo -E bench/tftp-vs-peers.sh 1  (nftables drops 5 % of the packets after the warm-up; every client on
+#                                             1 MiB, each fetch bounded by BOUND seconds, default 60)
 #
 # Needs root (ip netns), Debian packages: curl atftp tftpd-hpa dnsmasq-base iproute2, and JDK 25 for Pivot.
 # Every process is started by this script and ended by PID in the EXIT trap; the namespace is deleted there too.
 set -euo pipefail
 REPS=${1:-3}
+LOSS=${LOSS:-0}
+BOUND=${BOUND:-300}
+if [ "$LOSS" != 0 ]; then
+    BOUND=${BOUND_LOSS:-60}
+    SIZES=${SIZES:-1m}
+    CASES=${CASES:-curl512 curl1468 tftphpa atftp512 atftp1468 bb512 bb1468}
+fi
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 [ "$(id -u)" = 0 ] || { echo "needs root (network namespaces)" >&2; exit 2; }
 for p in curl atftp /usr/sbin/in.tftpd dnsmasq ip; do
     command -v "$p" >/dev/null || { echo "missing $p (Debian: curl atftp tftpd-hpa dnsmasq-base iproute2)" >&2; exit 2; }
 done
+if [ "$LOSS" != 0 ]; then
+    for p in nft tftp busybox; do
+        command -v "$p" >/dev/null || { echo "missing $p (Debian: nftables tftp-hpa busybox-static)" >&2; exit 2; }
+    done
+fi
 
 ( cd "$HERE" && ./mvnw -q -B test-compile && ./mvnw -q -B dependency:build-classpath -Dmdep.outputFile=target/bench-cp.txt ) >/dev/null
 CP="$HERE/target/classes:$HERE/target/test-classes:$(cat "$HERE/target/bench-cp.txt")"
@@ -52,7 +66,8 @@ ip netns exec "$NS" /usr/sbin/in.tftpd -4 -L -s "$WORK/root" -a :6969 &
 PIDS+=($!)
 # dnsmasq-base 2.90: TFTP only on port 69 (no port option), DNS off, nothing but 127.0.0.1 in this namespace.
 ip netns exec "$NS" dnsmasq --no-daemon --conf-file=/dev/null --port=0 --user=root --pid-file= --bind-interfaces \
-    --listen-address=127.0.0.1 --enable-tftp --tftp-root="$WORK/root" --log-facility="$WORK/dnsmasq.log" &
+    --listen-address=127.0.0.1 --enable-tftp --tftp-root="$WORK/root" --log-facility="$WORK/dnsmasq.log" \
+    > "$WORK/dnsmasq.out" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 300); do grep -q '^READY ' "$WORK/pivot.log" 2>/dev/null && break; sleep 0.1; done
 PIVOT_PORT=$(sed -n 's/^READY //p' "$WORK/pivot.log")
@@ -65,11 +80,15 @@ fetch() {  # server file client-case
     rm -f "$out"
     start=$(date +%s%N)
     case $3 in
-        curl512)  in_ns timeout 300 curl -sS --tftp-blksize 512  -o "$out" "tftp://127.0.0.1:$port/$file" ;;
-        curl1468) in_ns timeout 300 curl -sS --tftp-blksize 1468 -o "$out" "tftp://127.0.0.1:$port/$file" ;;
-        atftp512) in_ns timeout 300 atftp -g -r "$file" -l "$out" 127.0.0.1 "$port" ;;
-        ws16)     in_ns timeout 300 atftp --option "blksize 1468" --option "windowsize 16" -g -r "$file" -l "$out" 127.0.0.1 "$port" ;;
-        ws64)     in_ns timeout 300 atftp --option "blksize 1468" --option "windowsize 64" -g -r "$file" -l "$out" 127.0.0.1 "$port" ;;
+        curl512)  in_ns timeout "$BOUND" curl -sS --tftp-blksize 512  -o "$out" "tftp://127.0.0.1:$port/$file" ;;
+        curl1468) in_ns timeout "$BOUND" curl -sS --tftp-blksize 1468 -o "$out" "tftp://127.0.0.1:$port/$file" ;;
+        tftphpa)  in_ns timeout "$BOUND" tftp -m binary 127.0.0.1 "$port" -c get "$file" "$out" ;;
+        atftp512) in_ns timeout "$BOUND" atftp -g -r "$file" -l "$out" 127.0.0.1 "$port" ;;
+        atftp1468) in_ns timeout "$BOUND" atftp --option "blksize 1468" -g -r "$file" -l "$out" 127.0.0.1 "$port" ;;
+        bb512)    in_ns timeout "$BOUND" busybox tftp -g -b 512 -r "$file" -l "$out" 127.0.0.1 "$port" ;;
+        bb1468)   in_ns timeout "$BOUND" busybox tftp -g -b 1468 -r "$file" -l "$out" 127.0.0.1 "$port" ;;
+        ws16)     in_ns timeout "$BOUND" atftp --option "blksize 1468" --option "windowsize 16" -g -r "$file" -l "$out" 127.0.0.1 "$port" ;;
+        ws64)     in_ns timeout "$BOUND" atftp --option "blksize 1468" --option "windowsize 64" -g -r "$file" -l "$out" 127.0.0.1 "$port" ;;
     esac >/dev/null 2>&1 || { echo fail; return; }
     end=$(date +%s%N)
     cmp -s "$out" "$WORK/root/$file" || { echo fail; return; }
@@ -77,25 +96,53 @@ fetch() {  # server file client-case
 }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : "fail")}'; }
 mibs() { awk -v ms="$1" -v mib="$2" 'BEGIN { if (ms == "fail") print "fail"; else printf "%.1f", mib * 1000 / (ms < 1 ? 1 : ms) }'; }
+# What a cell shows: MiB/s, or under loss the seconds a fetch took (a fail there: not done within BOUND).
+show() { if [ "$LOSS" = 0 ]; then mibs "$1" "$2"; else awk -v ms="$1" 'BEGIN { if (ms == "fail") print "fail"; else printf "%.1f s", ms / 1000 }'; fi; }
 
-echo "TFTP throughput, MiB/s (median of $REPS for 1 MiB, 1 run for 64 MiB); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+# Warm-up, not measured: every server serves the 1 MiB file once to each client, as a running server would have
+# (page cache, and Pivot's JIT compiles its per-block loop).
+for c in ${CASES:-curl512 curl1468 atftp512 ws16 ws64}; do
+    for s in pivot tftpd-hpa dnsmasq; do fetch "$s" 1m.bin "$c" >/dev/null; done
+done
+if [ "$LOSS" != 0 ]; then
+    # As in TftpLossIT: the option handshake (OACK, ACK 0) is exempt, for every server alike (atftp aborts on a
+    # repeated OACK); @th,64 is the TFTP opcode after the 8-byte UDP header.
+    in_ns nft "add table inet pvtloss; add chain inet pvtloss in { type filter hook input priority 0; policy accept; };
+        add rule inet pvtloss in meta l4proto udp @th,64,32 != 0x00040000 @th,64,16 != 6 numgen random mod 100 lt $LOSS counter drop"
+    echo "$LOSS % of the packets dropped from here on; a fetch not done in $BOUND s counts as a failure"
+fi
+echo "TFTP throughput, $([ "$LOSS" = 0 ] && echo "MiB/s" || echo "seconds per fetch") (median of $REPS for 1 MiB, 1 run for 64 MiB; servers take turns, each rep starting"
+echo "with the next one, so a slow spell of the host falls on all of them); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-6s %-26s %10s %10s %10s %14s\n' size case pivot tftpd-hpa dnsmasq 'pivot/best'
 declare -A MS
 for size in ${SIZES:-1m 64m}; do
     reps=$REPS; mib=1; [ $size = 64m ] && { reps=1; mib=64; }
     for c in ${CASES:-curl512 curl1468 atftp512 ws16 ws64}; do
-        declare -A rate=()
-        for s in pivot tftpd-hpa dnsmasq; do
-            ms=$(for _ in $(seq "$reps"); do fetch "$s" "$size.bin" "$c"; done | grep -v fail | median)
-            MS[$size,$c,$s]=$ms
-            rate[$s]=$(mibs "$ms" "$mib")
+        declare -A rate=() runs=()
+        servers=(pivot tftpd-hpa dnsmasq)
+        for r in $(seq "$reps"); do
+            for i in 0 1 2; do
+                s=${servers[$(( (r + i) % 3 ))]}
+                runs[$s]="${runs[$s]:-} $(fetch "$s" "$size.bin" "$c")"
+            done
         done
-        best=$(printf '%s\n' "${rate[tftpd-hpa]}" "${rate[dnsmasq]}" | grep -v fail | sort -g | tail -1)
-        ratio=$(awk -v p="${rate[pivot]}" -v b="${best:-0}" 'BEGIN { if (p == "fail" || b == 0) print "n/a"; else printf "%.2fx", p / b }')
+        for s in "${servers[@]}"; do
+            ms=$(printf '%s\n' ${runs[$s]} | { grep -v fail || true; } | median)
+            MS[$size,$c,$s]=$ms
+            rate[$s]=$(show "$ms" "$mib")
+        done
+        # Pivot / best peer in throughput = the best peer's time / Pivot's. A peer that did not finish within the
+        # bound took longer than that: when none did, the ratio is at least bound / Pivot's time.
+        best=$(printf '%s\n' "${MS[$size,$c,tftpd-hpa]}" "${MS[$size,$c,dnsmasq]}" | { grep -v fail || true; } | sort -n | head -1)
+        more=""
+        [ -n "$best" ] || { best=$((BOUND * 1000)); more=">"; }
+        ratio=$(awk -v p="${MS[$size,$c,pivot]}" -v b="$best" -v m="$more" 'BEGIN { if (p == "fail") print "n/a"; else printf "%s%.2fx", m, b / (p < 1 ? 1 : p) }')
         label=$c
         case $c in
             curl512) label="curl blksize 512";; curl1468) label="curl blksize 1468";;
             atftp512) label="atftp lock-step 512";; ws16) label="atftp 1468 windowsize 16";;
+            tftphpa) label="tftp-hpa 512";; atftp1468) label="atftp lock-step 1468";;
+            bb512) label="busybox 512";; bb1468) label="busybox 1468";;
             ws64) label="atftp 1468 windowsize 64";;
         esac
         printf '%-6s %-26s %10s %10s %10s %14s\n' "$size" "$label" "${rate[pivot]}" "${rate[tftpd-hpa]}" \

@@ -100,6 +100,33 @@ class TftpServerIT {
     }
 
     @Test
+    void blksizeIsClampedToTheCeilingAndTheCeilingFollowsTheMtu() throws Exception {
+        assumeTrue(installed("curl"), "curl is not installed (Debian package curl)");
+        Path out = dir.resolve("clamp-x1024.bin");
+        Run clamped = run("curl", "-sS", "-v", "--tftp-blksize", "65464", "-o", out.toString(),
+                "tftp://127.0.0.1:" + port + "/x1024.bin");
+        assertThat(clamped.exit()).as(clamped.output()).isZero();
+        assertThat(clamped.output()).as("the default ceiling, what fits a 1500-byte MTU")
+                .contains("got option=(blksize) value=(1468)");
+        assertSameBytes("x1024.bin", out);
+
+        // What pivot serve grants on loopback: its MTU (65536) leaves room for RFC 2348's largest block.
+        int loopbackCeiling = TftpConfig.blockSizeForMtu(TftpConfig.mtuOf(InetAddress.getLoopbackAddress())
+                .orElseThrow());
+        TftpConfig config = TftpConfig.defaults(InetAddress.getLoopbackAddress(), 0, List.of(root))
+                .withMaxBlockSize(loopbackCeiling);
+        try (TftpServer big = new TftpServer(config, TftpFiles.of(config.roots()), new AddressBook(), e -> { })) {
+            big.start();
+            Path bigOut = dir.resolve("big-blocks-quarter.bin");
+            Run run = run("curl", "-sS", "-v", "--tftp-blksize", "65464", "-o", bigOut.toString(),
+                    "tftp://127.0.0.1:" + big.address().getPort() + "/quarter.bin");
+            assertThat(run.exit()).as(run.output()).isZero();
+            assertThat(run.output()).contains("got option=(blksize) value=(" + loopbackCeiling + ")");
+            assertSameBytes("quarter.bin", bigOut);
+        }
+    }
+
+    @Test
     void atftpFetchesEveryFileWithBlksizeAndWindowsize() throws Exception {
         assumeTrue(installed("atftp"), "atftp is not installed (Debian package atftp)");
         for (String name : sizes.keySet()) {
