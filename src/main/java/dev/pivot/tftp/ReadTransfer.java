@@ -31,11 +31,12 @@ import java.util.concurrent.TimeUnit;
  * sends every block up to one past the highest block ever sent. The client can only be waiting for one of the
  * blocks sent this way (it has at most what we sent), and it takes them in order, so one such round brings it past
  * all of them whichever of our DATA or its ACKs were lost. Without it, clients that ignore repeated blocks
- * (busybox) or answer only one (atftp) wait for their own timer after a lost ACK. The clients tried (curl, tftp-hpa,
- * atftp, busybox, iPXE) take a block only in order or by its number, so a probe that comes early is dropped like
- * any stray packet.
+ * (busybox) or answer only one (atftp) wait for their own timer after a lost ACK. A client that takes blocks only in
+ * order drops a probe that comes early like any stray packet (curl, tftp-hpa, atftp and busybox do; TftpLossIT runs
+ * them all under loss). It is never sent before the client acknowledged the OACK.
  *
- * <p>Memory is one window of blocks and {@link #PROBE_SPAN} more; blocks are read sequentially from the content as the window moves.
+ * <p>Memory is one window of blocks and {@link #PROBE_SPAN} more; blocks are read sequentially from the content as
+ * the window moves.
  * Block numbers are 16-bit on the wire and wrap from 65535 to 0 (what tftp-hpa, atftp and curl expect);
  * internally blocks are counted with a long.
  */
