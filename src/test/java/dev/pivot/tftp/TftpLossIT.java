@@ -141,7 +141,7 @@ class TftpLossIT {
                     Integer.toString(delayMicros)));
             BufferedReader relayOut = new BufferedReader(new InputStreamReader(relayProcess.getInputStream()));
             assertThat(relayOut.readLine()).as("the relay in %s started", relay.name()).isEqualTo("READY");
-            Thread.ofVirtual().start(() -> relayOut.lines().forEach(System.out::println));   // keep its pipe drained
+            drain(relayOut, System.out::println);
             dropPercent(server, percent);
             dropPercent(client, percent);
             return new Lab(made, server, client, "10.99.0.1");
@@ -162,6 +162,19 @@ class TftpLossIT {
                 + "add chain inet pvtloss in { type filter hook input priority 0; policy accept; }; "
                 + "add rule inet pvtloss in meta l4proto udp @th,64,32 != 0x00040000 @th,64,16 != 6 "
                 + "numgen random mod 100 lt " + percent + " counter drop");
+    }
+
+    /** Reads a child's output until it ends; ending the child (closing the lab) closes the stream too. */
+    static void drain(BufferedReader output, java.util.function.Consumer<String> each) {
+        Thread.ofVirtual().start(() -> {
+            try {
+                for (String line; (line = output.readLine()) != null; ) {
+                    each.accept(line);
+                }
+            } catch (IOException closed) {
+                // the child was ended and its stream closed with it: nothing more to read
+            }
+        });
     }
 
     static String java() {
@@ -191,7 +204,11 @@ class TftpLossIT {
         assertThat(port).as("the server in %s started", lab.serverNs().name()).isNotNull();
         // The server's own account of each transfer (retransmissions, quiet waits, srtt) goes next to its time.
         BlockingQueue<String> sent = new LinkedBlockingQueue<>();
-        Thread.ofVirtual().start(() -> out.lines().filter(l -> l.contains("TFTP: sent")).forEach(sent::add));
+        drain(out, line -> {
+            if (line.contains("TFTP: sent")) {
+                sent.add(line);
+            }
+        });
         if (peer) {
             startTftpdHpa(lab.serverNs(), root);
         }
