@@ -265,15 +265,14 @@ final class ServeCommand implements Callable<Integer> {
     record Endpoint(InetAddress bind, Inet4Address address, int prefixLength) {
     }
 
-    /** --tftp-max-blksize, checked, or what fits the MTU of the interface TFTP answers on. */
+    /** --tftp-max-blksize, checked before anything starts, or what fits the MTU of the interface TFTP answers on. */
     private int tftpBlockSize(Endpoint where) {
-        TftpConfig defaults = TftpConfig.defaults(where.bind(), tftpPort, List.of());
         if (tftpMaxBlockSize == null) {
-            return TftpConfig.mtuOf(where.address()).stream().map(TftpConfig::blockSizeForMtu).findFirst()
-                    .orElse(defaults.maxBlockSize());
+            return TftpConfig.maxBlockSizeFor(where.address());
         }
         try {
-            return defaults.withMaxBlockSize(tftpMaxBlockSize).maxBlockSize();
+            return TftpConfig.defaults(where.bind(), tftpPort, List.of()).withMaxBlockSize(tftpMaxBlockSize)
+                    .maxBlockSize();
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--tftp-max-blksize " + tftpMaxBlockSize + ": " + e.getMessage());
         }

@@ -1,11 +1,14 @@
 package dev.pivot.tftp;
 
 import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalInt;
 
 /**
  * How the TFTP server listens and how far it goes in negotiation and retransmission.
@@ -68,7 +71,7 @@ public record TftpConfig(InetAddress bind, int port, List<Path> roots, int maxBl
      * waits, so a client that lost its re-ACK once more still gets a second chance).
      */
     public static TftpConfig defaults(InetAddress bind, int port, List<Path> roots) {
-        return new TftpConfig(bind, port, roots, 1468, 64, MIN_TIMEOUT, Duration.ofSeconds(2),
+        return new TftpConfig(bind, port, roots, ETHERNET_BLOCK_SIZE, 64, MIN_TIMEOUT, Duration.ofSeconds(2),
                 Duration.ofMillis(500), 6, Duration.ofSeconds(20), Duration.ofSeconds(6));
     }
 
@@ -90,6 +93,8 @@ public record TftpConfig(InetAddress bind, int port, List<Path> roots, int maxBl
 
     /** Bytes around a DATA block on the wire: IPv4 20, UDP 8, TFTP 4. */
     static final int DATA_OVERHEAD = 32;
+    /** What fits a 1500-byte Ethernet MTU. */
+    static final int ETHERNET_BLOCK_SIZE = 1500 - DATA_OVERHEAD;
 
     /**
      * The largest blksize whose DATA packets fit the interface's MTU unfragmented (1468 for Ethernet's 1500), within
@@ -101,13 +106,19 @@ public record TftpConfig(InetAddress bind, int port, List<Path> roots, int maxBl
     }
 
     /** The MTU of the interface holding {@code address}, when the address is on one of this host's interfaces. */
-    public static java.util.OptionalInt mtuOf(InetAddress address) {
+    public static OptionalInt mtuOf(InetAddress address) {
         try {
-            java.net.NetworkInterface nic = java.net.NetworkInterface.getByInetAddress(address);
-            return nic == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(nic.getMTU());
-        } catch (java.net.SocketException e) {
-            return java.util.OptionalInt.empty();
+            NetworkInterface nic = NetworkInterface.getByInetAddress(address);
+            return nic == null ? OptionalInt.empty() : OptionalInt.of(nic.getMTU());
+        } catch (SocketException e) {
+            return OptionalInt.empty();
         }
+    }
+
+    /** The blksize ceiling for a server answering on {@code address}: its interface's, else Ethernet's 1468. */
+    public static int maxBlockSizeFor(InetAddress address) {
+        OptionalInt mtu = mtuOf(address);
+        return mtu.isPresent() ? blockSizeForMtu(mtu.getAsInt()) : ETHERNET_BLOCK_SIZE;
     }
 
     public TftpConfig withMaxBlockSize(int blockSize) {

@@ -21,6 +21,10 @@ class TftpConfigTest {
     void theMtuComesFromTheInterfaceHoldingTheAddress() throws Exception {
         assertThat(TftpConfig.mtuOf(InetAddress.getLoopbackAddress())).as("lo").isPresent();
         assertThat(TftpConfig.mtuOf(InetAddress.getLoopbackAddress()).getAsInt()).isGreaterThanOrEqualTo(1500);
+        assertThat(TftpConfig.maxBlockSizeFor(InetAddress.getLoopbackAddress())).isEqualTo(
+                TftpConfig.blockSizeForMtu(TftpConfig.mtuOf(InetAddress.getLoopbackAddress()).getAsInt()));
+        assertThat(TftpConfig.maxBlockSizeFor(InetAddress.getByName("192.0.2.77"))).as("unknown: Ethernet's")
+                .isEqualTo(1468);
         assertThat(TftpConfig.mtuOf(InetAddress.getByName("192.0.2.77"))).as("an address on no interface here")
                 .isEmpty();
     }

@@ -111,8 +111,7 @@ class TftpServerIT {
         assertSameBytes("x1024.bin", out);
 
         // What pivot serve grants on loopback: its MTU (65536) leaves room for RFC 2348's largest block.
-        int loopbackCeiling = TftpConfig.blockSizeForMtu(TftpConfig.mtuOf(InetAddress.getLoopbackAddress())
-                .orElseThrow());
+        int loopbackCeiling = TftpConfig.maxBlockSizeFor(InetAddress.getLoopbackAddress());
         TftpConfig config = TftpConfig.defaults(InetAddress.getLoopbackAddress(), 0, List.of(root))
                 .withMaxBlockSize(loopbackCeiling);
         try (TftpServer big = new TftpServer(config, TftpFiles.of(config.roots()), new AddressBook(), e -> { })) {
