@@ -2,7 +2,7 @@ package dev.pivot.bench;
 
 import dev.pivot.boot.AddressBook;
 import dev.pivot.boot.Artifact;
-import dev.pivot.events.EventSink;
+import dev.pivot.boot.EventSink;
 import dev.pivot.http.HttpConfig;
 import dev.pivot.http.PivotHttpServer;
 import dev.pivot.image.ArtifactStore;

@@ -2,7 +2,7 @@ package dev.pivot.bench;
 
 import dev.pivot.boot.AddressBook;
 import dev.pivot.boot.BootPolicy;
-import dev.pivot.boot.BootSessions;
+import dev.pivot.history.BootSessions;
 import dev.pivot.dhcp.DhcpConfig;
 import dev.pivot.dhcp.DhcpServer;
 import dev.pivot.dhcp.FileLeaseStore;

@@ -1,15 +1,14 @@
 package dev.pivot.api;
 
 import dev.pivot.boot.Assignments;
-import dev.pivot.boot.BootSession;
-import dev.pivot.boot.BootSessions;
-import dev.pivot.boot.EventLog;
+import dev.pivot.history.BootSession;
+import dev.pivot.history.EventPipeline;
+import dev.pivot.history.EventLog;
 import dev.pivot.boot.MacAddress;
 import dev.pivot.boot.Machine;
 import dev.pivot.boot.MachineRepository;
 import dev.pivot.boot.ProfileCatalog;
 import dev.pivot.http.ExtraRoutes;
-import dev.pivot.metrics.BootMetrics;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.HttpStatus;
@@ -56,30 +55,34 @@ public final class ApiRoutes implements ExtraRoutes {
     }
 
     /** As below, without profiles: the assignment routes answer 404. */
-    public static ApiRoutes create(BootSessions sessions, EventLog events, MachineRepository machines) {
-        return create(sessions, events, machines, Optional.empty(), Optional.empty());
+    public static ApiRoutes create(EventPipeline pipeline, EventLog events, MachineRepository machines) {
+        return create(pipeline, events, machines, Optional.empty(), Optional.empty());
     }
 
     /** With profiles: machines show the profile they boot, and operators assign profiles. */
-    public static ApiRoutes create(BootSessions sessions, EventLog events, MachineRepository machines,
+    public static ApiRoutes create(EventPipeline pipeline, EventLog events, MachineRepository machines,
                                    ProfileCatalog catalog, Assignments assignments) {
-        sessions.onEvent((session, event) -> catalog.onEvent(event));
-        return create(sessions, events, machines, Optional.of(catalog), Optional.of(assignments));
+        pipeline.onEvent((session, event) -> catalog.onEvent(event));
+        return create(pipeline, events, machines, Optional.of(catalog), Optional.of(assignments));
     }
 
-    /** Subscribes metrics and the event stream to {@code sessions}, whose events are recorded in {@code events}. */
-    private static ApiRoutes create(BootSessions sessions, EventLog events, MachineRepository machines,
+    /**
+     * Subscribes metrics and the event stream to the pipeline, whose events are recorded in {@code events}; the
+     * pipeline's own health (events lost, backlog) becomes metrics too.
+     */
+    private static ApiRoutes create(EventPipeline pipeline, EventLog events, MachineRepository machines,
                                     Optional<ProfileCatalog> catalog, Optional<Assignments> assignments) {
         BootMetrics metrics = new BootMetrics();
         EventStream stream = new EventStream();
-        sessions.onEvent((session, e) -> {
-            try {
-                metrics.record(session, e);
-            } catch (RuntimeException ex) {
-                log.warn("metrics failed on {} {}: {}", e.mac(), e.step(), ex.toString());
-            }
+        pipeline.onEvent((session, e) -> {
+            metrics.record(session, e);
             stream.publish(session, e);
         });
+        metrics.gauge("pivot.events.lost", "Boot events not recorded: the store failed or fell behind",
+                pipeline::lost);
+        metrics.gauge("pivot.events.backlog", "Boot events waiting to be written to the store", pipeline::backlog);
+        metrics.gauge("pivot.events.store.failing", "1 while the store refuses writes",
+                () -> pipeline.storeFailing() ? 1 : 0);
         return new ApiRoutes(events, machines, metrics, stream, catalog, assignments, OPEN_READS_NO_CHANGES);
     }
 

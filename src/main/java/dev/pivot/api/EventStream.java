@@ -1,7 +1,7 @@
 package dev.pivot.api;
 
-import dev.pivot.boot.BootSession;
-import dev.pivot.events.BootEvent;
+import dev.pivot.history.BootSession;
+import dev.pivot.boot.BootEvent;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.HttpStatus;

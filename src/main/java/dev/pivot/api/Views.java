@@ -1,8 +1,8 @@
 package dev.pivot.api;
 
-import dev.pivot.boot.BootSession;
+import dev.pivot.history.BootSession;
 import dev.pivot.boot.Machine;
-import dev.pivot.events.BootEvent;
+import dev.pivot.boot.BootEvent;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -53,7 +53,7 @@ final class Views {
     }
 
     static MachineView machine(Machine m, Optional<BootSession> last, Optional<ProfileChoice> profile) {
-        return new MachineView(m.mac().toString(), iso(m.firstSeen()), iso(m.lastSeen()), m.firmware().orElse(null),
+        return new MachineView(m.mac().toString(), iso(m.firstSeen()), iso(m.lastSeen()), m.firmware().map(dev.pivot.boot.Firmware::wire).orElse(null),
                 m.labels(), last.map(Views::summary).orElse(null), profile.orElse(null));
     }
 

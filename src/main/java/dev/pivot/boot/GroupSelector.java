@@ -9,10 +9,10 @@ import java.util.Optional;
  *
  * @param group    the group's name, for "why does it boot this"
  * @param profile  what its machines boot
- * @param firmware "bios", "uefi" or "uefi-http" ({@link Machine#firmware()}), or any
+ * @param firmware the firmware its machines have ({@link Machine#firmware()}), or any
  * @param labels   label name → value, all required
  */
-public record GroupSelector(String group, String profile, Optional<String> firmware, Map<String, String> labels) {
+public record GroupSelector(String group, String profile, Optional<Firmware> firmware, Map<String, String> labels) {
 
     public GroupSelector {
         labels = Map.copyOf(labels);

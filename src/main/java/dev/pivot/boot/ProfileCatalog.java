@@ -1,7 +1,5 @@
 package dev.pivot.boot;
 
-import dev.pivot.events.BootEvent;
-import dev.pivot.events.Step;
 
 import java.util.List;
 import java.util.Map;

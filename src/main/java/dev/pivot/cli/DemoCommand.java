@@ -3,7 +3,7 @@ package dev.pivot.cli;
 import dev.pivot.lab.DemoImage;
 import dev.pivot.lab.LabNetwork;
 import dev.pivot.lab.PivotHome;
-import dev.pivot.lab.PivotServer;
+import dev.pivot.lab.ServeProcess;
 import dev.pivot.lab.Qemu;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -56,7 +56,7 @@ public final class DemoCommand implements Callable<Integer> {
                     + " on " + LabNetwork.BRIDGE);
             // The timeline ends with stage 2's own report, which reaches the server just after the console marker.
             CountDownLatch stage2Reported = new CountDownLatch(1);
-            PivotServer server = PivotServer.start(lab, home, imageDir, "full", state, line -> {
+            ServeProcess server = ServeProcess.start(lab, home, imageDir, "full", state, line -> {
                 System.out.println("serve | " + line);
                 if (line.matches(".*\\+\\s*[0-9.]+s\\s+stage2\\s.*")) {
                     stage2Reported.countDown();

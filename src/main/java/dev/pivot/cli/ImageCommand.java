@@ -1,5 +1,6 @@
 package dev.pivot.cli;
 
+import dev.pivot.server.StateDir;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.pivot.boot.Artifact;

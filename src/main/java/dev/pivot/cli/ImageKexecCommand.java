@@ -1,5 +1,6 @@
 package dev.pivot.cli;
 
+import dev.pivot.server.ServedImage;
 import dev.pivot.boot.Artifact;
 import dev.pivot.boot.BootSpec;
 import dev.pivot.boot.MacAddress;
@@ -87,7 +88,7 @@ final class ImageKexecCommand implements Callable<Integer> {
             // The same artifacts `pivot serve` builds for this image (content-addressed: the same sha256s).
             PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
             Optional<ServedImage> served = ServedImage.prepare(dir, store, new ServedImage.Options(
-                    ServedImage.Stage1Mode.PRELUDE, null, false, java.util.OptionalLong.empty(), quiet,
+                    dev.pivot.server.ServerConfig.Stage1Mode.PRELUDE, null, false, java.util.OptionalLong.empty(), quiet,
                     spec.commandLine().getErr()));
             if (served.isEmpty()) {
                 return 2;

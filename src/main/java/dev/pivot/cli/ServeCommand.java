@@ -1,51 +1,24 @@
 package dev.pivot.cli;
 
-import dev.pivot.api.ApiAccess;
-import dev.pivot.api.ApiRoutes;
-import dev.pivot.boot.AddressBook;
-import dev.pivot.boot.BootPolicy;
-import dev.pivot.boot.BootSessions;
-import dev.pivot.boot.BootSpec;
-import dev.pivot.boot.ProfileCatalog;
-import dev.pivot.dhcp.DhcpConfig;
-import dev.pivot.dhcp.DhcpServer;
-import dev.pivot.dhcp.FileLeaseStore;
-import dev.pivot.http.HttpConfig;
-import dev.pivot.http.PivotHttpServer;
-import dev.pivot.image.ArtifactStore;
-import dev.pivot.image.ImportedImage;
-import dev.pivot.profiles.ProfilesFile;
-import dev.pivot.store.JdbcStore;
-import dev.pivot.tftp.TftpConfig;
-import dev.pivot.tftp.TftpFiles;
-import dev.pivot.tftp.TftpServer;
+import dev.pivot.server.PivotServer;
+import dev.pivot.server.ServerConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
-import java.io.IOException;
 import java.io.PrintStream;
-import java.net.Inet4Address;
-import java.net.InetAddress;
-import java.net.InterfaceAddress;
-import java.net.NetworkInterface;
-import java.net.SocketException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 
 /** `pivot serve DIR`: imports a netboot build and serves it over DHCP, TFTP and HTTP until stopped. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serve the netboot build in DIR to every machine that PXE-boots on the network.")
 final class ServeCommand implements Callable<Integer> {
-
-    enum DhcpMode { proxy, full, off }
 
     @Parameters(index = "0", paramLabel = "DIR", description = "a NixOS netboot build (bzImage, initrd, netboot.ipxe), or a generic image:"
             + " vmlinuz|bzImage, initrd, root.squashfs and an optional pivot.yaml")
@@ -57,9 +30,22 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--listen", paramLabel = "ADDR", description = "bind to ADDR instead (e.g. 127.0.0.1)")
     String listen;
 
-    @Option(names = "--dhcp", paramLabel = "MODE", defaultValue = "proxy",
+    @Option(names = "--dhcp", paramLabel = "MODE", defaultValue = "proxy", converter = DhcpModeConverter.class,
             description = "proxy (beside an existing DHCP server), full (with --range), off; default ${DEFAULT-VALUE}")
-    DhcpMode dhcp;
+    ServerConfig.DhcpMode dhcp;
+
+    static final class DhcpModeConverter implements picocli.CommandLine.ITypeConverter<ServerConfig.DhcpMode> {
+        @Override
+        public ServerConfig.DhcpMode convert(String value) {
+            return switch (value) {
+                case "proxy" -> ServerConfig.DhcpMode.PROXY;
+                case "full" -> ServerConfig.DhcpMode.FULL;
+                case "off" -> ServerConfig.DhcpMode.OFF;
+                default -> throw new picocli.CommandLine.TypeConversionException(
+                        "'" + value + "' is not a DHCP mode: proxy, full or off");
+            };
+        }
+    }
 
     @Option(names = "--range", paramLabel = "FIRST-LAST", description = "addresses to lease with --dhcp full")
     String range;
@@ -123,14 +109,14 @@ final class ServeCommand implements Callable<Integer> {
             description = "prelude: Pivot's stage 1 fetches the root image after boot (default); native: the root"
                     + " image goes as a second initrd to the image's own stage 1, as NixOS netboot does (needs 2-3x"
                     + " its size in RAM)")
-    ServedImage.Stage1Mode stage1;
+    ServerConfig.Stage1Mode stage1;
 
-    static final class Stage1Converter implements picocli.CommandLine.ITypeConverter<ServedImage.Stage1Mode> {
+    static final class Stage1Converter implements picocli.CommandLine.ITypeConverter<ServerConfig.Stage1Mode> {
         @Override
-        public ServedImage.Stage1Mode convert(String value) {
+        public ServerConfig.Stage1Mode convert(String value) {
             return switch (value) {
-                case "prelude" -> ServedImage.Stage1Mode.PRELUDE;
-                case "native" -> ServedImage.Stage1Mode.NATIVE;
+                case "prelude" -> ServerConfig.Stage1Mode.PRELUDE;
+                case "native" -> ServerConfig.Stage1Mode.NATIVE;
                 default -> throw new picocli.CommandLine.TypeConversionException(
                         "'" + value + "' is not a stage 1 mode: prelude or native");
             };
@@ -146,180 +132,50 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Endpoint where = endpoint();
-        int tftpBlockSize = tftpBlockSize(where);
-        ArtifactStore store = StateDir.artifacts(stateDir());
         PrintStream out = System.out;
-        ServedImage.Options options = new ServedImage.Options(stage1, initPath, skipCheck,
-                machineRamMb == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(machineRamMb << 20), out,
-                commandSpec.commandLine().getErr());
-        Optional<ServedImage> served = ServedImage.prepare(dir, store, options);
-        if (served.isEmpty()) {
+        PivotServer server;
+        try {
+            server = PivotServer.start(config(), out, commandSpec.commandLine().getErr());
+        } catch (PivotServer.ImageRefused e) {
             return 2;
         }
-        ImportedImage image = served.get().image();
-        BootSpec spec = served.get().spec();
-
-        List<AutoCloseable> running = new ArrayList<>();
-        // Boot history and machines: every event is committed to STATE/pivot.db (or --database) before it counts.
-        JdbcStore db = database != null ? JdbcStore.open(database, null, null)
-                : JdbcStore.openSqlite(stateDir().resolve("pivot.db"));
-        running.add(db);
-        BootSessions sessions = new BootSessions(db);
-        ProfileCatalog catalog = ProfileSetup.catalog(Optional.ofNullable(profilesFile).map(ProfilesFile::parse), spec,
-                profileDir -> ServedImage.prepare(profileDir, store, options), db, db);
-        Path tokenFile = apiTokenFile != null ? apiTokenFile : stateDir().resolve("api-token");
-        ApiRoutes api = ApiRoutes.create(sessions, db, db, catalog, db)
-                .requireToken(ApiAccess.fromFile(tokenFile, protectReads));
-        sessions.onEvent(new TimelinePrinter(out)::print);
-        AddressBook addresses = new AddressBook();
-        BootPolicy policy = new BootPolicy(efiLoader);
-
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> {
-            closeAll(running);
-            stopped.countDown();
-        }));
-        try {
-            PivotHttpServer http = new PivotHttpServer(
-                    new HttpConfig(where.bind(), httpPort, Optional.empty(), ipxeDir),
-                    catalog, store, addresses, sessions, api);
-            http.start();
-            running.add(http);
-
-            // pxelinux.cfg/01-<mac> for loaders that read PXELINUX configs (u-root's pxeboot), same boot by HTTP.
-            String baseUrl = "http://" + where.address().getHostAddress() + ":" + http.port();
-            TftpFiles files = TftpFiles.withDistroIpxe(tftpRoot == null ? List.of() : List.of(tftpRoot), ipxeDir,
-                    new PxelinuxConfigs(catalog, baseUrl));
-            TftpServer tftp = new TftpServer(TftpConfig.defaults(where.bind(), tftpPort, files.roots())
-                    .withMaxBlockSize(tftpBlockSize), files, addresses, sessions);
-            tftp.start();
-            running.add(tftp);
-
-            if (dhcp != DhcpMode.off) {
-                // Leases live in the state directory so a restart (or kill -9) keeps every address handed out.
-                DhcpServer server = new DhcpServer(dhcpConfig(where).withIpxeUpgrade(ipxeUpgrade), policy, addresses,
-                        sessions, new FileLeaseStore(stateDir().resolve("dhcp-leases")));
-                server.start();
-                running.add(server);
-            }
-        } catch (IOException | RuntimeException e) {
-            closeAll(running);
-            throw e;
-        }
-
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(server::close));
+        ServerConfig c = server.config();
+        String host = server.address().getHostAddress();
+        var image = server.image();
         out.printf("pivot: serving %s (init=%s)%n", dir, image.init());
         out.printf("pivot: root image %s, %d bytes, sha256 %s%n", image.rootImage().name(), image.rootImage().size(),
                 image.rootImage().sha256());
-        out.printf("pivot: http://%s:%d/boot.ipxe · tftp %s:%d · dhcp %s%s%n", where.address().getHostAddress(),
-                httpPort, where.address().getHostAddress(), tftpPort, dhcp,
-                dhcp == DhcpMode.full ? " " + range : "");
-        out.printf("pivot: machines and boots at http://%s:%d/ · API /api/v1/ · metrics /metrics%n",
-                where.address().getHostAddress(), httpPort);
-        out.printf("pivot: operator page http://%s:%d/ · API changes need the token in %s%s%n",
-                where.address().getHostAddress(), httpPort, tokenFile, protectReads ? " (reads too)" : "");
+        out.printf("pivot: http://%s:%d/boot.ipxe · tftp %s:%d · dhcp %s%s%n", host, server.httpPort(), host,
+                server.tftpPort(), c.dhcp().name().toLowerCase(java.util.Locale.ROOT),
+                c.range().map(r -> " " + r).orElse(""));
+        out.printf("pivot: machines and boots at http://%s:%d/ · API /api/v1/ · metrics /metrics%n", host,
+                server.httpPort());
+        out.printf("pivot: operator page http://%s:%d/ · API changes need the token in %s%s%n", host,
+                server.httpPort(), c.tokenFile(), c.protectReads() ? " (reads too)" : "");
         out.println("pivot: waiting for machines (Ctrl-C to stop)");
         out.flush();
-        stopped.await();
+        server.awaitClose();
         return 0;
     }
 
-    private DhcpConfig dhcpConfig(Endpoint where) throws IOException {
-        DhcpConfig config;
-        if (dhcp == DhcpMode.full) {
-            if (range == null) {
-                throw new IllegalArgumentException("--dhcp full needs --range FIRST-LAST");
-            }
-            String[] ends = range.split("-", 2);
-            if (ends.length != 2) {
-                throw new IllegalArgumentException("--range " + range + ": expected FIRST-LAST, e.g. 10.0.0.100-10.0.0.199");
-            }
-            var pool = new DhcpConfig.Pool(ipv4("--range", ends[0]), ipv4("--range", ends[1]), where.prefixLength());
-            if (router != null) {
-                pool = pool.withRouter(ipv4("--router", router));
-            }
-            config = DhcpConfig.full(where.address(), httpPort, pool);
-        } else {
-            if (range != null) {
-                throw new IllegalArgumentException("--range only makes sense with --dhcp full");
-            }
-            config = DhcpConfig.proxy(where.address(), httpPort);
-        }
-        return interfaceName == null ? config : config.withInterface(interfaceName);
-    }
-
-    private static Inet4Address ipv4(String option, String text) throws IOException {
-        if (!text.trim().matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
-            throw new IllegalArgumentException(option + " " + text + ": not an IPv4 address");
-        }
-        return (Inet4Address) InetAddress.getByName(text.trim());
-    }
-
-    private Path stateDir() throws IOException {
-        Path dirPath = state != null ? state : Path.of("/var/lib/pivot");
-        Files.createDirectories(dirPath);
-        return dirPath;
-    }
-
-    /** Where to bind and the address clients use, with the subnet's prefix length for full DHCP. */
-    record Endpoint(InetAddress bind, Inet4Address address, int prefixLength) {
-    }
-
-    /** --tftp-max-blksize, checked before anything starts, or what fits the MTU of the interface TFTP answers on. */
-    private int tftpBlockSize(Endpoint where) {
-        if (tftpMaxBlockSize == null) {
-            return TftpConfig.maxBlockSizeFor(where.address());
-        }
-        try {
-            return TftpConfig.defaults(where.bind(), tftpPort, List.of()).withMaxBlockSize(tftpMaxBlockSize)
-                    .maxBlockSize();
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--tftp-max-blksize " + tftpMaxBlockSize + ": " + e.getMessage());
-        }
-    }
-
-    private Endpoint endpoint() throws IOException {
+    /** The flags as a {@link ServerConfig}: nothing else happens here. */
+    ServerConfig config() {
         if (listen != null && interfaceName != null) {
             throw new IllegalArgumentException("give --interface or --listen, not both");
         }
-        if (listen != null) {
-            InetAddress a = InetAddress.getByName(listen);
-            if (!(a instanceof Inet4Address v4)) {
-                throw new IllegalArgumentException("--listen " + listen + ": not an IPv4 address");
-            }
-            return new Endpoint(v4, v4, prefixOf(v4).orElse(24));
-        }
-        if (interfaceName == null) {
+        if (listen == null && interfaceName == null) {
             throw new IllegalArgumentException("say where to serve: --interface IF or --listen ADDR");
         }
-        NetworkInterface nic = NetworkInterface.getByName(interfaceName);
-        if (nic == null) {
-            throw new IllegalArgumentException("--interface " + interfaceName + ": no such interface");
-        }
-        InterfaceAddress ia = nic.getInterfaceAddresses().stream()
-                .filter(x -> x.getAddress() instanceof Inet4Address).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("--interface " + interfaceName + ": has no IPv4 address"));
-        // HTTP and TFTP bind to the interface's address; DHCP must hear broadcasts and binds the wildcard.
-        return new Endpoint(ia.getAddress(), (Inet4Address) ia.getAddress(), ia.getNetworkPrefixLength());
-    }
-
-    private static Optional<Integer> prefixOf(Inet4Address address) throws SocketException {
-        NetworkInterface nic = NetworkInterface.getByInetAddress(address);
-        if (nic == null) {
-            return Optional.empty();
-        }
-        return nic.getInterfaceAddresses().stream().filter(x -> x.getAddress().equals(address))
-                .map(x -> (int) x.getNetworkPrefixLength()).findFirst();
-    }
-
-    private static void closeAll(List<AutoCloseable> running) {
-        for (AutoCloseable c : running.reversed()) {
-            try {
-                c.close();
-            } catch (Exception ignored) {
-                // shutting down: nothing more to do with a close failure
-            }
-        }
-        running.clear();
+        ServerConfig.Where where = listen != null ? new ServerConfig.Where.Listen(listen)
+                : new ServerConfig.Where.Interface(interfaceName);
+        return new ServerConfig(dir, where, dhcp, Optional.ofNullable(range), Optional.ofNullable(router), httpPort,
+                tftpPort, Optional.ofNullable(tftpRoot),
+                tftpMaxBlockSize == null ? OptionalInt.empty() : OptionalInt.of(tftpMaxBlockSize),
+                Optional.ofNullable(apiTokenFile), protectReads, state != null ? state : ServerConfig.DEFAULT_STATE,
+                efiLoader, Optional.ofNullable(database), Optional.ofNullable(profilesFile), ipxeDir, ipxeUpgrade,
+                Optional.ofNullable(initPath), stage1, skipCheck,
+                machineRamMb == null ? OptionalLong.empty() : OptionalLong.of(machineRamMb << 20), true,
+                ServerConfig.DEFAULT_EVENT_QUEUE);
     }
 }

@@ -1,5 +1,6 @@
 package dev.pivot.cli;
 
+import dev.pivot.server.TimelinePrinter;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pivot.boot.MacAddress;
 import picocli.CommandLine.Command;

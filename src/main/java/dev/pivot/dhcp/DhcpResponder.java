@@ -4,9 +4,10 @@ import dev.pivot.boot.AddressBook;
 import dev.pivot.boot.BootPolicy;
 import dev.pivot.boot.FirstLoader;
 import dev.pivot.boot.MacAddress;
-import dev.pivot.events.BootEvent;
-import dev.pivot.events.EventSink;
-import dev.pivot.events.Step;
+import dev.pivot.boot.BootEvent;
+import dev.pivot.boot.BootEvent.DhcpAnswer;
+import dev.pivot.boot.EventSink;
+import dev.pivot.boot.Step;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -109,7 +110,9 @@ public final class DhcpResponder {
             destination = source.getAddress().isAnyLocalAddress()
                     ? new InetSocketAddress(DhcpPacket.BROADCAST, config.clientPort()) : source;
         }
-        emit(facts.mac(), (discover ? "proxy offer " : "proxy ack ") + answer.bootFile());
+        emit(facts, discover ? DhcpAnswer.PROXY_OFFER : DhcpAnswer.PROXY_ACK,
+                (discover ? "proxy offer " : "proxy ack ") + answer.bootFile(), Optional.empty(),
+                Optional.of(answer.bootFile()));
         return Optional.of(new Reply(reply.build(), destination, port));
     }
 
@@ -126,7 +129,8 @@ public final class DhcpResponder {
                 Optional<Inet4Address> address = pool.offer(mac, requested);
                 if (address.isEmpty()) {
                     log.warn("DHCP: no free address for {} in the range", mac);
-                    events.emit(BootEvent.failed(mac, Step.DHCP, "no free address in the DHCP range"));
+                    events.emit(BootEvent.failed(mac, Step.DHCP, "no free address in the DHCP range")
+                            .withFirmware(facts.firmware()).withDhcp(DhcpAnswer.NO_ADDRESS));
                     return Optional.empty();
                 }
                 return Optional.of(leaseReply(request, facts, MessageType.OFFER, address.get()));
@@ -143,7 +147,7 @@ public final class DhcpResponder {
                 if (pool.bind(mac, wanted.get()).isEmpty()) {
                     log.info("DHCP: NAK {} for {}: not in the range or leased to another machine",
                             wanted.get().getHostAddress(), mac);
-                    emit(mac, "nak " + wanted.get().getHostAddress());
+                    emit(facts, DhcpAnswer.NAK, "nak " + wanted.get().getHostAddress(), wanted, Optional.empty());
                     DhcpPacket nak = replyTo(request, MessageType.NAK)
                             .option(DhcpOption.MESSAGE, "address not available").build();
                     return Optional.of(new Reply(nak, destination(request, MessageType.NAK), Port.SERVER));
@@ -158,7 +162,8 @@ public final class DhcpResponder {
                         pool.decline(mac, a);
                         log.warn("DHCP: {} declined {} (in use on the network?)", mac, a.getHostAddress());
                         events.emit(BootEvent.failed(mac, Step.DHCP, "declined " + a.getHostAddress()
-                                + ": address already in use"));
+                                + ": address already in use").withDhcp(DhcpAnswer.DECLINED)
+                                .withAddress(a.getHostAddress()));
                     });
                 }
                 return Optional.empty();
@@ -172,8 +177,9 @@ public final class DhcpResponder {
             case INFORM -> {
                 DhcpPacket.Builder ack = replyTo(request, MessageType.ACK).ciaddr(request.ciaddr());
                 networkOptions(ack, false);
-                String detail = "inform " + request.ciaddr().getHostAddress() + bootOptions(ack, facts, request.xid());
-                emit(mac, detail);
+                Optional<String> file = bootOptions(ack, facts, request.xid());
+                emit(facts, DhcpAnswer.INFORM, "inform " + request.ciaddr().getHostAddress() + arrow(file),
+                        nonZero(request.ciaddr()), file);
                 return Optional.of(new Reply(ack.build(), destination(request, MessageType.ACK), Port.SERVER));
             }
             default -> {
@@ -190,27 +196,31 @@ public final class DhcpResponder {
         networkOptions(reply, true);
         // A REQUEST carrying ciaddr is a renewal (RFC 2131 §4.3.2): worth telling apart in the boot timeline.
         boolean renewal = type == MessageType.ACK && !request.ciaddr().isAnyLocalAddress();
-        String verb = renewal ? "renew" : type.name().toLowerCase(java.util.Locale.ROOT);
-        String detail = verb + " " + address.getHostAddress() + bootOptions(reply, facts, request.xid());
-        emit(facts.mac(), detail);
+        DhcpAnswer kind = renewal ? DhcpAnswer.RENEW : type == MessageType.ACK ? DhcpAnswer.ACK : DhcpAnswer.OFFER;
+        Optional<String> file = bootOptions(reply, facts, request.xid());
+        emit(facts, kind, kind.wire() + " " + address.getHostAddress() + arrow(file), Optional.of(address), file);
         return new Reply(reply.build(), destination(request, type), Port.SERVER);
     }
 
-    /** Adds the boot fields for PXE and iPXE clients; returns " → FILE" for the event, "" for plain clients. */
-    private String bootOptions(DhcpPacket.Builder reply, ClientFacts facts, int xid) {
+    /** Adds the boot fields for PXE and iPXE clients; returns the boot file named, empty for plain clients. */
+    private Optional<String> bootOptions(DhcpPacket.Builder reply, ClientFacts facts, int xid) {
         if (!facts.wantsBoot()) {
-            return "";
+            return Optional.empty();
         }
         BootAnswer answer = answerFor(facts, xid);
         if (!answer.boots()) {
-            return " (no boot: " + answer.noBootReason() + ")";
+            return Optional.empty();
         }
         answer.applyTo(reply);
         if (facts.ipxe()) {
             // iPXE otherwise waits 2 s (DHCP_DISC_PROXY_TIMEOUT_SEC) for ProxyDHCP offers that will never come.
             reply.option(DhcpOption.IPXE_ENCAPSULATED, new byte[]{(byte) DhcpOption.IPXE_NO_PXEDHCP, 1, 1});
         }
-        return " → " + answer.bootFile();
+        return Optional.of(answer.bootFile());
+    }
+
+    private static String arrow(Optional<String> file) {
+        return file.map(f -> " → " + f).orElse("");
     }
 
     private void networkOptions(DhcpPacket.Builder reply, boolean withLease) {
@@ -237,7 +247,8 @@ public final class DhcpResponder {
         BootAnswer answer = BootAnswer.of(loader, config.serverAddress(), config.httpPort());
         if (!answer.boots() && !answer.noBootReason().equals(noBootLogged.put(facts.mac(), answer.noBootReason()))) {
             log.info("DHCP: not booting {} ({}): {}", facts.mac(), facts.vendorClass(), answer.noBootReason());
-            events.emit(BootEvent.failed(facts.mac(), Step.DHCP, answer.noBootReason()));
+            events.emit(BootEvent.failed(facts.mac(), Step.DHCP, answer.noBootReason())
+                    .withFirmware(facts.firmware()).withDhcp(DhcpAnswer.NO_BOOT));
         }
         return answer;
     }
@@ -272,8 +283,12 @@ public final class DhcpResponder {
         return a.isAnyLocalAddress() ? Optional.empty() : Optional.of(a);
     }
 
-    private void emit(MacAddress mac, String detail) {
-        log.info("DHCP {}: {}", mac, detail);
-        events.emit(BootEvent.ok(mac, Step.DHCP, detail, 0));
+    private void emit(ClientFacts facts, DhcpAnswer kind, String detail, Optional<Inet4Address> address,
+                      Optional<String> file) {
+        log.info("DHCP {}: {}", facts.mac(), detail);
+        BootEvent event = BootEvent.ok(facts.mac(), Step.DHCP, detail, 0).withFirmware(facts.firmware())
+                .withDhcp(kind);
+        events.emit(event.withAddress(address.map(Inet4Address::getHostAddress).orElse(null))
+                .withFile(file.orElse(null)));
     }
 }

@@ -2,7 +2,7 @@ package dev.pivot.dhcp;
 
 import dev.pivot.boot.AddressBook;
 import dev.pivot.boot.BootPolicy;
-import dev.pivot.events.EventSink;
+import dev.pivot.boot.EventSink;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

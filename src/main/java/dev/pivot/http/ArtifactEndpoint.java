@@ -5,8 +5,8 @@ import dev.pivot.boot.BootCatalog;
 import dev.pivot.boot.BootSpec;
 import dev.pivot.boot.MacAddress;
 import dev.pivot.boot.ArtifactSource;
-import dev.pivot.events.BootEvent;
-import dev.pivot.events.Step;
+import dev.pivot.boot.BootEvent;
+import dev.pivot.boot.Step;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.server.Request;
@@ -80,14 +80,14 @@ final class ArtifactEndpoint {
         FileReply.Sent sent = FileReply.send(request, response, served, pool);
         if (!Replies.isHead(request) && (sent.status() == HttpStatus.OK_200
                 || sent.status() == HttpStatus.PARTIAL_CONTENT_206)) {
-            mac.ifPresent(known -> report(known, artifact, sent));
+            mac.ifPresent(known -> report(request, known, artifact, sent));
         }
         if (sent.failure() != null) {
             throw sent.failure();
         }
     }
 
-    private void report(MacAddress mac, Artifact artifact, FileReply.Sent sent) {
+    private void report(Request request, MacAddress mac, Artifact artifact, FileReply.Sent sent) {
         Optional<Step> step = catalog.specFor(mac).flatMap(spec -> stepOf(spec, artifact));
         if (step.isEmpty()) {
             log.debug("artifact {} is not part of the spec of {}: no event", artifact.name(), mac);
@@ -101,7 +101,7 @@ final class ArtifactEndpoint {
                 what + ": client closed after " + sent.sent() + " of " + sent.planned() + " bytes", sent.sent());
         log.info("HTTP {} {} {} to {}: {} bytes{}", sent.status(), step.get(), what, mac, sent.sent(),
                 sent.complete() ? "" : " (client closed early)");
-        machines.emit(event);
+        machines.emit(request, event.withFile(artifact.name()));
     }
 
     /** Which boot step fetching this artifact is, for this machine's spec. */

@@ -2,21 +2,18 @@ package dev.pivot.http;
 
 import dev.pivot.boot.AddressBook;
 import dev.pivot.boot.MacAddress;
-import dev.pivot.events.BootEvent;
-import dev.pivot.events.EventSink;
+import dev.pivot.boot.BootEvent;
+import dev.pivot.boot.EventSink;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.util.Fields;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 /** Names the machine behind a request (?mac= first, else the address DHCP gave it) and emits its events. */
 final class Machines {
-
-    private static final Logger log = LoggerFactory.getLogger(Machines.class);
 
     private final AddressBook addresses;
     private final EventSink events;
@@ -66,20 +63,17 @@ final class Machines {
         return mac.map(m -> m + " (" + address + ")").orElse(address);
     }
 
-    /**
-     * For stage-1 reports, whose 200 is the acknowledgement: a sink that cannot record the event (the database
-     * is down) fails the request with 500 rather than acknowledging an event that was not kept.
-     */
-    void emitOrFail(BootEvent event) {
-        events.emit(event);
+    /** Hands the event on with the client's address; never waits for the event log. */
+    void emit(Request request, BootEvent event) {
+        events.emit(withAddress(request, event));
     }
 
-    /** A sink that throws must not turn a served file into a failed request. */
-    void emit(BootEvent event) {
-        try {
-            events.emit(event);
-        } catch (RuntimeException e) {
-            log.warn("event sink failed on {} {}: {}", event.mac(), event.step(), e.toString());
-        }
+    /** As {@link #emit}, and completes once the event is durable (a stage-1 report's acknowledgement). */
+    CompletableFuture<Void> emitDurably(Request request, BootEvent event) {
+        return events.emitDurably(withAddress(request, event));
+    }
+
+    private static BootEvent withAddress(Request request, BootEvent event) {
+        return remoteAddress(request).map(a -> event.withAddress(a.getHostAddress())).orElse(event);
     }
 }

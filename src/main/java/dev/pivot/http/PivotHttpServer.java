@@ -3,7 +3,7 @@ package dev.pivot.http;
 import dev.pivot.boot.AddressBook;
 import dev.pivot.boot.ArtifactSource;
 import dev.pivot.boot.BootCatalog;
-import dev.pivot.events.EventSink;
+import dev.pivot.boot.EventSink;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.HttpStatus;

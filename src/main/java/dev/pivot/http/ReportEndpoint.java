@@ -1,8 +1,8 @@
 package dev.pivot.http;
 
 import dev.pivot.boot.MacAddress;
-import dev.pivot.events.BootEvent;
-import dev.pivot.events.Step;
+import dev.pivot.boot.BootEvent;
+import dev.pivot.boot.Step;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -11,7 +11,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.Arrays;
 import java.util.stream.Collectors;
 
@@ -21,6 +25,8 @@ final class ReportEndpoint {
     private static final Logger log = LoggerFactory.getLogger(ReportEndpoint.class);
     /** Stage 1 sends a short reason; a longer text would only flood the event log. */
     static final int MAX_DETAIL = 300;
+    /** How long a report waits for its event to be committed before stage 1 is told to retry. */
+    static final Duration DURABLE_WITHIN = Duration.ofSeconds(4);
 
     private final Machines machines;
 
@@ -46,7 +52,19 @@ final class ReportEndpoint {
         if (!Replies.isHead(request)) {
             log.info("report from {}: {} {}{}", machines.describe(request, java.util.Optional.of(mac)), step.wire(),
                     failed ? "failed" : "ok", detail.isEmpty() ? "" : ": " + detail);
-            machines.emitOrFail(new BootEvent(Instant.now(), mac, step, failed, detail, 0));
+            // The 200 is stage 1's acknowledgement: it waits for the batch that makes the event durable.
+            try {
+                machines.emitDurably(request, new BootEvent(Instant.now(), mac, step, failed, detail, 0))
+                        .get(DURABLE_WITHIN.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                log.warn("report from {} not recorded: {}", mac, e.getCause() == null ? "timed out" : e.getCause()
+                        .getMessage());
+                Replies.text(request, response, HttpStatus.SERVICE_UNAVAILABLE_503, "not recorded, try again\n");
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while recording a report", e);
+            }
         }
         Replies.text(request, response, HttpStatus.OK_200, "ok\n");
     }

@@ -3,8 +3,8 @@ package dev.pivot.http;
 import dev.pivot.boot.BootCatalog;
 import dev.pivot.boot.BootSpec;
 import dev.pivot.boot.MacAddress;
-import dev.pivot.events.BootEvent;
-import dev.pivot.events.Step;
+import dev.pivot.boot.BootEvent;
+import dev.pivot.boot.Step;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.server.Request;
@@ -50,7 +50,7 @@ final class ScriptEndpoint {
         if (spec.isEmpty()) {
             log.info("HTTP boot.ipxe for {}: no image assigned to this MAC", machines.describe(request, given));
             if (!head) {
-                machines.emit(BootEvent.failed(mac, Step.SCRIPT, "no image assigned to this MAC"));
+                machines.emit(request, BootEvent.failed(mac, Step.SCRIPT, "no image assigned to this MAC"));
             }
             reply(request, response, IpxeScript.noImage(mac));
             return;
@@ -58,8 +58,8 @@ final class ScriptEndpoint {
         String script = IpxeScript.forMachine(spec.get(), base, mac);
         log.info("HTTP boot.ipxe for {} with base {}", machines.describe(request, given), base);
         if (!head) {
-            machines.emit(BootEvent.ok(mac, Step.SCRIPT, "boot.ipxe",
-                    script.getBytes(StandardCharsets.UTF_8).length));
+            machines.emit(request, BootEvent.ok(mac, Step.SCRIPT, "boot.ipxe",
+                    script.getBytes(StandardCharsets.UTF_8).length).withFile("boot.ipxe"));
         }
         reply(request, response, script);
     }

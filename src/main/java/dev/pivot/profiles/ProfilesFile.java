@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.pivot.boot.Firmware;
 import dev.pivot.boot.MacAddress;
 
 import java.io.IOException;
@@ -38,7 +39,7 @@ import java.util.TreeSet;
  *     machines: ["52:54:00:77:00:10"]      # by MAC: always wins over selectors
  *   rack7-uefi:
  *     profile: demo
- *     firmware: uefi                       # bios, uefi or uefi-http, as Pivot saw it
+ *     firmware: uefi                       # bios, uefi, uefi-http, uefi-arm64, … (Firmware.wire())
  *     labels: {rack: r7}                   # labels set through the API; all must match
  * default: demo                            # optional: for every other machine
  * </pre>
@@ -51,7 +52,7 @@ public record ProfilesFile(Map<String, Profile> profiles, Map<String, Group> gro
     }
 
     /** Selects by {@code machines} (MACs), or by {@code firmware} and {@code labels}: one or the other. */
-    public record Group(String name, String profile, List<MacAddress> machines, Optional<String> firmware,
+    public record Group(String name, String profile, List<MacAddress> machines, Optional<Firmware> firmware,
                         Map<String, String> labels) {
     }
 
@@ -106,14 +107,12 @@ public record ProfilesFile(Map<String, Profile> profiles, Map<String, Group> gro
             errors.object(entry.getValue(), at, "group " + g, Set.of("profile", "machines", "firmware", "labels"));
             String profile = errors.text(entry.getValue().get("profile"), at + ".profile", "group " + g + ": profile");
             known(errors, profiles, at + ".profile", "group " + g, profile);
-            Optional<String> firmware = Optional.empty();
+            Optional<Firmware> firmware = Optional.empty();
             if (entry.getValue().has("firmware")) {
                 String f = errors.text(entry.getValue().get("firmware"), at + ".firmware", "group " + g + ": firmware");
-                if (!Set.of("bios", "uefi", "uefi-http").contains(f)) {
-                    throw errors.at(at + ".firmware", "group " + g + ": firmware '" + f
-                            + "' (expected bios, uefi or uefi-http)");
-                }
-                firmware = Optional.of(f);
+                firmware = Optional.of(Firmware.fromWire(f).filter(x -> x != Firmware.UNKNOWN).orElseThrow(
+                        () -> errors.at(at + ".firmware", "group " + g + ": firmware '" + f
+                                + "' (expected one of " + Firmware.wireNames() + ")")));
             }
             Map<String, String> labels = new LinkedHashMap<>();
             JsonNode rawLabels = entry.getValue().path("labels");

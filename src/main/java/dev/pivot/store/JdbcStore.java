@@ -1,13 +1,14 @@
 package dev.pivot.store;
 
 import dev.pivot.boot.Assignments;
-import dev.pivot.boot.BootSession;
-import dev.pivot.boot.EventLog;
+import dev.pivot.boot.BootEvent;
+import dev.pivot.boot.Firmware;
+import dev.pivot.boot.Step;
+import dev.pivot.history.BootSession;
+import dev.pivot.history.EventLog;
 import dev.pivot.boot.Machine;
 import dev.pivot.boot.MachineRepository;
 import dev.pivot.boot.MacAddress;
-import dev.pivot.events.BootEvent;
-import dev.pivot.events.Step;
 import org.flywaydb.core.Flyway;
 
 import java.nio.file.Files;
@@ -27,22 +28,24 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The event log and machine inventory in SQL that SQLite and PostgreSQL both run. One connection, used under
- * this object's lock: boot events arrive at tens per second at most, and one writer keeps SQLite simple.
+ * The event log and machine inventory in SQL that SQLite and PostgreSQL both run. Two connections: one writes
+ * (the event pipeline's single writer, labels and assignments), one reads (the API, the catalog), each under its
+ * own lock, so a read never waits behind a write's fsync. A connection that fails is closed and opened again on
+ * its next use, so the store recovers by itself once the cause (a full disk, a restarted database) is gone.
  */
 public final class JdbcStore implements EventLog, MachineRepository, Assignments, AutoCloseable {
 
-    private final Connection db;
-    private final String where;
+    private final Connections writes;
+    private final Connections reads;
 
-    private JdbcStore(Connection db, String where) {
-        this.db = db;
-        this.where = where;
+    private JdbcStore(Connections writes, Connections reads) {
+        this.writes = writes;
+        this.reads = reads;
     }
 
     /**
      * Opens (creating and migrating) a SQLite database file. WAL lets the API read while events are written;
-     * synchronous=FULL makes each commit reach the disk before {@link #append} returns.
+     * synchronous=FULL makes each commit reach the disk before it returns.
      */
     public static JdbcStore openSqlite(Path file) {
         try {
@@ -51,7 +54,7 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
             throw new StoreException("cannot create the directory of " + file + ": " + e.getMessage(), e);
         }
         String url = "jdbc:sqlite:" + file.toAbsolutePath();
-        try {
+        Connections.Opener opener = () -> {
             Connection c = DriverManager.getConnection(url);
             try (Statement s = c.createStatement()) {
                 s.execute("PRAGMA journal_mode=WAL");
@@ -59,11 +62,10 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
                 s.execute("PRAGMA busy_timeout=5000");
                 s.execute("PRAGMA foreign_keys=ON");
             }
-            migrate(url, null, null, file.toString());
-            return ready(c, file.toString());
-        } catch (SQLException e) {
-            throw new StoreException("cannot open the database " + file + ": " + e.getMessage(), e);
-        }
+            c.setAutoCommit(false);
+            return c;
+        };
+        return opened(url, null, null, file.toString(), opener);
     }
 
     /**
@@ -74,12 +76,20 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
         if (!url.startsWith("jdbc:postgresql:") && !url.startsWith("jdbc:sqlite:")) {
             throw new StoreException("database " + url + ": expected a jdbc:postgresql: or jdbc:sqlite: URL", null);
         }
-        try {
-            migrate(url, user, password, url);
-            return ready(DriverManager.getConnection(url, user, password), url);
-        } catch (SQLException e) {
-            throw new StoreException("cannot open the database " + url + ": " + e.getMessage(), e);
-        }
+        Connections.Opener opener = () -> {
+            Connection c = DriverManager.getConnection(url, user, password);
+            c.setAutoCommit(false);
+            return c;
+        };
+        return opened(url, user, password, url, opener);
+    }
+
+    private static JdbcStore opened(String url, String user, String password, String where, Connections.Opener opener) {
+        migrate(url, user, password, where);
+        Connections writes = new Connections(where, opener);
+        Connections reads = new Connections(where, opener);
+        writes.run("cannot open the database", c -> null);
+        return new JdbcStore(writes, reads);
     }
 
     private static void migrate(String url, String user, String password, String where) {
@@ -91,59 +101,86 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
         }
     }
 
-    private static JdbcStore ready(Connection c, String where) throws SQLException {
-        c.setAutoCommit(false);
-        return new JdbcStore(c, where);
-    }
-
     // ---------------------------------------------------------------- EventLog
 
     @Override
-    public synchronized void append(BootSession session) {
-        BootEvent e = session.events().getLast();
-        int seq = session.events().size();
-        transaction("cannot record " + e.mac() + " " + e.step().wire(), () -> {
-            long at = micros(e.at());
-            try (PreparedStatement upsert = db.prepareStatement("""
-                    INSERT INTO machine (mac, first_seen, last_seen, firmware) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (mac) DO UPDATE SET
-                      last_seen = CASE WHEN excluded.last_seen > machine.last_seen
-                                       THEN excluded.last_seen ELSE machine.last_seen END,
-                      firmware = COALESCE(excluded.firmware, machine.firmware)""")) {
-                upsert.setString(1, e.mac().toString());
-                upsert.setLong(2, at);
-                upsert.setLong(3, at);
-                upsert.setString(4, Machine.firmwareOf(e).orElse(null));
-                upsert.executeUpdate();
-            }
-            if (seq == 1) {
-                try (PreparedStatement s = db.prepareStatement(
-                        "INSERT INTO boot_session (id, mac, started) VALUES (?, ?, ?)")) {
-                    s.setLong(1, session.id());
-                    s.setString(2, e.mac().toString());
-                    s.setLong(3, at);
-                    s.executeUpdate();
+    public void append(List<Entry> batch) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        Entry lastOne = batch.getLast();
+        writes.run("cannot record " + batch.size() + " events (last " + lastOne.event().mac() + " "
+                + lastOne.event().step().wire() + ")", db -> {
+            upsertMachines(db, batch);
+            try (PreparedStatement s = db.prepareStatement(
+                    "INSERT INTO boot_session (id, mac, started) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING")) {
+                Map<Long, Entry> firstOfSession = new LinkedHashMap<>();
+                batch.forEach(e -> firstOfSession.putIfAbsent(e.sessionId(), e));
+                for (Entry e : firstOfSession.values()) {
+                    s.setLong(1, e.sessionId());
+                    s.setString(2, e.event().mac().toString());
+                    s.setLong(3, micros(e.event().at()));
+                    s.addBatch();
                 }
+                s.executeBatch();
             }
             try (PreparedStatement s = db.prepareStatement("""
-                    INSERT INTO boot_event (session_id, seq, at_us, step, failed, detail, bytes)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)""")) {
-                s.setLong(1, session.id());
-                s.setInt(2, seq);
-                s.setLong(3, at);
-                s.setString(4, e.step().wire());
-                s.setInt(5, e.failed() ? 1 : 0);
-                s.setString(6, e.detail());
-                s.setLong(7, e.bytes());
-                s.executeUpdate();
+                    INSERT INTO boot_event (session_id, seq, at_us, step, failed, detail, bytes, firmware, address,
+                                            file_name, dhcp)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session_id, seq) DO NOTHING""")) {
+                for (Entry entry : batch) {
+                    BootEvent e = entry.event();
+                    s.setLong(1, entry.sessionId());
+                    s.setInt(2, entry.seq());
+                    s.setLong(3, micros(e.at()));
+                    s.setString(4, e.step().wire());
+                    s.setInt(5, e.failed() ? 1 : 0);
+                    s.setString(6, e.detail());
+                    s.setLong(7, e.bytes());
+                    s.setString(8, e.firmware().map(Firmware::wire).orElse(null));
+                    s.setString(9, e.address().orElse(null));
+                    s.setString(10, e.file().orElse(null));
+                    s.setString(11, e.dhcp().map(BootEvent.DhcpAnswer::wire).orElse(null));
+                    s.addBatch();
+                }
+                s.executeBatch();
             }
             return null;
         });
     }
 
+    /** One upsert per machine in the batch: first and last seen, and the firmware its newest event revealed. */
+    private static void upsertMachines(Connection db, List<Entry> batch) throws SQLException {
+        record Seen(Instant first, Instant last, Optional<Firmware> firmware) {
+        }
+        Map<MacAddress, Seen> seen = new LinkedHashMap<>();
+        for (Entry entry : batch) {
+            BootEvent e = entry.event();
+            seen.merge(e.mac(), new Seen(e.at(), e.at(), e.firmware()), (a, b) -> new Seen(
+                    a.first().isBefore(b.first()) ? a.first() : b.first(),
+                    a.last().isAfter(b.last()) ? a.last() : b.last(),
+                    b.firmware().or(a::firmware)));
+        }
+        try (PreparedStatement upsert = db.prepareStatement("""
+                INSERT INTO machine (mac, first_seen, last_seen, firmware) VALUES (?, ?, ?, ?)
+                ON CONFLICT (mac) DO UPDATE SET
+                  last_seen = CASE WHEN excluded.last_seen > machine.last_seen
+                                   THEN excluded.last_seen ELSE machine.last_seen END,
+                  firmware = COALESCE(excluded.firmware, machine.firmware)""")) {
+            for (Map.Entry<MacAddress, Seen> m : seen.entrySet()) {
+                upsert.setString(1, m.getKey().toString());
+                upsert.setLong(2, micros(m.getValue().first()));
+                upsert.setLong(3, micros(m.getValue().last()));
+                upsert.setString(4, m.getValue().firmware().map(Firmware::wire).orElse(null));
+                upsert.addBatch();
+            }
+            upsert.executeBatch();
+        }
+    }
+
     @Override
-    public synchronized long lastSessionId() {
-        return read(() -> {
+    public long lastSessionId() {
+        return reads.run("cannot read", db -> {
             try (Statement s = db.createStatement();
                  ResultSet r = s.executeQuery("SELECT COALESCE(MAX(id), 0) FROM boot_session")) {
                 r.next();
@@ -153,8 +190,8 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
     }
 
     @Override
-    public synchronized List<BootSession> sessions(Optional<MacAddress> mac, int limit) {
-        return read(() -> {
+    public List<BootSession> sessions(Optional<MacAddress> mac, int limit) {
+        return reads.run("cannot read", db -> {
             record Row(long id, MacAddress mac) {
             }
             List<Row> rows = new ArrayList<>();
@@ -174,37 +211,41 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
             }
             List<BootSession> out = new ArrayList<>();
             for (Row row : rows) {
-                out.add(new BootSession(row.id(), row.mac(), events(row.id(), row.mac())));
+                out.add(new BootSession(row.id(), row.mac(), events(db, row.id(), row.mac())));
             }
             return out;
         });
     }
 
     @Override
-    public synchronized Optional<BootSession> session(long id) {
-        return read(() -> {
+    public Optional<BootSession> session(long id) {
+        return reads.run("cannot read", db -> {
             try (PreparedStatement s = db.prepareStatement("SELECT mac FROM boot_session WHERE id = ?")) {
                 s.setLong(1, id);
                 try (ResultSet r = s.executeQuery()) {
                     if (!r.next()) {
-                        return Optional.empty();
+                        return Optional.<BootSession>empty();
                     }
                     MacAddress mac = MacAddress.parse(r.getString(1));
-                    return Optional.of(new BootSession(id, mac, events(id, mac)));
+                    return Optional.of(new BootSession(id, mac, events(db, id, mac)));
                 }
             }
         });
     }
 
-    private List<BootEvent> events(long sessionId, MacAddress mac) throws SQLException {
+    private static List<BootEvent> events(Connection db, long sessionId, MacAddress mac) throws SQLException {
         List<BootEvent> events = new ArrayList<>();
-        try (PreparedStatement s = db.prepareStatement(
-                "SELECT at_us, step, failed, detail, bytes FROM boot_event WHERE session_id = ? ORDER BY seq")) {
+        try (PreparedStatement s = db.prepareStatement("""
+                SELECT at_us, step, failed, detail, bytes, firmware, address, file_name, dhcp
+                FROM boot_event WHERE session_id = ? ORDER BY seq""")) {
             s.setLong(1, sessionId);
             try (ResultSet r = s.executeQuery()) {
                 while (r.next()) {
                     events.add(new BootEvent(instant(r.getLong(1)), mac, Step.fromWire(r.getString(2)),
-                            r.getInt(3) != 0, r.getString(4), r.getLong(5)));
+                            r.getInt(3) != 0, r.getString(4), r.getLong(5),
+                            Optional.ofNullable(r.getString(6)).flatMap(Firmware::fromWire),
+                            Optional.ofNullable(r.getString(7)), Optional.ofNullable(r.getString(8)),
+                            Optional.ofNullable(r.getString(9)).flatMap(BootEvent.DhcpAnswer::fromWire)));
                 }
             }
         }
@@ -214,16 +255,16 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
     // ---------------------------------------------------------------- MachineRepository
 
     @Override
-    public synchronized List<Machine> machines() {
-        return read(() -> queryMachines(Optional.empty()));
+    public List<Machine> machines() {
+        return reads.run("cannot read", db -> queryMachines(db, Optional.empty()));
     }
 
     @Override
-    public synchronized Optional<Machine> machine(MacAddress mac) {
-        return read(() -> queryMachines(Optional.of(mac)).stream().findFirst());
+    public Optional<Machine> machine(MacAddress mac) {
+        return reads.run("cannot read", db -> queryMachines(db, Optional.of(mac)).stream().findFirst());
     }
 
-    private List<Machine> queryMachines(Optional<MacAddress> mac) throws SQLException {
+    private static List<Machine> queryMachines(Connection db, Optional<MacAddress> mac) throws SQLException {
         Map<String, Map<String, String>> labels = new HashMap<>();
         String labelSql = "SELECT mac, name, label_value FROM machine_label" + (mac.isPresent() ? " WHERE mac = ?" : "")
                 + " ORDER BY name";
@@ -248,7 +289,8 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
                 while (r.next()) {
                     String m = r.getString(1);
                     out.add(new Machine(MacAddress.parse(m), instant(r.getLong(2)), instant(r.getLong(3)),
-                            Optional.ofNullable(r.getString(4)), labels.getOrDefault(m, Map.of())));
+                            Optional.ofNullable(r.getString(4)).flatMap(Firmware::fromWire),
+                            labels.getOrDefault(m, Map.of())));
                 }
             }
         }
@@ -256,7 +298,7 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
     }
 
     @Override
-    public synchronized boolean label(MacAddress mac, String name, String value) {
+    public boolean label(MacAddress mac, String name, String value) {
         if (name.isBlank() || name.length() > 100) {
             throw new IllegalArgumentException("label name '" + name + "': must be 1 to 100 characters");
         }
@@ -266,7 +308,7 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
         if (machine(mac).isEmpty()) {
             return false;
         }
-        return transaction("cannot label " + mac, () -> {
+        return writes.run("cannot label " + mac, db -> {
             try (PreparedStatement d = db.prepareStatement("DELETE FROM machine_label WHERE mac = ? AND name = ?")) {
                 d.setString(1, mac.toString());
                 d.setString(2, name);
@@ -288,8 +330,8 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
     // ---------------------------------------------------------------- Assignments
 
     @Override
-    public synchronized Optional<Assignment> assignment(MacAddress mac) {
-        return read(() -> {
+    public Optional<Assignment> assignment(MacAddress mac) {
+        return reads.run("cannot read", db -> {
             try (PreparedStatement s = db.prepareStatement(
                     "SELECT profile, once, assigned_at FROM machine_assignment WHERE mac = ?")) {
                 s.setString(1, mac.toString());
@@ -302,8 +344,8 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
     }
 
     @Override
-    public synchronized void assign(Assignment a) {
-        transaction("cannot assign " + a.mac(), () -> {
+    public void assign(Assignment a) {
+        writes.run("cannot assign " + a.mac(), db -> {
             try (PreparedStatement s = db.prepareStatement("""
                 INSERT INTO machine_assignment (mac, profile, once, assigned_at) VALUES (?, ?, ?, ?)
                 ON CONFLICT (mac) DO UPDATE SET profile = excluded.profile, once = excluded.once,
@@ -318,8 +360,8 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
     }
 
     @Override
-    public synchronized boolean unassign(MacAddress mac) {
-        return transaction("cannot unassign " + mac, () -> {
+    public boolean unassign(MacAddress mac) {
+        return writes.run("cannot unassign " + mac, db -> {
             try (PreparedStatement s = db.prepareStatement("DELETE FROM machine_assignment WHERE mac = ?")) {
                 s.setString(1, mac.toString());
                 return s.executeUpdate() > 0;
@@ -328,36 +370,6 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
     }
 
     // ---------------------------------------------------------------- plumbing
-
-    @FunctionalInterface
-    private interface Query<T> {
-        T run() throws SQLException;
-    }
-
-    /** Reads end their transaction too, so SQLite's WAL is not pinned by an open read snapshot. */
-    private <T> T read(Query<T> query) {
-        return transaction("cannot read", query);
-    }
-
-    /** Runs {@code work} as one transaction: commits it, or rolls it back and fails with {@code failure} and why. */
-    private <T> T transaction(String failure, Query<T> work) {
-        try {
-            T result = work.run();
-            db.commit();
-            return result;
-        } catch (SQLException e) {
-            rollbackQuietly();
-            throw new StoreException(failure + " in " + where + ": " + e.getMessage(), e);
-        }
-    }
-
-    private void rollbackQuietly() {
-        try {
-            db.rollback();
-        } catch (SQLException ignored) {
-            // the original failure is what the caller needs to see
-        }
-    }
 
     static long micros(Instant t) {
         return Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L), t.getNano() / 1_000);
@@ -368,11 +380,8 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
     }
 
     @Override
-    public synchronized void close() {
-        try {
-            db.close();
-        } catch (SQLException ignored) {
-            // closing at shutdown: every append was committed already
-        }
+    public void close() {
+        writes.close();
+        reads.close();
     }
 }

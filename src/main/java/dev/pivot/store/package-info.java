@@ -1,5 +1,5 @@
 /**
- * Persistence of boot sessions, events and machines behind the domain's {@link dev.pivot.boot.EventLog} and
+ * Persistence of boot sessions, events and machines behind the domain's {@link dev.pivot.history.EventLog} and
  * {@link dev.pivot.boot.MachineRepository}: plain JDBC with portable SQL, Flyway migrations from
  * {@code db/migration}, SQLite (WAL) by default and PostgreSQL with the same code.
  */

@@ -1,9 +1,9 @@
 package dev.pivot.tftp;
 
 import dev.pivot.boot.AddressBook;
-import dev.pivot.events.BootEvent;
-import dev.pivot.events.EventSink;
-import dev.pivot.events.Step;
+import dev.pivot.boot.BootEvent;
+import dev.pivot.boot.EventSink;
+import dev.pivot.boot.Step;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -146,7 +146,8 @@ final class ReadTransfer implements Runnable {
                         finalAckMissing ? ", final ACK not seen" : "");
                 String detail = finalAckMissing ? name + " (final ACK not seen)" : name;
                 addresses.macOf(client.getAddress()).ifPresentOrElse(
-                        mac -> events.emit(BootEvent.ok(mac, Step.TFTP, detail, bytes)),
+                        mac -> events.emit(BootEvent.ok(mac, Step.TFTP, detail, bytes).withFile(name)
+                                .withAddress(client.getAddress().getHostAddress())),
                         () -> log.debug("TFTP: no MAC known for {}, no boot event", client.getAddress()));
             }
         } catch (Abort abort) {
@@ -177,7 +178,8 @@ final class ReadTransfer implements Runnable {
     private void fail(String name, String reason) {
         log.warn("TFTP: transfer of '{}' to {} failed: {}", name, client, reason);
         addresses.macOf(client.getAddress()).ifPresent(
-                mac -> events.emit(BootEvent.failed(mac, Step.TFTP, name + ": " + reason)));
+                mac -> events.emit(BootEvent.failed(mac, Step.TFTP, name + ": " + reason).withFile(name)
+                        .withAddress(client.getAddress().getHostAddress())));
     }
 
     /** The sending state of one transfer: a window of blocks, the RTT estimate and the retry count. */

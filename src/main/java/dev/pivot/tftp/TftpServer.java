@@ -1,9 +1,9 @@
 package dev.pivot.tftp;
 
 import dev.pivot.boot.AddressBook;
-import dev.pivot.events.BootEvent;
-import dev.pivot.events.EventSink;
-import dev.pivot.events.Step;
+import dev.pivot.boot.BootEvent;
+import dev.pivot.boot.EventSink;
+import dev.pivot.boot.Step;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -123,7 +123,7 @@ public final class TftpServer implements AutoCloseable {
                 replyFromListener(new TftpPacket.Error(TftpPacket.Error.ACCESS_VIOLATION,
                         "this server is read-only"), from);
                 addresses.macOf(from.getAddress()).ifPresent(mac -> events.emit(
-                        BootEvent.failed(mac, Step.TFTP, name + ": write refused (read-only server)")));
+                        BootEvent.failed(mac, Step.TFTP, name + ": write refused (read-only server)").withFile(name)));
             }
             case TftpPacket.Error error -> log.info("TFTP: ERROR {} from {} on the listener port, ignored",
                     error.code(), from);

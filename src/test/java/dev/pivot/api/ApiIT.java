@@ -3,8 +3,9 @@ package dev.pivot.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pivot.boot.MacAddress;
-import dev.pivot.events.BootEvent;
-import dev.pivot.events.Step;
+import dev.pivot.boot.BootEvent;
+import dev.pivot.boot.Firmware;
+import dev.pivot.boot.Step;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -37,11 +38,11 @@ class ApiIT {
     static void start() throws Exception {
         server = new ApiServer(dir);
         Instant t = Instant.now().minusSeconds(60);
-        server.sessions.emit(new BootEvent(t, BIOS, Step.DHCP, false, "offer 10.0.0.100 → undionly.kpxe", 0));
-        server.sessions.emit(new BootEvent(t.plusMillis(400), BIOS, Step.TFTP, false, "undionly.kpxe", 70_123));
-        server.sessions.emit(new BootEvent(t.plusSeconds(1), BIOS, Step.SCRIPT, false, "boot.ipxe", 900));
-        server.sessions.emit(new BootEvent(t.plusSeconds(2), UEFI, Step.DHCP, false, "proxy offer ipxe.efi", 0));
-        server.sessions.emit(new BootEvent(t.plusSeconds(3), BIOS, Step.KERNEL, false, "bzImage", 12_000_000));
+        server.emit(new BootEvent(t, BIOS, Step.DHCP, false, "offer 10.0.0.100 → undionly.kpxe", 0).withFirmware(Firmware.BIOS));
+        server.emit(new BootEvent(t.plusMillis(400), BIOS, Step.TFTP, false, "undionly.kpxe", 70_123));
+        server.emit(new BootEvent(t.plusSeconds(1), BIOS, Step.SCRIPT, false, "boot.ipxe", 900));
+        server.emit(new BootEvent(t.plusSeconds(2), UEFI, Step.DHCP, false, "proxy offer ipxe.efi", 0).withFirmware(Firmware.EFI_X64));
+        server.emit(new BootEvent(t.plusSeconds(3), BIOS, Step.KERNEL, false, "bzImage", 12_000_000));
     }
 
     @AfterAll

@@ -4,7 +4,8 @@ import dev.pivot.boot.AddressBook;
 import dev.pivot.boot.Artifact;
 import dev.pivot.boot.ArtifactSource;
 import dev.pivot.boot.BootCatalog;
-import dev.pivot.boot.BootSessions;
+import dev.pivot.boot.BootEvent;
+import dev.pivot.history.EventPipeline;
 import dev.pivot.boot.BootSpec;
 import dev.pivot.boot.ProfileCatalog;
 import dev.pivot.http.HttpConfig;
@@ -21,13 +22,13 @@ import java.util.TreeSet;
 
 /**
  * Pivot's HTTP server on 127.0.0.1 at a free port with a SQLite store and the operator routes, as `pivot serve`
- * wires them, minus images: the catalog boots nobody. Tests emit events into {@link #sessions} (as the protocol
+ * wires them, minus images: the catalog boots nobody. Tests emit events ({@link #emit}) (as the protocol
  * servers would) or send stage-1 reports over HTTP.
  */
 public final class ApiServer implements AutoCloseable {
 
     public final JdbcStore store;
-    public final BootSessions sessions;
+    public final EventPipeline events;
     public final ApiRoutes routes;
     public final PivotHttpServer http;
     public final String base;
@@ -42,14 +43,14 @@ public final class ApiServer implements AutoCloseable {
     /** @param profiles with any, the server boots by a ProfileCatalog (default: the first by name) with assignments */
     public ApiServer(Path dir, Map<String, BootSpec> profiles) throws IOException {
         store = JdbcStore.openSqlite(dir.resolve("pivot.db"));
-        sessions = new BootSessions(store);
+        events = EventPipeline.over(store, 1024);
         BootCatalog catalog = mac -> Optional.empty();
         if (profiles.isEmpty()) {
-            routes = ApiRoutes.create(sessions, store, store);
+            routes = ApiRoutes.create(events, store, store);
         } else {
             ProfileCatalog profileCatalog = new ProfileCatalog(profiles, Map.of(),
                     Optional.of(new TreeSet<>(profiles.keySet()).first()), store);
-            routes = ApiRoutes.create(sessions, store, store, profileCatalog, store);
+            routes = ApiRoutes.create(events, store, store, profileCatalog, store);
             catalog = profileCatalog;
         }
         tokenFile = dir.resolve("api-token");
@@ -68,14 +69,28 @@ public final class ApiServer implements AutoCloseable {
         };
         http = new PivotHttpServer(new HttpConfig(InetAddress.getLoopbackAddress(), 0, Optional.empty(),
                 Files.createDirectories(dir.resolve("ipxe"))), catalog, none, new AddressBook(),
-                sessions, routes);
+                events, routes);
         http.start();
         base = "http://127.0.0.1:" + http.port();
+    }
+
+    /** Emits as a protocol server would, then waits until the event is recorded and its listeners ran. */
+    public void emit(BootEvent event) {
+        events.emit(event);
+        try {
+            if (!events.flush(java.time.Duration.ofSeconds(10))) {
+                throw new IllegalStateException("event not recorded within 10 s: " + event);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     @Override
     public void close() {
         http.close();
+        events.close();
         store.close();
     }
 }

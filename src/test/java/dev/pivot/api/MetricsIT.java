@@ -1,16 +1,17 @@
 package dev.pivot.api;
 
 import dev.pivot.boot.MacAddress;
-import dev.pivot.events.BootEvent;
-import dev.pivot.events.Step;
-import dev.pivot.metrics.PrometheusText;
+import dev.pivot.boot.BootEvent;
+import dev.pivot.boot.Firmware;
+import dev.pivot.boot.Step;
+import dev.pivot.api.PrometheusText;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.Map;
 
-import static dev.pivot.metrics.PrometheusText.value;
+import static dev.pivot.api.PrometheusText.value;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** /metrics scraped with curl while events arrive (from a "protocol server" and from stage-1 reports). */
@@ -26,8 +27,8 @@ class MetricsIT {
             Map<String, Double> before = PrometheusText.parse(CurlRun.run(server.base + "/metrics").body());
             assertThat(value(before, "pivot_served_bytes_total", "protocol=\"tftp\"")).isZero();
 
-            server.sessions.emit(BootEvent.ok(mac, Step.DHCP, "offer 10.0.0.5 → undionly.kpxe", 0));
-            server.sessions.emit(BootEvent.ok(mac, Step.TFTP, "undionly.kpxe", 68_000));
+            server.emit(BootEvent.ok(mac, Step.DHCP, "offer 10.0.0.5 → undionly.kpxe", 0).withFirmware(Firmware.BIOS));
+            server.emit(BootEvent.ok(mac, Step.TFTP, "undionly.kpxe", 68_000));
             assertThat(CurlRun.run(server.base + "/report?mac=" + mac + "&step=stage1").status()).isEqualTo(200);
             assertThat(CurlRun.run(server.base + "/report?mac=" + mac + "&step=root_fetched&status=failed&detail=sha256+mismatch")
                     .status()).isEqualTo(200);

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pivot.lab.DemoImage;
 import dev.pivot.lab.LabAssumptions;
 import dev.pivot.lab.LabNetwork;
-import dev.pivot.lab.PivotServer;
+import dev.pivot.lab.ServeProcess;
 import dev.pivot.lab.Qemu;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -64,7 +64,7 @@ class VmTimelineIT {
 
         List<Process> relays = new ArrayList<>();
         try (LabNetwork lab = LabNetwork.create("tline", true)) {
-            PivotServer server = PivotServer.start(lab, root, image, "full", state,
+            ServeProcess server = ServeProcess.start(lab, root, image, "full", state,
                     line -> System.out.println("serve | " + line));
             Path socket = lab.workDir().resolve("pivot-http.sock");
             relays.add(lab.namespace().start(List.of("socat", "UNIX-LISTEN:" + socket + ",fork,unlink-early",

@@ -1,8 +1,9 @@
 package dev.pivot.api;
 
 import dev.pivot.boot.MacAddress;
-import dev.pivot.events.BootEvent;
-import dev.pivot.events.Step;
+import dev.pivot.boot.BootEvent;
+import dev.pivot.boot.Firmware;
+import dev.pivot.boot.Step;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,12 +42,12 @@ class WebPageIT {
         try (ApiServer server = new ApiServer(dir)) {
             // One machine that booted before the page was opened.
             Instant t = Instant.now().minusSeconds(120);
-            server.sessions.emit(new BootEvent(t, OLD, Step.DHCP, false, "offer 10.0.0.50 → undionly.kpxe", 0));
-            server.sessions.emit(new BootEvent(t.plusSeconds(1), OLD, Step.TFTP, false, "undionly.kpxe", 70_000));
-            server.sessions.emit(new BootEvent(t.plusSeconds(2), OLD, Step.SCRIPT, false, "boot.ipxe", 1_200));
-            server.sessions.emit(new BootEvent(t.plusSeconds(4), OLD, Step.KERNEL, false, "bzImage", 11_534_336));
-            server.sessions.emit(new BootEvent(t.plusSeconds(9), OLD, Step.INITRD, false, "initrd", 9_437_184));
-            server.sessions.emit(new BootEvent(t.plusSeconds(21), OLD, Step.STAGE2, false, "", 0));
+            server.emit(new BootEvent(t, OLD, Step.DHCP, false, "offer 10.0.0.50 → undionly.kpxe", 0).withFirmware(Firmware.BIOS));
+            server.emit(new BootEvent(t.plusSeconds(1), OLD, Step.TFTP, false, "undionly.kpxe", 70_000));
+            server.emit(new BootEvent(t.plusSeconds(2), OLD, Step.SCRIPT, false, "boot.ipxe", 1_200));
+            server.emit(new BootEvent(t.plusSeconds(4), OLD, Step.KERNEL, false, "bzImage", 11_534_336));
+            server.emit(new BootEvent(t.plusSeconds(9), OLD, Step.INITRD, false, "initrd", 9_437_184));
+            server.emit(new BootEvent(t.plusSeconds(21), OLD, Step.STAGE2, false, "", 0));
 
             try (HeadlessChromium page = HeadlessChromium.open(server.base + "/", dir, 1200, 800)) {
                 page.waitUntil("window.pivotLive && window.pivotLoaded", WAIT);
@@ -55,8 +56,8 @@ class WebPageIT {
                         .isEqualTo(6);
 
                 // A new machine boots while the page is open: DHCP from the "protocol server", then stage 1 reports.
-                server.sessions.emit(BootEvent.ok(LIVE, Step.DHCP, "offer 10.0.0.51 → ipxe.efi", 0));
-                server.sessions.emit(BootEvent.ok(LIVE, Step.TFTP, "ipxe.efi", 1_048_576));
+                server.emit(BootEvent.ok(LIVE, Step.DHCP, "offer 10.0.0.51 → ipxe.efi", 0).withFirmware(Firmware.EFI_X64));
+                server.emit(BootEvent.ok(LIVE, Step.TFTP, "ipxe.efi", 1_048_576));
                 String card = "document.querySelector('[data-mac=\"" + LIVE + "\"]')";
                 page.waitUntil(card + " && " + card + ".querySelectorAll('li').length === 2", WAIT);
                 assertThat(page.eval(card + ".dataset.state").asText()).isEqualTo("booting");

@@ -1,7 +1,7 @@
 package dev.pivot.boot;
 
-import dev.pivot.events.BootEvent;
-import dev.pivot.events.Step;
+import dev.pivot.boot.BootEvent;
+import dev.pivot.boot.Step;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
@@ -103,7 +103,7 @@ class ProfileCatalogTest {
     }
 
     static Machine machine(MacAddress mac, String firmware, Map<String, String> labels) {
-        return new Machine(mac, Instant.EPOCH, Instant.EPOCH, Optional.ofNullable(firmware), labels);
+        return new Machine(mac, Instant.EPOCH, Instant.EPOCH, Optional.ofNullable(firmware).flatMap(Firmware::fromWire), labels);
     }
 
     @Test
@@ -114,8 +114,8 @@ class ProfileCatalogTest {
         BootSpec installer = spec("i");
         ProfileCatalog selecting = new ProfileCatalog(Map.of("demo", demo, "rescue", rescue, "installer", installer),
                 Map.of(IN_LAB, new ProfileCatalog.Choice("demo", "lab")),
-                List.of(new GroupSelector("uefi", "rescue", Optional.of("uefi"), Map.of()),
-                        new GroupSelector("rack7-uefi", "installer", Optional.of("uefi"), Map.of("rack", "r7"))),
+                List.of(new GroupSelector("uefi", "rescue", Optional.of(Firmware.EFI_X64), Map.of()),
+                        new GroupSelector("rack7-uefi", "installer", Optional.of(Firmware.EFI_X64), Map.of("rack", "r7"))),
                 machines(machine(uefiRack7, "uefi", Map.of("rack", "r7")),
                         machine(biosRack7, "bios", Map.of("rack", "r7")),
                         machine(IN_LAB, "uefi", Map.of("rack", "r7"))),

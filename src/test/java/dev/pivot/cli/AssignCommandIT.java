@@ -4,8 +4,8 @@ import dev.pivot.api.ApiServer;
 import dev.pivot.boot.Artifact;
 import dev.pivot.boot.BootSpec;
 import dev.pivot.boot.MacAddress;
-import dev.pivot.events.BootEvent;
-import dev.pivot.events.Step;
+import dev.pivot.boot.BootEvent;
+import dev.pivot.boot.Step;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -50,10 +50,10 @@ class AssignCommandIT {
             assertThat(r.out()).contains(MAC + " → rescue (once");
             assertThat(script(server)).contains("b".repeat(64));
 
-            server.sessions.emit(BootEvent.ok(MAC, Step.DHCP, "offer", 0));
+            server.emit(BootEvent.ok(MAC, Step.DHCP, "offer", 0));
             var machines = run(new MachinesCommand(), "--server", server.base);
             assertThat(machines.out()).contains(MAC.toString());
-            server.sessions.emit(BootEvent.ok(MAC, Step.STAGE2, "", 0)); // the one boot happened
+            server.emit(BootEvent.ok(MAC, Step.STAGE2, "", 0)); // the one boot happened
             assertThat(script(server)).contains("a".repeat(64));
 
             assertThat(run(new AssignCommand(), "--server", server.base, "--token-file", server.tokenFile.toString(), MAC.toString(), "rescue").exit()).isZero();

@@ -3,8 +3,9 @@ package dev.pivot.cli;
 import dev.pivot.testsupport.CliRun;
 import dev.pivot.api.ApiServer;
 import dev.pivot.boot.MacAddress;
-import dev.pivot.events.BootEvent;
-import dev.pivot.events.Step;
+import dev.pivot.boot.BootEvent;
+import dev.pivot.boot.Firmware;
+import dev.pivot.boot.Step;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -34,10 +35,10 @@ class MachinesSessionsCommandIT {
 
     static void boot(ApiServer server) {
         Instant t = Instant.now().minusSeconds(30);
-        server.sessions.emit(new BootEvent(t, A, Step.DHCP, false, "offer 10.0.0.60 → undionly.kpxe", 0));
-        server.sessions.emit(new BootEvent(t.plusMillis(500), A, Step.TFTP, false, "undionly.kpxe", 70_000));
-        server.sessions.emit(new BootEvent(t.plusSeconds(6), A, Step.NETWORK, true, "no carrier on eth0", 0));
-        server.sessions.emit(new BootEvent(t.plusSeconds(8), B, Step.DHCP, false, "proxy offer ipxe.efi", 0));
+        server.emit(new BootEvent(t, A, Step.DHCP, false, "offer 10.0.0.60 → undionly.kpxe", 0).withFirmware(Firmware.BIOS));
+        server.emit(new BootEvent(t.plusMillis(500), A, Step.TFTP, false, "undionly.kpxe", 70_000));
+        server.emit(new BootEvent(t.plusSeconds(6), A, Step.NETWORK, true, "no carrier on eth0", 0));
+        server.emit(new BootEvent(t.plusSeconds(8), B, Step.DHCP, false, "proxy offer ipxe.efi", 0).withFirmware(Firmware.EFI_X64));
         server.store.label(B, "rack", "r2");
     }
 
@@ -76,8 +77,8 @@ class MachinesSessionsCommandIT {
                 Thread.sleep(20);
             }
             assertThat(err.toString()).contains("following live events");
-            server.sessions.emit(BootEvent.ok(A, Step.DHCP, "offer 10.0.0.60 → undionly.kpxe", 0));
-            server.sessions.emit(BootEvent.ok(B, Step.TFTP, "ipxe.efi", 1_048_576));
+            server.emit(BootEvent.ok(A, Step.DHCP, "offer 10.0.0.60 → undionly.kpxe", 0).withFirmware(Firmware.BIOS));
+            server.emit(BootEvent.ok(B, Step.TFTP, "ipxe.efi", 1_048_576));
             while (!out.toString().contains("ipxe.efi  (1.0 MiB)") && System.nanoTime() < deadline) {
                 Thread.sleep(20);
             }

@@ -3,8 +3,8 @@ package dev.pivot.dhcp;
 import dev.pivot.boot.AddressBook;
 import dev.pivot.boot.BootPolicy;
 import dev.pivot.boot.MacAddress;
-import dev.pivot.events.BootEvent;
-import dev.pivot.events.Step;
+import dev.pivot.boot.BootEvent;
+import dev.pivot.boot.Step;
 import org.junit.jupiter.api.Test;
 
 import java.net.Inet4Address;

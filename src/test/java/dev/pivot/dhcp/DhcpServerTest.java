@@ -3,7 +3,7 @@ package dev.pivot.dhcp;
 import dev.pivot.boot.AddressBook;
 import dev.pivot.boot.BootPolicy;
 import dev.pivot.boot.MacAddress;
-import dev.pivot.events.BootEvent;
+import dev.pivot.boot.BootEvent;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -5,8 +5,8 @@ import dev.pivot.boot.Artifact;
 import dev.pivot.boot.BootCatalog;
 import dev.pivot.boot.BootSpec;
 import dev.pivot.boot.MacAddress;
-import dev.pivot.events.BootEvent;
-import dev.pivot.events.Step;
+import dev.pivot.boot.BootEvent;
+import dev.pivot.boot.Step;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -71,7 +71,7 @@ class AssignmentIT {
                 """.formatted(mainImage, altImage, MAC_A));
         List<String> serverLines = new CopyOnWriteArrayList<>();
         try (LabNetwork lab = LabNetwork.create("assign", true)) {
-            PivotServer server = PivotServer.start(lab, LabAssumptions.pivotRoot(), mainImage, "full", state,
+            ServeProcess server = ServeProcess.start(lab, LabAssumptions.pivotRoot(), mainImage, "full", state,
                     List.of("--profiles", profiles.toString()), line -> {
                         serverLines.add(line);
                         System.out.println("serve | " + line);

@@ -87,7 +87,7 @@ class NetbootIT {
             if (router) {
                 lab.addPlainDhcpRouter();
             }
-            PivotServer server = PivotServer.start(lab, LabAssumptions.pivotRoot(), image, dhcpMode, state,
+            ServeProcess server = ServeProcess.start(lab, LabAssumptions.pivotRoot(), image, dhcpMode, state,
                     serveArgs, line -> {
                         serverLines.add(line);
                         System.out.println("serve | " + line);

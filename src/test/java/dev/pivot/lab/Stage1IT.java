@@ -102,7 +102,7 @@ class Stage1IT {
             System.out.println("serve | " + line);
         };
         try (LabNetwork lab = LabNetwork.create("s1", true)) {
-            PivotServer first = PivotServer.start(lab, LabAssumptions.pivotRoot(), image, "full", state, output);
+            ServeProcess first = ServeProcess.start(lab, LabAssumptions.pivotRoot(), image, "full", state, output);
             // ~15 MB/s from the server (nftables drops what is over), so the cut lands mid-transfer on a fast host too.
             lab.namespace().exec("nft", "add", "table", "inet", "pivotlab");
             lab.namespace().exec("nft", "add", "chain", "inet", "pivotlab", "out", "{", "type", "filter", "hook",
@@ -115,7 +115,7 @@ class Stage1IT {
                 ProcessHandle.of(first.pid()).ifPresent(ProcessHandle::destroy);
                 ProcessHandle.of(first.pid()).ifPresent(p -> p.onExit().join());
                 System.out.println("Stage1IT: pivot serve stopped in the middle of the fetch");
-                PivotServer second = PivotServer.start(lab, LabAssumptions.pivotRoot(), image, "full", state, output);
+                ServeProcess second = ServeProcess.start(lab, LabAssumptions.pivotRoot(), image, "full", state, output);
                 Duration took = vm.awaitMarker(Qemu.DEFAULT_MARKER, BOOT_LIMIT);
                 System.out.printf("Stage1IT [fetch cut by a server restart]: QEMU start -> '%s' in %s%n",
                         Qemu.DEFAULT_MARKER, Qemu.seconds(took));
@@ -230,7 +230,7 @@ class Stage1IT {
                              Qemu.Boot firmware, Consumer<Served> afterStart) {
         List<String> serverLines = new CopyOnWriteArrayList<>();
         try (LabNetwork lab = LabNetwork.create("s1", true)) {
-            PivotServer server = PivotServer.start(lab, LabAssumptions.pivotRoot(), image, "full", state, serveArgs,
+            ServeProcess server = ServeProcess.start(lab, LabAssumptions.pivotRoot(), image, "full", state, serveArgs,
                     line -> {
                 serverLines.add(line);
                 System.out.println("serve | " + line);

@@ -100,7 +100,7 @@ class ProfilesFileTest {
                     firmware: uefi
                     labels: {rack: r7, room: "2"}
                 """, BASE);
-        assertThat(f.groups().get("rack7").firmware()).contains("uefi");
+        assertThat(f.groups().get("rack7").firmware()).contains(dev.pivot.boot.Firmware.EFI_X64);
         assertThat(f.groups().get("rack7").labels()).containsEntry("rack", "r7").containsEntry("room", "2");
         assertThat(f.groups().get("rack7").machines()).isEmpty();
 
@@ -112,7 +112,7 @@ class ProfilesFileTest {
                   odd:
                     profile: demo
                     firmware: amiga
-                """, "profiles.yaml line 7: group odd: firmware 'amiga' (expected bios, uefi or uefi-http)");
+                """, "profiles.yaml line 7: group odd: firmware 'amiga' (expected one of bios, uefi-ia32, uefi, uefi-arm64, uefi-http, uefi-arm64-http)");
         assertError("""
                 profiles:
                   demo:

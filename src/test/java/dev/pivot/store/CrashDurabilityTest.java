@@ -1,7 +1,7 @@
 package dev.pivot.store;
 
-import dev.pivot.boot.BootSession;
-import dev.pivot.events.BootEvent;
+import dev.pivot.history.BootSession;
+import dev.pivot.boot.BootEvent;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** An event acknowledged by BootSessions.emit survives SIGKILL of the JVM that wrote it, mid-stream. */
+/** An event acknowledged as durable by the event pipeline survives SIGKILL of the JVM that wrote it, mid-stream. */
 class CrashDurabilityTest {
 
     private static final int ACKS_BEFORE_KILL = 300;

@@ -1,11 +1,12 @@
 package dev.pivot.store;
 
-import dev.pivot.boot.BootSession;
-import dev.pivot.boot.BootSessions;
+import dev.pivot.history.BootSession;
+import dev.pivot.boot.Firmware;
+import dev.pivot.history.EventPipeline;
 import dev.pivot.boot.MacAddress;
 import dev.pivot.boot.Machine;
-import dev.pivot.events.BootEvent;
-import dev.pivot.events.Step;
+import dev.pivot.boot.BootEvent;
+import dev.pivot.boot.Step;
 
 import java.time.Instant;
 import java.util.List;
@@ -30,13 +31,14 @@ final class StoreContract {
     /** Two boots of A (the first failing in stage 1) and one of B, then a reopened store reads them back. */
     static void recordsSessionsAndMachines(JdbcStoreFactory factory) {
         try (JdbcStore store = factory.open()) {
-            BootSessions sessions = new BootSessions(store);
-            sessions.emit(at(0, A, Step.DHCP, false, "offer 10.0.0.100 → undionly.kpxe", 0));
+            EventPipeline sessions = EventPipeline.over(store, 1024);
+            sessions.emit(at(0, A, Step.DHCP, false, "offer 10.0.0.100 → undionly.kpxe", 0).withFirmware(Firmware.BIOS));
             sessions.emit(at(0.5, A, Step.TFTP, false, "undionly.kpxe", 70_000));
-            sessions.emit(at(0.7, B, Step.DHCP, false, "offer 10.0.0.101 → ipxe.efi", 0));
+            sessions.emit(at(0.7, B, Step.DHCP, false, "offer 10.0.0.101 → ipxe.efi", 0).withFirmware(Firmware.EFI_X64));
             sessions.emit(at(2, A, Step.KERNEL, false, "bzImage", 12_000_000));
             sessions.emit(at(9, A, Step.NETWORK, true, "no address from DHCP on eth0 'quoted' ünïcode", 0));
             sessions.emit(at(30, A, Step.DHCP, false, "offer 10.0.0.100 → undionly.kpxe", 0));
+            recorded(sessions);
             assertThat(store.label(A, "rack", "r1")).isTrue();
             assertThat(store.label(MacAddress.parse("52:54:00:00:00:ff"), "rack", "r1")).isFalse();
         }
@@ -62,15 +64,16 @@ final class StoreContract {
             Machine a = machines.getFirst();
             assertThat(a.firstSeen()).isEqualTo(T0);
             assertThat(a.lastSeen()).isEqualTo(T0.plusSeconds(30));
-            assertThat(a.firmware()).contains("bios");
+            assertThat(a.firmware()).contains(Firmware.BIOS);
             assertThat(a.labels()).containsEntry("rack", "r1");
-            assertThat(store.machine(B)).get().extracting(Machine::firmware).isEqualTo(Optional.of("uefi"));
+            assertThat(store.machine(B)).get().extracting(Machine::firmware).isEqualTo(Optional.of(Firmware.EFI_X64));
 
             // A restarted server continues A's open session and numbers new ones after the last.
-            BootSessions again = new BootSessions(store);
+            EventPipeline again = EventPipeline.over(store, 1024);
             again.emit(at(31, A, Step.TFTP, false, "undionly.kpxe", 70_000));
             again.emit(at(32, B, Step.STAGE2, false, "", 0));
             again.emit(at(33, B, Step.DHCP, false, "offer", 0));
+            recorded(again);
             assertThat(store.session(3)).get().extracting(s -> s.events().size()).isEqualTo(2);
             assertThat(store.session(2)).get().extracting(s -> s.events().size()).isEqualTo(2);
             assertThat(store.session(4)).get().extracting(BootSession::mac).isEqualTo(B);
@@ -94,6 +97,16 @@ final class StoreContract {
             assertThat(store.unassign(A)).isFalse();
             assertThat(store.assignment(A)).isEmpty();
         }
+    }
+
+    /** Waits until the pipeline committed what was emitted, and closes it. */
+    static void recorded(EventPipeline pipeline) {
+        try {
+            assertThat(pipeline.flush(java.time.Duration.ofSeconds(10))).as("events recorded").isTrue();
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+        pipeline.close();
     }
 
     @FunctionalInterface

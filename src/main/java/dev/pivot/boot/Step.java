@@ -1,4 +1,4 @@
-package dev.pivot.events;
+package dev.pivot.boot;
 
 /** The steps of one boot, in the order a healthy boot passes them. */
 public enum Step {

@@ -1,4 +1,4 @@
-package dev.pivot.metrics;
+package dev.pivot.api;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

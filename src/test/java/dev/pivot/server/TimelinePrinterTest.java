@@ -1,9 +1,9 @@
-package dev.pivot.cli;
+package dev.pivot.server;
 
-import dev.pivot.boot.BootSessions;
+import dev.pivot.history.BootSessions;
 import dev.pivot.boot.MacAddress;
-import dev.pivot.events.BootEvent;
-import dev.pivot.events.Step;
+import dev.pivot.boot.BootEvent;
+import dev.pivot.boot.Step;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;

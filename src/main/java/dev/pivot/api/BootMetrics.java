@@ -1,17 +1,15 @@
-package dev.pivot.metrics;
+package dev.pivot.api;
 
-import dev.pivot.boot.BootSession;
-import dev.pivot.events.BootEvent;
-import dev.pivot.events.Step;
+import dev.pivot.history.BootSession;
+import dev.pivot.boot.BootEvent;
+import dev.pivot.boot.Step;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * Prometheus metrics derived from boot events alone: protocol servers know nothing of Micrometer, they emit
@@ -19,8 +17,6 @@ import java.util.Set;
  */
 public final class BootMetrics {
 
-    /** DHCP answer types as the DHCP server words them; anything else is "other", to bound label values. */
-    private static final Set<String> DHCP_TYPES = Set.of("offer", "ack", "nak", "inform", "proxy_offer", "proxy_ack");
     private static final Duration[] STEP_BUCKETS = {Duration.ofMillis(500), Duration.ofSeconds(1),
             Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(20),
             Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(120), Duration.ofSeconds(300)};
@@ -59,9 +55,9 @@ public final class BootMetrics {
             }
             case SCRIPT, KERNEL, INITRD, ROOT_IMAGE -> bytes("http").increment(event.bytes());
             case DHCP -> {
-                if (!event.failed()) {
+                if (!event.failed() && event.dhcp().isPresent()) {
                     Counter.builder("pivot.dhcp.answers").description("DHCP answers sent, by type")
-                            .tag("type", dhcpType(event.detail())).register(registry).increment();
+                            .tag("type", event.dhcp().get().wire()).register(registry).increment();
                 }
             }
             default -> { }
@@ -81,11 +77,9 @@ public final class BootMetrics {
                 .tag("protocol", protocol).register(registry);
     }
 
-    /** "proxy offer ipxe.efi" → proxy_offer, "ack 10.0.0.5 → …" → ack. */
-    static String dhcpType(String detail) {
-        String[] words = detail.trim().toLowerCase(Locale.ROOT).split("\\s+");
-        String type = words[0].equals("proxy") && words.length > 1 ? "proxy_" + words[1] : words[0];
-        return DHCP_TYPES.contains(type) ? type : "other";
+    /** Gauges read when scraped: e.g. events lost by the pipeline, its backlog. */
+    public void gauge(String name, String description, java.util.function.Supplier<Number> value) {
+        io.micrometer.core.instrument.Gauge.builder(name, value).description(description).register(registry);
     }
 
     /** The Prometheus text exposition format. */

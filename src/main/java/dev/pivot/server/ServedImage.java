@@ -1,4 +1,4 @@
-package dev.pivot.cli;
+package dev.pivot.server;
 
 import dev.pivot.boot.Artifact;
 import dev.pivot.boot.BootSpec;
@@ -33,23 +33,16 @@ import java.util.function.Predicate;
  * @param image the imported image
  * @param spec  what every machine boots
  */
-record ServedImage(ImportedImage image, BootSpec spec) {
-
-    enum Stage1Mode {
-        /** Pivot's prelude fetches the root image after boot. */
-        PRELUDE,
-        /** The root image goes as a second initrd to the image's own stage 1 (NixOS's netboot way). */
-        NATIVE
-    }
+public record ServedImage(ImportedImage image, BootSpec spec) {
 
     /** Where the lines go and what the operator asked for. */
     /** @param machineRam the machines' RAM in bytes when the operator said (--machine-ram), for native mode */
-    record Options(Stage1Mode mode, String init, boolean skipCheck, java.util.OptionalLong machineRam, PrintStream out,
+    public record Options(ServerConfig.Stage1Mode mode, String init, boolean skipCheck, java.util.OptionalLong machineRam, PrintStream out,
                    PrintWriter err) {
     }
 
     /** Empty, after saying why on {@code err}, when the image must not be served. */
-    static Optional<ServedImage> prepare(Path dir, ArtifactStore store, Options o) throws IOException, ImageException {
+    public static Optional<ServedImage> prepare(Path dir, ArtifactStore store, Options o) throws IOException, ImageException {
         boolean generic = GenericImport.isGeneric(dir);
         if (o.init() != null && !generic) {
             throw new IllegalArgumentException("--init is for generic images (kernel, initrd, root.squashfs);"
@@ -57,7 +50,7 @@ record ServedImage(ImportedImage image, BootSpec spec) {
         }
         ImportedImage image = generic ? GenericImport.importDir(dir, store, o.init())
                 : NetbootImport.importDir(dir, store);
-        Optional<BootSpec> spec = o.mode() == Stage1Mode.NATIVE
+        Optional<BootSpec> spec = o.mode() == ServerConfig.Stage1Mode.NATIVE
                 ? nativeSpec(dir, image, store, generic, o)
                 : checkedPrelude(dir, image, store, o).map(prelude -> NetbootImport.toBootSpec(image, prelude));
         return spec.map(s -> new ServedImage(image, s));

@@ -1,7 +1,7 @@
-package dev.pivot.cli;
+package dev.pivot.server;
 
-import dev.pivot.boot.BootSession;
-import dev.pivot.events.BootEvent;
+import dev.pivot.history.BootSession;
+import dev.pivot.boot.BootEvent;
 
 import java.io.PrintStream;
 import java.time.Duration;
@@ -11,7 +11,7 @@ import java.util.Locale;
 
 /**
  * Prints each boot event as one line of its machine's timeline: wall clock, machine, seconds since that boot
- * session began, step, and detail. Failures stand out. Sessions are cut by {@link dev.pivot.boot.BootSessions},
+ * session began, step, and detail. Failures stand out. Sessions are cut by {@link dev.pivot.history.BootSessions},
  * so stage 1's own DHCP does not restart the clock.
  */
 public final class TimelinePrinter {
@@ -33,7 +33,7 @@ public final class TimelinePrinter {
     }
 
     /** One step of a timeline: "+ 12.3s  kernel       bzImage  (7.9 MiB)"; shared with `pivot sessions`. */
-    static String step(double since, String step, boolean failed, String detail, long bytes) {
+    public static String step(double since, String step, boolean failed, String detail, long bytes) {
         return String.format(Locale.ROOT, "+%6.1fs  %-12s %s%s%s", since, step, failed ? "FAILED: " : "", detail,
                 bytes > 0 ? "  (" + humanBytes(bytes) + ")" : "");
     }

@@ -1,7 +1,8 @@
-package dev.pivot.boot;
+package dev.pivot.history;
 
-import dev.pivot.events.BootEvent;
-import dev.pivot.events.Step;
+import dev.pivot.boot.BootEvent;
+import dev.pivot.boot.MacAddress;
+import dev.pivot.boot.Step;
 
 import java.util.List;
 import java.util.Optional;

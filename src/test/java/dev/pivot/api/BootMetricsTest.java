@@ -1,15 +1,15 @@
-package dev.pivot.metrics;
+package dev.pivot.api;
 
-import dev.pivot.boot.BootSessions;
+import dev.pivot.history.BootSessions;
 import dev.pivot.boot.MacAddress;
-import dev.pivot.events.BootEvent;
-import dev.pivot.events.Step;
+import dev.pivot.boot.BootEvent;
+import dev.pivot.boot.Step;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
 import java.util.Map;
 
-import static dev.pivot.metrics.PrometheusText.value;
+import static dev.pivot.api.PrometheusText.value;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class BootMetricsTest {
@@ -28,12 +28,12 @@ class BootMetricsTest {
         BootMetrics metrics = new BootMetrics();
         sessions.onEvent(metrics::record);
 
-        sessions.emit(ev(0, A, Step.DHCP, false, "offer 10.0.0.100 → undionly.kpxe", 0));
-        sessions.emit(ev(0.1, A, Step.DHCP, false, "ack 10.0.0.100 → undionly.kpxe", 0));
+        sessions.emit(ev(0, A, Step.DHCP, false, "offer 10.0.0.100 → undionly.kpxe", 0).withDhcp(BootEvent.DhcpAnswer.OFFER));
+        sessions.emit(ev(0.1, A, Step.DHCP, false, "ack 10.0.0.100 → undionly.kpxe", 0).withDhcp(BootEvent.DhcpAnswer.ACK));
         sessions.emit(ev(0.5, A, Step.TFTP, false, "undionly.kpxe", 70_000));
         sessions.emit(ev(1.5, A, Step.KERNEL, false, "bzImage", 10_000_000));
         sessions.emit(ev(3, A, Step.STAGE2, false, "", 0));
-        sessions.emit(ev(0, B, Step.DHCP, false, "proxy offer ipxe.efi", 0));
+        sessions.emit(ev(0, B, Step.DHCP, false, "proxy offer ipxe.efi", 0).withDhcp(BootEvent.DhcpAnswer.PROXY_OFFER));
         sessions.emit(ev(0.2, B, Step.TFTP, true, "ipxe.efi: timeout", 0));
         sessions.emit(ev(9, B, Step.NETWORK, true, "no carrier", 0)); // a second failure of a failed boot
 
@@ -56,9 +56,14 @@ class BootMetricsTest {
     }
 
     @Test
-    void dhcpAnswerTypesAreBounded() {
-        assertThat(BootMetrics.dhcpType("proxy ack ipxe.efi")).isEqualTo("proxy_ack");
-        assertThat(BootMetrics.dhcpType("nak 10.0.0.9")).isEqualTo("nak");
-        assertThat(BootMetrics.dhcpType("something new")).isEqualTo("other");
+    void dhcpAnswersAreCountedByTheirTypedKind() {
+        BootMetrics metrics = new BootMetrics();
+        BootSessions sessions = new BootSessions();
+        sessions.onEvent(metrics::record);
+        sessions.emit(BootEvent.ok(A, Step.DHCP, "proxy ack ipxe.efi", 0).withDhcp(BootEvent.DhcpAnswer.PROXY_ACK));
+        sessions.emit(BootEvent.ok(A, Step.DHCP, "words that say offer", 0));
+        String m = metrics.scrape();
+        assertThat(value(PrometheusText.parse(m), "pivot_dhcp_answers_total", "type=\"proxy_ack\"")).isEqualTo(1);
+        assertThat(m).doesNotContain("type=\"offer\"");
     }
 }

@@ -14,23 +14,23 @@ import java.util.function.Consumer;
  * `pivot serve` run as a child process inside the lab namespace, bound to the lab bridge (10.77.0.1). Its
  * output (the boot timeline) goes to a line consumer; it ends with the namespace, by its PID.
  */
-public final class PivotServer {
+public final class ServeProcess {
     private final Process process;
     private final List<String> command;
 
-    private PivotServer(Process process, List<String> command) {
+    private ServeProcess(Process process, List<String> command) {
         this.process = process;
         this.command = command;
     }
 
     /** `dhcpMode` is `full` (Pivot hands out the range) or `proxy` (a router's DHCP is beside it). */
-    public static PivotServer start(LabNetwork lab, Path pivotHome, Path imageDir, String dhcpMode, Path stateDir,
+    public static ServeProcess start(LabNetwork lab, Path pivotHome, Path imageDir, String dhcpMode, Path stateDir,
                                     Consumer<String> output) {
         return start(lab, pivotHome, imageDir, dhcpMode, stateDir, List.of(), output);
     }
 
     /** With more `pivot serve` options (e.g. `--stage1 native`). */
-    public static PivotServer start(LabNetwork lab, Path pivotHome, Path imageDir, String dhcpMode, Path stateDir,
+    public static ServeProcess start(LabNetwork lab, Path pivotHome, Path imageDir, String dhcpMode, Path stateDir,
                                     List<String> extraArgs, Consumer<String> output) {
         List<String> cmd = new ArrayList<>(List.of(pivotHome.resolve("pivot").toString(), "serve",
                 imageDir.toString(), "--interface", LabNetwork.BRIDGE, "--dhcp", dhcpMode));
@@ -49,7 +49,7 @@ public final class PivotServer {
                 // the server ended; whoever waits for it reports that
             }
         });
-        PivotServer server = new PivotServer(p, List.copyOf(cmd));
+        ServeProcess server = new ServeProcess(p, List.copyOf(cmd));
         // DHCP on UDP 67 is the server's first duty (full and proxy alike): until it listens, a VM would miss it.
         lab.awaitUdpListener(67, Duration.ofSeconds(90), p);
         return server;

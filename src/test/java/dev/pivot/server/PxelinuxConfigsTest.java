@@ -1,4 +1,4 @@
-package dev.pivot.cli;
+package dev.pivot.server;
 
 import dev.pivot.boot.Artifact;
 import dev.pivot.boot.BootCatalog;

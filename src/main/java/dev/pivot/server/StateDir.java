@@ -1,4 +1,4 @@
-package dev.pivot.cli;
+package dev.pivot.server;
 
 import dev.pivot.image.ArtifactStore;
 
@@ -13,10 +13,10 @@ import java.util.stream.Stream;
  * one; `image inspect` borrows one (--state) or makes a temporary one, so that the same artifacts get the same
  * sha256s wherever they are imported.
  */
-final class StateDir {
+public final class StateDir {
 
     /** What a command does with the store it imported into. */
-    interface Work<T> {
+    public interface Work<T> {
         T with(ArtifactStore store) throws Exception;
     }
 
@@ -24,7 +24,7 @@ final class StateDir {
     }
 
     /** The content-addressed artifact store of the state directory {@code state}. */
-    static ArtifactStore artifacts(Path state) throws IOException {
+    public static ArtifactStore artifacts(Path state) throws IOException {
         return ArtifactStore.open(state.resolve("artifacts"));
     }
 
@@ -32,7 +32,7 @@ final class StateDir {
      * Runs {@code work} on the artifact store of {@code state}, or, when {@code state} is null, of a temporary state
      * directory (named {@code temporaryPrefix}…) that is deleted afterwards.
      */
-    static <T> T withArtifacts(Path state, String temporaryPrefix, Work<T> work) throws Exception {
+    public static <T> T withArtifacts(Path state, String temporaryPrefix, Work<T> work) throws Exception {
         Path temporary = state == null ? Files.createTempDirectory(temporaryPrefix) : null;
         try {
             return work.with(artifacts(state != null ? state : temporary));

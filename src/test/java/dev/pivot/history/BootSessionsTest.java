@@ -1,7 +1,8 @@
-package dev.pivot.boot;
+package dev.pivot.history;
 
-import dev.pivot.events.BootEvent;
-import dev.pivot.events.Step;
+import dev.pivot.boot.BootEvent;
+import dev.pivot.boot.MacAddress;
+import dev.pivot.boot.Step;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
@@ -58,5 +59,36 @@ class BootSessionsTest {
 
         assertThat(sessions.all()).hasSize(2);
         assertThat(seen).hasSize(2);
+    }
+
+    @Test
+    void memoryHoldsTheNewestMachinesAFewSessionsEachAndCapsEvents() {
+        BootSessions sessions = new BootSessions(0, List.of(), new BootSessions.Limits(2, 2, 3));
+        MacAddress c = MacAddress.parse("52:54:00:00:00:0c");
+        for (int boot = 0; boot < 3; boot++) { // three finished boots of A: only two are kept
+            sessions.emit(at(boot * 60, A, Step.DHCP));
+            sessions.emit(at(boot * 60 + 5, A, Step.STAGE2));
+        }
+        assertThat(sessions.all()).hasSize(2);
+        sessions.emit(at(200, A, Step.DHCP));
+        sessions.emit(at(201, A, Step.TFTP));
+        sessions.emit(at(202, A, Step.SCRIPT));
+        assertThat(sessions.cut(at(203, A, Step.KERNEL))).as("a fourth event of a 3-event session").isEmpty();
+        assertThat(sessions.dropped()).isEqualTo(1);
+        sessions.emit(at(210, B, Step.DHCP));
+        sessions.emit(at(211, c, Step.DHCP)); // a third machine: the least recently active (A) goes
+        assertThat(sessions.latest(A)).isEmpty();
+        assertThat(sessions.latest(c)).isPresent();
+    }
+
+    @Test
+    void sessionIdsContinueAfterTheRecordedOnesAndOpenSessionsGoOn() {
+        BootSession open = new BootSession(41, A, List.of(at(0, A, Step.DHCP)));
+        BootSessions sessions = new BootSessions(41, List.of(open), BootSessions.Limits.DEFAULT);
+        assertThat(sessions.cut(at(1, A, Step.TFTP))).get().satisfies(c -> {
+            assertThat(c.session().id()).isEqualTo(41);
+            assertThat(c.seq()).isEqualTo(2);
+        });
+        assertThat(sessions.cut(at(2, B, Step.DHCP))).get().extracting(c -> c.session().id()).isEqualTo(42L);
     }
 }

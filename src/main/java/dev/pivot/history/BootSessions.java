@@ -1,0 +1,131 @@
+package dev.pivot.history;
+
+import dev.pivot.boot.BootEvent;
+import dev.pivot.boot.EventSink;
+import dev.pivot.boot.MacAddress;
+import dev.pivot.boot.Step;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BiConsumer;
+
+/**
+ * Cuts each machine's events into sessions, in memory. A new session starts when a machine asks DHCP again after
+ * its last boot finished, or after a long silence; otherwise events join the open session.
+ *
+ * <p>Memory is bounded: the most recently active machines only, a few sessions each, a cap on events per
+ * session. Older history lives in the {@link EventLog}; nothing here reads it on the way of an event.
+ */
+public final class BootSessions implements EventSink {
+
+    /** A machine silent this long is taken to have started over. */
+    static final Duration IDLE = Duration.ofMinutes(10);
+
+    /** How much is kept in memory. */
+    public record Limits(int machines, int sessionsPerMachine, int eventsPerSession) {
+        public static final Limits DEFAULT = new Limits(20_000, 3, 256);
+    }
+
+    /** An event placed in its session: the session as it is with the event, and the event's place in it. */
+    public record Cut(BootSession session, int seq, BootEvent event) {
+    }
+
+    private final Limits limits;
+    private final Map<MacAddress, List<BootSession>> byMac;
+    private final List<BiConsumer<BootSession, BootEvent>> listeners = new CopyOnWriteArrayList<>();
+    private long nextId;
+    private long dropped;
+
+    /** Sessions in memory only, numbered from 1. */
+    public BootSessions() {
+        this(0, List.of(), Limits.DEFAULT);
+    }
+
+    /**
+     * @param lastId the highest session id already recorded: new sessions continue after it
+     * @param recent sessions recorded before a restart that may still be open, oldest first
+     */
+    public BootSessions(long lastId, List<BootSession> recent, Limits limits) {
+        this.limits = limits;
+        this.nextId = lastId + 1;
+        this.byMac = new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<MacAddress, List<BootSession>> eldest) {
+                return size() > limits.machines();
+            }
+        };
+        for (BootSession s : recent) {
+            keep(byMac.computeIfAbsent(s.mac(), m -> new ArrayList<>()), s, true);
+        }
+    }
+
+    /** Places {@code event} in its session; empty when the session already holds as many events as it may. */
+    public synchronized Optional<Cut> cut(BootEvent event) {
+        List<BootSession> sessions = byMac.computeIfAbsent(event.mac(), m -> new ArrayList<>());
+        BootSession open = sessions.isEmpty() ? null : sessions.getLast();
+        if (open == null || startsNewSession(open, event)) {
+            BootSession started = new BootSession(nextId++, event.mac(), List.of(event));
+            keep(sessions, started, true);
+            return Optional.of(new Cut(started, 1, event));
+        }
+        if (open.events().size() >= limits.eventsPerSession()) {
+            dropped++;
+            return Optional.empty();
+        }
+        List<BootEvent> events = new ArrayList<>(open.events().size() + 1);
+        events.addAll(open.events());
+        events.add(event);
+        BootSession updated = new BootSession(open.id(), open.mac(), events);
+        keep(sessions, updated, false);
+        return Optional.of(new Cut(updated, events.size(), event));
+    }
+
+    private void keep(List<BootSession> sessions, BootSession session, boolean isNew) {
+        if (isNew) {
+            sessions.add(session);
+            while (sessions.size() > limits.sessionsPerMachine()) {
+                sessions.removeFirst();
+            }
+        } else {
+            sessions.set(sessions.size() - 1, session);
+        }
+    }
+
+    private static boolean startsNewSession(BootSession open, BootEvent event) {
+        BootEvent last = open.events().getLast();
+        boolean idle = Duration.between(last.at(), event.at()).compareTo(IDLE) > 0;
+        boolean restarted = open.finished() && event.step() == Step.DHCP;
+        return idle || restarted;
+    }
+
+    /** Cuts the event and tells the listeners at once, on this thread: for tools and tests without a store. */
+    @Override
+    public void emit(BootEvent event) {
+        cut(event).ifPresent(c -> listeners.forEach(l -> l.accept(c.session(), c.event())));
+    }
+
+    /** Called by {@link #emit} for every event with the session it joined. */
+    public void onEvent(BiConsumer<BootSession, BootEvent> listener) {
+        listeners.add(listener);
+    }
+
+    public synchronized Optional<BootSession> latest(MacAddress mac) {
+        List<BootSession> sessions = byMac.get(mac);
+        return sessions == null || sessions.isEmpty() ? Optional.empty() : Optional.of(sessions.getLast());
+    }
+
+    /** Every session held in memory, oldest machine first. */
+    public synchronized List<BootSession> all() {
+        return byMac.values().stream().flatMap(List::stream).toList();
+    }
+
+    /** Events refused because their session was full. */
+    public synchronized long dropped() {
+        return dropped;
+    }
+}

@@ -1,0 +1,120 @@
+package dev.pivot.server;
+
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+
+/**
+ * Everything `pivot serve` can be told, as plain data: the CLI maps its flags onto this, and the demo, the tests
+ * and the benchmarks start Pivot from it ({@link ServeProcess#start}).
+ *
+ * @param image            the image directory (a NixOS netboot build, or a generic image)
+ * @param where            the interface to serve on, or the address to bind
+ * @param dhcp             proxy (beside another DHCP server), full (addresses too, with {@code range}), off
+ * @param range            FIRST-LAST, the addresses full DHCP leases
+ * @param router           the default gateway full DHCP hands out
+ * @param httpPort         0 picks a free port
+ * @param tftpPort         0 picks a free port
+ * @param tftpRoot         extra read-only TFTP files
+ * @param tftpMaxBlockSize the largest blksize granted; empty: what fits the interface's MTU
+ * @param apiTokenFile     the token API changes need; empty: STATE/api-token
+ * @param protectReads     reads of the API, events and metrics need the token too
+ * @param state            artifacts, leases and the event log (pivot.db)
+ * @param efiLoader        the iPXE build for UEFI x86-64 PXE clients
+ * @param database         a JDBC URL for the event log instead of STATE/pivot.db
+ * @param profiles         profiles.yaml
+ * @param ipxeDir          the distro's iPXE binaries
+ * @param ipxeUpgrade      hand iPXE clients the distro's iPXE once before the script
+ * @param init             generic images: the init to switch_root to
+ * @param stage1           Pivot's prelude, or the image's own stage 1 with the root image as an initrd
+ * @param skipCheck        serve even when the image check finds errors
+ * @param machineRamBytes  the machines' RAM, for native mode's size check
+ * @param timeline         print each boot event as a line of its machine's timeline on stdout
+ * @param eventQueue       events the pipeline holds for the store before it starts losing them
+ */
+public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<String> range, Optional<String> router,
+                           int httpPort, int tftpPort, Optional<Path> tftpRoot, OptionalInt tftpMaxBlockSize,
+                           Optional<Path> apiTokenFile, boolean protectReads, Path state, String efiLoader,
+                           Optional<String> database, Optional<Path> profiles, Path ipxeDir, boolean ipxeUpgrade,
+                           Optional<String> init, Stage1Mode stage1, boolean skipCheck, OptionalLong machineRamBytes,
+                           boolean timeline, int eventQueue) {
+
+    public enum DhcpMode { PROXY, FULL, OFF }
+
+    /** Which stage 1 the machines run. */
+    public enum Stage1Mode {
+        /** Pivot's prelude fetches the root image after boot. */
+        PRELUDE,
+        /** The root image goes as a second initrd to the image's own stage 1 (NixOS's netboot way). */
+        NATIVE
+    }
+
+    /** Where to serve: an interface (its first IPv4 address) or an address to bind. */
+    public sealed interface Where {
+        record Interface(String name) implements Where {
+        }
+
+        record Listen(String address) implements Where {
+        }
+    }
+
+    public static final Path DEFAULT_STATE = Path.of("/var/lib/pivot");
+    public static final Path DEFAULT_IPXE_DIR = Path.of("/usr/lib/ipxe");
+    public static final int DEFAULT_EVENT_QUEUE = 65_536;
+
+    /** The defaults of `pivot serve IMAGE --listen/--interface …`: ProxyDHCP, ports 67/69/80, /var/lib/pivot. */
+    public static ServerConfig defaults(Path image, Where where) {
+        return new ServerConfig(image, where, DhcpMode.PROXY, Optional.empty(), Optional.empty(), 80, 69,
+                Optional.empty(), OptionalInt.empty(), Optional.empty(), false, DEFAULT_STATE, "ipxe.efi",
+                Optional.empty(), Optional.empty(), DEFAULT_IPXE_DIR, false, Optional.empty(), Stage1Mode.PRELUDE,
+                false, OptionalLong.empty(), true, DEFAULT_EVENT_QUEUE);
+    }
+
+    public ServerConfig withDhcp(DhcpMode mode, Optional<String> range) {
+        return new ServerConfig(image, where, mode, range, router, httpPort, tftpPort, tftpRoot, tftpMaxBlockSize,
+                apiTokenFile, protectReads, state, efiLoader, database, profiles, ipxeDir, ipxeUpgrade, init, stage1,
+                skipCheck, machineRamBytes, timeline, eventQueue);
+    }
+
+    public ServerConfig withPorts(int http, int tftp) {
+        return new ServerConfig(image, where, dhcp, range, router, http, tftp, tftpRoot, tftpMaxBlockSize,
+                apiTokenFile, protectReads, state, efiLoader, database, profiles, ipxeDir, ipxeUpgrade, init, stage1,
+                skipCheck, machineRamBytes, timeline, eventQueue);
+    }
+
+    public ServerConfig withState(Path dir) {
+        return new ServerConfig(image, where, dhcp, range, router, httpPort, tftpPort, tftpRoot, tftpMaxBlockSize,
+                apiTokenFile, protectReads, dir, efiLoader, database, profiles, ipxeDir, ipxeUpgrade, init, stage1,
+                skipCheck, machineRamBytes, timeline, eventQueue);
+    }
+
+    public ServerConfig withDatabase(Optional<String> url) {
+        return new ServerConfig(image, where, dhcp, range, router, httpPort, tftpPort, tftpRoot, tftpMaxBlockSize,
+                apiTokenFile, protectReads, state, efiLoader, url, profiles, ipxeDir, ipxeUpgrade, init, stage1,
+                skipCheck, machineRamBytes, timeline, eventQueue);
+    }
+
+    public ServerConfig withTftp(Optional<Path> root, OptionalInt maxBlockSize) {
+        return new ServerConfig(image, where, dhcp, range, router, httpPort, tftpPort, root, maxBlockSize,
+                apiTokenFile, protectReads, state, efiLoader, database, profiles, ipxeDir, ipxeUpgrade, init, stage1,
+                skipCheck, machineRamBytes, timeline, eventQueue);
+    }
+
+    public ServerConfig withTimeline(boolean on) {
+        return new ServerConfig(image, where, dhcp, range, router, httpPort, tftpPort, tftpRoot, tftpMaxBlockSize,
+                apiTokenFile, protectReads, state, efiLoader, database, profiles, ipxeDir, ipxeUpgrade, init, stage1,
+                skipCheck, machineRamBytes, on, eventQueue);
+    }
+
+    public ServerConfig withProfiles(Optional<Path> file) {
+        return new ServerConfig(image, where, dhcp, range, router, httpPort, tftpPort, tftpRoot, tftpMaxBlockSize,
+                apiTokenFile, protectReads, state, efiLoader, database, file, ipxeDir, ipxeUpgrade, init, stage1,
+                skipCheck, machineRamBytes, timeline, eventQueue);
+    }
+
+    /** STATE/api-token unless another file was named. */
+    public Path tokenFile() {
+        return apiTokenFile.orElse(state.resolve("api-token"));
+    }
+}
