@@ -44,7 +44,9 @@ final class Views {
     }
 
     /** @param sinceStart seconds since the session's first event */
-    record EventView(String at, double sinceStart, String step, boolean failed, String detail, long bytes) {
+    /** @param firmware, address, file, dhcp the event's typed facts, null where it has none */
+    record EventView(String at, double sinceStart, String step, boolean failed, String detail, long bytes,
+                     String firmware, String address, String file, String dhcp) {
     }
 
     /** One live event on the SSE stream, with the session it joined and that session's state after it. */
@@ -70,7 +72,9 @@ final class Views {
     }
 
     static EventView event(Instant start, BootEvent e) {
-        return new EventView(iso(e.at()), seconds(start, e.at()), e.step().wire(), e.failed(), e.detail(), e.bytes());
+        return new EventView(iso(e.at()), seconds(start, e.at()), e.step().wire(), e.failed(), e.detail(), e.bytes(),
+                e.firmware().map(dev.pivot.boot.Firmware::wire).orElse(null), e.address().orElse(null),
+                e.file().orElse(null), e.dhcp().map(dev.pivot.boot.BootEvent.DhcpAnswer::wire).orElse(null));
     }
 
     static LiveEvent live(BootSession s, BootEvent e) {

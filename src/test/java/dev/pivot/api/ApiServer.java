@@ -1,84 +1,92 @@
 package dev.pivot.api;
 
-import dev.pivot.boot.AddressBook;
-import dev.pivot.boot.Artifact;
-import dev.pivot.boot.ArtifactSource;
-import dev.pivot.boot.BootCatalog;
 import dev.pivot.boot.BootEvent;
 import dev.pivot.history.EventPipeline;
-import dev.pivot.boot.BootSpec;
-import dev.pivot.boot.ProfileCatalog;
-import dev.pivot.http.HttpConfig;
-import dev.pivot.http.PivotHttpServer;
+import dev.pivot.server.PivotServer;
+import dev.pivot.server.ServerConfig;
 import dev.pivot.store.JdbcStore;
+import dev.pivot.testsupport.TestImage;
 
 import java.io.IOException;
-import java.net.InetAddress;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
+import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
-import java.util.TreeSet;
 
 /**
- * Pivot's HTTP server on 127.0.0.1 at a free port with a SQLite store and the operator routes, as `pivot serve`
- * wires them, minus images: the catalog boots nobody. Tests emit events ({@link #emit}) (as the protocol
- * servers would) or send stage-1 reports over HTTP.
+ * Pivot as `pivot serve` starts it ({@link PivotServer}), on 127.0.0.1 at free ports with DHCP off and a SQLite
+ * store in the test's directory, serving a small NixOS-shaped image as profile "default" (and more profiles when
+ * asked). Tests emit events as the protocol servers would ({@link #emit}) or send stage-1 reports over HTTP.
  */
 public final class ApiServer implements AutoCloseable {
 
+    public final PivotServer server;
     public final JdbcStore store;
     public final EventPipeline events;
-    public final ApiRoutes routes;
-    public final PivotHttpServer http;
     public final String base;
     /** The API token (in {@link #tokenFile}), which changes need. */
     public final String token;
     public final Path tokenFile;
+    /** What the server printed (the boot timeline among it). */
+    public final StringWriter output = new StringWriter();
 
-    public ApiServer(Path dir) throws IOException {
-        this(dir, Map.of());
+    public ApiServer(Path dir) throws Exception {
+        this(dir, List.of());
     }
 
-    /** @param profiles with any, the server boots by a ProfileCatalog (default: the first by name) with assignments */
-    public ApiServer(Path dir, Map<String, BootSpec> profiles) throws IOException {
-        store = JdbcStore.openSqlite(dir.resolve("pivot.db"));
-        events = EventPipeline.over(store, 1024);
-        BootCatalog catalog = mac -> Optional.empty();
-        if (profiles.isEmpty()) {
-            routes = ApiRoutes.create(events, store, store);
-        } else {
-            ProfileCatalog profileCatalog = new ProfileCatalog(profiles, Map.of(),
-                    Optional.of(new TreeSet<>(profiles.keySet()).first()), store);
-            routes = ApiRoutes.create(events, store, store, profileCatalog, store);
-            catalog = profileCatalog;
-        }
-        tokenFile = dir.resolve("api-token");
-        routes.requireToken(ApiAccess.fromFile(tokenFile, false));
-        token = Files.readString(tokenFile).strip();
-        ArtifactSource none = new ArtifactSource() {
-            @Override
-            public Optional<Artifact> find(String sha256) {
-                return Optional.empty();
-            }
+    /** @param profiles more profiles, each serving an image of its own (named after the profile) */
+    public ApiServer(Path dir, List<String> profiles) throws Exception {
+        this(dir, profiles, false);
+    }
 
-            @Override
-            public Path path(Artifact artifact) {
-                throw new IllegalStateException("no artifacts");
+    /** @param protectReads as `pivot serve --protect-reads` */
+    public ApiServer(Path dir, List<String> profiles, boolean protectReads) throws Exception {
+        Path image = TestImage.nixos(dir, "default");
+        ServerConfig config = ServerConfig.defaults(image, new ServerConfig.Where.Listen("127.0.0.1"))
+                .withDhcp(ServerConfig.DhcpMode.OFF, Optional.empty()).withPorts(0, 0)
+                .withState(dir.resolve("state"));
+        if (!profiles.isEmpty()) {
+            StringBuilder yaml = new StringBuilder("profiles:\n  default:\n    image: " + image + "\n");
+            for (String p : profiles) {
+                yaml.append("  ").append(p).append(":\n    image: ").append(TestImage.nixos(dir, p)).append('\n');
             }
-        };
-        http = new PivotHttpServer(new HttpConfig(InetAddress.getLoopbackAddress(), 0, Optional.empty(),
-                Files.createDirectories(dir.resolve("ipxe"))), catalog, none, new AddressBook(),
-                events, routes);
-        http.start();
-        base = "http://127.0.0.1:" + http.port();
+            config = config.withProfiles(Optional.of(Files.writeString(dir.resolve("profiles.yaml"), yaml)));
+        }
+        config = new ServerConfig(config.image(), config.where(), config.dhcp(), config.range(), config.router(),
+                config.httpPort(), config.tftpPort(), config.tftpRoot(), config.tftpMaxBlockSize(),
+                config.apiTokenFile(), protectReads, config.state(), config.efiLoader(), config.database(),
+                config.profiles(), Files.createDirectories(dir.resolve("ipxe")), config.ipxeUpgrade(), config.init(),
+                config.stage1(), true, config.machineRamBytes(), true, 1024);
+        PrintStream out = new PrintStream(new java.io.OutputStream() {
+            @Override
+            public void write(int b) {
+                output.write(b);
+            }
+        }, true, StandardCharsets.UTF_8);
+        server = PivotServer.start(config, out, new PrintWriter(output, true));
+        store = server.store();
+        events = server.events();
+        base = "http://127.0.0.1:" + server.httpPort();
+        tokenFile = config.tokenFile();
+        token = Files.readString(tokenFile).strip();
+    }
+
+    /** The sha256 of the kernel a profile boots (each test image's kernel differs). */
+    public String kernelSha(String profile) throws IOException {
+        return dev.pivot.testsupport.TestFiles.sha256(server.config().state().getParent()
+                .resolve("image-" + profile).resolve("bzImage"));
     }
 
     /** Emits as a protocol server would, then waits until the event is recorded and its listeners ran. */
     public void emit(BootEvent event) {
         events.emit(event);
         try {
-            if (!events.flush(java.time.Duration.ofSeconds(10))) {
+            if (!events.flush(Duration.ofSeconds(10))) {
                 throw new IllegalStateException("event not recorded within 10 s: " + event);
             }
         } catch (InterruptedException e) {
@@ -89,8 +97,6 @@ public final class ApiServer implements AutoCloseable {
 
     @Override
     public void close() {
-        http.close();
-        events.close();
-        store.close();
+        server.close();
     }
 }

@@ -27,12 +27,15 @@ class MetricsIT {
             Map<String, Double> before = PrometheusText.parse(CurlRun.run(server.base + "/metrics").body());
             assertThat(value(before, "pivot_served_bytes_total", "protocol=\"tftp\"")).isZero();
 
-            server.emit(BootEvent.ok(mac, Step.DHCP, "offer 10.0.0.5 → undionly.kpxe", 0).withFirmware(Firmware.BIOS));
+            server.emit(BootEvent.ok(mac, Step.DHCP, "offer 10.0.0.5 → undionly.kpxe", 0).withFirmware(Firmware.BIOS)
+                    .withDhcp(BootEvent.DhcpAnswer.OFFER));
             server.emit(BootEvent.ok(mac, Step.TFTP, "undionly.kpxe", 68_000));
             assertThat(CurlRun.run(server.base + "/report?mac=" + mac + "&step=stage1").status()).isEqualTo(200);
             assertThat(CurlRun.run(server.base + "/report?mac=" + mac + "&step=root_fetched&status=failed&detail=sha256+mismatch")
                     .status()).isEqualTo(200);
 
+            // Metrics follow the events on the pipeline's dispatcher thread: wait until it caught up.
+            assertThat(server.events.flush(java.time.Duration.ofSeconds(10))).isTrue();
             CurlRun scrape = CurlRun.run(server.base + "/metrics");
             assertThat(scrape.status()).isEqualTo(200);
             Map<String, Double> after = PrometheusText.parse(scrape.body());

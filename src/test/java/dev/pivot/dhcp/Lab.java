@@ -26,14 +26,14 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * closes every namespace it created, which ends the processes started in it (by PID) and deletes it, and deletes
  * its temporary files, whatever happened before.
  */
-final class Lab {
+public final class Lab {
 
     /** Unique to this lab: for link names (dhcpcd, say, keeps state by interface name on the host). */
-    final String id = Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
+    public final String id = Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
     private final List<NetNamespace> namespaces = new ArrayList<>();
     private final List<Path> files = new ArrayList<>();
 
-    static boolean isRoot() {
+    public static boolean isRoot() {
         return "root".equals(System.getProperty("user.name"));
     }
 
@@ -43,7 +43,7 @@ final class Lab {
     }
 
     /** A new namespace (loopback up), closed with the lab. */
-    NetNamespace namespace(String purpose) {
+    public NetNamespace namespace(String purpose) {
         NetNamespace ns = NetNamespace.create(purpose);
         namespaces.add(ns);
         return ns;
@@ -58,7 +58,7 @@ final class Lab {
     // ---- the server ↔ client LAN that most DHCP tests use ---------------------------------------------------
 
     /** The address of the server's side of a {@link ClientServerLan}. */
-    static final String SERVER_IP = "10.77.0.1";
+    public static final String SERVER_IP = "10.77.0.1";
 
     /**
      * Two namespaces joined by a veth pair: the server's side has {@link #SERVER_IP}/24, the client's side
@@ -67,7 +67,7 @@ final class Lab {
      * @param udhcpcScript a busybox udhcpc hook that prints {@code LEASE bound|renew ip=… mask=… router=…
      *                     serverid=… siaddr=… boot_file=…} and configures the address on "bound"
      */
-    record ClientServerLan(NetNamespace server, String serverIf, NetNamespace client, String clientIf,
+    public record ClientServerLan(NetNamespace server, String serverIf, NetNamespace client, String clientIf,
                            Path udhcpcScript) {
     }
 
@@ -79,7 +79,7 @@ final class Lab {
     }
 
     /** A {@link ClientServerLan} in namespaces {@code pvt-<serverPurpose>-…} and {@code pvt-<clientPurpose>-…}. */
-    ClientServerLan clientServerLan(String serverPurpose, String clientPurpose, String clientMac) throws IOException {
+    public ClientServerLan clientServerLan(String serverPurpose, String clientPurpose, String clientMac) throws IOException {
         NetNamespace server = namespace(serverPurpose);
         NetNamespace client = namespace(clientPurpose);
         String serverIf = "pvs" + id;
@@ -102,6 +102,11 @@ final class Lab {
         return new ClientServerLan(server, serverIf, client, clientIf, script);
     }
 
+    /** The server-side interface name of this lab's {@link ClientServerLan}. */
+    public String clientServerLanServerIf() {
+        return "pvs" + id;
+    }
+
     /** The fields of a {@code LEASE …} line printed by the {@link ClientServerLan#udhcpcScript()}. */
     static Map<String, String> leaseFields(String line) {
         Map<String, String> fields = new HashMap<>();
@@ -115,14 +120,14 @@ final class Lab {
 
     // ---- processes ------------------------------------------------------------------------------------------
 
-    record Result(int exitCode, String output) {
+    public record Result(int exitCode, String output) {
     }
 
     /**
      * Runs a command inside {@code ns} to its end (or fails the test after the timeout) and returns its exit code
      * and output.
      */
-    Result exec(NetNamespace ns, int timeoutSeconds, String... cmd) throws Exception {
+    public Result exec(NetNamespace ns, int timeoutSeconds, String... cmd) throws Exception {
         Process p = ns.startPiped(List.of(cmd));
         StringBuilder out = new StringBuilder();
         Thread reader = Thread.ofVirtual().start(() -> {
@@ -151,7 +156,7 @@ final class Lab {
     }
 
     /** Starts a long-running process inside {@code ns} whose output lines collect in {@code lines}. */
-    Process start(NetNamespace ns, List<String> cmd, List<String> lines) {
+    public Process start(NetNamespace ns, List<String> cmd, List<String> lines) {
         return collect(ns.startPiped(cmd), lines);
     }
 
@@ -202,7 +207,7 @@ final class Lab {
         return new Server(server, output);
     }
 
-    static void awaitLine(List<String> lines, int seconds, Predicate<String> wanted, String what)
+    public static void awaitLine(List<String> lines, int seconds, Predicate<String> wanted, String what)
             throws InterruptedException {
         long deadline = System.currentTimeMillis() + seconds * 1000L;
         while (lines.stream().noneMatch(wanted)) {
@@ -217,7 +222,7 @@ final class Lab {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
-    void close() throws Exception {
+    public void close() throws Exception {
         for (NetNamespace ns : namespaces.reversed()) {
             ns.close();
         }

@@ -15,24 +15,28 @@ import java.util.stream.Stream;
  * A private PostgreSQL cluster from Debian's postgresql package: initdb in a temp dir, postgres on 127.0.0.1 at
  * a free port, trust auth. As root it runs as the postgres user (initdb refuses root). Stopped by its PID.
  */
-final class PostgresCluster implements AutoCloseable {
+public final class PostgresCluster implements AutoCloseable {
 
     private final Path dir;
-    private final Process server;
+    private Process server;
+    private final Path bin;
+    private final List<String> prefix;
     final int port;
 
-    private PostgresCluster(Path dir, Process server, int port) {
+    private PostgresCluster(Path bin, List<String> prefix, Path dir, Process server, int port) {
+        this.bin = bin;
+        this.prefix = prefix;
         this.dir = dir;
         this.server = server;
         this.port = port;
     }
 
-    String url() {
+    public String url() {
         return "jdbc:postgresql://127.0.0.1:" + port + "/postgres";
     }
 
     /** The bin directory of the newest installed PostgreSQL, or empty. */
-    static Optional<Path> binDir() {
+    public static Optional<Path> binDir() {
         Path root = Path.of("/usr/lib/postgresql");
         if (!Files.isDirectory(root)) {
             return Optional.empty();
@@ -49,7 +53,15 @@ final class PostgresCluster implements AutoCloseable {
         return "root".equals(System.getProperty("user.name"));
     }
 
-    static PostgresCluster start(Path bin) throws IOException, InterruptedException {
+    public static PostgresCluster start(Path bin) throws IOException, InterruptedException {
+        return start(bin, List.of());
+    }
+
+    /**
+     * @param prefix a command that runs postgres elsewhere, e.g. {@code ip netns exec NS}: it then listens on that
+     *               namespace's 127.0.0.1, for a server under test that runs there
+     */
+    public static PostgresCluster start(Path bin, List<String> prefix) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("pivot-pg-");
         List<String> asUser = isRoot() ? List.of("runuser", "-u", "postgres", "--") : List.of();
         if (isRoot()) {
@@ -64,27 +76,53 @@ final class PostgresCluster implements AutoCloseable {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         }
-        List<String> postgres = new ArrayList<>(asUser);
-        postgres.addAll(List.of(bin.resolve("postgres").toString(), "-D", data.toString(), "-p",
+        PostgresCluster cluster = new PostgresCluster(bin, prefix, dir, launch(bin, prefix, dir, port), port);
+        try {
+            cluster.awaitReady();
+        } catch (IOException e) {
+            cluster.close();
+            throw e;
+        }
+        return cluster;
+    }
+
+    private static Process launch(Path bin, List<String> prefix, Path dir, int port) throws IOException {
+        List<String> postgres = new ArrayList<>(prefix);
+        postgres.addAll(isRoot() ? List.of("runuser", "-u", "postgres", "--") : List.of());
+        postgres.addAll(List.of(bin.resolve("postgres").toString(), "-D", dir.resolve("data").toString(), "-p",
                 String.valueOf(port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=" + dir,
                 "-c", "fsync=off"));
-        Process server = new ProcessBuilder(postgres).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("postgres.log").toFile()).start();
-        PostgresCluster cluster = new PostgresCluster(dir, server, port);
+        return new ProcessBuilder(postgres).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("postgres.log").toFile())).start();
+    }
+
+    /** Stops the server (as an outage would), keeping its data for {@link #restart}. */
+    public void stop() throws InterruptedException {
+        server.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
+        server.destroyForcibly();
+        server.waitFor(20, TimeUnit.SECONDS);
+    }
+
+    /** Starts the server again on the same data and port. */
+    public void restart() throws IOException, InterruptedException {
+        server = launch(bin, prefix, dir, port);
+        awaitReady();
+    }
+
+    /** Ready once pg_isready answers over the Unix socket, which any network namespace shares. */
+    private void awaitReady() throws IOException, InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < deadline) {
             if (!server.isAlive()) {
-                String log = Files.readString(dir.resolve("postgres.log"));
-                cluster.close();
-                throw new IOException("postgres exited: " + log);
+                throw new IOException("postgres exited: " + Files.readString(dir.resolve("postgres.log")));
             }
-            try (var c = java.sql.DriverManager.getConnection(cluster.url(), "pivot", "")) {
-                return cluster;
-            } catch (java.sql.SQLException notYet) {
-                Thread.sleep(100);
+            Process ready = new ProcessBuilder(bin.resolve("pg_isready").toString(), "-q", "-h", dir.toString(),
+                    "-p", String.valueOf(port)).redirectErrorStream(true).start();
+            if (ready.waitFor(10, TimeUnit.SECONDS) && ready.exitValue() == 0) {
+                return;
             }
+            Thread.sleep(100);
         }
-        cluster.close();
         throw new IOException("postgres did not accept connections on port " + port + " within 30 s");
     }
 

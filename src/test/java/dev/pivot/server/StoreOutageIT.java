@@ -1,0 +1,178 @@
+package dev.pivot.server;
+
+import dev.pivot.dhcp.Lab;
+import dev.pivot.lab.NetNamespace;
+import dev.pivot.store.PostgresCluster;
+import dev.pivot.testsupport.TestImage;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * `pivot serve --dhcp full` as shipped (the ./pivot launcher) while its event store fails under it: DHCP (udhcpc),
+ * TFTP and HTTP (curl) keep answering a real client, stage-1 reports are refused rather than falsely acknowledged,
+ * the loss metric rises, and recording resumes by itself once the store is back — a full SQLite disk (a small
+ * tmpfs holding only the database, filled and then freed) and a PostgreSQL server stopped and started again.
+ */
+@Timeout(value = 6, unit = TimeUnit.MINUTES)
+class StoreOutageIT {
+
+    private static final String MAC = "52:54:00:7a:00:01";
+    private static final Pattern LOST = Pattern.compile("(?m)^pivot_events_lost (\\S+)$");
+    private static final Pattern FAILING = Pattern.compile("(?m)^pivot_events_store_failing (\\S+)$");
+
+    @TempDir
+    Path tmp;
+
+    private Lab lab;
+    private NetNamespace serverNs;
+    private NetNamespace clientNs;
+    private String clientIf;
+    private Path udhcpc;
+    private Process server;
+    private final List<String> output = new CopyOnWriteArrayList<>();
+    private String base;
+
+    @BeforeEach
+    void lan() throws Exception {
+        assertThat(Lab.isRoot()).as("network namespaces need root").isTrue();
+        lab = new Lab();
+        Lab.ClientServerLan lan = lab.clientServerLan("storeo-s", "storeo-c", MAC);
+        serverNs = lan.server();
+        clientNs = lan.client();
+        clientIf = lan.clientIf();
+        udhcpc = lan.udhcpcScript();
+        base = "http://" + Lab.SERVER_IP;
+    }
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        if (lab != null) {
+            lab.close(); // ends the server (and postgres) by PID with their namespace
+        }
+    }
+
+    private void startPivot(String serverIf, String prelude, String database) throws Exception {
+        Path image = TestImage.nixos(tmp, "outage");
+        String pivot = Path.of(System.getProperty("pivot.root", ".")).resolve("pivot").toAbsolutePath().toString();
+        String command = prelude + "exec " + pivot + " serve " + image + " --skip-check --interface " + serverIf
+                + " --dhcp full --range 10.77.0.100-10.77.0.150 --state " + tmp.resolve("state")
+                + " --database " + database;
+        server = lab.start(serverNs, List.of("sh", "-c", command), output);
+        Lab.awaitLine(output, 180, l -> l.startsWith("pivot: waiting for machines") || !server.isAlive(),
+                "pivot serve ready");
+        assertThat(server.isAlive()).as("pivot serve runs: %s", output).isTrue();
+    }
+
+    /** Every protocol answers the client; returns the HTTP status of one stage-1 report. */
+    private int everythingAnswersAndReport(String step) throws Exception {
+        Lab.Result lease = lab.exec(clientNs, 60, "busybox", "udhcpc", "-i", clientIf, "-f", "-q", "-n", "-t", "5",
+                "-T", "1", "-s", udhcpc.toString());
+        assertThat(lease.output()).as("udhcpc got a lease").contains("LEASE bound ip=10.77.0.1");
+        assertThat(http("/boot.ipxe?mac=" + MAC)).as("script").isEqualTo("200");
+        String script = curl("-s", base + "/boot.ipxe?mac=" + MAC).output();
+        Matcher kernel = Pattern.compile("kernel (\\S+/artifacts/\\S+)").matcher(script);
+        assertThat(kernel.find()).as("script names the kernel: %s", script).isTrue();
+        assertThat(http(kernel.group(1).replace("${base}", base).replaceFirst("^http://[^/]+", "")))
+                .as("kernel").isEqualTo("200");
+        Lab.Result tftp = curl("-s", "-o", "/dev/null", "-w", "%{size_download}",
+                "tftp://" + Lab.SERVER_IP + "/undionly.kpxe");
+        assertThat(Long.parseLong(tftp.output().strip())).as("TFTP undionly.kpxe bytes").isPositive();
+        return Integer.parseInt(http("/report?mac=" + MAC + "&step=" + step + "&status=ok"));
+    }
+
+    private Lab.Result curl(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("curl", "--max-time", "20"));
+        cmd.addAll(List.of(args));
+        return lab.exec(clientNs, 40, cmd.toArray(String[]::new));
+    }
+
+    private String http(String path) throws Exception {
+        return curl("-s", "-o", "/dev/null", "-w", "%{http_code}", base + path).output().strip();
+    }
+
+    private double metric(Pattern p) throws Exception {
+        Matcher m = p.matcher(curl("-s", base + "/metrics").output());
+        assertThat(m.find()).as("metric %s", p).isTrue();
+        return Double.parseDouble(m.group(1));
+    }
+
+    private String sessionsJson() throws Exception {
+        return curl("-s", base + "/api/v1/sessions?mac=" + MAC + "&limit=50").output();
+    }
+
+    private void awaitMetric(Pattern p, java.util.function.DoublePredicate wanted, String what) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!wanted.test(metric(p))) {
+            assertThat(System.nanoTime()).as(what).isLessThan(deadline);
+            Thread.sleep(500);
+        }
+    }
+
+    /** Reports until one is acknowledged again (stage 1 retries the same way), within a minute. */
+    private void awaitAcknowledgedReport(String step) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!http("/report?mac=" + MAC + "&step=" + step + "&status=ok").equals("200")) {
+            assertThat(System.nanoTime()).as("a report acknowledged after the store returned").isLessThan(deadline);
+            Thread.sleep(500);
+        }
+    }
+
+    @Test
+    void aFullSqliteDiskStopsNoAnswerAndRecordingResumesWhenSpaceIsFreed() throws Exception {
+        // `ip netns exec` gives the server a mount namespace of its own: the tmpfs is seen by it alone.
+        Path db = Files.createDirectories(tmp.resolve("db"));
+        startPivot(lab.clientServerLanServerIf(), "mount -t tmpfs -o size=8m pivot-db " + db + " && ",
+                "jdbc:sqlite:" + db.resolve("pivot.db"));
+        assertThat(everythingAnswersAndReport("stage1")).isEqualTo(200);
+        assertThat(metric(LOST)).isZero();
+
+        String inside = "nsenter -t " + server.pid() + " -m ";
+        lab.exec(serverNs, 60, "sh", "-c", inside + "dd if=/dev/zero of=" + db.resolve("fill") + " bs=64k"
+                + " 2>/dev/null; " + inside + "sync");
+        assertThat(everythingAnswersAndReport("network")).as("a report the full disk cannot keep").isEqualTo(503);
+        awaitMetric(LOST, v -> v > 0, "events lost while the disk is full");
+        assertThat(metric(FAILING)).isEqualTo(1);
+
+        lab.exec(serverNs, 30, "sh", "-c", inside + "rm " + db.resolve("fill"));
+        awaitAcknowledgedReport("root_fetched");
+        assertThat(everythingAnswersAndReport("handover")).isEqualTo(200);
+        awaitMetric(FAILING, v -> v == 0, "the store no longer failing");
+        assertThat(sessionsJson()).contains("\"step\":\"stage1\"").contains("\"step\":\"root_fetched\"")
+                .contains("\"step\":\"handover\"");
+    }
+
+    @Test
+    void aStoppedPostgresStopsNoAnswerAndRecordingResumesWhenItIsBack() throws Exception {
+        Path bin = PostgresCluster.binDir().orElseThrow(
+                () -> new AssertionError("PostgreSQL is not installed (apt-get install postgresql)"));
+        try (PostgresCluster pg = PostgresCluster.start(bin, List.of("ip", "netns", "exec", serverNs.name()))) {
+            startPivot(lab.clientServerLanServerIf(), "", pg.url() + "?user=pivot");
+            assertThat(everythingAnswersAndReport("stage1")).isEqualTo(200);
+
+            pg.stop();
+            assertThat(everythingAnswersAndReport("network")).as("a report no database can keep").isEqualTo(503);
+            awaitMetric(LOST, v -> v > 0, "events lost while PostgreSQL is down");
+
+            pg.restart();
+            awaitAcknowledgedReport("root_fetched");
+            assertThat(everythingAnswersAndReport("handover")).isEqualTo(200);
+            awaitMetric(FAILING, v -> v == 0, "the store no longer failing");
+            assertThat(sessionsJson()).contains("\"step\":\"stage1\"").contains("\"step\":\"root_fetched\"")
+                    .contains("\"step\":\"handover\"");
+        }
+    }
+}
