@@ -32,19 +32,20 @@ bench_install() {
   pivot_apt_install nginx curl cpio squashfs-tools zstd gzip
 }
 
-# Pivot's classes, then the benchmark's own classes next to them.
+# Pivot and the benchmarks' own Java, both built by Maven (`./mvnw package` compiles bench/src into
+# target/bench-classes, see pom.xml), rebuilt when a source or the pom is newer than the last build here.
+# PIVOT_CP is what ./pivot runs with; BENCH_CP adds target/bench-classes, which holds only dev.pivot.bench classes
+# (no resources), so a Pivot main started with it runs as shipped.
 bench_build() {
-  pivot_build_if_needed
-  mkdir -p "$BENCH_HOME/target/classes"
-  "$JAVA_HOME/bin/javac" -Xlint:all -d "$BENCH_HOME/target/classes" \
-    -cp "$PIVOT_HOME/target/classes:$(cat "$PIVOT_HOME/target/classpath.txt")" \
-    "$BENCH_HOME"/src/dev/pivot/bench/*.java
-  BENCH_CP="$BENCH_HOME/target/classes:$PIVOT_HOME/target/classes:$(cat "$PIVOT_HOME/target/classpath.txt")"
-  # Until the real prelude scripts are in src/main/resources, `pivot serve` needs the test stand-ins (same size
-  # class: a few hundred bytes next to busybox) to build pivot.cpio.gz.
-  if [ ! -f "$PIVOT_HOME/target/classes/dev/pivot/initrd/prelude/init" ]; then
-    BENCH_CP="$BENCH_CP:$PIVOT_HOME/src/test/resources"
+  local stamp="$PIVOT_HOME/target/bench-classes/.built"
+  if [ ! -f "$stamp" ] || [ ! -f "$PIVOT_HOME/target/classpath.txt" ] \
+      || [ -n "$(find "$PIVOT_HOME/src/main" "$BENCH_HOME/src" "$PIVOT_HOME/pom.xml" -newer "$stamp" -print -quit)" ]; then
+    echo "bench: building…" >&2
+    (cd "$PIVOT_HOME" && ./mvnw -q -B -DskipTests package >&2)
+    touch "$stamp"
   fi
+  PIVOT_CP="$PIVOT_HOME/target/classes:$(cat "$PIVOT_HOME/target/classpath.txt")"
+  BENCH_CP="$PIVOT_HOME/target/bench-classes:$PIVOT_CP"
   bench_pivot_java
 }
 
@@ -71,12 +72,13 @@ bench_wait_for_line() {
 
 # The command that runs a Pivot main: a plain array, so that `"${PIVOT_JAVA[@]}" ... &` makes $! the JVM's own
 # PID (a shell function run with & would be a subshell, and killing it would leave the JVM running).
-# JVM options: PIVOT_BENCH_JAVA_OPTS (by default PIVOT_DEFAULT_JAVA_OPTS: what ./pivot runs with); logging is the project's own
-# logback.xml unless BENCH_LOGBACK names another.
+# JVM options and flags are ./pivot's: PIVOT_BENCH_JAVA_OPTS (by default PIVOT_DEFAULT_JAVA_OPTS, what ./pivot runs
+# with); logging is the project's own logback.xml unless BENCH_LOGBACK names another.
 bench_pivot_java() {
   # shellcheck disable=SC2206
-  PIVOT_JAVA=("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED ${PIVOT_BENCH_JAVA_OPTS:-$PIVOT_DEFAULT_JAVA_OPTS}
-    ${BENCH_LOGBACK:+-Dlogback.configurationFile="$BENCH_LOGBACK"} -cp "$BENCH_CP")
+  PIVOT_JAVA=("$JAVA_HOME/bin/java" ${PIVOT_BENCH_JAVA_OPTS:-$PIVOT_DEFAULT_JAVA_OPTS} --enable-native-access=ALL-UNNAMED
+    --add-exports java.base/sun.nio.ch=ALL-UNNAMED ${BENCH_LOGBACK:+-Dlogback.configurationFile="$BENCH_LOGBACK"}
+    -cp "$BENCH_CP")
 }
 
 # Starts Pivot's HTTP server alone (dev.pivot.bench.BenchServer STORE PORT FILE...); sets PIVOT_PID.
