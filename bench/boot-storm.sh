@@ -45,8 +45,11 @@ storm() {
   cpu0=$(bench_cpu_ms "$pid")
   split0=$(bench_cpu_split "$pid")
   drops0=$(bench_listen_overflows)
+  # In the background and waited for, so that a signal ends the script (and the trap cleans up) at once.
   "$JAVA_HOME/bin/java" -cp "$BENCH_CP" dev.pivot.bench.BootStorm --url "http://127.0.0.1:$port" \
-    --machines "$machines" --deadline-seconds "$DEADLINE" --label "$label" > "$BENCH_WORK/storm.out"
+    --machines "$machines" --deadline-seconds "$DEADLINE" --label "$label" > "$BENCH_WORK/storm.out" &
+  BENCH_PIDS+=("$!")
+  wait "$!"
   cpu1=$(bench_cpu_ms "$pid")
   split1=$(bench_cpu_split "$pid")
   drops1=$(bench_listen_overflows)

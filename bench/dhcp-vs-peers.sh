@@ -100,8 +100,12 @@ perf() {
   [ "$rate" != max ] && args+=(-r "$rate")
   # -W: after the test period, wait EXIT_WAIT_US for the answers still in flight instead of counting them as
   # drops (without it every server "drops" about rate × latency exchanges at the very end).
+  # In the background and waited for, so that a signal ends the script (and the trap cleans up) at once, not after
+  # the measurement.
   ip netns exec "$NS_C" perfdhcp -4 "${args[@]}" -p "$secs" -W "$EXIT_WAIT_US" -R "$CLIENTS" -l "$IF_C" \
-    "$SERVER_IP" >"$out" 2>&1 || true
+    "$SERVER_IP" >"$out" 2>&1 &
+  PERF_PID=$!; BENCH_PIDS+=("$PERF_PID")
+  wait "$PERF_PID" || true
 }
 
 # "DORA/s sent drops% avg-ms max-ms cpu-s cpu-ms-per-1000-DORA" from a perfdhcp report (DO + RA exchanges summed)
