@@ -1,46 +1,32 @@
 #!/usr/bin/env bash
-# A boot storm against the real `pivot serve` and against nginx serving the same files, on loopback:
-# N simulated machines start at once and each fetches its script, kernel, initrds and root image and sends its
-# stage-1 reports (dev.pivot.bench.BootStorm). Prints completions, failures, throughput, p50/p99 per step,
-# the Pivot/nginx ratio, each server's CPU time and Pivot's peak RSS.
-#   BENCH_MACHINES=500 BENCH_ROUNDS=1 BENCH_DEADLINE=300 BENCH_KERNEL_MB=8 BENCH_STAGE1_MB=4 BENCH_ROOT_MB=64 \
-#   BENCH_KEEP=0 BENCH_PIVOT_ONLY=0 bench/boot-storm.sh
+# A boot storm against the real `pivot serve` (as ./pivot runs it: SQLite event log, console timeline) and against
+# nginx (a master and one worker per core) serving the same files, on loopback: N simulated machines start at once
+# and each fetches its script, kernel, initrds and root image and sends its stage-1 reports
+# (dev.pivot.bench.BootStorm). The servers alternate, each round starting with the other one. Prints each storm,
+# then per server the median of the rounds (throughput, p99 of the boot, of /boot.ipxe and of /report, CPU per GB)
+# and the Pivot/nginx ratios against the goals; exits 1 if any machine failed to boot.
+#   BENCH_MACHINES=500 BENCH_ROUNDS=3 BENCH_DEADLINE=300 BENCH_KERNEL_MB=8 BENCH_STAGE1_MB=4 BENCH_ROOT_MB=64 \
+#   BENCH_NGINX_WORKERS=$(nproc) BENCH_KEEP=0 BENCH_PIVOT_ONLY=0 bench/boot-storm.sh
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 MACHINES=${BENCH_MACHINES:-500}
-ROUNDS=${BENCH_ROUNDS:-1}
+ROUNDS=${BENCH_ROUNDS:-3}
 DEADLINE=${BENCH_DEADLINE:-300}
 KERNEL_MB=${BENCH_KERNEL_MB:-8}
 STAGE1_MB=${BENCH_STAGE1_MB:-4}
 ROOT_MB=${BENCH_ROOT_MB:-64}
+# nginx as deployed: a master and one worker per core (the Debian package's `worker_processes auto`).
+NGINX_WORKERS=${BENCH_NGINX_WORKERS:-$(nproc)}
+PIVOT_ONLY=${BENCH_PIVOT_ONLY:-0}
 
 bench_install
 bench_build
 ulimit -n "$(ulimit -Hn)" # 2 sockets per machine in flight: client and server side
 echo "bench: load average before: $(bench_loadavg) ($(nproc) cores)"
 
-# A NixOS-shaped netboot build made with the real tools: bzImage, initrd = gzip cpio (stage 1) followed by a
-# zstd cpio holding only nix-store.squashfs, and the netboot.ipxe nixpkgs generates. Random bytes: nothing
-# compresses, so sizes on the wire are the sizes given.
 nb="$BENCH_WORK/netboot"
-mkdir -p "$nb" "$BENCH_WORK/stage1/lib/modules" "$BENCH_WORK/rootfs/nix/store/bench-system"
-head -c "$((KERNEL_MB * 1024 * 1024))" /dev/urandom > "$nb/bzImage"
-head -c "$((STAGE1_MB * 1024 * 1024))" /dev/urandom > "$BENCH_WORK/stage1/lib/modules/bench.ko"
-printf '#!/bin/sh\nexec /nix/store/bench-system/init\n' > "$BENCH_WORK/stage1/init"
-chmod 0755 "$BENCH_WORK/stage1/init"
-(cd "$BENCH_WORK/stage1" && find . | cpio -o -H newc --quiet | gzip -1) > "$nb/initrd"
-head -c "$((ROOT_MB * 1024 * 1024))" /dev/urandom > "$BENCH_WORK/rootfs/nix/store/bench-system/payload"
-mksquashfs "$BENCH_WORK/rootfs" "$BENCH_WORK/nix-store.squashfs" -quiet -noappend -comp zstd > /dev/null
-(cd "$BENCH_WORK" && echo nix-store.squashfs | cpio -o -H newc --quiet | zstd -q -1) >> "$nb/initrd"
-cat > "$nb/netboot.ipxe" <<'IPXE'
-#!ipxe
-# Use the cmdline variable to allow the user to specify custom kernel params
-# when chainloading this script from other iPXE scripts like netboot.xyz
-kernel bzImage init=/nix/store/bench-system/init initrd=initrd loglevel=4 ${cmdline}
-initrd initrd
-boot
-IPXE
+bench_make_netboot "$nb" $((KERNEL_MB * 1024)) $((STAGE1_MB * 1024)) $((ROOT_MB * 1024))
 
 pivot_port=$(bench_free_port)
 tftp_port=$(bench_free_port)
@@ -48,18 +34,22 @@ nginx_port=$(bench_free_port)
 bench_start_pivot_serve "$nb" "$pivot_port" "$tftp_port" "$BENCH_WORK/state"
 "${PIVOT_JAVA[@]}" dev.pivot.bench.NginxMirror "http://127.0.0.1:$pivot_port" "http://127.0.0.1:$nginx_port" \
   "$BENCH_WORK/state/artifacts/objects" "$BENCH_WORK/www" "$MACHINES"
-bench_start_nginx "$BENCH_WORK/www" "$nginx_port"
+bench_start_nginx "$BENCH_WORK/www" "$nginx_port" "$NGINX_WORKERS"
+echo "bench: pivot serve PID $PIVOT_PID; nginx $(nginx -v 2>&1 | cut -d/ -f2), master PID $NGINX_PID, $NGINX_WORKERS workers"
 cat "$BENCH_WORK"/state/artifacts/objects/* > /dev/null # both serve from the page cache
 
 # One storm against PORT served by PID; prints the storm's report and leaves its RESULT line plus the server's
-# CPU milliseconds in $BENCH_WORK/result.LABEL.
+# CPU milliseconds (nginx: master and workers) in $BENCH_WORK/result.LABEL.
 storm() {
   local label=$1 port=$2 pid=$3 machines=$4 cpu0 cpu1 drops0 drops1 split0 split1
   cpu0=$(bench_cpu_ms "$pid")
   split0=$(bench_cpu_split "$pid")
   drops0=$(bench_listen_overflows)
+  # In the background and waited for, so that a signal ends the script (and the trap cleans up) at once.
   "$JAVA_HOME/bin/java" -cp "$BENCH_CP" dev.pivot.bench.BootStorm --url "http://127.0.0.1:$port" \
-    --machines "$machines" --deadline-seconds "$DEADLINE" --label "$label" > "$BENCH_WORK/storm.out"
+    --machines "$machines" --deadline-seconds "$DEADLINE" --label "$label" > "$BENCH_WORK/storm.out" &
+  BENCH_PIDS+=("$!")
+  wait "$!"
   cpu1=$(bench_cpu_ms "$pid")
   split1=$(bench_cpu_split "$pid")
   drops1=$(bench_listen_overflows)
@@ -67,39 +57,78 @@ storm() {
   echo "  server CPU: $((cpu1 - cpu0)) ms ($((${split1%/*} - ${split0%/*})) user, $((${split1#*/} - ${split0#*/})) system);" \
     "listen queue overflows (host-wide): $((drops1 - drops0));" \
     "load average: $(bench_loadavg)"
-  echo "$(grep '^RESULT ' "$BENCH_WORK/storm.out") server_cpu_ms=$((cpu1 - cpu0))" > "$BENCH_WORK/result.$label"
+  echo "$(grep '^RESULT ' "$BENCH_WORK/storm.out") server_cpu_ms=$((cpu1 - cpu0)) load1=$(cut -d' ' -f1 /proc/loadavg)" \
+    > "$BENCH_WORK/result.$label"
 }
 
 storm warmup-pivot "$pivot_port" "$PIVOT_PID" 20 > /dev/null # JIT and pools; nginx needs none but gets the same
-[ "${BENCH_PIVOT_ONLY:-0}" = 1 ] || storm warmup-nginx "$nginx_port" "$NGINX_PID" 20 > /dev/null
+[ "$PIVOT_ONLY" = 1 ] || storm warmup-nginx "$nginx_port" "$NGINX_PID" 20 > /dev/null
 
+# The servers take turns, and each round starts with the other one, so that a slow spell of a shared machine does
+# not fall on one server's runs only.
 for ((r = 1; r <= ROUNDS; r++)); do
-  echo
-  storm "pivot-$r" "$pivot_port" "$PIVOT_PID" "$MACHINES"
-  [ "${BENCH_PIVOT_ONLY:-0}" = 1 ] && continue # for profiling Pivot alone: no nginx run, no ratio
-  echo
-  storm "nginx-$r" "$nginx_port" "$NGINX_PID" "$MACHINES"
+  order=(pivot nginx)
+  ((r % 2 == 0)) && order=(nginx pivot)
+  [ "$PIVOT_ONLY" = 1 ] && order=(pivot) # for profiling Pivot alone: no nginx run, no ratio
+  for server in "${order[@]}"; do
+    echo
+    if [ "$server" = pivot ]; then storm "pivot-$r" "$pivot_port" "$PIVOT_PID" "$MACHINES"
+    else storm "nginx-$r" "$nginx_port" "$NGINX_PID" "$MACHINES"; fi
+  done
 done
 if [ -n "${BENCH_AFTER_STORM:-}" ]; then eval "$BENCH_AFTER_STORM"; fi # e.g. a jcmd against $PIVOT_PID
 
 rss=$(bench_peak_rss_mb "$PIVOT_PID")
 echo
-echo "summary ($MACHINES machines, kernel ${KERNEL_MB} MiB, stage 1 ~${STAGE1_MB} MiB + prelude, root ${ROOT_MB} MiB):"
-for ((r = 1; r <= ROUNDS; r++)); do
-  [ "${BENCH_PIVOT_ONLY:-0}" = 1 ] && { sed 's/^RESULT/  RESULT/' "$BENCH_WORK/result.pivot-$r"; continue; }
-  cat "$BENCH_WORK/result.pivot-$r" "$BENCH_WORK/result.nginx-$r" | awk -v r="$r" '
-    { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[NR, kv[1]] = kv[2] } }
-    END {
-      printf "  round %d: pivot %d/%d booted in %.1f s (%.0f MB/s, boot p50 %.0f ms p99 %.0f ms, CPU %d ms)\n",
-        r, v[1, "completed"], v[1, "completed"] + v[1, "failed"], v[1, "seconds"], v[1, "mbps"],
-        v[1, "boot_p50_ms"], v[1, "boot_p99_ms"], v[1, "server_cpu_ms"]
-      printf "           nginx %d/%d booted in %.1f s (%.0f MB/s, boot p50 %.0f ms p99 %.0f ms, CPU %d ms)\n",
-        v[2, "completed"], v[2, "completed"] + v[2, "failed"], v[2, "seconds"], v[2, "mbps"],
-        v[2, "boot_p50_ms"], v[2, "boot_p99_ms"], v[2, "server_cpu_ms"]
-      printf "           ratio pivot/nginx: throughput %.2f, boot p99 %.2f, server CPU %.2f\n",
-        v[1, "mbps"] / v[2, "mbps"], v[1, "boot_p99_ms"] / v[2, "boot_p99_ms"],
-        v[1, "server_cpu_ms"] / v[2, "server_cpu_ms"]
-    }'
-done
+echo "summary ($MACHINES machines, kernel ${KERNEL_MB} MiB, stage 1 ~${STAGE1_MB} MiB + prelude, root ${ROOT_MB} MiB," \
+  "$ROUNDS rounds, nginx $NGINX_WORKERS workers, $(nproc) cores):"
+# Per round, then the median of the rounds per server and the ratios Pivot/nginx against the goals: throughput
+# >= 0.9x nginx, p99 of /boot.ipxe and /report <= 1.5x nginx. CPU per GB served is the figure a busy machine blurs
+# least. Every machine must boot: any failure fails the script.
+{ cat "$BENCH_WORK"/result.pivot-* "$BENCH_WORK"/result.nginx-* 2>/dev/null || true; } | awk '
+  function ratio(a, b) { return b > 0 ? a / b : 0 }
+  function median(list,   v, n, i, j, t) {
+    n = split(list, v, " ")
+    if (n == 0) return "nan"
+    for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+    return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+  }
+  {
+    split($2, lr, "-"); s = lr[1]; servers[s] = 1
+    for (i = 3; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+    gb = f["bytes"] / 1e9
+    cpugb = gb > 0 ? f["server_cpu_ms"] / gb : 0
+    printf "  %-8s %d/%d booted in %6.1f s, %6.0f MB/s, p99 boot %6.0f ms, /boot.ipxe %6.0f ms, /report %6.0f ms, CPU %6d ms (%4.0f ms/GB), load %s\n",
+      $2, f["completed"], f["completed"] + f["failed"], f["seconds"], f["mbps"], f["boot_p99_ms"], f["script_p99_ms"],
+      f["report_p99_ms"], f["server_cpu_ms"], cpugb, f["load1"]
+    mbps[s] = mbps[s] " " f["mbps"]; boot[s] = boot[s] " " f["boot_p99_ms"]; script[s] = script[s] " " f["script_p99_ms"]
+    report[s] = report[s] " " f["report_p99_ms"]; cpu[s] = cpu[s] " " cpugb; failed[s] += f["failed"]
+    runs[s]++
+  }
+  END {
+    print "  median of the rounds:"
+    split("pivot nginx", names, " ")
+    for (k = 1; k <= 2; k++) {
+      s = names[k]; if (!(s in servers)) continue
+      m[s, "mbps"] = median(mbps[s]); m[s, "boot"] = median(boot[s]); m[s, "script"] = median(script[s])
+      m[s, "report"] = median(report[s]); m[s, "cpu"] = median(cpu[s])
+      printf "  %-8s %d rounds: %6.0f MB/s, p99 boot %6.0f ms, /boot.ipxe %6.0f ms, /report %6.0f ms, CPU %4.0f ms/GB, failures %d\n",
+        s, runs[s], m[s, "mbps"], m[s, "boot"], m[s, "script"], m[s, "report"], m[s, "cpu"], failed[s]
+    }
+    if (("pivot" in servers) && ("nginx" in servers)) {
+      t = ratio(m["pivot", "mbps"], m["nginx", "mbps"])
+      ps = ratio(m["pivot", "script"], m["nginx", "script"]); pr = ratio(m["pivot", "report"], m["nginx", "report"])
+      printf "  ratio pivot/nginx: throughput %.2f (goal >= 0.9: %s), p99 /boot.ipxe %.2f (goal <= 1.5: %s),",
+        t, (t >= 0.9 ? "met" : "NOT met"), ps, (ps <= 1.5 ? "met" : "NOT met")
+      printf " p99 /report %.2f (goal <= 1.5: %s), p99 boot %.2f, CPU per GB %.2f\n",
+        pr, (pr <= 1.5 ? "met" : "NOT met"), ratio(m["pivot", "boot"], m["nginx", "boot"]),
+        ratio(m["pivot", "cpu"], m["nginx", "cpu"])
+    }
+    total = 0; for (s in servers) total += failed[s]
+    if (total == 0) print "  failures: 0 (asserted 0)"
+    else print "  failures: " total " (asserted 0): FAILED"
+    exit (total == 0 ? 0 : 1)
+  }' || storm_failed=1
 echo "  pivot peak RSS (VmHWM): $rss MB"
 echo "bench: load average after: $(bench_loadavg) ($(nproc) cores)"
+[ "${storm_failed:-0}" = 0 ] || { echo "bench: machines failed to boot (see above)" >&2; exit 1; }

@@ -32,20 +32,50 @@ bench_install() {
   pivot_apt_install nginx curl cpio squashfs-tools zstd gzip
 }
 
-# Pivot's classes, then the benchmark's own classes next to them.
+# Pivot and the benchmarks' own Java, both built by Maven (`./mvnw package` compiles bench/src into
+# target/bench-classes, see pom.xml), rebuilt when a source or the pom is newer than the last build here.
+# PIVOT_CP is what ./pivot runs with; BENCH_CP adds target/bench-classes, which holds only dev.pivot.bench classes
+# (no resources), so a Pivot main started with it runs as shipped.
 bench_build() {
-  pivot_build_if_needed
-  mkdir -p "$BENCH_HOME/target/classes"
-  "$JAVA_HOME/bin/javac" -Xlint:all -d "$BENCH_HOME/target/classes" \
-    -cp "$PIVOT_HOME/target/classes:$(cat "$PIVOT_HOME/target/classpath.txt")" \
-    "$BENCH_HOME"/src/dev/pivot/bench/*.java
-  BENCH_CP="$BENCH_HOME/target/classes:$PIVOT_HOME/target/classes:$(cat "$PIVOT_HOME/target/classpath.txt")"
-  # Until the real prelude scripts are in src/main/resources, `pivot serve` needs the test stand-ins (same size
-  # class: a few hundred bytes next to busybox) to build pivot.cpio.gz.
-  if [ ! -f "$PIVOT_HOME/target/classes/dev/pivot/initrd/prelude/init" ]; then
-    BENCH_CP="$BENCH_CP:$PIVOT_HOME/src/test/resources"
+  local stamp="$PIVOT_HOME/target/bench-classes/.built"
+  if [ ! -f "$stamp" ] || [ ! -f "$PIVOT_HOME/target/classpath.txt" ] \
+      || [ -n "$(find "$PIVOT_HOME/src/main" "$BENCH_HOME/src" "$PIVOT_HOME/pom.xml" -newer "$stamp" -print -quit)" ]; then
+    echo "bench: building…" >&2
+    (cd "$PIVOT_HOME" && ./mvnw -q -B -DskipTests package >&2)
+    touch "$stamp"
   fi
+  PIVOT_CP="$PIVOT_HOME/target/classes:$(cat "$PIVOT_HOME/target/classpath.txt")"
+  BENCH_CP="$PIVOT_HOME/target/bench-classes:$PIVOT_CP"
   bench_pivot_java
+}
+
+# A NixOS-shaped netboot build in OUT made with the real tools: bzImage, initrd = gzip cpio (stage 1) followed by a
+# zstd cpio holding only nix-store.squashfs (from mksquashfs; its root is the store, as NixOS's, with the init=
+# program pivot serve checks for), and the netboot.ipxe nixpkgs generates. Sizes in KiB of random bytes: nothing
+# compresses, so sizes on the wire are the sizes given. Scratch files go under BENCH_WORK.
+bench_make_netboot() {
+  local out=$1 kernel_kib=$2 stage1_kib=$3 root_kib=$4 scratch
+  scratch="$(mktemp -d "$BENCH_WORK/netboot-src.XXXXXX")"
+  mkdir -p "$out" "$scratch/stage1/lib/modules" "$scratch/store/bench-system"
+  head -c "$((kernel_kib * 1024))" /dev/urandom > "$out/bzImage"
+  head -c "$((stage1_kib * 1024))" /dev/urandom > "$scratch/stage1/lib/modules/bench.ko"
+  printf '#!/bin/sh\nexec /nix/store/bench-system/init\n' > "$scratch/stage1/init"
+  chmod 0755 "$scratch/stage1/init"
+  (cd "$scratch/stage1" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/initrd"
+  head -c "$((root_kib * 1024))" /dev/urandom > "$scratch/store/bench-system/payload"
+  printf '#!/bin/sh\nexec /bin/sh\n' > "$scratch/store/bench-system/init"
+  chmod 0755 "$scratch/store/bench-system/init"
+  mksquashfs "$scratch/store" "$scratch/nix-store.squashfs" -quiet -noappend -comp zstd > /dev/null
+  (cd "$scratch" && echo nix-store.squashfs | cpio -o -H newc --quiet | zstd -q -1) >> "$out/initrd"
+  cat > "$out/netboot.ipxe" <<'IPXE'
+#!ipxe
+# Use the cmdline variable to allow the user to specify custom kernel params
+# when chainloading this script from other iPXE scripts like netboot.xyz
+kernel bzImage init=/nix/store/bench-system/init initrd=initrd loglevel=4 ${cmdline}
+initrd initrd
+boot
+IPXE
+  rm -rf "$scratch"
 }
 
 # A port nobody uses on TCP or UDP (bounded tries).
@@ -71,12 +101,13 @@ bench_wait_for_line() {
 
 # The command that runs a Pivot main: a plain array, so that `"${PIVOT_JAVA[@]}" ... &` makes $! the JVM's own
 # PID (a shell function run with & would be a subshell, and killing it would leave the JVM running).
-# JVM options: PIVOT_BENCH_JAVA_OPTS (by default PIVOT_DEFAULT_JAVA_OPTS: what ./pivot runs with); logging is the project's own
-# logback.xml unless BENCH_LOGBACK names another.
+# JVM options and flags are ./pivot's: PIVOT_BENCH_JAVA_OPTS (by default PIVOT_DEFAULT_JAVA_OPTS, what ./pivot runs
+# with); logging is the project's own logback.xml unless BENCH_LOGBACK names another.
 bench_pivot_java() {
   # shellcheck disable=SC2206
-  PIVOT_JAVA=("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED ${PIVOT_BENCH_JAVA_OPTS:-$PIVOT_DEFAULT_JAVA_OPTS}
-    ${BENCH_LOGBACK:+-Dlogback.configurationFile="$BENCH_LOGBACK"} -cp "$BENCH_CP")
+  PIVOT_JAVA=("$JAVA_HOME/bin/java" ${PIVOT_BENCH_JAVA_OPTS:-$PIVOT_DEFAULT_JAVA_OPTS} --enable-native-access=ALL-UNNAMED
+    --add-exports java.base/sun.nio.ch=ALL-UNNAMED ${BENCH_LOGBACK:+-Dlogback.configurationFile="$BENCH_LOGBACK"}
+    -cp "$BENCH_CP")
 }
 
 # Starts Pivot's HTTP server alone (dev.pivot.bench.BenchServer STORE PORT FILE...); sets PIVOT_PID.
@@ -99,14 +130,24 @@ bench_start_pivot_serve() {
   bench_wait_for_line "$log" "^pivot: http://127.0.0.1:$http_port/boot.ipxe" "$PIVOT_PID" 300
 }
 
-# Starts nginx in the foreground of its own process (no master, no daemon) on 127.0.0.1:PORT serving ROOT with
-# sendfile; /boot.ipxe?mac=M is the static file scripts/M.ipxe and /report answers 200. Sets NGINX_PID.
+# Starts nginx on 127.0.0.1:PORT serving ROOT with sendfile; /boot.ipxe?mac=M is the static file scripts/M.ipxe and
+# /report answers 200. WORKERS (optional): without it one process does everything (no master, no daemon); with it a
+# master in the foreground (never a daemon, so $! is its PID, its pid file under BENCH_WORK) and WORKERS worker
+# processes, nginx as it is deployed: `bench_start_nginx ROOT PORT "$(nproc)"`. Sets NGINX_PID (the master); SIGTERM
+# to it stops the workers too, and bench_cpu_ms counts the workers' CPU with it.
 bench_start_nginx() {
-  local root=$1 port=$2 prefix="$BENCH_WORK/nginx"
+  local root=$1 port=$2 workers=${3:-} prefix="$BENCH_WORK/nginx" processes
+  if [ -n "$workers" ]; then processes="master_process on;
+worker_processes $workers;"
+    # Run as root, the master would hand the workers to nobody, who cannot read BENCH_WORK (mode 0700): they run
+    # as the user who runs the bench, like Pivot.
+    [ "$(id -u)" = 0 ] && processes="$processes
+user root root;"
+  else processes="master_process off;"; fi
   mkdir -p "$prefix/tmp"
   cat > "$prefix/nginx.conf" <<CONF
 daemon off;
-master_process off;
+$processes
 worker_rlimit_nofile 8192;
 pid $prefix/nginx.pid;
 error_log $prefix/error.log warn;
@@ -133,7 +174,15 @@ CONF
   NGINX_PID=$!
   BENCH_PIDS+=("$NGINX_PID")
   for _ in $(seq 1 100); do
-    curl -s -o /dev/null "http://127.0.0.1:$port/report" && return 0
+    if curl -s -o /dev/null "http://127.0.0.1:$port/report"; then
+      [ -z "$workers" ] && return 0
+      # The master opens the socket before it forks the workers: wait until all of them are up.
+      if [ "$(bench_children "$NGINX_PID" | wc -w)" -ge "$workers" ]; then
+        # shellcheck disable=SC2207 # PIDs are words
+        BENCH_PIDS+=($(bench_children "$NGINX_PID")) # ended by PID too, should the master not end them
+        return 0
+      fi
+    fi
     kill -0 "$NGINX_PID" 2>/dev/null || { cat "$prefix/error.log" >&2; return 1; }
     sleep 0.1
   done
@@ -145,9 +194,20 @@ bench_peak_rss_mb() {
   awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"
 }
 
-# CPU time (user + system, all threads) PID has used so far, in milliseconds.
+# The PIDs of PID's child processes (nginx's workers; none for a JVM).
+bench_children() {
+  ps -o pid= --ppid "$1" 2>/dev/null || true
+}
+
+# The stat lines of PID and its child processes.
+bench_stats() {
+  local pid
+  for pid in "$1" $(bench_children "$1"); do cat "/proc/$pid/stat" 2>/dev/null || true; done
+}
+
+# CPU time (user + system, all threads) PID and its child processes have used so far, in milliseconds.
 bench_cpu_ms() {
-  awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$1/stat"
+  bench_stats "$1" | awk -v hz="$(getconf CLK_TCK)" '{ t += $14 + $15 } END { print int(t * 1000 / hz) }'
 }
 
 # The kernel's count of connections dropped because a listen queue was full (all sockets on this host).
@@ -156,9 +216,9 @@ bench_listen_overflows() {
     /proc/net/netstat
 }
 
-# "user ms / system ms" PID has used so far.
+# "user ms / system ms" PID and its child processes have used so far.
 bench_cpu_split() {
-  awk -v hz="$(getconf CLK_TCK)" '{ printf "%d/%d", $14 * 1000 / hz, $15 * 1000 / hz }' "/proc/$1/stat"
+  bench_stats "$1" | awk -v hz="$(getconf CLK_TCK)" '{ u += $14; s += $15 } END { printf "%d/%d", u * 1000 / hz, s * 1000 / hz }'
 }
 
 bench_loadavg() {

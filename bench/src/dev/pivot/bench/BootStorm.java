@@ -280,9 +280,13 @@ public final class BootStorm {
                     .ifPresent(r -> System.out.printf(Locale.ROOT, "    +%6.2f %6.2f  %s%n",
                             r.startedNanos() / 1e9, r.tookNanos() / 1e9, r.what()));
         }
+        StringBuilder p99s = new StringBuilder();
+        for (String step : STEPS) {
+            p99s.append(String.format(Locale.ROOT, " %s_p99_ms=%.1f", step, percentileOf(step, 99)));
+        }
         System.out.printf(Locale.ROOT, "RESULT %s completed=%d failed=%d seconds=%.3f bytes=%d mbps=%.1f boot_p50_ms=%.1f"
-                        + " boot_p99_ms=%.1f%n", label, completed.get(), failed, seconds, bytes.sum(), mbPerSecond,
-                percentileOf("boot", 50), percentileOf("boot", 99));
+                        + "%s%n", label, completed.get(), failed, seconds, bytes.sum(), mbPerSecond,
+                percentileOf("boot", 50), p99s);
     }
 
     private double percentileOf(String step, int p) {
