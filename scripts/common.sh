@@ -56,5 +56,6 @@ pivot_build_if_needed() {
   if [ ! -f "$stamp" ] || [ -n "$(find "$PIVOT_HOME/src/main" "$PIVOT_HOME/pom.xml" -newer "$stamp" -print -quit)" ]; then
     echo "pivot: building…" >&2
     (cd "$PIVOT_HOME" && ./mvnw -q -B -DskipTests package >&2) || return 1
+    touch "$stamp" # Maven leaves an unchanged class path file alone: without this every start would rebuild
   fi
 }

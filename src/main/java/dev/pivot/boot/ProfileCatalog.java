@@ -58,6 +58,9 @@ public final class ProfileCatalog implements BootCatalog {
         defaultProfile.ifPresent(this::requireKnown);
     }
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ProfileCatalog.class);
+    private volatile long unreadableSince;
+
     public Set<String> profiles() {
         return specs.keySet();
     }
@@ -67,7 +70,8 @@ public final class ProfileCatalog implements BootCatalog {
     }
 
     public Optional<Choice> choice(MacAddress mac) {
-        Optional<Assignments.Assignment> assigned = assignments.assignment(mac).filter(a -> specs.containsKey(a.profile()));
+        Optional<Assignments.Assignment> assigned = readOrNothing(() -> assignments.assignment(mac))
+                .filter(a -> specs.containsKey(a.profile()));
         if (assigned.isPresent()) {
             return Optional.of(new Choice(assigned.get().profile(), assigned.get().once() ? "assigned once" : "assigned"));
         }
@@ -86,7 +90,7 @@ public final class ProfileCatalog implements BootCatalog {
         if (selectors.isEmpty()) {
             return Optional.empty();
         }
-        Optional<Machine> machine = machines.machine(mac);
+        Optional<Machine> machine = readOrNothing(() -> machines.machine(mac));
         if (machine.isEmpty()) {
             return Optional.empty();
         }
@@ -100,6 +104,25 @@ public final class ProfileCatalog implements BootCatalog {
             }
         }
         return best == null ? Optional.empty() : Optional.of(new Choice(best.profile(), "group " + best.group()));
+    }
+
+    /**
+     * A store that cannot be read (a database restarting, a full disk) must not stop machines from booting: they
+     * get what their MAC group or the default gives them meanwhile, and the log says so once a minute.
+     */
+    private <T> Optional<T> readOrNothing(java.util.function.Supplier<Optional<T>> read) {
+        try {
+            return read.get();
+        } catch (RuntimeException e) {
+            long now = System.nanoTime();
+            long last = unreadableSince;
+            if (last == 0 || now - last > java.util.concurrent.TimeUnit.MINUTES.toNanos(1)) {
+                unreadableSince = now;
+                log.warn("assignments and machines unreadable, booting by MAC group or default meanwhile: {}",
+                        e.getMessage());
+            }
+            return Optional.empty();
+        }
     }
 
     @Override

@@ -50,7 +50,7 @@ class StoreOutageIT {
     void lan() throws Exception {
         assertThat(Lab.isRoot()).as("network namespaces need root").isTrue();
         lab = new Lab();
-        Lab.ClientServerLan lan = lab.clientServerLan("storeo-s", "storeo-c", MAC);
+        Lab.ClientServerLan lan = lab.clientServerLan("stos", "stoc", MAC);
         serverNs = lan.server();
         clientNs = lan.client();
         clientIf = lan.clientIf();
