@@ -9,7 +9,8 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import java.time.Duration;
-import java.util.Optional;
+import java.util.EnumMap;
+import java.util.Map;
 
 /**
  * Prometheus metrics derived from boot events alone: protocol servers know nothing of Micrometer, they emit
@@ -24,52 +25,62 @@ public final class BootMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Counter started;
     private final Counter succeeded;
+    private final Counter tftpOk;
+    private final Counter tftpBytes;
+    private final Counter httpBytes;
+    private final Counter tftpFailed;
+    // Meters looked up once per tag value: the dispatcher records every event of a boot storm.
+    private final Map<Step, Counter> failed = new EnumMap<>(Step.class);
+    private final Map<BootEvent.DhcpAnswer, Counter> answers = new EnumMap<>(BootEvent.DhcpAnswer.class);
+    private final Map<Step, Timer> steps = new EnumMap<>(Step.class);
 
     public BootMetrics() {
         started = Counter.builder("pivot.boots.started").description("Boot sessions begun").register(registry);
         succeeded = Counter.builder("pivot.boots.succeeded").description("Boots that reached stage 2")
                 .register(registry);
-        for (String protocol : new String[]{"tftp", "http"}) {
-            bytes(protocol); // present at 0 from the start, so rate() works from the first scrape
-        }
+        tftpOk = Counter.builder("pivot.tftp.transfers").description("TFTP read transfers").tag("result", "ok")
+                .register(registry);
+        tftpFailed = Counter.builder("pivot.tftp.transfers").description("TFTP read transfers")
+                .tag("result", "failed").register(registry);
+        // present at 0 from the start, so rate() works from the first scrape
+        tftpBytes = bytes("tftp");
+        httpBytes = bytes("http");
     }
 
     /** Records one event with the session it just joined (a BootSessions listener). */
     public void record(BootSession joined, BootEvent event) {
-        Optional<BootSession> session = Optional.of(joined);
         if (joined.events().size() == 1) {
             started.increment();
         }
         if (event.step() == Step.STAGE2 && !event.failed()) {
             succeeded.increment();
         }
-        if (event.failed() && session.flatMap(BootSession::failure).map(f -> f.equals(event)).orElse(true)) {
-            Counter.builder("pivot.boots.failed").description("Boots that failed, by the step that failed first")
-                    .tag("step", event.step().wire()).register(registry).increment();
+        if (event.failed() && joined.failure().map(f -> f.equals(event)).orElse(true)) {
+            failed.computeIfAbsent(event.step(), step -> Counter.builder("pivot.boots.failed")
+                    .description("Boots that failed, by the step that failed first")
+                    .tag("step", step.wire()).register(registry)).increment();
         }
         switch (event.step()) {
             case TFTP -> {
-                bytes("tftp").increment(event.bytes());
-                Counter.builder("pivot.tftp.transfers").description("TFTP read transfers")
-                        .tag("result", event.failed() ? "failed" : "ok").register(registry).increment();
+                tftpBytes.increment(event.bytes());
+                (event.failed() ? tftpFailed : tftpOk).increment();
             }
-            case SCRIPT, KERNEL, INITRD, ROOT_IMAGE -> bytes("http").increment(event.bytes());
+            case SCRIPT, KERNEL, INITRD, ROOT_IMAGE -> httpBytes.increment(event.bytes());
             case DHCP -> {
                 if (!event.failed() && event.dhcp().isPresent()) {
-                    Counter.builder("pivot.dhcp.answers").description("DHCP answers sent, by type")
-                            .tag("type", event.dhcp().get().wire()).register(registry).increment();
+                    answers.computeIfAbsent(event.dhcp().get(), type -> Counter.builder("pivot.dhcp.answers")
+                            .description("DHCP answers sent, by type").tag("type", type.wire()).register(registry))
+                            .increment();
                 }
             }
             default -> { }
         }
-        session.ifPresent(s -> {
-            Duration since = Duration.between(s.events().getFirst().at(), event.at());
-            if (!since.isNegative() && !event.failed()) {
-                Timer.builder("pivot.boot.step").description("Time from the start of a boot to each step")
-                        .tag("step", event.step().wire()).serviceLevelObjectives(STEP_BUCKETS)
-                        .register(registry).record(since);
-            }
-        });
+        Duration since = Duration.between(joined.events().getFirst().at(), event.at());
+        if (!since.isNegative() && !event.failed()) {
+            steps.computeIfAbsent(event.step(), step -> Timer.builder("pivot.boot.step")
+                    .description("Time from the start of a boot to each step").tag("step", step.wire())
+                    .serviceLevelObjectives(STEP_BUCKETS).register(registry)).record(since);
+        }
     }
 
     private Counter bytes(String protocol) {

@@ -132,12 +132,19 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        PrintStream out = System.out;
+        // Buffered, flushed by the timeline when no event waits: not a write(2) per line under a boot storm.
+        PrintStream out = new PrintStream(new java.io.BufferedOutputStream(
+                new java.io.FileOutputStream(java.io.FileDescriptor.out), 1 << 16), false,
+                java.nio.charset.StandardCharsets.UTF_8);
         PivotServer server;
         try {
             server = PivotServer.start(config(), out, commandSpec.commandLine().getErr());
         } catch (PivotServer.ImageRefused e) {
+            out.flush();
             return 2;
+        } catch (Exception e) {
+            out.flush(); // what the import printed before the failure
+            throw e;
         }
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(server::close));
         ServerConfig c = server.config();

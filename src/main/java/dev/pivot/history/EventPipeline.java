@@ -49,6 +49,7 @@ public final class EventPipeline implements EventSink, AutoCloseable {
     private final BlockingQueue<Pending> toStore;
     private final BlockingQueue<Dispatch> toListeners;
     private final List<BiConsumer<BootSession, BootEvent>> listeners = new CopyOnWriteArrayList<>();
+    private final List<Runnable> idleHooks = new CopyOnWriteArrayList<>();
     private final AtomicLong lost = new AtomicLong();
     private final AtomicLong stored = new AtomicLong();
     /** Events the writer took but could not record. */
@@ -91,6 +92,11 @@ public final class EventPipeline implements EventSink, AutoCloseable {
     /** Called for every event, in order, on the dispatcher thread, with the session it joined. */
     public void onEvent(BiConsumer<BootSession, BootEvent> listener) {
         listeners.add(listener);
+    }
+
+    /** Called on the dispatcher thread whenever it has told every waiting event: flush buffered output here. */
+    public void onIdle(Runnable hook) {
+        idleHooks.add(hook);
     }
 
     @Override
@@ -154,9 +160,9 @@ public final class EventPipeline implements EventSink, AutoCloseable {
             } catch (Throwable t) {
                 // The writer must outlive anything one batch can throw, or recording would stop for good.
                 EventPipeline.log.error("event writer: {}", t.toString(), t);
-                batch.forEach(p -> fail(p.durable(), t.toString()));
                 abandoned.addAndGet(batch.size());
                 lose(batch.size(), t.toString());
+                batch.forEach(p -> fail(p.durable(), t.toString()));
             } finally {
                 batch.clear();
             }
@@ -169,11 +175,11 @@ public final class EventPipeline implements EventSink, AutoCloseable {
         for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
             try {
                 log.append(entries);
-                done(batch);
                 if (storeFailing) {
                     storeFailing = false;
                     EventPipeline.log.info("event log: recording again ({} events lost while it failed)", lost.get());
                 }
+                done(batch);
                 return;
             } catch (RuntimeException e) {
                 if (!storeFailing) {
@@ -189,9 +195,9 @@ public final class EventPipeline implements EventSink, AutoCloseable {
                 log.append(List.of(p.entry()));
                 done(List.of(p));
             } catch (RuntimeException e) {
-                fail(p.durable(), e.getMessage());
                 abandoned.incrementAndGet();
                 lose(1, e.getMessage());
+                fail(p.durable(), e.getMessage()); // last: whoever waits sees the counts already
             }
         }
     }
@@ -206,25 +212,44 @@ public final class EventPipeline implements EventSink, AutoCloseable {
     }
 
     private void dispatchLoop() {
+        List<Dispatch> batch = new ArrayList<>();
         while (running || !toListeners.isEmpty()) {
-            Dispatch d;
             try {
-                d = toListeners.poll(100, TimeUnit.MILLISECONDS);
+                Dispatch first = toListeners.poll(100, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
             }
-            if (d == null) {
-                continue;
+            toListeners.drainTo(batch, MAX_BATCH - 1);
+            for (Dispatch d : batch) {
+                tell(d);
             }
-            for (BiConsumer<BootSession, BootEvent> l : listeners) {
-                try {
-                    l.accept(d.session(), d.event());
-                } catch (Throwable t) {
-                    log.warn("event listener failed on {} {}: {}", d.event().mac(), d.event().step(), t.toString());
+            if (toListeners.isEmpty()) {
+                for (Runnable hook : idleHooks) {
+                    try {
+                        hook.run();
+                    } catch (Throwable t) {
+                        log.warn("event listener flush failed: {}", t.toString());
+                    }
                 }
             }
-            dispatched.incrementAndGet();
+            dispatched.addAndGet(batch.size());
+            batch.clear();
+        }
+    }
+
+    private void tell(Dispatch d) {
+        for (BiConsumer<BootSession, BootEvent> l : listeners) {
+            try {
+                l.accept(d.session(), d.event());
+            } catch (Throwable t) {
+                // A listener must never stop the others, nor the dispatcher.
+                log.warn("event listener failed on {} {}: {}", d.event().mac(), d.event().step(), t.toString());
+            }
         }
     }
 

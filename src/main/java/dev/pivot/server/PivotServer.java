@@ -103,7 +103,9 @@ public final class PivotServer implements AutoCloseable {
             ApiRoutes api = ApiRoutes.create(pipeline, store, store, catalog, store)
                     .requireToken(ApiAccess.fromFile(config.tokenFile(), config.protectReads()));
             if (config.timeline()) {
-                pipeline.onEvent(new TimelinePrinter(out)::print);
+                TimelinePrinter timeline = new TimelinePrinter(out);
+                pipeline.onEvent(timeline::print);
+                pipeline.onIdle(timeline::flush);
             }
             AddressBook addresses = new AddressBook();
 

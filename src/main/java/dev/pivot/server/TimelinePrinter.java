@@ -20,22 +20,45 @@ public final class TimelinePrinter {
             DateTimeFormatter.ofPattern("HH:mm:ss.SSS").withZone(ZoneId.systemDefault());
 
     private final PrintStream out;
+    private final StringBuilder line = new StringBuilder(160);
 
     public TimelinePrinter(PrintStream out) {
         this.out = out;
     }
 
+    /**
+     * Prints one event without flushing: under a boot storm a write per line would cost more than the line.
+     * The event pipeline calls {@link #flush} whenever it has no more events waiting.
+     */
     public synchronized void print(BootSession session, BootEvent e) {
         double since = Duration.between(session.events().getFirst().at(), e.at()).toMillis() / 1000.0;
-        out.println(CLOCK.format(e.at()) + "  " + e.mac() + "  " + step(since, e.step().wire(), e.failed(), e.detail(),
+        line.setLength(0);
+        CLOCK.formatTo(e.at(), line);
+        line.append("  ").append(e.mac()).append("  ").append(step(since, e.step().wire(), e.failed(), e.detail(),
                 e.bytes()));
+        out.println(line);
+    }
+
+    public synchronized void flush() {
         out.flush();
     }
 
     /** One step of a timeline: "+ 12.3s  kernel       bzImage  (7.9 MiB)"; shared with `pivot sessions`. */
     public static String step(double since, String step, boolean failed, String detail, long bytes) {
-        return String.format(Locale.ROOT, "+%6.1fs  %-12s %s%s%s", since, step, failed ? "FAILED: " : "", detail,
-                bytes > 0 ? "  (" + humanBytes(bytes) + ")" : "");
+        // By hand rather than String.format: the console timeline prints every event of a boot storm.
+        StringBuilder b = new StringBuilder(64 + detail.length());
+        long tenths = Math.round(since * 10);
+        String seconds = (tenths < 0 ? "-" : "") + Math.abs(tenths) / 10 + "." + Math.abs(tenths) % 10;
+        b.append('+').append(" ".repeat(Math.max(0, 6 - seconds.length()))).append(seconds).append("s  ");
+        b.append(step).append(" ".repeat(Math.max(0, 12 - step.length()))).append(' ');
+        if (failed) {
+            b.append("FAILED: ");
+        }
+        b.append(detail);
+        if (bytes > 0) {
+            b.append("  (").append(humanBytes(bytes)).append(')');
+        }
+        return b.toString();
     }
 
     static String humanBytes(long n) {

@@ -21,6 +21,7 @@ class TimelinePrinterTest {
         var printer = new TimelinePrinter(new PrintStream(buffer, true, StandardCharsets.UTF_8));
         var sessions = new BootSessions();
         sessions.onEvent(printer::print);
+        sessions.onEvent((s, e) -> printer.flush());
         MacAddress mac = MacAddress.parse("52:54:00:12:34:56");
         Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
 
