@@ -286,9 +286,7 @@ public final class DhcpResponder {
     private void emit(ClientFacts facts, DhcpAnswer kind, String detail, Optional<Inet4Address> address,
                       Optional<String> file) {
         log.info("DHCP {}: {}", facts.mac(), detail);
-        BootEvent event = BootEvent.ok(facts.mac(), Step.DHCP, detail, 0).withFirmware(facts.firmware())
-                .withDhcp(kind);
-        events.emit(event.withAddress(address.map(Inet4Address::getHostAddress).orElse(null))
-                .withFile(file.orElse(null)));
+        events.emit(new BootEvent(java.time.Instant.now(), facts.mac(), Step.DHCP, false, detail, 0,
+                Optional.of(facts.firmware()), address.map(Inet4Address::getHostAddress), file, Optional.of(kind)));
     }
 }
