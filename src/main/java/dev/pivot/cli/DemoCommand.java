@@ -1,10 +1,10 @@
 package dev.pivot.cli;
 
-import dev.pivot.lab.DemoImage;
-import dev.pivot.lab.LabNetwork;
-import dev.pivot.lab.PivotHome;
-import dev.pivot.lab.ServeProcess;
-import dev.pivot.lab.Qemu;
+import dev.pivot.demo.DemoImage;
+import dev.pivot.demo.LabNetwork;
+import dev.pivot.demo.PivotHome;
+import dev.pivot.demo.ServeProcess;
+import dev.pivot.demo.Qemu;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -13,8 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -54,14 +52,8 @@ public final class DemoCommand implements Callable<Integer> {
             stateRef.set(state);
             System.out.println("demo: namespace " + lab.namespace().name() + ", server " + LabNetwork.SERVER_ADDRESS
                     + " on " + LabNetwork.BRIDGE);
-            // The timeline ends with stage 2's own report, which reaches the server just after the console marker.
-            CountDownLatch stage2Reported = new CountDownLatch(1);
-            ServeProcess server = ServeProcess.start(lab, home, imageDir, "full", state, line -> {
-                System.out.println("serve | " + line);
-                if (line.matches(".*\\+\\s*[0-9.]+s\\s+stage2\\s.*")) {
-                    stage2Reported.countDown();
-                }
-            });
+            ServeProcess server = ServeProcess.start(lab, home, imageDir, "full", state,
+                    line -> System.out.println("serve | " + line));
             System.out.println("demo: started " + String.join(" ", server.command()) + " (pid " + server.pid() + ")");
 
             Path serial = lab.workDir().resolve("serial.log");
@@ -72,7 +64,8 @@ public final class DemoCommand implements Callable<Integer> {
                     Duration took = vm.awaitMarker(Qemu.DEFAULT_MARKER, Duration.ofSeconds(timeoutSeconds));
                     System.out.println("demo: '" + Qemu.DEFAULT_MARKER + "' after " + Qemu.seconds(took)
                             + " (QEMU start to stage 2)");
-                    if (!stage2Reported.await(10, TimeUnit.SECONDS)) {
+                    // Stage 2's own report reaches the server just after the console marker: ask the API.
+                    if (!bootRecorded(lab, mac, Duration.ofSeconds(10))) {
                         System.out.println("demo: stage 2 reached, but its report did not reach the server");
                     }
                     return 0;
@@ -89,6 +82,25 @@ public final class DemoCommand implements Callable<Integer> {
                 // the hook is running already
             }
         }
+    }
+
+    /** True once the server's API shows the machine's last boot as succeeded (stage 2 reported). */
+    private static boolean bootRecorded(LabNetwork lab, String mac, Duration within) throws InterruptedException {
+        long deadline = System.nanoTime() + within.toNanos();
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        while (System.nanoTime() < deadline) {
+            try {
+                String body = lab.namespace().exec("curl", "-s", "--max-time", "2",
+                        "http://" + LabNetwork.SERVER_ADDRESS + "/api/v1/machines/" + mac);
+                if ("succeeded".equals(json.readTree(body).path("lastBoot").path("state").asText())) {
+                    return true;
+                }
+            } catch (RuntimeException | IOException notYet) {
+                // the server may still be writing the report; ask again
+            }
+            Thread.sleep(200);
+        }
+        return false;
     }
 
     private static synchronized void cleanup(LabNetwork lab, Path state) {

@@ -1,6 +1,6 @@
 package dev.pivot.dhcp;
 
-import dev.pivot.lab.NetNamespace;
+import dev.pivot.demo.NetNamespace;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

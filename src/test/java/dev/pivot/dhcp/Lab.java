@@ -1,6 +1,6 @@
 package dev.pivot.dhcp;
 
-import dev.pivot.lab.NetNamespace;
+import dev.pivot.demo.NetNamespace;
 
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -1,5 +1,9 @@
 package dev.pivot.lab;
 
+import dev.pivot.demo.DemoImage;
+import dev.pivot.demo.LabNetwork;
+import dev.pivot.demo.Qemu;
+import dev.pivot.demo.ServeProcess;
 import dev.pivot.testsupport.TestFiles;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,5 +1,10 @@
 package dev.pivot.lab;
 
+import dev.pivot.demo.Commands;
+import dev.pivot.demo.Dnsmasq;
+import dev.pivot.demo.LabNetwork;
+import dev.pivot.demo.NetNamespace;
+import dev.pivot.demo.Qemu;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,7 +1,7 @@
 package dev.pivot.server;
 
 import dev.pivot.dhcp.Lab;
-import dev.pivot.lab.NetNamespace;
+import dev.pivot.demo.NetNamespace;
 import dev.pivot.store.PostgresCluster;
 import dev.pivot.testsupport.TestImage;
 import org.junit.jupiter.api.AfterEach;

@@ -1,6 +1,6 @@
 package dev.pivot.tftp;
 
-import dev.pivot.lab.NetNamespace;
+import dev.pivot.demo.NetNamespace;
 import dev.pivot.testsupport.DelayRelay;
 import dev.pivot.testsupport.TestFiles;
 import org.junit.jupiter.api.Test;

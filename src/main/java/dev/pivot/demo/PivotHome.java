@@ -1,4 +1,4 @@
-package dev.pivot.lab;
+package dev.pivot.demo;
 
 import java.net.URISyntaxException;
 import java.nio.file.Files;

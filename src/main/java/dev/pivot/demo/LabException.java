@@ -1,4 +1,4 @@
-package dev.pivot.lab;
+package dev.pivot.demo;
 
 /** A lab step (namespace, QEMU, a peer server) failed; the message names the step and why. */
 public final class LabException extends RuntimeException {

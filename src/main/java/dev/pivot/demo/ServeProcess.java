@@ -1,4 +1,4 @@
-package dev.pivot.lab;
+package dev.pivot.demo;
 
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package dev.pivot.lab;
+package dev.pivot.demo;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

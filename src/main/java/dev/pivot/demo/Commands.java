@@ -1,4 +1,4 @@
-package dev.pivot.lab;
+package dev.pivot.demo;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -6,10 +6,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** Runs short host commands (ip, mknod…) and fails with the command and its output when they fail. */
-final class Commands {
+public final class Commands {
     private Commands() {}
 
-    static String run(List<String> command) {
+    public static String run(List<String> command) {
         try {
             Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
             p.getOutputStream().close();

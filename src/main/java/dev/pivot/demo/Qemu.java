@@ -1,4 +1,4 @@
-package dev.pivot.lab;
+package dev.pivot.demo;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

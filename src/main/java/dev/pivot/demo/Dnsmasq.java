@@ -1,4 +1,4 @@
-package dev.pivot.lab;
+package dev.pivot.demo;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
