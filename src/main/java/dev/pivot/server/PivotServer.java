@@ -53,10 +53,13 @@ public final class PivotServer implements AutoCloseable {
     private final JdbcStore store;
     private final PivotHttpServer http;
     private final TftpServer tftp;
+    private final AddressBook addresses;
     private final CountDownLatch closed = new CountDownLatch(1);
 
     private PivotServer(ServerConfig config, Endpoint where, ImportedImage image, List<AutoCloseable> running,
-                        EventPipeline pipeline, JdbcStore store, PivotHttpServer http, TftpServer tftp) {
+                        EventPipeline pipeline, JdbcStore store, PivotHttpServer http, TftpServer tftp,
+                        AddressBook addresses) {
+        this.addresses = addresses;
         this.config = config;
         this.where = where;
         this.image = image;
@@ -133,7 +136,7 @@ public final class PivotServer implements AutoCloseable {
                 server.start();
                 running.add(server);
             }
-            return new PivotServer(config, where, served.image(), running, pipeline, store, http, tftp);
+            return new PivotServer(config, where, served.image(), running, pipeline, store, http, tftp, addresses);
         } catch (Exception e) {
             closeAll(running);
             if (e instanceof IOException io) {
@@ -188,6 +191,16 @@ public final class PivotServer implements AutoCloseable {
     /** The event pipeline: for waiting until events are recorded (tests) and for its health. */
     public EventPipeline events() {
         return pipeline;
+    }
+
+    /** TFTP transfers running now. */
+    public int tftpTransfersRunning() {
+        return tftp.runningTransfers();
+    }
+
+    /** Which machine uses which address, as DHCP learned it; TFTP and HTTP name machines by it. */
+    public AddressBook addresses() {
+        return addresses;
     }
 
     public JdbcStore store() {

@@ -161,7 +161,7 @@ public final class TftpServer implements AutoCloseable {
     }
 
     /** How many transfers run right now (for tests and the log). */
-    int runningTransfers() {
+    public int runningTransfers() {
         return running.size();
     }
 

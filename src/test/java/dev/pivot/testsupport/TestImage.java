@@ -19,7 +19,11 @@ public final class TestImage {
     public static Path nixos(Path work, String marker) throws IOException, InterruptedException {
         Tools.require("mksquashfs", "squashfs-tools");
         Tools.require("cpio", "cpio");
-        Path dir = Files.createDirectories(work.resolve("image-" + marker));
+        Path dir = work.resolve("image-" + marker);
+        if (Files.exists(dir.resolve("netboot.ipxe"))) {
+            return dir; // made before in this work directory
+        }
+        Files.createDirectories(dir);
         Path build = Files.createDirectories(work.resolve("build-" + marker));
         Files.writeString(dir.resolve("bzImage"), "not a kernel: " + marker + "\n".repeat(64), StandardCharsets.UTF_8);
         String system = "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-nixos-system-" + marker;

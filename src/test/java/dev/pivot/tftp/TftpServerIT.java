@@ -1,7 +1,13 @@
 package dev.pivot.tftp;
 
+import dev.pivot.server.PivotServer;
+import dev.pivot.server.ServerConfig;
+import dev.pivot.testsupport.TestImage;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.util.Optional;
+import java.util.OptionalInt;
 import dev.pivot.testsupport.TestFiles;
-import dev.pivot.boot.AddressBook;
 import dev.pivot.boot.MacAddress;
 import dev.pivot.boot.BootEvent;
 import dev.pivot.boot.Step;
@@ -37,7 +43,7 @@ class TftpServerIT {
     @TempDir
     static Path dir;
     static Path root;
-    static TftpServer server;
+    static PivotServer server;
     static int port;
     static final List<BootEvent> events = new CopyOnWriteArrayList<>();
     /** Name → size; contents are random so a shifted or wrong block cannot go unnoticed. */
@@ -58,12 +64,29 @@ class TftpServerIT {
         }
         writeRandom(root.resolve("big100m.bin"), 100L << 20, random);
         writeRandom(root.resolve("quarter.bin"), 256L << 10, random);
-        AddressBook book = new AddressBook();
-        book.learn(InetAddress.getLoopbackAddress(), MAC);
-        TftpConfig config = TftpConfig.defaults(InetAddress.getLoopbackAddress(), 0, List.of(root));
-        server = new TftpServer(config, TftpFiles.of(config.roots()), book, events::add);
-        server.start();
-        port = server.address().getPort();
+        // Pivot as `pivot serve --listen 127.0.0.1 --tftp-root ROOT --tftp-max-blksize 1468` starts it, on free ports.
+        server = pivot(dir.resolve("main"), OptionalInt.of(1468));
+        server.addresses().learn(InetAddress.getLoopbackAddress(), MAC); // as DHCP would have
+        server.events().onEvent((session, e) -> events.add(e));
+        port = server.tftpPort();
+    }
+
+    static PivotServer pivot(Path state, OptionalInt maxBlockSize) throws Exception {
+        Path image = TestImage.nixos(dir, "tftp");
+        ServerConfig c = ServerConfig.defaults(image, new ServerConfig.Where.Listen("127.0.0.1"))
+                .withDhcp(ServerConfig.DhcpMode.OFF, Optional.empty()).withPorts(0, 0).withState(state)
+                .withTftp(Optional.of(root), maxBlockSize).withTimeline(false);
+        c = new ServerConfig(c.image(), c.where(), c.dhcp(), c.range(), c.router(), c.httpPort(), c.tftpPort(),
+                c.tftpRoot(), c.tftpMaxBlockSize(), c.apiTokenFile(), c.protectReads(), c.state(), c.efiLoader(),
+                c.database(), c.profiles(), c.ipxeDir(), c.ipxeUpgrade(), c.init(), c.stage1(), true,
+                c.machineRamBytes(), false, c.eventQueue());
+        return PivotServer.start(c, new PrintStream(OutputStream.nullOutputStream()),
+                new PrintWriter(OutputStream.nullOutputStream()));
+    }
+
+    /** Events reach listeners on the pipeline's own thread: wait for it before looking. */
+    static void eventsDelivered() throws InterruptedException {
+        assertThat(server.events().flush(java.time.Duration.ofSeconds(10))).isTrue();
     }
 
     @AfterAll
@@ -112,13 +135,10 @@ class TftpServerIT {
 
         // What pivot serve grants on loopback: its MTU (65536) leaves room for RFC 2348's largest block.
         int loopbackCeiling = TftpConfig.maxBlockSizeFor(InetAddress.getLoopbackAddress());
-        TftpConfig config = TftpConfig.defaults(InetAddress.getLoopbackAddress(), 0, List.of(root))
-                .withMaxBlockSize(loopbackCeiling);
-        try (TftpServer big = new TftpServer(config, TftpFiles.of(config.roots()), new AddressBook(), e -> { })) {
-            big.start();
+        try (PivotServer big = pivot(dir.resolve("big"), OptionalInt.empty())) {
             Path bigOut = dir.resolve("big-blocks-quarter.bin");
             Run run = run("curl", "-sS", "-v", "--tftp-blksize", "65464", "-o", bigOut.toString(),
-                    "tftp://127.0.0.1:" + big.address().getPort() + "/quarter.bin");
+                    "tftp://127.0.0.1:" + big.tftpPort() + "/quarter.bin");
             assertThat(run.exit()).as(run.output()).isZero();
             assertThat(run.output()).contains("got option=(blksize) value=(" + loopbackCeiling + ")");
             assertSameBytes("quarter.bin", bigOut);
@@ -207,6 +227,7 @@ class TftpServerIT {
                     100_000.0 / millis);
             Files.delete(out);
         }
+        eventsDelivered();
         assertThat(events).anySatisfy(e -> {
             assertThat(e.step()).isEqualTo(Step.TFTP);
             assertThat(e.failed()).isFalse();
@@ -231,11 +252,11 @@ class TftpServerIT {
                 processes.add(new ProcessBuilder("curl", "-sS", "--tftp-blksize", "512", "-o", out.toString(),
                         "tftp://127.0.0.1:" + port + "/quarter.bin").redirectErrorStream(true)
                         .redirectOutput(dir.resolve("concurrent-" + i + ".log").toFile()).start());
-                peak = Math.max(peak, server.runningTransfers());
+                peak = Math.max(peak, server.tftpTransfersRunning());
             }
             for (Process p : processes) {
                 while (!p.waitFor(10, TimeUnit.MILLISECONDS)) {
-                    peak = Math.max(peak, server.runningTransfers());
+                    peak = Math.max(peak, server.tftpTransfersRunning());
                 }
             }
             for (int i = 0; i < clients; i++) {
@@ -271,6 +292,7 @@ class TftpServerIT {
         }
         assumeTrue(tried, "neither curl nor tftp-hpa is installed");
         assertThat(root.resolve("upload.bin")).doesNotExist();
+        eventsDelivered();
         assertThat(events).anySatisfy(e -> {
             assertThat(e.failed()).isTrue();
             assertThat(e.detail()).contains("upload.bin");
@@ -286,6 +308,7 @@ class TftpServerIT {
         Run escape = run("curl", "-sS", "--path-as-is", "-o", dir.resolve("escape").toString(),
                 "tftp://127.0.0.1:" + port + "/../etc/passwd");
         assertThat(escape.exit()).as(escape.output()).isEqualTo(69); // CURLE_TFTP_PERM
+        eventsDelivered();
         assertThat(events).anySatisfy(e -> {
             assertThat(e.failed()).isTrue();
             assertThat(e.detail()).contains("does-not-exist");
