@@ -25,6 +25,10 @@ import java.util.Arrays;
  * alive afterwards exactly as for any body; only the bytes come from the file. The placeholder's own contents
  * (zeros) are never read: {@link #flush} recognises it by identity and sends the file instead.
  *
+ * <p>{@code transferTo} into a socket is {@code sendfile} on Linux for regular files; the JDK would fall back to
+ * mapping the file only if the kernel refused sendfile for it (EINVAL), which Pivot's store on a local file system
+ * does not meet.
+ *
  * <p>One region at a time per connection: HTTP/1.1 writes one response at a time, and {@link FileReply} stages a
  * region, writes its placeholder blocking, and clears it before the next.
  */
@@ -34,7 +38,7 @@ final class SendfileEndPoint extends SocketChannelEndPoint {
      * The largest region per placeholder. Each region is one blocking Jetty write (one wake-up of the request's
      * thread), so larger means fewer hand-offs; the placeholders share one read-only zero buffer of this size.
      */
-    static final int MAX_REGION = 8 << 20;
+    static final int MAX_REGION = 16 << 20;
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(MAX_REGION).asReadOnlyBuffer();
 
     /** A file region in flight: where the next byte comes from, and the placeholder Jetty is writing. */
@@ -113,26 +117,27 @@ final class SendfileEndPoint extends SocketChannelEndPoint {
                 || super.flush(Arrays.copyOfRange(buffers, at + 1, buffers.length));
     }
 
-    /** Sends what the socket takes now; true when the region is done. Never waits: the socket is non-blocking. */
+    /**
+     * Sends what the socket takes now; true when the region is done. Never waits: the socket is non-blocking, and
+     * when it is full Jetty waits for OP_WRITE and calls {@link #flush} again.
+     */
     private boolean transfer(Region current) throws IOException {
         ByteBuffer placeholder = current.placeholder;
-        while (placeholder.hasRemaining()) {
-            long n;
-            try {
-                // Returns 0 when the socket buffer is full (EAGAIN); Jetty then waits for OP_WRITE and calls again.
-                n = current.file.transferTo(current.position, placeholder.remaining(), getChannel());
-            } catch (IOException e) {
-                throw new EofException(e); // the client went away, as for any failed socket write
-            }
-            if (n <= 0) {
-                return false;
-            }
+        int wanted = placeholder.remaining();
+        long n;
+        try {
+            n = current.file.transferTo(current.position, wanted, getChannel());
+        } catch (IOException e) {
+            throw new EofException(e); // the client went away, as for any failed socket write
+        }
+        if (n > 0) {
             notIdle();
             current.position += n;
             placeholder.position(placeholder.position() + (int) n);
             current.transferred += n;
         }
-        return true;
+        // sendfile stops only when the socket buffer is full: asking again now would just return EAGAIN.
+        return n == wanted;
     }
 
     private static int indexOf(ByteBuffer[] buffers, ByteBuffer placeholder) {
