@@ -79,34 +79,30 @@ bench_pivot_java() {
     ${BENCH_LOGBACK:+-Dlogback.configurationFile="$BENCH_LOGBACK"} -cp "$BENCH_CP")
 }
 
-# Starts Pivot's HTTP server alone (dev.pivot.bench.BenchServer STORE PORT FILE...); sets PIVOT_PID.
-bench_start_pivot() {
-  local log="$BENCH_WORK/pivot.log"
-  "${PIVOT_JAVA[@]}" dev.pivot.bench.BenchServer "$@" > "$log" 2>&1 &
-  PIVOT_PID=$!
-  BENCH_PIDS+=("$PIVOT_PID")
-  bench_wait_for_line "$log" '^listening [0-9]+' "$PIVOT_PID" 300
-}
-
-# Starts the real `pivot serve NETBOOT_DIR` on 127.0.0.1 without DHCP (HTTP_PORT, TFTP_PORT, state in STATE);
-# sets PIVOT_PID.
+# Starts the real `pivot serve NETBOOT_DIR` on 127.0.0.1 without DHCP (HTTP_PORT, TFTP_PORT, state in STATE,
+# then any further `pivot serve` options); sets PIVOT_PID.
 bench_start_pivot_serve() {
   local dir=$1 http_port=$2 tftp_port=$3 state=$4 log="$BENCH_WORK/pivot.log"
+  shift 4
   "${PIVOT_JAVA[@]}" dev.pivot.cli.Main serve "$dir" --listen 127.0.0.1 --dhcp off --http-port "$http_port" \
-    --tftp-port "$tftp_port" --state "$state" > "$log" 2>&1 &
+    --tftp-port "$tftp_port" --state "$state" "$@" > "$log" 2>&1 &
   PIVOT_PID=$!
   BENCH_PIDS+=("$PIVOT_PID")
   bench_wait_for_line "$log" "^pivot: http://127.0.0.1:$http_port/boot.ipxe" "$PIVOT_PID" 300
 }
 
-# Starts nginx in the foreground of its own process (no master, no daemon) on 127.0.0.1:PORT serving ROOT with
-# sendfile; /boot.ipxe?mac=M is the static file scripts/M.ipxe and /report answers 200. Sets NGINX_PID.
+# Starts nginx in the foreground (no daemon) on 127.0.0.1:PORT serving ROOT with sendfile; /boot.ipxe?mac=M is
+# the static file scripts/M.ipxe and /report answers 200. Sets NGINX_PID. BENCH_NGINX_WORKERS (default 1) sets
+# worker_processes: 1 is one process without a master; more run under a master, whose SIGTERM (the exit trap) ends
+# them too, and whose CPU figure must include theirs (bench_cpu_ms_tree).
 bench_start_nginx() {
-  local root=$1 port=$2 prefix="$BENCH_WORK/nginx"
+  local root=$1 port=$2 prefix="$BENCH_WORK/nginx" workers=${BENCH_NGINX_WORKERS:-1}
   mkdir -p "$prefix/tmp"
   cat > "$prefix/nginx.conf" <<CONF
 daemon off;
-master_process off;
+master_process $([ "$workers" = 1 ] && echo off || echo on);
+worker_processes $workers;
+$([ "$(id -u)" = 0 ] && echo 'user root root;') # workers read BENCH_WORK (mode 0700) as the one-process nginx did
 worker_rlimit_nofile 8192;
 pid $prefix/nginx.pid;
 error_log $prefix/error.log warn;
@@ -148,6 +144,16 @@ bench_peak_rss_mb() {
 # CPU time (user + system, all threads) PID has used so far, in milliseconds.
 bench_cpu_ms() {
   awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$1/stat"
+}
+
+# CPU time (user + system) PID and its direct children (nginx's workers) have used so far, in milliseconds.
+bench_cpu_ms_tree() {
+  local pid=$1 child total
+  total=$(bench_cpu_ms "$pid")
+  for child in $(ps -o pid= --ppid "$pid"); do
+    total=$((total + $(bench_cpu_ms "$child" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
 }
 
 # The kernel's count of connections dropped because a listen queue was full (all sockets on this host).
