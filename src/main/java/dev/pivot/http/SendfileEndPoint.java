@@ -130,6 +130,11 @@ final class SendfileEndPoint extends SocketChannelEndPoint {
         } catch (IOException e) {
             throw new EofException(e); // the client went away, as for any failed socket write
         }
+        if (n == 0 && current.file.size() < current.position + wanted) {
+            // Past the end transferTo returns 0, as for a full socket: without this, waiting for writability would
+            // come straight back here, forever. The store's files never shrink; a broken store must not spin.
+            throw new IOException("file shrank to " + current.file.size() + " bytes while being sent");
+        }
         if (n > 0) {
             notIdle();
             current.position += n;
