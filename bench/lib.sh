@@ -110,21 +110,13 @@ bench_pivot_java() {
     -cp "$BENCH_CP")
 }
 
-# Starts Pivot's HTTP server alone (dev.pivot.bench.BenchServer STORE PORT FILE...); sets PIVOT_PID.
-bench_start_pivot() {
-  local log="$BENCH_WORK/pivot.log"
-  "${PIVOT_JAVA[@]}" dev.pivot.bench.BenchServer "$@" > "$log" 2>&1 &
-  PIVOT_PID=$!
-  BENCH_PIDS+=("$PIVOT_PID")
-  bench_wait_for_line "$log" '^listening [0-9]+' "$PIVOT_PID" 300
-}
-
-# Starts the real `pivot serve NETBOOT_DIR` on 127.0.0.1 without DHCP (HTTP_PORT, TFTP_PORT, state in STATE);
-# sets PIVOT_PID.
+# Starts the real `pivot serve NETBOOT_DIR` on 127.0.0.1 without DHCP (HTTP_PORT, TFTP_PORT, state in STATE,
+# then any further `pivot serve` options); sets PIVOT_PID.
 bench_start_pivot_serve() {
   local dir=$1 http_port=$2 tftp_port=$3 state=$4 log="$BENCH_WORK/pivot.log"
+  shift 4
   "${PIVOT_JAVA[@]}" dev.pivot.cli.Main serve "$dir" --listen 127.0.0.1 --dhcp off --http-port "$http_port" \
-    --tftp-port "$tftp_port" --state "$state" > "$log" 2>&1 &
+    --tftp-port "$tftp_port" --state "$state" "$@" > "$log" 2>&1 &
   PIVOT_PID=$!
   BENCH_PIDS+=("$PIVOT_PID")
   bench_wait_for_line "$log" "^pivot: http://127.0.0.1:$http_port/boot.ipxe" "$PIVOT_PID" 300
@@ -136,8 +128,8 @@ bench_start_pivot_serve() {
 # processes, nginx as it is deployed: `bench_start_nginx ROOT PORT "$(nproc)"`. Sets NGINX_PID (the master); SIGTERM
 # to it stops the workers too, and bench_cpu_ms counts the workers' CPU with it.
 bench_start_nginx() {
-  local root=$1 port=$2 workers=${3:-} prefix="$BENCH_WORK/nginx" processes
-  if [ -n "$workers" ]; then processes="master_process on;
+  local root=$1 port=$2 workers=${3:-${BENCH_NGINX_WORKERS:-}} prefix="$BENCH_WORK/nginx" processes
+  if [ -n "$workers" ] && [ "$workers" != 1 ]; then processes="master_process on;
 worker_processes $workers;"
     # Run as root, the master would hand the workers to nobody, who cannot read BENCH_WORK (mode 0700): they run
     # as the user who runs the bench, like Pivot.
@@ -208,6 +200,11 @@ bench_stats() {
 # CPU time (user + system, all threads) PID and its child processes have used so far, in milliseconds.
 bench_cpu_ms() {
   bench_stats "$1" | awk -v hz="$(getconf CLK_TCK)" '{ t += $14 + $15 } END { print int(t * 1000 / hz) }'
+}
+
+# The same as bench_cpu_ms, which already counts the children (nginx's workers).
+bench_cpu_ms_tree() {
+  bench_cpu_ms "$1"
 }
 
 # The kernel's count of connections dropped because a listen queue was full (all sockets on this host).

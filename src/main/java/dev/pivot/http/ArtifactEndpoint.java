@@ -38,12 +38,15 @@ final class ArtifactEndpoint {
     private final BootCatalog catalog;
     private final Machines machines;
     private final ByteBufferPool pool;
+    private final BodyBytes counted;
 
-    ArtifactEndpoint(ArtifactSource artifacts, BootCatalog catalog, Machines machines, ByteBufferPool pool) {
+    ArtifactEndpoint(ArtifactSource artifacts, BootCatalog catalog, Machines machines, ByteBufferPool pool,
+                     BodyBytes counted) {
         this.artifacts = artifacts;
         this.catalog = catalog;
         this.machines = machines;
         this.pool = pool;
+        this.counted = counted;
     }
 
     void serve(Request request, Response response, String path) throws IOException {
@@ -77,7 +80,7 @@ final class ArtifactEndpoint {
         }
         var served = new FileReply.ServedFile(file, artifact.size(), "application/octet-stream",
                 "\"" + artifact.sha256() + "\"", mtime, CACHE_FOREVER);
-        FileReply.Sent sent = FileReply.send(request, response, served, pool);
+        FileReply.Sent sent = FileReply.send(request, response, served, pool, counted);
         if (!Replies.isHead(request) && (sent.status() == HttpStatus.OK_200
                 || sent.status() == HttpStatus.PARTIAL_CONTENT_206)) {
             mac.ifPresent(known -> report(request, known, artifact, sent));
@@ -99,8 +102,8 @@ final class ArtifactEndpoint {
                 ? BootEvent.ok(mac, step.get(), what, sent.sent())
                 : new BootEvent(Instant.now(), mac, step.get(), true,
                 what + ": client closed after " + sent.sent() + " of " + sent.planned() + " bytes", sent.sent());
-        log.info("HTTP {} {} {} to {}: {} bytes{}", sent.status(), step.get(), what, mac, sent.sent(),
-                sent.complete() ? "" : " (client closed early)");
+        log.info("HTTP {} {} {} to {}: {} bytes{}{}", sent.status(), step.get(), what, mac, sent.sent(),
+                sent.zeroCopy() ? " (sendfile)" : "", sent.complete() ? "" : " (client closed early)");
         machines.emit(request, event.withFile(artifact.name()));
     }
 

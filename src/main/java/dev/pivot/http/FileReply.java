@@ -18,11 +18,14 @@ import java.nio.file.StandardOpenOption;
 /**
  * Sends a file with validators, conditional requests and single byte ranges.
  *
- * <p>Pivot streams files itself with positional {@link FileChannel} reads into pooled buffers rather than using
- * Jetty's ResourceHandler: that handler's file mapping ({@code ResourceHandler.setUseFileMapping}, backed by
- * {@code FileMappingHttpContentFactory}) maps files into {@code MappedByteBuffer}s, whose int positions break
- * ranges past 2 GiB. Here every offset is a long, so root images over 4 GiB and ranges anywhere in them work,
- * and at most one buffer per transfer is in memory.
+ * <p>Pivot streams files itself rather than using Jetty's ResourceHandler: that handler's file mapping
+ * ({@code ResourceHandler.setUseFileMapping}, backed by {@code FileMappingHttpContentFactory}) maps files into
+ * {@code MappedByteBuffer}s, whose int positions break ranges past 2 GiB. Here every offset is a long, so root
+ * images over 4 GiB and ranges anywhere in them work.
+ *
+ * <p>The body goes out zero-copy when the connection is a plain socket of Pivot's own connector
+ * ({@link SendfileEndPoint}: {@code sendfile} from the page cache); otherwise (a wrapped endpoint, such as TLS
+ * would be) with positional {@link FileChannel} reads into one pooled buffer per transfer.
  */
 final class FileReply {
 
@@ -37,7 +40,11 @@ final class FileReply {
      * What happened: the status sent, the bytes the body should have had, the bytes that went out, and the
      * write failure when the client went away early (null otherwise).
      */
-    record Sent(int status, ByteRange range, long planned, long sent, IOException failure) {
+    record Sent(int status, ByteRange range, long planned, long sent, IOException failure, boolean zeroCopy) {
+        Sent(int status, ByteRange range) {
+            this(status, range, 0, 0, null, false);
+        }
+
         boolean complete() {
             return failure == null && sent == planned;
         }
@@ -46,7 +53,8 @@ final class FileReply {
     private FileReply() {
     }
 
-    static Sent send(Request request, Response response, ServedFile file, ByteBufferPool pool) throws IOException {
+    static Sent send(Request request, Response response, ServedFile file, ByteBufferPool pool, BodyBytes counted)
+            throws IOException {
         var headers = response.getHeaders();
         var requestHeaders = request.getHeaders();
         headers.put(HttpHeader.ACCEPT_RANGES, "bytes");
@@ -63,11 +71,11 @@ final class FileReply {
                 // RFC 9110 §8.6: a 304 may carry Content-Length only as the size a 200 would have had.
                 headers.put(HttpHeader.CONTENT_LENGTH, file.size());
                 Replies.write(response, true, null);
-                return new Sent(HttpStatus.NOT_MODIFIED_304, new ByteRange.Whole(), 0, 0, null);
+                return new Sent(HttpStatus.NOT_MODIFIED_304, new ByteRange.Whole());
             }
             case PRECONDITION_FAILED -> {
                 Replies.text(request, response, HttpStatus.PRECONDITION_FAILED_412, "precondition failed\n");
-                return new Sent(HttpStatus.PRECONDITION_FAILED_412, new ByteRange.Whole(), 0, 0, null);
+                return new Sent(HttpStatus.PRECONDITION_FAILED_412, new ByteRange.Whole());
             }
             case PROCEED -> {
             }
@@ -86,7 +94,7 @@ final class FileReply {
                 headers.put(HttpHeader.CONTENT_RANGE, "bytes */" + file.size());
                 headers.put(HttpHeader.CONTENT_LENGTH, 0);
                 Replies.write(response, true, null);
-                return new Sent(HttpStatus.RANGE_NOT_SATISFIABLE_416, range, 0, 0, null);
+                return new Sent(HttpStatus.RANGE_NOT_SATISFIABLE_416, range);
             }
             case ByteRange.Part part -> {
                 status = HttpStatus.PARTIAL_CONTENT_206;
@@ -105,20 +113,57 @@ final class FileReply {
         headers.put(HttpHeader.CONTENT_LENGTH, length);
         if (Replies.isHead(request)) {
             Replies.write(response, true, null);
-            return new Sent(status, range, 0, 0, null);
+            return new Sent(status, range);
         }
-        return stream(response, file.path(), first, length, pool, status, range);
+        Sent sent = stream(request, response, file.path(), first, length, pool, status, range);
+        counted.add(sent.zeroCopy(), sent.sent());
+        return sent;
     }
 
-    private static Sent stream(Response response, Path path, long first, long length, ByteBufferPool pool,
-                               int status, ByteRange range) throws IOException {
+    private static Sent stream(Request request, Response response, Path path, long first, long length,
+                               ByteBufferPool pool, int status, ByteRange range) throws IOException {
         if (length == 0) {
             Replies.write(response, true, null);
-            return new Sent(status, range, 0, 0, null);
+            return new Sent(status, range);
         }
+        try (FileChannel channel = open(path)) {
+            SendfileEndPoint direct = SendfileEndPoint.of(request);
+            if (direct != null) {
+                // sendfile cannot tell "file too short" from "socket full": check the length before the first byte.
+                long size = size(channel, path);
+                if (size < first + length) {
+                    throw new IllegalStateException(path + " ended at byte " + size + ", expected " + (first + length));
+                }
+                return sendfile(response, direct, channel, first, length, status, range);
+            }
+            return copy(response, channel, path, first, length, pool, status, range);
+        }
+    }
+
+    /** One blocking Jetty write per region; the endpoint sends the file's bytes in place of the placeholder. */
+    private static Sent sendfile(Response response, SendfileEndPoint direct, FileChannel channel, long first,
+                                 long length, int status, ByteRange range) {
+        long sent = 0;
+        while (sent < length) {
+            int chunk = (int) Math.min(SendfileEndPoint.MAX_REGION, length - sent);
+            SendfileEndPoint.Region region = direct.stage(channel, first + sent, chunk);
+            try {
+                Replies.write(response, sent + chunk == length, region.placeholder());
+            } catch (IOException clientGone) {
+                return new Sent(status, range, length, sent + region.transferred(), clientGone, true);
+            } finally {
+                direct.unstage(region);
+            }
+            sent += chunk;
+        }
+        return new Sent(status, range, length, sent, null, true);
+    }
+
+    private static Sent copy(Response response, FileChannel channel, Path path, long first, long length,
+                             ByteBufferPool pool, int status, ByteRange range) {
         long sent = 0;
         RetainableByteBuffer pooled = pool.acquire((int) Math.min(CHUNK, length), true);
-        try (FileChannel channel = open(path)) {
+        try {
             ByteBuffer buffer = pooled.getByteBuffer();
             long position = first;
             while (sent < length) {
@@ -134,7 +179,7 @@ final class FileReply {
                 try {
                     Replies.write(response, sent + read == length, buffer);
                 } catch (IOException clientGone) {
-                    return new Sent(status, range, length, sent, clientGone);
+                    return new Sent(status, range, length, sent, clientGone, false);
                 }
                 sent += read;
                 position += read;
@@ -142,7 +187,7 @@ final class FileReply {
         } finally {
             pooled.release();
         }
-        return new Sent(status, range, length, sent, null);
+        return new Sent(status, range, length, sent, null, false);
     }
 
     /*
@@ -154,6 +199,14 @@ final class FileReply {
             return FileChannel.open(path, StandardOpenOption.READ);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static long size(FileChannel channel, Path path) {
+        try {
+            return channel.size();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot stat " + path + ": " + e.getMessage(), e);
         }
     }
 

@@ -21,10 +21,12 @@ final class IpxeFileEndpoint {
 
     private final Path dir;
     private final ByteBufferPool pool;
+    private final BodyBytes counted;
 
-    IpxeFileEndpoint(Path dir, ByteBufferPool pool) {
+    IpxeFileEndpoint(Path dir, ByteBufferPool pool, BodyBytes counted) {
         this.dir = dir.toAbsolutePath().normalize();
         this.pool = pool;
+        this.counted = counted;
     }
 
     void serve(Request request, Response response, String path) throws IOException {
@@ -44,7 +46,7 @@ final class IpxeFileEndpoint {
         String etag = "\"" + Long.toHexString(size) + "-" + Long.toHexString(mtime) + "\"";
         String type = name.endsWith(".efi") ? "application/efi" : "application/octet-stream";
         var served = new FileReply.ServedFile(file, size, type, etag, mtime, "no-cache");
-        FileReply.Sent sent = FileReply.send(request, response, served, pool);
+        FileReply.Sent sent = FileReply.send(request, response, served, pool, counted);
         log.info("HTTP {} /ipxe/{} to {}: {} bytes", sent.status(), name, Request.getRemoteAddr(request), sent.sent());
         if (sent.failure() != null) {
             throw sent.failure();

@@ -7,6 +7,8 @@ import dev.pivot.boot.EventSink;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.io.ManagedSelector;
+import org.eclipse.jetty.io.SocketChannelEndPoint;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -23,6 +25,8 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.SocketException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
 import java.util.concurrent.Executors;
 
 /**
@@ -45,6 +49,7 @@ public final class PivotHttpServer implements AutoCloseable {
     private final Server server;
     private final ServerConnector connector;
     private final ExtraRoutes extra;
+    private final BodyBytes bodyBytes = new BodyBytes();
 
     public PivotHttpServer(HttpConfig config, BootCatalog catalog, ArtifactSource artifacts, AddressBook addresses,
                            EventSink events) {
@@ -54,6 +59,12 @@ public final class PivotHttpServer implements AutoCloseable {
     /** @param extra the API, metrics and web page, tried before the boot routes */
     public PivotHttpServer(HttpConfig config, BootCatalog catalog, ArtifactSource artifacts, AddressBook addresses,
                            EventSink events, ExtraRoutes extra) {
+        this(config, catalog, artifacts, addresses, events, extra, true);
+    }
+
+    /** @param sendfile false: Jetty's plain endpoints, so file bodies take the copying path (for tests) */
+    PivotHttpServer(HttpConfig config, BootCatalog catalog, ArtifactSource artifacts, AddressBook addresses,
+                    EventSink events, ExtraRoutes extra, boolean sendfile) {
         this.config = config;
         this.extra = extra;
         QueuedThreadPool threads = new QueuedThreadPool();
@@ -65,7 +76,8 @@ public final class PivotHttpServer implements AutoCloseable {
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
         http.setSendXPoweredBy(false);
-        connector = new ServerConnector(server, new HttpConnectionFactory(http));
+        connector = sendfile ? new SendfileConnector(server, new HttpConnectionFactory(http))
+                : new ServerConnector(server, new HttpConnectionFactory(http));
         connector.setHost(config.bind().getHostAddress());
         connector.setPort(config.port());
         connector.setIdleTimeout(60_000);
@@ -79,9 +91,34 @@ public final class PivotHttpServer implements AutoCloseable {
         Machines machines = new Machines(addresses, events);
         server.setHandler(new Routes(extra,
                 new ScriptEndpoint(catalog, machines, config.baseUrlOverride()),
-                new ArtifactEndpoint(artifacts, catalog, machines, server.getByteBufferPool()),
+                new ArtifactEndpoint(artifacts, catalog, machines, server.getByteBufferPool(), bodyBytes),
                 new ReportEndpoint(machines),
-                new IpxeFileEndpoint(config.ipxeDir(), server.getByteBufferPool())));
+                new IpxeFileEndpoint(config.ipxeDir(), server.getByteBufferPool(), bodyBytes)));
+    }
+
+    /** File body bytes sent zero-copy ({@code sendfile}) since start. */
+    public long zeroCopyBodyBytes() {
+        return bodyBytes.zeroCopy();
+    }
+
+    /** File body bytes sent by reading them into a buffer first since start. */
+    public long copiedBodyBytes() {
+        return bodyBytes.copied();
+    }
+
+    /** Plain TCP connections whose endpoint can send files with {@code sendfile} ({@link SendfileEndPoint}). */
+    private static final class SendfileConnector extends ServerConnector {
+        SendfileConnector(Server server, HttpConnectionFactory factory) {
+            super(server, factory);
+        }
+
+        @Override
+        protected SocketChannelEndPoint newEndPoint(SocketChannel channel, ManagedSelector selector,
+                                                    SelectionKey key) {
+            SendfileEndPoint endPoint = new SendfileEndPoint(channel, selector, key, getScheduler());
+            endPoint.setIdleTimeout(getIdleTimeout());
+            return endPoint;
+        }
     }
 
     /** Starts listening; a bind failure names the address and port ("cannot listen on 0.0.0.0:80: ..."). */

@@ -338,6 +338,65 @@ class PivotHttpServerIT {
         assertThat(tail.body()).isEqualTo(new byte[10]);
     }
 
+    // ---- how bodies go out: sendfile, keep-alive after it, and the copying path ----
+
+    @Test
+    void plainGetGoesOutWithSendfileAndTheConnectionIsReusedAfterIt() throws Exception {
+        long zeroCopyBefore = server.zeroCopyBodyBytes();
+        long copiedBefore = server.copiedBodyBytes();
+        Path first = dir.resolve("reuse-1");
+        Path second = dir.resolve("reuse-2");
+        // One curl, two downloads: curl keeps the connection when the first reply ended where its Content-Length
+        // said, and %{num_connects} is 0 for a transfer that reused it.
+        Process p = new ProcessBuilder("curl", "-sS", "--http1.1", "-w", "%{http_code} %{num_connects}\n",
+                "-o", first.toString(), url(root), "-o", second.toString(), url(initrd) + "?x=1")
+                .redirectErrorStream(false).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as("curl: %s", out).isZero();
+        assertThat(out).isEqualTo("200 1\n200 0\n");
+        assertThat(TestFiles.sha256(first)).isEqualTo(root.sha256());
+        assertThat(TestFiles.sha256(second)).isEqualTo(initrd.sha256());
+        assertThat(server.zeroCopyBodyBytes() - zeroCopyBefore).isEqualTo(root.size() + initrd.size());
+        assertThat(server.copiedBodyBytes() - copiedBefore).isZero();
+    }
+
+    @Test
+    void aClientThatHangsUpMidBodyIsAnEventAndTheServerGoesOn() throws Exception {
+        MacAddress mac = MacAddress.parse("52:54:00:aa:bb:16");
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+            s.getOutputStream().write(("GET /artifacts/" + root.sha256() + "/" + root.name() + "?mac=" + mac
+                    + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            s.getInputStream().readNBytes(64 * 1024);
+            s.setSoLinger(true, 0); // hang up hard, with most of the 48 MiB still to come
+        }
+        BootEvent e = awaitEvent(x -> x.mac().equals(mac) && x.step() == Step.ROOT_IMAGE);
+        assertThat(e.failed()).isTrue();
+        assertThat(e.detail()).startsWith("nix-store.squashfs: client closed after ").endsWith(" of " + root.size() + " bytes");
+        assertThat(e.bytes()).isBetween(64L * 1024, root.size() - 1);
+
+        Curl.Result again = curl.get(url(root));
+        assertThat(again.status()).isEqualTo(200);
+        assertThat(Arrays.equals(again.body(), Files.readAllBytes(artifacts.path(root)))).isTrue();
+    }
+
+    @Test
+    void withoutSendfileTheBodiesAreCopiedAndTheSame() throws Exception {
+        try (PivotHttpServer copying = new PivotHttpServer(new HttpConfig(InetAddress.getLoopbackAddress(), 0,
+                Optional.empty(), dir), mac -> Optional.of(spec), artifacts, new AddressBook(), e -> { },
+                ExtraRoutes.NONE, false)) {
+            copying.start();
+            String at = "http://127.0.0.1:" + copying.port() + "/artifacts/";
+            Curl.Result whole = curl.get(at + root.sha256() + "/" + root.name());
+            assertThat(whole.status()).isEqualTo(200);
+            assertThat(Arrays.equals(whole.body(), Files.readAllBytes(artifacts.path(root)))).isTrue();
+            Curl.Result part = curl.get(at + kernel.sha256() + "/" + kernel.name(), "-r", "100-199");
+            assertThat(part.status()).isEqualTo(206);
+            assertThat(part.body()).isEqualTo(bytes(kernel, 100, 100));
+            assertThat(copying.copiedBodyBytes()).isEqualTo(root.size() + 100);
+            assertThat(copying.zeroCopyBodyBytes()).isZero();
+        }
+    }
+
     // ---- events for transfers ----
 
     @Test
