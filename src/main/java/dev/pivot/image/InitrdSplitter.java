@@ -1,8 +1,12 @@
 package dev.pivot.image;
 
 import com.github.luben.zstd.ZstdInputStream;
-import dev.pivot.initrd.CpioEntry;
-import dev.pivot.initrd.CpioReader;
+import dev.pivot.format.Compression;
+import dev.pivot.format.FileSlice;
+import dev.pivot.format.GzipMember;
+import dev.pivot.format.ZstdFrame;
+import dev.pivot.format.cpio.CpioEntry;
+import dev.pivot.format.cpio.CpioReader;
 import org.tukaani.xz.SingleXZInputStream;
 
 import java.io.BufferedInputStream;

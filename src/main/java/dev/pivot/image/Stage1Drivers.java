@@ -1,6 +1,6 @@
 package dev.pivot.image;
 
-import dev.pivot.image.squashfs.SquashfsImage;
+import dev.pivot.format.squashfs.SquashfsImage;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

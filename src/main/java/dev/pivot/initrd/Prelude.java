@@ -1,6 +1,7 @@
 package dev.pivot.initrd;
 
 import dev.pivot.boot.Artifact;
+import dev.pivot.format.cpio.CpioWriter;
 import dev.pivot.image.ArtifactStore;
 import dev.pivot.image.ImageException;
 

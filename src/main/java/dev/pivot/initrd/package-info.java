@@ -1,5 +1,5 @@
 /**
- * Initramfs building blocks: a streaming newc cpio writer and reader, and Pivot's stage-1 prelude
- * (pivot.cpio.gz: static busybox, /pivot/init, the udhcpc script, /dev/console).
+ * Pivot's stage-1 initramfs: the prelude (pivot.cpio.gz: static busybox, /pivot/init, the udhcpc script,
+ * /dev/console) and the native-root cpio.
  */
 package dev.pivot.initrd;

@@ -2,6 +2,7 @@ package dev.pivot.image;
 
 import dev.pivot.boot.Artifact;
 import dev.pivot.boot.BootSpec;
+import dev.pivot.format.Compression;
 import dev.pivot.initrd.Prelude;
 import dev.pivot.testsupport.Tools;
 import org.junit.jupiter.api.Assumptions;

@@ -1,6 +1,8 @@
 package dev.pivot.initrd;
 
 import dev.pivot.boot.Artifact;
+import dev.pivot.format.cpio.CpioEntry;
+import dev.pivot.format.cpio.CpioReader;
 import dev.pivot.image.ArtifactStore;
 import dev.pivot.image.ImageException;
 import org.junit.jupiter.api.Test;
