@@ -5,7 +5,7 @@ import dev.pivot.boot.Artifact;
 import dev.pivot.boot.EventSink;
 import dev.pivot.http.HttpConfig;
 import dev.pivot.http.PivotHttpServer;
-import dev.pivot.image.ArtifactStore;
+import dev.pivot.artifacts.ArtifactStore;
 
 import java.io.InputStream;
 import java.net.InetAddress;

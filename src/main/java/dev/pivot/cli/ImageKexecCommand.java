@@ -5,7 +5,7 @@ import dev.pivot.boot.Artifact;
 import dev.pivot.boot.BootSpec;
 import dev.pivot.boot.MacAddress;
 import dev.pivot.http.IpxeScript;
-import dev.pivot.image.ArtifactStore;
+import dev.pivot.artifacts.ArtifactStore;
 import dev.pivot.image.GenericImport;
 import dev.pivot.image.NetbootImport;
 import dev.pivot.image.NetbootIpxe;

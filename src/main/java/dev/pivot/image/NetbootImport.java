@@ -1,5 +1,6 @@
 package dev.pivot.image;
 
+import dev.pivot.artifacts.ArtifactStore;
 import dev.pivot.boot.Artifact;
 import dev.pivot.boot.BootSpec;
 import org.slf4j.Logger;

@@ -2,8 +2,7 @@ package dev.pivot.initrd;
 
 import dev.pivot.boot.Artifact;
 import dev.pivot.format.cpio.CpioWriter;
-import dev.pivot.image.ArtifactStore;
-import dev.pivot.image.ImageException;
+import dev.pivot.artifacts.ArtifactStore;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -73,10 +72,10 @@ public final class NativeRootInitrd {
     }
 
     /** The cpio with {@code /nix-store.squashfs}; refused (with the plan's reason) when it cannot work. */
-    public static Artifact build(ArtifactStore store, Path squashfs, long squashfsSize) throws ImageException {
+    public static Artifact build(ArtifactStore store, Path squashfs, long squashfsSize) throws Stage1Exception {
         Plan plan = plan(squashfsSize);
         if (plan.refusal().isPresent()) {
-            throw new ImageException("--stage1 native: " + plan.refusal().get() + "; use --stage1 prelude (needs"
+            throw new Stage1Exception("--stage1 native: " + plan.refusal().get() + "; use --stage1 prelude (needs"
                     + " about " + mib(plan.preludeRamNeeded()) + ")");
         }
         try {
@@ -86,7 +85,7 @@ public final class NativeRootInitrd {
                 cpio.finish();
             });
         } catch (IOException e) {
-            throw new ImageException(NAME + ": cannot build it from " + squashfs + ": " + e.getMessage(), e);
+            throw new Stage1Exception(NAME + ": cannot build it from " + squashfs + ": " + e.getMessage(), e);
         }
     }
 

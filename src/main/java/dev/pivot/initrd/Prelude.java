@@ -2,8 +2,7 @@ package dev.pivot.initrd;
 
 import dev.pivot.boot.Artifact;
 import dev.pivot.format.cpio.CpioWriter;
-import dev.pivot.image.ArtifactStore;
-import dev.pivot.image.ImageException;
+import dev.pivot.artifacts.ArtifactStore;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -37,11 +36,11 @@ public final class Prelude {
     private Prelude() {
     }
 
-    public static Artifact build(ArtifactStore store) throws ImageException {
+    public static Artifact build(ArtifactStore store) throws Stage1Exception {
         return build(store, DEFAULT_BUSYBOX);
     }
 
-    public static Artifact build(ArtifactStore store, Path busybox) throws ImageException {
+    public static Artifact build(ArtifactStore store, Path busybox) throws Stage1Exception {
         return build(store, busybox, new TreeMap<>());
     }
 
@@ -50,7 +49,7 @@ public final class Prelude {
      * pivot/modules/): the prelude then belongs to one image, and its sha256 changes with them.
      */
     public static Artifact build(ArtifactStore store, Path busybox, SortedMap<String, byte[]> extraFiles)
-            throws ImageException {
+            throws Stage1Exception {
         checkBusybox(busybox);
         byte[] init = resource(INIT_RESOURCE);
         byte[] udhcpcScript = resource(UDHCPC_SCRIPT_RESOURCE);
@@ -84,34 +83,34 @@ public final class Prelude {
                 gzip.finish();
             });
         } catch (IOException e) {
-            throw new ImageException(NAME + ": cannot build the prelude: " + e.getMessage(), e);
+            throw new Stage1Exception(NAME + ": cannot build the prelude: " + e.getMessage(), e);
         }
     }
 
-    private static void checkBusybox(Path busybox) throws ImageException {
+    private static void checkBusybox(Path busybox) throws Stage1Exception {
         if (!Files.isRegularFile(busybox)) {
-            throw new ImageException(busybox + ": no such file (install Debian's busybox-static, or pass --busybox)");
+            throw new Stage1Exception(busybox + ": no such file (install Debian's busybox-static, or pass --busybox)");
         }
         Optional<String> interpreter;
         try {
             interpreter = StaticElf.interpreter(busybox);
         } catch (IOException e) {
-            throw new ImageException(busybox + ": not a usable busybox: " + e.getMessage(), e);
+            throw new Stage1Exception(busybox + ": not a usable busybox: " + e.getMessage(), e);
         }
         if (interpreter.isPresent()) {
-            throw new ImageException(busybox + ": dynamically linked (needs " + interpreter.get()
+            throw new Stage1Exception(busybox + ": dynamically linked (needs " + interpreter.get()
                     + "), but stage 1 has no libraries; use a static busybox (Debian busybox-static)");
         }
     }
 
-    private static byte[] resource(String name) throws ImageException {
+    private static byte[] resource(String name) throws Stage1Exception {
         try (InputStream in = Prelude.class.getResourceAsStream(name)) {
             if (in == null) {
-                throw new ImageException(NAME + ": resource " + name + " is missing from the class path");
+                throw new Stage1Exception(NAME + ": resource " + name + " is missing from the class path");
             }
             return in.readAllBytes();
         } catch (IOException e) {
-            throw new ImageException(NAME + ": cannot read resource " + name + ": " + e.getMessage(), e);
+            throw new Stage1Exception(NAME + ": cannot read resource " + name + ": " + e.getMessage(), e);
         }
     }
 }

@@ -11,7 +11,7 @@ import dev.pivot.dhcp.FileLeaseStore;
 import dev.pivot.history.EventPipeline;
 import dev.pivot.http.HttpConfig;
 import dev.pivot.http.PivotHttpServer;
-import dev.pivot.image.ArtifactStore;
+import dev.pivot.artifacts.ArtifactStore;
 import dev.pivot.image.ImportedImage;
 import dev.pivot.profiles.ProfilesFile;
 import dev.pivot.store.JdbcStore;
@@ -86,7 +86,7 @@ public final class PivotServer implements AutoCloseable {
         try {
             served = ServedImage.prepare(config.image(), artifacts, options)
                     .orElseThrow(() -> new ImageRefused(config.image()));
-        } catch (dev.pivot.image.ImageException e) {
+        } catch (dev.pivot.image.ImageException | dev.pivot.initrd.Stage1Exception e) {
             throw new IllegalArgumentException(config.image() + ": " + e.getMessage(), e);
         }
 

@@ -1,6 +1,6 @@
 package dev.pivot.server;
 
-import dev.pivot.image.ArtifactStore;
+import dev.pivot.artifacts.ArtifactStore;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -3,8 +3,7 @@ package dev.pivot.initrd;
 import dev.pivot.boot.Artifact;
 import dev.pivot.format.cpio.CpioEntry;
 import dev.pivot.format.cpio.CpioReader;
-import dev.pivot.image.ArtifactStore;
-import dev.pivot.image.ImageException;
+import dev.pivot.artifacts.ArtifactStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -68,6 +67,6 @@ class NativeRootInitrdTest {
     @Test
     void buildingATooLargeImageIsRefusedWithTheAlternative() {
         assertThatThrownBy(() -> NativeRootInitrd.build(ArtifactStore.open(tmp.resolve("s")), tmp.resolve("x"),
-                3L << 30)).isInstanceOf(ImageException.class).hasMessageContaining("use --stage1 prelude");
+                3L << 30)).isInstanceOf(Stage1Exception.class).hasMessageContaining("use --stage1 prelude");
     }
 }

@@ -3,8 +3,7 @@ package dev.pivot.initrd;
 import dev.pivot.boot.Artifact;
 import dev.pivot.format.cpio.CpioEntry;
 import dev.pivot.format.cpio.CpioReader;
-import dev.pivot.image.ArtifactStore;
-import dev.pivot.image.ImageException;
+import dev.pivot.artifacts.ArtifactStore;
 import dev.pivot.testsupport.Tools;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -100,7 +99,7 @@ class PreludeTest {
         ArtifactStore store = ArtifactStore.open(tmp.resolve("store"));
         Path absent = tmp.resolve("busybox");
         assertThatThrownBy(() -> Prelude.build(store, absent))
-                .isInstanceOf(ImageException.class)
+                .isInstanceOf(Stage1Exception.class)
                 .hasMessage(absent + ": no such file (install Debian's busybox-static, or pass --busybox)");
 
         Path dynamic = Path.of("/bin/ls");

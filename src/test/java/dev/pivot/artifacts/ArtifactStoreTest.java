@@ -1,4 +1,4 @@
-package dev.pivot.image;
+package dev.pivot.artifacts;
 
 import dev.pivot.boot.Artifact;
 import org.junit.jupiter.api.Test;
