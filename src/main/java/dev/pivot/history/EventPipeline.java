@@ -189,9 +189,10 @@ public final class EventPipeline implements EventSink, AutoCloseable {
                 log.append(List.of(p.entry()));
                 done(List.of(p));
             } catch (RuntimeException e) {
-                fail(p.durable(), e.getMessage());
+                // Counted before the waiter hears of it, so whoever wakes sees the loss in lost().
                 abandoned.incrementAndGet();
                 lose(1, e.getMessage());
+                fail(p.durable(), e.getMessage());
             }
         }
     }
