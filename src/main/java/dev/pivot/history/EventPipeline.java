@@ -154,9 +154,9 @@ public final class EventPipeline implements EventSink, AutoCloseable {
             } catch (Throwable t) {
                 // The writer must outlive anything one batch can throw, or recording would stop for good.
                 EventPipeline.log.error("event writer: {}", t.toString(), t);
-                batch.forEach(p -> fail(p.durable(), t.toString()));
                 abandoned.addAndGet(batch.size());
                 lose(batch.size(), t.toString());
+                batch.forEach(p -> fail(p.durable(), t.toString()));
             } finally {
                 batch.clear();
             }
@@ -169,11 +169,12 @@ public final class EventPipeline implements EventSink, AutoCloseable {
         for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
             try {
                 log.append(entries);
-                done(batch);
+                // Cleared before the waiters wake, so whoever wakes sees the store recording again.
                 if (storeFailing) {
                     storeFailing = false;
                     EventPipeline.log.info("event log: recording again ({} events lost while it failed)", lost.get());
                 }
+                done(batch);
                 return;
             } catch (RuntimeException e) {
                 if (!storeFailing) {
