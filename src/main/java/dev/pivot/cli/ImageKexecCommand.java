@@ -9,6 +9,7 @@ import dev.pivot.artifacts.ArtifactStore;
 import dev.pivot.image.GenericImport;
 import dev.pivot.image.NetbootImport;
 import dev.pivot.image.NetbootIpxe;
+import dev.pivot.stage1.Stage1Contract;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -69,7 +70,7 @@ final class ImageKexecCommand implements Callable<Integer> {
             }
             NetbootIpxe ipxe = NetbootIpxe.parse(dir.resolve(NetbootImport.SCRIPT));
             List<String> append = new ArrayList<>();
-            append.add("init=" + ipxe.init());
+            append.add(Stage1Contract.INIT + "=" + ipxe.init());
             append.addAll(ipxe.kernelArgs());
             out.println(kexecLine(dir.toAbsolutePath().resolve(ipxe.kernel()).normalize().toString(),
                     dir.toAbsolutePath().resolve(ipxe.initrds().getFirst()).normalize().toString(), append));

@@ -3,6 +3,7 @@ package dev.pivot.http;
 import dev.pivot.boot.Artifact;
 import dev.pivot.boot.BootSpec;
 import dev.pivot.boot.MacAddress;
+import dev.pivot.stage1.Stage1Contract;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -73,14 +74,14 @@ public final class IpxeScript {
         for (Artifact initrd : spec.initrds()) {
             args.add("initrd=" + initrd.name());
         }
-        args.add("rdinit=" + spec.stage1Init());
-        args.add("pivot.url=" + baseUrl);
-        args.add("pivot.mac=" + mac);
-        args.add("pivot.root=" + artifactPath(baseUrl, spec.rootImage()));
-        args.add("pivot.sha256=" + spec.rootImage().sha256());
+        args.add(Stage1Contract.rdinit(spec.stage1Init()));
+        args.add(Stage1Contract.URL.is(baseUrl));
+        args.add(Stage1Contract.MAC.is(mac));
+        args.add(Stage1Contract.ROOT.is(artifactPath(baseUrl, spec.rootImage())));
+        args.add(Stage1Contract.SHA256.is(spec.rootImage().sha256()));
         // The size lets stage 1 check free RAM before fetching (the image lands in a tmpfs).
-        args.add("pivot.size=" + spec.rootImage().size());
-        args.add("init=" + spec.init());
+        args.add(Stage1Contract.SIZE.is(spec.rootImage().size()));
+        args.add(Stage1Contract.INIT + "=" + spec.init());
         args.addAll(spec.kernelArgs());
         for (String arg : args) {
             // One word each: a space would split it, "${" would be expanded by iPXE, "||" would end the command.

@@ -7,6 +7,7 @@ import dev.pivot.format.GzipMember;
 import dev.pivot.format.ZstdFrame;
 import dev.pivot.format.cpio.CpioEntry;
 import dev.pivot.format.cpio.CpioReader;
+import dev.pivot.stage1.Stage1Contract;
 import org.tukaani.xz.SingleXZInputStream;
 
 import java.io.BufferedInputStream;
@@ -34,7 +35,7 @@ import java.util.stream.Collectors;
  */
 public final class InitrdSplitter {
 
-    public static final String ROOT_IMAGE = "nix-store.squashfs";
+    public static final String ROOT_IMAGE = Stage1Contract.ROOT_IMAGE_FILE;
 
     /** Formats whose segment end is found exactly; any other compressed segment is taken to run to the end. */
     private static final Set<Compression> EXACT_END = EnumSet.of(Compression.NONE, Compression.GZIP,

@@ -3,6 +3,7 @@ package dev.pivot.image;
 import dev.pivot.artifacts.ArtifactStore;
 import dev.pivot.boot.Artifact;
 import dev.pivot.boot.BootSpec;
+import dev.pivot.stage1.Stage1Contract;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,7 +26,6 @@ public final class NetbootImport {
 
     public static final String SCRIPT = "netboot.ipxe";
     public static final String STAGE1_NAME = "initrd";
-    public static final String STAGE1_INIT = "/pivot/init";
 
     private static final Logger log = LoggerFactory.getLogger(NetbootImport.class);
 
@@ -82,7 +82,7 @@ public final class NetbootImport {
     /** The boot spec for an imported image: its stage 1, then Pivot's prelude, entered at /pivot/init. */
     public static BootSpec toBootSpec(ImportedImage image, Artifact prelude) {
         return new BootSpec(image.kernel(), List.of(image.stage1Initrd(), prelude), image.rootImage(), image.init(),
-                image.kernelArgs(), STAGE1_INIT);
+                image.kernelArgs(), Stage1Contract.RDINIT);
     }
 
     private static Path existingFile(Path dir, Path script, String what, String name) throws ImageException {

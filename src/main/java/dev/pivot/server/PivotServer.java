@@ -86,7 +86,7 @@ public final class PivotServer implements AutoCloseable {
         try {
             served = ServedImage.prepare(config.image(), artifacts, options)
                     .orElseThrow(() -> new ImageRefused(config.image()));
-        } catch (dev.pivot.image.ImageException | dev.pivot.initrd.Stage1Exception e) {
+        } catch (dev.pivot.image.ImageException | dev.pivot.stage1.Stage1Exception e) {
             throw new IllegalArgumentException(config.image() + ": " + e.getMessage(), e);
         }
 

@@ -11,9 +11,9 @@ import dev.pivot.image.ImageException;
 import dev.pivot.image.ImportedImage;
 import dev.pivot.image.NetbootImport;
 import dev.pivot.image.Stage1Drivers;
-import dev.pivot.initrd.NativeRootInitrd;
-import dev.pivot.initrd.Prelude;
-import dev.pivot.initrd.Stage1Exception;
+import dev.pivot.stage1.NativeRootInitrd;
+import dev.pivot.stage1.Prelude;
+import dev.pivot.stage1.Stage1Exception;
 
 import java.io.IOException;
 import java.io.PrintStream;

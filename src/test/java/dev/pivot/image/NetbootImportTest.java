@@ -4,7 +4,7 @@ import dev.pivot.artifacts.ArtifactStore;
 import dev.pivot.boot.Artifact;
 import dev.pivot.boot.BootSpec;
 import dev.pivot.format.Compression;
-import dev.pivot.initrd.Prelude;
+import dev.pivot.stage1.Prelude;
 import dev.pivot.testsupport.Tools;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package dev.pivot.initrd;
+package dev.pivot.stage1;
 
 import dev.pivot.boot.Artifact;
 import dev.pivot.format.cpio.CpioWriter;
@@ -27,11 +27,12 @@ public final class Prelude {
     public static final String NAME = "pivot.cpio.gz";
     /** Debian busybox-static's binary. */
     public static final Path DEFAULT_BUSYBOX = Path.of("/bin/busybox");
-    static final String INIT_RESOURCE = "/dev/pivot/initrd/prelude/init";
-    static final String UDHCPC_SCRIPT_RESOURCE = "/dev/pivot/initrd/prelude/udhcpc.script";
+    static final String INIT_RESOURCE = "/dev/pivot/stage1/prelude/init";
+    static final String UDHCPC_SCRIPT_RESOURCE = "/dev/pivot/stage1/prelude/udhcpc.script";
 
     /** Directories the prelude's init mounts on or works in; the kernel merges them with the image's own. */
-    static final List<String> DIRECTORIES = List.of("pivot", "dev", "proc", "sys", "run", "tmp", "mnt");
+    static final List<String> DIRECTORIES = List.of(Stage1Contract.PRELUDE_DIR, "dev", "proc", "sys", "run", "tmp",
+            "mnt");
 
     private Prelude() {
     }
@@ -65,9 +66,9 @@ public final class Prelude {
                     cpio.directory(dir, 0755);
                 }
                 cpio.charDevice("dev/console", 0600, 5, 1);
-                cpio.file("pivot/busybox", 0755, busybox);
-                cpio.file("pivot/init", 0755, init);
-                cpio.file("pivot/udhcpc.script", 0755, udhcpcScript);
+                cpio.file(Stage1Contract.BUSYBOX_FILE, 0755, busybox);
+                cpio.file(Stage1Contract.INIT_FILE, 0755, init);
+                cpio.file(Stage1Contract.UDHCPC_SCRIPT_FILE, 0755, udhcpcScript);
                 // The kernel's unpacker does not create parents: each directory comes before its files.
                 Set<String> made = new HashSet<>(DIRECTORIES);
                 for (var e : extraFiles.entrySet()) {

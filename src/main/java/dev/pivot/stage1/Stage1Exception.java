@@ -1,4 +1,4 @@
-package dev.pivot.initrd;
+package dev.pivot.stage1;
 
 /**
  * A stage-1 initrd cannot be built (no usable busybox, a missing resource, a root image too big for a cpio). Its

@@ -1,4 +1,4 @@
-package dev.pivot.initrd;
+package dev.pivot.stage1;
 
 import dev.pivot.boot.Artifact;
 import dev.pivot.format.cpio.CpioEntry;

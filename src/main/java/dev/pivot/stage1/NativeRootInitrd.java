@@ -1,4 +1,4 @@
-package dev.pivot.initrd;
+package dev.pivot.stage1;
 
 import dev.pivot.boot.Artifact;
 import dev.pivot.format.cpio.CpioWriter;
@@ -21,7 +21,6 @@ import java.util.Optional;
 public final class NativeRootInitrd {
 
     public static final String NAME = "nix-store.cpio";
-    public static final String FILE = "nix-store.squashfs";
     /** iPXE loads images below 4 GB; initrds over about 2 GiB fail to load. */
     public static final long IPXE_INITRD_LIMIT = 2L << 30;
     /** Copies of the image in RAM while the kernel unpacks the initramfs. */
@@ -81,7 +80,7 @@ public final class NativeRootInitrd {
         try {
             return store.write(NAME, true, out -> {
                 CpioWriter cpio = new CpioWriter(out);
-                cpio.file(FILE, 0444, squashfs);
+                cpio.file(Stage1Contract.ROOT_IMAGE_FILE, 0444, squashfs);
                 cpio.finish();
             });
         } catch (IOException e) {

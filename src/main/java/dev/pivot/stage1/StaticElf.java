@@ -1,4 +1,4 @@
-package dev.pivot.initrd;
+package dev.pivot.stage1;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
