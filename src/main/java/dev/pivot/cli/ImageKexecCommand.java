@@ -1,10 +1,8 @@
 package dev.pivot.cli;
 
 import dev.pivot.server.ServedImage;
-import dev.pivot.boot.Artifact;
-import dev.pivot.boot.BootSpec;
 import dev.pivot.boot.MacAddress;
-import dev.pivot.http.IpxeScript;
+import dev.pivot.loaders.KexecScript;
 import dev.pivot.artifacts.ArtifactStore;
 import dev.pivot.image.GenericImport;
 import dev.pivot.image.NetbootImport;
@@ -26,7 +24,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -72,7 +69,7 @@ final class ImageKexecCommand implements Callable<Integer> {
             List<String> append = new ArrayList<>();
             append.add(Stage1Contract.INIT + "=" + ipxe.init());
             append.addAll(ipxe.kernelArgs());
-            out.println(kexecLine(dir.toAbsolutePath().resolve(ipxe.kernel()).normalize().toString(),
+            out.println(KexecScript.load(dir.toAbsolutePath().resolve(ipxe.kernel()).normalize().toString(),
                     dir.toAbsolutePath().resolve(ipxe.initrds().getFirst()).normalize().toString(), append));
             out.println("kexec -e");
             out.flush();
@@ -94,20 +91,7 @@ final class ImageKexecCommand implements Callable<Integer> {
             if (served.isEmpty()) {
                 return 2;
             }
-            BootSpec boot = served.get().spec();
-            List<String> append = IpxeScript.kernelCommandLine(boot, base, machine).stream()
-                    .filter(a -> !a.startsWith("initrd=")).toList();
-            out.println("mkdir -p /tmp/pivot-kexec && cd /tmp/pivot-kexec");
-            out.println("wget -O kernel '" + IpxeScript.artifactUrl(base, boot.kernel(), machine) + "'");
-            List<String> parts = new ArrayList<>();
-            for (Artifact initrd : boot.initrds()) {
-                out.println("wget -O " + initrd.name() + " '" + IpxeScript.artifactUrl(base, initrd, machine) + "'");
-                parts.add(initrd.name());
-            }
-            // kexec takes one initrd: the stage-1 artifact is padded to 4 bytes, so plain concatenation works.
-            out.println("cat " + String.join(" ", parts) + " > initrds");
-            out.println(kexecLine("kernel", "initrds", append));
-            out.println("kexec -e");
+            KexecScript.throughServer(served.get().spec(), base, machine).forEach(out::println);
             out.flush();
             return 0;
         } finally {
@@ -117,10 +101,5 @@ final class ImageKexecCommand implements Callable<Integer> {
                 }
             }
         }
-    }
-
-    static String kexecLine(String kernel, String initrd, List<String> append) {
-        return "kexec --load " + kernel + " --initrd=" + initrd + " --append=\""
-                + append.stream().map(a -> a.replace("\"", "\\\"")).collect(Collectors.joining(" ")) + "\"";
     }
 }

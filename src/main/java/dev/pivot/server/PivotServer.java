@@ -13,6 +13,7 @@ import dev.pivot.http.HttpConfig;
 import dev.pivot.http.PivotHttpServer;
 import dev.pivot.artifacts.ArtifactStore;
 import dev.pivot.image.ImportedImage;
+import dev.pivot.loaders.Routes;
 import dev.pivot.profiles.ProfilesFile;
 import dev.pivot.store.JdbcStore;
 import dev.pivot.tftp.TftpConfig;
@@ -114,7 +115,7 @@ public final class PivotServer implements AutoCloseable {
             running.add(http);
 
             // pxelinux.cfg/01-<mac> for loaders that read PXELINUX configs (u-root's pxeboot), same boot by HTTP.
-            String baseUrl = "http://" + where.address().getHostAddress() + ":" + http.port();
+            String baseUrl = Routes.baseUrl(where.address(), http.port());
             TftpFiles files = TftpFiles.withDistroIpxe(config.tftpRoot().map(List::of).orElse(List.of()),
                     config.ipxeDir(), new PxelinuxConfigs(catalog, baseUrl));
             TftpServer tftp = new TftpServer(TftpConfig.defaults(where.bind(), config.tftpPort(), files.roots())

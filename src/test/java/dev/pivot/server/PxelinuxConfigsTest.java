@@ -58,6 +58,6 @@ class PxelinuxConfigsTest {
         TftpFiles all = new TftpFiles(List.of(), new PxelinuxConfigs(BootCatalog.everyone(SPEC), BASE));
         assertThat(fetch(all, "pxelinux.cfg/default")).isEmpty();
         assertThat(fetch(all, "pxelinux.cfg/C0A80001")).isEmpty();
-        assertThat(PxelinuxConfigs.config(SPEC, BASE, MacAddress.parse("525400abcd01"))).startsWith("# Pivot: ");
+        assertThat(dev.pivot.loaders.PxelinuxConfig.render(SPEC, BASE, MacAddress.parse("525400abcd01"))).startsWith("# Pivot: ");
     }
 }

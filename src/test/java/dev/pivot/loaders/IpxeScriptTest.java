@@ -1,4 +1,4 @@
-package dev.pivot.http;
+package dev.pivot.loaders;
 
 import dev.pivot.boot.Artifact;
 import dev.pivot.boot.BootSpec;

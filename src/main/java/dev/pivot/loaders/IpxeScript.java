@@ -1,9 +1,8 @@
-package dev.pivot.http;
+package dev.pivot.loaders;
 
 import dev.pivot.boot.Artifact;
 import dev.pivot.boot.BootSpec;
 import dev.pivot.boot.MacAddress;
-import dev.pivot.stage1.Stage1Contract;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -30,24 +29,24 @@ public final class IpxeScript {
         s.append("# Pivot boot script for ").append(mac).append('\n');
         s.append(":start\n");
         s.append("echo Pivot: loading kernel ").append(spec.kernel().name()).append('\n');
-        s.append("kernel ").append(artifactUrl(baseUrl, spec.kernel(), mac)).append(' ')
+        s.append("kernel ").append(Routes.artifact(baseUrl, spec.kernel(), mac)).append(' ')
                 .append(String.join(" ", kernelCommandLine(spec, baseUrl, mac)))
                 .append(" || goto failed_kernel\n");
         for (int i = 0; i < spec.initrds().size(); i++) {
             Artifact initrd = spec.initrds().get(i);
             s.append("echo Pivot: loading initrd ").append(initrd.name()).append('\n');
             // --name makes the image name equal the initrd= argument, which is how the EFI stub finds it.
-            s.append("initrd --name ").append(initrd.name()).append(' ').append(artifactUrl(baseUrl, initrd, mac))
+            s.append("initrd --name ").append(initrd.name()).append(' ').append(Routes.artifact(baseUrl, initrd, mac))
                     .append(" || goto failed_initrd_").append(i).append('\n');
         }
         s.append("echo Pivot: booting\n");
         s.append("boot || goto failed_boot\n");
         failure(s, "failed_kernel", "FAILED to load kernel " + spec.kernel().name() + " from "
-                + artifactUrl(baseUrl, spec.kernel(), mac));
+                + Routes.artifact(baseUrl, spec.kernel(), mac));
         for (int i = 0; i < spec.initrds().size(); i++) {
             Artifact initrd = spec.initrds().get(i);
             failure(s, "failed_initrd_" + i, "FAILED to load initrd " + initrd.name() + " from "
-                    + artifactUrl(baseUrl, initrd, mac));
+                    + Routes.artifact(baseUrl, initrd, mac));
         }
         failure(s, "failed_boot", "FAILED to boot kernel " + spec.kernel().name());
         s.append(":failed\n");
@@ -65,48 +64,22 @@ public final class IpxeScript {
         s.append("goto failed\n");
     }
 
-    /**
-     * The kernel command line, in the contract's order: initrd= per initrd, rdinit=, pivot.url=, pivot.mac=,
-     * pivot.root=, pivot.sha256=, pivot.size=, init=, then the image's own parameters.
-     */
+    /** initrd= per initrd (how the EFI stub finds them by name), then the contract's {@link KernelCommandLine}. */
     public static List<String> kernelCommandLine(BootSpec spec, String baseUrl, MacAddress mac) {
         List<String> args = new ArrayList<>();
         for (Artifact initrd : spec.initrds()) {
             args.add("initrd=" + initrd.name());
         }
-        args.add(Stage1Contract.rdinit(spec.stage1Init()));
-        args.add(Stage1Contract.URL.is(baseUrl));
-        args.add(Stage1Contract.MAC.is(mac));
-        args.add(Stage1Contract.ROOT.is(artifactPath(baseUrl, spec.rootImage())));
-        args.add(Stage1Contract.SHA256.is(spec.rootImage().sha256()));
-        // The size lets stage 1 check free RAM before fetching (the image lands in a tmpfs).
-        args.add(Stage1Contract.SIZE.is(spec.rootImage().size()));
-        args.add(Stage1Contract.INIT + "=" + spec.init());
-        args.addAll(spec.kernelArgs());
-        for (String arg : args) {
-            // One word each: a space would split it, "${" would be expanded by iPXE, "||" would end the command.
-            if (arg.isEmpty() || arg.chars().anyMatch(c -> c <= ' ' || c == 127) || arg.contains("${")
-                    || arg.equals("||") || arg.equals("&&")) {
-                throw new IllegalArgumentException("kernel parameter cannot go into an iPXE script: '" + arg + "'");
-            }
-        }
+        args.addAll(KernelCommandLine.of(spec, baseUrl, mac));
         return args;
-    }
-
-    /** URL of an artifact, tagged with the machine so the server can name it in its events. */
-    public static String artifactUrl(String baseUrl, Artifact artifact, MacAddress mac) {
-        return artifactPath(baseUrl, artifact) + "?mac=" + mac;
-    }
-
-    private static String artifactPath(String baseUrl, Artifact artifact) {
-        return baseUrl + "/artifacts/" + artifact.sha256() + "/" + artifact.name();
     }
 
     /** For a request without ?mac=: iPXE asks again, naming its NIC ($net0/mac, else the booting NIC's $mac). */
     public static String chainWithMac(String baseUrl) {
         return "#!ipxe\n"
                 + "# Pivot: ask again with this machine's MAC address\n"
-                + "chain " + baseUrl + "/boot.ipxe?mac=${net0/mac} || chain " + baseUrl + "/boot.ipxe?mac=${mac}\n";
+                + "chain " + baseUrl + Routes.scriptPath("${net0/mac}") + " || chain " + baseUrl
+                + Routes.scriptPath("${mac}") + "\n";
     }
 
     /** For a machine the catalog does not boot: say so on its console and give the firmware back control. */
