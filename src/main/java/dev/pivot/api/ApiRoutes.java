@@ -275,10 +275,6 @@ public final class ApiRoutes implements ExtraRoutes {
         }
     }
 
-    int streamClients() {
-        return stream.clients();
-    }
-
     @Override
     public void close() {
         stream.close();

@@ -81,10 +81,6 @@ final class EventStream {
         }
     }
 
-    int clients() {
-        return clients.size();
-    }
-
     private static void send(Response response, String text) throws IOException {
         HttpReplies.write(response, false, ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
     }

@@ -83,11 +83,6 @@ public final class CpioWriter implements AutoCloseable {
         out.flush();
     }
 
-    /** Bytes written so far (always a multiple of 4 between entries). */
-    public long bytesWritten() {
-        return written;
-    }
-
     /** Finishes the archive and closes the underlying stream. */
     @Override
     public void close() throws IOException {
