@@ -5,6 +5,7 @@ import dev.pivot.lab.LabNetwork;
 import dev.pivot.lab.PivotHome;
 import dev.pivot.lab.ServeProcess;
 import dev.pivot.lab.Qemu;
+import dev.pivot.server.StateDir;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -96,8 +97,8 @@ public final class DemoCommand implements Callable<Integer> {
             lab.close();
         }
         if (state != null) {
-            try (var paths = Files.walk(state)) {
-                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            try {
+                StateDir.deleteTree(state);
             } catch (IOException ignored) {
                 // temp leftovers are harmless
             }

@@ -3,10 +3,10 @@ package dev.pivot.cli;
 import dev.pivot.server.ServedImage;
 import dev.pivot.boot.MacAddress;
 import dev.pivot.loaders.KexecScript;
-import dev.pivot.artifacts.ArtifactStore;
 import dev.pivot.image.GenericImport;
 import dev.pivot.image.NetbootImport;
 import dev.pivot.image.NetbootIpxe;
+import dev.pivot.server.StateDir;
 import dev.pivot.stage1.Stage1Contract;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -17,14 +17,11 @@ import picocli.CommandLine.Spec;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 
 /**
  * `pivot image kexec DIR`: the exact kexec commands that boot an image from a running Linux, without firmware.
@@ -80,10 +77,8 @@ final class ImageKexecCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--server " + server + ": expected http://HOST[:PORT]");
         }
         MacAddress machine = MacAddress.parse(mac);
-        Path temporary = state == null ? Files.createTempDirectory("pivot-kexec-") : null;
-        try {
-            ArtifactStore store = ArtifactStore.open((state != null ? state : temporary).resolve("artifacts"));
-            // The same artifacts `pivot serve` builds for this image (content-addressed: the same sha256s).
+        // The same artifacts `pivot serve` builds for this image (content-addressed: the same sha256s).
+        return StateDir.withArtifacts(state, "pivot-kexec-", store -> {
             PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
             Optional<ServedImage> served = ServedImage.prepare(dir, store, new ServedImage.Options(
                     dev.pivot.server.ServerConfig.Stage1Mode.PRELUDE, null, false, java.util.OptionalLong.empty(), quiet,
@@ -94,12 +89,6 @@ final class ImageKexecCommand implements Callable<Integer> {
             KexecScript.throughServer(served.get().spec(), base, machine).forEach(out::println);
             out.flush();
             return 0;
-        } finally {
-            if (temporary != null) {
-                try (Stream<Path> walk = Files.walk(temporary)) {
-                    walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
-            }
-        }
+        });
     }
 }

@@ -43,7 +43,8 @@ public final class StateDir {
         }
     }
 
-    private static void deleteTree(Path root) throws IOException {
+    /** Deletes a (temporary) state directory and everything under it. */
+    public static void deleteTree(Path root) throws IOException {
         try (Stream<Path> files = Files.walk(root)) {
             for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
