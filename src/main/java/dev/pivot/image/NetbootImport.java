@@ -2,8 +2,6 @@ package dev.pivot.image;
 
 import dev.pivot.artifacts.ArtifactStore;
 import dev.pivot.boot.Artifact;
-import dev.pivot.boot.BootSpec;
-import dev.pivot.stage1.Stage1Contract;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -11,7 +9,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -79,11 +76,6 @@ public final class NetbootImport {
         }
     }
 
-    /** The boot spec for an imported image: its stage 1, then Pivot's prelude, entered at /pivot/init. */
-    public static BootSpec toBootSpec(ImportedImage image, Artifact prelude) {
-        return new BootSpec(image.kernel(), List.of(image.stage1Initrd(), prelude), image.rootImage(), image.init(),
-                image.kernelArgs(), Stage1Contract.RDINIT);
-    }
 
     private static Path existingFile(Path dir, Path script, String what, String name) throws ImageException {
         Path file = dir.resolve(name).normalize();

@@ -19,7 +19,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -53,7 +52,7 @@ public record ServedImage(ImportedImage image, BootSpec spec) {
                 : NetbootImport.importDir(dir, store);
         Optional<BootSpec> spec = o.mode() == ServerConfig.Stage1Mode.NATIVE
                 ? nativeSpec(dir, image, store, generic, o)
-                : checkedPrelude(dir, image, store, o).map(prelude -> NetbootImport.toBootSpec(image, prelude));
+                : checkedPrelude(dir, image, store, o).map(image::withPrelude);
         return spec.map(s -> new ServedImage(image, s));
     }
 
@@ -83,8 +82,7 @@ public record ServedImage(ImportedImage image, BootSpec spec) {
         }
         o.out().println("pivot: WARNING " + plan.advice());
         Artifact cpio = NativeRootInitrd.build(store, store.path(image.rootImage()), image.rootImage().size());
-        return Optional.of(new BootSpec(image.kernel(), List.of(image.stage1Initrd(), cpio), image.rootImage(),
-                image.init(), image.kernelArgs(), "/init"));
+        return Optional.of(image.withNativeRoot(cpio));
     }
 
     /**

@@ -88,7 +88,7 @@ class NetbootImportTest {
         ImportedImage image = NetbootImport.importDir(dir, store);
         Artifact prelude = store.put(new ByteArrayInputStream(new byte[] {1, 2, 3, 4}), "pivot.cpio.gz");
 
-        BootSpec spec = NetbootImport.toBootSpec(image, prelude);
+        BootSpec spec = image.withPrelude(prelude);
 
         assertThat(spec.kernel()).isEqualTo(image.kernel());
         assertThat(spec.initrds()).containsExactly(image.stage1Initrd(), prelude);
