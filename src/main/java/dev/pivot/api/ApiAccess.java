@@ -1,5 +1,6 @@
 package dev.pivot.api;
 
+import dev.pivot.http.Replies;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Request;
 
@@ -61,9 +62,9 @@ public record ApiAccess(String token, boolean protectReads) {
             return header.substring(7).strip();
         }
         try {
-            String query = Request.extractQueryParameters(request).getValue("token");
+            String query = Replies.query(request).getValue("token");
             return query == null ? "" : query;
-        } catch (RuntimeException malformedQuery) {
+        } catch (IllegalArgumentException malformedQuery) {
             return "";
         }
     }

@@ -9,6 +9,7 @@ import dev.pivot.boot.Machine;
 import dev.pivot.boot.MachineRepository;
 import dev.pivot.boot.ProfileCatalog;
 import dev.pivot.http.ExtraRoutes;
+import dev.pivot.http.Replies;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.HttpStatus;
@@ -148,7 +149,7 @@ public final class ApiRoutes implements ExtraRoutes {
                 HttpReplies.json(request, response, HttpStatus.OK_200, view(m.get()));
             }
         } else if (path.equals("/api/v1/sessions")) {
-            Fields query = query(request);
+            Fields query = Replies.query(request);
             Optional<MacAddress> mac = Optional.ofNullable(query.getValue("mac")).map(ApiRoutes::mac);
             int limit = limit(query.getValue("limit"));
             HttpReplies.json(request, response, HttpStatus.OK_200,
@@ -267,17 +268,6 @@ public final class ApiRoutes implements ExtraRoutes {
         return Integer.parseInt(text);
     }
 
-    private static Fields query(Request request) {
-        try {
-            return Request.extractQueryParameters(request);
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("bad query string (percent-encoding or UTF-8)");
-        }
-    }
-
-    int streamClients() {
-        return stream.clients();
-    }
 
     @Override
     public void close() {

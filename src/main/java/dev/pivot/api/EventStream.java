@@ -2,6 +2,7 @@ package dev.pivot.api;
 
 import dev.pivot.history.BootSession;
 import dev.pivot.boot.BootEvent;
+import dev.pivot.http.Replies;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.HttpStatus;
@@ -58,7 +59,7 @@ final class EventStream {
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream; charset=utf-8");
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
         if (HttpMethod.HEAD.is(request.getMethod())) {
-            HttpReplies.write(response, true, null);
+            Replies.write(response, true, null);
             return;
         }
         BlockingQueue<String> queue = new ArrayBlockingQueue<>(QUEUE);
@@ -73,7 +74,7 @@ final class EventStream {
                 send(response, message == null ? ": keepalive\n\n" : message);
             }
             // The terminating chunk, so the client sees a clean end rather than a cut connection.
-            HttpReplies.write(response, true, null);
+            Replies.write(response, true, null);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
@@ -81,12 +82,8 @@ final class EventStream {
         }
     }
 
-    int clients() {
-        return clients.size();
-    }
-
     private static void send(Response response, String text) throws IOException {
-        HttpReplies.write(response, false, ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
+        Replies.write(response, false, ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
     }
 
     /** Ends every stream cleanly, waiting a moment for them to finish, before the server stops. */

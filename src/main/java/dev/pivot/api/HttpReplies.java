@@ -3,11 +3,10 @@ package dev.pivot.api;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.pivot.http.Replies;
 import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.util.Blocker;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -15,7 +14,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
-/** Blocking replies on the request's virtual thread, each with Content-Length (but the event stream). */
+/** The API's JSON replies, each with Content-Length (but the event stream); written with the HTTP side's {@link Replies}. */
 final class HttpReplies {
 
     static final ObjectMapper JSON = new ObjectMapper().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
@@ -46,13 +45,6 @@ final class HttpReplies {
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
         response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
-        write(response, true, HttpMethod.HEAD.is(request.getMethod()) ? null : ByteBuffer.wrap(body));
-    }
-
-    static void write(Response response, boolean last, ByteBuffer content) throws IOException {
-        try (Blocker.Callback blocker = Blocker.callback()) {
-            response.write(last, content, blocker);
-            blocker.block();
-        }
+        Replies.write(response, true, Replies.isHead(request) ? null : ByteBuffer.wrap(body));
     }
 }

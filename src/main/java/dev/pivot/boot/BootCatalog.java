@@ -7,9 +7,4 @@ import java.util.Optional;
 public interface BootCatalog {
 
     Optional<BootSpec> specFor(MacAddress mac);
-
-    /** The walking skeleton's catalog: every machine boots the same image. */
-    static BootCatalog everyone(BootSpec spec) {
-        return mac -> Optional.of(spec);
-    }
 }

@@ -19,12 +19,12 @@ public final class BootPolicy {
 
     public FirstLoader firstLoader(BootClient client) {
         if (client.ipxe()) {
-            return new FirstLoader.IpxeScript("/boot.ipxe?mac=" + client.mac());
+            return new FirstLoader.IpxeScript(client.mac());
         }
         return switch (client.firmware()) {
             case BIOS -> new FirstLoader.TftpFile("undionly.kpxe");
             case EFI_X64 -> new FirstLoader.TftpFile(efiX64Loader);
-            case EFI_X64_HTTP -> new FirstLoader.HttpFile("/ipxe/" + efiX64Loader);
+            case EFI_X64_HTTP -> new FirstLoader.HttpFile(efiX64Loader);
             case EFI_IA32, EFI_ARM64, EFI_ARM64_HTTP, UNKNOWN -> new FirstLoader.NoBoot(
                     "firmware " + client.firmware() + " has no iPXE build in this distro's ipxe package");
         };

@@ -1,5 +1,6 @@
 package dev.pivot.boot;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -18,5 +19,12 @@ public record BootSpec(Artifact kernel, List<Artifact> initrds, Artifact rootIma
     public BootSpec {
         initrds = List.copyOf(initrds);
         kernelArgs = List.copyOf(kernelArgs);
+    }
+
+    /** The same boot with {@code more} kernel parameters after the image's own (a profile's params). */
+    public BootSpec withKernelArgs(List<String> more) {
+        List<String> args = new ArrayList<>(kernelArgs);
+        args.addAll(more);
+        return new BootSpec(kernel, initrds, rootImage, init, args, stage1Init);
     }
 }

@@ -5,6 +5,7 @@ import dev.pivot.demo.LabNetwork;
 import dev.pivot.demo.PivotHome;
 import dev.pivot.demo.ServeProcess;
 import dev.pivot.demo.Qemu;
+import dev.pivot.server.StateDir;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -108,8 +109,8 @@ public final class DemoCommand implements Callable<Integer> {
             lab.close();
         }
         if (state != null) {
-            try (var paths = Files.walk(state)) {
-                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            try {
+                StateDir.deleteTree(state);
             } catch (IOException ignored) {
                 // temp leftovers are harmless
             }

@@ -4,7 +4,7 @@ import dev.pivot.server.StateDir;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.pivot.boot.Artifact;
-import dev.pivot.image.ArtifactStore;
+import dev.pivot.artifacts.ArtifactStore;
 import dev.pivot.image.Finding;
 import dev.pivot.image.ImageCheck;
 import dev.pivot.image.ImageCheckResult;

@@ -1,14 +1,13 @@
 package dev.pivot.cli;
 
 import dev.pivot.server.ServedImage;
-import dev.pivot.boot.Artifact;
-import dev.pivot.boot.BootSpec;
 import dev.pivot.boot.MacAddress;
-import dev.pivot.http.IpxeScript;
-import dev.pivot.image.ArtifactStore;
+import dev.pivot.loaders.KexecScript;
 import dev.pivot.image.GenericImport;
 import dev.pivot.image.NetbootImport;
 import dev.pivot.image.NetbootIpxe;
+import dev.pivot.server.StateDir;
+import dev.pivot.stage1.Stage1Contract;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -18,15 +17,11 @@ import picocli.CommandLine.Spec;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /**
  * `pivot image kexec DIR`: the exact kexec commands that boot an image from a running Linux, without firmware.
@@ -69,9 +64,9 @@ final class ImageKexecCommand implements Callable<Integer> {
             }
             NetbootIpxe ipxe = NetbootIpxe.parse(dir.resolve(NetbootImport.SCRIPT));
             List<String> append = new ArrayList<>();
-            append.add("init=" + ipxe.init());
+            append.add(Stage1Contract.INIT + "=" + ipxe.init());
             append.addAll(ipxe.kernelArgs());
-            out.println(kexecLine(dir.toAbsolutePath().resolve(ipxe.kernel()).normalize().toString(),
+            out.println(KexecScript.load(dir.toAbsolutePath().resolve(ipxe.kernel()).normalize().toString(),
                     dir.toAbsolutePath().resolve(ipxe.initrds().getFirst()).normalize().toString(), append));
             out.println("kexec -e");
             out.flush();
@@ -82,10 +77,8 @@ final class ImageKexecCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--server " + server + ": expected http://HOST[:PORT]");
         }
         MacAddress machine = MacAddress.parse(mac);
-        Path temporary = state == null ? Files.createTempDirectory("pivot-kexec-") : null;
-        try {
-            ArtifactStore store = ArtifactStore.open((state != null ? state : temporary).resolve("artifacts"));
-            // The same artifacts `pivot serve` builds for this image (content-addressed: the same sha256s).
+        // The same artifacts `pivot serve` builds for this image (content-addressed: the same sha256s).
+        return StateDir.withArtifacts(state, "pivot-kexec-", store -> {
             PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
             Optional<ServedImage> served = ServedImage.prepare(dir, store, new ServedImage.Options(
                     dev.pivot.server.ServerConfig.Stage1Mode.PRELUDE, null, false, java.util.OptionalLong.empty(), quiet,
@@ -93,33 +86,9 @@ final class ImageKexecCommand implements Callable<Integer> {
             if (served.isEmpty()) {
                 return 2;
             }
-            BootSpec boot = served.get().spec();
-            List<String> append = IpxeScript.kernelCommandLine(boot, base, machine).stream()
-                    .filter(a -> !a.startsWith("initrd=")).toList();
-            out.println("mkdir -p /tmp/pivot-kexec && cd /tmp/pivot-kexec");
-            out.println("wget -O kernel '" + IpxeScript.artifactUrl(base, boot.kernel(), machine) + "'");
-            List<String> parts = new ArrayList<>();
-            for (Artifact initrd : boot.initrds()) {
-                out.println("wget -O " + initrd.name() + " '" + IpxeScript.artifactUrl(base, initrd, machine) + "'");
-                parts.add(initrd.name());
-            }
-            // kexec takes one initrd: the stage-1 artifact is padded to 4 bytes, so plain concatenation works.
-            out.println("cat " + String.join(" ", parts) + " > initrds");
-            out.println(kexecLine("kernel", "initrds", append));
-            out.println("kexec -e");
+            KexecScript.throughServer(served.get().spec(), base, machine).forEach(out::println);
             out.flush();
             return 0;
-        } finally {
-            if (temporary != null) {
-                try (Stream<Path> walk = Files.walk(temporary)) {
-                    walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
-            }
-        }
-    }
-
-    static String kexecLine(String kernel, String initrd, List<String> append) {
-        return "kexec --load " + kernel + " --initrd=" + initrd + " --append=\""
-                + append.stream().map(a -> a.replace("\"", "\\\"")).collect(Collectors.joining(" ")) + "\"";
+        });
     }
 }

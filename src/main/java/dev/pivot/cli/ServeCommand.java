@@ -1,5 +1,6 @@
 package dev.pivot.cli;
 
+import dev.pivot.loaders.Routes;
 import dev.pivot.server.PivotServer;
 import dev.pivot.server.ServerConfig;
 import picocli.CommandLine.Command;
@@ -153,13 +154,13 @@ final class ServeCommand implements Callable<Integer> {
         out.printf("pivot: serving %s (init=%s)%n", dir, image.init());
         out.printf("pivot: root image %s, %d bytes, sha256 %s%n", image.rootImage().name(), image.rootImage().size(),
                 image.rootImage().sha256());
-        out.printf("pivot: http://%s:%d/boot.ipxe · tftp %s:%d · dhcp %s%s%n", host, server.httpPort(), host,
+        String base = Routes.baseUrl(server.address(), server.httpPort());
+        out.printf("pivot: %s%s · tftp %s:%d · dhcp %s%s%n", base, Routes.SCRIPT, host,
                 server.tftpPort(), c.dhcp().name().toLowerCase(java.util.Locale.ROOT),
                 c.range().map(r -> " " + r).orElse(""));
-        out.printf("pivot: machines and boots at http://%s:%d/ · API /api/v1/ · metrics /metrics%n", host,
-                server.httpPort());
-        out.printf("pivot: operator page http://%s:%d/ · API changes need the token in %s%s%n", host,
-                server.httpPort(), c.tokenFile(), c.protectReads() ? " (reads too)" : "");
+        out.printf("pivot: machines and boots at %s/ · API /api/v1/ · metrics /metrics%n", base);
+        out.printf("pivot: operator page %s/ · API changes need the token in %s%s%n", base,
+                c.tokenFile(), c.protectReads() ? " (reads too)" : "");
         out.println("pivot: waiting for machines (Ctrl-C to stop)");
         out.flush();
         server.awaitClose();

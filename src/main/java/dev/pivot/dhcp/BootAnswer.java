@@ -1,6 +1,7 @@
 package dev.pivot.dhcp;
 
 import dev.pivot.boot.FirstLoader;
+import dev.pivot.loaders.Routes;
 
 import java.net.Inet4Address;
 
@@ -16,11 +17,11 @@ import java.net.Inet4Address;
 public record BootAnswer(String bootFile, Inet4Address tftpServer, boolean httpClientBoot, String noBootReason) {
 
     public static BootAnswer of(FirstLoader loader, Inet4Address server, int httpPort) {
-        String base = "http://" + server.getHostAddress() + (httpPort == 80 ? "" : ":" + httpPort);
+        String base = Routes.baseUrl(server, httpPort);
         return switch (loader) {
             case FirstLoader.TftpFile f -> new BootAnswer(f.name(), server, false, null);
-            case FirstLoader.IpxeScript s -> new BootAnswer(base + s.path(), null, false, null);
-            case FirstLoader.HttpFile h -> new BootAnswer(base + h.path(), null, true, null);
+            case FirstLoader.IpxeScript s -> new BootAnswer(base + Routes.scriptPath(s.mac()), null, false, null);
+            case FirstLoader.HttpFile h -> new BootAnswer(base + Routes.ipxeFilePath(h.name()), null, true, null);
             case FirstLoader.NoBoot n -> none(n.reason());
         };
     }

@@ -80,10 +80,6 @@ public record DhcpConfig(Mode mode, Inet4Address serverAddress, Inet4Address bin
             return new Pool(first, last, prefixLength, router, dns, leaseTime, reservations);
         }
 
-        public Pool withLeaseTime(Duration leaseTime) {
-            return new Pool(first, last, prefixLength, router, dns, leaseTime, reservations);
-        }
-
         public Pool withReservations(Map<MacAddress, Inet4Address> reservations) {
             return new Pool(first, last, prefixLength, router, dns, leaseTime, reservations);
         }
@@ -124,11 +120,6 @@ public record DhcpConfig(Mode mode, Inet4Address serverAddress, Inet4Address bin
     }
 
     public DhcpConfig withPorts(int serverPort, int clientPort, int proxyPort) {
-        return new DhcpConfig(mode, serverAddress, bindAddress, interfaceName, serverPort, clientPort, proxyPort,
-                httpPort, pool, upgradeIpxe);
-    }
-
-    public DhcpConfig withBindAddress(Inet4Address bindAddress) {
         return new DhcpConfig(mode, serverAddress, bindAddress, interfaceName, serverPort, clientPort, proxyPort,
                 httpPort, pool, upgradeIpxe);
     }

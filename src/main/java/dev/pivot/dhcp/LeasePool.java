@@ -6,7 +6,6 @@ import java.net.Inet4Address;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -122,10 +121,6 @@ public final class LeasePool {
         Optional<Lease> holder = store.byAddress(address);
         return holder.isEmpty() || !holder.get().activeAt(now())
                 || (holder.get().mac().equals(mac) && holder.get().state() != Lease.State.DECLINED);
-    }
-
-    public Map<MacAddress, Inet4Address> reservations() {
-        return pool.reservations();
     }
 
     private Instant now() {

@@ -12,5 +12,7 @@
  * {@code --add-exports java.base/sun.nio.ch=ALL-UNNAMED --enable-native-access=ALL-UNNAMED} on the java command
  * line; without them the server logs one warning and listens on all interfaces (replies still leave through the
  * interface that holds the server address).
+ *
+ * <p>Imports {@link dev.pivot.boot} and {@link dev.pivot.loaders} (for the boot URL); never another protocol adapter.
  */
 package dev.pivot.dhcp;

@@ -175,6 +175,7 @@ public final class EventPipeline implements EventSink, AutoCloseable {
         for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
             try {
                 log.append(entries);
+                // Cleared before the waiters wake, so whoever wakes sees the store recording again.
                 if (storeFailing) {
                     storeFailing = false;
                     EventPipeline.log.info("event log: recording again ({} events lost while it failed)", lost.get());
@@ -195,9 +196,10 @@ public final class EventPipeline implements EventSink, AutoCloseable {
                 log.append(List.of(p.entry()));
                 done(List.of(p));
             } catch (RuntimeException e) {
+                // Counted before the waiter hears of it, so whoever wakes sees the loss in lost().
                 abandoned.incrementAndGet();
                 lose(1, e.getMessage());
-                fail(p.durable(), e.getMessage()); // last: whoever waits sees the counts already
+                fail(p.durable(), e.getMessage());
             }
         }
     }

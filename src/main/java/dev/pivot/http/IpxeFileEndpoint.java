@@ -1,5 +1,6 @@
 package dev.pivot.http;
 
+import dev.pivot.loaders.Routes;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.server.Request;
@@ -30,7 +31,7 @@ final class IpxeFileEndpoint {
     }
 
     void serve(Request request, Response response, String path) throws IOException {
-        String name = path.substring("/ipxe/".length());
+        String name = path.substring(Routes.IPXE_FILES.length());
         if (!NAME.matcher(name).matches()) {
             throw new BadRequest("bad iPXE file name '" + ReportEndpoint.printable(name) + "'");
         }

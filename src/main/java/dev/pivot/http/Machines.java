@@ -5,7 +5,6 @@ import dev.pivot.boot.MacAddress;
 import dev.pivot.boot.BootEvent;
 import dev.pivot.boot.EventSink;
 import org.eclipse.jetty.server.Request;
-import org.eclipse.jetty.util.Fields;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -33,7 +32,7 @@ final class Machines {
     }
 
     static Optional<MacAddress> macParameter(Request request) {
-        String text = query(request).getValue("mac");
+        String text = Replies.query(request).getValue("mac");
         if (text == null) {
             return Optional.empty();
         }
@@ -44,14 +43,6 @@ final class Machines {
         }
     }
 
-    static Fields query(Request request) {
-        try {
-            return Request.extractQueryParameters(request);
-        } catch (RuntimeException e) {
-            throw new BadRequest("bad query string '" + ReportEndpoint.printable(
-                    String.valueOf(request.getHttpURI().getQuery())) + "' (percent-encoding or UTF-8)");
-        }
-    }
 
     static Optional<InetAddress> remoteAddress(Request request) {
         return request.getConnectionMetaData().getRemoteSocketAddress() instanceof InetSocketAddress isa

@@ -5,21 +5,23 @@ import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Blocker;
+import org.eclipse.jetty.util.Fields;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Blocking writes on the request's virtual thread. Every reply carries Content-Length: iPXE stalls at 99 %
- * without one (pixiecore issue #10), and it costs nothing when the size is known, as it always is here.
+ * Blocking writes on the request's virtual thread, and the query string, for every HTTP route (the API's too).
+ * Every reply carries Content-Length: iPXE stalls at 99 % without one (pixiecore issue #10), and it costs nothing
+ * when the size is known, as it always is here.
  */
-final class Replies {
+public final class Replies {
 
     private Replies() {
     }
 
-    static boolean isHead(Request request) {
+    public static boolean isHead(Request request) {
         return HttpMethod.HEAD.is(request.getMethod());
     }
 
@@ -32,8 +34,21 @@ final class Replies {
         write(response, true, isHead(request) ? null : ByteBuffer.wrap(bytes));
     }
 
+    /**
+     * The query parameters. A query that is not percent-encoded UTF-8 is the client's fault: an
+     * IllegalArgumentException (a 400 on every route) quoting it.
+     */
+    public static Fields query(Request request) {
+        try {
+            return Request.extractQueryParameters(request);
+        } catch (RuntimeException e) {
+            throw new BadRequest("bad query string '" + ReportEndpoint.printable(
+                    String.valueOf(request.getHttpURI().getQuery())) + "' (percent-encoding or UTF-8)");
+        }
+    }
+
     /** Writes and waits until the bytes are handed to the network (or the client is gone: IOException). */
-    static void write(Response response, boolean last, ByteBuffer content) throws IOException {
+    public static void write(Response response, boolean last, ByteBuffer content) throws IOException {
         try (Blocker.Callback blocker = Blocker.callback()) {
             response.write(last, content, blocker);
             blocker.block();

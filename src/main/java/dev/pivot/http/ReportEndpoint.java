@@ -35,7 +35,7 @@ final class ReportEndpoint {
     }
 
     void serve(Request request, Response response) throws IOException {
-        Fields query = Machines.query(request);
+        Fields query = Replies.query(request);
         MacAddress mac = Machines.macParameter(request)
                 .orElseThrow(() -> new BadRequest("report without mac parameter"));
         Step step = step(query.getValue("step"));

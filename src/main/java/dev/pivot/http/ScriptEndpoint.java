@@ -5,6 +5,8 @@ import dev.pivot.boot.BootSpec;
 import dev.pivot.boot.MacAddress;
 import dev.pivot.boot.BootEvent;
 import dev.pivot.boot.Step;
+import dev.pivot.loaders.IpxeScript;
+import dev.pivot.loaders.Routes;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.server.Request;
@@ -13,7 +15,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
@@ -77,12 +78,10 @@ final class ScriptEndpoint {
         }
         String host = request.getHeaders().get(HttpHeader.HOST);
         if (host != null && SAFE_HOST.matcher(host.strip()).matches()) {
-            return "http://" + host.strip();
+            return Routes.baseUrl(host.strip());
         }
         if (request.getConnectionMetaData().getLocalSocketAddress() instanceof InetSocketAddress local) {
-            InetAddress a = local.getAddress();
-            String literal = a.getHostAddress().replaceFirst("%.*$", "");
-            return "http://" + (literal.contains(":") ? "[" + literal + "]" : literal) + ":" + local.getPort();
+            return Routes.baseUrl(local.getAddress(), local.getPort());
         }
         throw new IllegalStateException("request without a Host header on a non-IP connection");
     }

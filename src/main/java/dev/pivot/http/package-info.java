@@ -1,7 +1,9 @@
 /**
- * Pivot's HTTP side on Jetty 12 core (no servlets): {@code /boot.ipxe} scripts ({@link dev.pivot.http.IpxeScript}),
- * content-addressed {@code /artifacts/<sha256>/<name>} with single byte ranges, strong ETags and conditional
- * requests, stage-1 {@code /report}s, and the distro's iPXE binaries under {@code /ipxe/}.
+ * Pivot's HTTP side on Jetty 12 core (no servlets): {@code /boot.ipxe} scripts (rendered by
+ * {@link dev.pivot.loaders.IpxeScript}), content-addressed {@code /artifacts/<sha256>/<name>} with single byte
+ * ranges, strong ETags and conditional requests, stage-1 {@code /report}s, and the distro's iPXE binaries under
+ * {@code /ipxe/} (the routes: {@link dev.pivot.loaders.Routes}). Imports {@link dev.pivot.boot} for what it serves
+ * and reports, and {@link dev.pivot.loaders} for the scripts and routes; never another protocol adapter.
  *
  * <p>Choices worth knowing:
  * <ul>

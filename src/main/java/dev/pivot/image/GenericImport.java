@@ -1,7 +1,9 @@
 package dev.pivot.image;
 
+import dev.pivot.artifacts.ArtifactStore;
 import dev.pivot.boot.Artifact;
 
+import dev.pivot.stage1.Stage1Contract;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -17,7 +19,7 @@ import java.util.Set;
 
 /**
  * Imports a generic (non-NixOS) image: a kernel, an initrd with its modules, and a squashfs of the whole root file
- * system, without a netboot.ipxe. Pivot's prelude builds the root itself ({@value #MODE_PARAM}: squashfs ro, tmpfs
+ * system, without a netboot.ipxe. Pivot's prelude builds the root itself (pivot.mode=layout: squashfs ro, tmpfs
  * rw, an overlay of both as /) and switch_roots to init (default {@value #DEFAULT_INIT}).
  *
  * <p>File names are found by convention (vmlinuz or bzImage, initrd or initrd.img, root.squashfs) or named in an
@@ -27,7 +29,7 @@ public final class GenericImport {
 
     public static final String MANIFEST = "pivot.yaml";
     public static final String DEFAULT_INIT = "/sbin/init";
-    public static final String MODE_PARAM = "pivot.mode=layout";
+    private static final String MODE_PARAM = Stage1Contract.MODE.is(Stage1Contract.LAYOUT_MODE);
     public static final String ROOT_NAME = "root.squashfs";
     private static final List<String> KERNELS = List.of("vmlinuz", "bzImage");
     private static final List<String> INITRDS = List.of("initrd", "initrd.img");

@@ -1,12 +1,13 @@
 package dev.pivot.image;
 
 import dev.pivot.boot.ArtifactSource;
-import dev.pivot.image.squashfs.DirectoryEntry;
-import dev.pivot.image.squashfs.Inode;
-import dev.pivot.image.squashfs.SquashfsException;
-import dev.pivot.image.squashfs.SquashfsImage;
-import dev.pivot.initrd.CpioEntry;
-import dev.pivot.initrd.CpioReader;
+import dev.pivot.format.FileSlice;
+import dev.pivot.format.squashfs.DirectoryEntry;
+import dev.pivot.format.squashfs.Inode;
+import dev.pivot.format.squashfs.SquashfsException;
+import dev.pivot.format.squashfs.SquashfsImage;
+import dev.pivot.format.cpio.CpioEntry;
+import dev.pivot.format.cpio.CpioReader;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,6 +1,8 @@
 package dev.pivot.image;
 
 import dev.pivot.boot.Artifact;
+import dev.pivot.boot.BootSpec;
+import dev.pivot.stage1.Stage1Contract;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -18,7 +20,30 @@ import java.util.List;
 public record ImportedImage(Artifact kernel, Artifact stage1Initrd, Artifact rootImage, String init,
                             List<String> kernelArgs, Path source) {
 
+    /**
+     * NixOS's own stage 1 as native mode enters it: the kernel runs the initrd's /init directly, without Pivot's
+     * prelude.
+     */
+    public static final String IMAGE_STAGE1_INIT = "/init";
+
     public ImportedImage {
         kernelArgs = List.copyOf(kernelArgs);
+    }
+
+    /** The boot spec with Pivot's prelude after the image's stage 1, entered at {@code rdinit=/pivot/init}. */
+    public BootSpec withPrelude(Artifact prelude) {
+        return spec(prelude, Stage1Contract.RDINIT);
+    }
+
+    /**
+     * Native mode: the root image as a second initrd ({@code stage1.NativeRootInitrd}), and the image's own stage 1
+     * entered directly.
+     */
+    public BootSpec withNativeRoot(Artifact rootCpio) {
+        return spec(rootCpio, IMAGE_STAGE1_INIT);
+    }
+
+    private BootSpec spec(Artifact secondInitrd, String stage1Init) {
+        return new BootSpec(kernel, List.of(stage1Initrd, secondInitrd), rootImage, init, kernelArgs, stage1Init);
     }
 }

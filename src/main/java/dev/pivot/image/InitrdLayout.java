@@ -1,7 +1,8 @@
 package dev.pivot.image;
 
-import dev.pivot.initrd.CpioEntry;
-import dev.pivot.initrd.CpioReader;
+import dev.pivot.format.FileSlice;
+import dev.pivot.format.cpio.CpioEntry;
+import dev.pivot.format.cpio.CpioReader;
 
 import java.io.FilterInputStream;
 import java.io.IOException;

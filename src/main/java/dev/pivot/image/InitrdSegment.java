@@ -1,6 +1,7 @@
 package dev.pivot.image;
 
-import dev.pivot.initrd.CpioEntry;
+import dev.pivot.format.Compression;
+import dev.pivot.format.cpio.CpioEntry;
 
 import java.util.List;
 

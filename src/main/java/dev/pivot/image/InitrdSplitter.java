@@ -1,8 +1,13 @@
 package dev.pivot.image;
 
 import com.github.luben.zstd.ZstdInputStream;
-import dev.pivot.initrd.CpioEntry;
-import dev.pivot.initrd.CpioReader;
+import dev.pivot.format.Compression;
+import dev.pivot.format.FileSlice;
+import dev.pivot.format.GzipMember;
+import dev.pivot.format.ZstdFrame;
+import dev.pivot.format.cpio.CpioEntry;
+import dev.pivot.format.cpio.CpioReader;
+import dev.pivot.stage1.Stage1Contract;
 import org.tukaani.xz.SingleXZInputStream;
 
 import java.io.BufferedInputStream;
@@ -30,7 +35,7 @@ import java.util.stream.Collectors;
  */
 public final class InitrdSplitter {
 
-    public static final String ROOT_IMAGE = "nix-store.squashfs";
+    public static final String ROOT_IMAGE = Stage1Contract.ROOT_IMAGE_FILE;
 
     /** Formats whose segment end is found exactly; any other compressed segment is taken to run to the end. */
     private static final Set<Compression> EXACT_END = EnumSet.of(Compression.NONE, Compression.GZIP,

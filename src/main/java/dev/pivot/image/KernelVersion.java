@@ -1,5 +1,6 @@
 package dev.pivot.image;
 
+import dev.pivot.format.FileSlice;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;

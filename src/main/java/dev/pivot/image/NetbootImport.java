@@ -1,7 +1,7 @@
 package dev.pivot.image;
 
+import dev.pivot.artifacts.ArtifactStore;
 import dev.pivot.boot.Artifact;
-import dev.pivot.boot.BootSpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -24,7 +23,6 @@ public final class NetbootImport {
 
     public static final String SCRIPT = "netboot.ipxe";
     public static final String STAGE1_NAME = "initrd";
-    public static final String STAGE1_INIT = "/pivot/init";
 
     private static final Logger log = LoggerFactory.getLogger(NetbootImport.class);
 
@@ -78,11 +76,6 @@ public final class NetbootImport {
         }
     }
 
-    /** The boot spec for an imported image: its stage 1, then Pivot's prelude, entered at /pivot/init. */
-    public static BootSpec toBootSpec(ImportedImage image, Artifact prelude) {
-        return new BootSpec(image.kernel(), List.of(image.stage1Initrd(), prelude), image.rootImage(), image.init(),
-                image.kernelArgs(), STAGE1_INIT);
-    }
 
     private static Path existingFile(Path dir, Path script, String what, String name) throws ImageException {
         Path file = dir.resolve(name).normalize();

@@ -1,7 +1,8 @@
 package dev.pivot.image;
 
-import dev.pivot.image.squashfs.SquashfsImage;
+import dev.pivot.format.squashfs.SquashfsImage;
 
+import dev.pivot.stage1.Stage1Contract;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -30,9 +31,6 @@ import java.util.TreeSet;
 public record Stage1Drivers(String release, String source, Set<String> modules, List<ModuleFile> files,
                             String modulesDep, String modulesAlias) {
 
-    /** The prelude's directory for them; its init searches it after the image's /lib/modules. */
-    public static final String PRELUDE_DIR = "pivot/modules";
-
     /**
      * Ethernet drivers for the machines people netboot (virtual and common physical NICs), and the bus drivers
      * that make virtio NICs appear at all. A few MB at most, unlike all of drivers/net.
@@ -50,7 +48,8 @@ public record Stage1Drivers(String release, String source, Set<String> modules, 
 
     /** Every file for the prelude's cpio, path relative to the archive root. */
     public List<ModuleFile> preludeFiles() {
-        String dir = PRELUDE_DIR + "/" + release + "/";
+        // The prelude's init searches this directory after the image's own /lib/modules.
+        String dir = Stage1Contract.MODULE_DIR + "/" + release + "/";
         List<ModuleFile> out = new ArrayList<>();
         for (ModuleFile f : files) {
             out.add(new ModuleFile(dir + f.relativePath(), f.content()));

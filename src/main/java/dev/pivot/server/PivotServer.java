@@ -11,8 +11,9 @@ import dev.pivot.dhcp.FileLeaseStore;
 import dev.pivot.history.EventPipeline;
 import dev.pivot.http.HttpConfig;
 import dev.pivot.http.PivotHttpServer;
-import dev.pivot.image.ArtifactStore;
+import dev.pivot.artifacts.ArtifactStore;
 import dev.pivot.image.ImportedImage;
+import dev.pivot.loaders.Routes;
 import dev.pivot.profiles.ProfilesFile;
 import dev.pivot.store.JdbcStore;
 import dev.pivot.tftp.TftpConfig;
@@ -89,7 +90,7 @@ public final class PivotServer implements AutoCloseable {
         try {
             served = ServedImage.prepare(config.image(), artifacts, options)
                     .orElseThrow(() -> new ImageRefused(config.image()));
-        } catch (dev.pivot.image.ImageException e) {
+        } catch (dev.pivot.image.ImageException | dev.pivot.stage1.Stage1Exception e) {
             throw new IllegalArgumentException(config.image() + ": " + e.getMessage(), e);
         }
 
@@ -119,7 +120,7 @@ public final class PivotServer implements AutoCloseable {
             running.add(http);
 
             // pxelinux.cfg/01-<mac> for loaders that read PXELINUX configs (u-root's pxeboot), same boot by HTTP.
-            String baseUrl = "http://" + where.address().getHostAddress() + ":" + http.port();
+            String baseUrl = Routes.baseUrl(where.address(), http.port());
             TftpFiles files = TftpFiles.withDistroIpxe(config.tftpRoot().map(List::of).orElse(List.of()),
                     config.ipxeDir(), new PxelinuxConfigs(catalog, baseUrl));
             TftpServer tftp = new TftpServer(TftpConfig.defaults(where.bind(), config.tftpPort(), files.roots())

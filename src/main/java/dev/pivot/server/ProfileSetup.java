@@ -48,10 +48,7 @@ final class ProfileSetup {
                 } catch (Exception e) {
                     throw new IllegalArgumentException("profile " + p.name() + ": " + e.getMessage(), e);
                 }
-                List<String> args = new ArrayList<>(spec.kernelArgs());
-                args.addAll(p.params());
-                specs.put(p.name(), new BootSpec(spec.kernel(), spec.initrds(), spec.rootImage(), spec.init(), args,
-                        spec.stage1Init()));
+                specs.put(p.name(), spec.withKernelArgs(p.params()));
             }
             for (ProfilesFile.Group g : file.get().groups().values()) {
                 g.machines().forEach(mac -> groupOf.put(mac, new ProfileCatalog.Choice(g.profile(), g.name())));

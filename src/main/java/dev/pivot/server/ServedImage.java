@@ -2,7 +2,7 @@ package dev.pivot.server;
 
 import dev.pivot.boot.Artifact;
 import dev.pivot.boot.BootSpec;
-import dev.pivot.image.ArtifactStore;
+import dev.pivot.artifacts.ArtifactStore;
 import dev.pivot.image.Finding;
 import dev.pivot.image.GenericImport;
 import dev.pivot.image.ImageCheck;
@@ -11,14 +11,14 @@ import dev.pivot.image.ImageException;
 import dev.pivot.image.ImportedImage;
 import dev.pivot.image.NetbootImport;
 import dev.pivot.image.Stage1Drivers;
-import dev.pivot.initrd.NativeRootInitrd;
-import dev.pivot.initrd.Prelude;
+import dev.pivot.stage1.NativeRootInitrd;
+import dev.pivot.stage1.Prelude;
+import dev.pivot.stage1.Stage1Exception;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -42,7 +42,7 @@ public record ServedImage(ImportedImage image, BootSpec spec) {
     }
 
     /** Empty, after saying why on {@code err}, when the image must not be served. */
-    public static Optional<ServedImage> prepare(Path dir, ArtifactStore store, Options o) throws IOException, ImageException {
+    public static Optional<ServedImage> prepare(Path dir, ArtifactStore store, Options o) throws IOException, ImageException, Stage1Exception {
         boolean generic = GenericImport.isGeneric(dir);
         if (o.init() != null && !generic) {
             throw new IllegalArgumentException("--init is for generic images (kernel, initrd, root.squashfs);"
@@ -52,7 +52,7 @@ public record ServedImage(ImportedImage image, BootSpec spec) {
                 : NetbootImport.importDir(dir, store);
         Optional<BootSpec> spec = o.mode() == ServerConfig.Stage1Mode.NATIVE
                 ? nativeSpec(dir, image, store, generic, o)
-                : checkedPrelude(dir, image, store, o).map(prelude -> NetbootImport.toBootSpec(image, prelude));
+                : checkedPrelude(dir, image, store, o).map(image::withPrelude);
         return spec.map(s -> new ServedImage(image, s));
     }
 
@@ -61,7 +61,7 @@ public record ServedImage(ImportedImage image, BootSpec spec) {
      * and the image's stage 1 is entered directly. Refused up front when the image cannot fit (iPXE, newc, RAM).
      */
     private static Optional<BootSpec> nativeSpec(Path dir, ImportedImage image, ArtifactStore store, boolean generic,
-                                                 Options o) throws IOException, ImageException {
+                                                 Options o) throws IOException, ImageException, Stage1Exception {
         if (generic) {
             o.err().println("pivot: --stage1 native is for NixOS netboot builds: a generic image has no stage 1 of"
                     + " its own to mount the root image; use --stage1 prelude");
@@ -82,8 +82,7 @@ public record ServedImage(ImportedImage image, BootSpec spec) {
         }
         o.out().println("pivot: WARNING " + plan.advice());
         Artifact cpio = NativeRootInitrd.build(store, store.path(image.rootImage()), image.rootImage().size());
-        return Optional.of(new BootSpec(image.kernel(), List.of(image.stage1Initrd(), cpio), image.rootImage(),
-                image.init(), image.kernelArgs(), "/init"));
+        return Optional.of(image.withNativeRoot(cpio));
     }
 
     /**
@@ -91,7 +90,7 @@ public record ServedImage(ImportedImage image, BootSpec spec) {
      * the initrd has none (fetch mode). Empty, after one line per error, when the image cannot boot.
      */
     private static Optional<Artifact> checkedPrelude(Path dir, ImportedImage image, ArtifactStore store, Options o)
-            throws IOException, ImageException {
+            throws IOException, ImageException, Stage1Exception {
         ImageCheckResult check = ImageCheck.check(image, store);
         Optional<Stage1Drivers> drivers = Stage1Drivers.whenNeeded(check, store.path(image.rootImage()));
         drivers.ifPresent(d -> o.out().printf("pivot: the initrd has no NIC driver: stage 1 gets %s (%d modules,"

@@ -1,6 +1,6 @@
 package dev.pivot.server;
 
-import dev.pivot.image.ArtifactStore;
+import dev.pivot.artifacts.ArtifactStore;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -43,7 +43,8 @@ public final class StateDir {
         }
     }
 
-    private static void deleteTree(Path root) throws IOException {
+    /** Deletes a (temporary) state directory and everything under it. */
+    public static void deleteTree(Path root) throws IOException {
         try (Stream<Path> files = Files.walk(root)) {
             for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);

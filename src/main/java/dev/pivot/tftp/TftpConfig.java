@@ -3,10 +3,8 @@ package dev.pivot.tftp;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
 
@@ -34,9 +32,6 @@ import java.util.OptionalInt;
 public record TftpConfig(InetAddress bind, int port, List<Path> roots, int maxBlockSize, int maxWindowSize,
                          Duration minTimeout, Duration maxTimeout, Duration initialTimeout, int maxRetries,
                          Duration giveUpAfter, Duration quietTimeout) {
-
-    /** The distro's iPXE binaries (Debian package `ipxe`: undionly.kpxe, ipxe.efi, snponly.efi). */
-    public static final Path DISTRO_IPXE = Path.of("/usr/lib/ipxe");
 
     public TftpConfig {
         if (port < 0 || port > 65535) {
@@ -82,15 +77,6 @@ public record TftpConfig(InetAddress bind, int port, List<Path> roots, int maxBl
      */
     public static final Duration MIN_TIMEOUT = Duration.ofMillis(10);
 
-    /** The operator's roots first, then the distro's iPXE directory when it exists. */
-    public static List<Path> rootsWithDistroIpxe(List<Path> tftpRoots) {
-        List<Path> roots = new ArrayList<>(tftpRoots);
-        if (Files.isDirectory(DISTRO_IPXE) && !roots.contains(DISTRO_IPXE)) {
-            roots.add(DISTRO_IPXE);
-        }
-        return roots;
-    }
-
     /** Bytes around a DATA block on the wire: IPv4 20, UDP 8, TFTP 4. */
     static final int DATA_OVERHEAD = 32;
     /** What fits a 1500-byte Ethernet MTU. */
@@ -123,11 +109,6 @@ public record TftpConfig(InetAddress bind, int port, List<Path> roots, int maxBl
 
     public TftpConfig withMaxBlockSize(int blockSize) {
         return new TftpConfig(bind, port, roots, blockSize, maxWindowSize, minTimeout, maxTimeout, initialTimeout,
-                maxRetries, giveUpAfter, quietTimeout);
-    }
-
-    public TftpConfig withMaxWindowSize(int windowSize) {
-        return new TftpConfig(bind, port, roots, maxBlockSize, windowSize, minTimeout, maxTimeout, initialTimeout,
                 maxRetries, giveUpAfter, quietTimeout);
     }
 

@@ -24,5 +24,7 @@
  *       tsize that way), logged, and not reported as a failed boot step;</li>
  *   <li>a retransmitted RRQ identical to a running transfer's (same client port) is ignored.</li>
  * </ul>
+ *
+ * <p>Imports only {@link dev.pivot.boot}; never another protocol adapter.
  */
 package dev.pivot.tftp;

@@ -12,7 +12,7 @@ class BootPolicyTest {
     @Test
     void ipxeClientsGetTheirScriptWhateverTheFirmware() {
         assertThat(policy.firstLoader(new BootClient(MAC, Firmware.BIOS, true)))
-                .isEqualTo(new FirstLoader.IpxeScript("/boot.ipxe?mac=52:54:00:12:34:56"));
+                .isEqualTo(new FirstLoader.IpxeScript(MacAddress.parse("52:54:00:12:34:56")));
         assertThat(policy.firstLoader(new BootClient(MAC, Firmware.EFI_X64, true)))
                 .isInstanceOf(FirstLoader.IpxeScript.class);
     }

@@ -1,7 +1,7 @@
 package dev.pivot.cli;
 
 import dev.pivot.testsupport.CliRun;
-import dev.pivot.initrd.CpioWriter;
+import dev.pivot.format.cpio.CpioWriter;
 import dev.pivot.testsupport.Tools;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,6 +1,6 @@
 package dev.pivot.cli;
 
-import dev.pivot.initrd.CpioWriter;
+import dev.pivot.format.cpio.CpioWriter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;

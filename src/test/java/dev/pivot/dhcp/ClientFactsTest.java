@@ -23,7 +23,7 @@ class ClientFactsTest {
         assertThat(facts.pxe()).isTrue();
         assertThat(facts.ipxe()).isTrue();
         assertThat(policy.firstLoader(facts.bootClient()))
-                .isEqualTo(new FirstLoader.IpxeScript("/boot.ipxe?mac=52:54:00:aa:bb:01"));
+                .isEqualTo(new FirstLoader.IpxeScript(MacAddress.parse("52:54:00:aa:bb:01")));
     }
 
     @Test
@@ -64,7 +64,7 @@ class ClientFactsTest {
         assertThat(facts.httpBoot()).isTrue();
         assertThat(facts.pxe()).isTrue();
         assertThat(facts.firmware()).isEqualTo(Firmware.EFI_X64_HTTP);
-        assertThat(policy.firstLoader(facts.bootClient())).isEqualTo(new FirstLoader.HttpFile("/ipxe/ipxe.efi"));
+        assertThat(policy.firstLoader(facts.bootClient())).isEqualTo(new FirstLoader.HttpFile("ipxe.efi"));
         // A client sending arch 7 with an HTTPClient class is HTTP Boot as well.
         assertThat(ClientFacts.firmware(List.of(7), "HTTPClient:Arch:00007", true)).isEqualTo(Firmware.EFI_X64_HTTP);
     }

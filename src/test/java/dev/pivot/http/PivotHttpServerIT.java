@@ -1,5 +1,6 @@
 package dev.pivot.http;
 
+import dev.pivot.loaders.IpxeScript;
 import dev.pivot.testsupport.TestFiles;
 import dev.pivot.boot.AddressBook;
 import dev.pivot.boot.Artifact;

@@ -1,6 +1,6 @@
 package dev.pivot.image;
 
-import dev.pivot.initrd.CpioWriter;
+import dev.pivot.format.cpio.CpioWriter;
 import dev.pivot.testsupport.Tools;
 
 import java.io.IOException;

@@ -1,5 +1,6 @@
 package dev.pivot.image;
 
+import dev.pivot.artifacts.ArtifactStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,6 +1,7 @@
 package dev.pivot.image;
 
-import dev.pivot.initrd.CpioWriter;
+import dev.pivot.format.Compression;
+import dev.pivot.format.cpio.CpioWriter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;

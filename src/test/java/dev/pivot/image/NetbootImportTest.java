@@ -1,8 +1,10 @@
 package dev.pivot.image;
 
+import dev.pivot.artifacts.ArtifactStore;
 import dev.pivot.boot.Artifact;
 import dev.pivot.boot.BootSpec;
-import dev.pivot.initrd.Prelude;
+import dev.pivot.format.Compression;
+import dev.pivot.stage1.Prelude;
 import dev.pivot.testsupport.Tools;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -86,7 +88,7 @@ class NetbootImportTest {
         ImportedImage image = NetbootImport.importDir(dir, store);
         Artifact prelude = store.put(new ByteArrayInputStream(new byte[] {1, 2, 3, 4}), "pivot.cpio.gz");
 
-        BootSpec spec = NetbootImport.toBootSpec(image, prelude);
+        BootSpec spec = image.withPrelude(prelude);
 
         assertThat(spec.kernel()).isEqualTo(image.kernel());
         assertThat(spec.initrds()).containsExactly(image.stage1Initrd(), prelude);

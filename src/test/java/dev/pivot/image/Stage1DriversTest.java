@@ -1,6 +1,6 @@
 package dev.pivot.image;
 
-import dev.pivot.image.squashfs.SquashfsImage;
+import dev.pivot.format.squashfs.SquashfsImage;
 import dev.pivot.testsupport.Tools;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,7 +1,6 @@
 package dev.pivot.server;
 
 import dev.pivot.boot.Artifact;
-import dev.pivot.boot.BootCatalog;
 import dev.pivot.boot.BootSpec;
 import dev.pivot.boot.MacAddress;
 import dev.pivot.tftp.TftpFiles;
@@ -38,7 +37,7 @@ class PxelinuxConfigsTest {
 
     @Test
     void aMachinesConfigNamesKernelInitrdsAndTheContractCommandLine() throws Exception {
-        TftpFiles files = new TftpFiles(List.of(), new PxelinuxConfigs(BootCatalog.everyone(SPEC), BASE));
+        TftpFiles files = new TftpFiles(List.of(), new PxelinuxConfigs(mac -> Optional.of(SPEC), BASE));
         String cfg = fetch(files, "pxelinux.cfg/01-52-54-00-AB-cd-01").orElseThrow();
         String q = "?mac=52:54:00:ab:cd:01";
         assertThat(cfg.lines()).contains("DEFAULT pivot", "LABEL pivot",
@@ -55,9 +54,9 @@ class PxelinuxConfigsTest {
     void otherNamesAndMachinesWithoutAnImageAreNotFound() throws Exception {
         TftpFiles files = new TftpFiles(List.of(), new PxelinuxConfigs(mac -> Optional.empty(), BASE));
         assertThat(fetch(files, "pxelinux.cfg/01-52-54-00-ab-cd-01")).isEmpty();
-        TftpFiles all = new TftpFiles(List.of(), new PxelinuxConfigs(BootCatalog.everyone(SPEC), BASE));
+        TftpFiles all = new TftpFiles(List.of(), new PxelinuxConfigs(mac -> Optional.of(SPEC), BASE));
         assertThat(fetch(all, "pxelinux.cfg/default")).isEmpty();
         assertThat(fetch(all, "pxelinux.cfg/C0A80001")).isEmpty();
-        assertThat(PxelinuxConfigs.config(SPEC, BASE, MacAddress.parse("525400abcd01"))).startsWith("# Pivot: ");
+        assertThat(dev.pivot.loaders.PxelinuxConfig.render(SPEC, BASE, MacAddress.parse("525400abcd01"))).startsWith("# Pivot: ");
     }
 }

@@ -1,0 +1,41 @@
+package dev.pivot.loaders;
+
+import dev.pivot.boot.BootSpec;
+import dev.pivot.boot.MacAddress;
+import dev.pivot.stage1.Stage1Contract;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The kernel command line of the stage-1 contract, the same for every loader (iPXE, PXELINUX, kexec): rdinit=,
+ * pivot.url=, pivot.mac=, pivot.root=, pivot.sha256=, pivot.size=, init=, then the image's own parameters. The
+ * iPXE script adds initrd= words in front for the EFI stub; loaders that hand the initrds over themselves do not.
+ */
+public final class KernelCommandLine {
+
+    private KernelCommandLine() {
+    }
+
+    /** One word per parameter; refused when a parameter could not be passed as one word. */
+    public static List<String> of(BootSpec spec, String baseUrl, MacAddress mac) {
+        List<String> args = new ArrayList<>();
+        args.add(Stage1Contract.rdinit(spec.stage1Init()));
+        args.add(Stage1Contract.URL.is(baseUrl));
+        args.add(Stage1Contract.MAC.is(mac));
+        args.add(Stage1Contract.ROOT.is(Routes.artifact(baseUrl, spec.rootImage())));
+        args.add(Stage1Contract.SHA256.is(spec.rootImage().sha256()));
+        // The size lets stage 1 check free RAM before fetching (the image lands in a tmpfs).
+        args.add(Stage1Contract.SIZE.is(spec.rootImage().size()));
+        args.add(Stage1Contract.INIT + "=" + spec.init());
+        args.addAll(spec.kernelArgs());
+        for (String arg : args) {
+            // One word each: a space would split it, "${" would be expanded by iPXE, "||" would end the command.
+            if (arg.isEmpty() || arg.chars().anyMatch(c -> c <= ' ' || c == 127) || arg.contains("${")
+                    || arg.equals("||") || arg.equals("&&")) {
+                throw new IllegalArgumentException("kernel parameter cannot go into an iPXE script: '" + arg + "'");
+            }
+        }
+        return args;
+    }
+}

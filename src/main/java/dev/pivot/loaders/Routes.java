@@ -1,0 +1,64 @@
+package dev.pivot.loaders;
+
+import dev.pivot.boot.Artifact;
+import dev.pivot.boot.MacAddress;
+
+import java.net.Inet6Address;
+import java.net.InetAddress;
+
+/**
+ * The HTTP paths a machine is sent to, and the base URL they hang off: built here and nowhere else, so the URLs
+ * DHCP, the scripts, the PXELINUX configs and kexec hand out are the ones the HTTP server answers.
+ */
+public final class Routes {
+
+    /** The per-machine iPXE script: {@code /boot.ipxe?mac=MAC}. */
+    public static final String SCRIPT = "/boot.ipxe";
+    /** Content-addressed artifacts: {@code /artifacts/<sha256>/<name>}. */
+    public static final String ARTIFACTS = "/artifacts/";
+    /** Stage-1 reports: {@code /report?mac=&step=&status=&detail=}. */
+    public static final String REPORT = "/report";
+    /** The distro's iPXE binaries, for UEFI HTTP Boot: {@code /ipxe/<file>}. */
+    public static final String IPXE_FILES = "/ipxe/";
+    /** The query parameter that names the machine on every machine-facing URL. */
+    public static final String MAC = "mac";
+
+    private Routes() {
+    }
+
+    /** {@code http://HOST[:PORT]} for an address (IPv6 in brackets, without a zone), the port left out when 80. */
+    public static String baseUrl(InetAddress host, int port) {
+        String literal = host.getHostAddress().replaceFirst("%.*$", "");
+        return baseUrl((host instanceof Inet6Address ? "[" + literal + "]" : literal) + (port == 80 ? "" : ":" + port));
+    }
+
+    /** {@code http://AUTHORITY} for a host[:port] as a client named it (its Host header). */
+    public static String baseUrl(String authority) {
+        return "http://" + authority;
+    }
+
+    /** The per-machine script's path (for DHCP, relative to the base URL). */
+    public static String scriptPath(MacAddress mac) {
+        return SCRIPT + "?" + MAC + "=" + mac;
+    }
+
+    /** The per-machine script's path with an iPXE variable for the MAC ("${net0/mac}"), for a chain command. */
+    public static String scriptPath(String ipxeVariable) {
+        return SCRIPT + "?" + MAC + "=" + ipxeVariable;
+    }
+
+    /** An artifact by content: {@code BASE/artifacts/<sha256>/<name>}. */
+    public static String artifact(String baseUrl, Artifact artifact) {
+        return baseUrl + ARTIFACTS + artifact.sha256() + "/" + artifact.name();
+    }
+
+    /** An artifact tagged with the machine, so the server can name it in its events. */
+    public static String artifact(String baseUrl, Artifact artifact, MacAddress mac) {
+        return artifact(baseUrl, artifact) + "?" + MAC + "=" + mac;
+    }
+
+    /** A distro iPXE binary's path, for UEFI HTTP Boot. */
+    public static String ipxeFilePath(String file) {
+        return IPXE_FILES + file;
+    }
+}

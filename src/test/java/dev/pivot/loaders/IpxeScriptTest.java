@@ -1,0 +1,109 @@
+package dev.pivot.loaders;
+
+import dev.pivot.boot.Artifact;
+import dev.pivot.boot.BootSpec;
+import dev.pivot.boot.MacAddress;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class IpxeScriptTest {
+
+    static final String BASE = "http://10.77.0.1:8080";
+    static final MacAddress MAC = MacAddress.parse("52:54:00:12:34:56");
+
+    static String sha(char c) {
+        return String.valueOf(c).repeat(64);
+    }
+
+    static BootSpec spec(List<String> kernelArgs) {
+        return new BootSpec(
+                new Artifact(sha('a'), 100, "bzImage"),
+                List.of(new Artifact(sha('b'), 200, "initrd"), new Artifact(sha('c'), 300, "pivot.cpio.gz")),
+                new Artifact(sha('d'), 400, "nix-store.squashfs"),
+                "/nix/store/xyz-nixos-system-test/init",
+                kernelArgs,
+                "/pivot/init");
+    }
+
+    @Test
+    void commandLineFollowsTheContractOrder() {
+        assertThat(IpxeScript.kernelCommandLine(spec(List.of("console=ttyS0,115200", "loglevel=4")), BASE, MAC))
+                .containsExactly(
+                        "initrd=initrd",
+                        "initrd=pivot.cpio.gz",
+                        "rdinit=/pivot/init",
+                        "pivot.url=" + BASE,
+                        "pivot.mac=52:54:00:12:34:56",
+                        "pivot.root=" + BASE + "/artifacts/" + sha('d') + "/nix-store.squashfs",
+                        "pivot.sha256=" + sha('d'),
+                        "pivot.size=400",
+                        "init=/nix/store/xyz-nixos-system-test/init",
+                        "console=ttyS0,115200",
+                        "loglevel=4");
+    }
+
+    @Test
+    void scriptLoadsKernelAndNamedInitrdsByContentAddressedUrl() {
+        String script = IpxeScript.forMachine(spec(List.of("quiet")), BASE, MAC);
+        List<String> lines = script.lines().toList();
+
+        assertThat(lines.getFirst()).isEqualTo("#!ipxe");
+        String kernelUrl = BASE + "/artifacts/" + sha('a') + "/bzImage?mac=52:54:00:12:34:56";
+        assertThat(lines).contains("kernel " + kernelUrl + " "
+                + String.join(" ", IpxeScript.kernelCommandLine(spec(List.of("quiet")), BASE, MAC))
+                + " || goto failed_kernel");
+        assertThat(lines).containsSubsequence(
+                "initrd --name initrd " + BASE + "/artifacts/" + sha('b') + "/initrd?mac=52:54:00:12:34:56"
+                        + " || goto failed_initrd_0",
+                "initrd --name pivot.cpio.gz " + BASE + "/artifacts/" + sha('c')
+                        + "/pivot.cpio.gz?mac=52:54:00:12:34:56 || goto failed_initrd_1",
+                "boot || goto failed_boot");
+    }
+
+    @Test
+    void everyFailureLabelEchoesTheFileAndRetriesAfterAPause() {
+        String script = IpxeScript.forMachine(spec(List.of()), BASE, MAC);
+        List<String> lines = script.lines().toList();
+
+        for (String label : List.of("failed_kernel", "failed_initrd_0", "failed_initrd_1", "failed_boot")) {
+            assertThat(script).contains("|| goto " + label);
+            int at = lines.indexOf(":" + label);
+            assertThat(at).as("label %s", label).isPositive();
+            assertThat(lines.get(at + 1)).startsWith("echo Pivot: FAILED to ");
+            assertThat(lines.get(at + 2)).isEqualTo("goto failed");
+        }
+        assertThat(lines.get(lines.indexOf(":failed_initrd_1") + 1)).isEqualTo("echo Pivot: FAILED to load initrd "
+                + "pivot.cpio.gz from " + BASE + "/artifacts/" + sha('c') + "/pivot.cpio.gz?mac=52:54:00:12:34:56");
+        assertThat(lines.get(lines.indexOf(":failed_boot") + 1)).isEqualTo("echo Pivot: FAILED to boot kernel bzImage");
+        assertThat(lines.subList(lines.indexOf(":failed"), lines.size()))
+                .contains("sleep " + IpxeScript.RETRY_PAUSE_SECONDS + " || shell", "imgfree", "goto start");
+        assertThat(lines).contains(":start");
+    }
+
+    @Test
+    void noMacChainsWithIpxeMacVariables() {
+        assertThat(IpxeScript.chainWithMac(BASE)).isEqualTo("#!ipxe\n"
+                + "# Pivot: ask again with this machine's MAC address\n"
+                + "chain " + BASE + "/boot.ipxe?mac=${net0/mac} || chain " + BASE + "/boot.ipxe?mac=${mac}\n");
+    }
+
+    @Test
+    void unknownMachineIsToldSoAndExits() {
+        assertThat(IpxeScript.noImage(MAC).lines().toList())
+                .containsExactly("#!ipxe", "echo Pivot: no image assigned to MAC 52:54:00:12:34:56", "exit 1");
+    }
+
+    @Test
+    void parametersThatWouldBreakTheScriptAreRefused() {
+        assertThatThrownBy(() -> IpxeScript.forMachine(spec(List.of("a b")), BASE, MAC))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'a b'");
+        assertThatThrownBy(() -> IpxeScript.forMachine(spec(List.of("x=${net0/ip}")), BASE, MAC))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("${net0/ip}");
+        assertThatThrownBy(() -> IpxeScript.forMachine(spec(List.of("x\ny")), BASE, MAC))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+}

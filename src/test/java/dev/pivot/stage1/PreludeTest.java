@@ -1,0 +1,115 @@
+package dev.pivot.stage1;
+
+import dev.pivot.boot.Artifact;
+import dev.pivot.format.cpio.CpioEntry;
+import dev.pivot.format.cpio.CpioReader;
+import dev.pivot.artifacts.ArtifactStore;
+import dev.pivot.testsupport.Tools;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.zip.GZIPInputStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class PreludeTest {
+
+    @TempDir
+    Path tmp;
+
+    private static void requireStaticBusybox() throws IOException {
+        Assumptions.assumeTrue(Files.isRegularFile(Prelude.DEFAULT_BUSYBOX),
+                "no /bin/busybox (apt-get install busybox-static)");
+        Assumptions.assumeTrue(StaticElf.interpreter(Prelude.DEFAULT_BUSYBOX).isEmpty(),
+                "/bin/busybox is not static (apt-get install busybox-static)");
+    }
+
+    private static byte[] resource(String name) throws IOException {
+        try (InputStream in = PreludeTest.class.getResourceAsStream(name)) {
+            return in.readAllBytes();
+        }
+    }
+
+    @Test
+    void holdsBusyboxInitUdhcpcScriptAndConsole() throws Exception {
+        requireStaticBusybox();
+        ArtifactStore store = ArtifactStore.open(tmp.resolve("store"));
+
+        Artifact prelude = Prelude.build(store, Prelude.DEFAULT_BUSYBOX);
+
+        assertThat(prelude.name()).isEqualTo("pivot.cpio.gz");
+        assertThat(prelude.size() % 4).isZero();
+        Map<String, CpioEntry> entries = new LinkedHashMap<>();
+        Map<String, byte[]> bodies = new LinkedHashMap<>();
+        try (InputStream in = new GZIPInputStream(new BufferedInputStream(Files.newInputStream(store.path(prelude))))) {
+            CpioReader reader = new CpioReader(in, "prelude");
+            CpioEntry entry;
+            while ((entry = reader.next()) != null) {
+                entries.put(entry.path(), entry);
+                bodies.put(entry.path(), reader.body().readAllBytes());
+            }
+        }
+        assertThat(entries.keySet()).contains("pivot", "dev", "proc", "sys", "run", "dev/console", "pivot/busybox",
+                "pivot/init", "pivot/udhcpc.script");
+        CpioEntry console = entries.get("dev/console");
+        assertThat(console.isCharDevice()).isTrue();
+        assertThat(console.rdevMajor()).isEqualTo(5);
+        assertThat(console.rdevMinor()).isEqualTo(1);
+        assertThat(entries.get("pivot/init").permissions()).isEqualTo(0755);
+        assertThat(entries.get("pivot/udhcpc.script").permissions()).isEqualTo(0755);
+        assertThat(entries.get("pivot/busybox").permissions()).isEqualTo(0755);
+        assertThat(bodies.get("pivot/busybox")).isEqualTo(Files.readAllBytes(Prelude.DEFAULT_BUSYBOX));
+        assertThat(bodies.get("pivot/init")).isEqualTo(resource(Prelude.INIT_RESOURCE));
+        assertThat(bodies.get("pivot/udhcpc.script")).isEqualTo(resource(Prelude.UDHCPC_SCRIPT_RESOURCE));
+    }
+
+    @Test
+    void gnuCpioAndGzipAcceptIt() throws Exception {
+        requireStaticBusybox();
+        Tools.require("cpio", "cpio");
+        ArtifactStore store = ArtifactStore.open(tmp.resolve("store"));
+        Path file = store.path(Prelude.build(store));
+        // gzip -t tolerates the NUL padding after the member only with a warning (exit 2); the kernel skips it.
+        String listing = Tools.sh(tmp, "gzip -dc < " + file + " 2>/dev/null | cpio -itv 2>/dev/null; true");
+        assertThat(listing).containsPattern("crw------- .* 5, +1 .* dev/console");
+        assertThat(listing).containsPattern("-rwxr-xr-x .* pivot/busybox");
+        assertThat(listing).containsPattern("-rwxr-xr-x .* pivot/init");
+    }
+
+    @Test
+    void sameInputsGiveTheSameSha256() throws Exception {
+        requireStaticBusybox();
+        Artifact first = Prelude.build(ArtifactStore.open(tmp.resolve("a")));
+        Artifact second = Prelude.build(ArtifactStore.open(tmp.resolve("b")));
+        assertThat(second).isEqualTo(first);
+    }
+
+    @Test
+    void refusesAMissingOrDynamicBusybox() throws Exception {
+        ArtifactStore store = ArtifactStore.open(tmp.resolve("store"));
+        Path absent = tmp.resolve("busybox");
+        assertThatThrownBy(() -> Prelude.build(store, absent))
+                .isInstanceOf(Stage1Exception.class)
+                .hasMessage(absent + ": no such file (install Debian's busybox-static, or pass --busybox)");
+
+        Path dynamic = Path.of("/bin/ls");
+        Optional<String> interpreter = StaticElf.interpreter(dynamic);
+        Assumptions.assumeTrue(interpreter.isPresent(), "/bin/ls is unexpectedly static");
+        assertThatThrownBy(() -> Prelude.build(store, dynamic))
+                .hasMessage("/bin/ls: dynamically linked (needs " + interpreter.get()
+                        + "), but stage 1 has no libraries; use a static busybox (Debian busybox-static)");
+
+        Path text = Files.writeString(tmp.resolve("script"), "#!/bin/sh\n");
+        assertThatThrownBy(() -> Prelude.build(store, text)).hasMessageStartingWith(text + ": not a usable busybox");
+    }
+}
