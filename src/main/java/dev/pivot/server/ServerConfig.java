@@ -64,53 +64,107 @@ public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<Stri
     public static final int DEFAULT_EVENT_QUEUE = 65_536;
 
     /** The defaults of `pivot serve IMAGE --listen/--interface …`: ProxyDHCP, ports 67/69/80, /var/lib/pivot. */
-    public static ServerConfig defaults(Path image, Where where) {
-        return new ServerConfig(image, where, DhcpMode.PROXY, Optional.empty(), Optional.empty(), 80, 69,
-                Optional.empty(), OptionalInt.empty(), Optional.empty(), false, DEFAULT_STATE, "ipxe.efi",
-                Optional.empty(), Optional.empty(), DEFAULT_IPXE_DIR, false, Optional.empty(), Stage1Mode.PRELUDE,
-                false, OptionalLong.empty(), true, DEFAULT_EVENT_QUEUE);
+    public static Builder builder(Path image, Where where) {
+        return new Builder(image, where);
     }
 
-    public ServerConfig withDhcp(DhcpMode mode, Optional<String> range) {
-        return new ServerConfig(image, where, mode, range, router, httpPort, tftpPort, tftpRoot, tftpMaxBlockSize,
-                apiTokenFile, protectReads, state, efiLoader, database, profiles, ipxeDir, ipxeUpgrade, init, stage1,
-                skipCheck, machineRamBytes, timeline, eventQueue);
-    }
+    /**
+     * Sets what differs from the defaults (tests and benchmarks start Pivot with free ports, no DHCP, a state
+     * directory of their own), then {@link #build}.
+     */
+    public static final class Builder {
+        private final Path image;
+        private final Where where;
+        private DhcpMode dhcp = DhcpMode.PROXY;
+        private Optional<String> range = Optional.empty();
+        private Optional<String> router = Optional.empty();
+        private int httpPort = 80;
+        private int tftpPort = 69;
+        private Optional<Path> tftpRoot = Optional.empty();
+        private OptionalInt tftpMaxBlockSize = OptionalInt.empty();
+        private Optional<Path> apiTokenFile = Optional.empty();
+        private boolean protectReads;
+        private Path state = DEFAULT_STATE;
+        private String efiLoader = "ipxe.efi";
+        private Optional<String> database = Optional.empty();
+        private Optional<Path> profiles = Optional.empty();
+        private Path ipxeDir = DEFAULT_IPXE_DIR;
+        private boolean ipxeUpgrade;
+        private Optional<String> init = Optional.empty();
+        private Stage1Mode stage1 = Stage1Mode.PRELUDE;
+        private boolean skipCheck;
+        private OptionalLong machineRamBytes = OptionalLong.empty();
+        private boolean timeline = true;
+        private int eventQueue = DEFAULT_EVENT_QUEUE;
 
-    public ServerConfig withPorts(int http, int tftp) {
-        return new ServerConfig(image, where, dhcp, range, router, http, tftp, tftpRoot, tftpMaxBlockSize,
-                apiTokenFile, protectReads, state, efiLoader, database, profiles, ipxeDir, ipxeUpgrade, init, stage1,
-                skipCheck, machineRamBytes, timeline, eventQueue);
-    }
+        private Builder(Path image, Where where) {
+            this.image = image;
+            this.where = where;
+        }
 
-    public ServerConfig withState(Path dir) {
-        return new ServerConfig(image, where, dhcp, range, router, httpPort, tftpPort, tftpRoot, tftpMaxBlockSize,
-                apiTokenFile, protectReads, dir, efiLoader, database, profiles, ipxeDir, ipxeUpgrade, init, stage1,
-                skipCheck, machineRamBytes, timeline, eventQueue);
-    }
+        public Builder dhcp(DhcpMode mode, Optional<String> addresses) {
+            this.dhcp = mode;
+            this.range = addresses;
+            return this;
+        }
 
-    public ServerConfig withDatabase(Optional<String> url) {
-        return new ServerConfig(image, where, dhcp, range, router, httpPort, tftpPort, tftpRoot, tftpMaxBlockSize,
-                apiTokenFile, protectReads, state, efiLoader, url, profiles, ipxeDir, ipxeUpgrade, init, stage1,
-                skipCheck, machineRamBytes, timeline, eventQueue);
-    }
+        public Builder ports(int http, int tftp) {
+            this.httpPort = http;
+            this.tftpPort = tftp;
+            return this;
+        }
 
-    public ServerConfig withTftp(Optional<Path> root, OptionalInt maxBlockSize) {
-        return new ServerConfig(image, where, dhcp, range, router, httpPort, tftpPort, root, maxBlockSize,
-                apiTokenFile, protectReads, state, efiLoader, database, profiles, ipxeDir, ipxeUpgrade, init, stage1,
-                skipCheck, machineRamBytes, timeline, eventQueue);
-    }
+        public Builder state(Path dir) {
+            this.state = dir;
+            return this;
+        }
 
-    public ServerConfig withTimeline(boolean on) {
-        return new ServerConfig(image, where, dhcp, range, router, httpPort, tftpPort, tftpRoot, tftpMaxBlockSize,
-                apiTokenFile, protectReads, state, efiLoader, database, profiles, ipxeDir, ipxeUpgrade, init, stage1,
-                skipCheck, machineRamBytes, on, eventQueue);
-    }
+        public Builder database(Optional<String> url) {
+            this.database = url;
+            return this;
+        }
 
-    public ServerConfig withProfiles(Optional<Path> file) {
-        return new ServerConfig(image, where, dhcp, range, router, httpPort, tftpPort, tftpRoot, tftpMaxBlockSize,
-                apiTokenFile, protectReads, state, efiLoader, database, file, ipxeDir, ipxeUpgrade, init, stage1,
-                skipCheck, machineRamBytes, timeline, eventQueue);
+        public Builder tftp(Optional<Path> root, OptionalInt maxBlockSize) {
+            this.tftpRoot = root;
+            this.tftpMaxBlockSize = maxBlockSize;
+            return this;
+        }
+
+        public Builder profiles(Optional<Path> file) {
+            this.profiles = file;
+            return this;
+        }
+
+        public Builder ipxeDir(Path dir) {
+            this.ipxeDir = dir;
+            return this;
+        }
+
+        public Builder protectReads(boolean on) {
+            this.protectReads = on;
+            return this;
+        }
+
+        public Builder skipCheck(boolean on) {
+            this.skipCheck = on;
+            return this;
+        }
+
+        public Builder timeline(boolean on) {
+            this.timeline = on;
+            return this;
+        }
+
+        public Builder eventQueue(int events) {
+            this.eventQueue = events;
+            return this;
+        }
+
+        public ServerConfig build() {
+            return new ServerConfig(image, where, dhcp, range, router, httpPort, tftpPort, tftpRoot,
+                    tftpMaxBlockSize, apiTokenFile, protectReads, state, efiLoader, database, profiles, ipxeDir,
+                    ipxeUpgrade, init, stage1, skipCheck, machineRamBytes, timeline, eventQueue);
+        }
     }
 
     /** STATE/api-token unless another file was named. */

@@ -47,32 +47,28 @@ public final class ApiServer implements AutoCloseable {
     /** @param protectReads as `pivot serve --protect-reads` */
     public ApiServer(Path dir, List<String> profiles, boolean protectReads) throws Exception {
         Path image = TestImage.nixos(dir, "default");
-        ServerConfig config = ServerConfig.defaults(image, new ServerConfig.Where.Listen("127.0.0.1"))
-                .withDhcp(ServerConfig.DhcpMode.OFF, Optional.empty()).withPorts(0, 0)
-                .withState(dir.resolve("state"));
+        ServerConfig.Builder config = ServerConfig.builder(image, new ServerConfig.Where.Listen("127.0.0.1"))
+                .dhcp(ServerConfig.DhcpMode.OFF, Optional.empty()).ports(0, 0).state(dir.resolve("state"))
+                .ipxeDir(Files.createDirectories(dir.resolve("ipxe"))).protectReads(protectReads).skipCheck(true)
+                .eventQueue(1024);
         if (!profiles.isEmpty()) {
             StringBuilder yaml = new StringBuilder("profiles:\n  default:\n    image: " + image + "\n");
             for (String p : profiles) {
                 yaml.append("  ").append(p).append(":\n    image: ").append(TestImage.nixos(dir, p)).append('\n');
             }
-            config = config.withProfiles(Optional.of(Files.writeString(dir.resolve("profiles.yaml"), yaml)));
+            config.profiles(Optional.of(Files.writeString(dir.resolve("profiles.yaml"), yaml)));
         }
-        config = new ServerConfig(config.image(), config.where(), config.dhcp(), config.range(), config.router(),
-                config.httpPort(), config.tftpPort(), config.tftpRoot(), config.tftpMaxBlockSize(),
-                config.apiTokenFile(), protectReads, config.state(), config.efiLoader(), config.database(),
-                config.profiles(), Files.createDirectories(dir.resolve("ipxe")), config.ipxeUpgrade(), config.init(),
-                config.stage1(), true, config.machineRamBytes(), true, 1024);
         PrintStream out = new PrintStream(new java.io.OutputStream() {
             @Override
             public void write(int b) {
                 output.write(b);
             }
         }, true, StandardCharsets.UTF_8);
-        server = PivotServer.start(config, out, new PrintWriter(output, true));
+        server = PivotServer.start(config.build(), out, new PrintWriter(output, true));
         store = server.store();
         events = server.events();
         base = "http://127.0.0.1:" + server.httpPort();
-        tokenFile = config.tokenFile();
+        tokenFile = server.config().tokenFile();
         token = Files.readString(tokenFile).strip();
     }
 
