@@ -23,7 +23,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Pivot's DHCP server: UDP sockets and one virtual thread per receive loop around a {@link DhcpResponder}.
+ * Pivot's DHCP server: UDP sockets and one platform thread per receive loop around a {@link DhcpResponder}.
  *
  * <p>Sockets: one on bindAddress:67 hears broadcasts; when bound to the wildcard, a second one on
  * serverAddress:67 sends the replies (and hears unicast renewals). Sending a broadcast from a socket bound to the
@@ -67,7 +67,9 @@ public final class DhcpServer implements AutoCloseable {
         }
         running = true;
         try {
-            loops.add(Thread.ofVirtual().name("dhcp-commit").start(this::commitLoop));
+            // Platform threads: each loop runs for the server's life and blocks in the kernel (receive, fsync); on a
+            // virtual thread every datagram would also pass through the poller, and an fsync would pin a carrier.
+            loops.add(Thread.ofPlatform().name("dhcp-commit").daemon().start(this::commitLoop));
             DatagramChannel listener = open(new InetSocketAddress(config.bindAddress(), config.serverPort()));
             sender = listener;
             startLoop(listener, DhcpResponder.Port.SERVER, "dhcp-" + config.serverPort());
@@ -117,7 +119,7 @@ public final class DhcpServer implements AutoCloseable {
     }
 
     private void startLoop(DatagramChannel channel, DhcpResponder.Port port, String name) {
-        loops.add(Thread.ofVirtual().name(name).start(() -> receiveLoop(channel, port)));
+        loops.add(Thread.ofPlatform().name(name).daemon().start(() -> receiveLoop(channel, port)));
     }
 
     private void receiveLoop(DatagramChannel channel, DhcpResponder.Port port) {
@@ -151,9 +153,9 @@ public final class DhcpServer implements AutoCloseable {
         }
         try {
             responder.handle(request, source, port).ifPresent(outbox::add);
-        } catch (RuntimeException e) {
-            // One odd packet must never stop the server.
-            log.warn("DHCP request from {} failed: {}", source, e.toString());
+        } catch (Throwable t) {
+            // One odd packet, or a passing OutOfMemoryError, must never stop the receive loop.
+            log.warn("DHCP request from {} failed: {}", source, t.toString());
         }
     }
 
@@ -179,8 +181,8 @@ public final class DhcpServer implements AutoCloseable {
             try {
                 leaseStore.sync();
                 batch.forEach(this::send);
-            } catch (RuntimeException e) {
-                log.error("DHCP: {} replies not sent, leases not durable: {}", batch.size(), e.getMessage());
+            } catch (Throwable t) {
+                log.error("DHCP: {} replies not sent, leases not durable: {}", batch.size(), t.toString());
             }
             batch.clear();
         }
