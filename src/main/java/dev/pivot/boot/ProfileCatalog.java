@@ -65,6 +65,11 @@ public final class ProfileCatalog implements BootCatalog {
         return specs.keySet();
     }
 
+    @Override
+    public java.util.Collection<BootSpec> allSpecs() {
+        return specs.values();
+    }
+
     public boolean has(String profile) {
         return specs.containsKey(profile);
     }

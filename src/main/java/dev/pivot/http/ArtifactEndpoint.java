@@ -91,7 +91,10 @@ final class ArtifactEndpoint {
     }
 
     private void report(Request request, MacAddress mac, Artifact artifact, FileReply.Sent sent) {
-        Optional<Step> step = catalog.specFor(mac).flatMap(spec -> stepOf(spec, artifact));
+        // By the catalog's specs in memory when it lists them: no store read per download in a boot storm.
+        Optional<Step> step = catalog.allSpecs().isEmpty()
+                ? catalog.specFor(mac).flatMap(spec -> stepOf(spec, artifact))
+                : catalog.allSpecs().stream().flatMap(spec -> stepOf(spec, artifact).stream()).findFirst();
         if (step.isEmpty()) {
             log.debug("artifact {} is not part of the spec of {}: no event", artifact.name(), mac);
             return;
