@@ -1,8 +1,15 @@
 package dev.pivot.dhcp;
 
-import dev.pivot.net.SocketOptions;
-
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
 import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
 
@@ -14,25 +21,53 @@ import java.nio.charset.StandardCharsets;
  */
 final class InterfaceBinding {
 
+    private static final int SOL_SOCKET = 1;
+    private static final int SO_BINDTODEVICE = 25;
     /** Linux IFNAMSIZ, including the terminating NUL. */
     private static final int IFNAMSIZ = 16;
 
     private InterfaceBinding() {
     }
 
+    @SuppressWarnings("restricted") // native access is what this class is for
     static void bind(DatagramChannel channel, String interfaceName) throws IOException {
         byte[] name = interfaceName.getBytes(StandardCharsets.US_ASCII);
         if (name.length == 0 || name.length >= IFNAMSIZ) {
             throw new IOException("interface name '" + interfaceName + "' must be 1.." + (IFNAMSIZ - 1) + " characters");
         }
-        byte[] value = java.util.Arrays.copyOf(name, name.length + 1); // NUL-terminated
-        try {
-            SocketOptions.set(channel, SocketOptions.SOL_SOCKET, SocketOptions.SO_BINDTODEVICE, value);
-        } catch (SocketOptions.Refused e) {
-            throw new IOException("SO_BINDTODEVICE " + interfaceName + " failed: errno " + e.errno()
-                    + (e.errno() == 19 ? " (no such interface)" : e.errno() == 1 ? " (needs CAP_NET_RAW)" : ""));
+        int fd = fileDescriptor(channel);
+        Linker linker = Linker.nativeLinker();
+        StructLayout callState = Linker.Option.captureStateLayout();
+        VarHandle errnoHandle = callState.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+        MethodHandle setsockopt = linker.downcallHandle(linker.defaultLookup().find("setsockopt").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                        ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT),
+                Linker.Option.captureCallState("errno"));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment value = arena.allocate(IFNAMSIZ);
+            MemorySegment.copy(name, 0, value, ValueLayout.JAVA_BYTE, 0, name.length);
+            MemorySegment state = arena.allocate(callState);
+            int rc = (int) setsockopt.invokeExact(state, fd, SOL_SOCKET, SO_BINDTODEVICE, value, name.length + 1);
+            if (rc != 0) {
+                int errno = (int) errnoHandle.get(state, 0L);
+                throw new IOException("SO_BINDTODEVICE " + interfaceName + " failed: errno " + errno
+                        + (errno == 19 ? " (no such interface)" : errno == 1 ? " (needs CAP_NET_RAW)" : ""));
+            }
         } catch (IOException e) {
-            throw new IOException("SO_BINDTODEVICE " + interfaceName + " failed: " + e.getMessage(), e);
+            throw e;
+        } catch (Throwable e) {
+            throw new IOException("SO_BINDTODEVICE " + interfaceName + " failed: " + e, e);
+        }
+    }
+
+    private static int fileDescriptor(DatagramChannel channel) throws IOException {
+        try {
+            return (int) Class.forName("sun.nio.ch.SelChImpl").getMethod("getFDVal").invoke(channel);
+        } catch (IllegalAccessException e) {
+            throw new IOException("binding a socket to an interface needs the JVM flag "
+                    + "--add-exports java.base/sun.nio.ch=ALL-UNNAMED");
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            throw new IOException("cannot find the socket's file descriptor: " + e, e);
         }
     }
 }

@@ -117,29 +117,7 @@ public final class PivotHttpServer implements AutoCloseable {
                                                     SelectionKey key) {
             SendfileEndPoint endPoint = new SendfileEndPoint(channel, selector, key, getScheduler());
             endPoint.setIdleTimeout(getIdleTimeout());
-            limitUnsent(channel);
             return endPoint;
-        }
-    }
-
-    /**
-     * Bytes the kernel may hold unsent per connection before it stops taking more from sendfile. Without a limit the
-     * send buffer grows to megabytes per client, and with many clients at once the receivers' network processing
-     * piles up behind it; a limit keeps the data moving in step with what each client reads.
-     */
-    static final int NOT_SENT_LOW_WATER = 128 << 10;
-    private static final java.util.concurrent.atomic.AtomicBoolean LOW_WATER_WARNED =
-            new java.util.concurrent.atomic.AtomicBoolean();
-
-    static void limitUnsent(SocketChannel channel) {
-        try {
-            dev.pivot.net.SocketOptions.set(channel, dev.pivot.net.SocketOptions.IPPROTO_TCP,
-                    dev.pivot.net.SocketOptions.TCP_NOTSENT_LOWAT, NOT_SENT_LOW_WATER);
-        } catch (IOException e) {
-            if (LOW_WATER_WARNED.compareAndSet(false, true)) {
-                log.info("HTTP: TCP_NOTSENT_LOWAT not set, downloads keep the kernel's send buffering: {}",
-                        e.getMessage());
-            }
         }
     }
 
