@@ -48,7 +48,7 @@ PIVOT_BOOT_PACKAGES=(qemu-system-x86 ipxe-qemu ipxe ovmf busybox-static squashfs
   dnsmasq-base curl zstd xz-utils gzip ca-certificates)
 # What the tests add: real peers (DHCP clients, TFTP clients, socat relays, nftables for packet loss).
 PIVOT_TEST_PACKAGES=("${PIVOT_BOOT_PACKAGES[@]}" socat isc-dhcp-client dhcpcd-base atftp tftp-hpa nftables
-  bzip2 lz4 chromium postgresql tftpd-hpa)
+  bzip2 lz4 chromium postgresql tftpd-hpa nix-bin)
 
 # Builds the CLI when a source is newer than the last build.
 pivot_build_if_needed() {

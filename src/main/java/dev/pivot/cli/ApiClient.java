@@ -7,11 +7,12 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -21,116 +22,133 @@ final class ApiClient {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** Where `pivot serve` keeps its API token by default (its --state directory). */
-    static final Path DEFAULT_TOKEN_FILE = Path.of("/var/lib/pivot/api-token");
+    /**
+     * The API token and where it came from, or none and what was tried: the server's 401 and a change without a
+     * token are explained with these.
+     */
+    record Token(Optional<String> value, String source, List<String> tried) {
+        static Token of(String value, String source) {
+            if (value.isEmpty()) {
+                throw new IllegalArgumentException(source + ": empty, expected the API token");
+            }
+            return new Token(Optional.of(value), source, List.of());
+        }
+
+        static Token none() {
+            return new Token(Optional.empty(), "", List.of());
+        }
+
+        String missing() {
+            return "no API token: tried " + String.join(", ", tried) + "; give --token-file FILE or set PIVOT_TOKEN";
+        }
+    }
 
     private final URI server;
-    private final Optional<String> token;
+    private final Token token;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    ApiClient(String serverUrl) {
-        this(serverUrl, null);
+    /** @param server http://HOST:PORT/ as {@link ServerOptions#parseServer} makes it */
+    ApiClient(URI server, Token token) {
+        this.server = server;
+        this.token = token;
     }
 
-    /**
-     * @param tokenFile the server's API token; null: $PIVOT_TOKEN, else /var/lib/pivot/api-token when readable
-     *                  (the same machine as the server), else none (reads only, unless the server protects them)
-     */
-    ApiClient(String serverUrl, Path tokenFile) {
-        this.token = token(tokenFile);
-        URI uri;
-        try {
-            uri = URI.create(serverUrl.endsWith("/") ? serverUrl : serverUrl + "/");
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--server " + serverUrl + ": not a URL");
-        }
-        if (!"http".equals(uri.getScheme()) || uri.getHost() == null) {
-            throw new IllegalArgumentException("--server " + serverUrl + ": expected http://HOST[:PORT]");
-        }
-        this.server = uri;
-    }
-
-    private static Optional<String> token(Path tokenFile) {
-        try {
-            if (tokenFile != null) {
-                return Optional.of(Files.readString(tokenFile).strip());
-            }
-            String env = System.getenv("PIVOT_TOKEN");
-            if (env != null && !env.isBlank()) {
-                return Optional.of(env.strip());
-            }
-            return Files.isReadable(DEFAULT_TOKEN_FILE) ? Optional.of(Files.readString(DEFAULT_TOKEN_FILE).strip())
-                    : Optional.empty();
-        } catch (IOException e) {
-            throw new IllegalArgumentException("--token-file " + tokenFile + ": cannot read it (" + e.getMessage() + ")");
-        }
+    static JsonNode parse(String json) throws IOException {
+        return JSON.readTree(json);
     }
 
     private HttpRequest.Builder authorized(HttpRequest.Builder request) {
-        token.ifPresent(t -> request.header("Authorization", "Bearer " + t));
+        token.value().ifPresent(t -> request.header("Authorization", "Bearer " + t));
         return request;
     }
 
     JsonNode get(String path) throws IOException, InterruptedException {
-        return send("GET", path, null);
+        return parse(getRaw(path));
     }
 
-    /** A JSON request ({@code body} null for none); the reply's JSON, or an IOException with the server's reason. */
+    /** The reply's body as the server sent it (for --json). */
+    String getRaw(String path) throws IOException, InterruptedException {
+        return exchange("GET", path, HttpRequest.BodyPublishers.noBody(), "application/json");
+    }
+
+    /** A JSON request ({@code body} null for none); the reply's JSON, or an {@link ExitCodes.ApiError}. */
     JsonNode send(String method, String path, Object body) throws IOException, InterruptedException {
-        HttpRequest.BodyPublisher publisher = body == null ? HttpRequest.BodyPublishers.noBody()
-                : HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body));
-        HttpResponse<String> r = send(authorized(HttpRequest.newBuilder(server.resolve(path))).timeout(Duration.ofSeconds(30))
-                .header("Accept", "application/json").header("Content-Type", "application/json")
-                .method(method, publisher).build(), HttpResponse.BodyHandlers.ofString());
+        return parse(exchange(method, path, body == null ? HttpRequest.BodyPublishers.noBody()
+                : HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)), "application/json"));
+    }
+
+    /** A request with a text body (a label's value). */
+    JsonNode sendText(String method, String path, String body) throws IOException, InterruptedException {
+        return parse(exchange(method, path, HttpRequest.BodyPublishers.ofString(body), "text/plain; charset=utf-8"));
+    }
+
+    private String exchange(String method, String path, HttpRequest.BodyPublisher body, String contentType)
+            throws IOException, InterruptedException {
+        boolean change = !"GET".equals(method);
+        if (change && token.value().isEmpty()) {
+            throw new IllegalArgumentException(token.missing()); // every change needs it: say so before asking
+        }
+        URI uri = server.resolve(path);
+        HttpResponse<String> r = send(authorized(HttpRequest.newBuilder(uri)).timeout(Duration.ofSeconds(30))
+                .header("Accept", "application/json").header("Content-Type", contentType)
+                .method(method, body).build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 401) {
+            throw unauthorized();
+        }
         JsonNode reply;
         try {
-            reply = JSON.readTree(r.body());
+            reply = parse(r.body());
         } catch (IOException e) {
-            throw new IOException(server.resolve(path) + ": HTTP " + r.statusCode() + ", not JSON (is this Pivot?)");
+            throw new ExitCodes.ApiError(r.statusCode(), uri + ": HTTP " + r.statusCode() + ", not JSON (is this Pivot?)");
         }
         if (r.statusCode() != 200) {
-            throw new IOException(reply.path("error").asText("HTTP " + r.statusCode()));
+            throw new ExitCodes.ApiError(r.statusCode(), reply.path("error").asText("HTTP " + r.statusCode()));
         }
-        return reply;
+        return r.body();
+    }
+
+    private IllegalArgumentException unauthorized() {
+        return new IllegalArgumentException(token.value().isEmpty()
+                ? "the server protects reads (--protect-reads): " + token.missing()
+                : "the server refused the API token from " + token.source());
     }
 
     /**
      * Reads /api/v1/events until the server ends it: {@code connected} runs once the server has subscribed this
-     * client, then {@code onEvent} for each event's JSON.
+     * client, then {@code onEvent} for each event's JSON text, as sent.
      */
-    void follow(Runnable connected, Consumer<JsonNode> onEvent) throws IOException, InterruptedException {
+    void follow(Runnable connected, Consumer<String> onEvent) throws IOException, InterruptedException {
         HttpResponse<Stream<String>> r = send(authorized(HttpRequest.newBuilder(server.resolve("api/v1/events")))
                 .header("Accept", "text/event-stream").build(), HttpResponse.BodyHandlers.ofLines());
+        if (r.statusCode() == 401) {
+            r.body().close();
+            throw unauthorized();
+        }
         if (r.statusCode() != 200) {
-            throw new IOException(server.resolve("api/v1/events") + ": HTTP " + r.statusCode());
+            r.body().close();
+            throw new ExitCodes.ApiError(r.statusCode(), server.resolve("api/v1/events") + ": HTTP " + r.statusCode());
         }
         try (Stream<String> lines = r.body()) {
-            readEvents(lines, connected, onEvent);
+            lines.forEach(line -> {
+                if (line.equals(": connected")) {
+                    connected.run();
+                } else if (line.startsWith("data: ")) {
+                    onEvent.accept(line.substring(6));
+                }
+            });
         } catch (java.io.UncheckedIOException e) {
             throw new IOException("the event stream broke: " + e.getCause().getMessage(), e);
         }
-    }
-
-    private static void readEvents(Stream<String> lines, Runnable connected, Consumer<JsonNode> onEvent) {
-        lines.forEach(line -> {
-            if (line.equals(": connected")) {
-                connected.run();
-            } else if (line.startsWith("data: ")) {
-                try {
-                    onEvent.accept(JSON.readTree(line.substring(6)));
-                } catch (IOException e) {
-                    throw new IllegalStateException("event stream: bad JSON: " + line);
-                }
-            }
-        });
     }
 
     private <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> body)
             throws IOException, InterruptedException {
         try {
             return http.send(request, body);
-        } catch (ConnectException e) {
-            throw new IOException("cannot reach Pivot at " + server + " (is `pivot serve` running there?)", e);
+        } catch (ConnectException | HttpConnectTimeoutException e) {
+            throw new ExitCodes.Unreachable("cannot reach Pivot at " + server + " (is `pivot serve` running there?)", e);
+        } catch (HttpTimeoutException e) {
+            throw new ExitCodes.Unreachable(server + " did not answer within 30 s", e);
         }
     }
 }

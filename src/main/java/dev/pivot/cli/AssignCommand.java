@@ -10,7 +10,6 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -34,42 +33,32 @@ public final class AssignCommand implements Callable<Integer> {
     @Mixin
     ServerOptions server = new ServerOptions();
 
-    @Option(names = "--token-file", paramLabel = "FILE",
-            description = "the server's API token (default: $PIVOT_TOKEN, else /var/lib/pivot/api-token)")
-    Path tokenFile;
-
     @Spec
     CommandSpec spec;
 
     @Override
-    public Integer call() throws InterruptedException {
+    public Integer call() throws IOException, InterruptedException {
         var out = spec.commandLine().getOut();
-        var err = spec.commandLine().getErr();
+        String m;
         try {
-            String m;
-            try {
-                m = MacAddress.parse(mac).toString();
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("MAC " + mac + ": " + e.getMessage());
-            }
-            if (clear == (profile != null)) {
-                throw new IllegalArgumentException("give a PROFILE, or --clear (not both)");
-            }
-            ApiClient api = server.client(tokenFile);
-            String path = "api/v1/machines/" + m + "/assignment";
-            if (clear) {
-                JsonNode r = api.send("DELETE", path, null);
-                out.println(r.path("removed").asBoolean() ? m + ": assignment removed" : m + ": had no assignment");
-            } else {
-                JsonNode r = api.send("PUT", path, Map.of("profile", profile, "once", once));
-                out.println(r.path("mac").asText() + " → " + r.path("profile").asText()
-                        + (r.path("once").asBoolean() ? " (once: until its next boot reaches stage 2)" : ""));
-            }
-            out.flush();
-            return 0;
-        } catch (IOException | IllegalArgumentException e) {
-            err.println("pivot assign: " + e.getMessage());
-            return 1;
+            m = MacAddress.parse(mac).toString();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("MAC " + mac + ": " + e.getMessage());
         }
+        if (clear == (profile != null)) {
+            throw new IllegalArgumentException("give a PROFILE, or --clear (not both)");
+        }
+        ApiClient api = server.client();
+        String path = "api/v1/machines/" + m + "/assignment";
+        if (clear) {
+            JsonNode r = api.send("DELETE", path, null);
+            out.println(r.path("removed").asBoolean() ? m + ": assignment removed" : m + ": had no assignment");
+        } else {
+            JsonNode r = api.send("PUT", path, Map.of("profile", profile, "once", once));
+            out.println(r.path("mac").asText() + " → " + r.path("profile").asText()
+                    + (r.path("once").asBoolean() ? " (once: until its next boot reaches stage 2)" : ""));
+        }
+        out.flush();
+        return ExitCodes.OK;
     }
 }

@@ -46,7 +46,7 @@ public final class ImageCommand implements Runnable {
     }
 
     /** Exit status when the check found an error. */
-    public static final int CHECK_FAILED = 1;
+    public static final int CHECK_FAILED = ExitCodes.USAGE; // a broken image is bad input, as serve refusing it
 
     /** `pivot image inspect DIR [--json] [--state DIR]`. */
     @Command(name = "inspect", mixinStandardHelpOptions = true,

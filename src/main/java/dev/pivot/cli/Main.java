@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "pivot", mixinStandardHelpOptions = true, version = "pivot 0.1.0",
         description = "Network-boots machines from a NixOS (or any Linux) netboot build.",
         subcommands = {ServeCommand.class, DemoCommand.class, ImageCommand.class, MachinesCommand.class,
-                SessionsCommand.class, AssignCommand.class})
+                SessionsCommand.class, AssignCommand.class, LabelCommand.class})
 public final class Main {
 
     public static void main(String[] args) {
@@ -20,12 +20,49 @@ public final class Main {
 
     /** The configured command line, also used by tests to run commands in-process. */
     public static CommandLine commandLine() {
-        return new CommandLine(new Main()).setExecutionExceptionHandler(Main::oneLineError);
+        return configure(new CommandLine(new Main()));
     }
 
-    /** Bad input gets one clear line, not a stack trace. */
+    /**
+     * One error line and {@link ExitCodes}' table for {@code command} and its subcommands: how `pivot` runs every
+     * command, and how tests run one alone.
+     */
+    static CommandLine configure(CommandLine command) {
+        command.setExecutionExceptionHandler(Main::oneLineError)
+                .setParameterExceptionHandler(Main::oneLineUsageError)
+                .setExitCodeExceptionMapper(ExitCodes::of);
+        withExitCodes(command);
+        return command;
+    }
+
+    private static void withExitCodes(CommandLine command) {
+        command.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n")
+                .exitCodeList(ExitCodes.TABLE);
+        command.getSubcommands().values().forEach(Main::withExitCodes);
+    }
+
+    /** What a command threw, as one line on stderr, and its exit code from the table. */
     private static int oneLineError(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
-        cmd.getErr().println("pivot: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
-        return 1;
+        cmd.getErr().println(prefix(cmd) + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+        cmd.getErr().flush();
+        return ExitCodes.of(e);
+    }
+
+    /** A bad command line: picocli's reason and where the options are listed, not the whole usage. */
+    private static int oneLineUsageError(CommandLine.ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        String name = cmd.getCommandSpec().qualifiedName();
+        cmd.getErr().println(prefix(cmd) + ": " + e.getMessage() + " (see "
+                + (name.startsWith("pivot") ? name : "pivot " + name) + " --help)");
+        cmd.getErr().flush();
+        return ExitCodes.USAGE;
+    }
+
+    /**
+     * "pivot machines" for the API clients, whose errors stand alone on a terminal; "pivot" for serve and the image
+     * commands, whose errors join lines that all start "pivot: ".
+     */
+    private static String prefix(CommandLine cmd) {
+        return cmd.getCommandSpec().mixins().containsKey("server") ? "pivot " + cmd.getCommandName() : "pivot";
     }
 }

@@ -34,18 +34,24 @@ public final class SessionsCommand implements Callable<Integer> {
     @Option(names = {"-f", "--follow"}, description = "then print each new event as it happens, until stopped")
     boolean follow;
 
+    @Option(names = "--json", description = "print the API's JSON as it is: GET /api/v1/sessions, then with --follow"
+            + " each event's JSON on a line of its own")
+    boolean json;
+
     @Spec
     CommandSpec spec;
 
     @Override
-    public Integer call() throws InterruptedException {
+    public Integer call() throws IOException, InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try {
-            String onlyMac = mac == null ? null : parseMac(mac);
-            ApiClient api = server.client();
-            String query = "api/v1/sessions?limit=" + limit
-                    + (onlyMac == null ? "" : "&mac=" + URLEncoder.encode(onlyMac, StandardCharsets.UTF_8));
+        String onlyMac = mac == null ? null : parseMac(mac);
+        ApiClient api = server.client();
+        String query = "api/v1/sessions?limit=" + limit
+                + (onlyMac == null ? "" : "&mac=" + URLEncoder.encode(onlyMac, StandardCharsets.UTF_8));
+        if (json) {
+            out.println(api.getRaw(query));
+        } else {
             List<JsonNode> sessions = new ArrayList<>();
             api.get(query).forEach(sessions::add);
             for (JsonNode s : sessions.reversed()) { // oldest first, like a log
@@ -60,25 +66,28 @@ public final class SessionsCommand implements Callable<Integer> {
             if (sessions.isEmpty() && !follow) {
                 out.println(onlyMac == null ? "no boot sessions yet" : "no boot sessions of " + onlyMac);
             }
-            out.flush();
-            if (follow) {
-                api.follow(() -> {
-                    err.println("following live events (Ctrl-C to stop)");
-                    err.flush();
-                }, e -> {
-                    if (onlyMac == null || onlyMac.equals(e.path("mac").asText())) {
-                        out.println("session " + e.path("session").asLong() + "  " + e.path("mac").asText() + "  "
-                                + line(e));
-                        out.flush();
-                    }
-                });
-                err.println("pivot sessions: the server ended the event stream");
-            }
-            return 0;
-        } catch (IOException | IllegalArgumentException | IllegalStateException e) {
-            err.println("pivot sessions: " + e.getMessage());
-            return 1;
         }
+        out.flush();
+        if (follow) {
+            api.follow(() -> {
+                err.println("following live events (Ctrl-C to stop)");
+                err.flush();
+            }, text -> {
+                JsonNode e;
+                try {
+                    e = ApiClient.parse(text);
+                } catch (IOException bad) {
+                    throw new IllegalStateException("event stream: not JSON: " + text);
+                }
+                if (onlyMac == null || onlyMac.equals(e.path("mac").asText())) {
+                    out.println(json ? text : "session " + e.path("session").asLong() + "  "
+                            + e.path("mac").asText() + "  " + line(e));
+                    out.flush();
+                }
+            });
+            err.println("pivot sessions: the server ended the event stream");
+        }
+        return ExitCodes.OK;
     }
 
     private static String parseMac(String text) {

@@ -77,11 +77,17 @@ public final class PivotServer implements AutoCloseable {
      */
     public static PivotServer start(ServerConfig config, PrintStream out, PrintWriter err)
             throws IOException, ImageRefused {
+        OptionsCheck.check(config);
         Endpoint where = Endpoint.of(config.where());
         int tftpBlockSize = tftpBlockSize(config, where);
         DhcpSetup.config(config, where, config.httpPort()); // checked before any work; built again below
         Optional<ProfilesFile> profiles = config.profiles().map(ProfilesFile::parse);
-        Files.createDirectories(config.state());
+        try {
+            Files.createDirectories(config.state());
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--state " + config.state() + ": cannot make it ("
+                    + (e instanceof java.nio.file.AccessDeniedException ? "permission denied" : e.getMessage()) + ")");
+        }
 
         ArtifactStore artifacts = StateDir.artifacts(config.state());
         ServedImage.Options options = new ServedImage.Options(config.stage1(), config.init().orElse(null),
@@ -239,9 +245,12 @@ public final class PivotServer implements AutoCloseable {
         static Endpoint of(ServerConfig.Where where) throws IOException {
             return switch (where) {
                 case ServerConfig.Where.Listen l -> listen(l.address());
-                case ServerConfig.Where.Interface i -> onInterface(i.name());
+                case ServerConfig.Where.Interface i -> onInterface(i.name(), SYS_CLASS_NET);
             };
         }
+
+        /** Where Linux lists every interface, with or without addresses. */
+        static final Path SYS_CLASS_NET = Path.of("/sys/class/net");
 
         private static Endpoint listen(String text) throws IOException {
             java.net.InetAddress a;
@@ -260,8 +269,14 @@ public final class PivotServer implements AutoCloseable {
             return new Endpoint(v4, v4, prefix, Optional.empty());
         }
 
-        private static Endpoint onInterface(String name) throws IOException {
-            java.net.NetworkInterface nic = java.net.NetworkInterface.getByName(name);
+        static Endpoint onInterface(String name, Path sysClassNet) throws IOException {
+            java.net.NetworkInterface nic = name.isEmpty() || name.contains("/") ? null
+                    : java.net.NetworkInterface.getByName(name);
+            // Java lists only interfaces with an address: one without any (down, or a fresh bridge) is not "no
+            // such interface", and saying so sends the operator looking for the wrong mistake.
+            if (nic == null && !name.isEmpty() && !name.contains("/") && Files.exists(sysClassNet.resolve(name))) {
+                throw new IllegalArgumentException("--interface " + name + ": has no IPv4 address");
+            }
             if (nic == null) {
                 throw new IllegalArgumentException("--interface " + name + ": no such interface");
             }

@@ -57,7 +57,7 @@ class AssignCommandIT {
             assertThat(script(server)).contains(a);
 
             var bad = run(new AssignCommand(), "--server", server.base, "--token-file", server.tokenFile.toString(), MAC.toString(), "nope");
-            assertThat(bad.exit()).isEqualTo(1);
+            assertThat(bad.exit()).isEqualTo(ExitCodes.USAGE); // a request the API refused
             assertThat(bad.err().strip()).isEqualTo("pivot assign: unknown profile 'nope' (known: default, rescue)");
             assertThat(run(new AssignCommand(), "--server", server.base, "--token-file", server.tokenFile.toString(), MAC.toString()).err())
                     .contains("give a PROFILE, or --clear");

@@ -15,6 +15,8 @@ import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -29,14 +31,19 @@ class MachinesSessionsCommandIT {
     @TempDir
     Path dir;
 
+    /** A command run as `pivot` runs it: one error line and the exit code table. */
     static CliRun run(Object command, String... args) {
-        return CliRun.of(new CommandLine(command), args);
+        return CliRun.of(Main.configure(new CommandLine(command)), args);
     }
 
+    static final Instant T0 = Instant.now().minusSeconds(30);
+
     static void boot(ApiServer server) {
-        Instant t = Instant.now().minusSeconds(30);
-        server.emit(new BootEvent(t, A, Step.DHCP, false, "offer 10.0.0.60 → undionly.kpxe", 0).withFirmware(Firmware.BIOS));
-        server.emit(new BootEvent(t.plusMillis(500), A, Step.TFTP, false, "undionly.kpxe", 70_000));
+        Instant t = T0;
+        server.emit(new BootEvent(t, A, Step.DHCP, false, "offer 10.0.0.60 → undionly.kpxe", 0)
+                .withFirmware(Firmware.BIOS).withAddress("10.0.0.60"));
+        server.emit(new BootEvent(t.plusMillis(500), A, Step.TFTP, false, "undionly.kpxe", 70_000)
+                .withAddress("10.0.0.61"));
         server.emit(new BootEvent(t.plusSeconds(6), A, Step.NETWORK, true, "no carrier on eth0", 0));
         server.emit(new BootEvent(t.plusSeconds(8), B, Step.DHCP, false, "proxy offer ipxe.efi", 0).withFirmware(Firmware.EFI_X64));
         server.store.label(B, "rack", "r2");
@@ -46,13 +53,16 @@ class MachinesSessionsCommandIT {
     void machinesShowsStateFirmwareLabelsAndFailure() throws Exception {
         try (ApiServer server = new ApiServer(dir)) {
             boot(server);
-            CliRun r = run(new MachinesCommand(), "--server", server.base);
+            MachinesCommand machines = new MachinesCommand();
+            machines.clock = java.time.Clock.fixed(T0.plusSeconds(30), java.time.ZoneOffset.UTC);
+            CliRun r = run(machines, "--server", server.base.replace("http://", "")); // HOST:PORT
             assertThat(r.exit()).as(r.err()).isZero();
             String[] lines = r.out().split("\n");
-            assertThat(lines[0]).startsWith("MAC").contains("STATE");
-            assertThat(lines[1]).startsWith(B.toString()).contains("uefi").contains("booting").contains("rack=r2");
-            assertThat(lines[2]).startsWith(A.toString()).contains("bios").contains("failed")
-                    .contains("network failed: no carrier on eth0");
+            assertThat(lines[0]).startsWith("MAC").contains("IP", "STATE", "LAST SEEN", "PROFILE");
+            assertThat(lines[1]).startsWith(B.toString()).contains("uefi").contains("booting").contains("rack=r2")
+                    .contains("22 s ago").contains("  default  ");
+            assertThat(lines[2]).startsWith(A.toString() + "  10.0.0.61  ").contains("bios").contains("failed")
+                    .contains("24 s ago").contains("network failed: no carrier on eth0");
         }
     }
 
@@ -91,18 +101,56 @@ class MachinesSessionsCommandIT {
     }
 
     @Test
+    void jsonIsTheApisAsItIsAndProtectedReadsTakeTheTokenFromAnySource() throws Exception {
+        try (ApiServer server = new ApiServer(dir, List.of(), true)) {
+            boot(server);
+            MachinesCommand noToken = new MachinesCommand();
+            noToken.server.env = Map.<String, String>of()::get;
+            Path elsewhere = dir.resolve("elsewhere");
+            CliRun refused = run(noToken, "--server", server.base, "--state", elsewhere.toString());
+            assertThat(refused.exit()).isEqualTo(ExitCodes.USAGE);
+            assertThat(refused.err()).isEqualTo("pivot machines: the server protects reads (--protect-reads): no API"
+                    + " token: tried --token-file (not given), $PIVOT_TOKEN (not set), --state " + elsewhere
+                    + " (no such directory); give --token-file FILE or set PIVOT_TOKEN\n");
+
+            MachinesCommand wrong = new MachinesCommand();
+            wrong.server.env = Map.of("PIVOT_TOKEN", "not-the-token-0123456789")::get;
+            CliRun wrongRun = run(wrong, "--server", server.base);
+            assertThat(wrongRun.exit()).isEqualTo(ExitCodes.USAGE);
+            assertThat(wrongRun.err()).isEqualTo("pivot machines: the server refused the API token from $PIVOT_TOKEN\n");
+
+            CliRun machines = run(new MachinesCommand(), "--server", server.base, "--token-file",
+                    server.tokenFile.toString(), "--json");
+            assertThat(machines.exit()).as(machines.err()).isZero();
+            assertThat(machines.out()).isEqualTo(api(server, "/api/v1/machines") + "\n");
+
+            CliRun sessions = run(new SessionsCommand(), "--server", server.base, "--state",
+                    server.tokenFile.getParent().toString(), "--json", "--limit", "5");
+            assertThat(sessions.exit()).as(sessions.err()).isZero();
+            assertThat(sessions.out()).isEqualTo(api(server, "/api/v1/sessions?limit=5") + "\n")
+                    .contains("\"address\":\"10.0.0.61\"");
+        }
+    }
+
+    static String api(ApiServer server, String path) throws Exception {
+        return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(server.base + path)).header("Authorization", "Bearer " + server.token).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    @Test
     void anUnreachableServerAndBadOptionsGetOneLine() throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
         CliRun r = run(new MachinesCommand(), "--server", "http://127.0.0.1:" + port);
-        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.exit()).isEqualTo(ExitCodes.UNREACHABLE);
         assertThat(r.err().strip()).startsWith("pivot machines: cannot reach Pivot at http://127.0.0.1:" + port)
                 .doesNotContain("\n");
         CliRun bad = run(new SessionsCommand(), "--mac", "nope");
-        assertThat(bad.exit()).isEqualTo(1);
+        assertThat(bad.exit()).isEqualTo(ExitCodes.USAGE);
         assertThat(bad.err().strip()).isEqualTo("pivot sessions: --mac nope: not a MAC address: 'nope'");
-        assertThat(run(new SessionsCommand(), "--server", "ftp://x").err()).contains("expected http://HOST[:PORT]");
+        assertThat(run(new SessionsCommand(), "--server", "ftp://x").err()).contains("expected http://HOST[:PORT] or HOST:PORT");
     }
 }

@@ -169,4 +169,61 @@ class ServeCommandTest {
                 .asString().startsWith("pivot: refusing --stage1 native: ")
                 .contains("256 MiB of RAM per machine", "200 MiB (--machine-ram)", "use --stage1 prelude");
     }
+
+    @Test
+    void fullDhcpWithoutARangeFailsBeforeTheImageIsImported() throws IOException {
+        Path dir = netbootDir(true, NETBOOT_IPXE);
+        Path state = tmp.resolve("state");
+        Run run = serve(dir.toString(), "--listen", "127.0.0.1", "--dhcp", "full", "--http-port", "0",
+                "--tftp-port", "0", "--state", state.toString());
+        assertThat(run.exit()).isEqualTo(2);
+        // Not the image check's findings on this fake image, nor its import: the option, and nothing else.
+        assertThat(run.err()).isEqualTo("pivot: --dhcp full needs --range FIRST-LAST\n");
+        assertThat(state).as("nothing imported, the state directory not even made").doesNotExist();
+    }
+
+    @Test
+    void aStateThatIsAFileIsNamedInOneLine() throws IOException {
+        Path dir = netbootDir(true, NETBOOT_IPXE);
+        Path file = Files.writeString(tmp.resolve("not-a-dir"), "x");
+        Run run = serve(dir.toString(), "--listen", "127.0.0.1", "--dhcp", "off", "--state", file.toString());
+        assertThat(run.exit()).isEqualTo(2);
+        assertThat(run.err()).isEqualTo("pivot: --state " + file + ": is a file, not a directory\n");
+
+        Run below = serve(dir.toString(), "--listen", "127.0.0.1", "--dhcp", "off", "--state",
+                file.resolve("state").toString());
+        assertThat(below.err()).isEqualTo("pivot: --state " + file.resolve("state") + ": " + file
+                + " is a file, not a directory\n");
+    }
+
+    @Test
+    void everyOptionIsCheckedBeforeAnyWorkStarts() throws IOException {
+        Path dir = netbootDir(true, NETBOOT_IPXE);
+        Path state = tmp.resolve("state");
+        Path missing = tmp.resolve("missing");
+        String[][] cases = {
+                {"--http-port", "70000", "pivot: --http-port 70000: expected 0 to 65535 (0: any free port)"},
+                {"--tftp-port", "-1", "pivot: --tftp-port -1: expected 0 to 65535 (0: any free port)"},
+                {"--tftp-root", missing.toString(), "pivot: --tftp-root " + missing + ": no such directory"},
+                {"--efi-loader", "../x.efi", "pivot: --efi-loader ../x.efi: expected a loader's file name, such as"
+                        + " ipxe.efi or snponly.efi"},
+                {"--database", "postgres://db/p?password=secret", "pivot: --database postgres://db/p?…: expected a"
+                        + " JDBC URL, e.g. jdbc:postgresql://HOST/DB"},
+                {"--profiles", missing.toString(), "pivot: --profiles " + missing + ": no such file"},
+                {"--init", "sbin/init", "pivot: --init sbin/init: expected an absolute path, e.g. /sbin/init"},
+                {"--router", "10.0.0.1", "pivot: --router only makes sense with --dhcp full"},
+                {"--machine-ram", "0", "pivot: --machine-ram 0: expected the machines' RAM in MB, above 0"},
+                {"--api-token-file", missing.resolve("token").toString(), "pivot: --api-token-file "
+                        + missing.resolve("token") + ": no directory " + missing + " to make it in"},
+        };
+        for (String[] c : cases) {
+            List<String> args = new ArrayList<>(List.of(dir.toString(), "--dhcp", "off", "--state", state.toString(),
+                    "--listen", "127.0.0.1"));
+            args.addAll(List.of(c[0], c[1]));
+            Run run = serve(args.toArray(String[]::new));
+            assertThat(run.exit()).as(c[0]).isEqualTo(2);
+            assertThat(run.err()).as(c[0]).isEqualTo(c[2] + "\n");
+            assertThat(state).as(c[0] + ": checked before the state directory is made").doesNotExist();
+        }
+    }
 }
