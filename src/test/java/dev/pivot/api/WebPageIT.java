@@ -1,10 +1,10 @@
 package dev.pivot.api;
 
+import dev.pivot.testsupport.Require;
 import dev.pivot.boot.MacAddress;
 import dev.pivot.boot.BootEvent;
 import dev.pivot.boot.Firmware;
 import dev.pivot.boot.Step;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,7 +38,7 @@ class WebPageIT {
 
     @Test
     void timelineUpdatesLiveAndFailuresShowTheirReason() throws Exception {
-        Assumptions.assumeTrue(Files.isExecutable(HeadlessChromium.BINARY), "needs Debian's chromium package");
+        Require.file(HeadlessChromium.BINARY, "chromium");
         try (ApiServer server = new ApiServer(dir)) {
             // One machine that booted before the page was opened.
             Instant t = Instant.now().minusSeconds(120);

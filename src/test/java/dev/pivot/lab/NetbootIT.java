@@ -1,10 +1,10 @@
 package dev.pivot.lab;
 
+import dev.pivot.testsupport.Require;
 import dev.pivot.demo.DemoImage;
 import dev.pivot.demo.LabNetwork;
 import dev.pivot.demo.Qemu;
 import dev.pivot.demo.ServeProcess;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,10 +34,8 @@ class NetbootIT {
 
     @BeforeAll
     static void buildImage() {
-        LabAssumptions.assumeVmLab();
-        Path root = LabAssumptions.pivotRoot();
-        Assumptions.assumeTrue(Files.isRegularFile(root.resolve("target/classpath.txt")),
-                "needs the packaged CLI (" + root.resolve("target/classpath.txt") + " is missing: run ./mvnw package)");
+        Require.vmLab();
+        Path root = Require.packagedCli();
         image = DemoImage.build(root, shared.resolve("image"));
     }
 
@@ -91,7 +89,7 @@ class NetbootIT {
             if (router) {
                 lab.addPlainDhcpRouter();
             }
-            ServeProcess server = ServeProcess.start(lab, LabAssumptions.pivotRoot(), image, dhcpMode, state,
+            ServeProcess server = ServeProcess.start(lab, Require.pivotRoot(), image, dhcpMode, state,
                     serveArgs, line -> {
                         serverLines.add(line);
                         System.out.println("serve | " + line);

@@ -2,6 +2,7 @@ package dev.pivot.tftp;
 
 import dev.pivot.demo.NetNamespace;
 import dev.pivot.testsupport.DelayRelay;
+import dev.pivot.testsupport.Require;
 import dev.pivot.testsupport.TestFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,15 +21,14 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * 1 MiB over TFTP with 5 % and with 20 % of the UDP packets dropped (nftables {@code numgen random}, netboot-facts
  * pitfall 12: no netem here), for curl, tftp-hpa, atftp and busybox, on loopback and over a link with 1 ms each
  * way. Servers and clients run inside network namespaces made here, so nothing outside them sees a packet. Every
  * copy from Pivot must be byte-exact; the time each client needed is printed with the server's own account of the
- * transfer, next to tftpd-hpa's time for the same client and loss when tftpd-hpa is installed (Debian package
- * tftpd-hpa; bounded, it is the yardstick, not the subject).
+ * transfer, next to tftpd-hpa's time for the same client and loss (bounded: it is the yardstick, not the
+ * subject).
  *
  * <p>atftp 0.8.0 re-ACKs a repeated DATA block only once and busybox 1.35 never does; each waits for its own timer
  * (5 s, 100 ms), restarted by every packet. What brings them back after a lost ACK is the server's probe, the
@@ -101,14 +101,17 @@ class TftpLossIT {
         }
     }
 
-    static void assumeLab() throws Exception {
-        assumeTrue("0".equals(TftpServerIT.run("id", "-u").output().trim()), "needs root for network namespaces");
-        assumeTrue(TftpServerIT.installed("nft"), "nft is not installed (Debian package nftables)");
-        assumeTrue(TftpServerIT.installed("ip"), "ip is not installed (Debian package iproute2)");
+    /** Fails, saying what is missing, unless the namespaces, the drop rule, every client and tftpd-hpa can run. */
+    static void requireLab() {
+        Require.root("network namespaces");
+        Require.command("nft");
+        Require.command("ip");
+        TftpServerIT.requireClients();
+        Require.file(Path.of("/usr/sbin/in.tftpd"), "tftpd-hpa");
     }
 
     Lab loopback(int percent) throws Exception {
-        assumeLab();
+        requireLab();
         NetNamespace ns = NetNamespace.create("tftpl");
         try {
             dropPercent(ns, percent);
@@ -121,7 +124,7 @@ class TftpLossIT {
 
     /** client ── relay (delay each way) ── server, 10.99.0.0/24, loss on both ends' input. */
     Lab delayedLink(int percent, int delayMicros) throws Exception {
-        assumeLab();
+        requireLab();
         List<NetNamespace> made = new ArrayList<>();
         try {
             NetNamespace server = NetNamespace.create("tftps");
@@ -183,13 +186,10 @@ class TftpLossIT {
 
     void lossRun(Lab lab, int percent, String where, List<Client> wanted, List<String> comparedWithPeer)
             throws Exception {
-        List<Client> clients = wanted.stream().filter(c -> TftpServerIT.installed(c.args()[0])
-                && (!c.args()[0].equals("tftp") || TftpServerIT.isTftpHpa())).toList();
-        assumeTrue(!clients.isEmpty(), "no TFTP client installed (curl, tftp-hpa, atftp, busybox)");
+        List<Client> clients = wanted;
         Path root = Files.createDirectories(dir.resolve("root"));
         TftpServerIT.writeRandom(root.resolve("one.bin"), 1 << 20, new Random(7));
         String want = TestFiles.sha256(root.resolve("one.bin"));
-        boolean peer = Files.isExecutable(Path.of("/usr/sbin/in.tftpd"));
 
         Process server = lab.serverNs().startWithStdin(List.of(java(), "-Dpivot.tftp.bind=" + lab.serverAddress(),
                 "-cp", System.getProperty("java.class.path"), StandaloneTftpServer.class.getName(), root.toString()));
@@ -209,15 +209,13 @@ class TftpLossIT {
                 sent.add(line);
             }
         });
-        if (peer) {
-            startTftpdHpa(lab.serverNs(), root);
-        }
+        startTftpdHpa(lab.serverNs(), root);
 
         for (Client client : clients) {
             sent.clear();
             long millis = fetch(lab, client, port, dir.resolve("copy"), 170, want, true);
             String ratio = "";
-            if (peer && comparedWithPeer.contains(client.label())) {
+            if (comparedWithPeer.contains(client.label())) {
                 long peerMillis = fetch(lab, client, PEER_PORT, dir.resolve("peer-copy"), PEER_BOUND_SECONDS, want,
                         false);
                 ratio = peerMillis < 0
