@@ -77,7 +77,8 @@ class WebPageIT {
                 assertThat(page.eval(card + " === document.querySelector('#machines').firstElementChild").asBoolean())
                         .as("the machine that just did something is on top").isTrue();
 
-                Thread.sleep(1500); // let the fresh-event highlight fade before the picture
+                // The picture is taken once the fresh-event highlight (a CSS animation) has faded.
+                page.waitUntil("document.getAnimations().length === 0", WAIT);
                 byte[] png = page.screenshot();
                 Path out = Path.of(System.getProperty("pivot.root", "."), "target", "web-page.png");
                 Files.createDirectories(out.getParent());
