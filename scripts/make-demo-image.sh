@@ -140,7 +140,9 @@ cat > "$STORE/$SYSTEM/init" <<EOF
 # Stand-in for NixOS stage 2: proves the store overlay is writable, prints the marker, reports, powers off.
 bb=/nix/store/$BBPATH/bin/busybox
 \$bb mkdir -p /tmp /etc
-if ! \$bb sh -c 'echo ok > /nix/store/.pivot-write-test && \$0 rm /nix/store/.pivot-write-test' \$bb; then
+if \$bb sh -c 'echo ok > /nix/store/.pivot-write-test && \$0 rm /nix/store/.pivot-write-test' \$bb; then
+  echo "PIVOT-DEMO: /nix/store is writable" > /dev/console
+else
   echo "PIVOT-DEMO: /nix/store is not writable" > /dev/console
 fi
 echo "PIVOT-DEMO: stage 2 reached" > /dev/console
