@@ -13,6 +13,7 @@
 #   --store-modules                put <hash>-linux-KVER-modules/lib/modules/KVER (NIC, virtio, fs drivers + depmod
 #                                  indexes) into the squashfs, as a NixOS store has (env PIVOT_STORE_MODULES=1)
 #   --parts DIR                    also write the pieces: stage1.cpio.gz, nix-store.squashfs, store.cpio.<comp>
+#   --kernel-only                  only download and unpack the kernel into the cache (no OUTDIR): ./test does this
 # Downloads are cached in ${PIVOT_CACHE:-/var/cache/pivot}. The kernel is never installed into the host's /boot.
 set -euo pipefail
 
@@ -26,6 +27,7 @@ XZ_MODULES="${PIVOT_XZ_MODULES:-0}"
 STORE_MODULES="${PIVOT_STORE_MODULES:-0}"
 PARTS_DIR=""
 OUTDIR=""
+KERNEL_ONLY=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --squashfs-comp) SQUASHFS_COMP="${2:?--squashfs-comp needs a value}"; shift 2 ;;
@@ -39,12 +41,13 @@ while [ $# -gt 0 ]; do
     --extra-mb=*) EXTRA_MB="${1#*=}"; shift ;;
     --parts) PARTS_DIR="${2:?--parts needs a directory}"; shift 2 ;;
     --parts=*) PARTS_DIR="${1#*=}"; shift ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --kernel-only) KERNEL_ONLY=1; shift ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) die "unknown option '$1' (see --help)" ;;
     *) [ -z "$OUTDIR" ] || die "only one OUTDIR may be given (got '$OUTDIR' and '$1')"; OUTDIR="$1"; shift ;;
   esac
 done
-[ -n "$OUTDIR" ] || die "usage: $0 [options] OUTDIR"
+[ -n "$OUTDIR" ] || [ "$KERNEL_ONLY" = 1 ] || die "usage: $0 [options] OUTDIR"
 case "$SQUASHFS_COMP" in gzip|xz|zstd) ;; *) die "--squashfs-comp must be gzip, xz or zstd, not '$SQUASHFS_COMP'" ;; esac
 case "$STORE_COMP" in zstd|xz) ;; *) die "--store-comp must be zstd or xz, not '$STORE_COMP'" ;; esac
 [[ "$EXTRA_MB" =~ ^[0-9]+$ ]] || die "--extra-mb must be a whole number of MB, not '$EXTRA_MB'"
@@ -98,6 +101,10 @@ KVER="$(ls -1 "$KROOT/lib/modules" | head -1)"
 [ -n "$KVER" ] || die "no /lib/modules/<kver> in $KROOT"
 [ -f "$KROOT/lib/modules/$KVER/modules.dep" ] || depmod -b "$KROOT" "$KVER"
 [ -f "$KROOT/boot/vmlinuz-$KVER" ] || die "no kernel image in $KROOT/boot"
+if [ "$KERNEL_ONLY" = 1 ]; then
+  echo "$KROOT"
+  exit 0
+fi
 
 # ---- filler: incompressible, cached so the same N gives the same bytes (and sha256) every run --------------
 if [ "$EXTRA_MB" -gt 0 ]; then
@@ -133,7 +140,9 @@ cat > "$STORE/$SYSTEM/init" <<EOF
 # Stand-in for NixOS stage 2: proves the store overlay is writable, prints the marker, reports, powers off.
 bb=/nix/store/$BBPATH/bin/busybox
 \$bb mkdir -p /tmp /etc
-if ! \$bb sh -c 'echo ok > /nix/store/.pivot-write-test && \$0 rm /nix/store/.pivot-write-test' \$bb; then
+if \$bb sh -c 'echo ok > /nix/store/.pivot-write-test && \$0 rm /nix/store/.pivot-write-test' \$bb; then
+  echo "PIVOT-DEMO: /nix/store is writable" > /dev/console
+else
   echo "PIVOT-DEMO: /nix/store is not writable" > /dev/console
 fi
 echo "PIVOT-DEMO: stage 2 reached" > /dev/console

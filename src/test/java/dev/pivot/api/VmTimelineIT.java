@@ -1,14 +1,13 @@
 package dev.pivot.api;
 
+import dev.pivot.testsupport.Require;
 import dev.pivot.testsupport.TestFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pivot.demo.DemoImage;
-import dev.pivot.lab.LabAssumptions;
 import dev.pivot.demo.LabNetwork;
 import dev.pivot.demo.ServeProcess;
 import dev.pivot.demo.Qemu;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,12 +51,10 @@ class VmTimelineIT {
 
     @Test
     void aBootIsOneLiveTimelineOnThePageTheApiAndTheCliAndACorruptRootEndsRedWithItsReason() throws Exception {
-        LabAssumptions.assumeVmLab();
-        Assumptions.assumeTrue(Files.isExecutable(HeadlessChromium.BINARY), "needs Debian's chromium package");
-        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/socat")), "needs Debian's socat package");
-        Path root = LabAssumptions.pivotRoot();
-        Assumptions.assumeTrue(Files.isRegularFile(root.resolve("target/classpath.txt")),
-                "needs the packaged CLI (run ./mvnw package)");
+        Require.vmLab();
+        Require.file(HeadlessChromium.BINARY, "chromium");
+        Require.command("socat");
+        Path root = Require.packagedCli();
         Path image = DemoImage.build(root, work.resolve("image"), "--parts", work.resolve("parts").toString());
         String rootSha = TestFiles.sha256(work.resolve("parts/nix-store.squashfs"));
         Path state = Files.createDirectories(work.resolve("state"));

@@ -1,10 +1,10 @@
 package dev.pivot.api;
 
+import dev.pivot.testsupport.Require;
 import dev.pivot.boot.MacAddress;
 import dev.pivot.boot.BootEvent;
 import dev.pivot.boot.Firmware;
 import dev.pivot.boot.Step;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,7 +38,7 @@ class WebPageIT {
 
     @Test
     void timelineUpdatesLiveAndFailuresShowTheirReason() throws Exception {
-        Assumptions.assumeTrue(Files.isExecutable(HeadlessChromium.BINARY), "needs Debian's chromium package");
+        Require.file(HeadlessChromium.BINARY, "chromium");
         try (ApiServer server = new ApiServer(dir)) {
             // One machine that booted before the page was opened.
             Instant t = Instant.now().minusSeconds(120);
@@ -77,7 +77,8 @@ class WebPageIT {
                 assertThat(page.eval(card + " === document.querySelector('#machines').firstElementChild").asBoolean())
                         .as("the machine that just did something is on top").isTrue();
 
-                Thread.sleep(1500); // let the fresh-event highlight fade before the picture
+                // The picture is taken once the fresh-event highlight (a CSS animation) has faded.
+                page.waitUntil("document.getAnimations().length === 0", WAIT);
                 byte[] png = page.screenshot();
                 Path out = Path.of(System.getProperty("pivot.root", "."), "target", "web-page.png");
                 Files.createDirectories(out.getParent());

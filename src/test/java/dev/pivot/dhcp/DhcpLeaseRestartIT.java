@@ -39,7 +39,7 @@ class DhcpLeaseRestartIT {
 
     @BeforeEach
     void namespaces() throws Exception {
-        Lab.assumeUdhcpcLab();
+        Lab.requireUdhcpcLab();
         lab = new Lab();
         Lab.ClientServerLan lan = lab.clientServerLan("dhcpks", "dhcpkc", MAC_A);
         serverNs = lan.server();

@@ -1,5 +1,6 @@
 package dev.pivot.dhcp;
 
+import dev.pivot.testsupport.Require;
 import dev.pivot.demo.NetNamespace;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -12,7 +13,6 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A real PXE client: QEMU's iPXE option ROM (SeaBIOS, virtio-net) on a LAN inside network namespaces. Pivot's
@@ -34,10 +34,7 @@ class DhcpQemuIT {
 
     @BeforeEach
     void lan() throws Exception {
-        assumeTrue(Boolean.parseBoolean(System.getProperty("pivot.e2e", "true")), "VM tests off (-Dpivot.e2e=false)");
-        assumeTrue(Lab.isRoot(), "needs root for network namespaces and tap devices");
-        assumeTrue(Lab.hasCommand("qemu-system-x86_64"), "needs qemu-system-x86");
-        assumeTrue(Files.exists(Path.of("/usr/lib/ipxe/qemu/efi-virtio.rom")), "needs ipxe-qemu (NIC boot ROMs)");
+        Require.vmLab();
         lab = new Lab();
         lanNs = lab.namespace("dhcpln");
         routerNs = lab.namespace("dhcprt");
@@ -72,7 +69,6 @@ class DhcpQemuIT {
 
     @Test
     void proxyModeBringsQemusIpxeToTheScriptNextToAPlainDhcpServer() throws Exception {
-        assumeTrue(Lab.hasCommand("dnsmasq"), "needs dnsmasq-base as the network's own DHCP server");
         List<String> router = startRouter();
         List<String> server = lab.startDhcpServer(lanNs, true, "proxy", "10.77.0.1", "8080");
 
@@ -85,7 +81,6 @@ class DhcpQemuIT {
 
     @Test
     void fullModeSendsOvmfsOwnPxeToIpxeEfiOverTftp() throws Exception {
-        assumeTrue(Files.exists(OVMF), "needs ovmf");
         List<String> server = lab.startDhcpServer(lanNs, Map.of("pivot.test.tftp", "true"), "full", "10.77.0.1",
                 "8080", "10.77.0.50", "10.77.0.60", "24");
 
@@ -97,8 +92,6 @@ class DhcpQemuIT {
 
     @Test
     void proxyModeSendsOvmfsOwnPxeToIpxeEfiOverTftpNextToAPlainDhcpServer() throws Exception {
-        assumeTrue(Files.exists(OVMF), "needs ovmf");
-        assumeTrue(Lab.hasCommand("dnsmasq"), "needs dnsmasq-base as the network's own DHCP server");
         List<String> router = startRouter();
         List<String> server = lab.startDhcpServer(lanNs, Map.of("pivot.test.tftp", "true"), "proxy", "10.77.0.1",
                 "8080");

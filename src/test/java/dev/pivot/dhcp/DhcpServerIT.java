@@ -1,5 +1,6 @@
 package dev.pivot.dhcp;
 
+import dev.pivot.testsupport.Require;
 import dev.pivot.demo.NetNamespace;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -13,7 +14,6 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Pivot's DHCP server against busybox udhcpc, in two network namespaces joined by a veth pair: the server side
@@ -33,7 +33,7 @@ class DhcpServerIT {
 
     @BeforeEach
     void namespaces() throws Exception {
-        Lab.assumeUdhcpcLab();
+        Lab.requireUdhcpcLab();
         lab = new Lab();
         Lab.ClientServerLan lan = lab.clientServerLan("dhcps", "dhcpc", "52:54:00:77:00:01");
         serverNs = lan.server();
@@ -150,7 +150,7 @@ class DhcpServerIT {
 
     @Test
     void iscDhclientGetsALease() throws Exception {
-        assumeTrue(Lab.hasCommand("dhclient"), "needs isc-dhcp-client (dhclient)");
+        Require.command("dhclient");
         List<String> server = lab.startDhcpServer(serverNs, false, "full", SERVER_IP, "8080", "10.77.0.50",
                 "10.77.0.60", "24");
         Path leases = lab.tempFile("pivot-dhclient", ".leases");
@@ -168,7 +168,7 @@ class DhcpServerIT {
 
     @Test
     void dhcpcdGetsALease() throws Exception {
-        assumeTrue(Lab.hasCommand("dhcpcd"), "needs dhcpcd-base (dhcpcd)");
+        Require.command("dhcpcd");
         List<String> server = lab.startDhcpServer(serverNs, false, "full", SERVER_IP, "8080", "10.77.0.50",
                 "10.77.0.60", "24");
 

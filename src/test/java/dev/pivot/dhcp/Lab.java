@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +17,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import dev.pivot.testsupport.Require;
 
 /**
  * A throw-away network lab for the DHCP integration tests, on {@link NetNamespace}s ({@code pvt-<purpose>-<random>})
@@ -34,12 +33,7 @@ public final class Lab {
     private final List<Path> files = new ArrayList<>();
 
     public static boolean isRoot() {
-        return "root".equals(System.getProperty("user.name"));
-    }
-
-    static boolean hasCommand(String name) {
-        return Arrays.stream(System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(":"))
-                .anyMatch(dir -> Files.isExecutable(Path.of(dir, name)));
+        return Require.isRoot();
     }
 
     /** A new namespace (loopback up), closed with the lab. */
@@ -71,11 +65,11 @@ public final class Lab {
                            Path udhcpcScript) {
     }
 
-    /** Skips the test unless udhcpc in namespaces can run here (root, iproute2, busybox). */
-    static void assumeUdhcpcLab() {
-        assumeTrue(isRoot(), "needs root for network namespaces");
-        assumeTrue(hasCommand("ip"), "needs iproute2 (ip)");
-        assumeTrue(hasCommand("busybox"), "needs busybox for udhcpc");
+    /** Fails the test unless udhcpc in namespaces can run here (root, iproute2, busybox), saying what is missing. */
+    static void requireUdhcpcLab() {
+        Require.root("network namespaces");
+        Require.command("ip");
+        Require.command("busybox");
     }
 
     /** A {@link ClientServerLan} in namespaces {@code pvt-<serverPurpose>-…} and {@code pvt-<clientPurpose>-…}. */

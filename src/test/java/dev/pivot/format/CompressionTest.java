@@ -29,7 +29,7 @@ class CompressionTest {
             "cpio -o -H newc --quiet, NONE",
     })
     void detectsAndDecompressesWhatTheRealToolMade(String command, Compression expected) throws Exception {
-        Tools.require(command.split(" ")[0], command.split(" ")[0]);
+        Tools.require(command.split(" ")[0]);
         byte[] data = new byte[150_000];
         new Random(1).nextBytes(data);
         for (int i = 0; i < data.length; i += 3) {
@@ -62,7 +62,7 @@ class CompressionTest {
 
     /** Runs {@code command} (a compressor reading stdin) over {@code file}; returns the output file. */
     private static Path compress(Path file, String command) throws Exception {
-        Tools.require(command.split(" ")[0], "the compressor " + command.split(" ")[0]);
+        Tools.require(command.split(" ")[0]);
         Path out = file.resolveSibling(file.getFileName() + "." + command.replaceAll("[^a-z0-9]", "_"));
         Tools.sh(file.getParent(), command + " < " + file + " > " + out);
         return out;

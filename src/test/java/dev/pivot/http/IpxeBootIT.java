@@ -1,5 +1,6 @@
 package dev.pivot.http;
 
+import dev.pivot.testsupport.Require;
 import dev.pivot.boot.AddressBook;
 import dev.pivot.boot.Artifact;
 import dev.pivot.boot.BootCatalog;
@@ -26,7 +27,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A real iPXE (Debian's ipxe.lkrn under QEMU/TCG) runs the scripts this server renders. QEMU runs inside a
@@ -50,11 +50,10 @@ class IpxeBootIT {
 
     @Test
     void ipxeFollowsTheScriptAndShowsWhichFileFailed() throws Exception {
-        assumeTrue(Boolean.parseBoolean(System.getProperty("pivot.e2e", "true")), "VM tests off (-Dpivot.e2e=false)");
-        assumeTrue("root".equals(System.getProperty("user.name")), "needs root for network namespaces");
-        for (String tool : List.of("/usr/bin/qemu-system-x86_64", "/usr/bin/socat", "/usr/sbin/ip", IPXE_LKRN.toString())) {
-            assumeTrue(Files.exists(Path.of(tool)), "needs " + tool + " (Debian qemu-system-x86, socat, iproute2, ipxe)");
-        }
+        Require.vmLab();
+        Require.command("socat");
+        Require.command("ip");
+        Require.file(IPXE_LKRN, "ipxe");
 
         PivotHttpServerIT.TestArtifacts artifacts = new PivotHttpServerIT.TestArtifacts();
         Artifact kernel = artifacts.add(Files.copy(IPXE_LKRN, dir.resolve("bzImage")), "bzImage");

@@ -82,7 +82,7 @@ final class Fixtures {
 
     /** Compresses {@code file} with a shell command reading stdin ("gzip -9n", "xz --check=crc32", "cat"). */
     static Path compress(Path file, String command) throws Exception {
-        Tools.require(command.split(" ")[0], "the compressor " + command.split(" ")[0]);
+        Tools.require(command.split(" ")[0]);
         Path out = file.resolveSibling(file.getFileName() + "." + command.replaceAll("[^a-z0-9]", "_"));
         Tools.sh(file.getParent(), command + " < " + file + " > " + out);
         return out;

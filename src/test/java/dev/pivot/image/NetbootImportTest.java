@@ -6,7 +6,6 @@ import dev.pivot.boot.BootSpec;
 import dev.pivot.format.Compression;
 import dev.pivot.stage1.Prelude;
 import dev.pivot.testsupport.Tools;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -175,7 +174,7 @@ class NetbootImportTest {
     @Test
     void realSquashfsSurvivesAndStage1PlusPreludeUnpackInOrder() throws Exception {
         Tools.require("mksquashfs", "squashfs-tools");
-        Assumptions.assumeTrue(Files.isRegularFile(Path.of("/bin/busybox")), "needs busybox-static for the prelude");
+        dev.pivot.testsupport.Require.file(Path.of("/bin/busybox"), "busybox-static"); // for the prelude
         Path store1 = Files.createDirectories(tmp.resolve("nix/store/0a1b2c-nixos-system-test"));
         Files.writeString(store1.resolve("init"), "#!/bin/sh\necho stage 2\n");
         Path squashfs = tmp.resolve("store.squashfs");

@@ -1,11 +1,11 @@
 package dev.pivot.lab;
 
+import dev.pivot.testsupport.Require;
 import dev.pivot.demo.DemoImage;
 import dev.pivot.demo.LabNetwork;
 import dev.pivot.demo.Qemu;
 import dev.pivot.demo.ServeProcess;
 import dev.pivot.testsupport.TestFiles;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,10 +43,8 @@ class AssignmentIT {
 
     @BeforeAll
     static void buildTwoImages() throws Exception {
-        LabAssumptions.assumeVmLab();
-        Path root = LabAssumptions.pivotRoot();
-        Assumptions.assumeTrue(Files.isRegularFile(root.resolve("target/classpath.txt")),
-                "needs the packaged CLI (" + root.resolve("target/classpath.txt") + " is missing: run ./mvnw package)");
+        Require.vmLab();
+        Path root = Require.packagedCli();
         mainImage = DemoImage.build(root, shared.resolve("main"), "--parts", shared.resolve("main-parts").toString());
         // One extra MB in the squashfs: another root image, so another sha256 on the command line.
         altImage = DemoImage.build(root, shared.resolve("alt"), "--extra-mb", "1",
@@ -75,7 +73,7 @@ class AssignmentIT {
                 """.formatted(mainImage, altImage, MAC_A));
         List<String> serverLines = new CopyOnWriteArrayList<>();
         try (LabNetwork lab = LabNetwork.create("assign", true)) {
-            ServeProcess server = ServeProcess.start(lab, LabAssumptions.pivotRoot(), mainImage, "full", state,
+            ServeProcess server = ServeProcess.start(lab, Require.pivotRoot(), mainImage, "full", state,
                     List.of("--profiles", profiles.toString()), line -> {
                         serverLines.add(line);
                         System.out.println("serve | " + line);
@@ -84,7 +82,7 @@ class AssignmentIT {
             assertThat(boot(lab, MAC_A, "a-group", serverLines)).as("A is in group lab-a").isEqualTo(altSha);
             assertThat(boot(lab, MAC_B, "b-default", serverLines)).as("B has no group").isEqualTo(mainSha);
 
-            String assigned = lab.namespace().exec(LabAssumptions.pivotRoot().resolve("pivot").toString(), "assign",
+            String assigned = lab.namespace().exec(Require.pivotRoot().resolve("pivot").toString(), "assign",
                     MAC_B, "alt", "--once", "--server", "http://" + LabNetwork.SERVER_ADDRESS,
                     "--token-file", state.resolve("api-token").toString());
             System.out.println("assign | " + assigned.strip());

@@ -1,5 +1,6 @@
 package dev.pivot.lab;
 
+import dev.pivot.testsupport.Require;
 import dev.pivot.demo.Commands;
 import dev.pivot.demo.Dnsmasq;
 import dev.pivot.demo.LabNetwork;
@@ -32,7 +33,7 @@ class DevHarnessIT {
 
     @BeforeAll
     static void lab() {
-        LabAssumptions.assumeVmLab();
+        Require.vmLab();
     }
 
     @ParameterizedTest(name = "{0} {1}")
@@ -82,7 +83,7 @@ class DevHarnessIT {
     }
 
     private static void prepare(Path dir, Map<String, String> env) {
-        Path root = LabAssumptions.pivotRoot();
+        Path root = Require.pivotRoot();
         List<String> cmd = new ArrayList<>(List.of("env"));
         env.forEach((k, v) -> cmd.add(k + "=" + v));
         cmd.addAll(List.of("bash", root.resolve("scripts/dev-netboot-harness.sh").toString(), "prepare",

@@ -1,17 +1,18 @@
 package dev.pivot.lab;
 
+import dev.pivot.testsupport.Require;
 import dev.pivot.demo.DemoImage;
 import dev.pivot.demo.LabNetwork;
 import dev.pivot.demo.Qemu;
 import dev.pivot.demo.ServeProcess;
-import org.junit.jupiter.api.Assumptions;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.nio.file.Files;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -22,11 +23,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The walking skeleton, end to end: `pivot serve` in a private namespace network-boots a QEMU VM from the demo
- * image until the image's stage 2 prints its marker — the four ways firmware reaches Pivot.
+ * image until the image's stage 2 prints its marker — the four ways firmware reaches Pivot. Stage 2 must find
+ * /nix/store writable (the overlay stage 1 set up), and its report must reach the server: the timeline shows the
+ * stage2 step and the API has the boot as succeeded.
  */
 class NetbootIT {
     /** Under TCG a boot takes 20-45 s here; the limit leaves room for a loaded 2-core machine. */
     private static final Duration BOOT_LIMIT = Duration.ofSeconds(240);
+    /** Stage 2 reports after printing its marker; the report is one HTTP request on the lab's bridge. */
+    private static final Duration REPORT_LIMIT = Duration.ofSeconds(30);
+    private static final String MAC = "52:54:00:77:00:31";
+    private static final String WRITABLE = "PIVOT-DEMO: /nix/store is writable";
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     static Path shared;
@@ -34,10 +42,8 @@ class NetbootIT {
 
     @BeforeAll
     static void buildImage() {
-        LabAssumptions.assumeVmLab();
-        Path root = LabAssumptions.pivotRoot();
-        Assumptions.assumeTrue(Files.isRegularFile(root.resolve("target/classpath.txt")),
-                "needs the packaged CLI (" + root.resolve("target/classpath.txt") + " is missing: run ./mvnw package)");
+        Require.vmLab();
+        Path root = Require.packagedCli();
         image = DemoImage.build(root, shared.resolve("image"));
     }
 
@@ -91,22 +97,57 @@ class NetbootIT {
             if (router) {
                 lab.addPlainDhcpRouter();
             }
-            ServeProcess server = ServeProcess.start(lab, LabAssumptions.pivotRoot(), image, dhcpMode, state,
+            ServeProcess server = ServeProcess.start(lab, Require.pivotRoot(), image, dhcpMode, state,
                     serveArgs, line -> {
                         serverLines.add(line);
                         System.out.println("serve | " + line);
                     });
-            try (Qemu vm = Qemu.start(lab.namespace(), Qemu.Spec.of(firmware, Qemu.Nic.VIRTIO, "52:54:00:77:00:31",
+            try (Qemu vm = Qemu.start(lab.namespace(), Qemu.Spec.of(firmware, Qemu.Nic.VIRTIO, MAC,
                     LabNetwork.TAP, lab.workDir().resolve("serial.log")))) {
                 Duration took = vm.awaitMarker(Qemu.DEFAULT_MARKER, BOOT_LIMIT);
                 System.out.printf("NetbootIT [%s]: QEMU start -> '%s' in %s%n", way, Qemu.DEFAULT_MARKER,
                         Qemu.seconds(took));
                 assertThat(vm.serial()).contains("pivot: root image").contains("sha256 ok")
                         .doesNotContain("pivot: FAILED");
+                assertThat(vm.serial()).as("stage 2 wrote to /nix/store").contains(WRITABLE);
                 assertThat(took).isLessThan(BOOT_LIMIT);
+                awaitStage2Recorded(lab, serverLines, vm);
                 assertThat(server.isAlive()).as("pivot serve still running after the boot").isTrue();
             }
         }
         return serverLines;
+    }
+
+    /**
+     * Waits until the server printed the machine's stage2 step and its API (asked from inside the namespace, where
+     * the server listens) shows the last boot as succeeded, which it records from stage 2's report alone.
+     */
+    private static void awaitStage2Recorded(LabNetwork lab, List<String> serverLines, Qemu vm) {
+        long deadline = System.nanoTime() + REPORT_LIMIT.toNanos();
+        String state = "";
+        boolean timeline = false;
+        while (System.nanoTime() < deadline) {
+            timeline = serverLines.stream().anyMatch(l -> l.contains(MAC)
+                    && l.matches(".*\\+\\s*[0-9.]+s\\s+stage2\\s.*"));
+            try {
+                String body = lab.namespace().exec("curl", "-s", "--max-time", "2",
+                        "http://" + LabNetwork.SERVER_ADDRESS + "/api/v1/machines/" + MAC);
+                state = JSON.readTree(body).path("lastBoot").path("state").asText();
+            } catch (RuntimeException | IOException notYet) {
+                state = "(no answer: " + notYet.getMessage() + ")";
+            }
+            if (timeline && state.equals("succeeded")) {
+                return;
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted while waiting for the stage-2 report", e);
+            }
+        }
+        throw new AssertionError("stage 2's report not recorded within " + REPORT_LIMIT.toSeconds()
+                + " s: stage2 on the timeline " + timeline + ", lastBoot.state '" + state + "'\nserver:\n"
+                + String.join("\n", serverLines) + "\nconsole:\n" + vm.tail(30));
     }
 }

@@ -1,5 +1,6 @@
 package dev.pivot.lab;
 
+import dev.pivot.testsupport.Require;
 import dev.pivot.demo.Commands;
 import dev.pivot.demo.LabNetwork;
 import dev.pivot.demo.Qemu;
@@ -8,7 +9,6 @@ import dev.pivot.testsupport.TestFiles;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.api.Assumptions;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -37,17 +37,15 @@ class Stage1IT {
 
     @BeforeAll
     static void lab() {
-        LabAssumptions.assumeVmLab();
-        Path root = LabAssumptions.pivotRoot();
-        Assumptions.assumeTrue(Files.isRegularFile(root.resolve("target/classpath.txt")),
-                "needs the packaged CLI (" + root.resolve("target/classpath.txt") + " is missing: run ./mvnw package)");
+        Require.vmLab();
+        Require.packagedCli();
     }
 
     /** The image's own zstd level for the store cpio: 19 (NixOS's) takes minutes on 300 MB of random bytes. */
     private static Path image(String name, String... options) {
         Path out = shared.resolve(name);
         List<String> cmd = new ArrayList<>(List.of("env", "PIVOT_ZSTD_LEVEL=3", "bash",
-                LabAssumptions.pivotRoot().resolve("scripts/make-demo-image.sh").toString()));
+                Require.pivotRoot().resolve("scripts/make-demo-image.sh").toString()));
         cmd.addAll(List.of(options));
         cmd.add(out.toString());
         Commands.run(cmd);
@@ -106,7 +104,7 @@ class Stage1IT {
             System.out.println("serve | " + line);
         };
         try (LabNetwork lab = LabNetwork.create("s1", true)) {
-            ServeProcess first = ServeProcess.start(lab, LabAssumptions.pivotRoot(), image, "full", state, output);
+            ServeProcess first = ServeProcess.start(lab, Require.pivotRoot(), image, "full", state, output);
             // ~15 MB/s from the server (nftables drops what is over), so the cut lands mid-transfer on a fast host too.
             lab.namespace().exec("nft", "add", "table", "inet", "pivotlab");
             lab.namespace().exec("nft", "add", "chain", "inet", "pivotlab", "out", "{", "type", "filter", "hook",
@@ -119,7 +117,7 @@ class Stage1IT {
                 ProcessHandle.of(first.pid()).ifPresent(ProcessHandle::destroy);
                 ProcessHandle.of(first.pid()).ifPresent(p -> p.onExit().join());
                 System.out.println("Stage1IT: pivot serve stopped in the middle of the fetch");
-                ServeProcess second = ServeProcess.start(lab, LabAssumptions.pivotRoot(), image, "full", state, output);
+                ServeProcess second = ServeProcess.start(lab, Require.pivotRoot(), image, "full", state, output);
                 Duration took = vm.awaitMarker(Qemu.DEFAULT_MARKER, BOOT_LIMIT);
                 System.out.printf("Stage1IT [fetch cut by a server restart]: QEMU start -> '%s' in %s%n",
                         Qemu.DEFAULT_MARKER, Qemu.seconds(took));
@@ -234,7 +232,7 @@ class Stage1IT {
                              Qemu.Boot firmware, Consumer<Served> afterStart) {
         List<String> serverLines = new CopyOnWriteArrayList<>();
         try (LabNetwork lab = LabNetwork.create("s1", true)) {
-            ServeProcess server = ServeProcess.start(lab, LabAssumptions.pivotRoot(), image, "full", state, serveArgs,
+            ServeProcess server = ServeProcess.start(lab, Require.pivotRoot(), image, "full", state, serveArgs,
                     line -> {
                 serverLines.add(line);
                 System.out.println("serve | " + line);

@@ -1,5 +1,6 @@
 package dev.pivot.server;
 
+import dev.pivot.testsupport.Require;
 import dev.pivot.dhcp.Lab;
 import dev.pivot.demo.NetNamespace;
 import dev.pivot.store.PostgresCluster;
@@ -48,7 +49,7 @@ class StoreOutageIT {
 
     @BeforeEach
     void lan() throws Exception {
-        assertThat(Lab.isRoot()).as("network namespaces need root").isTrue();
+        Require.root("network namespaces");
         lab = new Lab();
         Lab.ClientServerLan lan = lab.clientServerLan("stos", "stoc", MAC);
         serverNs = lan.server();

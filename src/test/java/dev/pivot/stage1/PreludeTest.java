@@ -5,7 +5,7 @@ import dev.pivot.format.cpio.CpioEntry;
 import dev.pivot.format.cpio.CpioReader;
 import dev.pivot.artifacts.ArtifactStore;
 import dev.pivot.testsupport.Tools;
-import org.junit.jupiter.api.Assumptions;
+import dev.pivot.testsupport.Require;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,10 +28,9 @@ class PreludeTest {
     Path tmp;
 
     private static void requireStaticBusybox() throws IOException {
-        Assumptions.assumeTrue(Files.isRegularFile(Prelude.DEFAULT_BUSYBOX),
-                "no /bin/busybox (apt-get install busybox-static)");
-        Assumptions.assumeTrue(StaticElf.interpreter(Prelude.DEFAULT_BUSYBOX).isEmpty(),
-                "/bin/busybox is not static (apt-get install busybox-static)");
+        Require.file(Prelude.DEFAULT_BUSYBOX, "busybox-static");
+        assertThat(StaticElf.interpreter(Prelude.DEFAULT_BUSYBOX)).as(
+                "/bin/busybox must be static (Debian package busybox-static, not busybox)").isEmpty();
     }
 
     private static byte[] resource(String name) throws IOException {
@@ -104,7 +103,7 @@ class PreludeTest {
 
         Path dynamic = Path.of("/bin/ls");
         Optional<String> interpreter = StaticElf.interpreter(dynamic);
-        Assumptions.assumeTrue(interpreter.isPresent(), "/bin/ls is unexpectedly static");
+        assertThat(interpreter).as("/bin/ls is dynamically linked on Debian").isPresent();
         assertThatThrownBy(() -> Prelude.build(store, dynamic))
                 .hasMessage("/bin/ls: dynamically linked (needs " + interpreter.get()
                         + "), but stage 1 has no libraries; use a static busybox (Debian busybox-static)");

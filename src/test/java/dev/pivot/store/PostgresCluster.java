@@ -50,7 +50,7 @@ public final class PostgresCluster implements AutoCloseable {
     }
 
     static boolean isRoot() {
-        return "root".equals(System.getProperty("user.name"));
+        return dev.pivot.testsupport.Require.isRoot();
     }
 
     public static PostgresCluster start(Path bin) throws IOException, InterruptedException {

@@ -1,9 +1,9 @@
 package dev.pivot.store;
 
-import org.junit.jupiter.api.Assumptions;
+import dev.pivot.testsupport.Require;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -13,17 +13,13 @@ class PostgresStoreIT {
     @Test
     void recordsSessionsAndMachinesOnPostgres() throws Exception {
         Optional<Path> bin = PostgresCluster.binDir();
-        Assumptions.assumeTrue(bin.isPresent(), "needs Debian's postgresql package (/usr/lib/postgresql/*/bin)");
-        Assumptions.assumeTrue(!PostgresCluster.isRoot() || Files.isExecutable(Path.of("/usr/sbin/runuser")),
-                "as root, needs runuser to start postgres as the postgres user");
-        PostgresCluster started;
-        try {
-            started = PostgresCluster.start(bin.get());
-        } catch (java.io.IOException e) {
-            Assumptions.abort("could not start a private PostgreSQL cluster: " + e.getMessage());
-            return;
+        if (bin.isEmpty()) {
+            Assertions.fail("no /usr/lib/postgresql/*/bin/postgres (Debian package postgresql)");
         }
-        try (PostgresCluster pg = started) {
+        if (Require.isRoot()) {
+            Require.command("runuser"); // as root, postgres runs as the postgres user
+        }
+        try (PostgresCluster pg = PostgresCluster.start(bin.get())) {
             StoreContract.recordsSessionsAndMachines(() -> JdbcStore.open(pg.url(), "pivot", ""));
             StoreContract.keepsAssignments(() -> JdbcStore.open(pg.url(), "pivot", ""));
         }

@@ -1,7 +1,5 @@
 package dev.pivot.testsupport;
 
-import org.junit.jupiter.api.Assumptions;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,10 +12,14 @@ public final class Tools {
     private Tools() {
     }
 
-    /** Skips the test (saying why) unless the tool is installed. */
+    /** Fails the test (naming the Debian package) unless the tool is installed. */
     public static void require(String tool, String debianPackage) {
-        boolean found = Files.isExecutable(Path.of("/usr/bin", tool)) || Files.isExecutable(Path.of("/bin", tool));
-        Assumptions.assumeTrue(found, tool + " is not installed (apt-get install " + debianPackage + ")");
+        Require.command(tool, debianPackage);
+    }
+
+    /** As above, for a tool whose package {@link Require#packageOf} knows. */
+    public static void require(String tool) {
+        Require.command(tool);
     }
 
     /** Runs {@code sh -c script} in {@code dir}; fails with its stderr unless it exits 0. Returns stdout. */

@@ -2,6 +2,7 @@ package dev.pivot.tftp;
 
 import dev.pivot.demo.NetNamespace;
 import dev.pivot.testsupport.DelayRelay;
+import dev.pivot.testsupport.Require;
 import dev.pivot.testsupport.TestFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,15 +21,14 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * 1 MiB over TFTP with 5 % and with 20 % of the UDP packets dropped (nftables {@code numgen random}, netboot-facts
  * pitfall 12: no netem here), for curl, tftp-hpa, atftp and busybox, on loopback and over a link with 1 ms each
  * way. Servers and clients run inside network namespaces made here, so nothing outside them sees a packet. Every
  * copy from Pivot must be byte-exact; the time each client needed is printed with the server's own account of the
- * transfer, next to tftpd-hpa's time for the same client and loss when tftpd-hpa is installed (Debian package
- * tftpd-hpa; bounded, it is the yardstick, not the subject).
+ * transfer, next to tftpd-hpa's time for the same client and loss (bounded: it is the yardstick, not the
+ * subject). At 5 % on loopback each client must also be done within 10 s (see {@link #fivePercentLoss()}).
  *
  * <p>atftp 0.8.0 re-ACKs a repeated DATA block only once and busybox 1.35 never does; each waits for its own timer
  * (5 s, 100 ms), restarted by every packet. What brings them back after a lost ACK is the server's probe, the
@@ -63,17 +63,28 @@ class TftpLossIT {
         return clients;
     }
 
+    /** What README promises for 5 % loss: each client has its 1 MiB within this, on loopback. */
+    static final int FIVE_PERCENT_BOUND_MILLIS = 10_000;
+
+    /**
+     * Every client gets 1 MiB within {@link #FIVE_PERCENT_BOUND_MILLIS}. "5 % loss" here drops 5 % of the DATA, the
+     * ACKs after ACK 0 and any ERROR arriving in the namespace, both ways; the read request and the option handshake
+     * (OACK, ACK 0) are never dropped. The request is exempt in this test only: a lost RRQ costs the client's own
+     * first retry timer (seconds, each client its own) before any server hears of it, which no server can shorten
+     * and which would make the bound a bet on the dice rather than a check of the transfer.
+     */
     @Test
     void fivePercentLoss() throws Exception {
-        try (Lab lab = loopback(5)) {
-            lossRun(lab, 5, "", everyClient(), List.of("curl blksize 1468", "tftp-hpa"));
+        try (Lab lab = loopback(5, true)) {
+            lossRun(lab, 5, "", everyClient(), List.of("curl blksize 1468", "tftp-hpa"), FIVE_PERCENT_BOUND_MILLIS);
         }
     }
 
+    /** Completion and byte-exact copies only (within the 170 s each fetch is given), RRQ not exempt. */
     @Test
     void twentyPercentLoss() throws Exception {
-        try (Lab lab = loopback(20)) {
-            lossRun(lab, 20, "", everyClient(), List.of("curl blksize 1468"));
+        try (Lab lab = loopback(20, false)) {
+            lossRun(lab, 20, "", everyClient(), List.of("curl blksize 1468"), 0);
         }
     }
 
@@ -84,7 +95,7 @@ class TftpLossIT {
     @Test
     void fivePercentLossOverALinkWithOneMillisecondEachWay() throws Exception {
         try (Lab lab = delayedLink(5, 1000)) {
-            lossRun(lab, 5, " over 1 ms each way", everyClient(), List.of("tftp-hpa"));
+            lossRun(lab, 5, " over 1 ms each way", everyClient(), List.of("tftp-hpa"), 0);
         }
     }
 
@@ -101,17 +112,20 @@ class TftpLossIT {
         }
     }
 
-    static void assumeLab() throws Exception {
-        assumeTrue("0".equals(TftpServerIT.run("id", "-u").output().trim()), "needs root for network namespaces");
-        assumeTrue(TftpServerIT.installed("nft"), "nft is not installed (Debian package nftables)");
-        assumeTrue(TftpServerIT.installed("ip"), "ip is not installed (Debian package iproute2)");
+    /** Fails, saying what is missing, unless the namespaces, the drop rule, every client and tftpd-hpa can run. */
+    static void requireLab() {
+        Require.root("network namespaces");
+        Require.command("nft");
+        Require.command("ip");
+        TftpServerIT.requireClients();
+        Require.file(Path.of("/usr/sbin/in.tftpd"), "tftpd-hpa");
     }
 
-    Lab loopback(int percent) throws Exception {
-        assumeLab();
+    Lab loopback(int percent, boolean requestExempt) throws Exception {
+        requireLab();
         NetNamespace ns = NetNamespace.create("tftpl");
         try {
-            dropPercent(ns, percent);
+            dropPercent(ns, percent, requestExempt);
             return new Lab(List.of(ns), ns, ns, "127.0.0.1");
         } catch (RuntimeException e) {
             ns.close();
@@ -121,7 +135,7 @@ class TftpLossIT {
 
     /** client ── relay (delay each way) ── server, 10.99.0.0/24, loss on both ends' input. */
     Lab delayedLink(int percent, int delayMicros) throws Exception {
-        assumeLab();
+        requireLab();
         List<NetNamespace> made = new ArrayList<>();
         try {
             NetNamespace server = NetNamespace.create("tftps");
@@ -142,8 +156,8 @@ class TftpLossIT {
             BufferedReader relayOut = new BufferedReader(new InputStreamReader(relayProcess.getInputStream()));
             assertThat(relayOut.readLine()).as("the relay in %s started", relay.name()).isEqualTo("READY");
             drain(relayOut, System.out::println);
-            dropPercent(server, percent);
-            dropPercent(client, percent);
+            dropPercent(server, percent, false);
+            dropPercent(client, percent, false);
             return new Lab(made, server, client, "10.99.0.1");
         } catch (Exception | AssertionError e) {
             made.reversed().forEach(NetNamespace::close);
@@ -154,13 +168,15 @@ class TftpLossIT {
     /**
      * Drops {@code percent} of the UDP packets arriving in {@code ns}. The option handshake (OACK, ACK 0) is
      * exempt: a server retransmits a lost-ACKed OACK as RFC 2347 expects, but atftp 0.8.0 then aborts ("unexpected
-     * OACK"); that is a client limit, not the data path this test measures. @th,64 is the TFTP opcode after the
-     * 8-byte UDP header.
+     * OACK"); that is a client limit, not the data path this test measures. With {@code requestExempt} the read
+     * request (opcode 1) is kept too. @th,64 is the TFTP opcode after the 8-byte UDP header. Without it the rule is
+     * bench/tftp-vs-peers.sh's, so the times printed compare with the benchmark's.
      */
-    static void dropPercent(NetNamespace ns, int percent) {
+    static void dropPercent(NetNamespace ns, int percent, boolean requestExempt) {
         ns.exec("nft", "add table inet pvtloss; "
                 + "add chain inet pvtloss in { type filter hook input priority 0; policy accept; }; "
                 + "add rule inet pvtloss in meta l4proto udp @th,64,32 != 0x00040000 @th,64,16 != 6 "
+                + (requestExempt ? "@th,64,16 != 1 " : "")
                 + "numgen random mod 100 lt " + percent + " counter drop");
     }
 
@@ -181,15 +197,12 @@ class TftpLossIT {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
-    void lossRun(Lab lab, int percent, String where, List<Client> wanted, List<String> comparedWithPeer)
-            throws Exception {
-        List<Client> clients = wanted.stream().filter(c -> TftpServerIT.installed(c.args()[0])
-                && (!c.args()[0].equals("tftp") || TftpServerIT.isTftpHpa())).toList();
-        assumeTrue(!clients.isEmpty(), "no TFTP client installed (curl, tftp-hpa, atftp, busybox)");
+    /** @param boundMillis each client's time limit for its 1 MiB, or 0 for completion within the fetch's 170 s */
+    void lossRun(Lab lab, int percent, String where, List<Client> wanted, List<String> comparedWithPeer,
+                 long boundMillis) throws Exception {
         Path root = Files.createDirectories(dir.resolve("root"));
         TftpServerIT.writeRandom(root.resolve("one.bin"), 1 << 20, new Random(7));
         String want = TestFiles.sha256(root.resolve("one.bin"));
-        boolean peer = Files.isExecutable(Path.of("/usr/sbin/in.tftpd"));
 
         Process server = lab.serverNs().startWithStdin(List.of(java(), "-Dpivot.tftp.bind=" + lab.serverAddress(),
                 "-cp", System.getProperty("java.class.path"), StandaloneTftpServer.class.getName(), root.toString()));
@@ -209,15 +222,14 @@ class TftpLossIT {
                 sent.add(line);
             }
         });
-        if (peer) {
-            startTftpdHpa(lab.serverNs(), root);
-        }
+        startTftpdHpa(lab.serverNs(), root);
 
-        for (Client client : clients) {
+        List<String> over = new ArrayList<>();
+        for (Client client : wanted) {
             sent.clear();
             long millis = fetch(lab, client, port, dir.resolve("copy"), 170, want, true);
             String ratio = "";
-            if (peer && comparedWithPeer.contains(client.label())) {
+            if (comparedWithPeer.contains(client.label())) {
                 long peerMillis = fetch(lab, client, PEER_PORT, dir.resolve("peer-copy"), PEER_BOUND_SECONDS, want,
                         false);
                 ratio = peerMillis < 0
@@ -230,9 +242,14 @@ class TftpLossIT {
             System.out.printf("TFTP 1 MiB with %d%% loss%s via %s: %d ms%s%n    server: %s%n", percent, where,
                     client.label(), millis, ratio, account == null ? "(no log line)"
                             : account.substring(account.indexOf("TFTP: sent") + 6));
+            if (boundMillis > 0 && millis > boundMillis) {
+                over.add(client.label() + " " + millis + " ms (server: " + account + ")");
+            }
         }
         System.out.println("nft counters in " + lab.serverNs().name() + ": "
                 + lab.serverNs().exec("nft", "list", "table", "inet", "pvtloss").replaceAll("\\s+", " "));
+        // Every client is timed and printed first, so a failure shows all of them.
+        assertThat(over).as("clients over %d ms for 1 MiB with %d%% loss%s", boundMillis, percent, where).isEmpty();
     }
 
     void startTftpdHpa(NetNamespace ns, Path root) throws IOException {

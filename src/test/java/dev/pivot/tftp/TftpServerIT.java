@@ -7,6 +7,7 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.util.Optional;
 import java.util.OptionalInt;
+import dev.pivot.testsupport.Require;
 import dev.pivot.testsupport.TestFiles;
 import dev.pivot.boot.MacAddress;
 import dev.pivot.boot.BootEvent;
@@ -30,7 +31,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Real TFTP clients (curl, atftp, tftp-hpa, busybox) fetch files from the server on 127.0.0.1 and must get
@@ -51,6 +51,7 @@ class TftpServerIT {
 
     @BeforeAll
     static void startServer() throws Exception {
+        requireClients();
         root = Files.createDirectories(dir.resolve("root"));
         sizes.put("empty.bin", 0L);
         sizes.put("b511.bin", 511L);
@@ -106,7 +107,6 @@ class TftpServerIT {
 
     @Test
     void curlFetchesEveryFile() throws Exception {
-        assumeTrue(installed("curl"), "curl is not installed (Debian package curl)");
         for (String name : sizes.keySet()) {
             for (String blksize : List.of("512", "1468")) {
                 Path out = dir.resolve("curl-" + blksize + "-" + name);
@@ -120,7 +120,6 @@ class TftpServerIT {
 
     @Test
     void blksizeIsClampedToTheCeilingAndTheCeilingFollowsTheMtu() throws Exception {
-        assumeTrue(installed("curl"), "curl is not installed (Debian package curl)");
         Path out = dir.resolve("clamp-x1024.bin");
         Run clamped = run("curl", "-sS", "-v", "--tftp-blksize", "65464", "-o", out.toString(),
                 "tftp://127.0.0.1:" + port + "/x1024.bin");
@@ -143,7 +142,6 @@ class TftpServerIT {
 
     @Test
     void atftpFetchesEveryFileWithBlksizeAndWindowsize() throws Exception {
-        assumeTrue(installed("atftp"), "atftp is not installed (Debian package atftp)");
         for (String name : sizes.keySet()) {
             for (List<String> options : List.of(List.<String>of(), List.of("--option", "blksize 1468"),
                     List.of("--option", "blksize 1468", "--option", "windowsize 16"))) {
@@ -160,7 +158,6 @@ class TftpServerIT {
 
     @Test
     void tftpHpaFetchesEveryFile() throws Exception {
-        assumeTrue(installed("tftp") && isTftpHpa(), "tftp-hpa's tftp is not installed (Debian package tftp-hpa)");
         for (String name : sizes.keySet()) {
             Path out = dir.resolve("hpa-" + name);
             Run run = run("tftp", "-m", "binary", "127.0.0.1", Integer.toString(port), "-c", "get", name,
@@ -172,7 +169,6 @@ class TftpServerIT {
 
     @Test
     void busyboxFetchesEveryFile() throws Exception {
-        assumeTrue(installed("busybox"), "busybox is not installed (Debian package busybox-static)");
         for (String name : sizes.keySet()) {
             for (String blksize : List.of("512", "1468")) {
                 Path out = dir.resolve("bb-" + blksize + "-" + name);
@@ -190,23 +186,14 @@ class TftpServerIT {
         Path expected = root.resolve("big100m.bin");
         String want = TestFiles.sha256(expected);
         List<String[]> commands = new ArrayList<>();
-        if (installed("curl")) {
-            commands.add(new String[] {"curl", "-sS", "--tftp-blksize", "512", "-o", "OUT",
-                    "tftp://127.0.0.1:" + port + "/big100m.bin"});
-        }
-        if (installed("tftp") && isTftpHpa()) {
-            commands.add(new String[] {"tftp", "-m", "binary", "127.0.0.1", Integer.toString(port), "-c", "get",
-                    "big100m.bin", "OUT"});
-        }
-        if (installed("atftp")) {
-            commands.add(new String[] {"atftp", "-g", "-r", "big100m.bin", "-l", "OUT", "127.0.0.1",
-                    Integer.toString(port)});
-        }
-        if (installed("busybox")) {
-            commands.add(new String[] {"busybox", "tftp", "-g", "-b", "512", "-r", "big100m.bin", "-l", "OUT",
-                    "127.0.0.1", Integer.toString(port)});
-        }
-        assumeTrue(!commands.isEmpty(), "no TFTP client installed (curl, tftp-hpa, atftp, busybox)");
+        commands.add(new String[] {"curl", "-sS", "--tftp-blksize", "512", "-o", "OUT",
+                "tftp://127.0.0.1:" + port + "/big100m.bin"});
+        commands.add(new String[] {"tftp", "-m", "binary", "127.0.0.1", Integer.toString(port), "-c", "get",
+                "big100m.bin", "OUT"});
+        commands.add(new String[] {"atftp", "-g", "-r", "big100m.bin", "-l", "OUT", "127.0.0.1",
+                Integer.toString(port)});
+        commands.add(new String[] {"busybox", "tftp", "-g", "-b", "512", "-r", "big100m.bin", "-l", "OUT",
+                "127.0.0.1", Integer.toString(port)});
         for (String[] command : commands) {
             Path out = dir.resolve("big-" + command[0]);
             for (int i = 0; i < command.length; i++) {
@@ -236,7 +223,6 @@ class TftpServerIT {
     /** Each transfer has its own socket and thread: many clients at once all finish, with nothing to configure. */
     @Test
     void twoHundredConcurrentCurlClientsAllGetTheirCopy() throws Exception {
-        assumeTrue(installed("curl"), "curl is not installed (Debian package curl)");
         int clients = 200;
         List<Process> processes = new ArrayList<>();
         List<Path> copies = new ArrayList<>();
@@ -272,21 +258,13 @@ class TftpServerIT {
     void writesAreRefusedAndTheClientSaysSo() throws Exception {
         Path local = dir.resolve("upload.bin");
         Files.write(local, new byte[1000]);
-        boolean tried = false;
-        if (installed("curl")) {
-            tried = true;
-            Run run = run("curl", "-sS", "-T", local.toString(), "tftp://127.0.0.1:" + port + "/upload.bin");
-            // Exit 69 is CURLE_TFTP_PERM, curl's code for ERROR 2. Its message is not checked: curl 7.88 shows a
-            // stale getpeername() error instead (fixed upstream by curl PR #11332).
-            assertThat(run.exit()).as("curl upload: %s", run.output()).isEqualTo(69);
-        }
-        if (installed("tftp") && isTftpHpa()) {
-            tried = true;
-            Run run = run("tftp", "-m", "binary", "127.0.0.1", Integer.toString(port), "-c", "put",
-                    local.toString(), "upload.bin");
-            assertThat(run.output()).contains("Error code 2");
-        }
-        assumeTrue(tried, "neither curl nor tftp-hpa is installed");
+        Run curl = run("curl", "-sS", "-T", local.toString(), "tftp://127.0.0.1:" + port + "/upload.bin");
+        // Exit 69 is CURLE_TFTP_PERM, curl's code for ERROR 2. Its message is not checked: curl 7.88 shows a
+        // stale getpeername() error instead (fixed upstream by curl PR #11332).
+        assertThat(curl.exit()).as("curl upload: %s", curl.output()).isEqualTo(69);
+        Run tftp = run("tftp", "-m", "binary", "127.0.0.1", Integer.toString(port), "-c", "put",
+                local.toString(), "upload.bin");
+        assertThat(tftp.output()).contains("Error code 2");
         assertThat(root.resolve("upload.bin")).doesNotExist();
         eventsDelivered();
         assertThat(events).anySatisfy(e -> {
@@ -297,7 +275,6 @@ class TftpServerIT {
 
     @Test
     void missingAndEscapingFilesAreErrorsTheClientSees() throws Exception {
-        assumeTrue(installed("curl"), "curl is not installed (Debian package curl)");
         Run missing = run("curl", "-sS", "-o", dir.resolve("nope").toString(),
                 "tftp://127.0.0.1:" + port + "/does-not-exist");
         assertThat(missing.exit()).as(missing.output()).isEqualTo(68); // CURLE_TFTP_NOTFOUND
@@ -336,13 +313,15 @@ class TftpServerIT {
         }
     }
 
-    static boolean installed(String program) {
-        for (String d : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
-            if (Files.isExecutable(Path.of(d, program))) {
-                return true;
-            }
+    /** Fails unless every client this test and TftpLossIT run is installed (tftp must be tftp-hpa's). */
+    static void requireClients() {
+        for (String client : List.of("curl", "tftp", "atftp", "busybox")) {
+            Require.command(client);
         }
-        return false;
+        if (!isTftpHpa()) {
+            org.junit.jupiter.api.Assertions.fail(Require.which("tftp")
+                    + " is not tftp-hpa's client (Debian package tftp-hpa)");
+        }
     }
 
     static boolean isTftpHpa() {

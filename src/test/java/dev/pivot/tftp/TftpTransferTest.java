@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -116,7 +117,7 @@ class TftpTransferTest {
             }
         }
         assertThat(got.toByteArray()).isEqualTo(content);
-        Thread.sleep(100);
+        awaitEvents();
         assertThat(events).singleElement().satisfies(e -> {
             assertThat(e.failed()).isFalse();
             assertThat(e.detail()).isEqualTo("five.bin");
@@ -195,7 +196,7 @@ class TftpTransferTest {
         assertThat(r).isNotNull();
         assertThat(r.packet()).isInstanceOfSatisfying(TftpPacket.Error.class,
                 e -> assertThat(e.message()).contains("no ACK"));
-        Thread.sleep(100);
+        awaitEvents();
         assertThat(events).singleElement().satisfies(e -> assertThat(e.failed()).isTrue());
     }
 
@@ -374,5 +375,14 @@ class TftpTransferTest {
         send(new TftpPacket.ReadRequest("text.cfg", "netascii", Map.of("tsize", "0")), listener);
         Received r = expect(2000);
         assertThat(((TftpPacket.Data) r.packet()).payload()).containsExactly('a', '\r', '\n', 'b', '\r', 0, 'c');
+    }
+
+    /** The transfer's event is sent from the server's thread after its last packet: wait for it, within 10 s. */
+    private void awaitEvents() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (events.isEmpty()) {
+            assertThat(System.nanoTime()).as("an event within 10 s").isLessThan(deadline);
+            Thread.sleep(10);
+        }
     }
 }
