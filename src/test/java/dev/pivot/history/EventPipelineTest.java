@@ -87,6 +87,20 @@ class EventPipelineTest {
     }
 
     @Test
+    void aDurableWaiterWakesOnlyAfterItsBatchIsCommitted() throws Exception {
+        FakeLog store = new FakeLog();
+        store.gate = new CountDownLatch(1); // the commit is under way and has not returned
+        try (EventPipeline pipeline = new EventPipeline(new BootSessions(), Optional.of(store), 100)) {
+            CompletableFuture<Void> report = pipeline.emitDurably(BootEvent.ok(A, Step.STAGE1, "prelude", 0));
+            Thread.sleep(300); // long enough for a wrong implementation to complete it early
+            assertThat(report).as("acknowledged before its commit returned").isNotDone();
+            store.gate.countDown();
+            report.get(10, TimeUnit.SECONDS);
+            assertThat(store.events()).isEqualTo(1);
+        }
+    }
+
+    @Test
     void aFullQueueLosesEventsCountsThemAndDurableWaitersHearOfIt() throws Exception {
         FakeLog store = new FakeLog();
         store.gate = new CountDownLatch(1);
