@@ -4,6 +4,7 @@ import dev.pivot.boot.Artifact;
 import dev.pivot.boot.BootCatalog;
 import dev.pivot.boot.BootSpec;
 import dev.pivot.boot.MacAddress;
+import dev.pivot.loaders.Routes;
 import dev.pivot.boot.ArtifactSource;
 import dev.pivot.boot.BootEvent;
 import dev.pivot.boot.Step;
@@ -31,7 +32,7 @@ import java.util.regex.Pattern;
 final class ArtifactEndpoint {
 
     private static final Logger log = LoggerFactory.getLogger(ArtifactEndpoint.class);
-    static final Pattern PATH = Pattern.compile("/artifacts/([0-9a-f]{64})/([^/]+)");
+    static final Pattern PATH = Pattern.compile(Pattern.quote(Routes.ARTIFACTS) + "([0-9a-f]{64})/([^/]+)");
     static final String CACHE_FOREVER = "public, max-age=31536000, immutable";
 
     private final ArtifactSource artifacts;

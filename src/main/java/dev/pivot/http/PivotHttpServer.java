@@ -4,6 +4,7 @@ import dev.pivot.boot.AddressBook;
 import dev.pivot.boot.ArtifactSource;
 import dev.pivot.boot.BootCatalog;
 import dev.pivot.boot.EventSink;
+import dev.pivot.loaders.Routes;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.HttpStatus;
@@ -89,7 +90,7 @@ public final class PivotHttpServer implements AutoCloseable {
         server.setErrorHandler(errors);
 
         Machines machines = new Machines(addresses, events);
-        server.setHandler(new Routes(extra,
+        server.setHandler(new Router(extra,
                 new ScriptEndpoint(catalog, machines, config.baseUrlOverride()),
                 new ArtifactEndpoint(artifacts, catalog, machines, server.getByteBufferPool(), bodyBytes),
                 new ReportEndpoint(machines),
@@ -171,7 +172,7 @@ public final class PivotHttpServer implements AutoCloseable {
     }
 
     /** Routes by path; a bad request gets one line back and one line in the log, and never stops the server. */
-    private static final class Routes extends Handler.Abstract {
+    private static final class Router extends Handler.Abstract {
 
         private final ExtraRoutes extra;
         private final ScriptEndpoint scripts;
@@ -179,7 +180,7 @@ public final class PivotHttpServer implements AutoCloseable {
         private final ReportEndpoint reports;
         private final IpxeFileEndpoint ipxeFiles;
 
-        Routes(ExtraRoutes extra, ScriptEndpoint scripts, ArtifactEndpoint artifacts, ReportEndpoint reports,
+        Router(ExtraRoutes extra, ScriptEndpoint scripts, ArtifactEndpoint artifacts, ReportEndpoint reports,
                IpxeFileEndpoint ipxe) {
             super(InvocationType.BLOCKING); // handle() blocks on writes: Jetty must call it on a (virtual) thread
             this.extra = extra;
@@ -226,13 +227,13 @@ public final class PivotHttpServer implements AutoCloseable {
             if (path == null) {
                 throw new BadRequest("request without a path");
             }
-            if (path.equals("/boot.ipxe")) {
+            if (path.equals(Routes.SCRIPT)) {
                 scripts.serve(request, response);
-            } else if (path.equals("/report")) {
+            } else if (path.equals(Routes.REPORT)) {
                 reports.serve(request, response);
-            } else if (path.startsWith("/artifacts/")) {
+            } else if (path.startsWith(Routes.ARTIFACTS)) {
                 artifacts.serve(request, response, path);
-            } else if (path.startsWith("/ipxe/")) {
+            } else if (path.startsWith(Routes.IPXE_FILES)) {
                 ipxeFiles.serve(request, response, path);
             } else {
                 Replies.text(request, response, HttpStatus.NOT_FOUND_404, "not found: " + path + "\n");
