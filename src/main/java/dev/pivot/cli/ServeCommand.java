@@ -38,14 +38,20 @@ final class ServeCommand implements Callable<Integer> {
     static final class DhcpModeConverter implements picocli.CommandLine.ITypeConverter<ServerConfig.DhcpMode> {
         @Override
         public ServerConfig.DhcpMode convert(String value) {
-            return switch (value) {
-                case "proxy" -> ServerConfig.DhcpMode.PROXY;
-                case "full" -> ServerConfig.DhcpMode.FULL;
-                case "off" -> ServerConfig.DhcpMode.OFF;
-                default -> throw new picocli.CommandLine.TypeConversionException(
-                        "'" + value + "' is not a DHCP mode: proxy, full or off");
-            };
+            return lowerCase(ServerConfig.DhcpMode.class, value, "DHCP mode");
         }
+    }
+
+    /** An enum constant by its lower-case name ("full" → FULL), or one line naming the value and the choices. */
+    static <E extends Enum<E>> E lowerCase(Class<E> type, String value, String what) {
+        for (E e : type.getEnumConstants()) {
+            if (e.name().toLowerCase(java.util.Locale.ROOT).equals(value)) {
+                return e;
+            }
+        }
+        throw new picocli.CommandLine.TypeConversionException("'" + value + "' is not a " + what + ": "
+                + java.util.Arrays.stream(type.getEnumConstants()).map(e -> e.name().toLowerCase(java.util.Locale.ROOT))
+                .collect(java.util.stream.Collectors.joining(", ")));
     }
 
     @Option(names = "--range", paramLabel = "FIRST-LAST", description = "addresses to lease with --dhcp full")
@@ -115,12 +121,7 @@ final class ServeCommand implements Callable<Integer> {
     static final class Stage1Converter implements picocli.CommandLine.ITypeConverter<ServerConfig.Stage1Mode> {
         @Override
         public ServerConfig.Stage1Mode convert(String value) {
-            return switch (value) {
-                case "prelude" -> ServerConfig.Stage1Mode.PRELUDE;
-                case "native" -> ServerConfig.Stage1Mode.NATIVE;
-                default -> throw new picocli.CommandLine.TypeConversionException(
-                        "'" + value + "' is not a stage 1 mode: prelude or native");
-            };
+            return lowerCase(ServerConfig.Stage1Mode.class, value, "stage 1 mode");
         }
     }
 

@@ -38,7 +38,7 @@ class MainTest {
 
         CliRun badMode = CliRun.of(Main.commandLine(), "serve", "dir", "--listen", "127.0.0.1", "--dhcp", "bogus");
         assertThat(badMode.exit()).isEqualTo(ExitCodes.USAGE);
-        assertThat(badMode.err()).startsWith("pivot: ").contains("'bogus' is not a DHCP mode: proxy, full or off")
+        assertThat(badMode.err()).startsWith("pivot: ").contains("'bogus' is not a DHCP mode: proxy, full, off")
                 .hasLineCount(1);
     }
 
