@@ -7,7 +7,7 @@
 #   LOSS=5 sudo -E bench/tftp-vs-peers.sh 1  (nftables drops 5 % of the packets after the warm-up; every client on
 #                                             1 MiB, each fetch bounded by BOUND seconds, default 60)
 #
-# Needs root (ip netns), Debian packages: curl atftp tftpd-hpa dnsmasq-base iproute2, and JDK 25 for Pivot.
+# Needs root (ip netns), Debian packages: curl atftp tftpd-hpa dnsmasq-base iproute2 cpio squashfs-tools, and JDK 25.
 # Every process is started by this script and ended by PID in the EXIT trap; the namespace is deleted there too.
 set -euo pipefail
 REPS=${1:-3}
@@ -30,14 +30,14 @@ if [ "$LOSS" != 0 ]; then
     done
 fi
 
-( cd "$HERE" && ./mvnw -q -B test-compile && ./mvnw -q -B dependency:build-classpath -Dmdep.outputFile=target/bench-cp.txt ) >/dev/null
-CP="$HERE/target/classes:$HERE/target/test-classes:$(cat "$HERE/target/bench-cp.txt")"
+# shellcheck source=scripts/common.sh
+source "$HERE/scripts/common.sh"
+pivot_build_if_needed # before entering the namespace: ./pivot must not build inside it
 
 WORK=$(mktemp -d /tmp/pvt-tftpbench.XXXXXX)
 NS=pvt-tftpbench-$$
 PIDS=()
 cleanup() {
-    exec 9>&- 2>/dev/null || true
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
     ip netns del "$NS" 2>/dev/null || true
@@ -55,12 +55,20 @@ in_ns() { ip netns exec "$NS" "$@"; }
 # Servers start with "ip netns exec" itself, not in_ns: "$!" of a backgrounded function is a subshell, and killing
 # that by PID would leave the server running.
 
-# Pivot: the standalone test server, stops when its stdin (fd 9) closes.
-mkfifo "$WORK/pivot.in"
-ip netns exec "$NS" "$JAVA_HOME/bin/java" ${PIVOT_BENCH_JAVA_OPTS:-} -cp "$CP" dev.pivot.tftp.StandaloneTftpServer "$WORK/root" \
-    < "$WORK/pivot.in" > "$WORK/pivot.log" 2>&1 &
+# Pivot: `pivot serve` as shipped (DHCP off), the files under test as its TFTP root. It needs an image to serve: a
+# tiny NixOS-shaped one (a stand-in kernel, a one-file stage 1 and root image).
+mkdir -p "$WORK/image" "$WORK/src/stage1" "$WORK/src/store/bench-system"
+head -c 4096 /dev/urandom > "$WORK/image/bzImage"
+printf '#!/bin/sh\nexec /bin/sh\n' > "$WORK/src/store/bench-system/init"; chmod 755 "$WORK/src/store/bench-system/init"
+cp "$WORK/src/store/bench-system/init" "$WORK/src/stage1/init"
+(cd "$WORK/src/stage1" && find . | cpio -o -H newc --quiet | gzip -1) > "$WORK/image/initrd"
+mksquashfs "$WORK/src/store" "$WORK/src/nix-store.squashfs" -quiet -noappend -comp gzip > /dev/null
+(cd "$WORK/src" && echo nix-store.squashfs | cpio -o -H newc --quiet | gzip -1) >> "$WORK/image/initrd"
+printf '#!ipxe\nkernel bzImage init=/nix/store/bench-system/init initrd=initrd ${cmdline}\ninitrd initrd\nboot\n' \
+    > "$WORK/image/netboot.ipxe"
+ip netns exec "$NS" "$HERE/pivot" serve "$WORK/image" --skip-check --listen 127.0.0.1 --dhcp off --tftp-port 6970 \
+    --http-port 6980 --tftp-root "$WORK/root" --state "$WORK/state" > "$WORK/pivot.log" 2>&1 &
 PIDS+=($!)
-exec 9>"$WORK/pivot.in"
 # tftpd-hpa: "-a :PORT" because its AI_ADDRCONFIG lookup of 127.0.0.1 fails where only loopback exists.
 ip netns exec "$NS" /usr/sbin/in.tftpd -4 -L -s "$WORK/root" -a :6969 &
 PIDS+=($!)
@@ -69,9 +77,9 @@ ip netns exec "$NS" dnsmasq --no-daemon --conf-file=/dev/null --port=0 --user=ro
     --listen-address=127.0.0.1 --enable-tftp --tftp-root="$WORK/root" --log-facility="$WORK/dnsmasq.log" \
     > "$WORK/dnsmasq.out" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 300); do grep -q '^READY ' "$WORK/pivot.log" 2>/dev/null && break; sleep 0.1; done
-PIVOT_PORT=$(sed -n 's/^READY //p' "$WORK/pivot.log")
-[ -n "$PIVOT_PORT" ] || { echo "Pivot did not start: $(cat "$WORK/pivot.log")" >&2; exit 1; }
+for _ in $(seq 600); do grep -q '^pivot: waiting for machines' "$WORK/pivot.log" 2>/dev/null && break; sleep 0.1; done
+grep -q '^pivot: waiting for machines' "$WORK/pivot.log" || { echo "Pivot did not start: $(cat "$WORK/pivot.log")" >&2; exit 1; }
+PIVOT_PORT=6970
 declare -A PORT=([pivot]=$PIVOT_PORT [tftpd-hpa]=6969 [dnsmasq]=69)
 
 # One fetch; prints elapsed ms, or "fail".

@@ -1,5 +1,7 @@
 package dev.pivot.tftp;
 
+import dev.pivot.testsupport.TestImage;
+
 import dev.pivot.demo.NetNamespace;
 import dev.pivot.testsupport.DelayRelay;
 import dev.pivot.testsupport.Require;
@@ -39,6 +41,8 @@ class TftpLossIT {
     /** tftpd-hpa waits ≥ 1 s per lost packet (its -T default): bounded so the comparison cannot dominate CI. */
     static final int PEER_BOUND_SECONDS = 30;
     static final String PEER_PORT = "6969";
+    static final String PIVOT_PORT = "6970";
+    static final String PIVOT_HTTP_PORT = "6980";
 
     @TempDir
     Path dir;
@@ -204,17 +208,24 @@ class TftpLossIT {
         TftpServerIT.writeRandom(root.resolve("one.bin"), 1 << 20, new Random(7));
         String want = TestFiles.sha256(root.resolve("one.bin"));
 
-        Process server = lab.serverNs().startWithStdin(List.of(java(), "-Dpivot.tftp.bind=" + lab.serverAddress(),
-                "-cp", System.getProperty("java.class.path"), StandaloneTftpServer.class.getName(), root.toString()));
+        // `pivot serve` as shipped, in the server's namespace: DHCP off, ROOT as its TFTP root.
+        Path image = TestImage.nixos(dir, "loss");
+        String port = PIVOT_PORT;
+        Process server = lab.serverNs().startWithStdin(List.of(
+                Require.pivotRoot().resolve("pivot").toString(), "serve", image.toString(), "--skip-check",
+                "--listen", lab.serverAddress(), "--dhcp", "off", "--tftp-port", port, "--http-port", PIVOT_HTTP_PORT,
+                "--tftp-root", root.toString(), "--state", dir.resolve("state-" + percent + where.hashCode()).toString()));
         BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream()));
-        String port = null;
+        List<String> start = new ArrayList<>();
+        boolean ready = false;
         for (String line; (line = out.readLine()) != null; ) {
-            if (line.startsWith("READY ")) {
-                port = line.substring(6).trim();
+            start.add(line);
+            if (line.startsWith("pivot: waiting for machines")) {
+                ready = true;
                 break;
             }
         }
-        assertThat(port).as("the server in %s started", lab.serverNs().name()).isNotNull();
+        assertThat(ready).as("pivot serve started in %s: %s", lab.serverNs().name(), start).isTrue();
         // The server's own account of each transfer (retransmissions, quiet waits, srtt) goes next to its time.
         BlockingQueue<String> sent = new LinkedBlockingQueue<>();
         drain(out, line -> {
