@@ -74,14 +74,15 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
      */
     public static JdbcStore open(String url, String user, String password) {
         if (!url.startsWith("jdbc:postgresql:") && !url.startsWith("jdbc:sqlite:")) {
-            throw new StoreException("database " + url + ": expected a jdbc:postgresql: or jdbc:sqlite: URL", null);
+            throw new StoreException("database " + withoutQuery(url) + ": expected a jdbc:postgresql: or jdbc:sqlite: URL",
+                    null);
         }
         Connections.Opener opener = () -> {
             Connection c = DriverManager.getConnection(url, user, password);
             c.setAutoCommit(false);
             return c;
         };
-        return opened(url, user, password, url, opener);
+        return opened(url, user, password, withoutQuery(url), opener);
     }
 
     private static JdbcStore opened(String url, String user, String password, String where, Connections.Opener opener) {
@@ -90,6 +91,15 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
         Connections reads = new Connections(where, opener);
         writes.run("cannot open the database", c -> null);
         return new JdbcStore(writes, reads);
+    }
+
+    /**
+     * The URL as error messages and logs may show it: without its query, which may carry a password (and the
+     * driver's own messages are not quoted back either way).
+     */
+    static String withoutQuery(String url) {
+        int q = url.indexOf('?');
+        return q < 0 ? url : url.substring(0, q) + "?…";
     }
 
     private static void migrate(String url, String user, String password, String where) {
