@@ -24,9 +24,10 @@ import java.util.Optional;
  * machine nor NAKs a renewing client.
  *
  * <p>The file is a journal: one line per change, later lines win. {@code ADDRESS MAC EXPIRES(ISO-8601) STATE}
- * stores a lease, {@code - ADDRESS} removes one, '#' starts a comment. Changes are appended at once and made
- * durable by {@link #sync()} (one fsync for every change since the last one: the server calls it once per batch of
- * replies, before sending them: group commit). The journal is compacted (whole file written to a temp file,
+ * stores a lease, {@code - ADDRESS} removes one, '#' starts a comment. Changes are kept in memory and written
+ * and made durable by {@link #sync()} (one write and one fsync for every change since the last one: the server
+ * calls it once per batch of replies, before sending them: group commit), so the receive loop never waits for the
+ * disk, not even for a write that the filesystem's journal holds up. The journal is compacted (whole file written to a temp file,
  * fsynced, atomically renamed over the old one, directory fsynced) on open and whenever it grows past twice the
  * number of live leases, so it stays small and an appended line never rewrites the world.
  *
@@ -45,6 +46,8 @@ public final class FileLeaseStore implements LeaseStore, AutoCloseable {
     private final Path file;
     private final InMemoryLeaseStore leases = new InMemoryLeaseStore();
     private FileChannel journal;
+    /** Lines appended since the last {@link #sync()}: the receive loop never writes to the disk itself. */
+    private StringBuilder pending = new StringBuilder();
     private int journalLines;
     /** A change since the last fsync that must survive a crash (OFFERs need not: a lost hold is harmless). */
     private boolean durableChangePending;
@@ -135,18 +138,27 @@ public final class FileLeaseStore implements LeaseStore, AutoCloseable {
     public void sync() {
         compactIfDue();
         FileChannel channel;
+        String text;
+        boolean durable;
         synchronized (this) {
-            if (!durableChangePending) {
+            durable = durableChangePending;
+            if (!durable && pending.isEmpty()) {
                 return;
             }
             durableChangePending = false;
             channel = journal;
+            text = pending.toString();
+            pending = new StringBuilder();
         }
         try {
-            channel.force(false);
+            write(channel, text);
+            if (durable) {
+                channel.force(false);
+            }
         } catch (java.nio.channels.ClosedChannelException e) {
             synchronized (this) {
                 if (channel == journal) {
+                    pending.insert(0, text);
                     durableChangePending = true;
                     throw new UncheckedIOException("lease file " + file + " closed before its fsync", e);
                 }
@@ -154,9 +166,13 @@ public final class FileLeaseStore implements LeaseStore, AutoCloseable {
             }
         } catch (IOException e) {
             synchronized (this) {
+                // Nothing of it counts as written: kept for the next try, and the next sync rewrites the file from
+                // memory, so a line the failed write may have torn never sits in the middle of the journal.
+                pending.insert(0, text);
                 durableChangePending = true;
+                compactDue = true;
             }
-            throw new UncheckedIOException("cannot fsync lease file " + file + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot write lease file " + file + ": " + e.getMessage(), e);
         }
     }
 
@@ -171,11 +187,8 @@ public final class FileLeaseStore implements LeaseStore, AutoCloseable {
     }
 
     private void append(String line, boolean durable) {
-        try {
-            ByteBuffer bytes = ByteBuffer.wrap(line.getBytes(StandardCharsets.UTF_8));
-            while (bytes.hasRemaining()) {
-                journal.write(bytes);
-            }
+        {
+            pending.append(line);
             journalLines++;
             durableChangePending |= durable;
             if (compactionTail != null) {
@@ -185,8 +198,6 @@ public final class FileLeaseStore implements LeaseStore, AutoCloseable {
             if (journalLines > 2L * leases.size() + COMPACT_SLACK) {
                 compactDue = true;
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write lease file " + file + ": " + e.getMessage(), e);
         }
     }
 
@@ -227,6 +238,7 @@ public final class FileLeaseStore implements LeaseStore, AutoCloseable {
                     journal = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
                     journalLines = live.size() + compactionTailLines;
                     durableChangePending = false;
+                    pending = new StringBuilder(); // the snapshot and the tail hold it all
                 }
             }
         } catch (IOException e) {
