@@ -100,9 +100,10 @@ public final class TftpServer implements AutoCloseable {
             buffer.flip();
             try {
                 handle(buffer.array(), buffer.limit(), from);
-            } catch (RuntimeException e) {
-                // A bug triggered by one packet must not stop the server for everyone else.
-                log.error("TFTP: unexpected error handling a packet from {}", from, e);
+            } catch (Throwable t) {
+                // A bug triggered by one packet, or a passing OutOfMemoryError (a transfer refused for want of a
+                // thread or memory), must not stop the listener for everyone else.
+                log.error("TFTP: unexpected error handling a packet from {}", from, t);
             }
         }
     }
