@@ -13,7 +13,7 @@ public interface EventSink {
 
     /**
      * Emits the event and completes once it is durable, or exceptionally when it could not be kept. A stage-1
-     * report's 200 waits for this: stage 1 retries a report that was not acknowledged.
+     * report's 200 waits for this: a 200 means the event is kept.
      */
     default CompletableFuture<Void> emitDurably(BootEvent event) {
         emit(event);

@@ -25,7 +25,7 @@ final class ReportEndpoint {
     private static final Logger log = LoggerFactory.getLogger(ReportEndpoint.class);
     /** Stage 1 sends a short reason; a longer text would only flood the event log. */
     static final int MAX_DETAIL = 300;
-    /** How long a report waits for its event to be committed before stage 1 is told to retry. */
+    /** How long a report waits for its event to be committed; stage 1 gives up on a report after 5 s. */
     static final Duration DURABLE_WITHIN = Duration.ofSeconds(4);
 
     private final Machines machines;
