@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 @Command(name = "pivot", mixinStandardHelpOptions = true, version = "pivot 0.1.0",
         description = "Network-boots machines from a NixOS (or any Linux) netboot build.",
         subcommands = {ServeCommand.class, DemoCommand.class, ImageCommand.class, MachinesCommand.class,
-                SessionsCommand.class, AssignCommand.class, LabelCommand.class})
+                SessionsCommand.class, AssignCommand.class, LabelCommand.class,
+                CheckCommand.class, CompletionCommand.class})
 public final class Main {
 
     public static void main(String[] args) {
@@ -15,7 +16,22 @@ public final class Main {
     }
 
     public static int run(String... args) {
-        return commandLine().execute(args);
+        return run(commandLine(), args);
+    }
+
+    /** Runs {@code args} on {@code command} (from {@link #commandLine()}), reading serve's {@code --config}. */
+    static int run(CommandLine command, String... args) {
+        ConfigFile.Expanded expanded;
+        try {
+            expanded = ConfigFile.expand(args, ConfigFile.serveSpec());
+        } catch (ConfigFile.Invalid e) {
+            command.getErr().println("pivot: " + e.getMessage());
+            command.getErr().flush();
+            return ExitCodes.USAGE;
+        }
+        // A value from the file that serve's options refuse is named with its file and line.
+        command.setParameterExceptionHandler((e, a) -> oneLineUsageError(e, expanded.originOf(e.getArgSpec())));
+        return command.execute(expanded.args());
     }
 
     /** The configured command line, also used by tests to run commands in-process. */
@@ -29,7 +45,7 @@ public final class Main {
      */
     static CommandLine configure(CommandLine command) {
         command.setExecutionExceptionHandler(Main::oneLineError)
-                .setParameterExceptionHandler(Main::oneLineUsageError)
+                .setParameterExceptionHandler((e, args) -> oneLineUsageError(e, ""))
                 .setExitCodeExceptionMapper(ExitCodes::of);
         withExitCodes(command);
         return command;
@@ -49,10 +65,10 @@ public final class Main {
     }
 
     /** A bad command line: picocli's reason and where the options are listed, not the whole usage. */
-    private static int oneLineUsageError(CommandLine.ParameterException e, String[] args) {
+    private static int oneLineUsageError(CommandLine.ParameterException e, String origin) {
         CommandLine cmd = e.getCommandLine();
         String name = cmd.getCommandSpec().qualifiedName();
-        cmd.getErr().println(prefix(cmd) + ": " + e.getMessage() + " (see "
+        cmd.getErr().println(prefix(cmd) + ": " + origin + e.getMessage() + " (see "
                 + (name.startsWith("pivot") ? name : "pivot " + name) + " --help)");
         cmd.getErr().flush();
         return ExitCodes.USAGE;

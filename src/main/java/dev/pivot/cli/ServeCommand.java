@@ -25,6 +25,12 @@ final class ServeCommand implements Callable<Integer> {
             + " vmlinuz|bzImage, initrd, root.squashfs and an optional pivot.yaml")
     Path dir;
 
+    /** Read by {@link ConfigFile} before picocli parses; declared so that it is accepted and listed. */
+    @Option(names = "--config", paramLabel = "FILE", description = {"take options from this YAML file: each option "
+            + "a key without its dashes (dhcp: full), the image as image:; options given here win",
+            "the package's pivot.service uses /etc/pivot/pivot.yaml"})
+    Path configFile;
+
     @Option(names = "--interface", paramLabel = "IF", description = "serve on IF; the server's address is IF's IPv4")
     String interfaceName;
 

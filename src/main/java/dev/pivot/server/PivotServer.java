@@ -71,17 +71,34 @@ public final class PivotServer implements AutoCloseable {
         this.tftp = tftp;
     }
 
+    /** What {@link #check} found: where the server would listen, and the profiles file parsed. */
+    public record Checked(Endpoint where, Optional<ProfilesFile> profiles) {
+    }
+
+    /**
+     * Everything about {@code config} that can be known without serving or importing: each option, the interface
+     * or address, the DHCP settings and the profiles file. What `pivot check` runs, and the
+     * first thing {@link #start} does. A problem throws {@link IllegalArgumentException} naming the input.
+     */
+    public static Checked check(ServerConfig config) throws IOException {
+        OptionsCheck.check(config);
+        Endpoint where = Endpoint.of(config.where());
+        tftpBlockSize(config, where);
+        DhcpSetup.config(config, where, config.httpPort());
+        Optional<ProfilesFile> profiles = config.profiles().map(ProfilesFile::parse);
+        return new Checked(where, profiles);
+    }
+
     /**
      * Checks every option, imports the image (and the profiles' images), then starts everything. Bad options throw
      * {@link IllegalArgumentException} naming the option before any work is done.
      */
     public static PivotServer start(ServerConfig config, PrintStream out, PrintWriter err)
             throws IOException, ImageRefused {
-        OptionsCheck.check(config);
-        Endpoint where = Endpoint.of(config.where());
+        Checked checked = check(config);
+        Endpoint where = checked.where();
         int tftpBlockSize = tftpBlockSize(config, where);
-        DhcpSetup.config(config, where, config.httpPort()); // checked before any work; built again below
-        Optional<ProfilesFile> profiles = config.profiles().map(ProfilesFile::parse);
+        Optional<ProfilesFile> profiles = checked.profiles();
         try {
             Files.createDirectories(config.state());
         } catch (IOException e) {
@@ -240,7 +257,7 @@ public final class PivotServer implements AutoCloseable {
     }
 
     /** Where to bind and the address clients use, with the subnet's prefix length for full DHCP. */
-    record Endpoint(java.net.InetAddress bind, Inet4Address address, int prefixLength, Optional<String> interfaceName) {
+    public record Endpoint(java.net.InetAddress bind, Inet4Address address, int prefixLength, Optional<String> interfaceName) {
 
         static Endpoint of(ServerConfig.Where where) throws IOException {
             return switch (where) {

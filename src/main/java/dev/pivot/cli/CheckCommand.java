@@ -1,0 +1,53 @@
+package dev.pivot.cli;
+
+import dev.pivot.profiles.ProfilesFile;
+import dev.pivot.server.PivotServer;
+import dev.pivot.server.ServerConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.util.concurrent.Callable;
+
+/**
+ * `pivot check`: what `pivot serve` with the same options (and {@code --config}) would refuse, found without
+ * serving or importing anything — each option, the interface or address, the DHCP range, the profiles file and the
+ * image directory. Exit 0 and one summary line when all is well, else the usual one-line error and exit 2.
+ */
+@Command(name = "check", description = "Check serve's options, --config file and profiles without starting anything.")
+final class CheckCommand implements Callable<Integer> {
+
+    @Mixin
+    ServeCommand serve;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        ServerConfig config = serve.config();
+        PivotServer.Checked checked = PivotServer.check(config);
+        if (!Files.isDirectory(config.image())) {
+            throw new IllegalArgumentException(config.image() + ": "
+                    + (Files.exists(config.image()) ? "not a directory" : "no such directory"));
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        String profiles = checked.profiles().map(CheckCommand::describe).orElse("no profiles file");
+        out.printf("pivot check: ok: %s on %s, dhcp %s%s, %s%n", config.image(),
+                checked.where().address().getHostAddress()
+                        + checked.where().interfaceName().map(i -> " (" + i + ")").orElse(""),
+                config.dhcp().name().toLowerCase(java.util.Locale.ROOT),
+                config.range().map(r -> " " + r).orElse(""), profiles);
+        out.flush();
+        return ExitCodes.OK;
+    }
+
+    private static String describe(ProfilesFile f) {
+        return f.profiles().size() + " profile" + (f.profiles().size() == 1 ? "" : "s") + " ("
+                + String.join(", ", f.profiles().keySet()) + "), " + f.groups().size() + " group"
+                + (f.groups().size() == 1 ? "" : "s");
+    }
+}
