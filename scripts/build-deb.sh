@@ -38,8 +38,17 @@ modules="$modules,java.sql,jdk.crypto.ec,java.management,jdk.management,jdk.unsu
 "$root/usr/lib/pivot/runtime/bin/java" -Xshare:dump >/dev/null
 
 cp "$jar" "$root/usr/lib/pivot/lib/pivot.jar"
-tr ':' '\n' < target/classpath.txt | while read -r dep; do [ -n "$dep" ] && cp "$dep" "$root/usr/lib/pivot/lib/"; done
-sed "s|@JAVA_OPTS@|$PIVOT_DEFAULT_JAVA_OPTS|" packaging/deb/pivot > "$root/usr/bin/pivot"
+# The class path in a fixed order: the class-data archive postinst makes is valid only for this exact path.
+classpath=/usr/lib/pivot/lib/pivot.jar
+for dep in $(tr ':' ' ' < target/classpath.txt); do
+  cp "$dep" "$root/usr/lib/pivot/lib/"
+  classpath="$classpath:/usr/lib/pivot/lib/$(basename "$dep")"
+done
+# Two dependencies with one file name would leave one of them out.
+copied=$(find "$root/usr/lib/pivot/lib" -name '*.jar' | wc -l)
+wanted=$(( $(tr ':' '\n' < target/classpath.txt | grep -c .) + 1 ))
+[ "$copied" = "$wanted" ] || { echo "build-deb: $copied jars copied, $wanted on the class path" >&2; exit 1; }
+sed -e "s|@JAVA_OPTS@|$PIVOT_DEFAULT_JAVA_OPTS|" -e "s|@CLASSPATH@|$classpath|" packaging/deb/pivot > "$root/usr/bin/pivot"
 chmod 0755 "$root/usr/bin/pivot"
 install -m 0644 packaging/deb/pivot.service "$root/lib/systemd/system/pivot.service"
 install -m 0644 packaging/deb/pivot.yaml "$root/etc/pivot/pivot.yaml"
@@ -89,5 +98,6 @@ install -m 0755 packaging/deb/postinst packaging/deb/prerm packaging/deb/postrm 
 
 mkdir -p "$out"
 deb="$out/pivot_${version}_${arch}.deb"
-dpkg-deb --root-owner-group -Zxz --build "$root" "$deb" >/dev/null
+# PIVOT_DEB_COMPRESSION=gzip (or none) for a quicker build when the package is only tested here.
+dpkg-deb --root-owner-group "-Z${PIVOT_DEB_COMPRESSION:-xz}" --build "$root" "$deb" >/dev/null
 echo "$deb"

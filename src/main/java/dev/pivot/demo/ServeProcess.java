@@ -32,8 +32,15 @@ public final class ServeProcess {
     /** With more `pivot serve` options (e.g. `--stage1 native`). */
     public static ServeProcess start(LabNetwork lab, Path pivotHome, Path imageDir, String dhcpMode, Path stateDir,
                                     List<String> extraArgs, Consumer<String> output) {
-        List<String> cmd = new ArrayList<>(List.of(pivotHome.resolve("pivot").toString(), "serve",
-                imageDir.toString(), "--interface", LabNetwork.BRIDGE, "--dhcp", dhcpMode));
+        return start(lab, List.of(pivotHome.resolve("pivot").toString()), imageDir, dhcpMode, stateDir, extraArgs,
+                output);
+    }
+
+    /** Run by {@code pivot}, the command that starts the CLI (e.g. an installed /usr/bin/pivot under setpriv). */
+    public static ServeProcess start(LabNetwork lab, List<String> pivot, Path imageDir, String dhcpMode,
+                                    Path stateDir, List<String> extraArgs, Consumer<String> output) {
+        List<String> cmd = new ArrayList<>(pivot);
+        cmd.addAll(List.of("serve", imageDir.toString(), "--interface", LabNetwork.BRIDGE, "--dhcp", dhcpMode));
         if (dhcpMode.equals("full")) {
             cmd.addAll(List.of("--range", LabNetwork.RANGE_START + "-" + LabNetwork.RANGE_END));
         }
