@@ -89,12 +89,17 @@ class NixModuleTest {
         assertThat(r.path("disabled").path("udp")).isEmpty();
     }
 
+    /**
+     * The module's options are pivot serve's flags, which are also the keys of its --config file (the flag without
+     * its dashes; the image as image:). --config itself is the file's, not a setting: the module passes flags.
+     */
     @Test
-    void theModulesOptionsArePivotServesFlags() throws Exception {
+    void theModulesOptionsArePivotServesFlagsAndConfigKeys() throws Exception {
         Set<String> flags = new TreeSet<>();
         CommandLine serve = new CommandLine(new ServeCommand());
         serve.getCommandSpec().options().stream().map(o -> o.longestName())
-                .filter(n -> !n.equals("--help") && !n.equals("--version")).forEach(flags::add);
+                .filter(n -> !n.equals("--help") && !n.equals("--version") && !n.equals("--config"))
+                .forEach(flags::add);
         serve.getCommandSpec().positionalParameters().forEach(p -> flags.add(p.paramLabel()));
 
         Set<String> fromModule = new TreeSet<>();
