@@ -272,5 +272,6 @@ public final class ApiRoutes implements ExtraRoutes {
     @Override
     public void close() {
         stream.close();
+        metrics.close();
     }
 }

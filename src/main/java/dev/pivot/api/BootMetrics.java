@@ -5,6 +5,13 @@ import dev.pivot.boot.BootEvent;
 import dev.pivot.boot.Step;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
@@ -16,7 +23,7 @@ import java.util.Map;
  * Prometheus metrics derived from boot events alone: protocol servers know nothing of Micrometer, they emit
  * events, and this listener turns each one (with the session it joined) into counters and timers.
  */
-public final class BootMetrics {
+public final class BootMetrics implements AutoCloseable {
 
     private static final Duration[] STEP_BUCKETS = {Duration.ofMillis(500), Duration.ofSeconds(1),
             Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(20),
@@ -33,8 +40,19 @@ public final class BootMetrics {
     private final Map<Step, Counter> failed = new EnumMap<>(Step.class);
     private final Map<BootEvent.DhcpAnswer, Counter> answers = new EnumMap<>(BootEvent.DhcpAnswer.class);
     private final Map<Step, Timer> steps = new EnumMap<>(Step.class);
+    /** Listens to the JVM's collector notifications until closed. */
+    private final JvmGcMetrics gc = new JvmGcMetrics();
 
     public BootMetrics() {
+        // The process beside the boots: heap and GC pauses, threads, open descriptors, CPU and uptime — what an
+        // operator alerts on before a server falls over (jvm_*, process_*, system_*).
+        new JvmMemoryMetrics().bindTo(registry);
+        gc.bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        new FileDescriptorMetrics().bindTo(registry);
         started = Counter.builder("pivot.boots.started").description("Boot sessions begun").register(registry);
         succeeded = Counter.builder("pivot.boots.succeeded").description("Boots that reached stage 2")
                 .register(registry);
@@ -96,5 +114,10 @@ public final class BootMetrics {
     /** The Prometheus text exposition format. */
     public String scrape() {
         return registry.scrape();
+    }
+
+    @Override
+    public void close() {
+        gc.close();
     }
 }

@@ -45,6 +45,13 @@ class MetricsIT {
             assertThat(value(after, "pivot_dhcp_answers_total", "type=\"offer\"")).isEqualTo(1);
             assertThat(value(after, "pivot_tftp_transfers_total", "result=\"ok\"")).isEqualTo(1);
             assertThat(value(after, "pivot_boot_step_seconds_count", "step=\"stage1\"")).isEqualTo(1);
+            // The process beside the boots: heap, threads, descriptors, uptime.
+            assertThat(value(after, "jvm_memory_committed_bytes", "area=\"heap\""))
+                    .isPositive();
+            assertThat(value(after, "jvm_threads_live_threads")).isPositive();
+            assertThat(value(after, "process_files_open_files")).isGreaterThan(3);
+            assertThat(value(after, "process_uptime_seconds")).isPositive();
+            assertThat(scrape.body()).contains("jvm_gc_").contains("process_cpu_usage");
         }
     }
 }
