@@ -38,6 +38,7 @@ let
     ++ [ "--stage1" cfg.stage1 ]
     ++ switch "--skip-check" cfg.skipCheck
     ++ flag "--machine-ram" cfg.machineRam
+    ++ optionals (cfg.logFormat != "text") [ "--log-format" cfg.logFormat ]
     ++ cfg.extraArgs;
 
   # Ports below 1024 (DHCP 67, TFTP 69, HTTP 80) need CAP_NET_BIND_SERVICE. Binding the DHCP sockets to an
@@ -211,6 +212,12 @@ in
       type = nullOr types.ints.positive;
       default = null;
       description = "The machines' RAM in MB: `stage1 = \"native\"` is refused when the image needs more (`--machine-ram`).";
+    };
+
+    logFormat = mkOption {
+      type = types.enum [ "text" "json" ];
+      default = "text";
+      description = "The timeline and log: `text` (one line per boot step; the journal adds the time) or `json` (`--log-format`).";
     };
 
     extraArgs = mkOption {

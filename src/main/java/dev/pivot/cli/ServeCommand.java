@@ -2,6 +2,7 @@ package dev.pivot.cli;
 
 import dev.pivot.loaders.Routes;
 import dev.pivot.server.PivotServer;
+import dev.pivot.server.LogFormat;
 import dev.pivot.server.ServerConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -134,6 +135,10 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--skip-check", description = "serve even when the image check finds errors")
     boolean skipCheck;
 
+    @Option(names = "--log-format", paramLabel = "FORMAT", description = {"text (default: one line per boot step; "
+            + "without the time under systemd, whose journal has it) or json (one object per line, for log shippers)"})
+    String logFormat;
+
     @Option(names = "--machine-ram", paramLabel = "MB",
             description = "the machines' RAM: --stage1 native is refused when the image needs more")
     Long machineRamMb;
@@ -144,9 +149,11 @@ final class ServeCommand implements Callable<Integer> {
         PrintStream out = new PrintStream(new java.io.BufferedOutputStream(
                 new java.io.FileOutputStream(java.io.FileDescriptor.out), 1 << 16), false,
                 java.nio.charset.StandardCharsets.UTF_8);
+        ServerConfig config = config();
+        LogSetup.apply(config.logFormat());
         PivotServer server;
         try {
-            server = PivotServer.start(config(), out, commandSpec.commandLine().getErr());
+            server = PivotServer.start(config, out, commandSpec.commandLine().getErr());
         } catch (PivotServer.ImageRefused e) {
             out.flush();
             return 2;
@@ -191,6 +198,6 @@ final class ServeCommand implements Callable<Integer> {
                 efiLoader, Optional.ofNullable(database), Optional.ofNullable(profilesFile), ipxeDir, ipxeUpgrade,
                 Optional.ofNullable(initPath), stage1, skipCheck,
                 machineRamMb == null ? OptionalLong.empty() : OptionalLong.of(machineRamMb << 20), true,
-                ServerConfig.DEFAULT_EVENT_QUEUE);
+                ServerConfig.DEFAULT_EVENT_QUEUE, LogFormat.of(logFormat, System.getenv()));
     }
 }

@@ -130,7 +130,7 @@ public final class PivotServer implements AutoCloseable {
             ApiRoutes api = ApiRoutes.create(pipeline, store, store, catalog, store)
                     .requireToken(ApiAccess.fromFile(config.tokenFile(), config.protectReads()));
             if (config.timeline()) {
-                TimelinePrinter timeline = new TimelinePrinter(out);
+                TimelinePrinter timeline = new TimelinePrinter(out, config.logFormat());
                 pipeline.onEvent(timeline::print);
                 pipeline.onIdle(timeline::flush);
             }

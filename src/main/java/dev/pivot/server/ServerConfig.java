@@ -32,13 +32,14 @@ import java.util.OptionalLong;
  * @param machineRamBytes  the machines' RAM, for native mode's size check
  * @param timeline         print each boot event as a line of its machine's timeline on stdout
  * @param eventQueue       events the pipeline holds for the store before it starts losing them
+ * @param logFormat        the timeline's lines: with the time, without (the journal has it), or JSON
  */
 public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<String> range, Optional<String> router,
                            int httpPort, int tftpPort, Optional<Path> tftpRoot, OptionalInt tftpMaxBlockSize,
                            Optional<Path> apiTokenFile, boolean protectReads, Path state, String efiLoader,
                            Optional<String> database, Optional<Path> profiles, Path ipxeDir, boolean ipxeUpgrade,
                            Optional<String> init, Stage1Mode stage1, boolean skipCheck, OptionalLong machineRamBytes,
-                           boolean timeline, int eventQueue) {
+                           boolean timeline, int eventQueue, LogFormat logFormat) {
 
     public enum DhcpMode { PROXY, FULL, OFF }
 
@@ -96,6 +97,7 @@ public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<Stri
         private OptionalLong machineRamBytes = OptionalLong.empty();
         private boolean timeline = true;
         private int eventQueue = DEFAULT_EVENT_QUEUE;
+        private LogFormat logFormat = LogFormat.TEXT;
 
         private Builder(Path image, Where where) {
             this.image = image;
@@ -155,6 +157,11 @@ public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<Stri
             return this;
         }
 
+        public Builder logFormat(LogFormat format) {
+            this.logFormat = format;
+            return this;
+        }
+
         public Builder eventQueue(int events) {
             this.eventQueue = events;
             return this;
@@ -163,7 +170,7 @@ public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<Stri
         public ServerConfig build() {
             return new ServerConfig(image, where, dhcp, range, router, httpPort, tftpPort, tftpRoot,
                     tftpMaxBlockSize, apiTokenFile, protectReads, state, efiLoader, database, profiles, ipxeDir,
-                    ipxeUpgrade, init, stage1, skipCheck, machineRamBytes, timeline, eventQueue);
+                    ipxeUpgrade, init, stage1, skipCheck, machineRamBytes, timeline, eventQueue, logFormat);
         }
     }
 

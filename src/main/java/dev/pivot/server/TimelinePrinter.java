@@ -18,10 +18,16 @@ public final class TimelinePrinter {
     private static final ZoneId ZONE = ZoneId.systemDefault();
 
     private final PrintStream out;
+    private final LogFormat format;
     private final StringBuilder line = new StringBuilder(160);
 
     public TimelinePrinter(PrintStream out) {
+        this(out, LogFormat.TEXT);
+    }
+
+    public TimelinePrinter(PrintStream out, LogFormat format) {
         this.out = out;
+        this.format = format;
     }
 
     /**
@@ -31,10 +37,53 @@ public final class TimelinePrinter {
     public synchronized void print(BootSession session, BootEvent e) {
         double since = Duration.between(session.events().getFirst().at(), e.at()).toMillis() / 1000.0;
         line.setLength(0);
-        clock(e.at(), line);
-        line.append("  ").append(e.mac()).append("  ").append(step(since, e.step().wire(), e.failed(), e.detail(),
-                e.bytes()));
+        switch (format) {
+            case TEXT -> {
+                clock(e.at(), line);
+                line.append("  ");
+            }
+            case JOURNAL -> { }
+            case JSON -> {
+                json(since, e);
+                out.println(line);
+                return;
+            }
+        }
+        line.append(e.mac()).append("  ").append(step(since, e.step().wire(), e.failed(), e.detail(), e.bytes()));
         out.println(line);
+    }
+
+    /** {"time":…,"mac":…,"since":1.2,"step":"kernel","failed":false,"detail":…,"bytes":…}: one event, one line. */
+    private void json(double since, BootEvent e) {
+        line.append("{\"time\":\"").append(e.at()).append("\",\"mac\":\"").append(e.mac())
+                .append("\",\"since\":").append(Math.round(since * 1000) / 1000.0)
+                .append(",\"step\":\"").append(e.step().wire()).append("\",\"failed\":").append(e.failed())
+                .append(",\"detail\":");
+        jsonString(e.detail(), line);
+        line.append(",\"bytes\":").append(e.bytes()).append('}');
+    }
+
+    /** A JSON string literal: quotes, backslashes and control characters escaped (details quote what clients sent). */
+    static void jsonString(String s, StringBuilder b) {
+        b.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        b.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        b.append('"');
     }
 
     /** HH:mm:ss.SSS in the local zone, by hand: a formatter per line costs more than the rest of the line. */
@@ -67,7 +116,11 @@ public final class TimelinePrinter {
         if (failed) {
             b.append("FAILED: ");
         }
-        b.append(detail);
+        // A detail may quote what a client sent: a line break in it must not start a forged timeline line.
+        for (int i = 0; i < detail.length(); i++) {
+            char c = detail.charAt(i);
+            b.append(c < 0x20 || c == 0x7f ? ' ' : c);
+        }
         if (bytes > 0) {
             b.append("  (").append(humanBytes(bytes)).append(')');
         }
