@@ -38,6 +38,8 @@ final class LogSetup {
             json.setWithContext(false);
             json.setWithMDC(false);
             json.setWithArguments(false);
+            json.setWithMessage(false);
+            json.setWithFormattedMessage(true);
             encoder = json;
         } else {
             PatternLayoutEncoder pattern = new PatternLayoutEncoder();
