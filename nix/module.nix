@@ -39,6 +39,7 @@ let
     ++ switch "--skip-check" cfg.skipCheck
     ++ flag "--machine-ram" cfg.machineRam
     ++ optionals (cfg.logFormat != "text") [ "--log-format" cfg.logFormat ]
+    ++ optionals (cfg.gcAfter != 30) [ "--gc-after" (toString cfg.gcAfter) ]
     ++ cfg.extraArgs;
 
   # Ports below 1024 (DHCP 67, TFTP 69, HTTP 80) need CAP_NET_BIND_SERVICE. Binding the DHCP sockets to an
@@ -212,6 +213,12 @@ in
       type = nullOr types.ints.positive;
       default = null;
       description = "The machines' RAM in MB: `stage1 = \"native\"` is refused when the image needs more (`--machine-ram`).";
+    };
+
+    gcAfter = mkOption {
+      type = types.ints.unsigned;
+      default = 30;
+      description = "On start, remove stored artifacts no profile uses and not imported for this many days; 0: never (`--gc-after`).";
     };
 
     logFormat = mkOption {

@@ -43,6 +43,7 @@ public final class ApiRoutes implements ExtraRoutes {
     private final Optional<ProfileCatalog> catalog;
     private final Optional<Assignments> assignments;
     private volatile ApiAccess access;
+    private volatile Optional<ArtifactCollector> collector = Optional.empty();
 
     private ApiRoutes(EventLog events, MachineRepository machines, BootMetrics metrics, EventStream stream,
                       Optional<ProfileCatalog> catalog, Optional<Assignments> assignments, ApiAccess access) {
@@ -117,6 +118,10 @@ public final class ApiRoutes implements ExtraRoutes {
             }
             if (path.startsWith("/api/v1/machines/") && path.endsWith("/assignment")) {
                 assignment(request, response, path);
+                return true;
+            }
+            if (path.equals("/api/v1/artifacts/gc")) {
+                collectArtifacts(request, response);
                 return true;
             }
             if (!HttpMethod.GET.is(request.getMethod()) && !HttpMethod.HEAD.is(request.getMethod())) {
@@ -205,6 +210,44 @@ public final class ApiRoutes implements ExtraRoutes {
     }
 
     /** {@code PUT /api/v1/machines/{mac}/assignment} {"profile": P, "once": B}; DELETE removes it. */
+    /** POST /api/v1/artifacts/gc?older-than-days=N: removes what nothing uses; answers what it removed. */
+    private void collectArtifacts(Request request, Response response) throws IOException {
+        if (!HttpMethod.POST.is(request.getMethod())) {
+            response.getHeaders().put(HttpHeader.ALLOW, "POST");
+            HttpReplies.error(request, response, HttpStatus.METHOD_NOT_ALLOWED_405,
+                    "method " + request.getMethod() + " not allowed on /api/v1/artifacts/gc (POST)");
+            return;
+        }
+        if (collector.isEmpty()) {
+            HttpReplies.error(request, response, HttpStatus.NOT_FOUND_404, "this server keeps no artifacts");
+            return;
+        }
+        String days = Replies.query(request).getValue("older-than-days");
+        int olderThanDays;
+        try {
+            olderThanDays = days == null ? DEFAULT_GC_DAYS : Integer.parseInt(days);
+        } catch (NumberFormatException e) {
+            olderThanDays = -1;
+        }
+        if (olderThanDays < 0) {
+            throw new IllegalArgumentException("older-than-days " + days + ": expected a whole number of days, 0 or more");
+        }
+        ArtifactCollector.Result r = collector.get().collect(java.time.Duration.ofDays(olderThanDays));
+        log.info("artifacts: removed {} unused ({} bytes) not stored again for {} days, kept {}", r.removed(),
+                r.bytes(), olderThanDays, r.kept());
+        HttpReplies.json(request, response, HttpStatus.OK_200, java.util.Map.of("removed", r.removed(),
+                "bytes", r.bytes(), "kept", r.kept(), "olderThanDays", olderThanDays));
+    }
+
+    /** `pivot gc` without --older-than: what a machine that booted last week may still be running stays. */
+    static final int DEFAULT_GC_DAYS = 7;
+
+    /** The server's artifact collector, for {@code /api/v1/artifacts/gc}. */
+    public ApiRoutes collectArtifactsWith(ArtifactCollector collector) {
+        this.collector = Optional.of(collector);
+        return this;
+    }
+
     private void assignment(Request request, Response response, String path) throws IOException {
         MacAddress mac = mac(path.substring("/api/v1/machines/".length(), path.length() - "/assignment".length()));
         if (catalog.isEmpty() || assignments.isEmpty()) {

@@ -1,5 +1,10 @@
 package dev.pivot.artifacts;
 
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.util.Set;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
 import dev.pivot.boot.Artifact;
 import dev.pivot.boot.ArtifactSource;
 
@@ -42,6 +47,8 @@ public final class ArtifactStore implements ArtifactSource {
 
     private final Path objects;
     private final Map<String, Artifact> known = new ConcurrentHashMap<>();
+    /** Stores hold it shared, {@link #collect} exclusively. */
+    private final ReentrantReadWriteLock collecting = new ReentrantReadWriteLock();
 
     private ArtifactStore(Path objects) {
         this.objects = objects;
@@ -65,7 +72,7 @@ public final class ArtifactStore implements ArtifactSource {
 
     /**
      * Stores what {@code content} writes. Idempotent: storing the same bytes again returns the same artifact and
-     * leaves the stored file untouched.
+     * leaves the stored bytes untouched (only their time, which says they are still in use).
      */
     public Artifact write(String name, boolean padTo4, Content content) throws IOException {
         checkName(name);
@@ -86,18 +93,69 @@ public final class ArtifactStore implements ArtifactSource {
             String hash = HexFormat.of().formatHex(sha256.digest());
             Artifact artifact = new Artifact(hash, size, name);
             Path target = objects.resolve(hash);
-            if (Files.exists(target)) {
-                Files.delete(temp);
-            } else {
-                writeName(hash, name);
-                // Read-only: an artifact never changes once stored (servers hand out its ETag forever).
-                Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("r--r--r--"));
-                moveAtomically(temp, target);
+            collecting.readLock().lock();
+            try {
+                storeOrTouch(temp, target, hash, name);
+            } finally {
+                collecting.readLock().unlock();
             }
             known.putIfAbsent(hash, new Artifact(hash, size, storedName(hash).orElse(name)));
             return artifact;
         } finally {
             Files.deleteIfExists(temp);
+        }
+    }
+
+    /**
+     * Moves the new object into place, or, when those bytes are stored already, marks the stored one as used now:
+     * {@link #collect} removes only objects nothing imported for a while.
+     */
+    private void storeOrTouch(Path temp, Path target, String hash, String name) throws IOException {
+        if (Files.exists(target)) {
+            Files.delete(temp);
+            Files.setLastModifiedTime(target, FileTime.from(Instant.now()));
+        } else {
+            writeName(hash, name);
+            // Read-only: an artifact never changes once stored (servers hand out its ETag forever).
+            Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("r--r--r--"));
+            moveAtomically(temp, target);
+        }
+    }
+
+    /** What {@link #collect} removed. */
+    public record Collected(int objects, long bytes, int kept) {
+    }
+
+    /**
+     * Removes every object whose hash is not in {@code keep} and that was last stored or re-imported before
+     * {@code cutoff} (with its name file). Imports wait while it runs, so an object being stored again is never
+     * removed under it.
+     */
+    public Collected collect(Set<String> keep, Instant cutoff) throws IOException {
+        collecting.writeLock().lock();
+        try (var entries = Files.list(objects)) {
+            int removed = 0;
+            int kept = 0;
+            long bytes = 0;
+            for (Path object : entries.toList()) {
+                String hash = object.getFileName().toString();
+                if (!hash.matches("[0-9a-f]{64}")) {
+                    continue; // name files go with their object; temp files belong to a write in progress
+                }
+                if (keep.contains(hash) || Files.getLastModifiedTime(object).toInstant().isAfter(cutoff)) {
+                    kept++;
+                    continue;
+                }
+                long size = Files.size(object);
+                Files.deleteIfExists(objects.resolve(hash + ".name"));
+                Files.delete(object);
+                known.remove(hash);
+                removed++;
+                bytes += size;
+            }
+            return new Collected(removed, bytes, kept);
+        } finally {
+            collecting.writeLock().unlock();
         }
     }
 

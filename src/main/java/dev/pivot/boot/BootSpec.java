@@ -21,6 +21,14 @@ public record BootSpec(Artifact kernel, List<Artifact> initrds, Artifact rootIma
         kernelArgs = List.copyOf(kernelArgs);
     }
 
+    /** Every artifact this boot needs: what must stay stored while a machine can be given it. */
+    public List<Artifact> artifacts() {
+        List<Artifact> all = new ArrayList<>(initrds);
+        all.add(kernel);
+        all.add(rootImage);
+        return all;
+    }
+
     /** The same boot with {@code more} kernel parameters after the image's own (a profile's params). */
     public BootSpec withKernelArgs(List<String> more) {
         List<String> args = new ArrayList<>(kernelArgs);

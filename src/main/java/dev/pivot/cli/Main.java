@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = "Network-boots machines from a NixOS (or any Linux) netboot build.",
         subcommands = {ServeCommand.class, DemoCommand.class, ImageCommand.class, MachinesCommand.class,
                 SessionsCommand.class, AssignCommand.class, LabelCommand.class,
-                CheckCommand.class, CompletionCommand.class})
+                CheckCommand.class, GcCommand.class, CompletionCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

@@ -135,6 +135,11 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--skip-check", description = "serve even when the image check finds errors")
     boolean skipCheck;
 
+    @Option(names = "--gc-after", paramLabel = "DAYS", defaultValue = "" + ServerConfig.DEFAULT_GC_AFTER_DAYS,
+            description = "on start, remove stored artifacts no profile uses and not imported for DAYS days "
+                    + "(0: never; `pivot gc` does it on demand); default ${DEFAULT-VALUE}")
+    int gcAfterDays;
+
     @Option(names = "--log-format", paramLabel = "FORMAT", description = {"text (default: one line per boot step; "
             + "without the time under systemd, whose journal has it) or json (one object per line, for log shippers)"})
     String logFormat;
@@ -198,6 +203,6 @@ final class ServeCommand implements Callable<Integer> {
                 efiLoader, Optional.ofNullable(database), Optional.ofNullable(profilesFile), ipxeDir, ipxeUpgrade,
                 Optional.ofNullable(initPath), stage1, skipCheck,
                 machineRamMb == null ? OptionalLong.empty() : OptionalLong.of(machineRamMb << 20), true,
-                ServerConfig.DEFAULT_EVENT_QUEUE, LogFormat.of(logFormat, System.getenv()));
+                ServerConfig.DEFAULT_EVENT_QUEUE, LogFormat.of(logFormat, System.getenv()), gcAfterDays);
     }
 }

@@ -64,6 +64,9 @@ final class OptionsCheck {
         if (c.router().isPresent() && c.dhcp() != ServerConfig.DhcpMode.FULL) {
             throw new IllegalArgumentException("--router only makes sense with --dhcp full");
         }
+        if (c.gcAfterDays() < 0) {
+            throw new IllegalArgumentException("--gc-after " + c.gcAfterDays() + ": expected days, 0 (never) or more");
+        }
         if (c.machineRamBytes().isPresent() && c.machineRamBytes().getAsLong() <= 0) {
             throw new IllegalArgumentException("--machine-ram " + (c.machineRamBytes().getAsLong() >> 20)
                     + ": expected the machines' RAM in MB, above 0");

@@ -2,6 +2,7 @@ package dev.pivot.server;
 
 import dev.pivot.api.ApiAccess;
 import dev.pivot.api.ApiRoutes;
+import dev.pivot.api.ArtifactCollector;
 import dev.pivot.boot.AddressBook;
 import dev.pivot.boot.BootPolicy;
 import dev.pivot.boot.ProfileCatalog;
@@ -127,8 +128,17 @@ public final class PivotServer implements AutoCloseable {
             running.add(pipeline);
             ProfileCatalog catalog = ProfileSetup.catalog(profiles, served.spec(),
                     dir -> ServedImage.prepare(dir, artifacts, options), store, store);
+            ArtifactCleanup cleanup = new ArtifactCleanup(artifacts, catalog, served.spec());
             ApiRoutes api = ApiRoutes.create(pipeline, store, store, catalog, store)
-                    .requireToken(ApiAccess.fromFile(config.tokenFile(), config.protectReads()));
+                    .requireToken(ApiAccess.fromFile(config.tokenFile(), config.protectReads()))
+                    .collectArtifactsWith(cleanup);
+            if (config.gcAfterDays() > 0) {
+                ArtifactCollector.Result r = cleanup.collect(java.time.Duration.ofDays(config.gcAfterDays()));
+                if (r.removed() > 0) {
+                    out.printf("pivot: removed %d unused artifacts (%d bytes) not imported for %d days%n",
+                            r.removed(), r.bytes(), config.gcAfterDays());
+                }
+            }
             if (config.timeline()) {
                 TimelinePrinter timeline = new TimelinePrinter(out, config.logFormat());
                 pipeline.onEvent(timeline::print);

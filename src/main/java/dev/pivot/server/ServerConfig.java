@@ -33,13 +33,15 @@ import java.util.OptionalLong;
  * @param timeline         print each boot event as a line of its machine's timeline on stdout
  * @param eventQueue       events the pipeline holds for the store before it starts losing them
  * @param logFormat        the timeline's lines: with the time, without (the journal has it), or JSON
+ * @param gcAfterDays      on start, remove artifacts nothing uses that were not imported for this many days (0: never)
  */
 public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<String> range, Optional<String> router,
                            int httpPort, int tftpPort, Optional<Path> tftpRoot, OptionalInt tftpMaxBlockSize,
                            Optional<Path> apiTokenFile, boolean protectReads, Path state, String efiLoader,
                            Optional<String> database, Optional<Path> profiles, Path ipxeDir, boolean ipxeUpgrade,
                            Optional<String> init, Stage1Mode stage1, boolean skipCheck, OptionalLong machineRamBytes,
-                           boolean timeline, int eventQueue, LogFormat logFormat) {
+                           boolean timeline, int eventQueue, LogFormat logFormat,
+                           int gcAfterDays) {
 
     public enum DhcpMode { PROXY, FULL, OFF }
 
@@ -63,6 +65,8 @@ public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<Stri
     public static final Path DEFAULT_STATE = Path.of("/var/lib/pivot");
     public static final Path DEFAULT_IPXE_DIR = Path.of("/usr/lib/ipxe");
     public static final int DEFAULT_EVENT_QUEUE = 65_536;
+    /** Long enough that a build rolled back to after weeks is still there. */
+    public static final int DEFAULT_GC_AFTER_DAYS = 30;
 
     /** The defaults of `pivot serve IMAGE --listen/--interface …`: ProxyDHCP, ports 67/69/80, /var/lib/pivot. */
     public static Builder builder(Path image, Where where) {
@@ -98,6 +102,7 @@ public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<Stri
         private boolean timeline = true;
         private int eventQueue = DEFAULT_EVENT_QUEUE;
         private LogFormat logFormat = LogFormat.TEXT;
+        private int gcAfterDays = DEFAULT_GC_AFTER_DAYS;
 
         private Builder(Path image, Where where) {
             this.image = image;
@@ -157,6 +162,11 @@ public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<Stri
             return this;
         }
 
+        public Builder gcAfterDays(int days) {
+            this.gcAfterDays = days;
+            return this;
+        }
+
         public Builder logFormat(LogFormat format) {
             this.logFormat = format;
             return this;
@@ -170,7 +180,8 @@ public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<Stri
         public ServerConfig build() {
             return new ServerConfig(image, where, dhcp, range, router, httpPort, tftpPort, tftpRoot,
                     tftpMaxBlockSize, apiTokenFile, protectReads, state, efiLoader, database, profiles, ipxeDir,
-                    ipxeUpgrade, init, stage1, skipCheck, machineRamBytes, timeline, eventQueue, logFormat);
+                    ipxeUpgrade, init, stage1, skipCheck, machineRamBytes, timeline, eventQueue, logFormat,
+                    gcAfterDays);
         }
     }
 

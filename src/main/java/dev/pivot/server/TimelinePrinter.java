@@ -127,7 +127,7 @@ public final class TimelinePrinter {
         return b.toString();
     }
 
-    static String humanBytes(long n) {
+    public static String humanBytes(long n) {
         if (n < 1024) {
             return n + " B";
         }

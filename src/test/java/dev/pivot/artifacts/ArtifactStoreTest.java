@@ -65,11 +65,38 @@ class ArtifactStoreTest {
     void putIsIdempotent() throws Exception {
         ArtifactStore store = ArtifactStore.open(root);
         Artifact first = store.put(new ByteArrayInputStream(new byte[] {9, 9}), "a");
-        long modified = Files.getLastModifiedTime(store.path(first)).toMillis();
+        Object inode = Files.readAttributes(store.path(first), java.nio.file.attribute.BasicFileAttributes.class)
+                .fileKey();
+        Files.setLastModifiedTime(store.path(first), java.nio.file.attribute.FileTime.from(
+                java.time.Instant.parse("2020-01-01T00:00:00Z")));
         Artifact second = store.put(new ByteArrayInputStream(new byte[] {9, 9}), "a");
         assertThat(second).isEqualTo(first);
-        assertThat(Files.getLastModifiedTime(store.path(first)).toMillis()).isEqualTo(modified);
+        assertThat(Files.readAttributes(store.path(first), java.nio.file.attribute.BasicFileAttributes.class)
+                .fileKey()).as("the stored file is the same file").isEqualTo(inode);
+        assertThat(Files.getLastModifiedTime(store.path(first)).toInstant())
+                .as("storing it again marks it as in use").isAfter(java.time.Instant.parse("2026-01-01T00:00:00Z"));
         assertThat(objectFiles()).hasSize(2);
+    }
+
+    @Test
+    void collectRemovesOnlyWhatIsUnreferencedAndOld() throws Exception {
+        ArtifactStore store = ArtifactStore.open(root);
+        Artifact kept = store.put(new ByteArrayInputStream(new byte[] {1}), "kept");
+        Artifact old = store.put(new ByteArrayInputStream(new byte[] {2, 2}), "old");
+        Artifact recent = store.put(new ByteArrayInputStream(new byte[] {3, 3, 3}), "recent");
+        java.time.Instant now = java.time.Instant.now();
+        for (Artifact a : List.of(kept, old)) {
+            Files.setLastModifiedTime(store.path(a), java.nio.file.attribute.FileTime.from(now.minusSeconds(86_400 * 40)));
+        }
+        Files.writeString(root.resolve("objects/.incoming-123.tmp"), "a write in progress");
+
+        ArtifactStore.Collected collected = store.collect(java.util.Set.of(kept.sha256()), now.minusSeconds(86_400 * 30));
+
+        assertThat(collected).isEqualTo(new ArtifactStore.Collected(1, 2, 2));
+        assertThat(objectFiles()).containsExactlyInAnyOrder(kept.sha256(), kept.sha256() + ".name", recent.sha256(),
+                recent.sha256() + ".name", ".incoming-123.tmp");
+        assertThat(store.find(old.sha256())).isEmpty();
+        assertThat(ArtifactStore.open(root).find(kept.sha256())).contains(kept);
     }
 
     @Test
