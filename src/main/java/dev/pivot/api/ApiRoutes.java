@@ -242,6 +242,11 @@ public final class ApiRoutes implements ExtraRoutes {
     /** `pivot gc` without --older-than: what a machine that booted last week may still be running stays. */
     static final int DEFAULT_GC_DAYS = 7;
 
+    /** Metrics of the running server that no event carries (downloads by no known machine). */
+    public BootMetrics metrics() {
+        return metrics;
+    }
+
     /** The server's artifact collector, for {@code /api/v1/artifacts/gc}. */
     public ApiRoutes collectArtifactsWith(ArtifactCollector collector) {
         this.collector = Optional.of(collector);

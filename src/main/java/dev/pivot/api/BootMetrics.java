@@ -111,6 +111,15 @@ public final class BootMetrics implements AutoCloseable {
         io.micrometer.core.instrument.Gauge.builder(name, value).description(description).register(registry);
     }
 
+    /** A counter kept elsewhere (a protocol server's own), read at each scrape. */
+    public void counter(String name, String description, java.util.function.Supplier<Number> value, String... tags) {
+        held.add(value); // Micrometer holds a function counter's source weakly: a lambda alone would be collected
+        io.micrometer.core.instrument.FunctionCounter.builder(name, value, v -> v.get().doubleValue())
+                .description(description).tags(tags).register(registry);
+    }
+
+    private final java.util.List<Object> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+
     /** The Prometheus text exposition format. */
     public String scrape() {
         return registry.scrape();

@@ -40,6 +40,8 @@ final class ArtifactEndpoint {
     private final Machines machines;
     private final ByteBufferPool pool;
     private final BodyBytes counted;
+    private final java.util.concurrent.atomic.LongAdder anonymous = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder anonymousBytes = new java.util.concurrent.atomic.LongAdder();
 
     ArtifactEndpoint(ArtifactSource artifacts, BootCatalog catalog, Machines machines, ByteBufferPool pool,
                      BodyBytes counted) {
@@ -48,6 +50,16 @@ final class ArtifactEndpoint {
         this.machines = machines;
         this.pool = pool;
         this.counted = counted;
+    }
+
+    /** Artifact downloads by no known machine since start. */
+    long anonymousDownloads() {
+        return anonymous.sum();
+    }
+
+    /** Their body bytes. */
+    long anonymousBytes() {
+        return anonymousBytes.sum();
     }
 
     void serve(Request request, Response response, String path) throws IOException {
@@ -84,7 +96,13 @@ final class ArtifactEndpoint {
         FileReply.Sent sent = FileReply.send(request, response, served, pool, counted);
         if (!Replies.isHead(request) && (sent.status() == HttpStatus.OK_200
                 || sent.status() == HttpStatus.PARTIAL_CONTENT_206)) {
-            mac.ifPresent(known -> report(request, known, artifact, sent));
+            if (mac.isPresent()) {
+                report(request, mac.get(), artifact, sent);
+            } else {
+                // No machine to put it on a timeline (curl, a mirror, a client without ?mac=): still counted.
+                anonymous.increment();
+                anonymousBytes.add(sent.sent());
+            }
         }
         if (sent.failure() != null) {
             throw sent.failure();

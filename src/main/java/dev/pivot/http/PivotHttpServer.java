@@ -51,6 +51,7 @@ public final class PivotHttpServer implements AutoCloseable {
     private final ServerConnector connector;
     private final ExtraRoutes extra;
     private final BodyBytes bodyBytes = new BodyBytes();
+    private final ArtifactEndpoint artifactEndpoint;
 
     public PivotHttpServer(HttpConfig config, BootCatalog catalog, ArtifactSource artifacts, AddressBook addresses,
                            EventSink events) {
@@ -90,11 +91,22 @@ public final class PivotHttpServer implements AutoCloseable {
         server.setErrorHandler(errors);
 
         Machines machines = new Machines(addresses, events);
+        artifactEndpoint = new ArtifactEndpoint(artifacts, catalog, machines, server.getByteBufferPool(), bodyBytes);
         server.setHandler(new Router(extra,
                 new ScriptEndpoint(catalog, machines, config.baseUrlOverride()),
-                new ArtifactEndpoint(artifacts, catalog, machines, server.getByteBufferPool(), bodyBytes),
+                artifactEndpoint,
                 new ReportEndpoint(machines),
                 new IpxeFileEndpoint(config.ipxeDir(), server.getByteBufferPool(), bodyBytes)));
+    }
+
+    /** Artifact downloads no machine could be named for (no ?mac=, an address no lease names) since start. */
+    public long anonymousDownloads() {
+        return artifactEndpoint.anonymousDownloads();
+    }
+
+    /** Their body bytes since start. */
+    public long anonymousDownloadBytes() {
+        return artifactEndpoint.anonymousBytes();
     }
 
     /** File body bytes sent zero-copy ({@code sendfile}) since start. */

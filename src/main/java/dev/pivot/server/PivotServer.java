@@ -151,6 +151,10 @@ public final class PivotServer implements AutoCloseable {
                     catalog, artifacts, addresses, pipeline, api);
             http.start();
             running.add(http);
+            api.metrics().counter("pivot.downloads.anonymous", "Artifact downloads no machine was named for "
+                    + "(no ?mac=, no lease for the address)", http::anonymousDownloads);
+            api.metrics().counter("pivot.downloads.anonymous.bytes", "Bytes of those downloads",
+                    http::anonymousDownloadBytes);
 
             // pxelinux.cfg/01-<mac> for loaders that read PXELINUX configs (u-root's pxeboot), same boot by HTTP.
             String baseUrl = Routes.baseUrl(where.address(), http.port());

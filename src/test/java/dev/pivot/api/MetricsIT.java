@@ -27,6 +27,16 @@ class MetricsIT {
             Map<String, Double> before = PrometheusText.parse(CurlRun.run(server.base + "/metrics").body());
             assertThat(value(before, "pivot_served_bytes_total", "protocol=\"tftp\"")).isZero();
 
+            // A download no machine is named for (no ?mac=, and before any report taught the server who
+            // 127.0.0.1 is) is counted all the same.
+            assertThat(value(before, "pivot_downloads_anonymous_total")).isZero();
+            String kernel = server.kernelSha("default");
+            assertThat(CurlRun.run(server.base + "/artifacts/" + kernel + "/bzImage").status()).isEqualTo(200);
+            Map<String, Double> anonymous = PrometheusText.parse(CurlRun.run(server.base + "/metrics").body());
+            assertThat(value(anonymous, "pivot_downloads_anonymous_total")).isEqualTo(1);
+            assertThat(value(anonymous, "pivot_downloads_anonymous_bytes_total"))
+                    .isEqualTo((double) java.nio.file.Files.size(dir.resolve("image-default/bzImage")));
+
             server.emit(BootEvent.ok(mac, Step.DHCP, "offer 10.0.0.5 → undionly.kpxe", 0).withFirmware(Firmware.BIOS)
                     .withDhcp(BootEvent.DhcpAnswer.OFFER));
             server.emit(BootEvent.ok(mac, Step.TFTP, "undionly.kpxe", 68_000));
@@ -52,6 +62,7 @@ class MetricsIT {
             assertThat(value(after, "process_files_open_files")).isGreaterThan(3);
             assertThat(value(after, "process_uptime_seconds")).isPositive();
             assertThat(scrape.body()).contains("jvm_gc_").contains("process_cpu_usage");
+
         }
     }
 }
