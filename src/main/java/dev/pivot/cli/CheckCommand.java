@@ -1,6 +1,5 @@
 package dev.pivot.cli;
 
-import dev.pivot.profiles.ProfilesFile;
 import dev.pivot.server.PivotServer;
 import dev.pivot.server.ServerConfig;
 import picocli.CommandLine.Command;
@@ -35,7 +34,9 @@ final class CheckCommand implements Callable<Integer> {
                     + (Files.exists(config.image()) ? "not a directory" : "no such directory"));
         }
         PrintWriter out = spec.commandLine().getOut();
-        String profiles = checked.profiles().map(CheckCommand::describe).orElse("no profiles file");
+        String profiles = checked.profiles().map(f -> f.profiles().size() + " profile"
+                + (f.profiles().size() == 1 ? "" : "s") + " (" + String.join(", ", f.profiles().keySet()) + "), "
+                + f.groups().size() + " group" + (f.groups().size() == 1 ? "" : "s")).orElse("no profiles file");
         out.printf("pivot check: ok: %s on %s, dhcp %s%s, %s%n", config.image(),
                 checked.where().address().getHostAddress()
                         + checked.where().interfaceName().map(i -> " (" + i + ")").orElse(""),
@@ -43,11 +44,5 @@ final class CheckCommand implements Callable<Integer> {
                 config.range().map(r -> " " + r).orElse(""), profiles);
         out.flush();
         return ExitCodes.OK;
-    }
-
-    private static String describe(ProfilesFile f) {
-        return f.profiles().size() + " profile" + (f.profiles().size() == 1 ? "" : "s") + " ("
-                + String.join(", ", f.profiles().keySet()) + "), " + f.groups().size() + " group"
-                + (f.groups().size() == 1 ? "" : "s");
     }
 }
