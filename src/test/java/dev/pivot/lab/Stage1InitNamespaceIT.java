@@ -71,11 +71,9 @@ class Stage1InitNamespaceIT {
     @BeforeAll
     static void serve() throws Exception {
         Require.root("network, mount and PID namespaces");
-        for (String tool : List.of("ip", "busybox", "mksquashfs", "cpio", "gzip", "curl", "nft")) {
+        for (String tool : List.of("ip", "busybox", "mksquashfs", "cpio", "gzip", "curl", "nft", "script", "unshare",
+                "chroot")) {
             Require.command(tool);
-        }
-        for (String tool : List.of("script", "unshare", "chroot")) {
-            Require.command(tool, tool.equals("script") ? "bsdutils" : "util-linux/coreutils");
         }
         Require.packagedCli();
         image = image(shared);

@@ -32,7 +32,8 @@ public final class Require {
             Map.entry("tftp", "tftp-hpa"), Map.entry("in.tftpd", "tftpd-hpa"), Map.entry("mksquashfs",
                     "squashfs-tools"), Map.entry("cpio", "cpio"), Map.entry("gzip", "gzip"),
             Map.entry("xz", "xz-utils"), Map.entry("lzma", "xz-utils"), Map.entry("zstd", "zstd"),
-            Map.entry("bzip2", "bzip2"), Map.entry("lz4", "lz4"), Map.entry("runuser", "util-linux"));
+            Map.entry("bzip2", "bzip2"), Map.entry("lz4", "lz4"), Map.entry("runuser", "util-linux"),
+            Map.entry("unshare", "util-linux"), Map.entry("script", "bsdutils"), Map.entry("chroot", "coreutils"));
 
     /** The real user id, from /proc/self/status (user.name says nothing under sudo -E or a renamed uid 0). */
     public static boolean isRoot() {
