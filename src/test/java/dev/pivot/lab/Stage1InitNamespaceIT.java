@@ -246,11 +246,7 @@ class Stage1InitNamespaceIT {
     void aFetchCutByAServerRestartResumesWithARangeRequest() throws Exception {
         NetNamespace ns = lab.namespace();
         try (Client c = new Client()) {
-            ns.exec("nft", "add", "table", "inet", "pivots1ns");
-            ns.exec("nft", "add", "chain", "inet", "pivots1ns", "out", "{", "type", "filter", "hook", "output",
-                    "priority", "0", ";", "}");
-            ns.exec("nft", "add", "rule", "inet", "pivots1ns", "out", "tcp", "sport", "80", "limit", "rate",
-                    "over", "2", "mbytes/second", "drop");
+            throttle(ns);
             Run run;
             try {
                 run = c.boot(UnaryOperator.identity(), null);
@@ -276,6 +272,43 @@ class Stage1InitNamespaceIT {
             awaitServerLine(l -> l.contains(c.mac) && l.contains(" root_image ") && range.matcher(l).find());
             c.awaitTimeline("handover", "exec /init at ");
         }
+    }
+
+    /**
+     * The server stops sending in the middle of the fetch without closing the connection (every packet from port 80
+     * dropped): after pivot.fetch_stall seconds without a byte, stage 1 ends that transfer and resumes it.
+     */
+    @Test
+    void aStalledFetchIsRestartedAfterPivotFetchStallSeconds() throws Exception {
+        NetNamespace ns = lab.namespace();
+        try (Client c = new Client()) {
+            throttle(ns);
+            Run run;
+            try {
+                run = c.boot(cmdline -> cmdline + " pivot.fetch_stall=3", null);
+                run.awaitConsole("pivot: fetch ");
+                ns.exec("nft", "insert", "rule", "inet", "pivots1ns", "out", "tcp", "sport", "80", "drop");
+                run.awaitConsole("pivot: no data for 3s at ");
+            } finally {
+                ns.exec("nft", "delete", "table", "inet", "pivots1ns");
+            }
+            run.awaitConsole(IMAGE_MARKER);
+            assertThat(run.awaitExit()).isZero();
+            assertThat(run.console()).containsPattern("pivot: no data for 3s at \\d+ MiB: restarting the transfer")
+                    .contains("(try 1 of 12: ").contains("sha256 ok").doesNotContain("pivot: FAILED");
+            Pattern range = Pattern.compile("bytes [1-9]\\d*-" + (rootSize - 1) + "/" + rootSize);
+            awaitServerLine(l -> l.contains(c.mac) && l.contains(" root_image ") && range.matcher(l).find());
+            c.awaitTimeline("root_fetched", "sha256 ok");
+        }
+    }
+
+    /** About 2 MB/s from the server's port 80 (nftables drops what is over), so a 16 MiB fetch takes seconds. */
+    private static void throttle(NetNamespace ns) {
+        ns.exec("nft", "add", "table", "inet", "pivots1ns");
+        ns.exec("nft", "add", "chain", "inet", "pivots1ns", "out", "{", "type", "filter", "hook", "output",
+                "priority", "0", ";", "}");
+        ns.exec("nft", "add", "rule", "inet", "pivots1ns", "out", "tcp", "sport", "80", "limit", "rate",
+                "over", "2", "mbytes/second", "drop");
     }
 
     // ---- a client: its own network namespace, a veth to the lab bridge, the initrds unpacked ---------------
