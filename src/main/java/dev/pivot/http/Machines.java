@@ -5,6 +5,7 @@ import dev.pivot.boot.MacAddress;
 import dev.pivot.boot.BootEvent;
 import dev.pivot.boot.EventSink;
 import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.util.Fields;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -32,14 +33,19 @@ final class Machines {
     }
 
     static Optional<MacAddress> macParameter(Request request) {
-        String text = Replies.query(request).getValue("mac");
+        return macParameter(Replies.query(request));
+    }
+
+    static Optional<MacAddress> macParameter(Fields query) {
+        String text = query.getValue("mac");
         if (text == null) {
             return Optional.empty();
         }
         try {
             return Optional.of(MacAddress.parse(text));
         } catch (IllegalArgumentException e) {
-            throw new BadRequest("bad mac parameter: " + e.getMessage());
+            // The message quotes the parameter: one printable line, whatever the client sent (Jazzer's find).
+            throw new BadRequest("bad mac parameter: " + ReportEndpoint.printable(e.getMessage()));
         }
     }
 

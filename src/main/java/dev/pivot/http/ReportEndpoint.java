@@ -34,9 +34,13 @@ final class ReportEndpoint {
         this.machines = machines;
     }
 
-    void serve(Request request, Response response) throws IOException {
-        Fields query = Replies.query(request);
-        MacAddress mac = Machines.macParameter(request)
+    /** A stage-1 report as its query string says it. */
+    record Report(MacAddress mac, Step step, boolean failed, String detail) {
+    }
+
+    /** Reads a report's query parameters; {@link BadRequest} (a 400) names what is wrong. */
+    static Report parse(Fields query) {
+        MacAddress mac = Machines.macParameter(query)
                 .orElseThrow(() -> new BadRequest("report without mac parameter"));
         Step step = step(query.getValue("step"));
         String status = query.getValue("status");
@@ -49,6 +53,15 @@ final class ReportEndpoint {
             throw new BadRequest("bad status parameter '" + printable(status) + "' (expected ok or failed)");
         }
         String detail = printable(query.getValue("detail") == null ? "" : query.getValue("detail"));
+        return new Report(mac, step, failed, detail);
+    }
+
+    void serve(Request request, Response response) throws IOException {
+        Report report = parse(Replies.query(request));
+        MacAddress mac = report.mac();
+        Step step = report.step();
+        boolean failed = report.failed();
+        String detail = report.detail();
         if (!Replies.isHead(request)) {
             log.info("report from {}: {} {}{}", machines.describe(request, java.util.Optional.of(mac)), step.wire(),
                     failed ? "failed" : "ok", detail.isEmpty() ? "" : ": " + detail);

@@ -26,8 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Bounded random mutation of the captured client packets (no Jazzer needed, so it runs in every {@code mvn test}):
  * bit flips, interesting bytes, truncation, insertion, duplication and splicing. Decoding may only ever throw
  * {@link DhcpDecodeException}; what decodes must pass through the responder without an exception; and a live
- * server fed a stream of such garbage keeps answering a well-formed request. The seed is fixed (reproducible), or
- * set with {@code -Dpivot.mutation.seed=N}; the failing input is printed as hex.
+ * server fed a stream of such garbage keeps answering a well-formed request. The seed is fixed (reproducible) and
+ * printed, or set with {@code -Dpivot.mutation.seed=N}; the failing input is printed as hex.
  */
 class DhcpMutationTest {
 
@@ -39,6 +39,7 @@ class DhcpMutationTest {
 
     @Test
     void mutatedPacketsOnlyEverFailAsDhcpDecodeExceptionAndNeverBreakTheResponder() {
+        printSeed("mutatedPackets");
         Random random = new Random(SEED);
         DhcpConfig config = DhcpConfig.full(Ipv4.parse("10.77.0.1"), 8080,
                 new DhcpConfig.Pool(Ipv4.parse("10.77.0.50"), Ipv4.parse("10.77.0.250"), 24));
@@ -74,6 +75,7 @@ class DhcpMutationTest {
         int base = ThreadLocalRandom.current().nextInt(20000, 60000);
         DhcpConfig config = DhcpConfig.full(LOOPBACK, 8080,
                 new DhcpConfig.Pool(Ipv4.parse("127.0.0.50"), Ipv4.parse("127.0.0.60"), 8)).withPorts(base, base + 1, base + 2);
+        printSeed("aLiveServer");
         Random random = new Random(SEED);
         try (DhcpServer server = new DhcpServer(config, new BootPolicy(), new AddressBook(), event -> { });
              DatagramChannel client = DatagramChannel.open(StandardProtocolFamily.INET)) {
@@ -98,6 +100,11 @@ class DhcpMutationTest {
                 assertThat(answer).as("burst %d", burst).contains(MessageType.ACK);
             }
         }
+    }
+
+    private static void printSeed(String test) {
+        System.out.println("DhcpMutationTest." + test + " seed " + SEED + " (-Dpivot.mutation.seed=" + SEED
+                + " replays it)");
     }
 
     /** Reads replies until the one for xid (mutated INFORMs may be answered too); empty on timeout. */

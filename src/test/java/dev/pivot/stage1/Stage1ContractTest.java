@@ -58,6 +58,26 @@ class Stage1ContractTest {
                 .contains("OUT=/" + Stage1Contract.ROOT_IMAGE_FILE);
     }
 
+    /** A "(default N)" the contract (and so the README) states is the default the init script falls back to. */
+    @Test
+    void theDefaultsTheContractStatesAreTheInitScripts() throws IOException {
+        String init = initScript();
+        Pattern stated = Pattern.compile("\\(default (\\d+)\\)");
+        int checked = 0;
+        for (Stage1Contract.Parameter p : Stage1Contract.PARAMETERS) {
+            Matcher d = stated.matcher(p.meaning());
+            if (d.find()) {
+                // VAR="$(arg NAME)"; VAR="${VAR:-N}"
+                Matcher read = Pattern.compile("(\\w+)=\"\\$\\(arg " + Pattern.quote(p.name()) + "\\)\"").matcher(init);
+                assertThat(read.find()).as("the init script reads %s into a variable", p.name()).isTrue();
+                assertThat(init).as("%s defaults to %s", p.name(), d.group(1))
+                        .contains(read.group(1) + "=\"${" + read.group(1) + ":-" + d.group(1) + "}\"");
+                checked++;
+            }
+        }
+        assertThat(checked).as("parameters with a stated default").isEqualTo(2);
+    }
+
     @Test
     void theReadmeTableListsEveryParameterAsTheContractDefinesIt() throws IOException {
         String readme = Files.readString(Path.of("README.md"));

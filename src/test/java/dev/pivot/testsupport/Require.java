@@ -34,7 +34,8 @@ public final class Require {
             Map.entry("xz", "xz-utils"), Map.entry("lzma", "xz-utils"), Map.entry("zstd", "zstd"),
             Map.entry("bzip2", "bzip2"), Map.entry("lz4", "lz4"), Map.entry("runuser", "util-linux"),
             Map.entry("dpkg-deb", "dpkg"), Map.entry("help2man", "help2man"),
-            Map.entry("systemd-analyze", "systemd"), Map.entry("setpriv", "util-linux"), Map.entry("man", "man-db"));
+            Map.entry("systemd-analyze", "systemd"), Map.entry("setpriv", "util-linux"), Map.entry("man", "man-db"),
+            Map.entry("unshare", "util-linux"), Map.entry("script", "bsdutils"), Map.entry("chroot", "coreutils"));
 
     /** The real user id, from /proc/self/status (user.name says nothing under sudo -E or a renamed uid 0). */
     public static boolean isRoot() {

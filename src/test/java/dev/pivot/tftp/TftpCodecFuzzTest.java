@@ -24,7 +24,7 @@ class TftpCodecFuzzTest {
 
     static final TftpConfig CONFIG = TftpConfig.defaults(InetAddress.getLoopbackAddress(), 0, List.of(Path.of(".")));
 
-    @FuzzTest(maxDuration = "30s")
+    @FuzzTest(maxDuration = "20s")
     void decodeNeverThrowsAnythingButMalformedPacket(byte[] input) {
         check(input);
     }

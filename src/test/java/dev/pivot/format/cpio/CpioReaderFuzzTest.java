@@ -19,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class CpioReaderFuzzTest {
 
-    @FuzzTest(maxDuration = "60s")
+    @FuzzTest(maxDuration = "20s")
     void anyBytesReadAsEntriesOrFailAsIo(byte[] data) {
         long bodies = 0;
         int entries = 0;

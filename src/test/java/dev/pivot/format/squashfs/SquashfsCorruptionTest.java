@@ -82,7 +82,9 @@ class SquashfsCorruptionTest {
             used = sq.superblock().bytesUsed();
         }
         Path bad = work.resolve("bad.squashfs");
-        Random random = new Random(options.hashCode());
+        long seed = options.hashCode(); // fixed per image kind, printed so a failure names it
+        System.out.println("SquashfsCorruptionTest [" + options + "] seed " + seed);
+        Random random = new Random(seed);
         int failures = 0;
         for (int trial = 0; trial < 300; trial++) {
             byte[] copy = bytes.clone();
