@@ -1,5 +1,7 @@
 package dev.pivot.server;
 
+import dev.pivot.boot.BootSource;
+
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -9,7 +11,8 @@ import java.util.OptionalLong;
  * Everything `pivot serve` can be told, as plain data: the CLI maps its flags onto this, and the demo, the tests
  * and the benchmarks start Pivot from it ({@link ServeProcess#start}).
  *
- * @param image            the image directory (a NixOS netboot build, or a generic image)
+ * @param source           what is served: an image directory (a NixOS netboot build, a generic image), or a
+ *                         kernel with initrds and a command line
  * @param where            the interface to serve on, or the address to bind
  * @param dhcp             proxy (beside another DHCP server), full (addresses too, with {@code range}), off
  * @param range            FIRST-LAST, the addresses full DHCP leases
@@ -33,7 +36,7 @@ import java.util.OptionalLong;
  * @param timeline         print each boot event as a line of its machine's timeline on stdout
  * @param eventQueue       events the pipeline holds for the store before it starts losing them
  */
-public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<String> range, Optional<String> router,
+public record ServerConfig(BootSource source, Where where, DhcpMode dhcp, Optional<String> range, Optional<String> router,
                            int httpPort, int tftpPort, Optional<Path> tftpRoot, OptionalInt tftpMaxBlockSize,
                            Optional<Path> apiTokenFile, boolean protectReads, Path state, String efiLoader,
                            Optional<String> database, Optional<Path> profiles, Path ipxeDir, boolean ipxeUpgrade,
@@ -65,7 +68,12 @@ public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<Stri
 
     /** The defaults of `pivot serve IMAGE --listen/--interface …`: ProxyDHCP, ports 67/69/80, /var/lib/pivot. */
     public static Builder builder(Path image, Where where) {
-        return new Builder(image, where);
+        return new Builder(new BootSource.ImageDir(image), where);
+    }
+
+    /** The same defaults, serving {@code source} (a kernel with initrds, say). */
+    public static Builder builder(BootSource source, Where where) {
+        return new Builder(source, where);
     }
 
     /**
@@ -73,7 +81,7 @@ public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<Stri
      * directory of their own), then {@link #build}.
      */
     public static final class Builder {
-        private final Path image;
+        private final BootSource image;
         private final Where where;
         private DhcpMode dhcp = DhcpMode.PROXY;
         private Optional<String> range = Optional.empty();
@@ -97,7 +105,7 @@ public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<Stri
         private boolean timeline = true;
         private int eventQueue = DEFAULT_EVENT_QUEUE;
 
-        private Builder(Path image, Where where) {
+        private Builder(BootSource image, Where where) {
             this.image = image;
             this.where = where;
         }
