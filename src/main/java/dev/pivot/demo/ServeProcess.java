@@ -32,8 +32,15 @@ public final class ServeProcess {
     /** With more `pivot serve` options (e.g. `--stage1 native`). */
     public static ServeProcess start(LabNetwork lab, Path pivotHome, Path imageDir, String dhcpMode, Path stateDir,
                                     List<String> extraArgs, Consumer<String> output) {
-        List<String> cmd = new ArrayList<>(List.of(pivotHome.resolve("pivot").toString(), "serve",
-                imageDir.toString(), "--interface", LabNetwork.BRIDGE, "--dhcp", dhcpMode));
+        return serving(lab, pivotHome, List.of(imageDir.toString()), dhcpMode, stateDir, extraArgs, output);
+    }
+
+    /** `source` is what `pivot serve` is told to serve: a DIR, or `--kernel K --initrd I --cmdline …`. */
+    public static ServeProcess serving(LabNetwork lab, Path pivotHome, List<String> source, String dhcpMode,
+                                       Path stateDir, List<String> extraArgs, Consumer<String> output) {
+        List<String> cmd = new ArrayList<>(List.of(pivotHome.resolve("pivot").toString(), "serve"));
+        cmd.addAll(source);
+        cmd.addAll(List.of("--interface", LabNetwork.BRIDGE, "--dhcp", dhcpMode));
         if (dhcpMode.equals("full")) {
             cmd.addAll(List.of("--range", LabNetwork.RANGE_START + "-" + LabNetwork.RANGE_END));
         }

@@ -117,6 +117,11 @@ public final class GenericImport {
         }
     }
 
+    /** The initrd file a generic image's import reads ({@value #MANIFEST}'s, or by convention). */
+    public static Path initrdFile(Path dir) throws ImageException {
+        return file(dir, "initrd", manifest(dir.resolve(MANIFEST)).get("initrd"), INITRDS);
+    }
+
     private static void checkSquashfs(Path root) throws ImageException, IOException {
         try (InputStream in = Files.newInputStream(root)) {
             byte[] magic = in.readNBytes(4);
