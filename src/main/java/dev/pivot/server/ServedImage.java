@@ -54,31 +54,35 @@ public record ServedImage(Optional<ImportedImage> image, BootSpec spec) {
     public static Optional<ServedImage> prepare(BootSource source, String prefix, ArtifactStore store, Options o)
             throws IOException, ImageException, Stage1Exception {
         return switch (source) {
-            case BootSource.KernelFiles files -> Optional.of(kernelOnly(files, prefix, store, o));
-            case BootSource.ImageDir dir -> prepare(dir.dir(), store, o);
+            case BootSource.KernelFiles files -> Optional.of(kernelOnly(files, prefix, store));
+            case BootSource.ImageDir dir -> prepare(dir.dir(), prefix.equals("--"), store, o);
         };
     }
 
-    /** Kernel, initrds and command line: no check (there is no root image to check against) and no stage 1. */
-    private static ServedImage kernelOnly(BootSource.KernelFiles files, String prefix, ArtifactStore store, Options o)
+    /**
+     * Kernel, initrds and command line: no check (there is no root image to check against) and no stage 1, so
+     * --stage1 and --init, which the flags' own kernel may not have (OptionsCheck), do not apply to it.
+     */
+    private static ServedImage kernelOnly(BootSource.KernelFiles files, String prefix, ArtifactStore store)
             throws ImageException {
-        if (o.mode() == ServerConfig.Stage1Mode.NATIVE) {
-            throw new IllegalArgumentException("--stage1 native needs an image with a root image; " + files.kernel()
-                    + " is served as a kernel and initrds alone");
-        }
         return new ServedImage(Optional.empty(), KernelImport.importFiles(files, store, prefix));
     }
 
-    private static Optional<ServedImage> prepare(Path dir, ArtifactStore store, Options o)
+    /** @param fromFlags DIR itself, not a profile's image: --init and --stage1 native were meant for it */
+    private static Optional<ServedImage> prepare(Path dir, boolean fromFlags, ArtifactStore store, Options o)
             throws IOException, ImageException, Stage1Exception {
         Optional<BootSource.KernelFiles> plain = Files.isDirectory(dir) && !Files.exists(dir.resolve(NetbootImport.SCRIPT))
                 ? GenericImport.kernelOnly(dir) : Optional.empty();
         if (plain.isPresent()) {
-            if (o.init() != null) {
+            if (fromFlags && o.mode() == ServerConfig.Stage1Mode.NATIVE) {
+                throw new IllegalArgumentException("--stage1 native needs an image with a root image; " + dir.resolve(
+                        GenericImport.MANIFEST) + " names none");
+            }
+            if (fromFlags && o.init() != null) {
                 throw new IllegalArgumentException("--init is for images with a root image; " + dir.resolve(
                         GenericImport.MANIFEST) + " names none (put init=… into its cmdline)");
             }
-            return Optional.of(kernelOnly(plain.get(), dir.resolve(GenericImport.MANIFEST) + ": ", store, o));
+            return Optional.of(kernelOnly(plain.get(), dir.resolve(GenericImport.MANIFEST) + ": ", store));
         }
         boolean generic = GenericImport.isGeneric(dir);
         if (o.init() != null && !generic) {

@@ -117,4 +117,18 @@ class ServeKernelCommandTest {
         assertRefused(serve(List.of("--kernel", kernel().toString(), "--cmdline", "console=ttyS0 ip=${ip}")),
                 "--cmdline: '" + "ip=${ip}" + "' cannot be passed to the kernel through an iPXE script");
     }
+
+    @Test
+    void aProfilesMissingInitrdIsNamedWithItsProfile() throws IOException {
+        Path k = kernel();
+        Path missing = tmp.resolve("d-i/initrd.gz");
+        Path profiles = Files.writeString(tmp.resolve("profiles.yaml"), """
+                profiles:
+                  installer:
+                    kernel: linux
+                    initrd: d-i/initrd.gz
+                """);
+        assertRefused(serve(List.of("--kernel", k.toString(), "--profiles", profiles.toString())),
+                "profile installer: initrd " + missing + ": no such file");
+    }
 }

@@ -8,7 +8,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +19,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -25,7 +27,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * What most PXE users boot: a kernel and an initrd with a command line, nothing else — Debian's own installer
  * (package {@value #PACKAGE}: {@code linux} + {@code initrd.gz}, fetched with apt-get download + dpkg-deb -x by
  * scripts/fetch-debian-installer.sh into the cache, never vendored). `pivot serve --kernel … --initrd … --cmdline`
- * in a private namespace boots it in QEMU, BIOS and UEFI, until the installer's first dialog shows on the serial
+ * (and, once, `pivot serve DIR` with a pivot.yaml naming them) in a private namespace boots it in QEMU, BIOS and
+ * UEFI, until the installer's first dialog shows on the serial
  * console; the server's timeline must show DHCP, the script, the kernel and the initrd, and no Pivot stage 1 may
  * take part (no pivot.* parameter on the kernel's command line).
  */
@@ -82,15 +85,37 @@ class KernelInitrdIT {
         }
     }
 
-    @ParameterizedTest(name = "{0}")
-    @EnumSource(value = Qemu.Boot.class, names = {"BIOS_IPXE_ROM", "UEFI_IPXE_ROM"})
+    /** How `pivot serve` is told what to serve: by its flags, or by a directory's pivot.yaml. */
+    enum Source { FLAGS, PIVOT_YAML }
+
+    static Stream<Arguments> ways() {
+        return Stream.of(Arguments.of(Qemu.Boot.BIOS_IPXE_ROM, Source.FLAGS),
+                Arguments.of(Qemu.Boot.UEFI_IPXE_ROM, Source.FLAGS),
+                Arguments.of(Qemu.Boot.BIOS_IPXE_ROM, Source.PIVOT_YAML));
+    }
+
+    /** `--kernel linux --initrd initrd.gz --cmdline …`, or DIR with links to both and a pivot.yaml naming them. */
+    private static List<String> serveArgs(Source source, Path work) throws IOException {
+        if (source == Source.FLAGS) {
+            return List.of("--kernel", installer.resolve("linux").toString(),
+                    "--initrd", installer.resolve("initrd.gz").toString(), "--cmdline", CMDLINE);
+        }
+        Path dir = Files.createDirectories(work.resolve("d-i"));
+        Files.createSymbolicLink(dir.resolve("linux"), installer.resolve("linux"));
+        Files.createSymbolicLink(dir.resolve("initrd.gz"), installer.resolve("initrd.gz"));
+        Files.writeString(dir.resolve("pivot.yaml"), "# Debian's installer, served as it is\nkernel: linux\n"
+                + "initrd: initrd.gz\ncmdline: " + CMDLINE + "\n");
+        return List.of(dir.toString());
+    }
+
+    @ParameterizedTest(name = "{0}, {1}")
+    @MethodSource("ways")
     @Timeout(value = 8, unit = TimeUnit.MINUTES)
-    void debianInstallerReachesItsFirstDialog(Qemu.Boot firmware, @TempDir Path state) {
+    void debianInstallerReachesItsFirstDialog(Qemu.Boot firmware, Source source, @TempDir Path state)
+            throws IOException {
         List<String> serverLines = new CopyOnWriteArrayList<>();
         try (LabNetwork lab = LabNetwork.create("kinit", true)) {
-            ServeProcess server = ServeProcess.serving(lab, Require.pivotRoot(), List.of(
-                            "--kernel", installer.resolve("linux").toString(),
-                            "--initrd", installer.resolve("initrd.gz").toString(), "--cmdline", CMDLINE),
+            ServeProcess server = ServeProcess.serving(lab, Require.pivotRoot(), serveArgs(source, lab.workDir()),
                     "full", state, List.of(), line -> {
                         serverLines.add(line);
                         System.out.println("serve | " + line);
@@ -100,8 +125,8 @@ class KernelInitrdIT {
                     lab.workDir().resolve("serial.log"));
             try (Qemu vm = Qemu.start(lab.namespace(), spec)) {
                 Duration took = vm.awaitMarker(FIRST_DIALOG, BOOT_LIMIT);
-                System.out.printf("KernelInitrdIT [%s]: QEMU start -> the installer's '%s' in %s%n", firmware,
-                        FIRST_DIALOG, Qemu.seconds(took));
+                System.out.printf("KernelInitrdIT [%s, %s]: QEMU start -> the installer's '%s' in %s%n", firmware,
+                        source, FIRST_DIALOG, Qemu.seconds(took));
                 String console = vm.serial();
                 // iPXE adds initrd= for the EFI stub (and, under UEFI, the image's name in front): nothing else.
                 assertThat(console.lines().filter(l -> l.contains("Command line: ")).findFirst())
