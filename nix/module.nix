@@ -18,7 +18,10 @@ let
   flag = name: value: optionals (value != null) [ name (toString value) ];
   switch = name: on: optional on name;
 
-  serveArgs = [ "serve" (toString cfg.image) ]
+  serveArgs = [ "serve" ] ++ optional (cfg.image != null) (toString cfg.image)
+    ++ flag "--kernel" cfg.kernel
+    ++ lib.concatMap (i: [ "--initrd" (toString i) ]) cfg.initrd
+    ++ flag "--cmdline" cfg.cmdline
     ++ flag "--interface" cfg.interface
     ++ flag "--listen" cfg.listen
     ++ [ "--dhcp" cfg.dhcp ]
@@ -68,11 +71,33 @@ in
     };
 
     image = mkOption {
-      type = types.path;
+      type = nullOr types.path;
+      default = null;
       example = lib.literalExpression "nixosConfigurations.pc.config.system.build.netboot";
       description = ''
         The netboot build to serve (bzImage, initrd, netboot.ipxe), or a generic image directory (`pivot serve DIR`).
+        Set this or `kernel`.
       '';
+    };
+
+    kernel = mkOption {
+      type = nullOr types.path;
+      default = null;
+      example = "/srv/debian-installer/linux";
+      description = "Instead of `image`: a kernel booted with `initrd` and `cmdline` alone, without Pivot's stage 1 (`--kernel`).";
+    };
+
+    initrd = mkOption {
+      type = types.listOf types.path;
+      default = [ ];
+      description = "With `kernel`: its initrds, in load order (`--initrd`, once each).";
+    };
+
+    cmdline = mkOption {
+      type = nullOr types.str;
+      default = null;
+      example = "console=ttyS0,115200 priority=low";
+      description = "With `kernel`: the kernel command line (`--cmdline`).";
     };
 
     interface = mkOption {
@@ -236,6 +261,14 @@ in
 
   config = mkIf cfg.enable {
     assertions = [
+      {
+        assertion = (cfg.image == null) != (cfg.kernel == null);
+        message = "services.pivot: set image or kernel (one of them)";
+      }
+      {
+        assertion = cfg.kernel != null || (cfg.initrd == [ ] && cfg.cmdline == null);
+        message = "services.pivot: initrd and cmdline go with kernel";
+      }
       {
         assertion = (cfg.interface == null) != (cfg.listen == null);
         message = "services.pivot: set interface or listen (one of them)";

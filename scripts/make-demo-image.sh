@@ -11,7 +11,9 @@
 #   --extra-mb N                   add an N MB incompressible filler file to the squashfs (env PIVOT_EXTRA_MB)
 #   --xz-modules                   compress the stage-1 modules to .ko.xz, as NixOS ships them (env PIVOT_XZ_MODULES=1)
 #   --store-modules                put <hash>-linux-KVER-modules/lib/modules/KVER (NIC, virtio, fs drivers + depmod
-#                                  indexes) into the squashfs, as a NixOS store has (env PIVOT_STORE_MODULES=1)
+#                                  indexes) into the squashfs, as a NixOS store has (the default; env
+#                                  PIVOT_STORE_MODULES=1)
+#   --no-store-modules             leave them out: a store whose system cannot load modules (env PIVOT_STORE_MODULES=0)
 #   --parts DIR                    also write the pieces: stage1.cpio.gz, nix-store.squashfs, store.cpio.<comp>
 #   --kernel-only                  only download and unpack the kernel into the cache (no OUTDIR): ./test does this
 # Downloads are cached in ${PIVOT_CACHE:-/var/cache/pivot}. The kernel is never installed into the host's /boot.
@@ -24,7 +26,8 @@ STORE_COMP="${PIVOT_STORE_COMP:-zstd}"
 NO_NIC_DRIVER="${PIVOT_NO_NIC_DRIVER:-0}"
 EXTRA_MB="${PIVOT_EXTRA_MB:-0}"
 XZ_MODULES="${PIVOT_XZ_MODULES:-0}"
-STORE_MODULES="${PIVOT_STORE_MODULES:-0}"
+# On by default: every NixOS store has its kernel's modules, and the image check warns about one without them.
+STORE_MODULES="${PIVOT_STORE_MODULES:-1}"
 PARTS_DIR=""
 OUTDIR=""
 KERNEL_ONLY=0
@@ -37,12 +40,13 @@ while [ $# -gt 0 ]; do
     --no-nic-driver) NO_NIC_DRIVER=1; shift ;;
     --xz-modules) XZ_MODULES=1; shift ;;
     --store-modules) STORE_MODULES=1; shift ;;
+    --no-store-modules) STORE_MODULES=0; shift ;;
     --extra-mb) EXTRA_MB="${2:?--extra-mb needs a value}"; shift 2 ;;
     --extra-mb=*) EXTRA_MB="${1#*=}"; shift ;;
     --parts) PARTS_DIR="${2:?--parts needs a directory}"; shift 2 ;;
     --parts=*) PARTS_DIR="${1#*=}"; shift ;;
     --kernel-only) KERNEL_ONLY=1; shift ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) die "unknown option '$1' (see --help)" ;;
     *) [ -z "$OUTDIR" ] || die "only one OUTDIR may be given (got '$OUTDIR' and '$1')"; OUTDIR="$1"; shift ;;
   esac

@@ -135,12 +135,39 @@ public final class ProfileCatalog implements BootCatalog {
         return choice(mac).map(c -> specs.get(c.profile()));
     }
 
-    /** A machine that reached stage 2 has used up its one-time assignment. */
+    /**
+     * A machine that reached stage 2 has used up its one-time assignment. A kernel served alone never reports a
+     * stage 2: its boot is used up once the machine has its last initrd whole (or, without initrds, its kernel),
+     * the last step Pivot sees of it.
+     */
     public void onEvent(BootEvent event) {
-        if (event.step() == Step.STAGE2 && !event.failed()
-                && assignments.assignment(event.mac()).map(Assignments.Assignment::once).orElse(false)) {
+        if (event.failed() || (event.step() != Step.STAGE2 && event.step() != Step.INITRD
+                && event.step() != Step.KERNEL)) {
+            return;
+        }
+        // Only when some profile is a kernel alone do its fetches need the assignment read from the store.
+        if (event.step() != Step.STAGE2 && specs.values().stream().allMatch(spec -> spec.rootBoot().isPresent())) {
+            return;
+        }
+        Optional<Assignments.Assignment> once = assignments.assignment(event.mac()).filter(Assignments.Assignment::once);
+        if (once.isEmpty()) {
+            return;
+        }
+        boolean used = event.step() == Step.STAGE2
+                || Optional.ofNullable(specs.get(once.get().profile())).filter(spec -> lastFetch(spec, event)).isPresent();
+        if (used) {
             assignments.unassign(event.mac());
         }
+    }
+
+    /** Whether {@code event} is the last file of a kernel served alone: its last initrd, else its kernel. */
+    private static boolean lastFetch(BootSpec spec, BootEvent event) {
+        if (spec.rootBoot().isPresent()) {
+            return false;
+        }
+        Step step = spec.initrds().isEmpty() ? Step.KERNEL : Step.INITRD;
+        String name = spec.initrds().isEmpty() ? spec.kernel().name() : spec.initrds().getLast().name();
+        return event.step() == step && event.file().filter(name::equals).isPresent();
     }
 
     private void requireKnown(String profile) {

@@ -1,5 +1,6 @@
 package dev.pivot.cli;
 
+import dev.pivot.boot.BootSource;
 import dev.pivot.server.PivotServer;
 import dev.pivot.server.ServerConfig;
 import picocli.CommandLine.Command;
@@ -9,6 +10,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /**
@@ -29,15 +31,15 @@ final class CheckCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ServerConfig config = serve.config();
         PivotServer.Checked checked = PivotServer.check(config);
-        if (!Files.isDirectory(config.image())) {
-            throw new IllegalArgumentException(config.image() + ": "
-                    + (Files.exists(config.image()) ? "not a directory" : "no such directory"));
+        if (config.source() instanceof BootSource.ImageDir(Path dir) && !Files.isDirectory(dir)) {
+            throw new IllegalArgumentException(dir + ": "
+                    + (Files.exists(dir) ? "not a directory" : "no such directory"));
         }
         PrintWriter out = spec.commandLine().getOut();
         String profiles = checked.profiles().map(f -> f.profiles().size() + " profile"
                 + (f.profiles().size() == 1 ? "" : "s") + " (" + String.join(", ", f.profiles().keySet()) + "), "
                 + f.groups().size() + " group" + (f.groups().size() == 1 ? "" : "s")).orElse("no profiles file");
-        out.printf("pivot check: ok: %s on %s, dhcp %s%s, %s%n", config.image(),
+        out.printf("pivot check: ok: %s on %s, dhcp %s%s, %s%n", config.source().describe(),
                 checked.where().address().getHostAddress()
                         + checked.where().interfaceName().map(i -> " (" + i + ")").orElse(""),
                 config.dhcp().name().toLowerCase(java.util.Locale.ROOT),

@@ -4,6 +4,11 @@ import dev.pivot.server.StateDir;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.pivot.boot.Artifact;
+import dev.pivot.boot.BootSource;
+import dev.pivot.boot.BootSpec;
+import dev.pivot.image.GenericImport;
+import dev.pivot.image.KernelImport;
+import dev.pivot.image.KernelVersion;
 import dev.pivot.artifacts.ArtifactStore;
 import dev.pivot.image.Finding;
 import dev.pivot.image.ImageCheck;
@@ -28,6 +33,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
@@ -50,15 +56,17 @@ public final class ImageCommand implements Runnable {
 
     /** `pivot image inspect DIR [--json] [--state DIR]`. */
     @Command(name = "inspect", mixinStandardHelpOptions = true,
-            description = {"Import the netboot build in DIR and check it before anything boots it: kernel version,",
-                    "initrd parts, root image, init= and the kernel modules stage 1 needs.",
+            description = {"Import the netboot build or generic image in DIR and check it before anything boots it:",
+                    "kernel version, initrd parts, root image, init= and the kernel modules stage 1 needs.",
                     "Exits " + CHECK_FAILED + " when the check finds an error."})
     static final class Inspect implements Callable<Integer> {
 
         @Spec
         CommandSpec spec;
 
-        @Parameters(index = "0", paramLabel = "DIR", description = "a NixOS netboot build: bzImage, initrd, netboot.ipxe")
+        @Parameters(index = "0", paramLabel = "DIR", description = "a NixOS netboot build (bzImage, initrd,"
+                + " netboot.ipxe), a generic image (kernel, initrd, root.squashfs, optional pivot.yaml), or a pivot.yaml"
+                + " naming a kernel and initrds alone")
         Path dir;
 
         @Option(names = "--json", description = "print the report as JSON")
@@ -71,7 +79,7 @@ public final class ImageCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             return StateDir.withArtifacts(state, "pivot-inspect-", store -> {
-                Inspection inspection = inspect(NetbootImport.importDir(dir, store), store);
+                Inspection inspection = inspect(dir, store);
                 PrintWriter out = spec.commandLine().getOut();
                 if (json) {
                     out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
@@ -87,10 +95,23 @@ public final class ImageCommand implements Runnable {
 
     // ---- the report ----------------------------------------------------------------------------------------
 
-    /** Everything `inspect` reports; also its JSON shape. */
-    public record Inspection(String image, Kernel kernel, Initrd initrd, RootImage rootImage, String init,
-                             String initResolved, List<String> kernelParams, List<Modules> modules,
-                             List<Finding> findings, boolean ok) {
+    /** What kind of image DIR is: how Pivot boots it. */
+    public enum Kind {
+        /** A NixOS netboot build: the root image is the store, the image's stage 1 mounts it. */
+        nixos,
+        /** A generic image: the root image is a whole root file system, Pivot's stage 1 mounts it. */
+        generic,
+        /** A pivot.yaml naming a kernel and initrds alone: served as they are, no stage 1, no root image. */
+        kernel
+    }
+
+    /**
+     * Everything `inspect` reports; also its JSON shape. A {@link Kind#kernel} image has no root image, init= or
+     * checks (null, empty): {@code initrds} lists what it boots.
+     */
+    public record Inspection(String image, Kind kind, Kernel kernel, Initrd initrd, List<Initrd> initrds,
+                             RootImage rootImage, String init, String initResolved, List<String> kernelParams,
+                             List<Modules> modules, List<Finding> findings, boolean ok) {
     }
 
     public record Kernel(String file, long size, String sha256, String version, String release) {
@@ -114,9 +135,42 @@ public final class ImageCommand implements Runnable {
         }
     }
 
-    static Inspection inspect(ImportedImage image, ArtifactStore store) throws ImageException {
+    /** Imports DIR the way `pivot serve DIR` would and checks it. */
+    static Inspection inspect(Path dir, ArtifactStore store) throws ImageException, IOException {
+        boolean netboot = Files.exists(dir.resolve(NetbootImport.SCRIPT));
+        Optional<BootSource.KernelFiles> plain = !netboot && Files.isDirectory(dir) ? GenericImport.kernelOnly(dir)
+                : Optional.empty();
+        if (plain.isPresent()) {
+            return inspectKernel(dir, plain.get(), store);
+        }
+        if (!netboot && GenericImport.isGeneric(dir)) {
+            return inspect(GenericImport.importDir(dir, store, null), GenericImport.initrdFile(dir), Kind.generic,
+                    store);
+        }
+        ImportedImage image = NetbootImport.importDir(dir, store);
         NetbootIpxe ipxe = NetbootIpxe.parse(image.source().resolve(NetbootImport.SCRIPT));
-        Path initrdFile = image.source().resolve(ipxe.initrds().getFirst());
+        return inspect(image, image.source().resolve(ipxe.initrds().getFirst()), Kind.nixos, store);
+    }
+
+    /** A kernel and initrds alone: what is stored and served; nothing to check against a root image. */
+    private static Inspection inspectKernel(Path dir, BootSource.KernelFiles files, ArtifactStore store)
+            throws ImageException, IOException {
+        BootSpec spec = KernelImport.importFiles(files, store, dir.resolve(GenericImport.MANIFEST) + ": ");
+        Optional<KernelVersion> version = KernelVersion.read(files.kernel());
+        List<Initrd> initrds = new ArrayList<>();
+        for (int n = 0; n < files.initrds().size(); n++) {
+            Path file = files.initrds().get(n);
+            Artifact stored = spec.initrds().get(n);
+            initrds.add(new Initrd(file.toString(), Files.size(file), parts(file), stored.size(), stored.sha256()));
+        }
+        Artifact kernel = spec.kernel();
+        return new Inspection(dir.toString(), Kind.kernel, new Kernel(kernel.name(), kernel.size(), kernel.sha256(),
+                version.map(KernelVersion::full).orElse(null), version.map(KernelVersion::release).orElse(null)),
+                null, initrds, null, null, null, spec.kernelArgs(), List.of(), List.of(), true);
+    }
+
+    /** The archives of one initrd file, and whether one holds the root image. */
+    private static List<InitrdPart> parts(Path initrdFile) throws ImageException {
         List<InitrdPart> parts = new ArrayList<>();
         for (InitrdSegment s : InitrdSplitter.segments(initrdFile)) {
             boolean root = s.entries().stream().anyMatch(e -> e.isRegularFile()
@@ -124,6 +178,12 @@ public final class ImageCommand implements Runnable {
             parts.add(new InitrdPart(s.compression().compressed() ? s.compression().label() : "none",
                     s.entries().size(), s.start(), s.end(), root));
         }
+        return parts;
+    }
+
+    static Inspection inspect(ImportedImage image, Path initrdFile, Kind kind, ArtifactStore store)
+            throws ImageException {
+        List<InitrdPart> parts = parts(initrdFile);
         long initrdSize;
         try {
             initrdSize = Files.size(initrdFile);
@@ -134,27 +194,46 @@ public final class ImageCommand implements Runnable {
         Artifact kernel = image.kernel();
         List<Modules> modules = Stream.of(check.initrdModules(), check.storeModules())
                 .filter(java.util.Objects::nonNull).map(Modules::of).toList();
-        return new Inspection(image.source().toString(),
+        Initrd initrd = new Initrd(initrdFile.toString(), initrdSize, parts, image.stage1Initrd().size(),
+                image.stage1Initrd().sha256());
+        return new Inspection(image.source().toString(), kind,
                 new Kernel(kernel.name(), kernel.size(), kernel.sha256(), check.kernelVersion(), check.release()),
-                new Initrd(initrdFile.toString(), initrdSize, parts, image.stage1Initrd().size(),
-                        image.stage1Initrd().sha256()),
+                initrd, List.of(initrd),
                 new RootImage(image.rootImage().name(), image.rootImage().size(), image.rootImage().sha256()),
-                image.init(), storePath(check.initPath()), image.kernelArgs(),
+                image.init(), bootedPath(check.initPath(), image.wholeRoot()), image.kernelArgs(),
                 modules, check.findings(), !check.hasErrors());
     }
 
-    /** A path inside the root image as the booted system sees it (the image is mounted at /nix/store). */
-    private static String storePath(String inImage) {
-        if (inImage == null || inImage.startsWith("/nix/store/")) {
+    /**
+     * A path inside the root image as the booted system sees it: a NixOS store image is mounted at /nix/store, a
+     * whole root file system at /.
+     */
+    private static String bootedPath(String inImage, boolean wholeRoot) {
+        if (inImage == null || wholeRoot || inImage.startsWith("/nix/store/")) {
             return inImage;
         }
         return "/nix/store" + inImage;
     }
 
     static void printText(Inspection i, PrintWriter out) {
-        out.printf(Locale.ROOT, "image        %s%n", i.image());
+        out.printf(Locale.ROOT, "image        %s (%s)%n", i.image(), switch (i.kind()) {
+            case nixos -> "NixOS netboot build";
+            case generic -> "generic image: a whole root file system";
+            case kernel -> "a kernel and initrds alone, served without Pivot's stage 1";
+        });
         out.printf(Locale.ROOT, "kernel       %s, %,d bytes, sha256 %s%n", i.kernel().file(), i.kernel().size(), i.kernel().sha256());
         out.printf(Locale.ROOT, "  version    %s%n", i.kernel().version() == null ? "(not in the file)" : i.kernel().version());
+        if (i.kind() == Kind.kernel) {
+            for (Initrd initrd : i.initrds()) {
+                out.printf(Locale.ROOT, "initrd       %s, %,d bytes, %d %s, served as %,d bytes, sha256 %s%n",
+                        initrd.file(), initrd.size(), initrd.parts().size(),
+                        initrd.parts().size() == 1 ? "part" : "parts", initrd.stage1Size(), initrd.stage1Sha256());
+            }
+            out.printf(Locale.ROOT, "cmdline      %s%n", i.kernelParams().isEmpty() ? "(none)"
+                    : String.join(" ", i.kernelParams()));
+            out.println("check        nothing to check: no root image");
+            return;
+        }
         out.printf(Locale.ROOT, "initrd       %s, %,d bytes, %d %s%n", i.initrd().file(), i.initrd().size(), i.initrd().parts().size(),
                 i.initrd().parts().size() == 1 ? "part" : "parts");
         int n = 1;

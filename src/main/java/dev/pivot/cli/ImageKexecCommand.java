@@ -80,7 +80,7 @@ final class ImageKexecCommand implements Callable<Integer> {
         // The same artifacts `pivot serve` builds for this image (content-addressed: the same sha256s).
         return StateDir.withArtifacts(state, "pivot-kexec-", store -> {
             PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
-            Optional<ServedImage> served = ServedImage.prepare(dir, store, new ServedImage.Options(
+            Optional<ServedImage> served = ServedImage.prepare(new dev.pivot.boot.BootSource.ImageDir(dir), "", store, new ServedImage.Options(
                     dev.pivot.server.ServerConfig.Stage1Mode.PRELUDE, null, false, java.util.OptionalLong.empty(), quiet,
                     spec.commandLine().getErr()));
             if (served.isEmpty()) {

@@ -1,5 +1,6 @@
 package dev.pivot.cli;
 
+import dev.pivot.boot.BootSource;
 import dev.pivot.loaders.Routes;
 import dev.pivot.server.PivotServer;
 import dev.pivot.server.LogFormat;
@@ -12,18 +13,24 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 
-/** `pivot serve DIR`: imports a netboot build and serves it over DHCP, TFTP and HTTP until stopped. */
+/**
+ * `pivot serve DIR` or `pivot serve --kernel K --initrd I --cmdline "…"`: imports a netboot build (or a kernel with its
+ * initrds) and serves it over DHCP, TFTP and HTTP until stopped.
+ */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Serve the netboot build in DIR to every machine that PXE-boots on the network.")
+        description = {"Serve the netboot build in DIR, or a kernel with its initrds (--kernel), to every machine that"
+                + " PXE-boots on the network."})
 final class ServeCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "DIR", description = "a NixOS netboot build (bzImage, initrd, netboot.ipxe), or a generic image:"
-            + " vmlinuz|bzImage, initrd, root.squashfs and an optional pivot.yaml")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "DIR", description = "a NixOS netboot build (bzImage, initrd,"
+            + " netboot.ipxe), or a generic image: vmlinuz|bzImage, initrd, root.squashfs and an optional pivot.yaml"
+            + " (a pivot.yaml naming no squashfs serves its kernel and initrds alone)")
     Path dir;
 
     /** Read by {@link ConfigFile} before picocli parses; declared so that it is accepted and listed. */
@@ -31,6 +38,18 @@ final class ServeCommand implements Callable<Integer> {
             + "a key without its dashes (dhcp: full), the image as image:; options given here win",
             "the package's pivot.service uses /etc/pivot/pivot.yaml"})
     Path configFile;
+
+    @Option(names = "--kernel", paramLabel = "FILE", description = "instead of DIR: boot this kernel with --initrd and"
+            + " --cmdline alone, without Pivot's stage 1 (installers, rescue systems, memtest)")
+    Path kernel;
+
+    @Option(names = "--initrd", paramLabel = "FILE", description = "with --kernel: an initrd; repeat for more, in load"
+            + " order")
+    List<Path> initrds;
+
+    @Option(names = "--cmdline", paramLabel = "PARAMS", description = "with --kernel: the kernel command line, e.g."
+            + " \"console=ttyS0,115200 priority=low\"")
+    String cmdline;
 
     @Option(names = "--interface", paramLabel = "IF", description = "serve on IF; the server's address is IF's IPv4")
     String interfaceName;
@@ -169,10 +188,19 @@ final class ServeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(server::close));
         ServerConfig c = server.config();
         String host = server.address().getHostAddress();
-        var image = server.image();
-        out.printf("pivot: serving %s (init=%s)%n", dir, image.init());
-        out.printf("pivot: root image %s, %d bytes, sha256 %s%n", image.rootImage().name(), image.rootImage().size(),
-                image.rootImage().sha256());
+        var spec = server.served().spec();
+        if (spec.rootBoot().isPresent()) {
+            var root = spec.rootBoot().get();
+            out.printf("pivot: serving %s (init=%s)%n", c.source().describe(), root.init());
+            out.printf("pivot: root image %s, %d bytes, sha256 %s%n", root.rootImage().name(), root.rootImage().size(),
+                    root.rootImage().sha256());
+        } else {
+            out.printf("pivot: serving kernel %s (%d bytes) with %s, no stage 1; command line: %s%n",
+                    spec.kernel().name(), spec.kernel().size(), spec.initrds().isEmpty() ? "no initrd"
+                            : String.join(", ", spec.initrds().stream().map(i -> i.name() + " (" + i.size()
+                            + " bytes)").toList()), spec.kernelArgs().isEmpty() ? "(empty)"
+                            : String.join(" ", spec.kernelArgs()));
+        }
         String base = Routes.baseUrl(server.address(), server.httpPort());
         out.printf("pivot: %s%s · tftp %s:%d · dhcp %s%s%n", base, Routes.SCRIPT, host,
                 server.tftpPort(), c.dhcp().name().toLowerCase(java.util.Locale.ROOT),
@@ -186,6 +214,26 @@ final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** DIR, or --kernel with its --initrd and --cmdline: one or the other. */
+    BootSource source() {
+        if (kernel == null) {
+            if (initrds != null || cmdline != null) {
+                throw new IllegalArgumentException((initrds != null ? "--initrd" : "--cmdline")
+                        + " goes with --kernel (an image directory names its own)");
+            }
+            if (dir == null) {
+                throw new IllegalArgumentException("say what to serve: DIR, or --kernel FILE [--initrd FILE]"
+                        + " [--cmdline PARAMS]");
+            }
+            return new BootSource.ImageDir(dir);
+        }
+        if (dir != null) {
+            throw new IllegalArgumentException("give DIR or --kernel, not both (" + dir + ", --kernel " + kernel + ")");
+        }
+        return new BootSource.KernelFiles(kernel, initrds == null ? List.of() : initrds,
+                BootSource.KernelFiles.words(cmdline));
+    }
+
     /** The flags as a {@link ServerConfig}: nothing else happens here. */
     ServerConfig config() {
         if (listen != null && interfaceName != null) {
@@ -196,7 +244,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         ServerConfig.Where where = listen != null ? new ServerConfig.Where.Listen(listen)
                 : new ServerConfig.Where.Interface(interfaceName);
-        return new ServerConfig(dir, where, dhcp, Optional.ofNullable(range), Optional.ofNullable(router), httpPort,
+        return new ServerConfig(source(), where, dhcp, Optional.ofNullable(range), Optional.ofNullable(router), httpPort,
                 tftpPort, Optional.ofNullable(tftpRoot),
                 tftpMaxBlockSize == null ? OptionalInt.empty() : OptionalInt.of(tftpMaxBlockSize),
                 Optional.ofNullable(apiTokenFile), protectReads, state != null ? state : ServerConfig.DEFAULT_STATE,

@@ -32,15 +32,28 @@ public final class ServeProcess {
     /** With more `pivot serve` options (e.g. `--stage1 native`). */
     public static ServeProcess start(LabNetwork lab, Path pivotHome, Path imageDir, String dhcpMode, Path stateDir,
                                     List<String> extraArgs, Consumer<String> output) {
-        return start(lab, List.of(pivotHome.resolve("pivot").toString()), imageDir, dhcpMode, stateDir, extraArgs,
-                output);
+        return serving(lab, pivotHome, List.of(imageDir.toString()), dhcpMode, stateDir, extraArgs, output);
     }
 
     /** Run by {@code pivot}, the command that starts the CLI (e.g. an installed /usr/bin/pivot under setpriv). */
     public static ServeProcess start(LabNetwork lab, List<String> pivot, Path imageDir, String dhcpMode,
                                     Path stateDir, List<String> extraArgs, Consumer<String> output) {
+        return serving(lab, pivot, List.of(imageDir.toString()), dhcpMode, stateDir, extraArgs, output);
+    }
+
+    /** `source` is what `pivot serve` is told to serve: a DIR, or `--kernel K --initrd I --cmdline …`. */
+    public static ServeProcess serving(LabNetwork lab, Path pivotHome, List<String> source, String dhcpMode,
+                                       Path stateDir, List<String> extraArgs, Consumer<String> output) {
+        return serving(lab, List.of(pivotHome.resolve("pivot").toString()), source, dhcpMode, stateDir, extraArgs,
+                output);
+    }
+
+    private static ServeProcess serving(LabNetwork lab, List<String> pivot, List<String> source, String dhcpMode,
+                                        Path stateDir, List<String> extraArgs, Consumer<String> output) {
         List<String> cmd = new ArrayList<>(pivot);
-        cmd.addAll(List.of("serve", imageDir.toString(), "--interface", LabNetwork.BRIDGE, "--dhcp", dhcpMode));
+        cmd.add("serve");
+        cmd.addAll(source);
+        cmd.addAll(List.of("--interface", LabNetwork.BRIDGE, "--dhcp", dhcpMode));
         if (dhcpMode.equals("full")) {
             cmd.addAll(List.of("--range", LabNetwork.RANGE_START + "-" + LabNetwork.RANGE_END));
         }

@@ -135,7 +135,7 @@ final class ArtifactEndpoint {
         if (spec.kernel().sha256().equals(sha)) {
             return Optional.of(Step.KERNEL);
         }
-        if (spec.rootImage().sha256().equals(sha)) {
+        if (spec.rootBoot().filter(r -> r.rootImage().sha256().equals(sha)).isPresent()) {
             return Optional.of(Step.ROOT_IMAGE);
         }
         if (spec.initrds().stream().anyMatch(i -> i.sha256().equals(sha))) {

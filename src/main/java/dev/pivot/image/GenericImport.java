@@ -2,6 +2,7 @@ package dev.pivot.image;
 
 import dev.pivot.artifacts.ArtifactStore;
 import dev.pivot.boot.Artifact;
+import dev.pivot.boot.BootSource;
 
 import dev.pivot.stage1.Stage1Contract;
 import java.io.IOException;
@@ -22,8 +23,10 @@ import java.util.Set;
  * system, without a netboot.ipxe. Pivot's prelude builds the root itself (pivot.mode=layout: squashfs ro, tmpfs
  * rw, an overlay of both as /) and switch_roots to init (default {@value #DEFAULT_INIT}).
  *
- * <p>File names are found by convention (vmlinuz or bzImage, initrd or initrd.img, root.squashfs) or named in an
- * optional {@value #MANIFEST} of {@code key: value} lines: kernel, initrd, squashfs, init, cmdline.
+ * <p>File names are found by convention (vmlinuz, bzImage or linux; initrd, initrd.img or initrd.gz; root.squashfs)
+ * or named in an optional {@value #MANIFEST} of {@code key: value} lines: kernel, initrd, squashfs, init, cmdline.
+ * A {@value #MANIFEST} in a directory without a root image ({@link #kernelOnly}) is a plain kernel + initrds boot:
+ * its {@code initrd:} may name several files, in load order, separated by blanks.
  */
 public final class GenericImport {
 
@@ -31,8 +34,8 @@ public final class GenericImport {
     public static final String DEFAULT_INIT = "/sbin/init";
     private static final String MODE_PARAM = Stage1Contract.MODE.is(Stage1Contract.LAYOUT_MODE);
     public static final String ROOT_NAME = "root.squashfs";
-    private static final List<String> KERNELS = List.of("vmlinuz", "bzImage");
-    private static final List<String> INITRDS = List.of("initrd", "initrd.img");
+    private static final List<String> KERNELS = List.of("vmlinuz", "bzImage", "linux");
+    private static final List<String> INITRDS = List.of("initrd", "initrd.img", "initrd.gz");
     private static final Set<String> KEYS = Set.of("kernel", "initrd", "squashfs", "init", "cmdline");
 
     private GenericImport() {
@@ -42,6 +45,37 @@ public final class GenericImport {
     public static boolean isGeneric(Path dir) {
         return !Files.exists(dir.resolve(NetbootImport.SCRIPT))
                 && (Files.exists(dir.resolve(ROOT_NAME)) || Files.exists(dir.resolve(MANIFEST)));
+    }
+
+    /**
+     * The kernel, initrds and command line of a directory whose {@value #MANIFEST} names no squashfs, when it has no
+     * {@value #ROOT_NAME} either: served as they are, without Pivot's stage 1. Empty for an image with a root.
+     */
+    public static Optional<BootSource.KernelFiles> kernelOnly(Path dir) throws ImageException {
+        Path file = dir.resolve(MANIFEST);
+        if (!Files.isRegularFile(file) || Files.exists(dir.resolve(ROOT_NAME))) {
+            return Optional.empty();
+        }
+        Map<String, String> manifest = manifest(file);
+        if (manifest.containsKey("squashfs")) {
+            return Optional.empty();
+        }
+        if (manifest.containsKey("init")) {
+            throw new ImageException(file + ": init is for an image with a root image (squashfs), and this one names"
+                    + " none; for a kernel and initrds alone put init=… into cmdline");
+        }
+        Path kernel = file(dir, "kernel", manifest.get("kernel"), KERNELS);
+        List<Path> initrds = new ArrayList<>();
+        String named = manifest.get("initrd");
+        if (named == null) {
+            INITRDS.stream().map(dir::resolve).filter(Files::isRegularFile).findFirst().ifPresent(initrds::add);
+        } else {
+            for (String one : named.strip().split("\s+")) {
+                initrds.add(file(dir, "initrd", one, INITRDS));
+            }
+        }
+        return Optional.of(new BootSource.KernelFiles(kernel, initrds,
+                BootSource.KernelFiles.words(manifest.get("cmdline"))));
     }
 
     /**
@@ -81,6 +115,11 @@ public final class GenericImport {
         } catch (IOException e) {
             throw new ImageException(dir + ": import failed: " + e.getMessage(), e);
         }
+    }
+
+    /** The initrd file a generic image's import reads ({@value #MANIFEST}'s, or by convention). */
+    public static Path initrdFile(Path dir) throws ImageException {
+        return file(dir, "initrd", manifest(dir.resolve(MANIFEST)).get("initrd"), INITRDS);
     }
 
     private static void checkSquashfs(Path root) throws ImageException, IOException {

@@ -39,6 +39,10 @@ public final class ImageCheck {
             "ixgbe", "tg3", "bnx2", "vmxnet3");
     private static final Pattern MODULE_PATH = Pattern.compile("(?:^|.*/)lib/modules/([^/]+)/(.+)");
     private static final String AVAILABLE = "boot.initrd.availableKernelModules";
+    /** Where a generic image's initrd gets a module: no NixOS option to name. */
+    private static final String GENERIC_ADD = "the initrd's modules (and run depmod for it)";
+    /** Where a whole root file system keeps its modules: the classic path and the merged-/usr one. */
+    private static final List<String> STANDARD_MODULE_DIRS = List.of("/lib/modules/", "/usr/lib/modules/");
     private static final int MAX_TREE_DEPTH = 12;
     private static final long MAX_INDEX_SIZE = 8L << 20;
 
@@ -56,17 +60,26 @@ public final class ImageCheck {
 
     public static ImageCheckResult check(ImportedImage image, ArtifactSource store) {
         return check(store.path(image.kernel()), store.path(image.stage1Initrd()), store.path(image.rootImage()),
-                image.init());
+                image.init(), image.wholeRoot());
+    }
+
+    /** A NixOS store image when init= is in /nix/store, else a whole root file system. */
+    public static ImageCheckResult check(Path kernel, Path stage1, Path rootImage, String init) {
+        return check(kernel, stage1, rootImage, init, !init.startsWith("/nix/store/"));
     }
 
     /**
      * @param kernel    the bzImage
      * @param stage1    the image's stage-1 initrd (without the root image)
-     * @param rootImage the squashfs root image (the store paths at its root)
+     * @param rootImage the squashfs root image
      * @param init      the init= path
+     * @param wholeRoot the root image is a whole root file system (a generic image: modules in /lib/modules or
+     *                  /usr/lib/modules, any init), not a NixOS store (the store paths at its root)
      */
-    public static ImageCheckResult check(Path kernel, Path stage1, Path rootImage, String init) {
+    public static ImageCheckResult check(Path kernel, Path stage1, Path rootImage, String init, boolean wholeRoot) {
         List<Finding> findings = new ArrayList<>();
+        Wording words = wholeRoot ? new Wording(GENERIC_ADD, "the root image")
+                : new Wording(AVAILABLE, "the image's store");
 
         KernelVersion version = null;
         try {
@@ -105,11 +118,13 @@ public final class ImageCheck {
         String initPath = null;
         ModuleTree storeTree = null;
         try (SquashfsImage sq = SquashfsImage.open(rootImage)) {
-            initPath = checkInit(sq, init, findings);
+            initPath = checkInit(sq, init, wholeRoot, findings);
             if (release != null) {
-                storeTree = storeModules(sq, release, init);
+                storeTree = rootModules(sq, release, init, wholeRoot);
                 if (storeTree == null) {
-                    findings.add(Finding.warning("root-image", "no lib/modules/" + release + " in the root image: the"
+                    findings.add(Finding.warning("root-image", "no " + (wholeRoot
+                            ? "/lib/modules/" + release + " or /usr/lib/modules/" + release
+                            : "lib/modules/" + release + " in any store path") + " in the root image: the"
                             + " booted system cannot load kernel modules (was the image built with this kernel?)"));
                 }
             }
@@ -124,7 +139,7 @@ public final class ImageCheck {
         }
 
         if (release != null) {
-            checkModules(release, initrd, storeTree, findings);
+            checkModules(release, initrd, storeTree, words, findings);
         }
         return new ImageCheckResult(version == null ? null : version.full(), release, initPath, initrd, storeTree,
                 findings);
@@ -132,8 +147,9 @@ public final class ImageCheck {
 
     // ---- init= ---------------------------------------------------------------------------------------------
 
-    private static String checkInit(SquashfsImage sq, String init, List<Finding> findings) throws IOException {
-        if (!init.startsWith("/nix/store/")) {
+    private static String checkInit(SquashfsImage sq, String init, boolean wholeRoot, List<Finding> findings)
+            throws IOException {
+        if (!wholeRoot && !init.startsWith("/nix/store/")) {
             findings.add(Finding.warning("init", "init=" + init + " is outside /nix/store, but the root image holds"
                     + " only the store; it is looked up at the image's root"));
         }
@@ -146,7 +162,8 @@ public final class ImageCheck {
         }
         if (!r.exists()) {
             findings.add(Finding.error("init", "init=" + init + " is not in the root image (" + r.problem()
-                    + "): is netboot.ipxe from the same build as the initrd?"));
+                    + (wholeRoot ? "): name the root image's init with --init or pivot.yaml's init:"
+                    : "): is netboot.ipxe from the same build as the initrd?")));
             return null;
         }
         String shown = r.realPath().equals(stripStore(init)) ? "" : " (→ /nix/store" + r.realPath() + ")";
@@ -207,7 +224,13 @@ public final class ImageCheck {
 
     // ---- modules -------------------------------------------------------------------------------------------
 
-    private static void checkModules(String release, ModuleTree initrd, ModuleTree store, List<Finding> findings) {
+    /** How findings name the fix and the root image: a NixOS option and store, or a generic image's initrd and root. */
+    private record Wording(String addTo, String root) {
+    }
+
+    private static void checkModules(String release, ModuleTree initrd, ModuleTree store, Wording words,
+                                     List<Finding> findings) {
+        String addTo = words.addTo();
         if (initrd != null && !initrd.modules().isEmpty()) {
             if (!initrd.indexes().contains("modules.dep")) {
                 findings.add(Finding.error("initrd", "the initrd's " + initrd.location() + " has no modules.dep, so"
@@ -224,7 +247,7 @@ public final class ImageCheck {
                     findings.add(Finding.error("module:" + module, module + " needs " + String.join(", ", missing)
                             + ", which " + (missing.size() == 1 ? "is" : "are") + " not in the initrd: add "
                             + missing.stream().map(m -> "\"" + m + "\"").collect(java.util.stream.Collectors
-                            .joining(", ")) + " to " + AVAILABLE));
+                            .joining(", ")) + " to " + addTo));
                 }
             }
         }
@@ -236,12 +259,12 @@ public final class ImageCheck {
             }
             if (store != null && store.modules().containsKey(module)) {
                 findings.add(Finding.error("module:" + module, module + " is not in the initrd (" + required.getValue()
-                        + "): add \"" + module + "\" to " + AVAILABLE + " (the image's store has it: "
+                        + "): add \"" + module + "\" to " + addTo + " (" + words.root() + " has it: "
                         + store.location() + "/" + store.modules().get(module) + ")"));
             } else {
                 findings.add(Finding.error("module:" + module, "kernel " + release + " has no " + module
                         + " support (" + required.getValue() + "): it is neither built in nor a module in the"
-                        + " initrd" + (store != null ? " or the image's store" : "")
+                        + " initrd" + (store != null ? " or " + words.root() : "")
                         + "; enable it in the kernel config"));
             }
         }
@@ -251,9 +274,9 @@ public final class ImageCheck {
         if (initrdNics.isEmpty() && !builtinNic) {
             Set<String> storeNics = store == null ? Set.of() : store.ethernetDrivers();
             findings.add(Finding.error("ethernet", "no Ethernet driver in the initrd: add your NIC's module to "
-                    + AVAILABLE + (storeNics.isEmpty()
-                    ? " (the image's store has no Ethernet drivers either: enable your NIC's driver in the kernel)"
-                    : " (found in the image's store: " + ModuleTree.sample(storeNics, COMMON_NICS, 8) + ")")));
+                    + addTo + (storeNics.isEmpty()
+                    ? " (" + words.root() + " has no Ethernet drivers either: enable your NIC's driver in the kernel)"
+                    : " (found in " + words.root() + ": " + ModuleTree.sample(storeNics, COMMON_NICS, 8) + ")")));
         }
     }
 
@@ -292,20 +315,31 @@ public final class ImageCheck {
     }
 
     /**
-     * The root image's module tree for {@code release}: the system's own {@code kernel-modules} (beside init= in the
-     * NixOS toplevel: the kernel's modules plus any extra module packages), else &lt;hash&gt;-linux-RELEASE-modules,
-     * else any store path with a lib/modules/RELEASE inside.
+     * The root image's module tree for {@code release}. A whole root file system keeps it in /lib/modules/RELEASE
+     * or /usr/lib/modules/RELEASE. A NixOS store: the system's own {@code kernel-modules} (beside init= in the
+     * toplevel: the kernel's modules plus any extra module packages), else &lt;hash&gt;-linux-RELEASE-modules, else
+     * any store path with a lib/modules/RELEASE inside.
      */
-    static ModuleTree storeModules(SquashfsImage sq, String release, String init) throws IOException {
+    static ModuleTree rootModules(SquashfsImage sq, String release, String init, boolean wholeRoot) throws IOException {
         List<String> candidates = new ArrayList<>();
+        if (wholeRoot) {
+            STANDARD_MODULE_DIRS.forEach(d -> candidates.add(d + release));
+        }
         int slash = init.lastIndexOf('/');
-        if (slash > 0) {
+        if (!wholeRoot && slash > 0) {
             candidates.add(init.substring(0, slash) + "/kernel-modules/lib/modules/" + release);
+        }
+        if (wholeRoot) {
+            return firstTree(sq, candidates);
         }
         List<String> names = new ArrayList<>(sq.list(sq.root()).stream().map(DirectoryEntry::name).toList());
         String preferred = "-linux-" + release + "-modules";
         names.sort(Comparator.comparingInt((String n) -> n.endsWith(preferred) ? 0 : n.contains("modules") ? 1 : 2));
         names.forEach(name -> candidates.add("/nix/store/" + name + "/lib/modules/" + release));
+        return firstTree(sq, candidates);
+    }
+
+    private static ModuleTree firstTree(SquashfsImage sq, List<String> candidates) throws IOException {
         for (String dir : candidates) {
             Optional<Inode> inode = sq.lookup(dir);
             if (inode.isPresent() && inode.get() instanceof Inode.Directory) {

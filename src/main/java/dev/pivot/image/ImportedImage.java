@@ -43,6 +43,14 @@ public record ImportedImage(Artifact kernel, Artifact stage1Initrd, Artifact roo
         return spec(rootCpio, IMAGE_STAGE1_INIT);
     }
 
+    /**
+     * The root image is a whole root file system that Pivot's stage 1 mounts itself ({@code pivot.mode=layout}: a
+     * generic image), not a NixOS store.
+     */
+    public boolean wholeRoot() {
+        return kernelArgs.contains(Stage1Contract.MODE.is(Stage1Contract.LAYOUT_MODE));
+    }
+
     private BootSpec spec(Artifact secondInitrd, String stage1Init) {
         return new BootSpec(kernel, List.of(stage1Initrd, secondInitrd), rootImage, init, kernelArgs, stage1Init);
     }

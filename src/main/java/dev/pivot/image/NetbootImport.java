@@ -38,7 +38,9 @@ public final class NetbootImport {
         }
         Path script = dir.resolve(SCRIPT);
         if (!Files.isRegularFile(script)) {
-            throw new ImageException(dir + ": no " + SCRIPT + " (not a NixOS netboot build?)");
+            throw new ImageException(dir + ": no " + SCRIPT + " (not a NixOS netboot build?), no "
+                    + GenericImport.ROOT_NAME + " and no " + GenericImport.MANIFEST + "; for a kernel and initrds alone:"
+                    + " pivot serve --kernel FILE --initrd FILE --cmdline '…'");
         }
         NetbootIpxe ipxe = NetbootIpxe.parse(script);
         if (ipxe.initrds().size() != 1) {

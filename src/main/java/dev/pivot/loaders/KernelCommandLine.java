@@ -9,8 +9,9 @@ import java.util.List;
 
 /**
  * The kernel command line of the stage-1 contract, the same for every loader (iPXE, PXELINUX, kexec): rdinit=,
- * pivot.url=, pivot.mac=, pivot.root=, pivot.sha256=, pivot.size=, init=, then the image's own parameters. The
- * iPXE script adds initrd= words in front for the EFI stub; loaders that hand the initrds over themselves do not.
+ * pivot.url=, pivot.mac=, pivot.root=, pivot.sha256=, pivot.size=, init=, then the image's own parameters. A plain
+ * kernel + initrds boot (no {@link BootSpec#rootBoot()}) gets its own parameters only: nothing of Pivot's stage 1.
+ * The iPXE script adds initrd= words in front for the EFI stub; loaders that hand the initrds over themselves do not.
  */
 public final class KernelCommandLine {
 
@@ -20,14 +21,16 @@ public final class KernelCommandLine {
     /** One word per parameter; refused when a parameter could not be passed as one word. */
     public static List<String> of(BootSpec spec, String baseUrl, MacAddress mac) {
         List<String> args = new ArrayList<>();
-        args.add(Stage1Contract.rdinit(spec.stage1Init()));
-        args.add(Stage1Contract.URL.is(baseUrl));
-        args.add(Stage1Contract.MAC.is(mac));
-        args.add(Stage1Contract.ROOT.is(Routes.artifact(baseUrl, spec.rootImage())));
-        args.add(Stage1Contract.SHA256.is(spec.rootImage().sha256()));
-        // The size lets stage 1 check free RAM before fetching (the image lands in a tmpfs).
-        args.add(Stage1Contract.SIZE.is(spec.rootImage().size()));
-        args.add(Stage1Contract.INIT + "=" + spec.init());
+        spec.rootBoot().ifPresent(root -> {
+            args.add(Stage1Contract.rdinit(root.stage1Init()));
+            args.add(Stage1Contract.URL.is(baseUrl));
+            args.add(Stage1Contract.MAC.is(mac));
+            args.add(Stage1Contract.ROOT.is(Routes.artifact(baseUrl, root.rootImage())));
+            args.add(Stage1Contract.SHA256.is(root.rootImage().sha256()));
+            // The size lets stage 1 check free RAM before fetching (the image lands in a tmpfs).
+            args.add(Stage1Contract.SIZE.is(root.rootImage().size()));
+            args.add(Stage1Contract.INIT + "=" + root.init());
+        });
         args.addAll(spec.kernelArgs());
         for (String arg : args) {
             // One word each: a space would split it, "${" would be expanded by iPXE, "||" would end the command.

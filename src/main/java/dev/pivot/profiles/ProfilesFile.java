@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.pivot.boot.BootSource;
 import dev.pivot.boot.Firmware;
 import dev.pivot.boot.MacAddress;
 
@@ -33,6 +34,10 @@ import java.util.TreeSet;
  *   demo:
  *     image: /var/cache/pivot/demo-image   # a NixOS netboot build directory
  *     params: ["console=ttyS0,115200"]     # optional, appended to the kernel command line
+ *   installer:                             # a kernel and initrds alone, without Pivot's stage 1
+ *     kernel: /srv/d-i/linux
+ *     initrd: [/srv/d-i/initrd.gz]         # one path, or a list in load order
+ *     cmdline: "priority=low"              # optional; params are appended to it
  * groups:
  *   lab:
  *     profile: demo
@@ -48,7 +53,11 @@ import java.util.TreeSet;
  */
 public record ProfilesFile(Map<String, Profile> profiles, Map<String, Group> groups, Optional<String> defaultProfile) {
 
-    public record Profile(String name, Path image, List<String> params) {
+    /**
+     * @param source an image directory ({@code image:}), or a kernel with initrds and a command line
+     * @param params appended to the kernel command line
+     */
+    public record Profile(String name, BootSource source, List<String> params) {
     }
 
     /** Selects by {@code machines} (MACs), or by {@code firmware} and {@code labels}: one or the other. */
@@ -94,10 +103,10 @@ public record ProfilesFile(Map<String, Profile> profiles, Map<String, Group> gro
         rawProfiles.properties().forEach(entry -> {
             String p = entry.getKey();
             String at = "profiles." + p;
-            errors.object(entry.getValue(), at, "profile " + p, Set.of("image", "params"));
-            String image = errors.text(entry.getValue().get("image"), at + ".image", "profile " + p + ": image");
-            profiles.put(p, new Profile(p, base.resolve(image).normalize(),
-                    errors.texts(entry.getValue().get("params"), at + ".params", "profile " + p + ": params")));
+            JsonNode node = entry.getValue();
+            errors.object(node, at, "profile " + p, Set.of("image", "params", "kernel", "initrd", "cmdline"));
+            List<String> params = errors.texts(node.get("params"), at + ".params", "profile " + p + ": params");
+            profiles.put(p, new Profile(p, source(errors, node, at, "profile " + p, base), params));
         });
         Map<String, Group> groups = new LinkedHashMap<>();
         Map<MacAddress, String> groupOf = new HashMap<>();
@@ -155,6 +164,34 @@ public record ProfilesFile(Map<String, Profile> profiles, Map<String, Group> gro
                 ? Optional.of(errors.text(root.get("default"), "default", "default")) : Optional.empty();
         dflt.ifPresent(d -> known(errors, profiles, "default", "default", d));
         return new ProfilesFile(Map.copyOf(profiles), Map.copyOf(groups), dflt);
+    }
+
+    /** {@code image: DIR}, or {@code kernel:} with optional {@code initrd:} (one or a list) and {@code cmdline:}. */
+    private static BootSource source(Errors errors, JsonNode node, String at, String who, Path base) {
+        boolean kernel = node.has("kernel");
+        if (kernel == node.has("image")) {
+            throw errors.at(at, who + (kernel ? ": give image or kernel, not both"
+                    : ": boots nothing (give image: DIR, or kernel: FILE with initrd: and cmdline:)"));
+        }
+        if (!kernel) {
+            for (String k : List.of("initrd", "cmdline")) {
+                if (node.has(k)) {
+                    throw errors.at(at + "." + k, who + ": " + k + " goes with kernel:, not with image: (an image"
+                            + " directory names its own)");
+                }
+            }
+            return new BootSource.ImageDir(base.resolve(errors.text(node.get("image"), at + ".image",
+                    who + ": image")).normalize());
+        }
+        Path file = base.resolve(errors.text(node.get("kernel"), at + ".kernel", who + ": kernel")).normalize();
+        JsonNode rawInitrds = node.get("initrd");
+        List<String> initrds = rawInitrds != null && rawInitrds.isValueNode()
+                ? List.of(errors.text(rawInitrds, at + ".initrd", who + ": initrd"))
+                : errors.texts(rawInitrds, at + ".initrd", who + ": initrd");
+        String cmdline = node.has("cmdline") ? errors.text(node.get("cmdline"), at + ".cmdline", who + ": cmdline")
+                : "";
+        return new BootSource.KernelFiles(file, initrds.stream().map(i -> base.resolve(i).normalize()).toList(),
+                BootSource.KernelFiles.words(cmdline));
     }
 
     /** SnakeYAML's several lines ("while parsing …\n in 'reader', line 2 …\n expected …") as one. */

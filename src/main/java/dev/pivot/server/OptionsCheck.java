@@ -1,5 +1,9 @@
 package dev.pivot.server;
 
+import dev.pivot.boot.BootSource;
+import dev.pivot.image.ImageException;
+import dev.pivot.image.KernelImport;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -61,6 +65,21 @@ final class OptionsCheck {
                 throw new IllegalArgumentException("--init " + init + ": expected an absolute path, e.g. /sbin/init");
             }
         });
+        if (c.source() instanceof BootSource.KernelFiles files) {
+            if (c.init().isPresent()) {
+                throw new IllegalArgumentException("--init is for images with a root image; with --kernel put init=…"
+                        + " into --cmdline");
+            }
+            if (c.stage1() == ServerConfig.Stage1Mode.NATIVE) {
+                throw new IllegalArgumentException("--stage1 native needs an image with a root image; --kernel "
+                        + files.kernel() + " is served as a kernel and initrds alone");
+            }
+            try {
+                KernelImport.check(files, "--");
+            } catch (ImageException e) {
+                throw new IllegalArgumentException(e.getMessage(), e);
+            }
+        }
         if (c.router().isPresent() && c.dhcp() != ServerConfig.DhcpMode.FULL) {
             throw new IllegalArgumentException("--router only makes sense with --dhcp full");
         }

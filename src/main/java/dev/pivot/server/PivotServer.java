@@ -5,6 +5,7 @@ import dev.pivot.api.ApiRoutes;
 import dev.pivot.api.ArtifactCollector;
 import dev.pivot.boot.AddressBook;
 import dev.pivot.boot.BootPolicy;
+import dev.pivot.boot.BootSource;
 import dev.pivot.boot.ProfileCatalog;
 import dev.pivot.dhcp.DhcpConfig;
 import dev.pivot.dhcp.DhcpServer;
@@ -13,7 +14,6 @@ import dev.pivot.history.EventPipeline;
 import dev.pivot.http.HttpConfig;
 import dev.pivot.http.PivotHttpServer;
 import dev.pivot.artifacts.ArtifactStore;
-import dev.pivot.image.ImportedImage;
 import dev.pivot.loaders.Routes;
 import dev.pivot.profiles.ProfilesFile;
 import dev.pivot.store.JdbcStore;
@@ -42,14 +42,14 @@ public final class PivotServer implements AutoCloseable {
 
     /** The image check or the import refused the image; why was printed on the error stream. */
     public static final class ImageRefused extends Exception {
-        ImageRefused(Path dir) {
-            super("not serving " + dir);
+        ImageRefused(String what) {
+            super("not serving " + what);
         }
     }
 
     private final ServerConfig config;
     private final Endpoint where;
-    private final ImportedImage image;
+    private final ServedImage served;
     private final List<AutoCloseable> running;
     private final EventPipeline pipeline;
     private final JdbcStore store;
@@ -58,13 +58,13 @@ public final class PivotServer implements AutoCloseable {
     private final AddressBook addresses;
     private final CountDownLatch closed = new CountDownLatch(1);
 
-    private PivotServer(ServerConfig config, Endpoint where, ImportedImage image, List<AutoCloseable> running,
+    private PivotServer(ServerConfig config, Endpoint where, ServedImage served, List<AutoCloseable> running,
                         EventPipeline pipeline, JdbcStore store, PivotHttpServer http, TftpServer tftp,
                         AddressBook addresses) {
         this.addresses = addresses;
         this.config = config;
         this.where = where;
-        this.image = image;
+        this.served = served;
         this.running = running;
         this.pipeline = pipeline;
         this.store = store;
@@ -87,6 +87,7 @@ public final class PivotServer implements AutoCloseable {
         tftpBlockSize(config, where);
         DhcpSetup.config(config, where, config.httpPort());
         Optional<ProfilesFile> profiles = config.profiles().map(ProfilesFile::parse);
+        profiles.ifPresent(PivotServer::checkKernelFiles);
         return new Checked(where, profiles);
     }
 
@@ -112,10 +113,12 @@ public final class PivotServer implements AutoCloseable {
                 config.skipCheck(), config.machineRamBytes(), out, err);
         ServedImage served;
         try {
-            served = ServedImage.prepare(config.image(), artifacts, options)
-                    .orElseThrow(() -> new ImageRefused(config.image()));
+            served = ServedImage.prepare(config.source(), "--", artifacts, options)
+                    .orElseThrow(() -> new ImageRefused(config.source().describe()));
         } catch (dev.pivot.image.ImageException | dev.pivot.stage1.Stage1Exception e) {
-            throw new IllegalArgumentException(config.image() + ": " + e.getMessage(), e);
+            // A kernel's files are named in the message already; an image's message starts with what went wrong.
+            throw new IllegalArgumentException(config.source() instanceof BootSource.KernelFiles ? e.getMessage()
+                    : config.source().describe() + ": " + e.getMessage(), e);
         }
 
         List<AutoCloseable> running = new ArrayList<>();
@@ -127,7 +130,7 @@ public final class PivotServer implements AutoCloseable {
             EventPipeline pipeline = EventPipeline.over(store, config.eventQueue());
             running.add(pipeline);
             ProfileCatalog catalog = ProfileSetup.catalog(profiles, served.spec(),
-                    dir -> ServedImage.prepare(dir, artifacts, options), store, store);
+                    (source, prefix) -> ServedImage.prepare(source, prefix, artifacts, options), store, store);
             ArtifactCleanup cleanup = new ArtifactCleanup(artifacts, catalog, served.spec());
             ApiRoutes api = ApiRoutes.create(pipeline, store, store, catalog, store)
                     .requireToken(ApiAccess.fromFile(config.tokenFile(), config.protectReads()))
@@ -174,7 +177,7 @@ public final class PivotServer implements AutoCloseable {
                 server.start();
                 running.add(server);
             }
-            return new PivotServer(config, where, served.image(), running, pipeline, store, http, tftp, addresses);
+            return new PivotServer(config, where, served, running, pipeline, store, http, tftp, addresses);
         } catch (Exception e) {
             closeAll(running);
             if (e instanceof IOException io) {
@@ -184,6 +187,19 @@ public final class PivotServer implements AutoCloseable {
                 throw r;
             }
             throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    /** A profile's kernel and initrds are named by profile before anything is imported or started. */
+    private static void checkKernelFiles(ProfilesFile profiles) {
+        for (ProfilesFile.Profile p : profiles.profiles().values()) {
+            if (p.source() instanceof BootSource.KernelFiles files) {
+                try {
+                    dev.pivot.image.KernelImport.check(files, "profile " + p.name() + ": ");
+                } catch (dev.pivot.image.ImageException e) {
+                    throw new IllegalArgumentException(e.getMessage(), e);
+                }
+            }
         }
     }
 
@@ -205,8 +221,9 @@ public final class PivotServer implements AutoCloseable {
         return config;
     }
 
-    public ImportedImage image() {
-        return image;
+    /** What machines that no profile covers boot, and the image it came from (none for a kernel + initrds). */
+    public ServedImage served() {
+        return served;
     }
 
     /** The address machines reach this server at. */

@@ -1,6 +1,7 @@
 package dev.pivot.server;
 
 import dev.pivot.boot.Assignments;
+import dev.pivot.boot.BootSource;
 import dev.pivot.boot.BootSpec;
 import dev.pivot.boot.GroupSelector;
 import dev.pivot.boot.MacAddress;
@@ -8,7 +9,6 @@ import dev.pivot.boot.MachineRepository;
 import dev.pivot.boot.ProfileCatalog;
 import dev.pivot.profiles.ProfilesFile;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -26,10 +26,13 @@ final class ProfileSetup {
     private ProfileSetup() {
     }
 
-    /** Imports and checks one profile's image as `pivot serve` does its DIR; empty when the check refuses it. */
+    /**
+     * Imports and checks one profile's image as `pivot serve` does its DIR; empty when the check refuses it. Errors
+     * about a kernel's files begin with {@code prefix}.
+     */
     @FunctionalInterface
     interface ImagePreparer {
-        Optional<ServedImage> prepare(Path imageDir) throws Exception;
+        Optional<ServedImage> prepare(BootSource source, String prefix) throws Exception;
     }
 
     static ProfileCatalog catalog(Optional<ProfilesFile> file, BootSpec dirSpec, ImagePreparer images,
@@ -42,11 +45,13 @@ final class ProfileSetup {
         if (file.isPresent()) {
             for (ProfilesFile.Profile p : file.get().profiles().values()) {
                 BootSpec spec;
+                String prefix = "profile " + p.name() + ": ";
                 try {
-                    spec = images.prepare(p.image()).orElseThrow(() -> new IllegalArgumentException(
-                            "the image check refused " + p.image() + " (errors above)")).spec();
+                    spec = images.prepare(p.source(), prefix).orElseThrow(() -> new IllegalArgumentException(
+                            "the image check refused " + p.source().describe() + " (errors above)")).spec();
                 } catch (Exception e) {
-                    throw new IllegalArgumentException("profile " + p.name() + ": " + e.getMessage(), e);
+                    String m = e.getMessage() == null ? e.toString() : e.getMessage();
+                    throw new IllegalArgumentException(m.startsWith(prefix) ? m : prefix + m, e);
                 }
                 specs.put(p.name(), spec.withKernelArgs(p.params()));
             }

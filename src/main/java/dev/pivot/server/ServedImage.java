@@ -1,6 +1,7 @@
 package dev.pivot.server;
 
 import dev.pivot.boot.Artifact;
+import dev.pivot.boot.BootSource;
 import dev.pivot.boot.BootSpec;
 import dev.pivot.artifacts.ArtifactStore;
 import dev.pivot.image.Finding;
@@ -9,6 +10,7 @@ import dev.pivot.image.ImageCheck;
 import dev.pivot.image.ImageCheckResult;
 import dev.pivot.image.ImageException;
 import dev.pivot.image.ImportedImage;
+import dev.pivot.image.KernelImport;
 import dev.pivot.image.NetbootImport;
 import dev.pivot.image.Stage1Drivers;
 import dev.pivot.stage1.NativeRootInitrd;
@@ -18,6 +20,7 @@ import dev.pivot.stage1.Stage1Exception;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.SortedMap;
@@ -25,15 +28,16 @@ import java.util.TreeMap;
 import java.util.function.Predicate;
 
 /**
- * What `pivot serve` does with DIR before any server starts: import it (a NixOS netboot build, or a generic image),
- * check it ({@link ImageCheck}: errors refuse, one line each; warnings are printed), and build the stage-1 artifacts
- * for the chosen mode — Pivot's prelude (with NIC drivers from the root image when the initrd has none), or, in
- * native mode, the root image as a second initrd.
+ * What `pivot serve` does with what it serves before any server starts. An image directory is imported (a NixOS
+ * netboot build, or a generic image), checked ({@link ImageCheck}: errors refuse, one line each; warnings are
+ * printed), and gets the stage-1 artifacts for the chosen mode — Pivot's prelude (with NIC drivers from the root
+ * image when the initrd has none), or, in native mode, the root image as a second initrd. A kernel with initrds
+ * ({@code --kernel}, or a pivot.yaml naming no root image) is stored as it is and booted with its own command line.
  *
- * @param image the imported image
+ * @param image the imported image; empty for a kernel + initrds boot
  * @param spec  what every machine boots
  */
-public record ServedImage(ImportedImage image, BootSpec spec) {
+public record ServedImage(Optional<ImportedImage> image, BootSpec spec) {
 
     /** Where the lines go and what the operator asked for. */
     /** @param machineRam the machines' RAM in bytes when the operator said (--machine-ram), for native mode */
@@ -41,8 +45,45 @@ public record ServedImage(ImportedImage image, BootSpec spec) {
                    PrintWriter err) {
     }
 
-    /** Empty, after saying why on {@code err}, when the image must not be served. */
-    public static Optional<ServedImage> prepare(Path dir, ArtifactStore store, Options o) throws IOException, ImageException, Stage1Exception {
+    /**
+     * Empty, after saying why on {@code err}, when the image must not be served.
+     *
+     * @param prefix how errors about a kernel's files begin: "--" for the flags ("--kernel linux: no such file"),
+     *               "profile NAME: " for a profile
+     */
+    public static Optional<ServedImage> prepare(BootSource source, String prefix, ArtifactStore store, Options o)
+            throws IOException, ImageException, Stage1Exception {
+        return switch (source) {
+            case BootSource.KernelFiles files -> Optional.of(kernelOnly(files, prefix, store));
+            case BootSource.ImageDir dir -> prepare(dir.dir(), prefix.equals("--"), store, o);
+        };
+    }
+
+    /**
+     * Kernel, initrds and command line: no check (there is no root image to check against) and no stage 1, so
+     * --stage1 and --init, which the flags' own kernel may not have (OptionsCheck), do not apply to it.
+     */
+    private static ServedImage kernelOnly(BootSource.KernelFiles files, String prefix, ArtifactStore store)
+            throws ImageException {
+        return new ServedImage(Optional.empty(), KernelImport.importFiles(files, store, prefix));
+    }
+
+    /** @param fromFlags DIR itself, not a profile's image: --init and --stage1 native were meant for it */
+    private static Optional<ServedImage> prepare(Path dir, boolean fromFlags, ArtifactStore store, Options o)
+            throws IOException, ImageException, Stage1Exception {
+        Optional<BootSource.KernelFiles> plain = Files.isDirectory(dir) && !Files.exists(dir.resolve(NetbootImport.SCRIPT))
+                ? GenericImport.kernelOnly(dir) : Optional.empty();
+        if (plain.isPresent()) {
+            if (fromFlags && o.mode() == ServerConfig.Stage1Mode.NATIVE) {
+                throw new IllegalArgumentException("--stage1 native needs an image with a root image; " + dir.resolve(
+                        GenericImport.MANIFEST) + " names none");
+            }
+            if (fromFlags && o.init() != null) {
+                throw new IllegalArgumentException("--init is for images with a root image; " + dir.resolve(
+                        GenericImport.MANIFEST) + " names none (put init=… into its cmdline)");
+            }
+            return Optional.of(kernelOnly(plain.get(), dir.resolve(GenericImport.MANIFEST) + ": ", store));
+        }
         boolean generic = GenericImport.isGeneric(dir);
         if (o.init() != null && !generic) {
             throw new IllegalArgumentException("--init is for generic images (kernel, initrd, root.squashfs);"
@@ -53,7 +94,7 @@ public record ServedImage(ImportedImage image, BootSpec spec) {
         Optional<BootSpec> spec = o.mode() == ServerConfig.Stage1Mode.NATIVE
                 ? nativeSpec(dir, image, store, generic, o)
                 : checkedPrelude(dir, image, store, o).map(image::withPrelude);
-        return spec.map(s -> new ServedImage(image, s));
+        return spec.map(s -> new ServedImage(Optional.of(image), s));
     }
 
     /**

@@ -1,5 +1,7 @@
 package dev.pivot.server;
 
+import dev.pivot.boot.BootSource;
+
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -9,7 +11,8 @@ import java.util.OptionalLong;
  * Everything `pivot serve` can be told, as plain data: the CLI maps its flags onto this, and the demo, the tests
  * and the benchmarks start Pivot from it ({@link ServeProcess#start}).
  *
- * @param image            the image directory (a NixOS netboot build, or a generic image)
+ * @param source           what is served: an image directory (a NixOS netboot build, a generic image), or a
+ *                         kernel with initrds and a command line
  * @param where            the interface to serve on, or the address to bind
  * @param dhcp             proxy (beside another DHCP server), full (addresses too, with {@code range}), off
  * @param range            FIRST-LAST, the addresses full DHCP leases
@@ -35,7 +38,7 @@ import java.util.OptionalLong;
  * @param logFormat        the timeline's lines: with the time, without (the journal has it), or JSON
  * @param gcAfterDays      on start, remove artifacts nothing uses that were not imported for this many days (0: never)
  */
-public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<String> range, Optional<String> router,
+public record ServerConfig(BootSource source, Where where, DhcpMode dhcp, Optional<String> range, Optional<String> router,
                            int httpPort, int tftpPort, Optional<Path> tftpRoot, OptionalInt tftpMaxBlockSize,
                            Optional<Path> apiTokenFile, boolean protectReads, Path state, String efiLoader,
                            Optional<String> database, Optional<Path> profiles, Path ipxeDir, boolean ipxeUpgrade,
@@ -70,7 +73,12 @@ public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<Stri
 
     /** The defaults of `pivot serve IMAGE --listen/--interface …`: ProxyDHCP, ports 67/69/80, /var/lib/pivot. */
     public static Builder builder(Path image, Where where) {
-        return new Builder(image, where);
+        return new Builder(new BootSource.ImageDir(image), where);
+    }
+
+    /** The same defaults, serving {@code source} (a kernel with initrds, say). */
+    public static Builder builder(BootSource source, Where where) {
+        return new Builder(source, where);
     }
 
     /**
@@ -78,7 +86,7 @@ public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<Stri
      * directory of their own), then {@link #build}.
      */
     public static final class Builder {
-        private final Path image;
+        private final BootSource image;
         private final Where where;
         private DhcpMode dhcp = DhcpMode.PROXY;
         private Optional<String> range = Optional.empty();
@@ -104,7 +112,7 @@ public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<Stri
         private LogFormat logFormat = LogFormat.TEXT;
         private int gcAfterDays = DEFAULT_GC_AFTER_DAYS;
 
-        private Builder(Path image, Where where) {
+        private Builder(BootSource image, Where where) {
             this.image = image;
             this.where = where;
         }

@@ -71,6 +71,26 @@ class ProfileCatalogTest {
     }
 
     @Test
+    void aOneTimeKernelAloneEndsWhenItsLastInitrdIsFetched() {
+        Artifact linux = new Artifact("e".repeat(64), 1, "linux");
+        Artifact first = new Artifact("f".repeat(64), 4, "initrd.gz");
+        Artifact last = new Artifact("0".repeat(64), 4, "firmware.cpio");
+        BootSpec installer = BootSpec.kernelOnly(linux, List.of(first, last), List.of("priority=low"));
+        ProfileCatalog withInstaller = new ProfileCatalog(Map.of("demo", demo, "installer", installer),
+                Map.of(IN_LAB, new ProfileCatalog.Choice("demo", "lab")), Optional.of("demo"), assignments);
+        assignments.assign(new Assignments.Assignment(IN_LAB, "installer", true, Instant.now()));
+        // No stage 2 will ever report: the last thing Pivot sees of this boot is the last initrd, sent whole.
+        withInstaller.onEvent(BootEvent.ok(IN_LAB, Step.KERNEL, "linux", 1).withFile("linux"));
+        withInstaller.onEvent(BootEvent.ok(IN_LAB, Step.INITRD, "initrd.gz", 4).withFile("initrd.gz"));
+        withInstaller.onEvent(new BootEvent(Instant.now(), IN_LAB, Step.INITRD, true, "firmware.cpio: client closed",
+                2).withFile("firmware.cpio"));
+        assertThat(withInstaller.specFor(IN_LAB)).contains(installer);
+        withInstaller.onEvent(BootEvent.ok(IN_LAB, Step.INITRD, "firmware.cpio", 4).withFile("firmware.cpio"));
+        assertThat(withInstaller.specFor(IN_LAB)).contains(demo);
+        assertThat(assignments.map).isEmpty();
+    }
+
+    @Test
     void withoutDefaultAnUnknownMachineIsNotBootedAndUnknownProfilesAreRefused() {
         ProfileCatalog noDefault = new ProfileCatalog(Map.of("demo", demo), Map.of(), Optional.empty(), assignments);
         assertThat(noDefault.specFor(OTHER)).isEmpty();

@@ -162,4 +162,69 @@ class ImageCommandTest {
         assertThat(run.exit()).isZero();
         assertThat(run.out()).contains("inspect");
     }
+
+    /** A generic image: the same kernel and stage 1, and a whole root file system with merged /usr. */
+    private Path genericDir() throws Exception {
+        Path netboot = netbootDir(GOOD);
+        Path dir = Files.createDirectories(tmp.resolve("generic"));
+        Files.copy(netboot.resolve("bzImage"), dir.resolve("vmlinuz"));
+        Files.copy(tmp.resolve("stage1.gz"), dir.resolve("initrd"));
+        Path root = Files.createDirectories(tmp.resolve("whole-root"));
+        Path init = Files.createDirectories(root.resolve("sbin")).resolve("init");
+        Files.writeString(init, "#!/bin/sh\n");
+        Files.setPosixFilePermissions(init, PosixFilePermissions.fromString("r-xr-xr-x"));
+        Path nic = Files.createDirectories(root.resolve("usr/lib/modules/" + RELEASE
+                + "/kernel/drivers/net/ethernet/intel/e1000"));
+        Files.write(nic.resolve("e1000.ko"), new byte[] {1});
+        Files.createSymbolicLink(root.resolve("lib"), Path.of("usr/lib"));
+        Tools.sh(tmp, "mksquashfs " + root + " " + dir.resolve("root.squashfs")
+                + " -comp gzip -noappend -quiet -no-progress >/dev/null");
+        return dir;
+    }
+
+    @Test
+    void inspectsAGenericImageInItsOwnTerms() throws Exception {
+        Path dir = genericDir();
+        CliRun run = run("inspect", dir.toString(), "--json");
+        assertThat(run.err()).isEmpty();
+        assertThat(run.exit()).isZero();
+        JsonNode json = new ObjectMapper().readTree(run.out());
+        assertThat(json.get("kind").asText()).isEqualTo("generic");
+        assertThat(json.get("findings")).as("no NixOS warning about init= outside the store").isEmpty();
+        assertThat(json.get("init").asText()).isEqualTo("/sbin/init");
+        assertThat(json.get("initResolved").asText()).isEqualTo("/sbin/init");
+        assertThat(json.at("/rootImage/name").asText()).isEqualTo("root.squashfs");
+        assertThat(json.at("/modules/1/place").asText()).isEqualTo("root image");
+        assertThat(json.at("/modules/1/location").asText()).isEqualTo("/lib/modules/" + RELEASE);
+        assertThat(json.at("/modules/1/ethernetDrivers/0").asText()).isEqualTo("e1000");
+
+        CliRun text = run("inspect", dir.toString());
+        assertThat(text.out()).contains("(generic image: a whole root file system)").contains("check        OK\n")
+                .doesNotContain("/nix/store");
+    }
+
+    @Test
+    void inspectsAKernelAloneFromItsPivotYaml() throws Exception {
+        Path netboot = netbootDir(GOOD);
+        Path dir = Files.createDirectories(tmp.resolve("d-i"));
+        Files.copy(netboot.resolve("bzImage"), dir.resolve("linux"));
+        Files.copy(tmp.resolve("stage1.gz"), dir.resolve("initrd.gz"));
+        Files.writeString(dir.resolve("pivot.yaml"), "cmdline: console=ttyS0,115200 priority=low\n");
+        CliRun run = run("inspect", dir.toString(), "--json");
+        assertThat(run.err()).isEmpty();
+        assertThat(run.exit()).isZero();
+        JsonNode json = new ObjectMapper().readTree(run.out());
+        assertThat(json.get("kind").asText()).isEqualTo("kernel");
+        assertThat(json.at("/kernel/release").asText()).isEqualTo(RELEASE);
+        assertThat(json.at("/kernel/sha256").asText()).isEqualTo(TestFiles.sha256(dir.resolve("linux")));
+        assertThat(json.get("initrds")).hasSize(1);
+        assertThat(json.at("/initrds/0/parts/0/compression").asText()).isEqualTo("gzip");
+        assertThat(json.get("rootImage").isNull()).isTrue();
+        assertThat(json.get("kernelParams")).extracting(JsonNode::asText)
+                .containsExactly("console=ttyS0,115200", "priority=low");
+
+        CliRun text = run("inspect", dir.toString());
+        assertThat(text.out()).contains("a kernel and initrds alone, served without Pivot's stage 1")
+                .contains("cmdline      console=ttyS0,115200 priority=low");
+    }
 }

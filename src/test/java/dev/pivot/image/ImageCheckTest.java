@@ -124,6 +124,67 @@ class ImageCheckTest {
         return image;
     }
 
+    /**
+     * A whole root file system (a generic image): /sbin/init, and the kernel's modules under {@code modulesDir}
+     * ("lib/modules", "usr/lib/modules" with /lib a symlink to usr/lib as in a merged-/usr Debian, or none).
+     */
+    Path wholeRoot(String modulesDir, List<String> modules) throws Exception {
+        Path root = Files.createDirectories(tmp.resolve("root-" + ++images));
+        Path init = Files.createDirectories(root.resolve("sbin")).resolve("init");
+        Files.writeString(init, "#!/bin/sh\n");
+        Files.setPosixFilePermissions(init, PosixFilePermissions.fromString("r-xr-xr-x"));
+        if (modulesDir != null) {
+            if (modulesDir.startsWith("usr/")) {
+                Files.createDirectories(root.resolve("usr/lib"));
+                Files.createSymbolicLink(root.resolve("lib"), Path.of("usr/lib"));
+            }
+            Path dir = Files.createDirectories(root.resolve(modulesDir + "/" + RELEASE));
+            for (String module : modules) {
+                Files.createDirectories(dir.resolve(module).getParent());
+                Files.write(dir.resolve(module), new byte[] {1, 2, 3});
+            }
+            Files.writeString(dir.resolve("modules.builtin"), "kernel/fs/ext4/ext4.ko\n");
+        }
+        Tools.require("mksquashfs", "squashfs-tools");
+        Path image = tmp.resolve("root.squashfs");
+        Files.deleteIfExists(image);
+        Tools.sh(tmp, "mksquashfs " + root + " " + image + " -comp gzip -noappend -quiet -no-progress >/dev/null");
+        return image;
+    }
+
+    private ImageCheckResult checkWholeRoot(Path initrd, Path root) throws Exception {
+        Path kernel = fakeBzImage(tmp.resolve("bzImage"), RELEASE + " (debian-kernel@lists.debian.org) #1 SMP");
+        return ImageCheck.check(kernel, initrd, root, "/sbin/init", true);
+    }
+
+    @Test
+    void aGenericImagesModulesAreFoundInTheStandardPlaces() throws Exception {
+        Path initrd = initrd(RELEASE, ALL_INITRD_MODULES, "");
+        ImageCheckResult classic = checkWholeRoot(initrd, wholeRoot("lib/modules", STORE_MODULES));
+        assertThat(classic.findings()).isEmpty();
+        assertThat(classic.storeModules().location()).isEqualTo("/lib/modules/" + RELEASE);
+        assertThat(classic.storeModules().ethernetDrivers()).contains("e1000", "r8169", "virtio_net");
+        assertThat(classic.initPath()).isEqualTo("/sbin/init");
+
+        ImageCheckResult mergedUsr = checkWholeRoot(initrd, wholeRoot("usr/lib/modules", STORE_MODULES));
+        assertThat(mergedUsr.findings()).isEmpty();
+        assertThat(mergedUsr.storeModules().modules()).containsKey("r8169");
+    }
+
+    @Test
+    void aGenericImageIsToldAboutItsOwnPlacesNotNixOs() throws Exception {
+        List<String> noNic = ALL_INITRD_MODULES.stream().filter(m -> !m.contains("virtio")).toList();
+        ImageCheckResult result = checkWholeRoot(initrd(RELEASE, noNic, ""), wholeRoot(null, List.of()));
+        assertThat(result.findings()).extracting(Finding::toString).containsExactlyInAnyOrder(
+                "WARNING root-image: no /lib/modules/" + RELEASE + " or /usr/lib/modules/" + RELEASE + " in the root"
+                        + " image: the booted system cannot load kernel modules (was the image built with this kernel?)",
+                "ERROR ethernet: no Ethernet driver in the initrd: add your NIC's module to the initrd's modules (and"
+                        + " run depmod for it) (the root image has no Ethernet drivers either: enable your NIC's driver"
+                        + " in the kernel)");
+        assertThat(result.findings()).extracting(Finding::message)
+                .noneMatch(m -> m.contains("boot.initrd") || m.contains("store") || m.contains("netboot.ipxe"));
+    }
+
     private ImageCheckResult check(Path initrd, Path root) throws Exception {
         Path kernel = fakeBzImage(tmp.resolve("bzImage"), RELEASE + " (nixbld@localhost) #1-NixOS SMP PREEMPT_DYNAMIC");
         return ImageCheck.check(kernel, initrd, root, SYSTEM + "/init");

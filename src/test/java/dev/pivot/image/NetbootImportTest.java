@@ -91,10 +91,8 @@ class NetbootImportTest {
 
         assertThat(spec.kernel()).isEqualTo(image.kernel());
         assertThat(spec.initrds()).containsExactly(image.stage1Initrd(), prelude);
-        assertThat(spec.rootImage()).isEqualTo(image.rootImage());
-        assertThat(spec.init()).isEqualTo(image.init());
+        assertThat(spec.rootBoot()).contains(new BootSpec.RootBoot(image.rootImage(), image.init(), "/pivot/init"));
         assertThat(spec.kernelArgs()).isEqualTo(image.kernelArgs());
-        assertThat(spec.stage1Init()).isEqualTo("/pivot/init");
     }
 
     @Test
@@ -107,7 +105,8 @@ class NetbootImportTest {
         assertThatThrownBy(() -> NetbootImport.importDir(file, store)).hasMessage(file + ": not a directory");
         Path empty = Files.createDirectories(tmp.resolve("empty"));
         assertThatThrownBy(() -> NetbootImport.importDir(empty, store))
-                .hasMessage(empty + ": no netboot.ipxe (not a NixOS netboot build?)");
+                .hasMessage(empty + ": no netboot.ipxe (not a NixOS netboot build?), no root.squashfs and no pivot.yaml;"
+                        + " for a kernel and initrds alone: pivot serve --kernel FILE --initrd FILE --cmdline '…'");
         assertThat(storedObjects(tmp.resolve("store"))).isEmpty();
     }
 

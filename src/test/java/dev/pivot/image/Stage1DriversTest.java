@@ -64,7 +64,7 @@ class Stage1DriversTest {
 
     private static ModuleTree storeTree(Path image) throws Exception {
         try (SquashfsImage sq = SquashfsImage.open(image)) {
-            return ImageCheck.storeModules(sq, RELEASE, "/nix/store/xxx-nixos-system/init");
+            return ImageCheck.rootModules(sq, RELEASE, "/nix/store/xxx-nixos-system/init", false);
         }
     }
 

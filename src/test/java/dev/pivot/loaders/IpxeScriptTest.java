@@ -106,4 +106,18 @@ class IpxeScriptTest {
         assertThatThrownBy(() -> IpxeScript.forMachine(spec(List.of("x\ny")), BASE, MAC))
                 .isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void aKernelAloneGetsItsOwnCommandLineAndNothingOfStage1() {
+        BootSpec kernelOnly = BootSpec.kernelOnly(new Artifact(sha('a'), 100, "linux"),
+                List.of(new Artifact(sha('b'), 200, "initrd.gz")), List.of("console=ttyS0,115200", "priority=low"));
+        assertThat(IpxeScript.kernelCommandLine(kernelOnly, BASE, MAC))
+                .containsExactly("initrd=initrd.gz", "console=ttyS0,115200", "priority=low");
+        String script = IpxeScript.forMachine(kernelOnly, BASE, MAC);
+        assertThat(script).contains("kernel " + BASE + "/artifacts/" + sha('a') + "/linux")
+                .contains("initrd --name initrd.gz " + BASE + "/artifacts/" + sha('b') + "/initrd.gz")
+                .doesNotContain("pivot.").doesNotContain("rdinit=").doesNotContain("init=/");
+        assertThat(PxelinuxConfig.render(kernelOnly, BASE, MAC))
+                .contains("  APPEND console=ttyS0,115200 priority=low\n");
+    }
 }

@@ -1,11 +1,13 @@
 package dev.pivot.profiles;
 
+import dev.pivot.boot.BootSource;
 import dev.pivot.boot.MacAddress;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -35,9 +37,9 @@ class ProfilesFileTest {
     void readsProfilesGroupsAndDefault() {
         ProfilesFile f = ProfilesFile.parse("profiles.yaml", GOOD, BASE);
         assertThat(f.profiles()).containsOnlyKeys("demo", "rescue");
-        assertThat(f.profiles().get("demo").image()).isEqualTo(Path.of("/var/cache/pivot/demo-image"));
+        assertThat(f.profiles().get("demo").source()).isEqualTo(new BootSource.ImageDir(Path.of("/var/cache/pivot/demo-image")));
         assertThat(f.profiles().get("demo").params()).containsExactly("console=ttyS0,115200", "loglevel=7");
-        assertThat(f.profiles().get("rescue").image()).isEqualTo(Path.of("/etc/pivot/images/rescue"));
+        assertThat(f.profiles().get("rescue").source()).isEqualTo(new BootSource.ImageDir(Path.of("/etc/pivot/images/rescue")));
         assertThat(f.profiles().get("rescue").params()).isEmpty();
         assertThat(f.groups().get("lab").profile()).isEqualTo("demo");
         assertThat(f.groups().get("lab").machines()).containsExactly(MacAddress.parse("52:54:00:77:00:10"),
@@ -71,9 +73,10 @@ class ProfilesFileTest {
     @Test
     void aMistakeOfShapeNamesItsLine() {
         assertError(GOOD.replace("    image: images/rescue", "    imge: images/rescue"),
-                "profiles.yaml line 7: unknown key 'imge' (expected one of image, params)");
+                "profiles.yaml line 7: unknown key 'imge' (expected one of cmdline, image, initrd, kernel, params)");
         assertError("profiles:\n  demo: [unclosed\n", "profiles.yaml line 2: while parsing a flow sequence");
-        assertError("profiles:\n  demo:\n    params: []\n", "profiles.yaml line 2: profile demo: image missing");
+        assertError("profiles:\n  demo:\n    params: []\n", "profiles.yaml line 2: profile demo: boots nothing"
+                + " (give image: DIR, or kernel: FILE with initrd: and cmdline:)");
         assertError("profiles:\n  demo:\n    image: [a, b]\n", "profiles.yaml line 3: profile demo: image: expected a text");
         assertError("", "profiles.yaml: empty file");
         assertError("groups: {}\n", "profiles.yaml: no profiles");
@@ -85,7 +88,7 @@ class ProfilesFileTest {
         Path missing = dir.resolve("nope.yaml");
         assertThatThrownBy(() -> ProfilesFile.parse(missing)).hasMessage(missing + ": no such file");
         Path file = Files.writeString(dir.resolve("p.yaml"), GOOD);
-        assertThat(ProfilesFile.parse(file).profiles().get("rescue").image()).isEqualTo(dir.resolve("images/rescue"));
+        assertThat(ProfilesFile.parse(file).profiles().get("rescue").source()).isEqualTo(new BootSource.ImageDir(dir.resolve("images/rescue")));
     }
 
     @Test
@@ -131,6 +134,40 @@ class ProfilesFileTest {
                   none:
                     profile: demo
                 """, "profiles.yaml line 5: group none: selects nothing");
+    }
+
+    @Test
+    void aProfileMayBeAKernelWithInitrdsAndACommandLine() {
+        ProfilesFile f = ProfilesFile.parse("profiles.yaml", """
+                profiles:
+                  installer:
+                    kernel: d-i/linux
+                    initrd: [d-i/initrd.gz, /srv/firmware.cpio.gz]
+                    cmdline: "console=ttyS0,115200  priority=low"
+                    params: [auto=true]
+                  memtest:
+                    kernel: /srv/memtest86+x64.bin
+                """, BASE);
+        assertThat(f.profiles().get("installer").source()).isEqualTo(new BootSource.KernelFiles(
+                BASE.resolve("d-i/linux"), List.of(BASE.resolve("d-i/initrd.gz"), Path.of("/srv/firmware.cpio.gz")),
+                List.of("console=ttyS0,115200", "priority=low")));
+        assertThat(f.profiles().get("installer").params()).containsExactly("auto=true");
+        assertThat(f.profiles().get("memtest").source())
+                .isEqualTo(new BootSource.KernelFiles(Path.of("/srv/memtest86+x64.bin"), List.of(), List.of()));
+        // One initrd may be written without a list.
+        assertThat(ProfilesFile.parse("profiles.yaml", "profiles:\n  i:\n    kernel: k\n    initrd: i.gz\n", BASE)
+                .profiles().get("i").source())
+                .isEqualTo(new BootSource.KernelFiles(BASE.resolve("k"), List.of(BASE.resolve("i.gz")), List.of()));
+    }
+
+    @Test
+    void kernelAndImageDoNotMix() {
+        assertError("profiles:\n  x:\n    image: a\n    kernel: k\n",
+                "profiles.yaml line 2: profile x: give image or kernel, not both");
+        assertError("profiles:\n  x:\n    image: a\n    cmdline: quiet\n",
+                "profiles.yaml line 4: profile x: cmdline goes with kernel:, not with image:");
+        assertError("profiles:\n  x:\n    kernel: k\n    initrd: {a: b}\n",
+                "profiles.yaml line 4: profile x: initrd: expected a list");
     }
 
     static void assertError(String yaml, String message) {
