@@ -4,6 +4,7 @@ import dev.pivot.api.ApiAccess;
 import dev.pivot.api.ApiRoutes;
 import dev.pivot.boot.AddressBook;
 import dev.pivot.boot.BootPolicy;
+import dev.pivot.boot.Generations;
 import dev.pivot.boot.ProfileCatalog;
 import dev.pivot.dhcp.DhcpConfig;
 import dev.pivot.dhcp.DhcpServer;
@@ -108,8 +109,11 @@ public final class PivotServer implements AutoCloseable {
             running.add(store);
             EventPipeline pipeline = EventPipeline.over(store, config.eventQueue());
             running.add(pipeline);
-            ProfileCatalog catalog = ProfileSetup.catalog(profiles, served.spec(),
-                    dir -> ServedImage.prepare(dir, artifacts, options), store, store);
+            Generations generations = new Generations(Optional.of(store), Optional.of(store), config.generations());
+            BuildImport builds = new BuildImport(artifacts, options, generations, java.time.Clock.systemUTC());
+            ProfileSetup.Setup setup = ProfileSetup.catalog(profiles, config.image(), served,
+                    dir -> ServedImage.prepare(dir, artifacts, options), builds, store, store, Optional.of(store));
+            ProfileCatalog catalog = setup.catalog();
             ApiRoutes api = ApiRoutes.create(pipeline, store, store, catalog, store)
                     .requireToken(ApiAccess.fromFile(config.tokenFile(), config.protectReads()));
             if (config.timeline()) {
@@ -124,6 +128,11 @@ public final class PivotServer implements AutoCloseable {
                     catalog, artifacts, addresses, pipeline, api);
             http.start();
             running.add(http);
+
+            // A new build at a profile's path (nix build replacing ./result) becomes its next generation.
+            BuildWatcher watcher = new BuildWatcher(setup.watched(), builds::reimport);
+            watcher.start();
+            running.add(watcher);
 
             // pxelinux.cfg/01-<mac> for loaders that read PXELINUX configs (u-root's pxeboot), same boot by HTTP.
             String baseUrl = Routes.baseUrl(where.address(), http.port());

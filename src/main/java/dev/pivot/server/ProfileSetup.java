@@ -1,7 +1,7 @@
 package dev.pivot.server;
 
 import dev.pivot.boot.Assignments;
-import dev.pivot.boot.BootSpec;
+import dev.pivot.boot.GenerationStore;
 import dev.pivot.boot.GroupSelector;
 import dev.pivot.boot.MacAddress;
 import dev.pivot.boot.MachineRepository;
@@ -17,7 +17,9 @@ import java.util.Optional;
 
 /**
  * `pivot serve DIR [--profiles FILE]`: the served DIR is the profile "default" (unless the file defines its own);
- * machines no assignment or group covers boot the file's {@code default:}, else "default".
+ * machines no assignment or group covers boot the file's {@code default:}, else "default". Each profile's builds
+ * are its generations: those stored before (a restart), then the build there now, and the paths to watch for
+ * the next ones.
  */
 final class ProfileSetup {
 
@@ -32,23 +34,34 @@ final class ProfileSetup {
         Optional<ServedImage> prepare(Path imageDir) throws Exception;
     }
 
-    static ProfileCatalog catalog(Optional<ProfilesFile> file, BootSpec dirSpec, ImagePreparer images,
-                                  Assignments assignments, MachineRepository machines) throws Exception {
-        Map<String, BootSpec> specs = new HashMap<>();
-        specs.put(DIR_PROFILE, dirSpec);
+    /** The catalog, and each profile's build path for the {@link BuildWatcher}. */
+    record Setup(ProfileCatalog catalog, List<BuildWatcher.Watched> watched) {
+    }
+
+    static Setup catalog(Optional<ProfilesFile> file, Path dir, ServedImage dirImage, ImagePreparer images,
+                         BuildImport builds, Assignments assignments, MachineRepository machines,
+                         Optional<GenerationStore> store) throws Exception {
         Map<MacAddress, ProfileCatalog.Choice> groupOf = new HashMap<>();
         List<GroupSelector> selectors = new ArrayList<>();
+        List<BuildWatcher.Watched> watched = new ArrayList<>();
         Optional<String> dflt = Optional.of(DIR_PROFILE);
+        boolean fileHasDirProfile = file.map(f -> f.profiles().containsKey(DIR_PROFILE)).orElse(false);
+        if (!fileHasDirProfile) {
+            adopt(builds, DIR_PROFILE, dir, dirImage);
+            watched.add(new BuildWatcher.Watched(DIR_PROFILE, dir));
+        }
         if (file.isPresent()) {
             for (ProfilesFile.Profile p : file.get().profiles().values()) {
-                BootSpec spec;
+                ServedImage served;
                 try {
-                    spec = images.prepare(p.image()).orElseThrow(() -> new IllegalArgumentException(
-                            "the image check refused " + p.image() + " (errors above)")).spec();
+                    served = images.prepare(p.image()).orElseThrow(() -> new IllegalArgumentException(
+                            "the image check refused " + p.image() + " (errors above)"));
                 } catch (Exception e) {
                     throw new IllegalArgumentException("profile " + p.name() + ": " + e.getMessage(), e);
                 }
-                specs.put(p.name(), spec.withKernelArgs(p.params()));
+                builds.generations().extraArgs(p.name(), p.params());
+                adopt(builds, p.name(), p.image(), served);
+                watched.add(new BuildWatcher.Watched(p.name(), p.image()));
             }
             for (ProfilesFile.Group g : file.get().groups().values()) {
                 g.machines().forEach(mac -> groupOf.put(mac, new ProfileCatalog.Choice(g.profile(), g.name())));
@@ -60,6 +73,19 @@ final class ProfileSetup {
                 dflt = file.get().defaultProfile();
             }
         }
-        return new ProfileCatalog(specs, groupOf, selectors, machines, dflt, assignments);
+        return new Setup(new ProfileCatalog(builds.generations(), store, groupOf, selectors, machines, dflt,
+                assignments), watched);
+    }
+
+    /** The profile's stored generations (those whose artifacts are still here), then the build there now. */
+    private static void adopt(BuildImport builds, String profile, Path dir, ServedImage served)
+            throws java.io.IOException {
+        int unusable = builds.generations().load(profile, builds::usable);
+        if (unusable > 0) {
+            org.slf4j.LoggerFactory.getLogger(ProfileSetup.class).warn(
+                    "profile {}: {} stored generations dropped: their artifacts are gone from the state directory",
+                    profile, unusable);
+        }
+        builds.adopt(profile, dir, served);
     }
 }

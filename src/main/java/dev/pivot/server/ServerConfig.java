@@ -32,13 +32,14 @@ import java.util.OptionalLong;
  * @param machineRamBytes  the machines' RAM, for native mode's size check
  * @param timeline         print each boot event as a line of its machine's timeline on stdout
  * @param eventQueue       events the pipeline holds for the store before it starts losing them
+ * @param generations      how many builds of each profile are kept (by count, by age) and the boot menu's timeout
  */
 public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<String> range, Optional<String> router,
                            int httpPort, int tftpPort, Optional<Path> tftpRoot, OptionalInt tftpMaxBlockSize,
                            Optional<Path> apiTokenFile, boolean protectReads, Path state, String efiLoader,
                            Optional<String> database, Optional<Path> profiles, Path ipxeDir, boolean ipxeUpgrade,
                            Optional<String> init, Stage1Mode stage1, boolean skipCheck, OptionalLong machineRamBytes,
-                           boolean timeline, int eventQueue) {
+                           boolean timeline, int eventQueue, dev.pivot.boot.GenerationPolicy generations) {
 
     public enum DhcpMode { PROXY, FULL, OFF }
 
@@ -96,6 +97,7 @@ public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<Stri
         private OptionalLong machineRamBytes = OptionalLong.empty();
         private boolean timeline = true;
         private int eventQueue = DEFAULT_EVENT_QUEUE;
+        private dev.pivot.boot.GenerationPolicy generations = dev.pivot.boot.GenerationPolicy.DEFAULT;
 
         private Builder(Path image, Where where) {
             this.image = image;
@@ -160,10 +162,15 @@ public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<Stri
             return this;
         }
 
+        public Builder generations(dev.pivot.boot.GenerationPolicy policy) {
+            this.generations = policy;
+            return this;
+        }
+
         public ServerConfig build() {
             return new ServerConfig(image, where, dhcp, range, router, httpPort, tftpPort, tftpRoot,
                     tftpMaxBlockSize, apiTokenFile, protectReads, state, efiLoader, database, profiles, ipxeDir,
-                    ipxeUpgrade, init, stage1, skipCheck, machineRamBytes, timeline, eventQueue);
+                    ipxeUpgrade, init, stage1, skipCheck, machineRamBytes, timeline, eventQueue, generations);
         }
     }
 

@@ -32,6 +32,11 @@ class ProfileCatalogTest {
         }
 
         @Override
+        public List<Assignment> all() {
+            return List.copyOf(map.values());
+        }
+
+        @Override
         public void assign(Assignment a) {
             map.put(a.mac(), a);
         }
