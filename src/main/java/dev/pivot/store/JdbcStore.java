@@ -376,9 +376,9 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
 
     private static Assignment assignmentRow(ResultSet r) throws SQLException {
         int generation = r.getInt(5);
+        java.util.OptionalInt n = r.wasNull() ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(generation);
         return new Assignment(MacAddress.parse(r.getString(1)), r.getString(2), r.getInt(3) != 0,
-                instant(r.getLong(4)), r.wasNull() ? java.util.OptionalInt.empty()
-                : java.util.OptionalInt.of(generation));
+                instant(r.getLong(4)), n);
     }
 
     @Override
