@@ -38,6 +38,9 @@ let
     ++ [ "--stage1" cfg.stage1 ]
     ++ switch "--skip-check" cfg.skipCheck
     ++ flag "--machine-ram" cfg.machineRam
+    ++ [ "--keep-generations" (toString cfg.keepGenerations) ]
+    ++ flag "--keep-generations-for" cfg.keepGenerationsFor
+    ++ [ "--menu-timeout" (toString cfg.menuTimeout) ]
     ++ cfg.extraArgs;
 
   # Ports below 1024 (DHCP 67, TFTP 69, HTTP 80) need CAP_NET_BIND_SERVICE. Binding the DHCP sockets to an
@@ -211,6 +214,28 @@ in
       type = nullOr types.ints.positive;
       default = null;
       description = "The machines' RAM in MB: `stage1 = \"native\"` is refused when the image needs more (`--machine-ram`).";
+    };
+
+    keepGenerations = mkOption {
+      type = types.ints.positive;
+      default = 10;
+      description = ''
+        Builds kept per profile: each new build at `image` (a `result` link replaced by `nix build`) becomes the
+        profile's next generation without a restart (`--keep-generations`).
+      '';
+    };
+
+    keepGenerationsFor = mkOption {
+      type = nullOr (types.strMatching "[1-9][0-9]*[dhm]");
+      default = null;
+      example = "30d";
+      description = "Also drop generations older than this; never the default or an assigned one (`--keep-generations-for`).";
+    };
+
+    menuTimeout = mkOption {
+      type = types.ints.between 0 3600;
+      default = 5;
+      description = "Seconds the boot menu of a profile's generations waits; 0: no menu (`--menu-timeout`).";
     };
 
     extraArgs = mkOption {
