@@ -163,10 +163,14 @@ final class ServeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(server::close));
         ServerConfig c = server.config();
         String host = server.address().getHostAddress();
-        var image = server.image();
-        out.printf("pivot: serving %s (init=%s)%n", dir, image.init());
-        out.printf("pivot: root image %s, %d bytes, sha256 %s%n", image.rootImage().name(), image.rootImage().size(),
-                image.rootImage().sha256());
+        if (server.image().isPresent()) {
+            var image = server.image().get();
+            out.printf("pivot: serving %s (init=%s)%n", dir, image.init());
+            out.printf("pivot: root image %s, %d bytes, sha256 %s%n", image.rootImage().name(),
+                    image.rootImage().size(), image.rootImage().sha256());
+        } else {
+            out.printf("pivot: serving %s's generations stored before; the next build there is imported%n", dir);
+        }
         String base = Routes.baseUrl(server.address(), server.httpPort());
         out.printf("pivot: %s%s · tftp %s:%d · dhcp %s%s%n", base, Routes.SCRIPT, host,
                 server.tftpPort(), c.dhcp().name().toLowerCase(java.util.Locale.ROOT),

@@ -93,12 +93,17 @@ public final class PivotServer implements AutoCloseable {
         ArtifactStore artifacts = StateDir.artifacts(config.state());
         ServedImage.Options options = new ServedImage.Options(config.stage1(), config.init().orElse(null),
                 config.skipCheck(), config.machineRamBytes(), out, err);
+        // A build refused here may still leave the profile served: by the generations stored before (below).
         ServedImage served;
+        Exception refused = null;
         try {
-            served = ServedImage.prepare(config.image(), artifacts, options)
-                    .orElseThrow(() -> new ImageRefused(config.image()));
+            served = ServedImage.prepare(config.image(), artifacts, options).orElse(null);
+            if (served == null) {
+                refused = new ImageRefused(config.image());
+            }
         } catch (dev.pivot.image.ImageException | dev.pivot.stage1.Stage1Exception e) {
-            throw new IllegalArgumentException(config.image() + ": " + e.getMessage(), e);
+            served = null;
+            refused = new IllegalArgumentException(config.image() + ": " + e.getMessage(), e);
         }
 
         List<AutoCloseable> running = new ArrayList<>();
@@ -111,6 +116,9 @@ public final class PivotServer implements AutoCloseable {
             running.add(pipeline);
             Generations generations = new Generations(Optional.of(store), Optional.of(store), config.generations());
             BuildImport builds = new BuildImport(artifacts, options, generations, java.time.Clock.systemUTC());
+            if (served == null && !ProfileSetup.servesStoredGeneration(profiles, builds, config.image(), err)) {
+                throw refused;
+            }
             ProfileSetup.Setup setup = ProfileSetup.catalog(profiles, config.image(), served,
                     dir -> ServedImage.prepare(dir, artifacts, options), builds, store, store, Optional.of(store));
             ProfileCatalog catalog = setup.catalog();
@@ -152,9 +160,13 @@ public final class PivotServer implements AutoCloseable {
                 server.start();
                 running.add(server);
             }
-            return new PivotServer(config, where, served.image(), running, pipeline, store, http, tftp, addresses);
+            return new PivotServer(config, where, served == null ? null : served.image(), running, pipeline, store, http,
+                    tftp, addresses);
         } catch (Exception e) {
             closeAll(running);
+            if (e instanceof ImageRefused r) {
+                throw r;
+            }
             if (e instanceof IOException io) {
                 throw io;
             }
@@ -183,8 +195,9 @@ public final class PivotServer implements AutoCloseable {
         return config;
     }
 
-    public ImportedImage image() {
-        return image;
+    /** The image DIR held at start; empty when it was refused and a generation stored before is served. */
+    public Optional<ImportedImage> image() {
+        return Optional.ofNullable(image);
     }
 
     /** The address machines reach this server at. */

@@ -47,7 +47,9 @@ final class ProfileSetup {
         Optional<String> dflt = Optional.of(DIR_PROFILE);
         boolean fileHasDirProfile = file.map(f -> f.profiles().containsKey(DIR_PROFILE)).orElse(false);
         if (!fileHasDirProfile) {
-            adopt(builds, DIR_PROFILE, dir, dirImage);
+            if (dirImage != null) {
+                adopt(builds, DIR_PROFILE, dir, dirImage);
+            } // else: servesStoredGeneration loaded the stored ones
             watched.add(new BuildWatcher.Watched(DIR_PROFILE, dir));
         }
         if (file.isPresent()) {
@@ -75,6 +77,26 @@ final class ProfileSetup {
         }
         return new Setup(new ProfileCatalog(builds.generations(), store, groupOf, selectors, machines, dflt,
                 assignments), watched);
+    }
+
+    /**
+     * The build in DIR was refused at start: when its profile has generations stored before, they are loaded and
+     * its default is served (said in one line), and the next build in DIR is watched for. False when there is
+     * nothing to fall back on.
+     */
+    static boolean servesStoredGeneration(Optional<ProfilesFile> file, BuildImport builds, Path dir,
+                                          java.io.PrintWriter err) {
+        if (file.map(f -> f.profiles().containsKey(DIR_PROFILE)).orElse(false)) {
+            return false;
+        }
+        builds.generations().load(DIR_PROFILE, builds::usable);
+        Optional<dev.pivot.boot.ProfileGenerations> stored = builds.generations().of(DIR_PROFILE);
+        stored.ifPresent(pg -> {
+            err.printf("pivot: profile %s: not serving the build in %s (above); generation %d, stored before, stays"
+                    + " the default%n", DIR_PROFILE, dir, pg.defaultGeneration().number());
+            err.flush();
+        });
+        return stored.isPresent();
     }
 
     /** The profile's stored generations (those whose artifacts are still here), then the build there now. */

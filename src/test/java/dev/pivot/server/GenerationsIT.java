@@ -147,6 +147,19 @@ class GenerationsIT {
             assertThat(listed.out()).containsPattern("default\\s+3\\s+default \\(rolled back\\)\\s+24\\.11");
             System.out.println("GenerationsIT: pivot generations after the restart:\n" + listed.out());
         }
+
+        // A restart with a broken build in result serves the stored default, and says so in one line.
+        link(result, noInit);
+        StringWriter again = new StringWriter();
+        try (PivotServer server = start(result, state, again)) {
+            String base = "http://127.0.0.1:" + server.httpPort();
+            assertThat(server.image()).isEmpty();
+            assertThat(again.toString()).contains("pivot: profile default: not serving the build in " + result
+                    + " (above); generation 3, stored before, stays the default");
+            assertThat(defaultOf(base)).isEqualTo(3);
+            assertThat(script(base, OTHER_MAC)).contains("--default gen_3");
+            assertThat(get(base, "/boot.ipxe?mac=" + OTHER_MAC + "&generation=3")).contains("pivot.sha256=" + rootSha3);
+        }
     }
 
     private static PivotServer start(Path result, Path state, StringWriter said) throws Exception {
