@@ -133,11 +133,12 @@ final class StoreContract {
             assertThat(pc.number(3).orElseThrow().imported()).isEqualTo(T0.plusSeconds(120));
             assertThat(pc.defaultGeneration().number()).isEqualTo(1);
             assertThat(store.generations("other")).isEmpty();
-            assertThat(store.all()).singleElement().satisfies(a -> {
+            // (the same database may hold other contracts' assignments)
+            assertThat(store.all()).filteredOn(a -> a.mac().equals(A)).singleElement().satisfies(a -> {
                 assertThat(a.mac()).isEqualTo(A);
                 assertThat(a.generation()).hasValue(3);
             });
-            assertThat(store.running()).containsOnlyKeys(B);
+            assertThat(store.running()).containsKey(B);
             assertThat(store.running().get(B).generation()).isEqualTo(3);
             store.pinDefault("pc", java.util.OptionalInt.empty());
             assertThat(store.generations("pc").orElseThrow().defaultGeneration().number()).isEqualTo(3);
