@@ -43,6 +43,9 @@ let
     ++ flag "--machine-ram" cfg.machineRam
     ++ optionals (cfg.logFormat != "text") [ "--log-format" cfg.logFormat ]
     ++ optionals (cfg.gcAfter != 30) [ "--gc-after" (toString cfg.gcAfter) ]
+    ++ [ "--keep-generations" (toString cfg.keepGenerations) ]
+    ++ flag "--keep-generations-for" cfg.keepGenerationsFor
+    ++ [ "--menu-timeout" (toString cfg.menuTimeout) ]
     ++ cfg.extraArgs;
 
   # Ports below 1024 (DHCP 67, TFTP 69, HTTP 80) need CAP_NET_BIND_SERVICE. Binding the DHCP sockets to an
@@ -250,6 +253,28 @@ in
       type = types.enum [ "text" "json" ];
       default = "text";
       description = "The timeline and log: `text` (one line per boot step; the journal adds the time) or `json` (`--log-format`).";
+    };
+
+    keepGenerations = mkOption {
+      type = types.ints.positive;
+      default = 10;
+      description = ''
+        Builds kept per profile: each new build at `image` (a `result` link replaced by `nix build`) becomes the
+        profile's next generation without a restart (`--keep-generations`).
+      '';
+    };
+
+    keepGenerationsFor = mkOption {
+      type = nullOr (types.strMatching "[1-9][0-9]*[dhm]");
+      default = null;
+      example = "30d";
+      description = "Also drop generations older than this; never the default or an assigned one (`--keep-generations-for`).";
+    };
+
+    menuTimeout = mkOption {
+      type = types.ints.between 0 3600;
+      default = 5;
+      description = "Seconds the boot menu of a profile's generations waits; 0: no menu (`--menu-timeout`).";
     };
 
     extraArgs = mkOption {

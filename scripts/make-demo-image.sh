@@ -14,6 +14,7 @@
 #                                  indexes) into the squashfs, as a NixOS store has (the default; env
 #                                  PIVOT_STORE_MODULES=1)
 #   --no-store-modules             leave them out: a store whose system cannot load modules (env PIVOT_STORE_MODULES=0)
+#   --marker TEXT                  stage 2 also prints "PIVOT-DEMO: build TEXT" (another system path, so another build)
 #   --parts DIR                    also write the pieces: stage1.cpio.gz, nix-store.squashfs, store.cpio.<comp>
 #   --kernel-only                  only download and unpack the kernel into the cache (no OUTDIR): ./test does this
 # Downloads are cached in ${PIVOT_CACHE:-/var/cache/pivot}. The kernel is never installed into the host's /boot.
@@ -29,6 +30,7 @@ XZ_MODULES="${PIVOT_XZ_MODULES:-0}"
 # On by default: every NixOS store has its kernel's modules, and the image check warns about one without them.
 STORE_MODULES="${PIVOT_STORE_MODULES:-1}"
 PARTS_DIR=""
+MARKER="${PIVOT_MARKER:-}"
 OUTDIR=""
 KERNEL_ONLY=0
 while [ $# -gt 0 ]; do
@@ -43,10 +45,12 @@ while [ $# -gt 0 ]; do
     --no-store-modules) STORE_MODULES=0; shift ;;
     --extra-mb) EXTRA_MB="${2:?--extra-mb needs a value}"; shift 2 ;;
     --extra-mb=*) EXTRA_MB="${1#*=}"; shift ;;
+    --marker) MARKER="${2:?--marker needs a text}"; shift 2 ;;
+    --marker=*) MARKER="${1#*=}"; shift ;;
     --parts) PARTS_DIR="${2:?--parts needs a directory}"; shift 2 ;;
     --parts=*) PARTS_DIR="${1#*=}"; shift ;;
     --kernel-only) KERNEL_ONLY=1; shift ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) die "unknown option '$1' (see --help)" ;;
     *) [ -z "$OUTDIR" ] || die "only one OUTDIR may be given (got '$OUTDIR' and '$1')"; OUTDIR="$1"; shift ;;
   esac
@@ -54,6 +58,7 @@ done
 [ -n "$OUTDIR" ] || [ "$KERNEL_ONLY" = 1 ] || die "usage: $0 [options] OUTDIR"
 case "$SQUASHFS_COMP" in gzip|xz|zstd) ;; *) die "--squashfs-comp must be gzip, xz or zstd, not '$SQUASHFS_COMP'" ;; esac
 case "$STORE_COMP" in zstd|xz) ;; *) die "--store-comp must be zstd or xz, not '$STORE_COMP'" ;; esac
+[[ "$MARKER" =~ ^[A-Za-z0-9._-]*$ ]] || die "--marker must be letters, digits, '.', '_' or '-', not '$MARKER'"
 [[ "$EXTRA_MB" =~ ^[0-9]+$ ]] || die "--extra-mb must be a whole number of MB, not '$EXTRA_MB'"
 for tool in apt-get dpkg-deb depmod modprobe mksquashfs cpio gzip zstd xz flock; do
   command -v "$tool" >/dev/null || die "'$tool' is missing (Debian packages: kmod squashfs-tools cpio zstd xz-utils)"
@@ -131,7 +136,7 @@ nix_hash() {
   done
   echo "$out"
 }
-SYSTEM="$(nix_hash "pivot-demo-system-$SQUASHFS_COMP-$EXTRA_MB$([ "$STORE_MODULES" = 1 ] && echo -modules)")-nixos-system-demo-24.11"
+SYSTEM="$(nix_hash "pivot-demo-system-$SQUASHFS_COMP-$EXTRA_MB$([ "$STORE_MODULES" = 1 ] && echo -modules)$MARKER")-nixos-system-demo-24.11"
 BBPATH="$(nix_hash pivot-demo-busybox-1.35.0)-busybox-1.35.0"
 
 # ---- stage 2: the store, as a squashfs of store paths ------------------------------------------------------
@@ -149,6 +154,7 @@ if \$bb sh -c 'echo ok > /nix/store/.pivot-write-test && \$0 rm /nix/store/.pivo
 else
   echo "PIVOT-DEMO: /nix/store is not writable" > /dev/console
 fi
+$([ -n "$MARKER" ] && echo "echo \"PIVOT-DEMO: build $MARKER\" > /dev/console")
 echo "PIVOT-DEMO: stage 2 reached" > /dev/console
 url=""; mac=""
 set -f

@@ -46,6 +46,11 @@ function render(m, freshIndex) {
   if (s) head.append(el("span", "meta", "boot #" + s.id));
   if (m.info.firmware) head.append(el("span", "meta", m.info.firmware));
   if (m.info.profile) head.append(el("span", "meta", "boots " + m.info.profile.name + " (" + m.info.profile.because + ")"));
+  const g = m.info.generation;
+  if (g) {
+    if (g.rebootNeeded) head.append(el("span", "reboot", "reboot needed: runs generation " + g.running + ", next boot gets " + g.next));
+    else head.append(el("span", "meta", g.running ? "generation " + g.running : "next boot: generation " + g.next));
+  }
   for (const [k, v] of Object.entries(m.info.labels || {})) head.append(el("span", "label", k + "=" + v));
   if (s && s.events.length) head.append(el("span", "meta", "last event " + new Date(s.events[s.events.length - 1].at).toLocaleTimeString()));
   m.el.append(head);
@@ -107,6 +112,8 @@ function apply(e) {
   }
   m.session.state = e.state;
   m.session.events.push(e);
+  // what it runs (its generation) changes when a boot reaches stage 2
+  if (e.step === "stage2" && !e.failed) getJson("/api/v1/machines/" + encodeURIComponent(e.mac)).then(i => { m.info = i; render(m, -1); }).catch(() => {});
   root.prepend(m.el); // the machine that just did something goes on top
   render(m, m.session.events.length - 1);
 }

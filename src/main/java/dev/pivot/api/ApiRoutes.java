@@ -85,6 +85,9 @@ public final class ApiRoutes implements ExtraRoutes {
         metrics.gauge("pivot.events.backlog", "Boot events waiting to be written to the store", pipeline::backlog);
         metrics.gauge("pivot.events.store.failing", "1 while the store refuses writes",
                 () -> pipeline.storeFailing() ? 1 : 0);
+        catalog.ifPresent(c -> metrics.gauge("pivot.machines.behind",
+                "Machines running another generation of their profile than their next boot gets (reboot needed)",
+                c::machinesBehind));
         return new ApiRoutes(events, machines, metrics, stream, catalog, assignments, OPEN_READS_NO_CHANGES);
     }
 
@@ -124,6 +127,10 @@ public final class ApiRoutes implements ExtraRoutes {
                 collectArtifacts(request, response);
                 return true;
             }
+            if (path.startsWith("/api/v1/profiles/") && path.endsWith("/rollback")) {
+                rollback(request, response, path);
+                return true;
+            }
             if (!HttpMethod.GET.is(request.getMethod()) && !HttpMethod.HEAD.is(request.getMethod())) {
                 response.getHeaders().put(HttpHeader.ALLOW, "GET, HEAD");
                 HttpReplies.error(request, response, HttpStatus.METHOD_NOT_ALLOWED_405,
@@ -143,7 +150,8 @@ public final class ApiRoutes implements ExtraRoutes {
             HttpReplies.bytes(request, response, HttpStatus.OK_200, "text/plain; version=0.0.4; charset=utf-8",
                     metrics.scrape().getBytes(StandardCharsets.UTF_8));
         } else if (path.equals("/api/v1/machines")) {
-            List<Views.MachineView> all = machines.machines().stream().map(this::view).toList();
+            var running = catalog.map(ProfileCatalog::running).orElse(java.util.Map.of());
+            List<Views.MachineView> all = machines.machines().stream().map(m -> view(m, running)).toList();
             HttpReplies.json(request, response, HttpStatus.OK_200, all);
         } else if (path.startsWith("/api/v1/machines/")) {
             MacAddress mac = mac(path.substring("/api/v1/machines/".length()));
@@ -173,6 +181,8 @@ public final class ApiRoutes implements ExtraRoutes {
         } else if (path.equals("/api/v1/profiles")) {
             HttpReplies.json(request, response, HttpStatus.OK_200, java.util.Map.of("profiles",
                     catalog.map(c -> new java.util.TreeSet<>(c.profiles())).orElse(new java.util.TreeSet<>())));
+        } else if (path.equals("/api/v1/generations")) {
+            generations(request, response);
         } else if (path.equals("/api/v1/events")) {
             stream.serve(request, response);
         } else if (web.has(path)) {
@@ -180,6 +190,63 @@ public final class ApiRoutes implements ExtraRoutes {
         } else {
             HttpReplies.error(request, response, HttpStatus.NOT_FOUND_404, "no API route " + path);
         }
+    }
+
+    /** {@code GET /api/v1/generations[?profile=P]}: each profile's generations, newest first. */
+    private void generations(Request request, Response response) throws IOException {
+        if (catalog.isEmpty()) {
+            HttpReplies.json(request, response, HttpStatus.OK_200, List.of());
+            return;
+        }
+        String only = Replies.query(request).getValue("profile");
+        if (only != null && !catalog.get().has(only)) {
+            HttpReplies.error(request, response, HttpStatus.NOT_FOUND_404, "unknown profile '" + only + "' (known: "
+                    + String.join(", ", new java.util.TreeSet<>(catalog.get().profiles())) + ")");
+            return;
+        }
+        var running = catalog.get().running().values();
+        HttpReplies.json(request, response, HttpStatus.OK_200, new java.util.TreeMap<>(catalog.get().generations().all())
+                .values().stream().filter(pg -> only == null || pg.profile().equals(only))
+                .map(pg -> Views.generations(pg, running)).toList());
+    }
+
+    /**
+     * {@code POST /api/v1/profiles/{profile}/rollback} {"to": N} (or {} for the one before the default): the
+     * default generation for every machine of the profile, from their next boot.
+     */
+    private void rollback(Request request, Response response, String path) throws IOException {
+        String profile = path.substring("/api/v1/profiles/".length(), path.length() - "/rollback".length());
+        if (!HttpMethod.POST.is(request.getMethod())) {
+            response.getHeaders().put(HttpHeader.ALLOW, "POST");
+            HttpReplies.error(request, response, HttpStatus.METHOD_NOT_ALLOWED_405,
+                    "method " + request.getMethod() + " not allowed on a rollback (POST)");
+            return;
+        }
+        if (catalog.isEmpty() || !catalog.get().has(profile)) {
+            HttpReplies.error(request, response, HttpStatus.NOT_FOUND_404, "unknown profile '" + profile + "'");
+            return;
+        }
+        String text = Content.Source.asString(request, StandardCharsets.UTF_8);
+        java.util.OptionalInt to = java.util.OptionalInt.empty();
+        if (!text.isBlank()) {
+            com.fasterxml.jackson.databind.JsonNode body;
+            try {
+                body = HttpReplies.JSON.readTree(text);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("rollback body: not JSON (expected {\"to\": N} or {})");
+            }
+            if (body != null && body.has("to")) {
+                if (!body.path("to").canConvertToInt() || !body.path("to").isIntegralNumber()
+                        || body.path("to").asInt() < 1) {
+                    throw new IllegalArgumentException("rollback body: \"to\" must be a generation number");
+                }
+                to = java.util.OptionalInt.of(body.path("to").asInt());
+            }
+        }
+        var after = catalog.get().generations().rollback(profile, to);
+        log.info("profile {} rolled back: generation {} is the default", profile, after.defaultGeneration().number());
+        HttpReplies.json(request, response, HttpStatus.OK_200,
+                Views.generations(after, catalog.get().running().values()));
     }
 
     /** {@code PUT /api/v1/machines/{mac}/labels/{name}} with the value as body; DELETE removes it. */
@@ -285,17 +352,37 @@ public final class ApiRoutes implements ExtraRoutes {
             throw new IllegalArgumentException("unknown profile '" + profile + "' (known: "
                     + String.join(", ", new java.util.TreeSet<>(catalog.get().profiles())) + ")");
         }
+        java.util.OptionalInt generation = java.util.OptionalInt.empty();
+        if (body.hasNonNull("generation")) {
+            com.fasterxml.jackson.databind.JsonNode g = body.path("generation");
+            if (!g.isIntegralNumber() || !g.canConvertToInt() || g.asInt() < 1) {
+                throw new IllegalArgumentException("assignment body: \"generation\" must be a generation number");
+            }
+            var pg = catalog.get().generations().of(profile).orElseThrow();
+            if (pg.number(g.asInt()).isEmpty()) {
+                throw new IllegalArgumentException("profile " + profile + " has no generation " + g.asInt()
+                        + " (has " + String.join(", ", pg.newestFirst().stream()
+                        .map(x -> Integer.toString(x.number())).toList()) + ")");
+            }
+            generation = java.util.OptionalInt.of(g.asInt());
+        }
         Assignments.Assignment a = new Assignments.Assignment(mac, profile, body.path("once").asBoolean(false),
-                java.time.Instant.now());
+                java.time.Instant.now(), generation);
         assignments.get().assign(a);
-        log.info("assigned {} to profile {}{}", mac, profile, a.once() ? " (once)" : "");
-        HttpReplies.json(request, response, HttpStatus.OK_200,
-                new Views.AssignmentView(mac.toString(), profile, a.once(), Views.iso(a.at())));
+        log.info("assigned {} to profile {}{}{}", mac, profile,
+                generation.isPresent() ? "@" + generation.getAsInt() : "", a.once() ? " (once)" : "");
+        HttpReplies.json(request, response, HttpStatus.OK_200, new Views.AssignmentView(mac.toString(), profile,
+                a.once(), Views.iso(a.at()), generation.isPresent() ? generation.getAsInt() : null));
     }
 
     private Views.MachineView view(Machine m) {
+        return view(m, catalog.map(ProfileCatalog::running).orElse(java.util.Map.of()));
+    }
+
+    private Views.MachineView view(Machine m, java.util.Map<MacAddress, dev.pivot.boot.GenerationStore.Running> running) {
         return Views.machine(m, events.sessions(Optional.of(m.mac()), 1).stream().findFirst(),
-                catalog.flatMap(c -> c.choice(m.mac())).map(c -> new Views.ProfileChoice(c.profile(), c.because())));
+                catalog.flatMap(c -> c.choice(m.mac())).map(c -> new Views.ProfileChoice(c.profile(), c.because())),
+                catalog.flatMap(c -> c.status(m.mac(), Optional.ofNullable(running.get(m.mac())))));
     }
 
     private static MacAddress mac(String text) {

@@ -18,14 +18,44 @@ final class Views {
 
     /** @param firmware null until a first loader revealed it; @param lastBoot null when no session is recorded */
     record MachineView(String mac, String firstSeen, String lastSeen, String firmware, Map<String, String> labels,
-                       SessionSummary lastBoot, ProfileChoice profile) {
+                       SessionSummary lastBoot, ProfileChoice profile, GenerationView generation) {
+    }
+
+    /**
+     * @param running       the generation its last successful boot ran; null when not known
+     * @param next          what its next boot gets (its assignment's, else the profile's default)
+     * @param rebootNeeded  it runs another generation of its profile than its next boot gets
+     */
+    record GenerationView(String profile, Integer running, String runningProfile, int next, boolean rebootNeeded) {
+    }
+
+    /** A profile's generations, newest first. */
+    record ProfileGenerationsView(String profile, int defaultGeneration, boolean rolledBack,
+                                  List<GenerationEntryView> generations) {
+    }
+
+    /** @param machines how many machines run it now (their last successful boot) */
+    record GenerationEntryView(int number, String version, String built, String imported, String source,
+                               boolean isDefault, boolean newest, long machines) {
+    }
+
+    static ProfileGenerationsView generations(dev.pivot.boot.ProfileGenerations pg,
+                                              java.util.Collection<dev.pivot.boot.GenerationStore.Running> running) {
+        int dflt = pg.defaultGeneration().number();
+        return new ProfileGenerationsView(pg.profile(), dflt, pg.pinned().isPresent(), pg.newestFirst().stream()
+                .map(g -> new GenerationEntryView(g.number(), g.version(), iso(g.built()), iso(g.imported()),
+                        g.source(), g.number() == dflt, g.number() == pg.newest().number(),
+                        running.stream().filter(r -> r.profile().equals(pg.profile())
+                                && r.generation() == g.number()).count()))
+                .toList());
     }
 
     /** The profile the machine boots next, and why (assigned, assigned once, group NAME, default). */
     record ProfileChoice(String name, String because) {
     }
 
-    record AssignmentView(String mac, String profile, boolean once, String assignedAt) {
+    /** @param generation the assigned generation, null: the profile's default */
+    record AssignmentView(String mac, String profile, boolean once, String assignedAt, Integer generation) {
     }
 
     /**
@@ -54,9 +84,12 @@ final class Views {
                      String detail, long bytes, String state) {
     }
 
-    static MachineView machine(Machine m, Optional<BootSession> last, Optional<ProfileChoice> profile) {
+    static MachineView machine(Machine m, Optional<BootSession> last, Optional<ProfileChoice> profile,
+                               Optional<dev.pivot.boot.ProfileCatalog.GenerationStatus> generation) {
         return new MachineView(m.mac().toString(), iso(m.firstSeen()), iso(m.lastSeen()), m.firmware().map(dev.pivot.boot.Firmware::wire).orElse(null),
-                m.labels(), last.map(Views::summary).orElse(null), profile.orElse(null));
+                m.labels(), last.map(Views::summary).orElse(null), profile.orElse(null),
+                generation.map(g -> new GenerationView(g.profile(), g.running() > 0 ? g.running() : null,
+                        g.running() > 0 ? g.runningProfile() : null, g.next(), g.behind())).orElse(null));
     }
 
     static SessionSummary summary(BootSession s) {

@@ -18,4 +18,12 @@ public interface BootCatalog {
     default Collection<BootSpec> allSpecs() {
         return List.of();
     }
+
+    /**
+     * The boot for one script request: {@code generation} when the machine asked for one of its profile's
+     * generations (its boot menu's choice), else what it boots by default, with the menu to show first.
+     */
+    default Optional<BootPlan> planFor(MacAddress mac, java.util.OptionalInt generation) {
+        return specFor(mac).map(BootPlan::direct);
+    }
 }

@@ -13,11 +13,37 @@ import java.util.Set;
  */
 public final class ProfileCatalog implements BootCatalog {
 
-    /** Which profile a machine boots and why ("assigned", "assigned once", "group lab", "default"). */
-    public record Choice(String profile, String because) {
+    /**
+     * Which profile a machine boots and why ("assigned", "assigned once", "group lab", "default").
+     *
+     * @param generation the profile's generation an assignment names (`PROFILE@N`); empty: the profile's default
+     */
+    public record Choice(String profile, String because, java.util.OptionalInt generation) {
+        public Choice(String profile, String because) {
+            this(profile, because, java.util.OptionalInt.empty());
+        }
     }
 
-    private final Map<String, BootSpec> specs;
+    /**
+     * A machine's generation against its profile's: {@code running} is what its last successful boot ran (0 when
+     * unknown), {@code next} what its next boot gets; behind when it runs another generation of the same profile.
+     */
+    public record GenerationStatus(String profile, int running, String runningProfile, int next) {
+        public boolean behind() {
+            return running > 0 && runningProfile.equals(profile) && running != next;
+        }
+    }
+
+    /** Which generation a machine was last handed, until its boot reaches stage 2; bounded. */
+    private record Pending(String profile, int generation) {
+    }
+
+    private static final int MAX_PENDING = 65_536;
+
+    private final Generations generations;
+    private final Optional<GenerationStore> generationStore;
+    private final java.util.concurrent.ConcurrentHashMap<MacAddress, Pending> pending =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<MacAddress, String> groupProfile;
     private final Map<MacAddress, String> groupName;
     private final Optional<String> defaultProfile;
@@ -41,12 +67,24 @@ public final class ProfileCatalog implements BootCatalog {
      */
     public ProfileCatalog(Map<String, BootSpec> specs, Map<MacAddress, Choice> groupOf, List<GroupSelector> selectors,
                           MachineRepository machines, Optional<String> defaultProfile, Assignments assignments) {
+        this(Generations.fixed(specs, java.time.Instant.now()), Optional.empty(), groupOf, selectors, machines,
+                defaultProfile, assignments);
+    }
+
+    /**
+     * @param generations every profile's generations (each profile has at least one)
+     * @param store       where each machine's running generation is recorded; empty: not recorded
+     */
+    public ProfileCatalog(Generations generations, Optional<GenerationStore> store, Map<MacAddress, Choice> groupOf,
+                          List<GroupSelector> selectors, MachineRepository machines, Optional<String> defaultProfile,
+                          Assignments assignments) {
+        this.generations = generations;
+        this.generationStore = store;
         this.selectors = List.copyOf(selectors);
         this.machines = machines;
         if (!this.selectors.isEmpty() && machines == null) {
             throw new IllegalArgumentException("groups that select by firmware or labels need the machine records");
         }
-        this.specs = Map.copyOf(specs);
         this.groupProfile = groupOf.entrySet().stream()
                 .collect(java.util.stream.Collectors.toUnmodifiableMap(Map.Entry::getKey, e -> e.getValue().profile()));
         this.groupName = groupOf.entrySet().stream()
@@ -62,23 +100,28 @@ public final class ProfileCatalog implements BootCatalog {
     private volatile long unreadableSince;
 
     public Set<String> profiles() {
-        return specs.keySet();
+        return generations.profiles();
+    }
+
+    public Generations generations() {
+        return generations;
     }
 
     @Override
     public java.util.Collection<BootSpec> allSpecs() {
-        return specs.values();
+        return generations.allSpecs();
     }
 
     public boolean has(String profile) {
-        return specs.containsKey(profile);
+        return generations.of(profile).isPresent();
     }
 
     public Optional<Choice> choice(MacAddress mac) {
         Optional<Assignments.Assignment> assigned = readOrNothing(() -> assignments.assignment(mac))
-                .filter(a -> specs.containsKey(a.profile()));
+                .filter(a -> has(a.profile()));
         if (assigned.isPresent()) {
-            return Optional.of(new Choice(assigned.get().profile(), assigned.get().once() ? "assigned once" : "assigned"));
+            return Optional.of(new Choice(assigned.get().profile(), assigned.get().once() ? "assigned once" : "assigned",
+                    assigned.get().generation()));
         }
         String group = groupProfile.get(mac);
         if (group != null) {
@@ -132,31 +175,104 @@ public final class ProfileCatalog implements BootCatalog {
 
     @Override
     public Optional<BootSpec> specFor(MacAddress mac) {
-        return choice(mac).map(c -> specs.get(c.profile()));
+        return choice(mac).flatMap(c -> generations.of(c.profile())
+                .map(pg -> generations.served(c.profile(), nextGeneration(pg, c))));
     }
 
     /**
-     * A machine that reached stage 2 has used up its one-time assignment. A kernel served alone never reports a
-     * stage 2: its boot is used up once the machine has its last initrd whole (or, without initrds, its kernel),
-     * the last step Pivot sees of it.
+     * The machine's boot: the generation it asked for (its menu's choice) when the profile still has it, else its
+     * assigned generation, else the profile's default; with the profile's generations as the menu.
+     */
+    @Override
+    public Optional<BootPlan> planFor(MacAddress mac, java.util.OptionalInt wanted) {
+        Optional<Choice> choice = choice(mac);
+        if (choice.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<ProfileGenerations> pg = generations.of(choice.get().profile());
+        if (pg.isEmpty()) {
+            return Optional.empty();
+        }
+        Generation dflt = nextGeneration(pg.get(), choice.get());
+        Generation boots = wanted.isPresent() ? pg.get().number(wanted.getAsInt()).orElse(dflt) : dflt;
+        List<BootPlan.MenuEntry> menu = wanted.isPresent() ? List.of() : pg.get().newestFirst().stream()
+                .map(g -> new BootPlan.MenuEntry(g.number(), g.version(), g.built(), g.number() == dflt.number()))
+                .toList();
+        if (pending.size() >= MAX_PENDING) {
+            pending.clear(); // machines that never reached stage 2; what they run stays unknown
+        }
+        pending.put(mac, new Pending(choice.get().profile(), boots.number()));
+        return Optional.of(new BootPlan(generations.served(choice.get().profile(), boots), choice.get().profile(),
+                boots.number(), menu, generations.policy().menuTimeoutSeconds()));
+    }
+
+    private static Generation nextGeneration(ProfileGenerations pg, Choice c) {
+        return c.generation().isPresent() ? pg.number(c.generation().getAsInt()).orElse(pg.defaultGeneration())
+                : pg.defaultGeneration();
+    }
+
+    /** The machine's running generation against what its next boot gets; empty when it boots nothing. */
+    public Optional<GenerationStatus> status(MacAddress mac, Optional<GenerationStore.Running> running) {
+        return choice(mac).flatMap(c -> generations.of(c.profile()).map(pg -> new GenerationStatus(c.profile(),
+                running.map(GenerationStore.Running::generation).orElse(0),
+                running.map(GenerationStore.Running::profile).orElse(""), nextGeneration(pg, c).number())));
+    }
+
+    /** Each machine's running generation, as recorded; empty when not recorded (or unreadable). */
+    public Map<MacAddress, GenerationStore.Running> running() {
+        return generationStore.isEmpty() ? Map.of()
+                : readOrNothing(() -> Optional.of(generationStore.get().running())).orElse(Map.of());
+    }
+
+    /** Machines whose last successful boot ran another generation of their profile than their next boot gets. */
+    public long machinesBehind() {
+        if (generationStore.isEmpty()) {
+            return 0;
+        }
+        return running().values().stream()
+                .filter(r -> status(r.mac(), Optional.of(r)).map(GenerationStatus::behind).orElse(false)).count();
+    }
+
+    /**
+     * A machine that reached stage 2 runs the generation it was last handed (recorded), and has used up its
+     * one-time assignment. A kernel served alone never reports a stage 2: its boot is used up once the machine has
+     * its last initrd whole (or, without initrds, its kernel), the last step Pivot sees of it.
      */
     public void onEvent(BootEvent event) {
-        if (event.failed() || (event.step() != Step.STAGE2 && event.step() != Step.INITRD
-                && event.step() != Step.KERNEL)) {
+        if (event.failed()) {
+            return;
+        }
+        if (event.step() == Step.STAGE2) {
+            recordRunning(event);
+            if (assignments.assignment(event.mac()).map(Assignments.Assignment::once).orElse(false)) {
+                assignments.unassign(event.mac());
+            }
+            return;
+        }
+        if (event.step() != Step.INITRD && event.step() != Step.KERNEL) {
             return;
         }
         // Only when some profile is a kernel alone do its fetches need the assignment read from the store.
-        if (event.step() != Step.STAGE2 && specs.values().stream().allMatch(spec -> spec.rootBoot().isPresent())) {
+        if (generations.allSpecs().stream().allMatch(spec -> spec.rootBoot().isPresent())) {
             return;
         }
         Optional<Assignments.Assignment> once = assignments.assignment(event.mac()).filter(Assignments.Assignment::once);
-        if (once.isEmpty()) {
-            return;
-        }
-        boolean used = event.step() == Step.STAGE2
-                || Optional.ofNullable(specs.get(once.get().profile())).filter(spec -> lastFetch(spec, event)).isPresent();
-        if (used) {
+        if (once.isPresent() && generations.of(once.get().profile()).map(pg -> lastFetch(
+                generations.served(once.get().profile(), pg.defaultGeneration()), event)).orElse(false)) {
             assignments.unassign(event.mac());
+        }
+    }
+
+    private void recordRunning(BootEvent event) {
+        Pending handed = pending.remove(event.mac());
+        if (handed != null && generationStore.isPresent()) {
+            try {
+                generationStore.get().recordRunning(new GenerationStore.Running(event.mac(), handed.profile(),
+                        handed.generation(), event.at()));
+            } catch (RuntimeException e) {
+                log.warn("cannot record that {} runs generation {} of {}: {}", event.mac(), handed.generation(),
+                        handed.profile(), e.getMessage());
+            }
         }
     }
 
@@ -171,9 +287,9 @@ public final class ProfileCatalog implements BootCatalog {
     }
 
     private void requireKnown(String profile) {
-        if (!specs.containsKey(profile)) {
+        if (!has(profile)) {
             throw new IllegalArgumentException("unknown profile '" + profile + "' (known: "
-                    + String.join(", ", new java.util.TreeSet<>(specs.keySet())) + ")");
+                    + String.join(", ", new java.util.TreeSet<>(profiles())) + ")");
         }
     }
 }

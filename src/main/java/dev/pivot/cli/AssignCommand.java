@@ -13,15 +13,19 @@ import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** `pivot assign MAC PROFILE [--once]` / `pivot assign MAC --clear`: what a machine boots next. */
+/**
+ * `pivot assign MAC PROFILE[@N] [--once]` / `pivot assign MAC --clear`: what a machine boots next, PROFILE@N pinning
+ * it to generation N of the profile.
+ */
 @Command(name = "assign", mixinStandardHelpOptions = true,
-        description = "Make a machine boot PROFILE (from --profiles of pivot serve), for good or --once.")
+        description = "Make a machine boot PROFILE (from --profiles of pivot serve), or its generation N with"
+                + " PROFILE@N, for good or --once.")
 public final class AssignCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "MAC")
     String mac;
 
-    @Parameters(index = "1", paramLabel = "PROFILE", arity = "0..1")
+    @Parameters(index = "1", paramLabel = "PROFILE[@N]", arity = "0..1")
     String profile;
 
     @Option(names = "--once", description = "only for the next boot that reaches stage 2")
@@ -54,8 +58,22 @@ public final class AssignCommand implements Callable<Integer> {
             JsonNode r = api.send("DELETE", path, null);
             out.println(r.path("removed").asBoolean() ? m + ": assignment removed" : m + ": had no assignment");
         } else {
-            JsonNode r = api.send("PUT", path, Map.of("profile", profile, "once", once));
+            Map<String, Object> body = new java.util.LinkedHashMap<>();
+            int at = profile.lastIndexOf('@');
+            if (at >= 0) {
+                String n = profile.substring(at + 1);
+                if (!n.matches("[1-9][0-9]{0,8}")) {
+                    throw new IllegalArgumentException("PROFILE@N " + profile + ": N must be a generation number");
+                }
+                body.put("profile", profile.substring(0, at));
+                body.put("generation", Integer.parseInt(n));
+            } else {
+                body.put("profile", profile);
+            }
+            body.put("once", once);
+            JsonNode r = api.send("PUT", path, body);
             out.println(r.path("mac").asText() + " → " + r.path("profile").asText()
+                    + (r.path("generation").isInt() ? "@" + r.path("generation").asInt() : "")
                     + (r.path("once").asBoolean() ? " (once: until its next boot reaches stage 2)" : ""));
         }
         out.flush();

@@ -58,7 +58,8 @@ public final class MachinesCommand implements Callable<Integer> {
         api.get("api/v1/sessions?limit=" + SESSIONS_AT_ONCE).forEach(s -> sessions.put(s.path("id").asLong(), s));
         Instant now = clock.instant();
         List<List<String>> rows = new ArrayList<>();
-        rows.add(List.of("MAC", "IP", "FIRMWARE", "LAST SEEN", "STATE", "STEP", "PROFILE", "LABELS / FAILURE"));
+        rows.add(List.of("MAC", "IP", "FIRMWARE", "LAST SEEN", "STATE", "STEP", "PROFILE", "GENERATION",
+                "LABELS / FAILURE"));
         for (JsonNode m : machines) {
             JsonNode boot = m.path("lastBoot");
             String ip = "-";
@@ -75,7 +76,8 @@ public final class MachinesCommand implements Callable<Integer> {
             }
             rows.add(List.of(m.path("mac").asText(), ip, m.path("firmware").asText("-"),
                     ago(m.path("lastSeen").asText(), now), boot.path("state").asText("-"),
-                    boot.path("step").asText("-"), profile(m.path("profile")), String.join("  ", notes)));
+                    boot.path("step").asText("-"), profile(m.path("profile")), generation(m.path("generation")),
+                    String.join("  ", notes)));
         }
         table(rows).forEach(out::println);
         out.flush();
@@ -100,6 +102,25 @@ public final class MachinesCommand implements Callable<Integer> {
         }
         String because = p.path("because").asText();
         return p.path("name").asText() + (because.isEmpty() || because.equals("default") ? "" : " (" + because + ")");
+    }
+
+    /**
+     * "2", or "1 → 2 (reboot needed)" when the machine runs another generation of its profile than its next boot
+     * gets; "- → 2" when what it runs is not known; "-" when the server has no generations.
+     */
+    static String generation(JsonNode g) {
+        if (!g.isObject()) {
+            return "-";
+        }
+        String next = g.path("next").asText();
+        if (!g.path("running").isInt()) {
+            return "- → " + next;
+        }
+        if (g.path("rebootNeeded").asBoolean()) {
+            return g.path("running").asText() + " → " + next + " (reboot needed)";
+        }
+        return g.path("runningProfile").asText().equals(g.path("profile").asText()) ? next
+                : g.path("runningProfile").asText() + "@" + g.path("running").asText() + " → " + next;
     }
 
     /** "just now", "42 s ago", "3 min ago", "5 h ago", "2 days ago"; the ISO time itself if it does not parse. */

@@ -7,8 +7,8 @@ import picocli.CommandLine.Command;
 @Command(name = "pivot", mixinStandardHelpOptions = true, version = "pivot 0.1.0",
         description = "Network-boots machines from a NixOS (or any Linux) netboot build.",
         subcommands = {ServeCommand.class, DemoCommand.class, ImageCommand.class, MachinesCommand.class,
-                SessionsCommand.class, AssignCommand.class, LabelCommand.class,
-                CheckCommand.class, GcCommand.class, CompletionCommand.class})
+                SessionsCommand.class, AssignCommand.class, LabelCommand.class, GenerationsCommand.class,
+                RollbackCommand.class, CheckCommand.class, GcCommand.class, CompletionCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

@@ -151,6 +151,18 @@ final class ServeCommand implements Callable<Integer> {
         }
     }
 
+    @Option(names = "--keep-generations", paramLabel = "N", defaultValue = "10",
+            description = "builds kept per profile (each new build of DIR is the next generation); default ${DEFAULT-VALUE}")
+    int keepGenerations;
+
+    @Option(names = "--keep-generations-for", paramLabel = "AGE",
+            description = "also drop generations older than AGE (30d, 12h, 90m); never the default or an assigned one")
+    String keepGenerationsFor;
+
+    @Option(names = "--menu-timeout", paramLabel = "SECONDS", defaultValue = "5",
+            description = "the boot menu of a profile's generations waits this long; 0: no menu; default ${DEFAULT-VALUE}")
+    int menuTimeout;
+
     @Option(names = "--skip-check", description = "serve even when the image check finds errors")
     boolean skipCheck;
 
@@ -188,13 +200,17 @@ final class ServeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(server::close));
         ServerConfig c = server.config();
         String host = server.address().getHostAddress();
-        var spec = server.served().spec();
-        if (spec.rootBoot().isPresent()) {
+        if (server.served().isEmpty()) {
+            out.printf("pivot: serving %s's generations stored before; the next build there is imported%n",
+                    c.source().describe());
+        } else if (server.served().get().spec().rootBoot().isPresent()) {
+            var spec = server.served().get().spec();
             var root = spec.rootBoot().get();
             out.printf("pivot: serving %s (init=%s)%n", c.source().describe(), root.init());
             out.printf("pivot: root image %s, %d bytes, sha256 %s%n", root.rootImage().name(), root.rootImage().size(),
                     root.rootImage().sha256());
         } else {
+            var spec = server.served().get().spec();
             out.printf("pivot: serving kernel %s (%d bytes) with %s, no stage 1; command line: %s%n",
                     spec.kernel().name(), spec.kernel().size(), spec.initrds().isEmpty() ? "no initrd"
                             : String.join(", ", spec.initrds().stream().map(i -> i.name() + " (" + i.size()
@@ -251,6 +267,34 @@ final class ServeCommand implements Callable<Integer> {
                 efiLoader, Optional.ofNullable(database), Optional.ofNullable(profilesFile), ipxeDir, ipxeUpgrade,
                 Optional.ofNullable(initPath), stage1, skipCheck,
                 machineRamMb == null ? OptionalLong.empty() : OptionalLong.of(machineRamMb << 20), true,
-                ServerConfig.DEFAULT_EVENT_QUEUE, LogFormat.of(logFormat, System.getenv()), gcAfterDays);
+                ServerConfig.DEFAULT_EVENT_QUEUE, LogFormat.of(logFormat, System.getenv()), gcAfterDays,
+                generationPolicy());
+    }
+
+    /** --keep-generations, --keep-generations-for, --menu-timeout. */
+    dev.pivot.boot.GenerationPolicy generationPolicy() {
+        if (keepGenerations < 1) {
+            throw new IllegalArgumentException("--keep-generations " + keepGenerations + ": must be 1 or more");
+        }
+        if (menuTimeout < 0 || menuTimeout > 3600) {
+            throw new IllegalArgumentException("--menu-timeout " + menuTimeout + ": must be 0 (no menu) to 3600 seconds");
+        }
+        return new dev.pivot.boot.GenerationPolicy(keepGenerations,
+                Optional.ofNullable(keepGenerationsFor).map(ServeCommand::age), menuTimeout);
+    }
+
+    /** "30d", "12h", "90m": a generation's age limit. */
+    static java.time.Duration age(String text) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("([1-9][0-9]{0,5})([dhm])").matcher(text.strip());
+        if (!m.matches()) {
+            throw new IllegalArgumentException("--keep-generations-for " + text
+                    + ": expected a number of days, hours or minutes, such as 30d, 12h or 90m");
+        }
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "d" -> java.time.Duration.ofDays(n);
+            case "h" -> java.time.Duration.ofHours(n);
+            default -> java.time.Duration.ofMinutes(n);
+        };
     }
 }

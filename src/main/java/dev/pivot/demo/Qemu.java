@@ -53,15 +53,29 @@ public final class Qemu implements AutoCloseable {
     private final Spec spec;
     private final Process process;
     private final long startedNanos;
+    private final Path monitor;
 
-    private Qemu(Spec spec, Process process, long startedNanos) {
+    private Qemu(Spec spec, Process process, long startedNanos, Path monitor) {
         this.spec = spec;
         this.process = process;
         this.startedNanos = startedNanos;
+        this.monitor = monitor;
     }
 
     /** Starts the VM inside the namespace (whose tap it uses). */
     public static Qemu start(NetNamespace ns, Spec spec) {
+        return start(ns, spec, null);
+    }
+
+    /**
+     * Starts the VM with its monitor on a Unix socket at {@code monitorSocket}, so keys can be typed on its
+     * keyboard ({@link #sendKey}) — a boot menu's choice, say.
+     */
+    public static Qemu startWithMonitor(NetNamespace ns, Spec spec, Path monitorSocket) {
+        return start(ns, spec, monitorSocket);
+    }
+
+    private static Qemu start(NetNamespace ns, Spec spec, Path monitorSocket) {
         try {
             Files.deleteIfExists(spec.serialLog());
             Files.createFile(spec.serialLog());
@@ -69,9 +83,52 @@ public final class Qemu implements AutoCloseable {
             throw new LabException("cannot create serial log " + spec.serialLog() + ": " + e.getMessage(), e);
         }
         List<String> cmd = command(spec, Accel.detect());
+        if (monitorSocket != null) {
+            // A path socket: reachable from outside the namespace, which separates only the network.
+            cmd.set(cmd.indexOf("-monitor") + 1, "unix:" + monitorSocket + ",server=on,wait=off");
+        }
         long t0 = System.nanoTime();
         Process p = ns.start(cmd, spec.serialLog().resolveSibling(spec.serialLog().getFileName() + ".qemu"));
-        return new Qemu(spec, p, t0);
+        return new Qemu(spec, p, t0, monitorSocket);
+    }
+
+    /** Types {@code key} (QEMU's key name: "1", "ret", "down") on the VM's keyboard, through its monitor. */
+    public void sendKey(String key) {
+        if (monitor == null) {
+            throw new IllegalStateException("this VM was started without a monitor (startWithMonitor)");
+        }
+        if (!key.matches("[a-z0-9_-]{1,16}")) {
+            throw new IllegalArgumentException("key '" + key + "' is not a QEMU key name");
+        }
+        try (java.nio.channels.SocketChannel c = java.nio.channels.SocketChannel.open(
+                java.net.UnixDomainSocketAddress.of(monitor))) {
+            c.write(java.nio.ByteBuffer.wrap(("sendkey " + key + "\n").getBytes(StandardCharsets.US_ASCII)));
+            // The monitor echoes the command once it has run it; reading its banner and echo keeps the key from
+            // being lost by closing the socket first.
+            java.nio.ByteBuffer reply = java.nio.ByteBuffer.allocate(4096);
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            StringBuilder seen = new StringBuilder();
+            c.configureBlocking(false);
+            while (!seen.toString().contains("sendkey " + key) && System.nanoTime() < deadline) {
+                reply.clear();
+                int n = c.read(reply);
+                if (n < 0) {
+                    break;
+                }
+                seen.append(new String(reply.array(), 0, n, StandardCharsets.ISO_8859_1));
+                if (n == 0) {
+                    Thread.onSpinWait();
+                    Thread.sleep(20);
+                }
+            }
+            Thread.sleep(200); // the monitor sends the key's release 100 ms after its press
+        } catch (IOException e) {
+            throw new LabException("cannot type '" + key + "' through the monitor " + monitor + ": " + e.getMessage(),
+                    e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LabException("interrupted while typing '" + key + "'", e);
+        }
     }
 
     static List<String> command(Spec spec, Accel accel) {

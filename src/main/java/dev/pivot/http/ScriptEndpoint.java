@@ -1,7 +1,7 @@
 package dev.pivot.http;
 
 import dev.pivot.boot.BootCatalog;
-import dev.pivot.boot.BootSpec;
+import dev.pivot.boot.BootPlan;
 import dev.pivot.boot.MacAddress;
 import dev.pivot.boot.BootEvent;
 import dev.pivot.boot.Step;
@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.regex.Pattern;
 
 /** {@code GET /boot.ipxe[?mac=MAC]}: the per-machine iPXE script. */
@@ -46,9 +47,9 @@ final class ScriptEndpoint {
             return;
         }
         MacAddress mac = given.get();
-        Optional<BootSpec> spec = catalog.specFor(mac);
+        Optional<BootPlan> plan = catalog.planFor(mac, generationParameter(request));
         boolean head = Replies.isHead(request);
-        if (spec.isEmpty()) {
+        if (plan.isEmpty()) {
             log.info("HTTP boot.ipxe for {}: no image assigned to this MAC", machines.describe(request, given));
             if (!head) {
                 machines.emit(request, BootEvent.failed(mac, Step.SCRIPT, "no image assigned to this MAC"));
@@ -56,13 +57,29 @@ final class ScriptEndpoint {
             reply(request, response, IpxeScript.noImage(mac));
             return;
         }
-        String script = IpxeScript.forMachine(spec.get(), base, mac);
-        log.info("HTTP boot.ipxe for {} with base {}", machines.describe(request, given), base);
+        boolean menu = plan.get().showsMenu();
+        String script = menu ? IpxeScript.menu(plan.get(), base, mac)
+                : IpxeScript.forMachine(plan.get().spec(), base, mac);
+        log.info("HTTP boot.ipxe for {} with base {}{}", machines.describe(request, given), base,
+                menu ? " (menu of " + plan.get().menu().size() + " generations)"
+                        : plan.get().generation() > 0 ? " (generation " + plan.get().generation() + ")" : "");
         if (!head) {
             machines.emit(request, BootEvent.ok(mac, Step.SCRIPT, "boot.ipxe",
                     script.getBytes(StandardCharsets.UTF_8).length).withFile("boot.ipxe"));
         }
         reply(request, response, script);
+    }
+
+    /** {@code &generation=N}: a boot menu's choice. */
+    private static OptionalInt generationParameter(Request request) {
+        String text = Replies.query(request).getValue(Routes.GENERATION);
+        if (text == null) {
+            return OptionalInt.empty();
+        }
+        if (!text.matches("[1-9][0-9]{0,8}")) {
+            throw new BadRequest("bad generation parameter '" + text + "': expected a generation number");
+        }
+        return OptionalInt.of(Integer.parseInt(text));
     }
 
     private static void reply(Request request, Response response, String script) throws IOException {

@@ -37,6 +37,12 @@ public final class NetbootImport {
             throw new ImageException(dir + ": not a directory");
         }
         Path script = dir.resolve(SCRIPT);
+        if (!Files.isRegularFile(script) && Files.exists(dir.resolve("init")) && Files.exists(dir.resolve("kernel"))
+                && Files.exists(dir.resolve("nixos-version"))) {
+            // A toplevel's initrd mounts the store from a squashfs that only the netboot build packs.
+            throw new ImageException(dir + ": a NixOS system toplevel, which has no root image (nix-store.squashfs)"
+                    + " to serve; give its netboot build (config.system.build.netboot) instead");
+        }
         if (!Files.isRegularFile(script)) {
             throw new ImageException(dir + ": no " + SCRIPT + " (not a NixOS netboot build?), no "
                     + GenericImport.ROOT_NAME + " and no " + GenericImport.MANIFEST + "; for a kernel and initrds alone:"

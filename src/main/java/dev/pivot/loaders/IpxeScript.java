@@ -1,6 +1,7 @@
 package dev.pivot.loaders;
 
 import dev.pivot.boot.Artifact;
+import dev.pivot.boot.BootPlan;
 import dev.pivot.boot.BootSpec;
 import dev.pivot.boot.MacAddress;
 
@@ -72,6 +73,60 @@ public final class IpxeScript {
         }
         args.addAll(KernelCommandLine.of(spec, baseUrl, mac));
         return args;
+    }
+
+    /**
+     * A boot menu like systemd-boot's on NixOS: the profile's generations, newest first, each with its NixOS
+     * version, build date and number; the machine's default preselected and booted when {@code timeout} passes
+     * without a key. Digits 1-9 pick generations 1-9 directly; a choice chains to that generation's script, so the
+     * server knows which one the machine boots. iPXE draws it on every console it has, the serial one included.
+     */
+    public static String menu(BootPlan plan, String baseUrl, MacAddress mac) {
+        StringBuilder s = new StringBuilder();
+        s.append("#!ipxe\n");
+        s.append("# Pivot boot menu for ").append(mac).append(", profile ").append(plan.profile()).append('\n');
+        s.append("menu Pivot: ").append(menuText(plan.profile())).append(" - choose a generation\n");
+        int dflt = plan.generation();
+        for (BootPlan.MenuEntry e : plan.menu()) {
+            s.append("item");
+            if (e.generation() >= 1 && e.generation() <= 9) {
+                s.append(" --key ").append(e.generation());
+            }
+            s.append(" gen_").append(e.generation()).append(' ').append(entryText(e)).append('\n');
+            if (e.isDefault()) {
+                dflt = e.generation();
+            }
+        }
+        s.append("choose --timeout ").append(plan.menuTimeoutSeconds() * 1000L).append(" --default gen_").append(dflt)
+                .append(" selected || set selected gen_").append(dflt).append('\n');
+        s.append("goto ${selected}\n");
+        for (BootPlan.MenuEntry e : plan.menu()) {
+            s.append(":gen_").append(e.generation()).append('\n');
+            s.append("echo Pivot: booting generation ").append(e.generation()).append('\n');
+            s.append("chain --replace --autofree ").append(baseUrl).append(Routes.scriptPath(mac, e.generation()))
+                    .append(" || goto failed\n");
+        }
+        s.append(":failed\n");
+        s.append("echo Pivot: the boot script of the chosen generation did not load; retrying in ")
+                .append(RETRY_PAUSE_SECONDS).append(" seconds (Ctrl-C for the iPXE shell)\n");
+        s.append("sleep ").append(RETRY_PAUSE_SECONDS).append(" || shell\n");
+        s.append("chain --replace --autofree ").append(baseUrl).append(Routes.scriptPath(mac)).append('\n');
+        return s.toString();
+    }
+
+    private static final java.time.format.DateTimeFormatter BUILT =
+            java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(java.time.ZoneOffset.UTC);
+
+    /** "NixOS 24.11.20241201.abcdef (Generation 3, built 2024-12-01 10:42)", "(default)" after the default. */
+    static String entryText(BootPlan.MenuEntry e) {
+        String version = menuText(e.version());
+        return "NixOS" + (version.isEmpty() ? "" : " " + version) + " (Generation " + e.generation() + ", built "
+                + BUILT.format(e.built()) + ")" + (e.isDefault() ? " (default)" : "");
+    }
+
+    /** Text safe on an iPXE command line: no variable expansion, no line breaks, no command separators. */
+    private static String menuText(String text) {
+        return text.replaceAll("[^A-Za-z0-9 ._+:/@()-]", "_");
     }
 
     /** For a request without ?mac=: iPXE asks again, naming its NIC ($net0/mac, else the booting NIC's $mac). */

@@ -42,6 +42,14 @@ public final class Routes {
         return SCRIPT + "?" + MAC + "=" + mac;
     }
 
+    /** The query parameter of a boot menu's choice: one generation of the machine's profile. */
+    public static final String GENERATION = "generation";
+
+    /** The per-machine script for one generation of its profile, as a boot menu chains to it. */
+    public static String scriptPath(MacAddress mac, int generation) {
+        return scriptPath(mac) + "&" + GENERATION + "=" + generation;
+    }
+
     /** The per-machine script's path with an iPXE variable for the MAC ("${net0/mac}"), for a chain command. */
     public static String scriptPath(String ipxeVariable) {
         return SCRIPT + "?" + MAC + "=" + ipxeVariable;

@@ -6,6 +6,7 @@ import dev.pivot.api.ArtifactCollector;
 import dev.pivot.boot.AddressBook;
 import dev.pivot.boot.BootPolicy;
 import dev.pivot.boot.BootSource;
+import dev.pivot.boot.Generations;
 import dev.pivot.boot.ProfileCatalog;
 import dev.pivot.dhcp.DhcpConfig;
 import dev.pivot.dhcp.DhcpServer;
@@ -111,13 +112,18 @@ public final class PivotServer implements AutoCloseable {
         ArtifactStore artifacts = StateDir.artifacts(config.state());
         ServedImage.Options options = new ServedImage.Options(config.stage1(), config.init().orElse(null),
                 config.skipCheck(), config.machineRamBytes(), out, err);
+        // A build refused here may still leave the profile served: by the generations stored before (below).
         ServedImage served;
+        Exception refused = null;
         try {
-            served = ServedImage.prepare(config.source(), "--", artifacts, options)
-                    .orElseThrow(() -> new ImageRefused(config.source().describe()));
+            served = ServedImage.prepare(config.source(), "--", artifacts, options).orElse(null);
+            if (served == null) {
+                refused = new ImageRefused(config.source().describe());
+            }
         } catch (dev.pivot.image.ImageException | dev.pivot.stage1.Stage1Exception e) {
+            served = null;
             // A kernel's files are named in the message already; an image's message starts with what went wrong.
-            throw new IllegalArgumentException(config.source() instanceof BootSource.KernelFiles ? e.getMessage()
+            refused = new IllegalArgumentException(config.source() instanceof BootSource.KernelFiles ? e.getMessage()
                     : config.source().describe() + ": " + e.getMessage(), e);
         }
 
@@ -129,9 +135,17 @@ public final class PivotServer implements AutoCloseable {
             running.add(store);
             EventPipeline pipeline = EventPipeline.over(store, config.eventQueue());
             running.add(pipeline);
-            ProfileCatalog catalog = ProfileSetup.catalog(profiles, served.spec(),
-                    (source, prefix) -> ServedImage.prepare(source, prefix, artifacts, options), store, store);
-            ArtifactCleanup cleanup = new ArtifactCleanup(artifacts, catalog, served.spec());
+            Generations generations = new Generations(Optional.of(store), Optional.of(store), config.generations());
+            BuildImport builds = new BuildImport(artifacts, options, generations, java.time.Clock.systemUTC());
+            if (served == null && !(config.source() instanceof BootSource.ImageDir(Path dir)
+                    && ProfileSetup.servesStoredGeneration(profiles, builds, dir, err))) {
+                throw refused;
+            }
+            ProfileSetup.Setup setup = ProfileSetup.catalog(profiles, config.source(), served,
+                    (source, prefix) -> ServedImage.prepare(source, prefix, artifacts, options), builds, store, store,
+                    Optional.of(store));
+            ProfileCatalog catalog = setup.catalog();
+            ArtifactCleanup cleanup = new ArtifactCleanup(artifacts, catalog);
             ApiRoutes api = ApiRoutes.create(pipeline, store, store, catalog, store)
                     .requireToken(ApiAccess.fromFile(config.tokenFile(), config.protectReads()))
                     .collectArtifactsWith(cleanup);
@@ -159,6 +173,11 @@ public final class PivotServer implements AutoCloseable {
             api.metrics().counter("pivot.downloads.anonymous.bytes", "Bytes of those downloads",
                     http::anonymousDownloadBytes);
 
+            // A new build at a profile's path (nix build replacing ./result) becomes its next generation.
+            BuildWatcher watcher = new BuildWatcher(setup.watched(), builds::reimport);
+            watcher.start();
+            running.add(watcher);
+
             // pxelinux.cfg/01-<mac> for loaders that read PXELINUX configs (u-root's pxeboot), same boot by HTTP.
             String baseUrl = Routes.baseUrl(where.address(), http.port());
             TftpFiles files = TftpFiles.withDistroIpxe(config.tftpRoot().map(List::of).orElse(List.of()),
@@ -180,6 +199,9 @@ public final class PivotServer implements AutoCloseable {
             return new PivotServer(config, where, served, running, pipeline, store, http, tftp, addresses);
         } catch (Exception e) {
             closeAll(running);
+            if (e instanceof ImageRefused r) {
+                throw r;
+            }
             if (e instanceof IOException io) {
                 throw io;
             }
@@ -221,9 +243,12 @@ public final class PivotServer implements AutoCloseable {
         return config;
     }
 
-    /** What machines that no profile covers boot, and the image it came from (none for a kernel + initrds). */
-    public ServedImage served() {
-        return served;
+    /**
+     * What machines that no profile covers boot, and the image it came from (none for a kernel + initrds); empty
+     * when DIR's build was refused at start and a generation stored before is served instead.
+     */
+    public Optional<ServedImage> served() {
+        return Optional.ofNullable(served);
     }
 
     /** The address machines reach this server at. */

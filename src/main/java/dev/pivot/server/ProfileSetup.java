@@ -2,13 +2,14 @@ package dev.pivot.server;
 
 import dev.pivot.boot.Assignments;
 import dev.pivot.boot.BootSource;
-import dev.pivot.boot.BootSpec;
+import dev.pivot.boot.GenerationStore;
 import dev.pivot.boot.GroupSelector;
 import dev.pivot.boot.MacAddress;
 import dev.pivot.boot.MachineRepository;
 import dev.pivot.boot.ProfileCatalog;
 import dev.pivot.profiles.ProfilesFile;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -17,7 +18,9 @@ import java.util.Optional;
 
 /**
  * `pivot serve DIR [--profiles FILE]`: the served DIR is the profile "default" (unless the file defines its own);
- * machines no assignment or group covers boot the file's {@code default:}, else "default".
+ * machines no assignment or group covers boot the file's {@code default:}, else "default". Each profile's builds
+ * are its generations: those stored before (a restart), then the build there now, and the paths to watch for
+ * the next ones.
  */
 final class ProfileSetup {
 
@@ -35,25 +38,47 @@ final class ProfileSetup {
         Optional<ServedImage> prepare(BootSource source, String prefix) throws Exception;
     }
 
-    static ProfileCatalog catalog(Optional<ProfilesFile> file, BootSpec dirSpec, ImagePreparer images,
-                                  Assignments assignments, MachineRepository machines) throws Exception {
-        Map<String, BootSpec> specs = new HashMap<>();
-        specs.put(DIR_PROFILE, dirSpec);
+    /** The catalog, and each profile's build path for the {@link BuildWatcher}. */
+    record Setup(ProfileCatalog catalog, List<BuildWatcher.Watched> watched) {
+    }
+
+    /**
+     * @param dir      what `pivot serve` was told to serve (DIR or --kernel …): the profile "default"
+     * @param dirImage it, prepared; null when it was refused and its stored generations are served
+     */
+    static Setup catalog(Optional<ProfilesFile> file, BootSource dir, ServedImage dirImage, ImagePreparer images,
+                         BuildImport builds, Assignments assignments, MachineRepository machines,
+                         Optional<GenerationStore> store) throws Exception {
         Map<MacAddress, ProfileCatalog.Choice> groupOf = new HashMap<>();
         List<GroupSelector> selectors = new ArrayList<>();
+        List<BuildWatcher.Watched> watched = new ArrayList<>();
         Optional<String> dflt = Optional.of(DIR_PROFILE);
+        boolean fileHasDirProfile = file.map(f -> f.profiles().containsKey(DIR_PROFILE)).orElse(false);
+        if (!fileHasDirProfile) {
+            if (dirImage != null) {
+                adopt(builds, DIR_PROFILE, path(dir), dirImage);
+            } // else: servesStoredGeneration loaded the stored ones
+            if (dir instanceof BootSource.ImageDir(Path d)) {
+                watched.add(new BuildWatcher.Watched(DIR_PROFILE, d));
+            }
+        }
         if (file.isPresent()) {
             for (ProfilesFile.Profile p : file.get().profiles().values()) {
-                BootSpec spec;
+                ServedImage served;
                 String prefix = "profile " + p.name() + ": ";
                 try {
-                    spec = images.prepare(p.source(), prefix).orElseThrow(() -> new IllegalArgumentException(
-                            "the image check refused " + p.source().describe() + " (errors above)")).spec();
+                    served = images.prepare(p.source(), prefix).orElseThrow(() -> new IllegalArgumentException(
+                            "the image check refused " + p.source().describe() + " (errors above)"));
                 } catch (Exception e) {
                     String m = e.getMessage() == null ? e.toString() : e.getMessage();
                     throw new IllegalArgumentException(m.startsWith(prefix) ? m : prefix + m, e);
                 }
-                specs.put(p.name(), spec.withKernelArgs(p.params()));
+                builds.generations().extraArgs(p.name(), p.params());
+                adopt(builds, p.name(), path(p.source()), served);
+                // An image directory's next build becomes a generation; a kernel named file by file stays as given.
+                if (p.source() instanceof BootSource.ImageDir(Path d)) {
+                    watched.add(new BuildWatcher.Watched(p.name(), d));
+                }
             }
             for (ProfilesFile.Group g : file.get().groups().values()) {
                 g.machines().forEach(mac -> groupOf.put(mac, new ProfileCatalog.Choice(g.profile(), g.name())));
@@ -65,6 +90,47 @@ final class ProfileSetup {
                 dflt = file.get().defaultProfile();
             }
         }
-        return new ProfileCatalog(specs, groupOf, selectors, machines, dflt, assignments);
+        return new Setup(new ProfileCatalog(builds.generations(), store, groupOf, selectors, machines, dflt,
+                assignments), watched);
+    }
+
+    /**
+     * The build in DIR was refused at start: when its profile has generations stored before, they are loaded and
+     * its default is served (said in one line), and the next build in DIR is watched for. False when there is
+     * nothing to fall back on.
+     */
+    static boolean servesStoredGeneration(Optional<ProfilesFile> file, BuildImport builds, Path dir,
+                                          java.io.PrintWriter err) {
+        if (file.map(f -> f.profiles().containsKey(DIR_PROFILE)).orElse(false)) {
+            return false;
+        }
+        builds.generations().load(DIR_PROFILE, builds::usable);
+        Optional<dev.pivot.boot.ProfileGenerations> stored = builds.generations().of(DIR_PROFILE);
+        stored.ifPresent(pg -> {
+            err.printf("pivot: profile %s: not serving the build in %s (above); generation %d, stored before, stays"
+                    + " the default%n", DIR_PROFILE, dir, pg.defaultGeneration().number());
+            err.flush();
+        });
+        return stored.isPresent();
+    }
+
+    /** The profile's stored generations (those whose artifacts are still here), then the build there now. */
+    private static void adopt(BuildImport builds, String profile, Path dir, ServedImage served)
+            throws java.io.IOException {
+        int unusable = builds.generations().load(profile, builds::usable);
+        if (unusable > 0) {
+            org.slf4j.LoggerFactory.getLogger(ProfileSetup.class).warn(
+                    "profile {}: {} stored generations dropped: their artifacts are gone from the state directory",
+                    profile, unusable);
+        }
+        builds.adopt(profile, dir, served);
+    }
+
+    /** The path a build is known by: the image directory, or a kernel's file. */
+    private static Path path(BootSource source) {
+        return switch (source) {
+            case BootSource.ImageDir d -> d.dir();
+            case BootSource.KernelFiles k -> k.kernel();
+        };
     }
 }

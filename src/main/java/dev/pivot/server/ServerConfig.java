@@ -37,14 +37,15 @@ import java.util.OptionalLong;
  * @param eventQueue       events the pipeline holds for the store before it starts losing them
  * @param logFormat        the timeline's lines: with the time, without (the journal has it), or JSON
  * @param gcAfterDays      on start, remove artifacts nothing uses that were not imported for this many days (0: never)
+ * @param generations      how many builds of each profile are kept (by count, by age) and the boot menu's timeout
  */
 public record ServerConfig(BootSource source, Where where, DhcpMode dhcp, Optional<String> range, Optional<String> router,
                            int httpPort, int tftpPort, Optional<Path> tftpRoot, OptionalInt tftpMaxBlockSize,
                            Optional<Path> apiTokenFile, boolean protectReads, Path state, String efiLoader,
                            Optional<String> database, Optional<Path> profiles, Path ipxeDir, boolean ipxeUpgrade,
                            Optional<String> init, Stage1Mode stage1, boolean skipCheck, OptionalLong machineRamBytes,
-                           boolean timeline, int eventQueue, LogFormat logFormat,
-                           int gcAfterDays) {
+                           boolean timeline, int eventQueue, LogFormat logFormat, int gcAfterDays,
+                           dev.pivot.boot.GenerationPolicy generations) {
 
     public enum DhcpMode { PROXY, FULL, OFF }
 
@@ -111,6 +112,7 @@ public record ServerConfig(BootSource source, Where where, DhcpMode dhcp, Option
         private int eventQueue = DEFAULT_EVENT_QUEUE;
         private LogFormat logFormat = LogFormat.TEXT;
         private int gcAfterDays = DEFAULT_GC_AFTER_DAYS;
+        private dev.pivot.boot.GenerationPolicy generations = dev.pivot.boot.GenerationPolicy.DEFAULT;
 
         private Builder(BootSource image, Where where) {
             this.image = image;
@@ -185,11 +187,16 @@ public record ServerConfig(BootSource source, Where where, DhcpMode dhcp, Option
             return this;
         }
 
+        public Builder generations(dev.pivot.boot.GenerationPolicy policy) {
+            this.generations = policy;
+            return this;
+        }
+
         public ServerConfig build() {
             return new ServerConfig(image, where, dhcp, range, router, httpPort, tftpPort, tftpRoot,
                     tftpMaxBlockSize, apiTokenFile, protectReads, state, efiLoader, database, profiles, ipxeDir,
                     ipxeUpgrade, init, stage1, skipCheck, machineRamBytes, timeline, eventQueue, logFormat,
-                    gcAfterDays);
+                    gcAfterDays, generations);
         }
     }
 

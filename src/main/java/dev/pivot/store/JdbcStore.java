@@ -2,7 +2,11 @@ package dev.pivot.store;
 
 import dev.pivot.boot.Assignments;
 import dev.pivot.boot.BootEvent;
+import dev.pivot.boot.BootSpec;
 import dev.pivot.boot.Firmware;
+import dev.pivot.boot.Generation;
+import dev.pivot.boot.GenerationStore;
+import dev.pivot.boot.ProfileGenerations;
 import dev.pivot.boot.Step;
 import dev.pivot.history.BootSession;
 import dev.pivot.history.EventLog;
@@ -33,7 +37,10 @@ import java.util.Optional;
  * own lock, so a read never waits behind a write's fsync. A connection that fails is closed and opened again on
  * its next use, so the store recovers by itself once the cause (a full disk, a restarted database) is gone.
  */
-public final class JdbcStore implements EventLog, MachineRepository, Assignments, AutoCloseable {
+public final class JdbcStore implements EventLog, MachineRepository, Assignments, GenerationStore, AutoCloseable {
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
 
     private final Connections writes;
     private final Connections reads;
@@ -343,27 +350,53 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
     public Optional<Assignment> assignment(MacAddress mac) {
         return reads.run("cannot read", db -> {
             try (PreparedStatement s = db.prepareStatement(
-                    "SELECT profile, once, assigned_at FROM machine_assignment WHERE mac = ?")) {
+                    "SELECT mac, profile, once, assigned_at, generation FROM machine_assignment WHERE mac = ?")) {
                 s.setString(1, mac.toString());
                 try (ResultSet r = s.executeQuery()) {
-                    return r.next() ? Optional.of(new Assignment(mac, r.getString(1), r.getInt(2) != 0,
-                            instant(r.getLong(3)))) : Optional.<Assignment>empty();
+                    return r.next() ? Optional.of(assignmentRow(r)) : Optional.<Assignment>empty();
                 }
             }
         });
     }
 
     @Override
+    public List<Assignment> all() {
+        return reads.run("cannot read", db -> {
+            List<Assignment> out = new ArrayList<>();
+            try (PreparedStatement s = db.prepareStatement(
+                    "SELECT mac, profile, once, assigned_at, generation FROM machine_assignment ORDER BY mac");
+                 ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    out.add(assignmentRow(r));
+                }
+            }
+            return out;
+        });
+    }
+
+    private static Assignment assignmentRow(ResultSet r) throws SQLException {
+        int generation = r.getInt(5);
+        java.util.OptionalInt n = r.wasNull() ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(generation);
+        return new Assignment(MacAddress.parse(r.getString(1)), r.getString(2), r.getInt(3) != 0,
+                instant(r.getLong(4)), n);
+    }
+
+    @Override
     public void assign(Assignment a) {
         writes.run("cannot assign " + a.mac(), db -> {
             try (PreparedStatement s = db.prepareStatement("""
-                INSERT INTO machine_assignment (mac, profile, once, assigned_at) VALUES (?, ?, ?, ?)
+                INSERT INTO machine_assignment (mac, profile, once, assigned_at, generation) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (mac) DO UPDATE SET profile = excluded.profile, once = excluded.once,
-                  assigned_at = excluded.assigned_at""")) {
-            s.setString(1, a.mac().toString());
-            s.setString(2, a.profile());
-            s.setInt(3, a.once() ? 1 : 0);
+                  assigned_at = excluded.assigned_at, generation = excluded.generation""")) {
+                s.setString(1, a.mac().toString());
+                s.setString(2, a.profile());
+                s.setInt(3, a.once() ? 1 : 0);
                 s.setLong(4, micros(a.at()));
+                if (a.generation().isPresent()) {
+                    s.setInt(5, a.generation().getAsInt());
+                } else {
+                    s.setNull(5, java.sql.Types.INTEGER);
+                }
                 return s.executeUpdate();
             }
         });
@@ -376,6 +409,140 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
                 s.setString(1, mac.toString());
                 return s.executeUpdate() > 0;
             }
+        });
+    }
+
+    // ---------------------------------------------------------------- GenerationStore
+
+    @Override
+    public Optional<ProfileGenerations> generations(String profile) {
+        return reads.run("cannot read the generations of " + profile, db -> {
+            List<Generation> all = new ArrayList<>();
+            try (PreparedStatement s = db.prepareStatement("""
+                    SELECT number, spec, version, built_at, imported_at, source FROM profile_generation
+                    WHERE profile = ? ORDER BY number DESC""")) {
+                s.setString(1, profile);
+                try (ResultSet r = s.executeQuery()) {
+                    while (r.next()) {
+                        all.add(new Generation(r.getInt(1), spec(profile, r.getInt(1), r.getString(2)),
+                                r.getString(3), instant(r.getLong(4)), instant(r.getLong(5)), r.getString(6)));
+                    }
+                }
+            }
+            if (all.isEmpty()) {
+                return Optional.<ProfileGenerations>empty();
+            }
+            java.util.OptionalInt pinned = java.util.OptionalInt.empty();
+            try (PreparedStatement s = db.prepareStatement(
+                    "SELECT generation FROM profile_default WHERE profile = ?")) {
+                s.setString(1, profile);
+                try (ResultSet r = s.executeQuery()) {
+                    if (r.next()) {
+                        pinned = java.util.OptionalInt.of(r.getInt(1));
+                    }
+                }
+            }
+            return Optional.of(new ProfileGenerations(profile, all, pinned));
+        });
+    }
+
+    private static BootSpec spec(String profile, int number, String json) {
+        try {
+            return JSON.readValue(json, BootSpec.class);
+        } catch (java.io.IOException e) {
+            throw new StoreException("generation " + number + " of " + profile + ": unreadable spec: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void addGeneration(String profile, Generation g) {
+        String spec;
+        try {
+            spec = JSON.writeValueAsString(g.spec());
+        } catch (java.io.IOException e) {
+            throw new StoreException("generation " + g.number() + " of " + profile + ": " + e.getMessage(), e);
+        }
+        writes.run("cannot store generation " + g.number() + " of " + profile, db -> {
+            try (PreparedStatement s = db.prepareStatement("""
+                    INSERT INTO profile_generation (profile, number, spec, version, built_at, imported_at, source)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)""")) {
+                s.setString(1, profile);
+                s.setInt(2, g.number());
+                s.setString(3, spec);
+                s.setString(4, g.version());
+                s.setLong(5, micros(g.built()));
+                s.setLong(6, micros(g.imported()));
+                s.setString(7, g.source());
+                return s.executeUpdate();
+            }
+        });
+    }
+
+    @Override
+    public void removeGenerations(String profile, List<Integer> numbers) {
+        writes.run("cannot prune generations of " + profile, db -> {
+            try (PreparedStatement s = db.prepareStatement(
+                    "DELETE FROM profile_generation WHERE profile = ? AND number = ?")) {
+                for (int n : numbers) {
+                    s.setString(1, profile);
+                    s.setInt(2, n);
+                    s.addBatch();
+                }
+                s.executeBatch();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public void pinDefault(String profile, java.util.OptionalInt generation) {
+        writes.run("cannot set the default generation of " + profile, db -> {
+            try (PreparedStatement d = db.prepareStatement("DELETE FROM profile_default WHERE profile = ?")) {
+                d.setString(1, profile);
+                d.executeUpdate();
+            }
+            if (generation.isPresent()) {
+                try (PreparedStatement i = db.prepareStatement(
+                        "INSERT INTO profile_default (profile, generation) VALUES (?, ?)")) {
+                    i.setString(1, profile);
+                    i.setInt(2, generation.getAsInt());
+                    i.executeUpdate();
+                }
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public void recordRunning(Running running) {
+        writes.run("cannot record the generation " + running.mac() + " runs", db -> {
+            try (PreparedStatement s = db.prepareStatement("""
+                    INSERT INTO machine_generation (mac, profile, generation, booted_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (mac) DO UPDATE SET profile = excluded.profile, generation = excluded.generation,
+                      booted_at = excluded.booted_at""")) {
+                s.setString(1, running.mac().toString());
+                s.setString(2, running.profile());
+                s.setInt(3, running.generation());
+                s.setLong(4, micros(running.at()));
+                return s.executeUpdate();
+            }
+        });
+    }
+
+    @Override
+    public Map<MacAddress, Running> running() {
+        return reads.run("cannot read", db -> {
+            Map<MacAddress, Running> out = new LinkedHashMap<>();
+            try (PreparedStatement s = db.prepareStatement(
+                    "SELECT mac, profile, generation, booted_at FROM machine_generation ORDER BY mac");
+                 ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    MacAddress mac = MacAddress.parse(r.getString(1));
+                    out.put(mac, new Running(mac, r.getString(2), r.getInt(3), instant(r.getLong(4))));
+                }
+            }
+            return out;
         });
     }
 

@@ -98,4 +98,44 @@ class WebPageIT {
             }
         }
     }
+
+    /**
+     * A machine that runs generation 1 when a new build (generation 2) arrives shows "reboot needed" on the page,
+     * and loses it live once its next boot reaches stage 2 with generation 2.
+     */
+    @Test
+    void aMachineBehindItsProfileShowsRebootNeededUntilItsNextBoot() throws Exception {
+        Require.file(HeadlessChromium.BINARY, "chromium");
+        MacAddress mac = MacAddress.parse("52:54:00:0e:00:18");
+        try (ApiServer server = new ApiServer(dir)) {
+            String script = server.base + "/boot.ipxe?mac=" + mac;
+            String stage2 = server.base + "/report?mac=" + mac + "&step=stage2&status=ok";
+            assertThat(CurlRun.run(script).status()).isEqualTo(200);
+            assertThat(CurlRun.run(stage2).status()).isEqualTo(200);
+
+            // A new build in the served directory: generation 2, imported while the server runs.
+            Path kernel = dir.resolve("image-default/bzImage");
+            Files.writeString(kernel, Files.readString(kernel) + "rebuilt\n");
+            String generations = server.base + "/api/v1/generations";
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (!CurlRun.run(generations).body().contains("\"defaultGeneration\":2")) {
+                assertThat(System.nanoTime()).as("generation 2 imported; the server said:%n%s", server.output)
+                        .isLessThan(deadline);
+                Thread.sleep(100);
+            }
+
+            try (HeadlessChromium page = HeadlessChromium.open(server.base + "/", dir, 1200, 800)) {
+                page.waitUntil("window.pivotLive && window.pivotLoaded", WAIT);
+                String card = "document.querySelector('[data-mac=\"" + mac + "\"]')";
+                page.waitUntil(card + " && " + card + ".querySelector('.reboot')", WAIT);
+                assertThat(page.eval(card + ".querySelector('.reboot').textContent").asText())
+                        .isEqualTo("reboot needed: runs generation 1, next boot gets 2");
+
+                assertThat(CurlRun.run(script).status()).isEqualTo(200);
+                assertThat(CurlRun.run(stage2).status()).isEqualTo(200);
+                page.waitUntil(card + " && !" + card + ".querySelector('.reboot')", WAIT);
+                assertThat(page.eval(card + ".textContent").asText()).contains("generation 2");
+            }
+        }
+    }
 }

@@ -32,6 +32,11 @@ class ProfileCatalogTest {
         }
 
         @Override
+        public List<Assignment> all() {
+            return List.copyOf(map.values());
+        }
+
+        @Override
         public void assign(Assignment a) {
             map.put(a.mac(), a);
         }
@@ -153,5 +158,77 @@ class ProfileCatalogTest {
     void aSelectorGroupMustSelectSomething() {
         assertThatThrownBy(() -> new GroupSelector("all", "demo", Optional.empty(), Map.of()))
                 .hasMessageContaining("group all selects no machines");
+    }
+
+    /** Running generations in memory, as the store keeps them. */
+    static final class MemoryRunning implements GenerationStore {
+        final Map<MacAddress, Running> running = new HashMap<>();
+
+        @Override
+        public Optional<ProfileGenerations> generations(String profile) {
+            return Optional.empty();
+        }
+
+        @Override
+        public void addGeneration(String profile, Generation generation) {
+        }
+
+        @Override
+        public void removeGenerations(String profile, List<Integer> numbers) {
+        }
+
+        @Override
+        public void pinDefault(String profile, java.util.OptionalInt generation) {
+        }
+
+        @Override
+        public void recordRunning(Running r) {
+            running.put(r.mac(), r);
+        }
+
+        @Override
+        public Map<MacAddress, Running> running() {
+            return Map.copyOf(running);
+        }
+    }
+
+    @Test
+    void aMachineBootsItsProfilesDefaultGenerationOrItsAssignedOneOrItsMenuChoiceAndIsBehindAfterANewBuild() {
+        Generations gens = new Generations(Optional.empty(), Optional.of(assignments), GenerationPolicy.DEFAULT);
+        Instant t = Instant.parse("2026-12-05T00:00:00Z");
+        gens.addBuild("pc", spec("d"), "24.11", t, "/one", t);
+        MemoryRunning running = new MemoryRunning();
+        ProfileCatalog catalog = new ProfileCatalog(gens, Optional.of(running), Map.of(), List.of(), null,
+                Optional.of("pc"), assignments);
+
+        BootPlan first = catalog.planFor(IN_LAB, java.util.OptionalInt.empty()).orElseThrow();
+        assertThat(first.generation()).isEqualTo(1);
+        assertThat(first.showsMenu()).as("one generation: no menu").isFalse();
+        catalog.onEvent(BootEvent.ok(IN_LAB, Step.STAGE2, "demo", 0));
+        assertThat(running.running().get(IN_LAB).generation()).isEqualTo(1);
+
+        gens.addBuild("pc", spec("e"), "24.11", t, "/two", t);
+        assertThat(catalog.status(IN_LAB, Optional.of(running.running().get(IN_LAB))).orElseThrow().behind()).isTrue();
+        assertThat(catalog.machinesBehind()).isEqualTo(1);
+        BootPlan menu = catalog.planFor(IN_LAB, java.util.OptionalInt.empty()).orElseThrow();
+        assertThat(menu.showsMenu()).isTrue();
+        assertThat(menu.menu()).extracting(BootPlan.MenuEntry::generation).containsExactly(2, 1);
+        assertThat(menu.menu()).filteredOn(BootPlan.MenuEntry::isDefault).extracting(BootPlan.MenuEntry::generation)
+                .containsExactly(2);
+
+        BootPlan chosen = catalog.planFor(IN_LAB, java.util.OptionalInt.of(1)).orElseThrow();
+        assertThat(chosen.spec()).isEqualTo(spec("d"));
+        assertThat(chosen.menu()).isEmpty();
+        catalog.onEvent(BootEvent.ok(IN_LAB, Step.STAGE2, "demo", 0));
+        assertThat(running.running().get(IN_LAB).generation()).isEqualTo(1);
+
+        assignments.assign(new Assignments.Assignment(OTHER, "pc", false, Instant.now(), java.util.OptionalInt.of(1)));
+        assertThat(catalog.specFor(OTHER)).contains(spec("d"));
+        assertThat(catalog.planFor(OTHER, java.util.OptionalInt.empty()).orElseThrow().menu())
+                .filteredOn(BootPlan.MenuEntry::isDefault).extracting(BootPlan.MenuEntry::generation).containsExactly(1);
+
+        gens.rollback("pc", java.util.OptionalInt.empty());
+        assertThat(catalog.specFor(IN_LAB)).contains(spec("d"));
+        assertThat(catalog.machinesBehind()).isZero();
     }
 }

@@ -111,6 +111,17 @@ class NetbootImportTest {
     }
 
     @Test
+    void aSystemToplevelIsNamedAndTheNetbootBuildAskedFor() throws Exception {
+        Path toplevel = Files.createDirectories(tmp.resolve("nixos-system-pc-24.11"));
+        for (String f : new String[] {"init", "kernel", "initrd", "nixos-version", "kernel-params"}) {
+            Files.writeString(toplevel.resolve(f), "x");
+        }
+        assertThatThrownBy(() -> NetbootImport.importDir(toplevel, ArtifactStore.open(tmp.resolve("store"))))
+                .hasMessage(toplevel + ": a NixOS system toplevel, which has no root image (nix-store.squashfs) to"
+                        + " serve; give its netboot build (config.system.build.netboot) instead");
+    }
+
+    @Test
     void scriptWithoutInit() throws Exception {
         Path dir = netbootDir(Fixtures.fakeSquashfs(tmp, 1000));
         Files.writeString(dir.resolve("netboot.ipxe"), NetbootIpxeTest.NIXOS.replaceAll("init=\\S+ ", ""));

@@ -120,4 +120,33 @@ class IpxeScriptTest {
         assertThat(PxelinuxConfig.render(kernelOnly, BASE, MAC))
                 .contains("  APPEND console=ttyS0,115200 priority=low\n");
     }
+
+    @Test
+    void theMenuListsGenerationsNewestFirstWithVersionDateAndNumberAndChainsToTheChosenOne() {
+        dev.pivot.boot.Artifact a = new dev.pivot.boot.Artifact("a".repeat(64), 1, "bzImage");
+        dev.pivot.boot.BootSpec spec = new dev.pivot.boot.BootSpec(a, java.util.List.of(a), a, "/init",
+                java.util.List.of(), "/pivot/init");
+        java.time.Instant built = java.time.Instant.parse("2026-12-05T02:40:11Z");
+        dev.pivot.boot.BootPlan plan = new dev.pivot.boot.BootPlan(spec, "pc", 2, java.util.List.of(
+                new dev.pivot.boot.BootPlan.MenuEntry(12, "25.05.20250101.abc", built, false),
+                new dev.pivot.boot.BootPlan.MenuEntry(2, "24.11", built, true),
+                new dev.pivot.boot.BootPlan.MenuEntry(1, "", built, false)), 7);
+        dev.pivot.boot.MacAddress mac = dev.pivot.boot.MacAddress.parse("52:54:00:00:00:01");
+        String script = IpxeScript.menu(plan, "http://10.0.0.1", mac);
+        assertThat(script).startsWith("#!ipxe\n").contains("""
+                item gen_12 NixOS 25.05.20250101.abc (Generation 12, built 2026-12-05 02:40)
+                item --key 2 gen_2 NixOS 24.11 (Generation 2, built 2026-12-05 02:40) (default)
+                item --key 1 gen_1 NixOS (Generation 1, built 2026-12-05 02:40)
+                choose --timeout 7000 --default gen_2 selected || set selected gen_2
+                goto ${selected}
+                """).contains("""
+                :gen_1
+                echo Pivot: booting generation 1
+                chain --replace --autofree http://10.0.0.1/boot.ipxe?mac=52:54:00:00:00:01&generation=1 || goto failed
+                """);
+        assertThat(plan.showsMenu()).isTrue();
+        assertThat(new dev.pivot.boot.BootPlan(spec, "pc", 2, plan.menu(), 0).showsMenu()).as("timeout 0").isFalse();
+        assertThat(new dev.pivot.boot.BootPlan(spec, "pc", 2, plan.menu().subList(0, 1), 5).showsMenu())
+                .as("one generation").isFalse();
+    }
 }

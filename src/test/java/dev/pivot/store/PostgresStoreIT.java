@@ -22,6 +22,7 @@ class PostgresStoreIT {
         try (PostgresCluster pg = PostgresCluster.start(bin.get())) {
             StoreContract.recordsSessionsAndMachines(() -> JdbcStore.open(pg.url(), "pivot", ""));
             StoreContract.keepsAssignments(() -> JdbcStore.open(pg.url(), "pivot", ""));
+            StoreContract.keepsGenerations(() -> JdbcStore.open(pg.url(), "pivot", ""));
         }
     }
 }

@@ -45,6 +45,11 @@ class SqliteStoreTest {
     }
 
     @Test
+    void keepsGenerations() {
+        StoreContract.keepsGenerations(() -> JdbcStore.openSqlite(dir.resolve("generations.db")));
+    }
+
+    @Test
     void databaseIsInWalModeAndMigrated() throws Exception {
         Path file = dir.resolve("state/pivot.db");
         JdbcStore.openSqlite(file).close();
@@ -59,7 +64,7 @@ class SqliteStoreTest {
                 while (r.next()) {
                     versions.add(r.getString(1));
                 }
-                assertThat(versions).containsExactly("1", "2", "3");
+                assertThat(versions).containsExactly("1", "2", "3", "5");
             }
         }
     }

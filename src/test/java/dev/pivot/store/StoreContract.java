@@ -100,6 +100,51 @@ final class StoreContract {
     }
 
     /** Waits until the pipeline committed what was emitted, and closes it. */
+    /**
+     * Generations (their specs byte for byte), a rollback's pin, pruning, generation assignments and what each
+     * machine runs survive reopening the store.
+     */
+    static void keepsGenerations(JdbcStoreFactory factory) {
+        dev.pivot.boot.Artifact kernel = new dev.pivot.boot.Artifact("a".repeat(64), 7_000_000, "bzImage");
+        dev.pivot.boot.Artifact initrd = new dev.pivot.boot.Artifact("b".repeat(64), 1_000, "initrd");
+        dev.pivot.boot.Artifact prelude = new dev.pivot.boot.Artifact("c".repeat(64), 2_000, "pivot.cpio.gz");
+        dev.pivot.boot.Artifact root = new dev.pivot.boot.Artifact("d".repeat(64), 300_000_000, "nix-store.squashfs");
+        dev.pivot.boot.BootSpec one = new dev.pivot.boot.BootSpec(kernel, List.of(initrd, prelude), root,
+                "/nix/store/x-nixos-system-pc-24.11/init", List.of("loglevel=4", "console=ttyS0"), "/pivot/init");
+        dev.pivot.boot.BootSpec two = one.withKernelArgs(List.of("quiet"));
+        try (JdbcStore store = factory.open()) {
+            store.addGeneration("pc", new dev.pivot.boot.Generation(1, one, "24.11", T0, T0, "/nix/store/one"));
+            store.addGeneration("pc", new dev.pivot.boot.Generation(2, two, "24.11", T0, T0.plusSeconds(60),
+                    "/nix/store/two"));
+            store.addGeneration("pc", new dev.pivot.boot.Generation(3, two, "25.05", T0, T0.plusSeconds(120),
+                    "/nix/store/three"));
+            store.removeGenerations("pc", List.of(2));
+            store.pinDefault("pc", java.util.OptionalInt.of(1));
+            store.assign(new dev.pivot.boot.Assignments.Assignment(A, "pc", false, T0, java.util.OptionalInt.of(3)));
+            store.recordRunning(new dev.pivot.boot.GenerationStore.Running(B, "pc", 1, T0));
+            store.recordRunning(new dev.pivot.boot.GenerationStore.Running(B, "pc", 3, T0.plusSeconds(1)));
+        }
+        try (JdbcStore store = factory.open()) {
+            dev.pivot.boot.ProfileGenerations pc = store.generations("pc").orElseThrow();
+            assertThat(pc.newestFirst()).extracting(dev.pivot.boot.Generation::number).containsExactly(3, 1);
+            assertThat(pc.number(1).orElseThrow().spec()).isEqualTo(one);
+            assertThat(pc.number(3).orElseThrow().spec()).isEqualTo(two);
+            assertThat(pc.number(3).orElseThrow().version()).isEqualTo("25.05");
+            assertThat(pc.number(3).orElseThrow().imported()).isEqualTo(T0.plusSeconds(120));
+            assertThat(pc.defaultGeneration().number()).isEqualTo(1);
+            assertThat(store.generations("other")).isEmpty();
+            // (the same database may hold other contracts' assignments)
+            assertThat(store.all()).filteredOn(a -> a.mac().equals(A)).singleElement().satisfies(a -> {
+                assertThat(a.mac()).isEqualTo(A);
+                assertThat(a.generation()).hasValue(3);
+            });
+            assertThat(store.running()).containsKey(B);
+            assertThat(store.running().get(B).generation()).isEqualTo(3);
+            store.pinDefault("pc", java.util.OptionalInt.empty());
+            assertThat(store.generations("pc").orElseThrow().defaultGeneration().number()).isEqualTo(3);
+        }
+    }
+
     static void recorded(EventPipeline pipeline) {
         try {
             assertThat(pipeline.flush(java.time.Duration.ofSeconds(10))).as("events recorded").isTrue();
