@@ -448,7 +448,7 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
 
     private static BootSpec spec(String profile, int number, String json) {
         try {
-            return JSON.readValue(json, BootSpec.class);
+            return JSON.readValue(json, StoredSpec.class).spec();
         } catch (java.io.IOException e) {
             throw new StoreException("generation " + number + " of " + profile + ": unreadable spec: "
                     + e.getMessage(), e);
@@ -459,7 +459,7 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
     public void addGeneration(String profile, Generation g) {
         String spec;
         try {
-            spec = JSON.writeValueAsString(g.spec());
+            spec = JSON.writeValueAsString(StoredSpec.of(g.spec()));
         } catch (java.io.IOException e) {
             throw new StoreException("generation " + g.number() + " of " + profile + ": " + e.getMessage(), e);
         }
