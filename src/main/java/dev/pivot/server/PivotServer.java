@@ -117,6 +117,7 @@ public final class PivotServer implements AutoCloseable {
                 pipeline.onEvent(timeline::print);
                 pipeline.onIdle(timeline::flush);
             }
+            pipeline.watchStalls(config.stallDeadlines());
             AddressBook addresses = new AddressBook();
 
             PivotHttpServer http = new PivotHttpServer(
@@ -142,6 +143,9 @@ public final class PivotServer implements AutoCloseable {
                         new FileLeaseStore(config.state().resolve("dhcp-leases")));
                 server.start();
                 running.add(server);
+                if (config.ipv6Ra()) {
+                    Ipv6Setup.routerAdvertiser(where).ifPresent(running::add);
+                }
             }
             return new PivotServer(config, where, served.image(), running, pipeline, store, http, tftp, addresses);
         } catch (Exception e) {

@@ -1,5 +1,7 @@
 package dev.pivot.server;
 
+import dev.pivot.history.StallDeadlines;
+
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -32,13 +34,16 @@ import java.util.OptionalLong;
  * @param machineRamBytes  the machines' RAM, for native mode's size check
  * @param timeline         print each boot event as a line of its machine's timeline on stdout
  * @param eventQueue       events the pipeline holds for the store before it starts losing them
+ * @param ipv6Ra           where DHCP is served, answer IPv6 router solicitations with "no router here" while no
+ *                         IPv6 router advertises on the link (iPXE then does not wait for IPv6 autoconfiguration)
+ * @param stallDeadlines   how long a boot may stay at each step before its session is marked stalled
  */
 public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<String> range, Optional<String> router,
                            int httpPort, int tftpPort, Optional<Path> tftpRoot, OptionalInt tftpMaxBlockSize,
                            Optional<Path> apiTokenFile, boolean protectReads, Path state, String efiLoader,
                            Optional<String> database, Optional<Path> profiles, Path ipxeDir, boolean ipxeUpgrade,
                            Optional<String> init, Stage1Mode stage1, boolean skipCheck, OptionalLong machineRamBytes,
-                           boolean timeline, int eventQueue) {
+                           boolean timeline, int eventQueue, boolean ipv6Ra, StallDeadlines stallDeadlines) {
 
     public enum DhcpMode { PROXY, FULL, OFF }
 
@@ -96,6 +101,8 @@ public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<Stri
         private OptionalLong machineRamBytes = OptionalLong.empty();
         private boolean timeline = true;
         private int eventQueue = DEFAULT_EVENT_QUEUE;
+        private boolean ipv6Ra = true;
+        private StallDeadlines stallDeadlines = StallDeadlines.DEFAULT;
 
         private Builder(Path image, Where where) {
             this.image = image;
@@ -160,11 +167,27 @@ public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<Stri
             return this;
         }
 
+        public Builder ipv6Ra(boolean on) {
+            this.ipv6Ra = on;
+            return this;
+        }
+
+        public Builder stallDeadlines(StallDeadlines deadlines) {
+            this.stallDeadlines = deadlines;
+            return this;
+        }
+
         public ServerConfig build() {
             return new ServerConfig(image, where, dhcp, range, router, httpPort, tftpPort, tftpRoot,
                     tftpMaxBlockSize, apiTokenFile, protectReads, state, efiLoader, database, profiles, ipxeDir,
-                    ipxeUpgrade, init, stage1, skipCheck, machineRamBytes, timeline, eventQueue);
+                    ipxeUpgrade, init, stage1, skipCheck, machineRamBytes, timeline, eventQueue, ipv6Ra,
+                    stallDeadlines);
         }
+    }
+
+    /** The default stall deadlines with `--stall-after STEP=SECONDS` overrides applied. */
+    public static StallDeadlines stallDeadlines(java.util.List<String> overrides) {
+        return StallDeadlines.DEFAULT.with(overrides);
     }
 
     /** STATE/api-token unless another file was named. */
