@@ -10,9 +10,10 @@ import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
@@ -43,7 +44,7 @@ public final class RouterAdvertiser implements AutoCloseable {
     private final Clock clock = Clock.systemUTC();
     private final ScheduledExecutorService sender;
     private final Thread reader;
-    private final List<String> askedBy = new ArrayList<>();
+    private final Set<String> askedBy = new LinkedHashSet<>();
     private volatile boolean running = true;
     private Instant lastWarning = Instant.EPOCH;
     private long sent;
@@ -63,6 +64,8 @@ public final class RouterAdvertiser implements AutoCloseable {
      */
     public static RouterAdvertiser start(String interfaceName) throws IOException {
         RouterAdvertiser advertiser = new RouterAdvertiser(Icmpv6Socket.open(interfaceName, RECEIVE_TIMEOUT_MILLIS));
+        log.info("IPv6: answering router solicitations on {} with 'no router here' while no IPv6 router "
+                + "advertises there (--no-ipv6-ra turns this off)", interfaceName);
         advertiser.reader.start();
         try {
             advertiser.socket.sendTo(Icmpv6Socket.ALL_ROUTERS, NdpMessage.encodeSolicitation());
@@ -70,8 +73,6 @@ public final class RouterAdvertiser implements AutoCloseable {
             // A fresh interface may have no link-local address yet; the routers' own advertisements still tell.
             log.debug("IPv6: no router solicitation at start: {}", e.getMessage());
         }
-        log.info("IPv6: answering router solicitations on {} with 'no router here' while no IPv6 router "
-                + "advertises there (--no-ipv6-ra turns this off)", interfaceName);
         return advertiser;
     }
 
