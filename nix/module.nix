@@ -46,13 +46,19 @@ let
     ++ [ "--keep-generations" (toString cfg.keepGenerations) ]
     ++ flag "--keep-generations-for" cfg.keepGenerationsFor
     ++ [ "--menu-timeout" (toString cfg.menuTimeout) ]
+    ++ switch "--no-ipv6-ra" (!cfg.ipv6Ra)
+    ++ lib.concatMap (s: [ "--stall-after" s ]) cfg.stallAfter
     ++ cfg.extraArgs;
 
   # Ports below 1024 (DHCP 67, TFTP 69, HTTP 80) need CAP_NET_BIND_SERVICE. Binding the DHCP sockets to an
   # interface (SO_BINDTODEVICE) needs CAP_NET_RAW on current kernels and CAP_NET_ADMIN on older ones; with
   # DHCP off or no interface named, Pivot binds no device and gets neither.
+  # Answering IPv6 router solicitations (wherever DHCP is served, unless ipv6Ra is off) needs a raw ICMPv6
+  # socket: CAP_NET_RAW.
   bindsDevice = cfg.interface != null && cfg.dhcp != "off";
-  capabilities = [ "CAP_NET_BIND_SERVICE" ] ++ optionals bindsDevice [ "CAP_NET_RAW" "CAP_NET_ADMIN" ];
+  rawIcmpv6 = cfg.dhcp != "off" && cfg.ipv6Ra;
+  capabilities = [ "CAP_NET_BIND_SERVICE" ] ++ optionals (bindsDevice || rawIcmpv6) [ "CAP_NET_RAW" ]
+    ++ optionals bindsDevice [ "CAP_NET_ADMIN" ];
 in
 {
   options.services.pivot = {
@@ -275,6 +281,23 @@ in
       type = types.ints.between 0 3600;
       default = 5;
       description = "Seconds the boot menu of a profile's generations waits; 0: no menu (`--menu-timeout`).";
+    };
+
+    ipv6Ra = mkOption {
+      type = types.bool;
+      default = true;
+      description = ''
+        Where DHCP is served, answer IPv6 router solicitations with "no router here" (router lifetime 0, no prefix)
+        while no IPv6 router advertises on the link, so iPXE does not wait for IPv6 autoconfiguration
+        (`--no-ipv6-ra` when false).
+      '';
+    };
+
+    stallAfter = mkOption {
+      type = types.listOf types.str;
+      default = [ ];
+      example = [ "initrd=60" "network=off" ];
+      description = "Per-step deadlines after which a silent boot is marked stalled, as `STEP=SECONDS` or `STEP=off` (`--stall-after`).";
     };
 
     extraArgs = mkOption {

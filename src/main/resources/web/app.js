@@ -61,7 +61,7 @@ function render(m, freshIndex) {
 
   const ol = el("ol", "timeline");
   s.events.forEach((e, i) => {
-    const li = el("li", e.failed ? "failed" : "");
+    const li = el("li", e.failed ? "failed" : e.step === "stalled" ? "stalled" : "");
     if (i === freshIndex) li.classList.add("fresh");
     li.dataset.step = e.step;
     li.append(el("div", "step", e.step), el("div", "since", "+" + e.sinceStart.toFixed(1) + " s"));

@@ -32,6 +32,7 @@ public final class BootMetrics implements AutoCloseable {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Counter started;
     private final Counter succeeded;
+    private final Counter stalled;
     private final Counter tftpOk;
     private final Counter tftpBytes;
     private final Counter httpBytes;
@@ -56,6 +57,8 @@ public final class BootMetrics implements AutoCloseable {
         started = Counter.builder("pivot.boots.started").description("Boot sessions begun").register(registry);
         succeeded = Counter.builder("pivot.boots.succeeded").description("Boots that reached stage 2")
                 .register(registry);
+        stalled = Counter.builder("pivot.boots.stalled")
+                .description("Boots marked stalled: no next event within their step's deadline").register(registry);
         tftpOk = Counter.builder("pivot.tftp.transfers").description("TFTP read transfers").tag("result", "ok")
                 .register(registry);
         tftpFailed = Counter.builder("pivot.tftp.transfers").description("TFTP read transfers")
@@ -72,6 +75,9 @@ public final class BootMetrics implements AutoCloseable {
         }
         if (event.step() == Step.STAGE2 && !event.failed()) {
             succeeded.increment();
+        }
+        if (event.step() == Step.STALLED) {
+            stalled.increment();
         }
         if (event.failed() && joined.failure().map(f -> f.equals(event)).orElse(true)) {
             failed.computeIfAbsent(event.step(), step -> Counter.builder("pivot.boots.failed")

@@ -59,7 +59,8 @@ final class Views {
     }
 
     /**
-     * @param state   booting, succeeded (stage 2 reached) or failed
+     * @param state   booting, succeeded (stage 2 reached), failed, or stalled (no next event within the step's
+     *                deadline)
      * @param step    the latest step reached
      * @param failure the first failure's step and reason, null when none
      */
@@ -116,7 +117,8 @@ final class Views {
     }
 
     static String state(BootSession s) {
-        return s.failure().isPresent() ? "failed" : s.reachedStage2() ? "succeeded" : "booting";
+        return s.failure().isPresent() ? "failed" : s.reachedStage2() ? "succeeded" : s.stalled() ? "stalled"
+                : "booting";
     }
 
     private static Failure failure(BootSession s) {

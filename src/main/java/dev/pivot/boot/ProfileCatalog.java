@@ -276,6 +276,15 @@ public final class ProfileCatalog implements BootCatalog {
         }
     }
 
+    /**
+     * Whether {@code event} ends its machine's boot as far as Pivot can see: the last file of a kernel served alone
+     * (no stage 1 reports after it), so the boot is not stalled there.
+     */
+    public boolean endsBoot(BootEvent event) {
+        return !event.failed() && (event.step() == Step.INITRD || event.step() == Step.KERNEL)
+                && specFor(event.mac()).filter(spec -> lastFetch(spec, event)).isPresent();
+    }
+
     /** Whether {@code event} is the last file of a kernel served alone: its last initrd, else its kernel. */
     private static boolean lastFetch(BootSpec spec, BootEvent event) {
         if (spec.rootBoot().isPresent()) {

@@ -21,7 +21,12 @@ public enum Step {
     /** Reported by stage 1: handing over to the image's own stage 1 / switch_root. */
     HANDOVER,
     /** Stage 2 (the image's init) reached. */
-    STAGE2;
+    STAGE2,
+    /**
+     * Recorded by Pivot, not by the machine: no next event came within the deadline of the step the boot was at
+     * (the machine hangs, lost its network, or was switched off). The machine's next DHCP starts a new session.
+     */
+    STALLED;
 
     /** Parses the wire name used by stage 1 reports ("network", "root_fetched", …), case-insensitive. */
     public static Step fromWire(String name) {

@@ -47,7 +47,7 @@ public final class DemoCommand implements Callable<Integer> {
         Thread hook = new Thread(() -> cleanup(labRef.get(), stateRef.get()));
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            LabNetwork lab = LabNetwork.create("demo", true);
+            LabNetwork lab = LabNetwork.create("demo");
             labRef.set(lab);
             Path state = Files.createTempDirectory("pvt-demo-state-");
             stateRef.set(state);

@@ -13,6 +13,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -179,6 +180,17 @@ final class ServeCommand implements Callable<Integer> {
             description = "the machines' RAM: --stage1 native is refused when the image needs more")
     Long machineRamMb;
 
+    @Option(names = "--ipv6-ra", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "where DHCP is served, answer IPv6 router solicitations with 'no router here' while no IPv6"
+                    + " router advertises on the link, so iPXE does not wait ~13 s for IPv6 autoconfiguration"
+                    + " (default on; --no-ipv6-ra turns it off)")
+    boolean ipv6Ra;
+
+    @Option(names = "--stall-after", paramLabel = "STEP=SECONDS",
+            description = "mark a boot stalled when it stays at STEP longer (or STEP=off), e.g. initrd=60;"
+                    + " repeatable; defaults: dhcp/tftp 60, script 120, kernel/initrd 300, stage1 120, network 900")
+    List<String> stallAfter = new ArrayList<>();
+
     @Override
     public Integer call() throws Exception {
         // Buffered, flushed by the timeline when no event waits: not a write(2) per line under a boot storm.
@@ -268,7 +280,7 @@ final class ServeCommand implements Callable<Integer> {
                 Optional.ofNullable(initPath), stage1, skipCheck,
                 machineRamMb == null ? OptionalLong.empty() : OptionalLong.of(machineRamMb << 20), true,
                 ServerConfig.DEFAULT_EVENT_QUEUE, LogFormat.of(logFormat, System.getenv()), gcAfterDays,
-                generationPolicy());
+                generationPolicy(), ipv6Ra, ServerConfig.stallDeadlines(stallAfter));
     }
 
     /** --keep-generations, --keep-generations-for, --menu-timeout. */

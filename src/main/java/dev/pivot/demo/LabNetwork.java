@@ -20,18 +20,20 @@ public final class LabNetwork implements AutoCloseable {
     public static final String RANGE_START = "10.77.0.100";
     public static final String RANGE_END = "10.77.0.199";
     static final String ULA = "fd77:77::1/64";
+    static final String PEER_ROUTER_ULA = "fd77:77::2/64";
 
     private final NetNamespace ns;
     private final Path workDir;
     private NetNamespace routerNs;
+    private NetNamespace ipv6RouterNs;
 
     private LabNetwork(NetNamespace ns, Path workDir) {
         this.ns = ns;
         this.workDir = workDir;
     }
 
-    /** Creates the namespace, bridge and tap, and starts the RA trick unless `ipv6Ra` is false. */
-    public static LabNetwork create(String purpose, boolean ipv6Ra) {
+    /** Creates the namespace, bridge and tap. */
+    public static LabNetwork create(String purpose) {
         Path work;
         try {
             work = Files.createTempDirectory("pvt-lab-");
@@ -46,9 +48,6 @@ public final class LabNetwork implements AutoCloseable {
             ns.addAddress(BRIDGE, ULA);
             ns.addTap(TAP);
             ns.attach(TAP, BRIDGE);
-            if (ipv6Ra) {
-                Dnsmasq.routerAdvertisements(ns, BRIDGE, work);
-            }
             return lab;
         } catch (RuntimeException e) {
             lab.close();
@@ -63,6 +62,19 @@ public final class LabNetwork implements AutoCloseable {
         ns.attach("vrtr", BRIDGE);
         routerNs.addAddress("rtr0", ROUTER_ADDRESS + "/24");
         Dnsmasq.plainDhcp(routerNs, "rtr0", RANGE_START, RANGE_END, ROUTER_ADDRESS, workDir);
+    }
+
+    /**
+     * Adds a peer IPv6 router in its own namespace on the bridge: dnsmasq-base advertising the ULA prefix
+     * fd77:77::/64 with router lifetime 0 (pitfall 1's trick, the way a hand-built netboot ends iPXE's wait). Pivot
+     * must hear it and stay silent. Returns the router's process.
+     */
+    public Process addPeerIpv6Router() {
+        ipv6RouterNs = NetNamespace.create("ra");
+        ns.addVethTo("vra", ipv6RouterNs, "ra0");
+        ns.attach("vra", BRIDGE);
+        ipv6RouterNs.addAddress("ra0", PEER_ROUTER_ULA);
+        return Dnsmasq.routerAdvertisements(ipv6RouterNs, "ra0", workDir);
     }
 
     public NetNamespace namespace() {
@@ -99,6 +111,9 @@ public final class LabNetwork implements AutoCloseable {
     public void close() {
         if (routerNs != null) {
             routerNs.close();
+        }
+        if (ipv6RouterNs != null) {
+            ipv6RouterNs.close();
         }
         ns.close();
         deleteTree(workDir);

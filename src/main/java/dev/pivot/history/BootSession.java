@@ -22,7 +22,12 @@ public record BootSession(long id, MacAddress mac, List<BootEvent> events) {
         return events.stream().filter(BootEvent::failed).findFirst();
     }
 
+    /** True when the boot's last word is Pivot's: no next event came within the step's deadline. */
+    public boolean stalled() {
+        return !events.isEmpty() && events.getLast().step() == Step.STALLED;
+    }
+
     public boolean finished() {
-        return reachedStage2() || failure().isPresent();
+        return reachedStage2() || failure().isPresent() || stalled();
     }
 }

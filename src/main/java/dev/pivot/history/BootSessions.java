@@ -6,6 +6,7 @@ import dev.pivot.boot.MacAddress;
 import dev.pivot.boot.Step;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,7 +17,8 @@ import java.util.function.BiConsumer;
 
 /**
  * Cuts each machine's events into sessions, in memory. A new session starts when a machine asks DHCP again after
- * its last boot finished, or after a long silence; otherwise events join the open session.
+ * its last boot finished (stage 2, a failure, or stalled), or after a long silence; otherwise events join the open
+ * session.
  *
  * <p>Memory is bounded: the most recently active machines only, a few sessions each, a cap on events per
  * session. Older history lives in the {@link EventLog}; nothing here reads it on the way of an event.
@@ -83,6 +85,40 @@ public final class BootSessions implements EventSink {
         BootSession updated = new BootSession(open.id(), open.mac(), events);
         keep(sessions, updated, false);
         return Optional.of(new Cut(updated, events.size(), event));
+    }
+
+    /**
+     * Marks every machine's open session stalled whose last event is older than its step's deadline: appends a
+     * {@link Step#STALLED} event to each, in one pass under the lock (so no event slips in between the check and
+     * the mark), and returns them for recording. A full session is left as it is.
+     */
+    public synchronized List<Cut> cutStalls(Instant now, StallDeadlines deadlines) {
+        return cutStalls(now, deadlines, last -> false);
+    }
+
+    /** As above; a session whose last event {@code ended} says is the last a boot sends is left to rest. */
+    public synchronized List<Cut> cutStalls(Instant now, StallDeadlines deadlines,
+                                            java.util.function.Predicate<BootEvent> ended) {
+        List<Cut> out = new ArrayList<>();
+        for (List<BootSession> sessions : byMac.values()) {
+            BootSession open = sessions.getLast();
+            if (open.finished() || open.events().size() >= limits.eventsPerSession()) {
+                continue;
+            }
+            BootEvent last = open.events().getLast();
+            Optional<Duration> deadline = deadlines.after(last.step());
+            if (deadline.isEmpty() || ended.test(last) || Duration.between(last.at(), now).compareTo(deadline.get()) <= 0) {
+                continue;
+            }
+            BootEvent stalled = new BootEvent(now, open.mac(), Step.STALLED, false,
+                    "no next event within " + deadline.get().toSeconds() + " s after " + last.step().wire(), 0);
+            List<BootEvent> events = new ArrayList<>(open.events());
+            events.add(stalled);
+            BootSession updated = new BootSession(open.id(), open.mac(), events);
+            keep(sessions, updated, false);
+            out.add(new Cut(updated, events.size(), stalled));
+        }
+        return out;
     }
 
     private void keep(List<BootSession> sessions, BootSession session, boolean isNew) {

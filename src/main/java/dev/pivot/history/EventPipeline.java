@@ -36,6 +36,7 @@ public final class EventPipeline implements EventSink, AutoCloseable {
     private static final int MAX_BATCH = 4096;
     private static final int ATTEMPTS = 3;
     private static final int RESUMED_SESSIONS = 1000;
+    private static final Duration STALL_CHECK_EVERY = Duration.ofSeconds(1);
 
     /** An event for the writer, with whoever waits for it to be durable. */
     private record Pending(EventLog.Entry entry, CompletableFuture<Void> durable) {
@@ -89,6 +90,33 @@ public final class EventPipeline implements EventSink, AutoCloseable {
                 Optional.of(store), capacity);
     }
 
+    /**
+     * Starts marking boots stalled: every second, each open session whose last event is older than its step's
+     * deadline gets a {@code STALLED} event, recorded and told like any other. Stops with {@link #close}.
+     */
+    public void watchStalls(StallDeadlines deadlines) {
+        watchStalls(deadlines, last -> false);
+    }
+
+    /**
+     * As above; {@code ended} names the events after which a boot sends nothing more (a kernel served alone: its
+     * last file), so those sessions rest.
+     */
+    public void watchStalls(StallDeadlines deadlines, java.util.function.Predicate<BootEvent> ended) {
+        Thread.ofPlatform().name("events-stall-watch").daemon().start(() -> {
+            while (running) {
+                try {
+                    Thread.sleep(STALL_CHECK_EVERY);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                for (BootSessions.Cut c : sessions.cutStalls(java.time.Instant.now(), deadlines, ended)) {
+                    enqueue(c, null);
+                }
+            }
+        });
+    }
+
     /** Called for every event, in order, on the dispatcher thread, with the session it joined. */
     public void onEvent(BiConsumer<BootSession, BootEvent> listener) {
         listeners.add(listener);
@@ -118,7 +146,11 @@ public final class EventPipeline implements EventSink, AutoCloseable {
             fail(durable, "the session of " + event.mac() + " holds as many events as it may");
             return;
         }
-        BootSessions.Cut c = cut.get();
+        enqueue(cut.get(), durable);
+    }
+
+    private void enqueue(BootSessions.Cut c, CompletableFuture<Void> durable) {
+        BootEvent event = c.event();
         if (store.isPresent()) {
             if (toStore.offer(new Pending(new EventLog.Entry(c.session().id(), c.seq(), event), durable))) {
                 enqueued.incrementAndGet();

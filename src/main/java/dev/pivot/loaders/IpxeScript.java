@@ -4,6 +4,7 @@ import dev.pivot.boot.Artifact;
 import dev.pivot.boot.BootPlan;
 import dev.pivot.boot.BootSpec;
 import dev.pivot.boot.MacAddress;
+import dev.pivot.stage1.Stage1Contract;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -65,13 +66,19 @@ public final class IpxeScript {
         s.append("goto failed\n");
     }
 
-    /** initrd= per initrd (how the EFI stub finds them by name), then the contract's {@link KernelCommandLine}. */
+    /**
+     * initrd= per initrd (how the EFI stub finds them by name), then the contract's {@link KernelCommandLine}, then,
+     * for Pivot's prelude, iPXE's own lease ({@link Stage1Contract#IPXE_LEASE}) so stage 1 skips a second DHCP.
+     */
     public static List<String> kernelCommandLine(BootSpec spec, String baseUrl, MacAddress mac) {
         List<String> args = new ArrayList<>();
         for (Artifact initrd : spec.initrds()) {
             args.add("initrd=" + initrd.name());
         }
         args.addAll(KernelCommandLine.of(spec, baseUrl, mac));
+        if (spec.rootBoot().filter(r -> r.stage1Init().equals(Stage1Contract.RDINIT)).isPresent()) {
+            args.addAll(Stage1Contract.IPXE_LEASE);
+        }
         return args;
     }
 

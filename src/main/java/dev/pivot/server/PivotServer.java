@@ -161,6 +161,7 @@ public final class PivotServer implements AutoCloseable {
                 pipeline.onEvent(timeline::print);
                 pipeline.onIdle(timeline::flush);
             }
+            pipeline.watchStalls(config.stallDeadlines(), catalog::endsBoot);
             AddressBook addresses = new AddressBook();
 
             PivotHttpServer http = new PivotHttpServer(
@@ -177,6 +178,8 @@ public final class PivotServer implements AutoCloseable {
             BuildWatcher watcher = new BuildWatcher(setup.watched(), builds::reimport);
             watcher.start();
             running.add(watcher);
+
+            warmUp(Routes.baseUrl(where.address(), http.port()));
 
             // pxelinux.cfg/01-<mac> for loaders that read PXELINUX configs (u-root's pxeboot), same boot by HTTP.
             String baseUrl = Routes.baseUrl(where.address(), http.port());
@@ -195,6 +198,9 @@ public final class PivotServer implements AutoCloseable {
                         new FileLeaseStore(config.state().resolve("dhcp-leases")));
                 server.start();
                 running.add(server);
+                if (config.ipv6Ra()) {
+                    Ipv6Setup.routerAdvertiser(where).ifPresent(running::add);
+                }
             }
             return new PivotServer(config, where, served, running, pipeline, store, http, tftp, addresses);
         } catch (Exception e) {
@@ -222,6 +228,24 @@ public final class PivotServer implements AutoCloseable {
                     throw new IllegalArgumentException(e.getMessage(), e);
                 }
             }
+        }
+    }
+
+    /**
+     * One HEAD /boot.ipxe through the real path before the first machine asks: the first script after a start
+     * otherwise pays for class loading and the first store read (tenths of a second, under emulation more), inside
+     * every machine's boot time. HEAD records no event; a failure only means no warm-up.
+     */
+    private static void warmUp(String baseUrl) {
+        try (java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder()
+                .connectTimeout(java.time.Duration.ofSeconds(2)).build()) {
+            client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(baseUrl + Routes.SCRIPT
+                            + "?mac=02:00:00:00:00:00")).method("HEAD", java.net.http.HttpRequest.BodyPublishers.noBody())
+                    .timeout(java.time.Duration.ofSeconds(5)).build(), java.net.http.HttpResponse.BodyHandlers.discarding());
+        } catch (IOException | RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(PivotServer.class).debug("no HTTP warm-up: {}", e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

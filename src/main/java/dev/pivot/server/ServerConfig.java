@@ -1,6 +1,7 @@
 package dev.pivot.server;
 
 import dev.pivot.boot.BootSource;
+import dev.pivot.history.StallDeadlines;
 
 import java.nio.file.Path;
 import java.util.Optional;
@@ -38,6 +39,9 @@ import java.util.OptionalLong;
  * @param logFormat        the timeline's lines: with the time, without (the journal has it), or JSON
  * @param gcAfterDays      on start, remove artifacts nothing uses that were not imported for this many days (0: never)
  * @param generations      how many builds of each profile are kept (by count, by age) and the boot menu's timeout
+ * @param ipv6Ra           where DHCP is served, answer IPv6 router solicitations with "no router here" while no
+ *                         IPv6 router advertises on the link (iPXE then does not wait for IPv6 autoconfiguration)
+ * @param stallDeadlines   how long a boot may stay at each step before its session is marked stalled
  */
 public record ServerConfig(BootSource source, Where where, DhcpMode dhcp, Optional<String> range, Optional<String> router,
                            int httpPort, int tftpPort, Optional<Path> tftpRoot, OptionalInt tftpMaxBlockSize,
@@ -45,7 +49,8 @@ public record ServerConfig(BootSource source, Where where, DhcpMode dhcp, Option
                            Optional<String> database, Optional<Path> profiles, Path ipxeDir, boolean ipxeUpgrade,
                            Optional<String> init, Stage1Mode stage1, boolean skipCheck, OptionalLong machineRamBytes,
                            boolean timeline, int eventQueue, LogFormat logFormat, int gcAfterDays,
-                           dev.pivot.boot.GenerationPolicy generations) {
+                           dev.pivot.boot.GenerationPolicy generations, boolean ipv6Ra,
+                           StallDeadlines stallDeadlines) {
 
     public enum DhcpMode { PROXY, FULL, OFF }
 
@@ -113,6 +118,8 @@ public record ServerConfig(BootSource source, Where where, DhcpMode dhcp, Option
         private LogFormat logFormat = LogFormat.TEXT;
         private int gcAfterDays = DEFAULT_GC_AFTER_DAYS;
         private dev.pivot.boot.GenerationPolicy generations = dev.pivot.boot.GenerationPolicy.DEFAULT;
+        private boolean ipv6Ra = true;
+        private StallDeadlines stallDeadlines = StallDeadlines.DEFAULT;
 
         private Builder(BootSource image, Where where) {
             this.image = image;
@@ -192,12 +199,27 @@ public record ServerConfig(BootSource source, Where where, DhcpMode dhcp, Option
             return this;
         }
 
+        public Builder ipv6Ra(boolean on) {
+            this.ipv6Ra = on;
+            return this;
+        }
+
+        public Builder stallDeadlines(StallDeadlines deadlines) {
+            this.stallDeadlines = deadlines;
+            return this;
+        }
+
         public ServerConfig build() {
             return new ServerConfig(image, where, dhcp, range, router, httpPort, tftpPort, tftpRoot,
                     tftpMaxBlockSize, apiTokenFile, protectReads, state, efiLoader, database, profiles, ipxeDir,
                     ipxeUpgrade, init, stage1, skipCheck, machineRamBytes, timeline, eventQueue, logFormat,
-                    gcAfterDays, generations);
+                    gcAfterDays, generations, ipv6Ra, stallDeadlines);
         }
+    }
+
+    /** The default stall deadlines with `--stall-after STEP=SECONDS` overrides applied. */
+    public static StallDeadlines stallDeadlines(java.util.List<String> overrides) {
+        return StallDeadlines.DEFAULT.with(overrides);
     }
 
     /** STATE/api-token unless another file was named. */

@@ -56,10 +56,25 @@ public final class Stage1Contract {
             "fetch attempts, resuming each time, before giving up (default 12)");
     public static final Parameter SHELL = new Parameter("pivot.shell", "",
             "open a shell on failure instead of powering off");
+    public static final Parameter IP = new Parameter("pivot.ip", "ADDRESS",
+            "the address iPXE leased (iPXE fills in `${ip}`): stage 1 uses it instead of asking DHCP again, and asks"
+                    + " DHCP only when Pivot cannot be reached with it");
+    public static final Parameter NETMASK = new Parameter("pivot.netmask", "MASK", "its netmask (`${netmask}`)");
+    public static final Parameter GATEWAY = new Parameter("pivot.gateway", "ADDRESS",
+            "the default gateway, when the lease has one (`${gateway}`)");
+    public static final Parameter DNS = new Parameter("pivot.dns", "ADDRESS",
+            "the name server, when the lease has one (`${dns}`)");
+
+    /**
+     * The lease parameters as an iPXE script writes them: iPXE replaces each {@code ${…}} with its setting from the
+     * DHCP exchange it just made (empty when unset), so stage 1 need not repeat that exchange.
+     */
+    public static final List<String> IPXE_LEASE = List.of(IP.is("${ip}"), NETMASK.is("${netmask}"),
+            GATEWAY.is("${gateway}"), DNS.is("${dns}"));
 
     /** Every parameter the prelude reads, in the order the loaders write the ones Pivot sets. */
     public static final List<Parameter> PARAMETERS = List.of(URL, MAC, ROOT, SHA256, SIZE, MODE, FETCH_STALL,
-            FETCH_TRIES, SHELL);
+            FETCH_TRIES, SHELL, IP, NETMASK, GATEWAY, DNS);
 
     /** {@link #MODE}'s one value. */
     public static final String LAYOUT_MODE = "layout";

@@ -60,7 +60,7 @@ class VmTimelineIT {
         Path state = Files.createDirectories(work.resolve("state"));
 
         List<Process> relays = new ArrayList<>();
-        try (LabNetwork lab = LabNetwork.create("tline", true)) {
+        try (LabNetwork lab = LabNetwork.create("tline")) {
             ServeProcess server = ServeProcess.start(lab, root, image, "full", state,
                     line -> System.out.println("serve | " + line));
             Path socket = lab.workDir().resolve("pivot-http.sock");

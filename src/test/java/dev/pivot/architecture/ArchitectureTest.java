@@ -68,7 +68,7 @@ class ArchitectureTest {
 
     @Test
     void protocolAdaptersNeverImportEachOther() throws IOException {
-        Set<String> adapters = Set.of("dhcp", "tftp", "http");
+        Set<String> adapters = Set.of("dhcp", "tftp", "http", "ndp");
         for (String a : adapters) {
             assertThat(importsOf(MAIN.resolve(a))).as(a).doesNotContainAnyElementsOf(adapters);
         }

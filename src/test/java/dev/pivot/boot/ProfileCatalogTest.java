@@ -96,6 +96,20 @@ class ProfileCatalogTest {
     }
 
     @Test
+    void aKernelAlonesLastFileEndsItsBootSoItIsNeverStalledThere() {
+        Artifact linux = new Artifact("e".repeat(64), 1, "linux");
+        Artifact initrd = new Artifact("f".repeat(64), 4, "initrd.gz");
+        BootSpec installer = BootSpec.kernelOnly(linux, List.of(initrd), List.of());
+        ProfileCatalog c = new ProfileCatalog(Map.of("demo", demo, "installer", installer),
+                Map.of(IN_LAB, new ProfileCatalog.Choice("installer", "lab")), Optional.of("demo"), assignments);
+        assertThat(c.endsBoot(BootEvent.ok(IN_LAB, Step.INITRD, "initrd.gz", 4).withFile("initrd.gz"))).isTrue();
+        assertThat(c.endsBoot(BootEvent.ok(IN_LAB, Step.KERNEL, "linux", 1).withFile("linux")))
+                .as("an initrd is still to come").isFalse();
+        assertThat(c.endsBoot(BootEvent.ok(OTHER, Step.INITRD, "initrd", 4).withFile("initrd")))
+                .as("a boot through Pivot's stage 1 goes on").isFalse();
+    }
+
+    @Test
     void withoutDefaultAnUnknownMachineIsNotBootedAndUnknownProfilesAreRefused() {
         ProfileCatalog noDefault = new ProfileCatalog(Map.of("demo", demo), Map.of(), Optional.empty(), assignments);
         assertThat(noDefault.specFor(OTHER)).isEmpty();

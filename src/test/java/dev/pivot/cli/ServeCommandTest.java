@@ -87,6 +87,35 @@ class ServeCommandTest {
     }
 
     @Test
+    void aBadStallDeadlineIsNamed() throws IOException {
+        Path dir = netbootDir(true, NETBOOT_IPXE);
+        Run run = serve(concat(loopback(dir, 0), "--stall-after", "initrd=soon"));
+        assertThat(run.exit()).isNotZero();
+        assertThat(run.err().strip()).startsWith("pivot: ").contains("--stall-after initrd=soon", "'soon'")
+                .doesNotContain("Exception").hasLineCount(1);
+    }
+
+    @Test
+    void routerAdvertisementsAreOnByDefaultAndTheSwitchTurnsThemOff() {
+        ServeCommand on = new ServeCommand();
+        CommandLine.populateCommand(on, "DIR", "--listen", "127.0.0.1");
+        assertThat(on.config().ipv6Ra()).isTrue();
+        ServeCommand off = new ServeCommand();
+        CommandLine.populateCommand(off, "DIR", "--listen", "127.0.0.1", "--no-ipv6-ra", "--stall-after",
+                "initrd=40", "--stall-after", "network=off");
+        assertThat(off.config().ipv6Ra()).isFalse();
+        assertThat(off.config().stallDeadlines().after(dev.pivot.boot.Step.INITRD))
+                .contains(java.time.Duration.ofSeconds(40));
+        assertThat(off.config().stallDeadlines().after(dev.pivot.boot.Step.NETWORK)).isEmpty();
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    @Test
     void aDirWithoutNetbootIpxeIsNamed() throws IOException {
         Path dir = netbootDir(true, null);
         Run run = serve(loopback(dir, 0));

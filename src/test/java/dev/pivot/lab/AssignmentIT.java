@@ -72,7 +72,7 @@ class AssignmentIT {
                 default: main
                 """.formatted(mainImage, altImage, MAC_A));
         List<String> serverLines = new CopyOnWriteArrayList<>();
-        try (LabNetwork lab = LabNetwork.create("assign", true)) {
+        try (LabNetwork lab = LabNetwork.create("assign")) {
             ServeProcess server = ServeProcess.start(lab, Require.pivotRoot(), mainImage, "full", state,
                     List.of("--profiles", profiles.toString()), line -> {
                         serverLines.add(line);

@@ -93,7 +93,9 @@ class DevHarnessIT {
 
     /** Serves DIR/http and DIR/tftp with busybox httpd + dnsmasq-base, boots a VM, returns its serial log. */
     private static String bootWithPeers(Path dir, Qemu.Boot boot, Qemu.Nic nic, Consumer<Qemu> await) {
-        try (LabNetwork lab = LabNetwork.create("harn", true)) {
+        try (LabNetwork lab = LabNetwork.create("harn")) {
+            // A hand-built netboot ends iPXE's IPv6 wait with a peer's router advertisement (pitfall 1).
+            lab.addPeerIpv6Router();
             NetNamespace ns = lab.namespace();
             ns.start(List.of("busybox", "httpd", "-f", "-p", LabNetwork.SERVER_ADDRESS + ":8080",
                     "-h", dir.resolve("http").toString()), lab.workDir().resolve("httpd.out"));

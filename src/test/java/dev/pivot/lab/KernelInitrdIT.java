@@ -114,7 +114,7 @@ class KernelInitrdIT {
     void debianInstallerReachesItsFirstDialog(Qemu.Boot firmware, Source source, @TempDir Path state)
             throws IOException {
         List<String> serverLines = new CopyOnWriteArrayList<>();
-        try (LabNetwork lab = LabNetwork.create("kinit", true)) {
+        try (LabNetwork lab = LabNetwork.create("kinit")) {
             ServeProcess server = ServeProcess.serving(lab, Require.pivotRoot(), serveArgs(source, lab.workDir()),
                     "full", state, List.of(), line -> {
                         serverLines.add(line);

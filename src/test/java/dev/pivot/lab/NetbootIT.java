@@ -93,7 +93,7 @@ class NetbootIT {
     private static List<String> boot(String way, Qemu.Boot firmware, String dhcpMode, boolean router,
                                      List<String> serveArgs, Path state) {
         List<String> serverLines = new CopyOnWriteArrayList<>();
-        try (LabNetwork lab = LabNetwork.create("e2e", true)) {
+        try (LabNetwork lab = LabNetwork.create("e2e")) {
             if (router) {
                 lab.addPlainDhcpRouter();
             }

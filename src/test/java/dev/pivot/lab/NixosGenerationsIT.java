@@ -59,7 +59,7 @@ class NixosGenerationsIT {
         link(result, first);
         Path state = work.resolve("state");
         List<String> serverLines = new CopyOnWriteArrayList<>();
-        try (LabNetwork lab = LabNetwork.create("gens", true)) {
+        try (LabNetwork lab = LabNetwork.create("gens")) {
             ServeProcess server = ServeProcess.start(lab, Require.pivotRoot(), result, "full", state,
                     List.of("--menu-timeout", Integer.toString(MENU_SECONDS)), line -> {
                         serverLines.add(line);

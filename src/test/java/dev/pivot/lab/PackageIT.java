@@ -142,7 +142,7 @@ class PackageIT {
                 "--no-new-privs", "/usr/bin/pivot");
 
         List<String> serverLines = new CopyOnWriteArrayList<>();
-        try (LabNetwork lab = LabNetwork.create("pkg", true)) {
+        try (LabNetwork lab = LabNetwork.create("pkg")) {
             ServeProcess server = ServeProcess.start(lab, asTheUnit, image, "full", state, List.of(), line -> {
                 serverLines.add(line);
                 System.out.println("serve | " + line);

@@ -110,7 +110,7 @@ class Stage1IT {
             serverLines.add(line);
             System.out.println("serve | " + line);
         };
-        try (LabNetwork lab = LabNetwork.create("s1", true)) {
+        try (LabNetwork lab = LabNetwork.create("s1")) {
             ServeProcess first = ServeProcess.start(lab, Require.pivotRoot(), image, "full", state, output);
             // ~15 MB/s from the server (nftables drops what is over), so the cut lands mid-transfer on a fast host too.
             lab.namespace().exec("nft", "add", "table", "inet", "pivotlab");
@@ -238,7 +238,7 @@ class Stage1IT {
     private static Boot boot(String what, Path image, Path state, int memoryMb, String marker, List<String> serveArgs,
                              Qemu.Boot firmware, Consumer<Served> afterStart) {
         List<String> serverLines = new CopyOnWriteArrayList<>();
-        try (LabNetwork lab = LabNetwork.create("s1", true)) {
+        try (LabNetwork lab = LabNetwork.create("s1")) {
             ServeProcess server = ServeProcess.start(lab, Require.pivotRoot(), image, "full", state, serveArgs,
                     line -> {
                 serverLines.add(line);

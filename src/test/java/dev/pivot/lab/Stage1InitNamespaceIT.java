@@ -78,7 +78,7 @@ class Stage1InitNamespaceIT {
         Require.packagedCli();
         image = image(shared);
         state = Files.createDirectories(shared.resolve("state"));
-        lab = LabNetwork.create("s1ns", false);
+        lab = LabNetwork.create("s1ns");
         startServer();
         Matcher m = ROOT_SHA.matcher(awaitServerLine(l -> ROOT_SHA.matcher(l).find()));
         assertThat(m.find()).isTrue();

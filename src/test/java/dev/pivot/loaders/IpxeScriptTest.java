@@ -43,7 +43,21 @@ class IpxeScriptTest {
                         "pivot.size=400",
                         "init=/nix/store/xyz-nixos-system-test/init",
                         "console=ttyS0,115200",
-                        "loglevel=4");
+                        "loglevel=4",
+                        "pivot.ip=${ip}",
+                        "pivot.netmask=${netmask}",
+                        "pivot.gateway=${gateway}",
+                        "pivot.dns=${dns}");
+    }
+
+    @Test
+    void onlyPivotsPreludeIsHandedIpxesLease() {
+        BootSpec prelude = spec(List.of());
+        BootSpec own = new BootSpec(prelude.kernel(), prelude.initrds(), prelude.rootBoot().orElseThrow().rootImage(),
+                prelude.rootBoot().orElseThrow().init(),
+                List.of(), "/init");
+        assertThat(IpxeScript.kernelCommandLine(own, BASE, MAC)).noneMatch(a -> a.contains("${"));
+        assertThat(IpxeScript.forMachine(prelude, BASE, MAC)).contains(" pivot.ip=${ip} pivot.netmask=${netmask}");
     }
 
     @Test

@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Time to stage 2 of one image booted three ways, same run, under the same QEMU (TCG, BIOS, virtio, 768 MB):
+#   direct  QEMU -kernel bzImage -initrd initrd -append "<netboot.ipxe's kernel parameters>": no firmware PXE, no
+#           iPXE, no network — the floor for these files;
+#   hand    the hand-built netboot: dnsmasq-base (DHCP, TFTP, and its IPv6 router advertisement, pitfall 1) and
+#           python3 -m http.server serving the build's own netboot.ipxe with the unsplit initrd; the NIC's iPXE ROM;
+#   pivot   `pivot serve IMAGE --interface br0 --dhcp full` as shipped (no router advertisement but Pivot's own).
+# Each round runs the three in an order rotated from the last one's; prints every boot (QEMU start → the image's
+# stage-2 marker on the serial console), the medians, Pivot − direct and Pivot / hand.
+#   BENCH_ROUNDS=3 BENCH_TIMEOUT=240 BENCH_KEEP=0 bench/boot-vs-direct.sh        (root: namespaces, taps)
+# Everything runs inside one network namespace pvt-bootbench-*, deleted on exit; processes are ended by PID.
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+ROUNDS=${BENCH_ROUNDS:-3}
+read -r -a WAYS <<< "${BENCH_WAYS:-direct hand pivot}" # a subset for profiling one way, e.g. BENCH_WAYS=pivot
+TIMEOUT=${BENCH_TIMEOUT:-240}
+MARKER='PIVOT-DEMO: stage 2 reached'
+MAC=52:54:00:77:00:b1
+[ "$(id -u)" = 0 ] || { echo "bench: needs root (network namespace, tap device)" >&2; exit 2; }
+pivot_apt_install qemu-system-x86 ipxe-qemu dnsmasq-base python3 busybox-static squashfs-tools cpio zstd
+bench_build
+
+NS="pvt-bootbench-$RANDOM$RANDOM"
+bench_ns_cleanup() {
+  bench_cleanup
+  ip netns del "$NS" 2>/dev/null || true
+}
+trap bench_ns_cleanup EXIT
+ipn() { ip netns exec "$NS" "$@"; }
+
+accel=(-accel tcg)
+echo "bench: load average before: $(bench_loadavg) ($(nproc) cores); QEMU ${accel[*]}"
+
+img="$BENCH_WORK/image"
+"$PIVOT_HOME/scripts/make-demo-image.sh" "$img" >&2
+cmdline="$(sed -n 's/^kernel bzImage //p' "$img/netboot.ipxe" | sed 's/ *\${cmdline}//')"
+
+# The hand-built netboot's files: the image as built (unsplit initrd) and its own netboot.ipxe, by HTTP.
+www="$BENCH_WORK/www"; tftp="$BENCH_WORK/tftp"
+mkdir -p "$www" "$tftp"
+cp "$img/bzImage" "$img/initrd" "$img/netboot.ipxe" "$www/"
+cp /usr/lib/ipxe/undionly.kpxe "$tftp/"
+chmod -R a+rX "$BENCH_WORK"
+
+ip netns add "$NS"
+ipn ip link set lo up
+ipn ip link add br0 type bridge forward_delay 0
+ipn ip addr add 10.77.0.1/24 dev br0
+ipn ip -6 addr add fd77:77::1/64 dev br0 nodad
+ipn ip link set br0 up
+ipn ip tuntap add tap0 mode tap
+ipn ip link set tap0 master br0
+ipn ip link set tap0 up
+
+# One VM boot: WAY (direct|hand|pivot); leaves the seconds from QEMU's start to the marker in $BENCH_WORK/took.
+vm() {
+  local way=$1 log="$BENCH_WORK/serial-$1.log" start end qpid args=()
+  : > "$log"
+  if [ "$way" = direct ]; then
+    args=(-kernel "$img/bzImage" -initrd "$img/initrd" -append "$cmdline" -nic none)
+  else
+    args=(-netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device "virtio-net-pci,netdev=n0,mac=$MAC" -boot n)
+  fi
+  start=$(date +%s.%N)
+  if [ -n "${BENCH_SERIAL_TIMES:-}" ]; then # a program that prints the serial log's lines with their times
+    $BENCH_SERIAL_TIMES "$log" "$start" > "$BENCH_WORK/serial-times-$way.txt" 2>&1 &
+    BENCH_PIDS+=("$!")
+  fi
+  ip netns exec "$NS" qemu-system-x86_64 "${accel[@]}" -m 768 -smp 1 -nographic -serial "file:$log" -monitor none "${args[@]}" \
+    > "$BENCH_WORK/qemu-$way.out" 2>&1 &
+  qpid=$!
+  BENCH_PIDS+=("$qpid")
+  end=""
+  while :; do
+    if grep -aq "$MARKER" "$log"; then end=$(date +%s.%N); break; fi
+    # The image powers off right after its marker: one last look once QEMU has ended.
+    kill -0 "$qpid" 2>/dev/null || { grep -aq "$MARKER" "$log" && end=$(date +%s.%N); break; }
+    awk -v n="$(date +%s.%N)" -v s="$start" -v t="$TIMEOUT" 'BEGIN { exit !(n - s > t) }' && break
+    sleep 0.05
+  done
+  kill "$qpid" 2>/dev/null || true
+  wait "$qpid" 2>/dev/null || true
+  if [ -z "$end" ]; then
+    echo "bench: $way: no '$MARKER' within ${TIMEOUT}s; serial:" >&2
+    tr -d '\r' < "$log" | tail -20 >&2
+    return 1
+  fi
+  cp "$log" "$BENCH_WORK/last-serial-$way.log"
+  awk -v e="$end" -v s="$start" 'BEGIN { printf "%.2f", e - s }' > "$BENCH_WORK/took"
+}
+
+start_hand() {
+  ip netns exec "$NS" dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --user=root --interface=br0 --bind-interfaces \
+    --except-interface=lo --dhcp-range=10.77.0.100,10.77.0.199,255.255.255.0,1h --no-ping \
+    --dhcp-leasefile="$BENCH_WORK/hand.leases" --pid-file="$BENCH_WORK/hand.pid" --enable-tftp --tftp-root="$tftp" \
+    --dhcp-match=set:ipxe,175 --dhcp-boot=tag:ipxe,http://10.77.0.1:8080/netboot.ipxe \
+    --dhcp-boot=tag:!ipxe,undionly.kpxe \
+    --enable-ra --dhcp-range=::,constructor:br0,ra-only --ra-param=br0,10,0 \
+    --log-facility="$BENCH_WORK/hand.log" &
+  HAND_DNSMASQ=$!
+  BENCH_PIDS+=("$HAND_DNSMASQ")
+  (cd "$www" && exec ip netns exec "$NS" python3 -m http.server --bind 10.77.0.1 8080 > "$BENCH_WORK/http.log" 2>&1) &
+  HAND_HTTP=$!
+  BENCH_PIDS+=("$HAND_HTTP")
+  for _ in $(seq 1 100); do
+    ipn ss -Hlun "sport = :67" | grep -q . && ipn ss -Hltn "sport = :8080" | grep -q . && return 0
+    sleep 0.1
+  done
+  echo "bench: the hand-built netboot's dnsmasq or http.server did not start" >&2; return 1
+}
+stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+start_pivot() {
+  local log="$BENCH_WORK/pivot.log"
+  rm -rf "$BENCH_WORK/state"
+  ip netns exec "$NS" "${PIVOT_JAVA[@]}" dev.pivot.cli.Main serve "$img" --interface br0 --dhcp full \
+    --range 10.77.0.100-10.77.0.199 --state "$BENCH_WORK/state" > "$log" 2>&1 &
+  PIVOT_PID=$!
+  BENCH_PIDS+=("$PIVOT_PID")
+  bench_wait_for_line "$log" "^pivot: waiting for machines" "$PIVOT_PID" 300
+}
+
+declare -A times
+order=("${WAYS[@]}")
+for ((r = 1; r <= ROUNDS; r++)); do
+  for way in "${order[@]}"; do
+    case "$way" in
+      hand) start_hand ;;
+      pivot) start_pivot ;;
+    esac
+    vm "$way" || exit 1
+    t=$(cat "$BENCH_WORK/took")
+    case "$way" in
+      hand) stop_pid "$HAND_DNSMASQ"; stop_pid "$HAND_HTTP" ;;
+      pivot) stop_pid "$PIVOT_PID" ;;
+    esac
+    times[$way]="${times[$way]:-} $t"
+    echo "round $r  $way  ${t} s  (load average $(bench_loadavg))"
+  done
+  order=("${order[@]:1}" "${order[0]}") # the next round starts with the next way
+done
+
+median() { tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+echo
+echo "QEMU start -> '$MARKER', median of $ROUNDS rounds:"
+for way in direct hand pivot; do
+  [ -n "${times[$way]:-}" ] || continue
+  m=$(echo "${times[$way]}" | median)
+  declare "median_$way=$m"
+  printf '  %-28s %s s   [%s ]\n' "$(case $way in direct) echo "direct kernel boot (floor)" ;; hand) echo "hand-built netboot" ;; pivot) echo "pivot serve" ;; esac)" "$m" "${times[$way]# }"
+done
+if [ -n "${times[direct]:-}" ] && [ -n "${times[hand]:-}" ] && [ -n "${times[pivot]:-}" ]; then
+  awk -v d="$median_direct" -v h="$median_hand" -v p="$median_pivot" 'BEGIN {
+    printf "  pivot - direct = %+.2f s (goal <= 3 s); pivot / hand = %.2f (goal <= 0.90)\n", p - d, p / h }'
+fi
+echo "bench: load average after: $(bench_loadavg)"
