@@ -14,6 +14,9 @@ import dev.pivot.http.PivotHttpServer;
 import dev.pivot.artifacts.ArtifactStore;
 import dev.pivot.image.ImportedImage;
 import dev.pivot.loaders.Routes;
+import dev.pivot.nbd.NbdConfig;
+import dev.pivot.nbd.NbdExports;
+import dev.pivot.nbd.NbdServer;
 import dev.pivot.profiles.ProfilesFile;
 import dev.pivot.store.JdbcStore;
 import dev.pivot.tftp.TftpConfig;
@@ -30,6 +33,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
+import dev.pivot.boot.BootSpec;
+import dev.pivot.stage1.Stage1Contract;
 
 /**
  * The composition root: one {@link ServerConfig} in, the running Pivot out — the store, the event pipeline, HTTP
@@ -55,12 +62,14 @@ public final class PivotServer implements AutoCloseable {
     private final PivotHttpServer http;
     private final TftpServer tftp;
     private final AddressBook addresses;
+    private final Optional<NbdServer> nbd;
     private final CountDownLatch closed = new CountDownLatch(1);
 
     private PivotServer(ServerConfig config, Endpoint where, ImportedImage image, List<AutoCloseable> running,
                         EventPipeline pipeline, JdbcStore store, PivotHttpServer http, TftpServer tftp,
-                        AddressBook addresses) {
+                        AddressBook addresses, Optional<NbdServer> nbd) {
         this.addresses = addresses;
+        this.nbd = nbd;
         this.config = config;
         this.where = where;
         this.image = image;
@@ -91,7 +100,7 @@ public final class PivotServer implements AutoCloseable {
 
         ArtifactStore artifacts = StateDir.artifacts(config.state());
         ServedImage.Options options = new ServedImage.Options(config.stage1(), config.init().orElse(null),
-                config.skipCheck(), config.machineRamBytes(), out, err);
+                config.skipCheck(), config.machineRamBytes(), out, err, config.rootTransport());
         ServedImage served;
         try {
             served = ServedImage.prepare(config.image(), artifacts, options)
@@ -108,17 +117,40 @@ public final class PivotServer implements AutoCloseable {
             running.add(store);
             EventPipeline pipeline = EventPipeline.over(store, config.eventQueue());
             running.add(pipeline);
-            ProfileCatalog catalog = ProfileSetup.catalog(profiles, served.spec(),
-                    dir -> ServedImage.prepare(dir, artifacts, options), store, store);
+            AddressBook addresses = new AddressBook();
+
+            // With --root-transport nbd the NBD server starts first: every boot's kernel command line names its
+            // address and port. Its exports are the catalog's root images, known once the catalog is built.
+            AtomicReference<ProfileCatalog> catalogRef = new AtomicReference<>();
+            Optional<NbdServer> nbd = Optional.empty();
+            UnaryOperator<BootSpec> transport = UnaryOperator.identity();
+            if (config.rootTransport() == ServerConfig.RootTransport.NBD) {
+                NbdServer server = new NbdServer(NbdConfig.defaults(where.bind(), config.nbdPort()),
+                        rootImages(catalogRef, served.spec(), artifacts), addresses, pipeline);
+                server.start();
+                running.add(server);
+                nbd = Optional.of(server);
+                String nbdAt = where.address().getHostAddress() + ":" + server.address().getPort();
+                transport = spec -> spec.withKernelArgs(List.of(Stage1Contract.NBD.is(nbdAt)));
+            }
+            UnaryOperator<BootSpec> transported = transport;
+            ProfileCatalog catalog = ProfileSetup.catalog(profiles, transported.apply(served.spec()),
+                    dir -> ServedImage.prepare(dir, artifacts, options)
+                            .map(s -> new ServedImage(s.image(), transported.apply(s.spec()))), store, store);
+            catalogRef.set(catalog);
             ApiRoutes api = ApiRoutes.create(pipeline, store, store, catalog, store)
                     .requireToken(ApiAccess.fromFile(config.tokenFile(), config.protectReads()));
+            nbd.ifPresent(n -> api
+                    .gauge("pivot.nbd.connections", "NBD connections being served", n::connections)
+                    .gauge("pivot.nbd.read.bytes", "Bytes sent in NBD read replies", n::bytesRead)
+                    .gauge("pivot.nbd.reads", "NBD read requests answered", n::reads)
+                    .gauge("pivot.nbd.malformed", "NBD connections closed for breaking the protocol", n::malformed)
+                    .gauge("pivot.nbd.refused", "NBD connections refused: every slot taken", n::refused));
             if (config.timeline()) {
                 TimelinePrinter timeline = new TimelinePrinter(out);
                 pipeline.onEvent(timeline::print);
                 pipeline.onIdle(timeline::flush);
             }
-            AddressBook addresses = new AddressBook();
-
             PivotHttpServer http = new PivotHttpServer(
                     new HttpConfig(where.bind(), config.httpPort(), Optional.empty(), config.ipxeDir()),
                     catalog, artifacts, addresses, pipeline, api);
@@ -143,7 +175,8 @@ public final class PivotServer implements AutoCloseable {
                 server.start();
                 running.add(server);
             }
-            return new PivotServer(config, where, served.image(), running, pipeline, store, http, tftp, addresses);
+            return new PivotServer(config, where, served.image(), running, pipeline, store, http, tftp, addresses,
+                    nbd);
         } catch (Exception e) {
             closeAll(running);
             if (e instanceof IOException io) {
@@ -154,6 +187,32 @@ public final class PivotServer implements AutoCloseable {
             }
             throw new IOException(e.getMessage(), e);
         }
+    }
+
+    /**
+     * The root images the catalog serves, each an NBD export named by its sha256; the empty name is the served
+     * image's. Only root images: the NBD port is no way to read kernels, initrds or anything else in the store.
+     */
+    private static NbdExports rootImages(AtomicReference<ProfileCatalog> catalog, BootSpec served,
+                                         ArtifactStore artifacts) {
+        return new NbdExports() {
+            @Override
+            public Optional<Export> find(String name) {
+                String sha = name.isEmpty() ? served.rootImage().sha256() : name;
+                return specs().stream().map(BootSpec::rootImage).filter(a -> a.sha256().equals(sha)).findFirst()
+                        .map(a -> new Export(a.sha256(), artifacts.path(a), a.size()));
+            }
+
+            @Override
+            public List<String> names() {
+                return specs().stream().map(s -> s.rootImage().sha256()).distinct().sorted().toList();
+            }
+
+            private java.util.Collection<BootSpec> specs() {
+                ProfileCatalog c = catalog.get();
+                return c == null ? List.of(served) : c.allSpecs();
+            }
+        };
     }
 
     /** --tftp-max-blksize, checked before anything starts, or what fits the MTU of the interface TFTP answers on. */
@@ -185,6 +244,22 @@ public final class PivotServer implements AutoCloseable {
 
     public int httpPort() {
         return http.port();
+    }
+
+    /** The NBD server's port, when the root image goes over NBD. */
+    public java.util.OptionalInt nbdPort() {
+        return nbd.map(n -> {
+            try {
+                return java.util.OptionalInt.of(n.address().getPort());
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }).orElse(java.util.OptionalInt.empty());
+    }
+
+    /** The NBD server, when the root image goes over NBD (tests read its counters). */
+    public Optional<NbdServer> nbd() {
+        return nbd;
     }
 
     public int tftpPort() {

@@ -32,13 +32,15 @@ import java.util.OptionalLong;
  * @param machineRamBytes  the machines' RAM, for native mode's size check
  * @param timeline         print each boot event as a line of its machine's timeline on stdout
  * @param eventQueue       events the pipeline holds for the store before it starts losing them
+ * @param rootTransport    how stage 1 reaches the root image: fetched over HTTP into RAM, or attached over NBD
+ * @param nbdPort          the NBD server's port (it runs with --root-transport nbd); 0 picks a free port
  */
 public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<String> range, Optional<String> router,
                            int httpPort, int tftpPort, Optional<Path> tftpRoot, OptionalInt tftpMaxBlockSize,
                            Optional<Path> apiTokenFile, boolean protectReads, Path state, String efiLoader,
                            Optional<String> database, Optional<Path> profiles, Path ipxeDir, boolean ipxeUpgrade,
                            Optional<String> init, Stage1Mode stage1, boolean skipCheck, OptionalLong machineRamBytes,
-                           boolean timeline, int eventQueue) {
+                           boolean timeline, int eventQueue, RootTransport rootTransport, int nbdPort) {
 
     public enum DhcpMode { PROXY, FULL, OFF }
 
@@ -48,6 +50,14 @@ public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<Stri
         PRELUDE,
         /** The root image goes as a second initrd to the image's own stage 1 (NixOS's netboot way). */
         NATIVE
+    }
+
+    /** How stage 1 reaches the root image. */
+    public enum RootTransport {
+        /** Fetched whole over HTTP into RAM and checked (sha256) before it is mounted. */
+        HTTP,
+        /** Attached as /dev/nbd0 from Pivot's NBD server and read block by block as the machine needs them. */
+        NBD
     }
 
     /** Where to serve: an interface (its first IPv4 address) or an address to bind. */
@@ -62,6 +72,8 @@ public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<Stri
     public static final Path DEFAULT_STATE = Path.of("/var/lib/pivot");
     public static final Path DEFAULT_IPXE_DIR = Path.of("/usr/lib/ipxe");
     public static final int DEFAULT_EVENT_QUEUE = 65_536;
+    /** NBD's IANA port. */
+    public static final int DEFAULT_NBD_PORT = 10809;
 
     /** The defaults of `pivot serve IMAGE --listen/--interface …`: ProxyDHCP, ports 67/69/80, /var/lib/pivot. */
     public static Builder builder(Path image, Where where) {
@@ -96,6 +108,8 @@ public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<Stri
         private OptionalLong machineRamBytes = OptionalLong.empty();
         private boolean timeline = true;
         private int eventQueue = DEFAULT_EVENT_QUEUE;
+        private RootTransport rootTransport = RootTransport.HTTP;
+        private int nbdPort = DEFAULT_NBD_PORT;
 
         private Builder(Path image, Where where) {
             this.image = image;
@@ -160,10 +174,17 @@ public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<Stri
             return this;
         }
 
+        public Builder rootTransport(RootTransport transport, int port) {
+            this.rootTransport = transport;
+            this.nbdPort = port;
+            return this;
+        }
+
         public ServerConfig build() {
             return new ServerConfig(image, where, dhcp, range, router, httpPort, tftpPort, tftpRoot,
                     tftpMaxBlockSize, apiTokenFile, protectReads, state, efiLoader, database, profiles, ipxeDir,
-                    ipxeUpgrade, init, stage1, skipCheck, machineRamBytes, timeline, eventQueue);
+                    ipxeUpgrade, init, stage1, skipCheck, machineRamBytes, timeline, eventQueue, rootTransport,
+                    nbdPort);
         }
     }
 
