@@ -29,6 +29,8 @@ PIDS=()
 cleanup() {
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    # the daemonized nbd-server is no child of this shell: wait for it by polling its PID
+    for pid in "${PIDS[@]}"; do for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done; done
     ip netns del "$NS" 2>/dev/null || true
     rm -rf "$WORK"
 }
@@ -74,14 +76,22 @@ cat > "$WORK/nbd-server.conf" <<CONF
     exportname = $FILE
     readonly = true
 CONF
-ip netns exec "$NS" nbd-server -d -C "$WORK/nbd-server.conf" > "$WORK/nbd-server.log" 2>&1 &
-PIDS+=($!)
+# nbd-server serves connections in forked children only as a daemon (-d, "don't fork", serves one client and
+# exits): it daemonizes, and its PID file names the process to end.
+ip netns exec "$NS" nbd-server -C "$WORK/nbd-server.conf" -p "$WORK/nbd-server.pid" > "$WORK/nbd-server.log" 2>&1
+for _ in $(seq 100); do [ -s "$WORK/nbd-server.pid" ] && break; sleep 0.1; done
+[ -s "$WORK/nbd-server.pid" ] || { echo "nbd-server did not start: $(cat "$WORK/nbd-server.log")" >&2; exit 1; }
+PIDS+=("$(cat "$WORK/nbd-server.pid")")
 
 declare -A URI=([pivot]="nbd://127.0.0.1:10809/$SHA" [nbdkit]="nbd://127.0.0.1:10810/" \
     [nbd-server]="nbd://127.0.0.1:10811/bench")
 for s in pivot nbdkit nbd-server; do
     for _ in $(seq 100); do in_ns nbdinfo --size "${URI[$s]}" >/dev/null 2>&1 && break; sleep 0.1; done
-    in_ns nbdinfo --size "${URI[$s]}" >/dev/null 2>&1 || { echo "$s does not answer at ${URI[$s]}" >&2; exit 1; }
+    in_ns nbdinfo --size "${URI[$s]}" >/dev/null 2>&1 || {
+        echo "$s does not answer at ${URI[$s]}: $(in_ns nbdinfo --size "${URI[$s]}" 2>&1 | tail -n 1)" >&2
+        tail -n 5 "$WORK/$s.log" >&2 2>/dev/null || true
+        exit 1
+    }
 done
 SIZE=$(stat -c %s "$FILE")
 
@@ -97,8 +107,8 @@ run() {  # server seq|rand clients
                 --group_reporting 2>/dev/null) ;;
     esac || { echo fail; return; }
     # terse v3: field 7 read bandwidth KiB/s, field 8 read IOPS, field 5 error
-    awk -F';' -v kind="$2" '$5 != 0 {print "fail"; next} kind == "seq" {printf "%.0f\n", $7 / 1024; next} {print $8}' \
-        <<< "$out"
+    awk -F';' -v kind="$2" '$1 != 3 {next} $5 != 0 {print "fail"; exit} kind == "seq" {printf "%.0f\n", $7 / 1024; exit}
+        {print $8; exit}' <<< "$out"
 }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : "fail")}'; }
 rss() { echo $(( $(ps -o rss= -p "$PIVOT_PID") / 1024 )); }

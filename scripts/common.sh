@@ -51,7 +51,7 @@ PIVOT_BOOT_PACKAGES=(qemu-system-x86 ipxe-qemu ipxe ovmf busybox-static nbd-clie
 # shared store, procps for sysctl and kill, nix-bin to evaluate the NixOS module. Every test fails when what it needs is missing, so all are here. (Kea and
 # perfdhcp are the DHCP benchmark's, not the tests'.)
 PIVOT_TEST_PACKAGES=("${PIVOT_BOOT_PACKAGES[@]}" socat isc-dhcp-client dhcpcd-base atftp tftp-hpa nftables
-  bzip2 lz4 chromium postgresql tftpd-hpa procps util-linux nix-bin libnbd-bin)
+  bzip2 lz4 chromium postgresql tftpd-hpa procps util-linux nix-bin libnbd-bin cryptsetup-bin)
 
 # Builds the CLI when a source is newer than the last build.
 pivot_build_if_needed() {

@@ -8,6 +8,7 @@ import dev.pivot.artifacts.ArtifactStore;
 import dev.pivot.image.Finding;
 import dev.pivot.image.ImageCheck;
 import dev.pivot.image.ImageCheckResult;
+import dev.pivot.image.NbdReadiness;
 import dev.pivot.image.ImageException;
 import dev.pivot.image.ImportedImage;
 import dev.pivot.image.InitrdSegment;
@@ -90,7 +91,7 @@ public final class ImageCommand implements Runnable {
     /** Everything `inspect` reports; also its JSON shape. */
     public record Inspection(String image, Kernel kernel, Initrd initrd, RootImage rootImage, String init,
                              String initResolved, List<String> kernelParams, List<Modules> modules,
-                             List<Finding> findings, boolean ok) {
+                             List<Finding> findings, boolean ok, NbdReadiness nbd) {
     }
 
     public record Kernel(String file, long size, String sha256, String version, String release) {
@@ -140,7 +141,7 @@ public final class ImageCommand implements Runnable {
                         image.stage1Initrd().sha256()),
                 new RootImage(image.rootImage().name(), image.rootImage().size(), image.rootImage().sha256()),
                 image.init(), storePath(check.initPath()), image.kernelArgs(),
-                modules, check.findings(), !check.hasErrors());
+                modules, check.findings(), !check.hasErrors(), NbdReadiness.of(check));
     }
 
     /** A path inside the root image as the booted system sees it (the image is mounted at /nix/store). */
@@ -175,6 +176,14 @@ public final class ImageCommand implements Runnable {
             out.printf(Locale.ROOT, "modules      %s %s: %d loadable, %d built in; Ethernet: %s%n", m.place(), m.location(),
                     m.loadable(), m.builtin(), m.ethernetDrivers().isEmpty() ? "none"
                             : String.join(", ", m.ethernetDrivers()));
+        }
+        out.printf(Locale.ROOT, "over NBD     %s (%s); dm-verity %s%n",
+                i.nbd().bootsOverNbd() ? "can boot" : "cannot boot",
+                String.join(", ", i.nbd().modules().entrySet().stream().filter(e -> NbdReadiness.NEEDED
+                        .contains(e.getKey())).map(e -> e.getKey() + ": " + e.getValue()).toList()),
+                i.nbd().verity() ? "modules present" : "modules missing");
+        for (String note : i.nbd().notes()) {
+            out.printf(Locale.ROOT, "  note       %s%n", note);
         }
         long errors = i.findings().stream().filter(f -> f.severity() == Finding.Severity.ERROR).count();
         long warnings = i.findings().size() - errors;

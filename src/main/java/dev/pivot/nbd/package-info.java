@@ -3,8 +3,8 @@
  * device and reads only the blocks the machine touches, so an image larger than the machine's RAM boots.
  *
  * <p>{@link dev.pivot.nbd.codec} decodes and encodes the wire (fixed newstyle handshake, options, requests,
- * simple replies); {@link dev.pivot.nbd.NbdServer} accepts connections, each on a virtual thread, at most
- * {@code maxConnections} at once. Decisions worth knowing:
+ * simple replies); {@link dev.pivot.nbd.NbdServer} accepts connections, each on a platform thread of its own
+ * (see there why not a virtual one), at most {@code maxConnections} at once. Decisions worth knowing:
  * <ul>
  *   <li>exports are content-addressed root images named by their sha256; the empty name is the served image;</li>
  *   <li>every export is flagged read-only; writes, trims and write-zeroes get EPERM (a write's data is read and

@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  * Debian's nbd-client for the prelude, with every shared library it links and the dynamic loader, under
  * {@code /pivot/nbd/}: the init script runs {@code /pivot/nbd/ld.so --library-path /pivot/nbd/lib
  * /pivot/nbd/nbd-client}, so neither the image's libraries nor its /lib are used. Debian's busybox-static has no
- * nbd-client applet; Debian's nbd-client reconnects by itself ({@code -persist}) when the server goes away.
+ * nbd-client applet. (Neither reconnects on Linux 6.1 after the server went away: see the init script.)
  *
  * @param files       archive path → bytes
  * @param executables the paths that must be executable (the loader)
