@@ -38,6 +38,7 @@ let
     ++ [ "--stage1" cfg.stage1 ]
     ++ switch "--skip-check" cfg.skipCheck
     ++ flag "--machine-ram" cfg.machineRam
+    ++ [ "--root-transport" cfg.rootTransport "--nbd-port" (toString cfg.nbdPort) ]
     ++ cfg.extraArgs;
 
   # Ports below 1024 (DHCP 67, TFTP 69, HTTP 80) need CAP_NET_BIND_SERVICE. Binding the DHCP sockets to an
@@ -213,6 +214,21 @@ in
       description = "The machines' RAM in MB: `stage1 = \"native\"` is refused when the image needs more (`--machine-ram`).";
     };
 
+    rootTransport = mkOption {
+      type = types.enum [ "http" "nbd" ];
+      default = "http";
+      description = ''
+        `http`: stage 1 fetches the root image into RAM and checks its sha256; `nbd`: stage 1 attaches it from
+        Pivot's NBD server and reads only what the machine uses, so images larger than RAM boot (`--root-transport`).
+      '';
+    };
+
+    nbdPort = mkOption {
+      type = types.port;
+      default = 10809;
+      description = "The NBD server's port with `rootTransport = \"nbd\"` (`--nbd-port`).";
+    };
+
     extraArgs = mkOption {
       type = types.listOf types.str;
       default = [ ];
@@ -242,7 +258,7 @@ in
 
     networking.firewall = mkIf cfg.openFirewall {
       allowedUDPPorts = optionals (cfg.dhcp != "off") [ 67 4011 ] ++ [ cfg.tftpPort ];
-      allowedTCPPorts = [ cfg.httpPort ];
+      allowedTCPPorts = [ cfg.httpPort ] ++ optionals (cfg.rootTransport == "nbd") [ cfg.nbdPort ];
     };
 
     environment.systemPackages = [ cfg.package ]; # `pivot machines`, `pivot sessions`, … on the server
