@@ -48,6 +48,7 @@ let
     ++ [ "--menu-timeout" (toString cfg.menuTimeout) ]
     ++ switch "--no-ipv6-ra" (!cfg.ipv6Ra)
     ++ lib.concatMap (s: [ "--stall-after" s ]) cfg.stallAfter
+    ++ [ "--root-transport" cfg.rootTransport "--nbd-port" (toString cfg.nbdPort) ]
     ++ cfg.extraArgs;
 
   # Ports below 1024 (DHCP 67, TFTP 69, HTTP 80) need CAP_NET_BIND_SERVICE. Binding the DHCP sockets to an
@@ -300,6 +301,21 @@ in
       description = "Per-step deadlines after which a silent boot is marked stalled, as `STEP=SECONDS` or `STEP=off` (`--stall-after`).";
     };
 
+    rootTransport = mkOption {
+      type = types.enum [ "http" "nbd" ];
+      default = "http";
+      description = ''
+        `http`: stage 1 fetches the root image into RAM and checks its sha256; `nbd`: stage 1 attaches it from
+        Pivot's NBD server and reads only what the machine uses, so images larger than RAM boot (`--root-transport`).
+      '';
+    };
+
+    nbdPort = mkOption {
+      type = types.port;
+      default = 10809;
+      description = "The NBD server's port with `rootTransport = \"nbd\"` (`--nbd-port`).";
+    };
+
     extraArgs = mkOption {
       type = types.listOf types.str;
       default = [ ];
@@ -337,7 +353,7 @@ in
 
     networking.firewall = mkIf cfg.openFirewall {
       allowedUDPPorts = optionals (cfg.dhcp != "off") [ 67 4011 ] ++ [ cfg.tftpPort ];
-      allowedTCPPorts = [ cfg.httpPort ];
+      allowedTCPPorts = [ cfg.httpPort ] ++ optionals (cfg.rootTransport == "nbd") [ cfg.nbdPort ];
     };
 
     environment.systemPackages = [ cfg.package ]; # `pivot machines`, `pivot sessions`, … on the server

@@ -44,7 +44,7 @@ pivot_apt_install() {
 # (bench/dhcp-vs-peers.sh at 5000/s: drops 0.26-1 % with the default, 0.01 % with it).
 PIVOT_DEFAULT_JAVA_OPTS="-Xms32m -Xmx256m -XX:MaxGCPauseMillis=10"
 
-PIVOT_BOOT_PACKAGES=(qemu-system-x86 ipxe-qemu ipxe ovmf busybox-static squashfs-tools cpio kmod iproute2
+PIVOT_BOOT_PACKAGES=(qemu-system-x86 ipxe-qemu ipxe ovmf busybox-static nbd-client squashfs-tools cpio kmod iproute2
   dnsmasq-base curl zstd xz-utils gzip ca-certificates)
 # What the tests add: real peers (DHCP clients, TFTP clients, socat relays, nftables for packet loss, tftpd-hpa as
 # the yardstick under loss), the compressors the initrd tests read, chromium for the web page, postgresql for the
@@ -52,7 +52,8 @@ PIVOT_BOOT_PACKAGES=(qemu-system-x86 ipxe-qemu ipxe ovmf busybox-static squashfs
 # systemd (systemd-analyze verify) and man-db for the Debian package's test. Every test fails when what it needs is missing, so all are here. (Kea and
 # perfdhcp are the DHCP benchmark's, not the tests'.)
 PIVOT_TEST_PACKAGES=("${PIVOT_BOOT_PACKAGES[@]}" socat isc-dhcp-client dhcpcd-base atftp tftp-hpa nftables
-  bzip2 lz4 chromium postgresql tftpd-hpa procps util-linux bsdutils nix-bin help2man systemd man-db)
+  bzip2 lz4 chromium postgresql tftpd-hpa procps util-linux bsdutils nix-bin help2man systemd man-db libnbd-bin
+  cryptsetup-bin)
 
 # Builds the CLI when a source is newer than the last build.
 pivot_build_if_needed() {

@@ -91,6 +91,12 @@ public final class ApiRoutes implements ExtraRoutes {
         return new ApiRoutes(events, machines, metrics, stream, catalog, assignments, OPEN_READS_NO_CHANGES);
     }
 
+    /** A metric read when scraped, from a server that keeps its own counts (NBD connections, bytes read). */
+    public ApiRoutes gauge(String name, String description, java.util.function.Supplier<Number> value) {
+        metrics.gauge(name, description, value);
+        return this;
+    }
+
     /** Until {@link #requireToken} is called: reads open, and no token (none was made) allows a change. */
     private static final ApiAccess OPEN_READS_NO_CHANGES =
             new ApiAccess(java.util.HexFormat.of().formatHex(new java.security.SecureRandom().generateSeed(24)), false);

@@ -23,6 +23,7 @@ public final class Generations {
     private final Optional<Assignments> assignments;
     private final GenerationPolicy policy;
     private final Map<String, List<String>> extraArgs = new HashMap<>();
+    private volatile java.util.function.UnaryOperator<BootSpec> transport = java.util.function.UnaryOperator.identity();
     private volatile Map<String, ProfileGenerations> current = Map.of();
     private volatile List<BootSpec> allSpecs = List.of();
 
@@ -143,7 +144,13 @@ public final class Generations {
     /** The spec as served: the generation's, with the profile's extra parameters. */
     public BootSpec served(String profile, Generation g) {
         List<String> more = extraArgs.getOrDefault(profile, List.of());
-        return more.isEmpty() ? g.spec() : g.spec().withKernelArgs(more);
+        return transport.apply(more.isEmpty() ? g.spec() : g.spec().withKernelArgs(more));
+    }
+
+    /** A change every served spec gets, after the profile's own parameters (where stage 1 attaches the root). */
+    public synchronized void transport(java.util.function.UnaryOperator<BootSpec> change) {
+        transport = change;
+        publish(current);
     }
 
     /** Every generation's spec as served, so a download is known by its artifact alone. */

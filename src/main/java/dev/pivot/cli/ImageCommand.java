@@ -13,6 +13,7 @@ import dev.pivot.artifacts.ArtifactStore;
 import dev.pivot.image.Finding;
 import dev.pivot.image.ImageCheck;
 import dev.pivot.image.ImageCheckResult;
+import dev.pivot.image.NbdReadiness;
 import dev.pivot.image.ImageException;
 import dev.pivot.image.ImportedImage;
 import dev.pivot.image.InitrdSegment;
@@ -111,7 +112,7 @@ public final class ImageCommand implements Runnable {
      */
     public record Inspection(String image, Kind kind, Kernel kernel, Initrd initrd, List<Initrd> initrds,
                              RootImage rootImage, String init, String initResolved, List<String> kernelParams,
-                             List<Modules> modules, List<Finding> findings, boolean ok) {
+                             List<Modules> modules, List<Finding> findings, boolean ok, NbdReadiness nbd) {
     }
 
     public record Kernel(String file, long size, String sha256, String version, String release) {
@@ -166,7 +167,7 @@ public final class ImageCommand implements Runnable {
         Artifact kernel = spec.kernel();
         return new Inspection(dir.toString(), Kind.kernel, new Kernel(kernel.name(), kernel.size(), kernel.sha256(),
                 version.map(KernelVersion::full).orElse(null), version.map(KernelVersion::release).orElse(null)),
-                null, initrds, null, null, null, spec.kernelArgs(), List.of(), List.of(), true);
+                null, initrds, null, null, null, spec.kernelArgs(), List.of(), List.of(), true, null);
     }
 
     /** The archives of one initrd file, and whether one holds the root image. */
@@ -201,7 +202,7 @@ public final class ImageCommand implements Runnable {
                 initrd, List.of(initrd),
                 new RootImage(image.rootImage().name(), image.rootImage().size(), image.rootImage().sha256()),
                 image.init(), bootedPath(check.initPath(), image.wholeRoot()), image.kernelArgs(),
-                modules, check.findings(), !check.hasErrors());
+                modules, check.findings(), !check.hasErrors(), NbdReadiness.of(check));
     }
 
     /**
@@ -254,6 +255,14 @@ public final class ImageCommand implements Runnable {
             out.printf(Locale.ROOT, "modules      %s %s: %d loadable, %d built in; Ethernet: %s%n", m.place(), m.location(),
                     m.loadable(), m.builtin(), m.ethernetDrivers().isEmpty() ? "none"
                             : String.join(", ", m.ethernetDrivers()));
+        }
+        out.printf(Locale.ROOT, "over NBD     %s (%s); dm-verity %s%n",
+                i.nbd().bootsOverNbd() ? "can boot" : "cannot boot",
+                String.join(", ", i.nbd().modules().entrySet().stream().filter(e -> NbdReadiness.NEEDED
+                        .contains(e.getKey())).map(e -> e.getKey() + ": " + e.getValue()).toList()),
+                i.nbd().verity() ? "modules present" : "modules missing");
+        for (String note : i.nbd().notes()) {
+            out.printf(Locale.ROOT, "  note       %s%n", note);
         }
         long errors = i.findings().stream().filter(f -> f.severity() == Finding.Severity.ERROR).count();
         long warnings = i.findings().size() - errors;

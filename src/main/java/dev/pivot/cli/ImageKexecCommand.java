@@ -82,7 +82,7 @@ final class ImageKexecCommand implements Callable<Integer> {
             PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
             Optional<ServedImage> served = ServedImage.prepare(new dev.pivot.boot.BootSource.ImageDir(dir), "", store, new ServedImage.Options(
                     dev.pivot.server.ServerConfig.Stage1Mode.PRELUDE, null, false, java.util.OptionalLong.empty(), quiet,
-                    spec.commandLine().getErr()));
+                    spec.commandLine().getErr(), dev.pivot.server.ServerConfig.RootTransport.HTTP));
             if (served.isEmpty()) {
                 return 2;
             }

@@ -191,6 +191,25 @@ final class ServeCommand implements Callable<Integer> {
                     + " repeatable; defaults: dhcp/tftp 60, script 120, kernel/initrd 300, stage1 120, network 900")
     List<String> stallAfter = new ArrayList<>();
 
+    @Option(names = "--root-transport", paramLabel = "http|nbd", defaultValue = "http",
+            converter = RootTransportConverter.class,
+            description = "http: stage 1 fetches the root image into RAM and checks its sha256 (default); nbd: stage 1"
+                    + " attaches it as /dev/nbd0 from Pivot's NBD server and reads only what the machine uses, so"
+                    + " an image larger than RAM boots")
+    ServerConfig.RootTransport rootTransport;
+
+    static final class RootTransportConverter
+            implements picocli.CommandLine.ITypeConverter<ServerConfig.RootTransport> {
+        @Override
+        public ServerConfig.RootTransport convert(String value) {
+            return lowerCase(ServerConfig.RootTransport.class, value, "root transport");
+        }
+    }
+
+    @Option(names = "--nbd-port", paramLabel = "PORT", defaultValue = "10809",
+            description = "the NBD server's port with --root-transport nbd; default ${DEFAULT-VALUE}")
+    int nbdPort;
+
     @Override
     public Integer call() throws Exception {
         // Buffered, flushed by the timeline when no event waits: not a write(2) per line under a boot storm.
@@ -233,6 +252,7 @@ final class ServeCommand implements Callable<Integer> {
         out.printf("pivot: %s%s · tftp %s:%d · dhcp %s%s%n", base, Routes.SCRIPT, host,
                 server.tftpPort(), c.dhcp().name().toLowerCase(java.util.Locale.ROOT),
                 c.range().map(r -> " " + r).orElse(""));
+        server.nbdPort().ifPresent(port -> out.printf("pivot: nbd %s:%d (root images by sha256)%n", host, port));
         out.printf("pivot: machines and boots at %s/ · API /api/v1/ · metrics /metrics%n", base);
         out.printf("pivot: operator page %s/ · API changes need the token in %s%s%n", base,
                 c.tokenFile(), c.protectReads() ? " (reads too)" : "");
@@ -280,7 +300,7 @@ final class ServeCommand implements Callable<Integer> {
                 Optional.ofNullable(initPath), stage1, skipCheck,
                 machineRamMb == null ? OptionalLong.empty() : OptionalLong.of(machineRamMb << 20), true,
                 ServerConfig.DEFAULT_EVENT_QUEUE, LogFormat.of(logFormat, System.getenv()), gcAfterDays,
-                generationPolicy(), ipv6Ra, ServerConfig.stallDeadlines(stallAfter));
+                generationPolicy(), ipv6Ra, ServerConfig.stallDeadlines(stallAfter), rootTransport, nbdPort);
     }
 
     /** --keep-generations, --keep-generations-for, --menu-timeout. */

@@ -69,6 +69,15 @@ public record Stage1Drivers(String release, String source, Set<String> modules, 
      * one (or a NIC driver is built in), or the root image has no module tree to take them from.
      */
     public static Optional<Stage1Drivers> whenNeeded(ImageCheckResult check, Path rootImage) throws IOException {
+        return whenNeeded(check, rootImage, List.of());
+    }
+
+    /**
+     * As {@link #whenNeeded(ImageCheckResult, Path)}, plus the {@code alsoWanted} modules (nbd for the NBD root
+     * transport) that the initrd lacks and the kernel does not have built in.
+     */
+    public static Optional<Stage1Drivers> whenNeeded(ImageCheckResult check, Path rootImage, List<String> alsoWanted)
+            throws IOException {
         ModuleTree initrd = check.initrdModules();
         ModuleTree store = check.storeModules();
         if (check.release() == null || store == null) {
@@ -76,10 +85,20 @@ public record Stage1Drivers(String release, String source, Set<String> modules, 
         }
         boolean initrdHasNic = initrd != null && !initrd.ethernetDrivers().isEmpty();
         boolean builtinNic = store.builtin().keySet().stream().anyMatch(store.ethernetDrivers()::contains);
-        if (initrdHasNic || builtinNic) {
+        List<String> wanted = new ArrayList<>();
+        if (!initrdHasNic && !builtinNic) {
+            wanted.addAll(DEFAULT_DRIVERS);
+        }
+        for (String m : alsoWanted) {
+            boolean inInitrd = initrd != null && initrd.modules().containsKey(m);
+            if (!inInitrd && !store.builtin().containsKey(m)) {
+                wanted.add(m);
+            }
+        }
+        if (wanted.isEmpty()) {
             return Optional.empty();
         }
-        return take(store, rootImage, check.release(), DEFAULT_DRIVERS);
+        return take(store, rootImage, check.release(), wanted);
     }
 
     /** The {@code wanted} modules the store has, with everything they depend on (per its modules.dep). */

@@ -73,7 +73,8 @@ final class BuildImport {
         ByteArrayOutputStream said = new ByteArrayOutputStream();
         StringWriter errors = new StringWriter();
         ServedImage.Options quiet = new ServedImage.Options(options.mode(), options.init(), options.skipCheck(),
-                options.machineRam(), new PrintStream(said, true, StandardCharsets.UTF_8), new PrintWriter(errors, true));
+                options.machineRam(), new PrintStream(said, true, StandardCharsets.UTF_8), new PrintWriter(errors, true),
+                options.transport());
         String reason;
         try {
             Optional<ServedImage> served = ServedImage.prepare(new dev.pivot.boot.BootSource.ImageDir(dir),

@@ -20,6 +20,11 @@ final class OptionsCheck {
     static void check(ServerConfig c) {
         port("--http-port", c.httpPort());
         port("--tftp-port", c.tftpPort());
+        port("--nbd-port", c.nbdPort());
+        if (c.rootTransport() == ServerConfig.RootTransport.NBD && c.stage1() == ServerConfig.Stage1Mode.NATIVE) {
+            throw new IllegalArgumentException("--root-transport nbd: needs Pivot's stage 1 (--stage1 prelude); with"
+                    + " --stage1 native the root image goes inside the initrd");
+        }
         directoryToBe("--state", c.state());
         c.tftpRoot().ifPresent(dir -> {
             if (!Files.isDirectory(dir)) {

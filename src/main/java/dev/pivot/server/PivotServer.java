@@ -5,6 +5,7 @@ import dev.pivot.api.ApiRoutes;
 import dev.pivot.api.ArtifactCollector;
 import dev.pivot.boot.AddressBook;
 import dev.pivot.boot.BootPolicy;
+import dev.pivot.boot.Artifact;
 import dev.pivot.boot.BootSource;
 import dev.pivot.boot.Generations;
 import dev.pivot.boot.ProfileCatalog;
@@ -16,6 +17,9 @@ import dev.pivot.http.HttpConfig;
 import dev.pivot.http.PivotHttpServer;
 import dev.pivot.artifacts.ArtifactStore;
 import dev.pivot.loaders.Routes;
+import dev.pivot.nbd.NbdConfig;
+import dev.pivot.nbd.NbdExports;
+import dev.pivot.nbd.NbdServer;
 import dev.pivot.profiles.ProfilesFile;
 import dev.pivot.store.JdbcStore;
 import dev.pivot.tftp.TftpConfig;
@@ -32,6 +36,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
+import dev.pivot.boot.BootSpec;
+import dev.pivot.stage1.Stage1Contract;
 
 /**
  * The composition root: one {@link ServerConfig} in, the running Pivot out — the store, the event pipeline, HTTP
@@ -57,12 +65,14 @@ public final class PivotServer implements AutoCloseable {
     private final PivotHttpServer http;
     private final TftpServer tftp;
     private final AddressBook addresses;
+    private final Optional<NbdServer> nbd;
     private final CountDownLatch closed = new CountDownLatch(1);
 
     private PivotServer(ServerConfig config, Endpoint where, ServedImage served, List<AutoCloseable> running,
                         EventPipeline pipeline, JdbcStore store, PivotHttpServer http, TftpServer tftp,
-                        AddressBook addresses) {
+                        AddressBook addresses, Optional<NbdServer> nbd) {
         this.addresses = addresses;
+        this.nbd = nbd;
         this.config = config;
         this.where = where;
         this.served = served;
@@ -111,7 +121,7 @@ public final class PivotServer implements AutoCloseable {
 
         ArtifactStore artifacts = StateDir.artifacts(config.state());
         ServedImage.Options options = new ServedImage.Options(config.stage1(), config.init().orElse(null),
-                config.skipCheck(), config.machineRamBytes(), out, err);
+                config.skipCheck(), config.machineRamBytes(), out, err, config.rootTransport());
         // A build refused here may still leave the profile served: by the generations stored before (below).
         ServedImage served;
         Exception refused = null;
@@ -141,14 +151,39 @@ public final class PivotServer implements AutoCloseable {
                     && ProfileSetup.servesStoredGeneration(profiles, builds, dir, err))) {
                 throw refused;
             }
+            AddressBook addresses = new AddressBook();
+
+            // With --root-transport nbd the NBD server starts first: every boot's kernel command line names its
+            // address and port. Its exports are the catalog's root images, known once the catalog is built.
+            AtomicReference<ProfileCatalog> catalogRef = new AtomicReference<>();
+            Optional<NbdServer> nbd = Optional.empty();
+            if (config.rootTransport() == ServerConfig.RootTransport.NBD) {
+                NbdServer server = new NbdServer(NbdConfig.defaults(where.bind(), config.nbdPort()),
+                        rootImages(catalogRef, Optional.ofNullable(served).map(ServedImage::spec), artifacts),
+                        addresses, pipeline);
+                server.start();
+                running.add(server);
+                nbd = Optional.of(server);
+                String nbdAt = where.address().getHostAddress() + ":" + server.address().getPort();
+                // Every generation of every profile as served, now and imported later; a kernel alone has no root.
+                generations.transport(spec -> spec.rootBoot().isPresent()
+                        ? spec.withKernelArgs(List.of(Stage1Contract.NBD.is(nbdAt))) : spec);
+            }
             ProfileSetup.Setup setup = ProfileSetup.catalog(profiles, config.source(), served,
                     (source, prefix) -> ServedImage.prepare(source, prefix, artifacts, options), builds, store, store,
                     Optional.of(store));
             ProfileCatalog catalog = setup.catalog();
+            catalogRef.set(catalog);
             ArtifactCleanup cleanup = new ArtifactCleanup(artifacts, catalog);
             ApiRoutes api = ApiRoutes.create(pipeline, store, store, catalog, store)
                     .requireToken(ApiAccess.fromFile(config.tokenFile(), config.protectReads()))
                     .collectArtifactsWith(cleanup);
+            nbd.ifPresent(n -> api
+                    .gauge("pivot.nbd.connections", "NBD connections being served", n::connections)
+                    .gauge("pivot.nbd.read.bytes", "Bytes sent in NBD read replies", n::bytesRead)
+                    .gauge("pivot.nbd.reads", "NBD read requests answered", n::reads)
+                    .gauge("pivot.nbd.malformed", "NBD connections closed for breaking the protocol", n::malformed)
+                    .gauge("pivot.nbd.refused", "NBD connections refused: every slot taken", n::refused));
             if (config.gcAfterDays() > 0) {
                 ArtifactCollector.Result r = cleanup.collect(java.time.Duration.ofDays(config.gcAfterDays()));
                 if (r.removed() > 0) {
@@ -162,8 +197,6 @@ public final class PivotServer implements AutoCloseable {
                 pipeline.onIdle(timeline::flush);
             }
             pipeline.watchStalls(config.stallDeadlines(), catalog::endsBoot);
-            AddressBook addresses = new AddressBook();
-
             PivotHttpServer http = new PivotHttpServer(
                     new HttpConfig(where.bind(), config.httpPort(), Optional.empty(), config.ipxeDir()),
                     catalog, artifacts, addresses, pipeline, api);
@@ -202,7 +235,7 @@ public final class PivotServer implements AutoCloseable {
                     Ipv6Setup.routerAdvertiser(where).ifPresent(running::add);
                 }
             }
-            return new PivotServer(config, where, served, running, pipeline, store, http, tftp, addresses);
+            return new PivotServer(config, where, served, running, pipeline, store, http, tftp, addresses, nbd);
         } catch (Exception e) {
             closeAll(running);
             if (e instanceof ImageRefused r) {
@@ -249,6 +282,34 @@ public final class PivotServer implements AutoCloseable {
         }
     }
 
+    /**
+     * The root images the catalog serves, each an NBD export named by its sha256; the empty name is the served
+     * image's. Only root images: the NBD port is no way to read kernels, initrds or anything else in the store.
+     */
+    private static NbdExports rootImages(AtomicReference<ProfileCatalog> catalog, Optional<BootSpec> served,
+                                         ArtifactStore artifacts) {
+        return new NbdExports() {
+            @Override
+            public Optional<Export> find(String name) {
+                String sha = name.isEmpty() ? served.flatMap(BootSpec::rootBoot)
+                        .map(r -> r.rootImage().sha256()).orElse("") : name;
+                return rootImages().filter(a -> a.sha256().equals(sha)).findFirst()
+                        .map(a -> new Export(a.sha256(), artifacts.path(a), a.size()));
+            }
+
+            @Override
+            public List<String> names() {
+                return rootImages().map(Artifact::sha256).distinct().sorted().toList();
+            }
+
+            private java.util.stream.Stream<Artifact> rootImages() {
+                ProfileCatalog c = catalog.get();
+                java.util.Collection<BootSpec> specs = c != null ? c.allSpecs() : served.map(List::of).orElse(List.of());
+                return specs.stream().flatMap(s -> s.rootBoot().stream()).map(BootSpec.RootBoot::rootImage);
+            }
+        };
+    }
+
     /** --tftp-max-blksize, checked before anything starts, or what fits the MTU of the interface TFTP answers on. */
     private static int tftpBlockSize(ServerConfig config, Endpoint where) {
         if (config.tftpMaxBlockSize().isEmpty()) {
@@ -282,6 +343,22 @@ public final class PivotServer implements AutoCloseable {
 
     public int httpPort() {
         return http.port();
+    }
+
+    /** The NBD server's port, when the root image goes over NBD. */
+    public java.util.OptionalInt nbdPort() {
+        return nbd.map(n -> {
+            try {
+                return java.util.OptionalInt.of(n.address().getPort());
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }).orElse(java.util.OptionalInt.empty());
+    }
+
+    /** The NBD server, when the root image goes over NBD (tests read its counters). */
+    public Optional<NbdServer> nbd() {
+        return nbd;
     }
 
     public int tftpPort() {

@@ -14,6 +14,7 @@ import dev.pivot.image.KernelImport;
 import dev.pivot.image.NetbootImport;
 import dev.pivot.image.Stage1Drivers;
 import dev.pivot.stage1.NativeRootInitrd;
+import dev.pivot.stage1.NbdClientFiles;
 import dev.pivot.stage1.Prelude;
 import dev.pivot.stage1.Stage1Exception;
 
@@ -22,6 +23,7 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -39,10 +41,14 @@ import java.util.function.Predicate;
  */
 public record ServedImage(Optional<ImportedImage> image, BootSpec spec) {
 
+    /** What stage 1 loads to attach the root image over NBD (when the initrd lacks it and it is a module). */
+    static final List<String> NBD_MODULES = List.of("nbd");
+
     /** Where the lines go and what the operator asked for. */
     /** @param machineRam the machines' RAM in bytes when the operator said (--machine-ram), for native mode */
+    /** @param transport how stage 1 reaches the root image: NBD packs nbd-client and the nbd module */
     public record Options(ServerConfig.Stage1Mode mode, String init, boolean skipCheck, java.util.OptionalLong machineRam, PrintStream out,
-                   PrintWriter err) {
+                   PrintWriter err, ServerConfig.RootTransport transport) {
     }
 
     /**
@@ -133,10 +139,12 @@ public record ServedImage(Optional<ImportedImage> image, BootSpec spec) {
     private static Optional<Artifact> checkedPrelude(Path dir, ImportedImage image, ArtifactStore store, Options o)
             throws IOException, ImageException, Stage1Exception {
         ImageCheckResult check = ImageCheck.check(image, store);
-        Optional<Stage1Drivers> drivers = Stage1Drivers.whenNeeded(check, store.path(image.rootImage()));
-        drivers.ifPresent(d -> o.out().printf("pivot: the initrd has no NIC driver: stage 1 gets %s (%d modules,"
-                        + " %d KiB) from the root image's %s%n", String.join(", ", d.modules()), d.modules().size(),
-                d.moduleBytes() / 1024, d.source()));
+        boolean nbd = o.transport() == ServerConfig.RootTransport.NBD;
+        Optional<Stage1Drivers> drivers = Stage1Drivers.whenNeeded(check, store.path(image.rootImage()),
+                nbd ? NBD_MODULES : List.of());
+        drivers.ifPresent(d -> o.out().printf("pivot: stage 1 gets %s (%d modules, %d KiB) from the root image's"
+                        + " %s%n", String.join(", ", d.modules()), d.modules().size(), d.moduleBytes() / 1024,
+                d.source()));
         Predicate<Finding> ignored = f -> (drivers.isPresent() && f.subject().equals("ethernet")) // Pivot brings it
                 // a generic image's init is outside the store by design
                 || (f.subject().equals("init") && f.severity() == Finding.Severity.WARNING
@@ -146,7 +154,12 @@ public record ServedImage(Optional<ImportedImage> image, BootSpec spec) {
         }
         SortedMap<String, byte[]> extra = new TreeMap<>();
         drivers.ifPresent(d -> d.preludeFiles().forEach(f -> extra.put(f.relativePath(), f.content())));
-        return Optional.of(Prelude.build(store, Prelude.DEFAULT_BUSYBOX, extra));
+        if (!nbd) {
+            return Optional.of(Prelude.build(store, Prelude.DEFAULT_BUSYBOX, extra));
+        }
+        NbdClientFiles client = NbdClientFiles.of(NbdClientFiles.DEFAULT_CLIENT);
+        extra.putAll(client.files());
+        return Optional.of(Prelude.build(store, Prelude.DEFAULT_BUSYBOX, extra, client.executables()));
     }
 
     /** Prints the check's findings (errors on stderr, one line each); false when an error forbids serving. */

@@ -42,6 +42,8 @@ import java.util.OptionalLong;
  * @param ipv6Ra           where DHCP is served, answer IPv6 router solicitations with "no router here" while no
  *                         IPv6 router advertises on the link (iPXE then does not wait for IPv6 autoconfiguration)
  * @param stallDeadlines   how long a boot may stay at each step before its session is marked stalled
+ * @param rootTransport    how stage 1 reaches the root image: fetched over HTTP into RAM, or attached over NBD
+ * @param nbdPort          the NBD server's port (it runs with --root-transport nbd); 0 picks a free port
  */
 public record ServerConfig(BootSource source, Where where, DhcpMode dhcp, Optional<String> range, Optional<String> router,
                            int httpPort, int tftpPort, Optional<Path> tftpRoot, OptionalInt tftpMaxBlockSize,
@@ -50,7 +52,7 @@ public record ServerConfig(BootSource source, Where where, DhcpMode dhcp, Option
                            Optional<String> init, Stage1Mode stage1, boolean skipCheck, OptionalLong machineRamBytes,
                            boolean timeline, int eventQueue, LogFormat logFormat, int gcAfterDays,
                            dev.pivot.boot.GenerationPolicy generations, boolean ipv6Ra,
-                           StallDeadlines stallDeadlines) {
+                           StallDeadlines stallDeadlines, RootTransport rootTransport, int nbdPort) {
 
     public enum DhcpMode { PROXY, FULL, OFF }
 
@@ -60,6 +62,14 @@ public record ServerConfig(BootSource source, Where where, DhcpMode dhcp, Option
         PRELUDE,
         /** The root image goes as a second initrd to the image's own stage 1 (NixOS's netboot way). */
         NATIVE
+    }
+
+    /** How stage 1 reaches the root image. */
+    public enum RootTransport {
+        /** Fetched whole over HTTP into RAM and checked (sha256) before it is mounted. */
+        HTTP,
+        /** Attached as /dev/nbd0 from Pivot's NBD server and read block by block as the machine needs them. */
+        NBD
     }
 
     /** Where to serve: an interface (its first IPv4 address) or an address to bind. */
@@ -76,6 +86,8 @@ public record ServerConfig(BootSource source, Where where, DhcpMode dhcp, Option
     public static final int DEFAULT_EVENT_QUEUE = 65_536;
     /** Long enough that a build rolled back to after weeks is still there. */
     public static final int DEFAULT_GC_AFTER_DAYS = 30;
+    /** NBD's IANA port. */
+    public static final int DEFAULT_NBD_PORT = 10809;
 
     /** The defaults of `pivot serve IMAGE --listen/--interface …`: ProxyDHCP, ports 67/69/80, /var/lib/pivot. */
     public static Builder builder(Path image, Where where) {
@@ -120,6 +132,8 @@ public record ServerConfig(BootSource source, Where where, DhcpMode dhcp, Option
         private dev.pivot.boot.GenerationPolicy generations = dev.pivot.boot.GenerationPolicy.DEFAULT;
         private boolean ipv6Ra = true;
         private StallDeadlines stallDeadlines = StallDeadlines.DEFAULT;
+        private RootTransport rootTransport = RootTransport.HTTP;
+        private int nbdPort = DEFAULT_NBD_PORT;
 
         private Builder(BootSource image, Where where) {
             this.image = image;
@@ -209,11 +223,17 @@ public record ServerConfig(BootSource source, Where where, DhcpMode dhcp, Option
             return this;
         }
 
+        public Builder rootTransport(RootTransport transport, int port) {
+            this.rootTransport = transport;
+            this.nbdPort = port;
+            return this;
+        }
+
         public ServerConfig build() {
             return new ServerConfig(image, where, dhcp, range, router, httpPort, tftpPort, tftpRoot,
                     tftpMaxBlockSize, apiTokenFile, protectReads, state, efiLoader, database, profiles, ipxeDir,
                     ipxeUpgrade, init, stage1, skipCheck, machineRamBytes, timeline, eventQueue, logFormat,
-                    gcAfterDays, generations, ipv6Ra, stallDeadlines);
+                    gcAfterDays, generations, ipv6Ra, stallDeadlines, rootTransport, nbdPort);
         }
     }
 

@@ -51,6 +51,12 @@ public final class Prelude {
      */
     public static Artifact build(ArtifactStore store, Path busybox, SortedMap<String, byte[]> extraFiles)
             throws Stage1Exception {
+        return build(store, busybox, extraFiles, Set.of());
+    }
+
+    /** With {@code executables}: the extra files (paths as in {@code extraFiles}) that get mode 0755. */
+    public static Artifact build(ArtifactStore store, Path busybox, SortedMap<String, byte[]> extraFiles,
+                                 Set<String> executables) throws Stage1Exception {
         checkBusybox(busybox);
         byte[] init = resource(INIT_RESOURCE);
         byte[] udhcpcScript = resource(UDHCPC_SCRIPT_RESOURCE);
@@ -78,7 +84,7 @@ public final class Prelude {
                             cpio.directory(path.substring(0, i), 0755);
                         }
                     }
-                    cpio.file(path, 0644, e.getValue());
+                    cpio.file(path, executables.contains(path) ? 0755 : 0644, e.getValue());
                 }
                 cpio.finish();
                 gzip.finish();

@@ -54,6 +54,9 @@ public final class Stage1Contract {
             "restart the fetch after this long without data (default 30)");
     public static final Parameter FETCH_TRIES = new Parameter("pivot.fetch_tries", "N",
             "fetch attempts, resuming each time, before giving up (default 12)");
+    public static final Parameter NBD = new Parameter("pivot.nbd", "SERVER:PORT",
+            "attach the root image (export `pivot.sha256`) from this NBD server as `/dev/nbd0` instead of fetching"
+                    + " it: only the blocks the machine reads cross the network, so an image larger than RAM boots");
     public static final Parameter SHELL = new Parameter("pivot.shell", "",
             "open a shell on failure instead of powering off");
     public static final Parameter IP = new Parameter("pivot.ip", "ADDRESS",
@@ -74,7 +77,7 @@ public final class Stage1Contract {
 
     /** Every parameter the prelude reads, in the order the loaders write the ones Pivot sets. */
     public static final List<Parameter> PARAMETERS = List.of(URL, MAC, ROOT, SHA256, SIZE, MODE, FETCH_STALL,
-            FETCH_TRIES, SHELL, IP, NETMASK, GATEWAY, DNS);
+            FETCH_TRIES, NBD, SHELL, IP, NETMASK, GATEWAY, DNS);
 
     /** {@link #MODE}'s one value. */
     public static final String LAYOUT_MODE = "layout";
@@ -89,6 +92,11 @@ public final class Stage1Contract {
     public static final String INIT_FILE = RDINIT.substring(1);
     public static final String BUSYBOX_FILE = PRELUDE_DIR + "/busybox";
     public static final String UDHCPC_SCRIPT_FILE = PRELUDE_DIR + "/udhcpc.script";
+    /** Debian's nbd-client with the libraries it needs, run through their own dynamic loader (NBD transport). */
+    public static final String NBD_DIR = PRELUDE_DIR + "/nbd";
+    /** The NBD device the root image is attached to. */
+    public static final String NBD_DEVICE = "/dev/nbd0";
+
     /** NIC drivers taken from the root image, under {@code RELEASE/} with their modules.dep and modules.alias. */
     public static final String MODULE_DIR = PRELUDE_DIR + "/modules";
 

@@ -70,6 +70,9 @@ class ImageCommandTest {
         Path modules = Files.createDirectories(store.resolve("ffffffffffffffffffffffffffffffff-linux-" + RELEASE
                 + "-modules/lib/modules/" + RELEASE + "/kernel/drivers/net/ethernet/intel/e1000"));
         Files.write(modules.resolve("e1000.ko.xz"), new byte[] {1});
+        // A NixOS store has every module; nbd is the one NBD boots take from it.
+        Path block = Files.createDirectories(modules.resolve("../../../../block").normalize());
+        Files.write(block.resolve("nbd.ko.xz"), new byte[] {1});
         Path squashfs = Files.createDirectories(tmp.resolve("root")).resolve("nix-store.squashfs");
         Tools.sh(tmp, "mksquashfs " + store + " " + squashfs + " -comp xz -noappend -quiet -no-progress >/dev/null");
         Tools.sh(squashfs.getParent(), "echo nix-store.squashfs | cpio -o -H newc --quiet | zstd -19 -q > "
@@ -125,6 +128,13 @@ class ImageCommandTest {
         assertThat(json.at("/modules/0/loadable").asInt()).isEqualTo(GOOD.size());
         assertThat(json.at("/modules/0/ethernetDrivers/0").asText()).isEqualTo("virtio_net");
         assertThat(json.at("/modules/1/ethernetDrivers/0").asText()).isEqualTo("e1000");
+        assertThat(json.at("/nbd/modules/nbd").asText()).isEqualTo("root image");
+        assertThat(json.at("/nbd/modules/loop").asText()).isEqualTo("initrd");
+        assertThat(json.at("/nbd/modules/squashfs").asText()).isEqualTo("initrd");
+        assertThat(json.at("/nbd/modules/dm_verity").asText()).isEqualTo("missing");
+        assertThat(json.at("/nbd/bootsOverNbd").asBoolean()).isTrue();
+        assertThat(json.at("/nbd/verity").asBoolean()).isFalse();
+        assertThat(json.at("/nbd/notes/0").asText()).startsWith("without dm-verity");
         // Without --state the import went to a temporary directory that is gone again.
         try (Stream<Path> leftovers = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
             assertThat(leftovers.filter(p -> p.getFileName().toString().startsWith("pivot-inspect-"))

@@ -17,6 +17,14 @@ public final class TestImage {
     }
 
     public static Path nixos(Path work, String marker) throws IOException, InterruptedException {
+        return nixos(work, marker, 0);
+    }
+
+    /**
+     * With {@code randomMiB} MiB of incompressible bytes in the root image's store (/nix/store/…-random/data,
+     * stored uncompressed), for tests that read a root image of some size block by block.
+     */
+    public static Path nixos(Path work, String marker, int randomMiB) throws IOException, InterruptedException {
         Tools.require("mksquashfs", "squashfs-tools");
         Tools.require("cpio", "cpio");
         Path dir = work.resolve("image-" + marker);
@@ -30,7 +38,10 @@ public final class TestImage {
         Tools.sh(build, "mkdir -p stage1 root" + system + " && printf '#!/bin/sh\\n' > stage1/init && chmod 755 stage1/init"
                 + " && printf '#!/bin/sh\\necho " + marker + "\\n' > root" + system + "/init && chmod 755 root" + system + "/init"
                 + " && (cd stage1 && find . | cpio -o -H newc --quiet | gzip -1) > initrd"
-                + " && mksquashfs root/nix/store nix-store.squashfs -quiet -noappend -comp gzip >/dev/null"
+                + (randomMiB > 0 ? " && mkdir -p root/nix/store/0123456789abcdfghijklmnpqrsvwxyz-random"
+                        + " && head -c " + ((long) randomMiB << 20) + " /dev/urandom"
+                        + " > root/nix/store/0123456789abcdfghijklmnpqrsvwxyz-random/data" : "")
+                + " && mksquashfs root/nix/store nix-store.squashfs -quiet -noappend -comp gzip" + (randomMiB > 0 ? " -noD" : "") + " >/dev/null"
                 + " && echo nix-store.squashfs | cpio -o -H newc --quiet | gzip -1 >> initrd");
         Files.copy(build.resolve("initrd"), dir.resolve("initrd"));
         Files.writeString(dir.resolve("netboot.ipxe"), """

@@ -1,0 +1,64 @@
+package dev.pivot.image;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Whether an image can boot with its root image over NBD (`pivot serve --root-transport nbd`): stage 1 needs the
+ * nbd driver, squashfs and loop (NixOS mounts /nix-store.squashfs with -o loop), from the kernel, the initrd or the
+ * root image's module tree (Pivot packs what only the root image has into the prelude). dm-verity is reported for
+ * integrity checking of the blocks read; Pivot does not set it up yet.
+ *
+ * @param modules     module → where stage 1 finds it: "built in", "initrd", "root image", or "missing"
+ * @param bootsOverNbd nbd, squashfs and loop are all available
+ * @param verity      dm-mod and dm-verity are both available
+ */
+public record NbdReadiness(Map<String, String> modules, boolean bootsOverNbd, boolean verity, List<String> notes) {
+
+    public static final List<String> NEEDED = List.of("nbd", "squashfs", "loop");
+    public static final List<String> VERITY = List.of("dm_mod", "dm_verity");
+
+    public NbdReadiness {
+        modules = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(modules));
+        notes = List.copyOf(notes);
+    }
+
+    public static NbdReadiness of(ImageCheckResult check) {
+        Map<String, String> where = new LinkedHashMap<>();
+        for (String m : concat(NEEDED, VERITY)) {
+            where.put(m, place(m, check.initrdModules(), check.storeModules()));
+        }
+        boolean boots = NEEDED.stream().noneMatch(m -> where.get(m).equals("missing"));
+        boolean verity = VERITY.stream().noneMatch(m -> where.get(m).equals("missing"));
+        List<String> notes = new ArrayList<>();
+        NEEDED.stream().filter(m -> where.get(m).equals("missing")).forEach(m -> notes.add(m
+                + " is neither built into the kernel nor in the initrd or the root image: stage 1 cannot "
+                + (m.equals("nbd") ? "attach the root image over NBD" : "mount the root image")));
+        notes.add("without dm-verity, blocks read over NBD are not checked against the image's sha256: TCP's"
+                + " checksum and the server's content-addressed store are all that vouch for them");
+        return new NbdReadiness(where, boots, verity, notes);
+    }
+
+    private static String place(String module, ModuleTree initrd, ModuleTree store) {
+        for (ModuleTree t : new ModuleTree[] {initrd, store}) {
+            if (t != null && t.isBuiltin(module)) {
+                return "built in";
+            }
+        }
+        if (initrd != null && initrd.has(module)) {
+            return "initrd";
+        }
+        if (store != null && store.has(module)) {
+            return "root image";
+        }
+        return "missing";
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> out = new ArrayList<>(a);
+        out.addAll(b);
+        return out;
+    }
+}

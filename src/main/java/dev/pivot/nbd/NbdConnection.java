@@ -1,0 +1,338 @@
+package dev.pivot.nbd;
+
+import dev.pivot.boot.AddressBook;
+import dev.pivot.boot.BootEvent;
+import dev.pivot.boot.EventSink;
+import dev.pivot.boot.MacAddress;
+import dev.pivot.boot.Step;
+import dev.pivot.nbd.codec.ExportRequest;
+import dev.pivot.nbd.codec.MalformedNbdException;
+import dev.pivot.nbd.codec.NbdProtocol;
+import dev.pivot.nbd.codec.NbdRequest;
+import dev.pivot.nbd.codec.OptionHeader;
+import dev.pivot.nbd.codec.Replies;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** One client: the fixed newstyle handshake, then requests answered one at a time until it disconnects. */
+final class NbdConnection {
+
+    private static final Logger log = LoggerFactory.getLogger(NbdConnection.class);
+    /** One per connection, reused for every read: a 32 MiB read goes out in slices of this. */
+    static final int READ_BUFFER_BYTES = 256 * 1024;
+    static final short TRANSMISSION_FLAGS = NbdProtocol.FLAG_HAS_FLAGS | NbdProtocol.FLAG_READ_ONLY
+            | NbdProtocol.FLAG_SEND_FLUSH | NbdProtocol.FLAG_CAN_MULTI_CONN;
+    static final int PREFERRED_BLOCK = 4096;
+
+    /** Server-wide counters, read by the metrics. */
+    static final class Counters {
+        final AtomicLong bytesRead = new AtomicLong();
+        final AtomicLong reads = new AtomicLong();
+        final AtomicLong malformed = new AtomicLong();
+    }
+
+    private final SocketChannel channel;
+    private final NbdExports exports;
+    private final AddressBook addresses;
+    private final EventSink events;
+    private final Counters counters;
+    private final String peer;
+    private final InetSocketAddress remote;
+    private final ScheduledFuture<?> handshakeDeadline;
+    private volatile boolean handshakeExpired;
+    private boolean noZeroes;
+    private long served;
+
+    NbdConnection(SocketChannel channel, NbdExports exports, AddressBook addresses, EventSink events,
+                  Counters counters, ScheduledExecutorService deadlines, Duration handshakeTimeout) throws IOException {
+        this.channel = channel;
+        this.exports = exports;
+        this.addresses = addresses;
+        this.events = events;
+        this.counters = counters;
+        this.peer = NbdServer.remote(channel);
+        this.remote = channel.getRemoteAddress() instanceof InetSocketAddress r ? r : null;
+        channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        this.handshakeDeadline = deadlines.schedule(() -> {
+            handshakeExpired = true;
+            close();
+        }, handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    void run() {
+        Optional<NbdExports.Export> export = Optional.empty();
+        String ended = "disconnected";
+        try {
+            export = handshake();
+            if (export.isPresent()) {
+                handshakeDeadline.cancel(false);
+                ended = transmit(export.get());
+            }
+        } catch (MalformedNbdException e) {
+            counters.malformed.incrementAndGet();
+            ended = "closed: " + e.getMessage();
+            log.warn("NBD: closed the connection from {}: {}", peer, e.getMessage());
+        } catch (IOException e) {
+            if (handshakeExpired) {
+                counters.malformed.incrementAndGet();
+                ended = "handshake not finished in time";
+                log.warn("NBD: closed the connection from {}: handshake not finished in time", peer);
+            } else {
+                ended = e instanceof EOFException ? "client closed the connection" : "connection lost: " + e.getMessage();
+                log.debug("NBD: connection from {} ended: {}", peer, e.toString());
+            }
+        } catch (RuntimeException e) {
+            ended = "server error: " + e;
+            log.error("NBD: unexpected error serving {}", peer, e);
+        } finally {
+            handshakeDeadline.cancel(false);
+            close();
+        }
+        if (export.isPresent()) {
+            String name = export.get().name();
+            String detail = "nbd: export " + shortName(name) + " detached after " + served + " bytes read (" + ended
+                    + ")";
+            emit(mac -> BootEvent.ok(mac, Step.ROOT_IMAGE, detail, 0).withFile(name));
+        }
+    }
+
+    void close() {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+    }
+
+    // ---- handshake ------------------------------------------------------------------------------------------
+
+    /** The export to serve, or empty when the client aborted. */
+    private Optional<NbdExports.Export> handshake() throws IOException, MalformedNbdException {
+        write(Replies.greeting());
+        ByteBuffer clientFlags = readFully(4);
+        int flags = clientFlags.getInt();
+        int known = NbdProtocol.FLAG_C_FIXED_NEWSTYLE | NbdProtocol.FLAG_C_NO_ZEROES;
+        if ((flags & ~known) != 0) {
+            throw new MalformedNbdException(String.format("client flags 0x%08x: unknown bits", flags));
+        }
+        noZeroes = (flags & NbdProtocol.FLAG_C_NO_ZEROES) != 0;
+        while (true) {
+            OptionHeader header = OptionHeader.decode(readFully(NbdProtocol.OPTION_HEADER_BYTES));
+            byte[] data = new byte[header.length()];
+            readFully(ByteBuffer.wrap(data));
+            int option = header.option();
+            switch (option) {
+                case NbdProtocol.OPT_EXPORT_NAME -> {
+                    String name = nameOrInvalid(data);
+                    Optional<NbdExports.Export> export = name == null ? Optional.empty() : exports.find(name);
+                    if (export.isEmpty()) {
+                        // This option cannot be answered with an error: the spec's way is to hang up.
+                        throw new MalformedNbdException("NBD_OPT_EXPORT_NAME for unknown export '"
+                                + printable(name == null ? "?" : name) + "'");
+                    }
+                    write(Replies.exportNameReply(export.get().size(), TRANSMISSION_FLAGS, noZeroes));
+                    return attached(export.get());
+                }
+                case NbdProtocol.OPT_ABORT -> {
+                    write(Replies.ack(option));
+                    return Optional.empty();
+                }
+                case NbdProtocol.OPT_LIST -> {
+                    if (data.length != 0) {
+                        write(Replies.error(option, NbdProtocol.REP_ERR_INVALID, "NBD_OPT_LIST takes no data"));
+                        continue;
+                    }
+                    for (String name : exports.names()) {
+                        write(Replies.server(name));
+                    }
+                    write(Replies.ack(option));
+                }
+                case NbdProtocol.OPT_INFO, NbdProtocol.OPT_GO -> {
+                    ExportRequest request;
+                    try {
+                        request = ExportRequest.parse(data);
+                    } catch (ExportRequest.InvalidOption e) {
+                        write(Replies.error(option, NbdProtocol.REP_ERR_INVALID, e.getMessage()));
+                        continue;
+                    }
+                    Optional<NbdExports.Export> export = exports.find(request.name());
+                    if (export.isEmpty()) {
+                        log.info("NBD: {} asked for unknown export '{}'", peer, printable(request.name()));
+                        write(Replies.error(option, NbdProtocol.REP_ERR_UNKNOWN,
+                                "no export '" + printable(request.name()) + "'"));
+                        continue;
+                    }
+                    NbdExports.Export e = export.get();
+                    if (request.infoRequests().contains((int) NbdProtocol.INFO_NAME)) {
+                        write(Replies.infoName(option, e.name()));
+                    }
+                    if (request.infoRequests().contains((int) NbdProtocol.INFO_BLOCK_SIZE)) {
+                        write(Replies.infoBlockSize(option, 1, PREFERRED_BLOCK, NbdProtocol.MAX_PAYLOAD));
+                    }
+                    write(Replies.infoExport(option, e.size(), TRANSMISSION_FLAGS));
+                    write(Replies.ack(option));
+                    if (option == NbdProtocol.OPT_GO) {
+                        return attached(e);
+                    }
+                }
+                default -> write(Replies.error(option, NbdProtocol.REP_ERR_UNSUP,
+                        "option " + option + " is not supported"));
+            }
+        }
+    }
+
+    private static String nameOrInvalid(byte[] data) {
+        try {
+            return ExportRequest.exportName(data);
+        } catch (ExportRequest.InvalidOption e) {
+            return null;
+        }
+    }
+
+    private Optional<NbdExports.Export> attached(NbdExports.Export export) {
+        handshakeDeadline.cancel(false);
+        emit(mac -> BootEvent.ok(mac, Step.ROOT_IMAGE, "nbd: export " + shortName(export.name()) + " attached ("
+                + export.size() + " bytes, read-only)", 0).withFile(export.name()));
+        return Optional.of(export);
+    }
+
+    // ---- transmission ---------------------------------------------------------------------------------------
+
+    /** Answers requests until the client disconnects; returns how it ended. */
+    private String transmit(NbdExports.Export export) throws IOException, MalformedNbdException {
+        ByteBuffer header = ByteBuffer.allocate(NbdProtocol.REQUEST_BYTES);
+        ByteBuffer reply = ByteBuffer.allocate(NbdProtocol.SIMPLE_REPLY_BYTES);
+        ByteBuffer data = ByteBuffer.allocateDirect(READ_BUFFER_BYTES);
+        try (FileChannel file = FileChannel.open(export.file(), StandardOpenOption.READ)) {
+            while (true) {
+                header.clear();
+                readFully(header);
+                header.flip();
+                NbdRequest request = NbdRequest.decode(header);
+                switch (request.type()) {
+                    case NbdProtocol.CMD_READ -> read(file, export, request, data, reply);
+                    case NbdProtocol.CMD_DISC -> {
+                        return "NBD_CMD_DISC";
+                    }
+                    case NbdProtocol.CMD_FLUSH -> simple(reply, 0, request.cookie());
+                    case NbdProtocol.CMD_WRITE -> {
+                        skip(request.length(), data);
+                        simple(reply, NbdProtocol.EPERM, request.cookie());
+                    }
+                    case NbdProtocol.CMD_TRIM, NbdProtocol.CMD_WRITE_ZEROES ->
+                            simple(reply, NbdProtocol.EPERM, request.cookie());
+                    default -> simple(reply, NbdProtocol.EINVAL, request.cookie());
+                }
+            }
+        }
+    }
+
+    private void read(FileChannel file, NbdExports.Export export, NbdRequest request, ByteBuffer data,
+                      ByteBuffer reply) throws IOException {
+        if (request.length() > NbdProtocol.MAX_PAYLOAD || !request.within(export.size())) {
+            simple(reply, NbdProtocol.EINVAL, request.cookie());
+            return;
+        }
+        // The header goes out with the first slice of data: one write for a read that fits the buffer.
+        data.clear();
+        Replies.simpleReply(data, 0, request.cookie());
+        long position = request.offset();
+        long left = request.length();
+        while (true) {
+            int want = (int) Math.min(left, data.remaining());
+            data.limit(data.position() + want);
+            while (data.hasRemaining()) {
+                int n = file.read(data, position);
+                if (n < 0) {
+                    // The file is shorter than the export: the store lost bytes. Nothing valid can follow.
+                    throw new IOException(export.file() + " ends before " + position + " (export of "
+                            + export.size() + " bytes)");
+                }
+                position += n;
+            }
+            left -= want;
+            data.flip();
+            write(data);
+            data.clear();
+            if (left == 0) {
+                break;
+            }
+        }
+        served += request.length();
+        counters.bytesRead.addAndGet(request.length());
+        counters.reads.incrementAndGet();
+    }
+
+    /** Reads and drops a write's data, so the next request header is where the client put it. */
+    private void skip(long length, ByteBuffer scratch) throws IOException {
+        long left = length;
+        while (left > 0) {
+            scratch.clear();
+            scratch.limit((int) Math.min(left, scratch.capacity()));
+            readFully(scratch);
+            left -= scratch.limit();
+        }
+    }
+
+    private void simple(ByteBuffer reply, int error, long cookie) throws IOException {
+        reply.clear();
+        Replies.simpleReply(reply, error, cookie);
+        reply.flip();
+        write(reply);
+    }
+
+    // ---- IO ---------------------------------------------------------------------------------------------------
+
+    private ByteBuffer readFully(int n) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(n);
+        readFully(b);
+        return b.flip();
+    }
+
+    private void readFully(ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            if (channel.read(b) < 0) {
+                throw new EOFException("end of stream");
+            }
+        }
+    }
+
+    private void write(ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            channel.write(b);
+        }
+    }
+
+    private void emit(java.util.function.Function<MacAddress, BootEvent> event) {
+        if (remote != null) {
+            addresses.macOf(remote.getAddress()).ifPresent(mac -> events.emit(
+                    event.apply(mac).withAddress(remote.getAddress().getHostAddress())));
+        }
+    }
+
+    private static String shortName(String name) {
+        return name.length() > 12 ? name.substring(0, 12) : name;
+    }
+
+    /** Names come from the network: what a log line shows of them is bounded and printable. */
+    static String printable(String s) {
+        StringBuilder b = new StringBuilder();
+        s.codePoints().limit(80).forEach(c -> b.append(c < 0x20 || c == 0x7f ? '?' : Character.toString(c)));
+        return s.length() > 80 ? b + "…" : b.toString();
+    }
+}

@@ -1,0 +1,254 @@
+package dev.pivot.lab;
+
+import dev.pivot.demo.Commands;
+import dev.pivot.demo.LabNetwork;
+import dev.pivot.demo.Qemu;
+import dev.pivot.demo.ServeProcess;
+import dev.pivot.testsupport.Require;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The root image over NBD, through `pivot serve --root-transport nbd` in a private namespace with a QEMU VM (BIOS,
+ * virtio): a 4 GiB incompressible root image boots in a 1 GiB VM (and is refused over HTTP for want of RAM), as
+ * fast as a 10 MiB one.
+ *
+ * <p>The images are generic ones (kernel and stage-1 initrd from the demo build, a squashfs root made here) whose
+ * root holds the nbd module under /usr/lib/modules, as a distribution's root does: Pivot takes it from there for
+ * stage 1. The 4 GiB of random bytes are made by mksquashfs itself from /dev/urandom (a pseudo file, stored
+ * uncompressed), so no second copy is written; the work directory is deleted after the class.
+ */
+@Timeout(value = 30, unit = TimeUnit.MINUTES)
+class NbdRootIT {
+    private static final Duration BOOT_LIMIT = Duration.ofSeconds(300);
+    private static final String MARKER = "PIVOT-NBD: stage 2 reached";
+    private static final String DONE = "PIVOT-NBD: done";
+    private static final Pattern ROOT_SHA = Pattern.compile("pivot: root image \\S+, (\\d+) bytes, sha256 ([0-9a-f]{64})");
+    private static final long GIB = 1L << 30;
+
+    static Path shared;
+    static Path kernelAndInitrd;
+    static Path big;
+    static Path small;
+    /** One state directory for every boot: the 4 GiB image is imported (copied into the store) once. */
+    static Path state;
+
+    @BeforeAll
+    static void images() throws Exception {
+        Require.vmLab();
+        Require.packagedCli();
+        Require.command("mksquashfs", "squashfs-tools");
+        Require.command("depmod", "kmod");
+        shared = Files.createTempDirectory("pvt-nbdroot-");
+        state = Files.createDirectories(shared.resolve("state"));
+        kernelAndInitrd = shared.resolve("parts");
+        Commands.run(List.of("env", "PIVOT_ZSTD_LEVEL=3", "bash",
+                Require.pivotRoot().resolve("scripts/make-demo-image.sh").toString(), "--parts",
+                kernelAndInitrd.toString(), shared.resolve("demo").toString()));
+        big = image("big", List.of("data/filler f 444 0 0 head -c " + (4 * GIB) + " /dev/urandom"));
+        small = image("small", List.of("data/filler f 444 0 0 head -c " + (10L << 20) + " /dev/urandom"));
+    }
+
+    @AfterAll
+    static void cleanUp() throws IOException {
+        if (shared == null) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(shared)) {
+            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    @Test
+    void a4GibRootImageBootsIn1GibOverNbdAndIsRefusedOverHttp() {
+        Boot nbd = boot("4 GiB over NBD, 1 GiB RAM", big, 1024, DONE, List.of("--root-transport", "nbd"),
+                vm -> { });
+        assertThat(nbd.rootSize()).isGreaterThan(4 * GIB);
+        assertThat(nbd.serial()).contains("pivot: attaching root image").contains("read on demand")
+                .contains("pivot: overlay root ready").contains(MARKER).doesNotContain("pivot: FAILED")
+                .doesNotContain("not enough RAM");
+        awaitLine(nbd.serverLines(), l -> l.contains("root_image") && l.contains("nbd: export")
+                && l.contains("attached"));
+        awaitLine(nbd.serverLines(), l -> l.contains("root_fetched") && l.contains("attached over NBD"));
+
+        Boot http = boot("4 GiB over HTTP, 1 GiB RAM", big, 1024, "pivot: FAILED at", List.of(), vm -> { });
+        assertThat(http.serial().lines().filter(l -> l.contains("pivot: FAILED at")).toList()).singleElement()
+                .asString().startsWith("pivot: FAILED at root_fetched: not enough RAM for the root image: it is 4");
+    }
+
+    /**
+     * What the image's size could change is the span from attaching the root image to stage 2 (kernel uptime, read
+     * from the console): it must be within 2 s for 4 GiB and 10 MiB. Each image boots twice, alternating, and the
+     * shorter span counts (a loaded host's slow spell falls on one boot, not on a size). QEMU start → stage 2 is
+     * printed too, not asserted on: the firmware and kernel boot before stage 1 swing by more than 2 s between two
+     * boots of the same image on a loaded host.
+     */
+    @Test
+    void stage2With4GibIsReachedWithin2SecondsOfTheBootWith10Mib() {
+        List<Double> smallSpans = new ArrayList<>();
+        List<Double> bigSpans = new ArrayList<>();
+        List<String> totals = new ArrayList<>();
+        for (int round = 0; round < 2; round++) {
+            Boot smallBoot = boot("10 MiB over NBD", small, 1024, DONE, List.of("--root-transport", "nbd"), vm -> { });
+            Boot bigBoot = boot("4 GiB over NBD", big, 1024, DONE, List.of("--root-transport", "nbd"), vm -> { });
+            assertThat(smallBoot.rootSize()).isLessThan(16L << 20);
+            smallSpans.add(attachToStage2(smallBoot.serial()));
+            bigSpans.add(attachToStage2(bigBoot.serial()));
+            totals.add(Qemu.seconds(smallBoot.took()) + " / " + Qemu.seconds(bigBoot.took()));
+        }
+        double smallSpan = java.util.Collections.min(smallSpans);
+        double bigSpan = java.util.Collections.min(bigSpans);
+        System.out.printf(java.util.Locale.ROOT, "NbdRootIT: attach -> stage 2 (kernel uptime): 10 MiB image %s,"
+                        + " 4 GiB image %s; QEMU start -> stage 2 (10 MiB / 4 GiB): %s; load %s%n", smallSpans,
+                bigSpans, totals, loadAverage());
+        assertThat(Math.abs(bigSpan - smallSpan)).isLessThanOrEqualTo(2.0);
+    }
+
+    private static final Pattern ATTACHING = Pattern.compile("pivot: attaching root image .* at ([0-9.]+)s");
+    private static final Pattern STAGE2_AT = Pattern.compile("PIVOT-NBD: stage 2 reached at ([0-9.]+)s");
+
+    /** Kernel uptime from stage 1's "attaching" line to stage 2's marker. */
+    private static double attachToStage2(String serial) {
+        Matcher a = ATTACHING.matcher(serial);
+        Matcher b = STAGE2_AT.matcher(serial);
+        assertThat(a.find()).as("stage 1's attaching line").isTrue();
+        assertThat(b.find()).as("stage 2's marker with its uptime").isTrue();
+        return Double.parseDouble(b.group(1)) - Double.parseDouble(a.group(1));
+    }
+
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException e) {
+            return "?";
+        }
+    }
+
+    // ---- images ---------------------------------------------------------------------------------------------
+
+    /** A generic image: the demo's kernel and stage-1 initrd, a root of busybox, the nbd module, init, data. */
+    private static Path image(String name, List<String> pseudoFiles) throws Exception {
+        Path dir = Files.createDirectories(shared.resolve(name));
+        Files.copy(shared.resolve("demo/bzImage"), dir.resolve("vmlinuz"));
+        Files.copy(kernelAndInitrd.resolve("stage1.cpio.gz"), dir.resolve("initrd"));
+        Path tree = Files.createDirectories(shared.resolve(name + "-root"));
+        for (String d : List.of("bin", "sbin", "etc", "proc", "sys", "dev", "run", "tmp", "data", "usr/lib")) {
+            Files.createDirectories(tree.resolve(d));
+        }
+        Files.createSymbolicLink(tree.resolve("lib"), Path.of("usr/lib"));
+        Files.copy(Path.of("/bin/busybox"), tree.resolve("bin/busybox"));
+        Path kernelModules;
+        try (Stream<Path> k = Files.list(Path.of("/var/cache/pivot/kernel"))) {
+            kernelModules = k.map(p -> p.resolve("lib/modules")).filter(Files::isDirectory).findFirst()
+                    .orElseThrow(() -> new AssertionError("no kernel in /var/cache/pivot/kernel"));
+        }
+        String release;
+        try (Stream<Path> r = Files.list(kernelModules)) {
+            release = r.findFirst().orElseThrow().getFileName().toString();
+        }
+        Path nbd = tree.resolve("usr/lib/modules/" + release + "/kernel/drivers/block/nbd.ko");
+        Files.createDirectories(nbd.getParent());
+        Files.copy(kernelModules.resolve(release + "/kernel/drivers/block/nbd.ko"), nbd);
+        Commands.run(List.of("depmod", "-b", tree.toString(), release));
+        Path init = tree.resolve("sbin/init");
+        Files.writeString(init, STAGE2);
+        Files.setPosixFilePermissions(init, PosixFilePermissions.fromString("rwxr-xr-x"));
+        List<String> cmd = new ArrayList<>(List.of("mksquashfs", tree.toString(), dir.resolve("root.squashfs").toString(),
+                "-comp", "gzip", "-noD", "-all-root", "-noappend", "-quiet", "-no-progress"));
+        for (String p : pseudoFiles) {
+            cmd.addAll(List.of("-p", p));
+        }
+        Commands.run(cmd);
+        Files.writeString(dir.resolve("pivot.yaml"), "# a generic image\ncmdline: console=ttyS0 loglevel=4\n");
+        deleteTree(tree);
+        return dir;
+    }
+
+    /** Stage 2: the marker with the kernel's uptime and the root's file system type, then power off. */
+    private static final String STAGE2 = """
+            #!/bin/busybox sh
+            bb=/bin/busybox
+            echo "PIVOT-NBD: stage 2 reached at $($bb cut -d' ' -f1 /proc/uptime)s, / is $($bb awk '$2 == "/" {print $3}' /proc/mounts | $bb tail -n 1)" > /dev/console
+            echo "PIVOT-NBD: done" > /dev/console
+            $bb sync
+            $bb poweroff -f
+            """;
+
+    // ---- helpers ---------------------------------------------------------------------------------------------
+
+    record Boot(List<String> serverLines, String serial, long rootSize, Duration took) {
+    }
+
+    private static Boot boot(String what, Path image, int memoryMb, String marker, List<String> serveArgs,
+                             Consumer<Qemu> whileRunning) {
+        List<String> serverLines = new CopyOnWriteArrayList<>();
+        try (LabNetwork lab = LabNetwork.create("nbd")) {
+            ServeProcess server = ServeProcess.start(lab, Require.pivotRoot(), image, "full", state, serveArgs,
+                    line -> {
+                        serverLines.add(line);
+                        System.out.println("serve | " + line);
+                    });
+            String rootLine = awaitLine(serverLines, l -> ROOT_SHA.matcher(l).find());
+            Matcher m = ROOT_SHA.matcher(rootLine);
+            assertThat(m.find()).isTrue();
+            try (Qemu vm = Qemu.start(lab.namespace(), new Qemu.Spec(Qemu.Boot.BIOS_IPXE_ROM, Qemu.Nic.VIRTIO,
+                    "52:54:00:77:14:41", LabNetwork.TAP, memoryMb, lab.workDir().resolve("serial.log")))) {
+                Duration took = vm.awaitMarker(marker, BOOT_LIMIT);
+                whileRunning.accept(vm);
+                System.out.printf("NbdRootIT [%s]: QEMU start -> '%s' in %s%n", what, marker, Qemu.seconds(took));
+                assertThat(server.isAlive()).as("pivot serve still running after the boot").isTrue();
+                if (marker.startsWith("pivot: FAILED")) {
+                    awaitLine(serverLines, l -> l.contains("FAILED"));
+                }
+                return new Boot(serverLines, vm.serial(), Long.parseLong(m.group(1)), took);
+            }
+        }
+    }
+
+    private static String awaitLine(List<String> lines, Predicate<String> match) {
+        long until = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (System.nanoTime() < until) {
+            for (String l : lines) {
+                if (match.test(l)) {
+                    return l;
+                }
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        throw new AssertionError("no such line in the serve output:\n" + String.join("\n", lines));
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
