@@ -393,6 +393,11 @@ class PivotHttpServerIT {
             Curl.Result part = curl.get(at + kernel.sha256() + "/" + kernel.name(), "-r", "100-199");
             assertThat(part.status()).isEqualTo(206);
             assertThat(part.body()).isEqualTo(bytes(kernel, 100, 100));
+            // The count follows the write, which may finish after curl has the bytes: wait for it, with a deadline.
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (copying.copiedBodyBytes() < root.size() + 100 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
             assertThat(copying.copiedBodyBytes()).isEqualTo(root.size() + 100);
             assertThat(copying.zeroCopyBodyBytes()).isZero();
         }
@@ -438,7 +443,8 @@ class PivotHttpServerIT {
         assertThat(r.text()).contains("kernel " + url(kernel) + "?mac=" + mac + " initrd=initrd initrd=pivot.cpio.gz "
                 + "rdinit=/pivot/init pivot.url=" + base + " pivot.mac=" + mac + " pivot.root=" + url(root)
                 + " pivot.sha256=" + root.sha256() + " pivot.size=" + root.size() + " init=/nix/store/abc-nixos-system-test/init "
-                + "console=ttyS0,115200 loglevel=7 || goto failed_kernel");
+                + "console=ttyS0,115200 loglevel=7 pivot.ip=${ip} pivot.netmask=${netmask} pivot.gateway=${gateway} "
+                + "pivot.dns=${dns} || goto failed_kernel");
         assertThat(r.text()).contains("initrd --name initrd " + url(initrd) + "?mac=" + mac);
         BootEvent e = awaitEvent(x -> x.mac().equals(mac) && x.step() == Step.SCRIPT);
         assertThat(e.failed()).isFalse();
