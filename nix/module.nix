@@ -38,6 +38,8 @@ let
     ++ [ "--stage1" cfg.stage1 ]
     ++ switch "--skip-check" cfg.skipCheck
     ++ flag "--machine-ram" cfg.machineRam
+    ++ lib.concatLists (lib.mapAttrsToList (name: n: [ "--limit" "${name}=${toString n}" ]) cfg.limit)
+    ++ switch "--trust-host-header" cfg.trustHostHeader
     ++ cfg.extraArgs;
 
   # Ports below 1024 (DHCP 67, TFTP 69, HTTP 80) need CAP_NET_BIND_SERVICE. Binding the DHCP sockets to an
@@ -211,6 +213,19 @@ in
       type = nullOr types.ints.positive;
       default = null;
       description = "The machines' RAM in MB: `stage1 = \"native\"` is refused when the image needs more (`--machine-ram`).";
+    };
+
+    limit = mkOption {
+      type = types.attrsOf types.ints.positive;
+      default = { };
+      example = { tftp-transfers = 512; http-connections-per-ip = 32; };
+      description = "Bounds changed from their defaults, by name (`--limit NAME=N`; `pivot serve --help` lists them).";
+    };
+
+    trustHostHeader = mkOption {
+      type = types.bool;
+      default = false;
+      description = "Scripts name the server as the client's Host header did, behind a reverse proxy (`--trust-host-header`).";
     };
 
     extraArgs = mkOption {

@@ -43,6 +43,8 @@ public final class ApiRoutes implements ExtraRoutes {
     private final Optional<ProfileCatalog> catalog;
     private final Optional<Assignments> assignments;
     private volatile ApiAccess access;
+    private volatile int maxBodyBytes = 64 * 1024;
+    private volatile dev.pivot.boot.Refusals refusals = new dev.pivot.boot.Refusals();
 
     private ApiRoutes(EventLog events, MachineRepository machines, BootMetrics metrics, EventStream stream,
                       Optional<ProfileCatalog> catalog, Optional<Assignments> assignments, ApiAccess access) {
@@ -91,6 +93,18 @@ public final class ApiRoutes implements ExtraRoutes {
     private static final ApiAccess OPEN_READS_NO_CHANGES =
             new ApiAccess(java.util.HexFormat.of().formatHex(new java.security.SecureRandom().generateSeed(24)), false);
 
+    /**
+     * Bounds what one request may make the API hold: a body's size (checked before reading it), live event
+     * streams at once; refusals are counted in {@code counted} and exported as {@code pivot_refused_total}.
+     */
+    public ApiRoutes limit(int bodyBytes, int eventStreams, dev.pivot.boot.Refusals counted) {
+        this.maxBodyBytes = bodyBytes;
+        this.refusals = counted;
+        stream.limit(eventStreams, counted);
+        metrics.refusals(counted);
+        return this;
+    }
+
     /** Changes need this token from now on (and reads too, if it says so). */
     public ApiRoutes requireToken(ApiAccess access) {
         this.access = access;
@@ -129,6 +143,10 @@ public final class ApiRoutes implements ExtraRoutes {
         } catch (IllegalArgumentException e) {
             log.info("HTTP 400 {} {}: {}", request.getMethod(), path, e.getMessage());
             HttpReplies.error(request, response, HttpStatus.BAD_REQUEST_400, e.getMessage());
+        } catch (TooLarge e) {
+            // The rest of the body is not read: the connection closes after the answer.
+            response.getHeaders().put(HttpHeader.CONNECTION, "close");
+            HttpReplies.error(request, response, HttpStatus.PAYLOAD_TOO_LARGE_413, e.getMessage());
         }
         return true;
     }
@@ -185,7 +203,7 @@ public final class ApiRoutes implements ExtraRoutes {
         String name = rest.substring(cut + "/labels/".length());
         String value;
         if (HttpMethod.PUT.is(request.getMethod())) {
-            value = Content.Source.asString(request, StandardCharsets.UTF_8).strip();
+            value = body(request).strip();
             if (value.isEmpty()) {
                 throw new IllegalArgumentException("label " + name + ": empty value (use DELETE to remove a label)");
             }
@@ -225,7 +243,7 @@ public final class ApiRoutes implements ExtraRoutes {
         }
         com.fasterxml.jackson.databind.JsonNode body;
         try {
-            body = HttpReplies.JSON.readTree(Content.Source.asString(request, StandardCharsets.UTF_8));
+            body = HttpReplies.JSON.readTree(body(request));
         } catch (IOException e) {
             throw new IllegalArgumentException("assignment body: not JSON (expected {\"profile\": NAME, \"once\": false})");
         }
@@ -243,6 +261,34 @@ public final class ApiRoutes implements ExtraRoutes {
         log.info("assigned {} to profile {}{}", mac, profile, a.once() ? " (once)" : "");
         HttpReplies.json(request, response, HttpStatus.OK_200,
                 new Views.AssignmentView(mac.toString(), profile, a.once(), Views.iso(a.at())));
+    }
+
+    /** Thrown when a body is larger than the API reads; answered 413. */
+    static final class TooLarge extends RuntimeException {
+        TooLarge(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /**
+     * The request body as text, at most {@link #maxBodyBytes}: a declared Content-Length over it is refused before
+     * a byte is read, and a chunked body is read only until it passes the limit.
+     */
+    private String body(Request request) throws IOException {
+        long declared = request.getLength();
+        String source = Request.getRemoteAddr(request);
+        if (declared > maxBodyBytes) {
+            refusals.refuse("api_body_size", source, "body of " + declared + " bytes");
+            throw new TooLarge("request body of " + declared + " bytes is over the limit of " + maxBodyBytes);
+        }
+        try (java.io.InputStream in = Content.Source.asInputStream(request)) {
+            byte[] bytes = in.readNBytes(maxBodyBytes + 1);
+            if (bytes.length > maxBodyBytes) {
+                refusals.refuse("api_body_size", source, "chunked body over " + maxBodyBytes + " bytes");
+                throw new TooLarge("request body is over the limit of " + maxBodyBytes + " bytes");
+            }
+            return new String(bytes, StandardCharsets.UTF_8);
+        }
     }
 
     private Views.MachineView view(Machine m) {

@@ -132,6 +132,25 @@ final class ServeCommand implements Callable<Integer> {
             description = "the machines' RAM: --stage1 native is refused when the image needs more")
     Long machineRamMb;
 
+    @Option(names = "--limit", paramLabel = "NAME=N", converter = LimitConverter.class,
+            description = "change one bound (repeatable): " + ServerLimits.NAMES_HELP)
+    java.util.List<ServerLimits.Setting> limitSettings = new java.util.ArrayList<>();
+
+    static final class LimitConverter implements picocli.CommandLine.ITypeConverter<ServerLimits.Setting> {
+        @Override
+        public ServerLimits.Setting convert(String value) {
+            try {
+                return ServerLimits.Setting.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    @Option(names = "--trust-host-header", description = "scripts name the server as the client's Host header did"
+            + " (behind a reverse proxy); by default they use the address the client reached")
+    boolean trustHostHeader;
+
     @Override
     public Integer call() throws Exception {
         // Buffered, flushed by the timeline when no event waits: not a write(2) per line under a boot storm.
@@ -185,6 +204,6 @@ final class ServeCommand implements Callable<Integer> {
                 efiLoader, Optional.ofNullable(database), Optional.ofNullable(profilesFile), ipxeDir, ipxeUpgrade,
                 Optional.ofNullable(initPath), stage1, skipCheck,
                 machineRamMb == null ? OptionalLong.empty() : OptionalLong.of(machineRamMb << 20), true,
-                ServerConfig.DEFAULT_EVENT_QUEUE);
+                ServerConfig.DEFAULT_EVENT_QUEUE, ServerLimits.apply(limitSettings, trustHostHeader));
     }
 }

@@ -31,11 +31,14 @@ final class ScriptEndpoint {
     private final BootCatalog catalog;
     private final Machines machines;
     private final Optional<String> baseUrlOverride;
+    private final boolean trustHostHeader;
 
-    ScriptEndpoint(BootCatalog catalog, Machines machines, Optional<String> baseUrlOverride) {
+    ScriptEndpoint(BootCatalog catalog, Machines machines, Optional<String> baseUrlOverride,
+                   boolean trustHostHeader) {
         this.catalog = catalog;
         this.machines = machines;
         this.baseUrlOverride = baseUrlOverride;
+        this.trustHostHeader = trustHostHeader;
     }
 
     void serve(Request request, Response response) throws IOException {
@@ -56,7 +59,8 @@ final class ScriptEndpoint {
             reply(request, response, IpxeScript.noImage(mac));
             return;
         }
-        String script = IpxeScript.forMachine(spec.get(), base, mac);
+        // A fresh secret per script: this boot's reports and downloads count only with it.
+        String script = IpxeScript.forMachine(spec.get(), base, mac, Optional.of(machines.issueSecret(mac)));
         log.info("HTTP boot.ipxe for {} with base {}", machines.describe(request, given), base);
         if (!head) {
             machines.emit(request, BootEvent.ok(mac, Step.SCRIPT, "boot.ipxe",
@@ -71,13 +75,16 @@ final class ScriptEndpoint {
         Replies.text(request, response, HttpStatus.OK_200, script);
     }
 
-    /** The address the client used to reach us (so the URLs work from its network), unless configured. */
+    /**
+     * The server's own address on the connection (so the URLs work from the client's network), unless configured.
+     * The Host header only when told to trust it: any client could otherwise steer a script's URLs elsewhere.
+     */
     String baseUrl(Request request) {
         if (baseUrlOverride.isPresent()) {
             return baseUrlOverride.get();
         }
         String host = request.getHeaders().get(HttpHeader.HOST);
-        if (host != null && SAFE_HOST.matcher(host.strip()).matches()) {
+        if (trustHostHeader && host != null && SAFE_HOST.matcher(host.strip()).matches()) {
             return Routes.baseUrl(host.strip());
         }
         if (request.getConnectionMetaData().getLocalSocketAddress() instanceof InetSocketAddress local) {

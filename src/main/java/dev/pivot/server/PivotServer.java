@@ -4,12 +4,15 @@ import dev.pivot.api.ApiAccess;
 import dev.pivot.api.ApiRoutes;
 import dev.pivot.boot.AddressBook;
 import dev.pivot.boot.BootPolicy;
+import dev.pivot.boot.BootSecrets;
+import dev.pivot.boot.Refusals;
 import dev.pivot.boot.ProfileCatalog;
 import dev.pivot.dhcp.DhcpConfig;
 import dev.pivot.dhcp.DhcpServer;
 import dev.pivot.dhcp.FileLeaseStore;
 import dev.pivot.history.EventPipeline;
 import dev.pivot.http.HttpConfig;
+import dev.pivot.http.HttpGuard;
 import dev.pivot.http.PivotHttpServer;
 import dev.pivot.artifacts.ArtifactStore;
 import dev.pivot.image.ImportedImage;
@@ -18,6 +21,7 @@ import dev.pivot.profiles.ProfilesFile;
 import dev.pivot.store.JdbcStore;
 import dev.pivot.tftp.TftpConfig;
 import dev.pivot.tftp.TftpFiles;
+import dev.pivot.tftp.TftpLimits;
 import dev.pivot.tftp.TftpServer;
 
 import java.io.IOException;
@@ -56,10 +60,12 @@ public final class PivotServer implements AutoCloseable {
     private final TftpServer tftp;
     private final AddressBook addresses;
     private final CountDownLatch closed = new CountDownLatch(1);
+    private final Refusals refusals;
 
     private PivotServer(ServerConfig config, Endpoint where, ImportedImage image, List<AutoCloseable> running,
                         EventPipeline pipeline, JdbcStore store, PivotHttpServer http, TftpServer tftp,
-                        AddressBook addresses) {
+                        AddressBook addresses, Refusals refusals) {
+        this.refusals = refusals;
         this.addresses = addresses;
         this.config = config;
         this.where = where;
@@ -84,6 +90,7 @@ public final class PivotServer implements AutoCloseable {
         Optional<ProfilesFile> profiles = config.profiles().map(ProfilesFile::parse);
         try {
             Files.createDirectories(config.state());
+            StateDir.restrict(config.state());
         } catch (IOException e) {
             throw new IllegalArgumentException("--state " + config.state() + ": cannot make it ("
                     + (e instanceof java.nio.file.AccessDeniedException ? "permission denied" : e.getMessage()) + ")");
@@ -110,8 +117,11 @@ public final class PivotServer implements AutoCloseable {
             running.add(pipeline);
             ProfileCatalog catalog = ProfileSetup.catalog(profiles, served.spec(),
                     dir -> ServedImage.prepare(dir, artifacts, options), store, store);
+            ServerConfig.Limits limits = config.limits();
+            Refusals refusals = new Refusals();
             ApiRoutes api = ApiRoutes.create(pipeline, store, store, catalog, store)
-                    .requireToken(ApiAccess.fromFile(config.tokenFile(), config.protectReads()));
+                    .requireToken(ApiAccess.fromFile(config.tokenFile(), config.protectReads()))
+                    .limit(limits.apiBodyBytes(), limits.eventStreams(), refusals);
             if (config.timeline()) {
                 TimelinePrinter timeline = new TimelinePrinter(out);
                 pipeline.onEvent(timeline::print);
@@ -119,9 +129,13 @@ public final class PivotServer implements AutoCloseable {
             }
             AddressBook addresses = new AddressBook();
 
+            HttpGuard guard = new HttpGuard(BootSecrets.fromFile(config.state().resolve("boot-key")), refusals,
+                    limits.httpConnections(), limits.httpConnectionsPerIp(),
+                    java.time.Duration.ofSeconds(limits.httpIdleSeconds()), limits.httpDownloads(),
+                    limits.httpDownloadsPerIp(), limits.eventStreams(), limits.apiBodyBytes(), limits.trustHostHeader());
             PivotHttpServer http = new PivotHttpServer(
                     new HttpConfig(where.bind(), config.httpPort(), Optional.empty(), config.ipxeDir()),
-                    catalog, artifacts, addresses, pipeline, api);
+                    catalog, artifacts, addresses, pipeline, api, guard);
             http.start();
             running.add(http);
 
@@ -130,7 +144,9 @@ public final class PivotServer implements AutoCloseable {
             TftpFiles files = TftpFiles.withDistroIpxe(config.tftpRoot().map(List::of).orElse(List.of()),
                     config.ipxeDir(), new PxelinuxConfigs(catalog, baseUrl));
             TftpServer tftp = new TftpServer(TftpConfig.defaults(where.bind(), config.tftpPort(), files.roots())
-                    .withMaxBlockSize(tftpBlockSize), files, addresses, pipeline);
+                    .withMaxBlockSize(tftpBlockSize).withLimits(new TftpLimits(limits.tftpTransfers(),
+                            limits.tftpPerClient(), limits.tftpWindowBytes(), TftpLimits.DEFAULTS.handshakeGiveUp())),
+                    files, addresses, pipeline, refusals);
             tftp.start();
             running.add(tftp);
 
@@ -143,7 +159,9 @@ public final class PivotServer implements AutoCloseable {
                 server.start();
                 running.add(server);
             }
-            return new PivotServer(config, where, served.image(), running, pipeline, store, http, tftp, addresses);
+            StateDir.restrictFiles(config.state());
+            return new PivotServer(config, where, served.image(), running, pipeline, store, http, tftp, addresses,
+                    refusals);
         } catch (Exception e) {
             closeAll(running);
             if (e instanceof IOException io) {
@@ -198,6 +216,16 @@ public final class PivotServer implements AutoCloseable {
     /** The event pipeline: for waiting until events are recorded (tests) and for its health. */
     public EventPipeline events() {
         return pipeline;
+    }
+
+    /** Requests refused so far, by kind (over a limit, or without a per-boot secret). */
+    public Refusals refusals() {
+        return refusals;
+    }
+
+    /** HTTP connections open now. */
+    public int httpConnections() {
+        return http.openConnections();
     }
 
     /** TFTP transfers running now. */

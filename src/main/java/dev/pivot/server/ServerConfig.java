@@ -32,13 +32,38 @@ import java.util.OptionalLong;
  * @param machineRamBytes  the machines' RAM, for native mode's size check
  * @param timeline         print each boot event as a line of its machine's timeline on stdout
  * @param eventQueue       events the pipeline holds for the store before it starts losing them
+ * @param limits           what one client and all of them may hold (transfers, connections, downloads, bodies)
  */
 public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<String> range, Optional<String> router,
                            int httpPort, int tftpPort, Optional<Path> tftpRoot, OptionalInt tftpMaxBlockSize,
                            Optional<Path> apiTokenFile, boolean protectReads, Path state, String efiLoader,
                            Optional<String> database, Optional<Path> profiles, Path ipxeDir, boolean ipxeUpgrade,
                            Optional<String> init, Stage1Mode stage1, boolean skipCheck, OptionalLong machineRamBytes,
-                           boolean timeline, int eventQueue) {
+                           boolean timeline, int eventQueue, Limits limits) {
+
+    /**
+     * Every bound of the protocol servers, with defaults for a rack of a few thousand machines booting together;
+     * past a limit a request is refused at once and counted in {@code pivot_refused_total}.
+     *
+     * @param tftpTransfers        TFTP transfers at once
+     * @param tftpPerClient        ... from one client address
+     * @param tftpWindowBytes      memory of one transfer's window (windowsize x blksize is negotiated down to it)
+     * @param httpConnections      open HTTP connections
+     * @param httpConnectionsPerIp ... from one address
+     * @param httpIdleSeconds      an HTTP connection silent this long (headers included) is closed
+     * @param httpDownloads        artifact and iPXE downloads at once
+     * @param httpDownloadsPerIp   ... from one address
+     * @param eventStreams         live event streams (/api/v1/events) at once
+     * @param apiBodyBytes         the largest API request body, checked before it is read
+     * @param trustHostHeader      scripts name the server as the client's Host header did (behind a proxy)
+     */
+    public record Limits(int tftpTransfers, int tftpPerClient, int tftpWindowBytes, int httpConnections,
+                         int httpConnectionsPerIp, int httpIdleSeconds, int httpDownloads, int httpDownloadsPerIp,
+                         int eventStreams, int apiBodyBytes, boolean trustHostHeader) {
+
+        public static final Limits DEFAULTS = new Limits(256, 8, 96 * 1024, 4096, 64, 30, 2048, 16, 64, 64 * 1024,
+                false);
+    }
 
     public enum DhcpMode { PROXY, FULL, OFF }
 
@@ -96,6 +121,7 @@ public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<Stri
         private OptionalLong machineRamBytes = OptionalLong.empty();
         private boolean timeline = true;
         private int eventQueue = DEFAULT_EVENT_QUEUE;
+        private Limits limits = Limits.DEFAULTS;
 
         private Builder(Path image, Where where) {
             this.image = image;
@@ -160,10 +186,15 @@ public record ServerConfig(Path image, Where where, DhcpMode dhcp, Optional<Stri
             return this;
         }
 
+        public Builder limits(Limits l) {
+            this.limits = l;
+            return this;
+        }
+
         public ServerConfig build() {
             return new ServerConfig(image, where, dhcp, range, router, httpPort, tftpPort, tftpRoot,
                     tftpMaxBlockSize, apiTokenFile, protectReads, state, efiLoader, database, profiles, ipxeDir,
-                    ipxeUpgrade, init, stage1, skipCheck, machineRamBytes, timeline, eventQueue);
+                    ipxeUpgrade, init, stage1, skipCheck, machineRamBytes, timeline, eventQueue, limits);
         }
     }
 
