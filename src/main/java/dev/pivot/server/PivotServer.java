@@ -155,7 +155,7 @@ public final class PivotServer implements AutoCloseable {
                 // Leases live in the state directory so a restart (or kill -9) keeps every address handed out.
                 DhcpServer server = new DhcpServer(dhcp.get().withIpxeUpgrade(config.ipxeUpgrade()),
                         new BootPolicy(config.efiLoader()), addresses, pipeline,
-                        new FileLeaseStore(config.state().resolve("dhcp-leases")));
+                        new FileLeaseStore(config.state().resolve("dhcp-leases")), refusals);
                 server.start();
                 running.add(server);
             }
