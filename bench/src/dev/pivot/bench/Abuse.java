@@ -59,7 +59,7 @@ public final class Abuse {
     }
 
     public static void main(String[] args) throws Exception {
-        new Abuse(args).run(args.length > 6 ? List.of(args[6].split(",")) : List.of());
+        new Abuse(args).run(args.length > 6 && !args[6].isBlank() ? List.of(args[6].split(",")) : List.of());
     }
 
     interface Attack {

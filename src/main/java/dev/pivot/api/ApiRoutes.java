@@ -105,6 +105,11 @@ public final class ApiRoutes implements ExtraRoutes {
         return this;
     }
 
+    /** A gauge on /metrics read when scraped (the composition root's own health: free disk space). */
+    public void gauge(String name, String description, java.util.function.Supplier<Number> value) {
+        metrics.gauge(name, description, value);
+    }
+
     /** Changes need this token from now on (and reads too, if it says so). */
     public ApiRoutes requireToken(ApiAccess access) {
         this.access = access;
@@ -156,8 +161,15 @@ public final class ApiRoutes implements ExtraRoutes {
             HttpReplies.bytes(request, response, HttpStatus.OK_200, "text/plain; version=0.0.4; charset=utf-8",
                     metrics.scrape().getBytes(StandardCharsets.UTF_8));
         } else if (path.equals("/api/v1/machines")) {
-            List<Views.MachineView> all = machines.machines().stream().map(this::view).toList();
-            HttpReplies.json(request, response, HttpStatus.OK_200, all);
+            // Paged: a LAN full of made-up MACs must not make one answer (and its JSON in memory) unbounded.
+            Fields query = Replies.query(request);
+            int limit = bounded("limit", query.getValue("limit"), DEFAULT_MACHINES, 1, MAX_MACHINES);
+            int offset = bounded("offset", query.getValue("offset"), 0, 0, Integer.MAX_VALUE);
+            List<Views.MachineView> page = machines.machines(offset, limit).stream().map(this::view).toList();
+            if (page.size() == limit) {
+                response.getHeaders().put("X-Next-Offset", Long.toString((long) offset + limit));
+            }
+            HttpReplies.json(request, response, HttpStatus.OK_200, page);
         } else if (path.startsWith("/api/v1/machines/")) {
             MacAddress mac = mac(path.substring("/api/v1/machines/".length()));
             Optional<Machine> m = machines.machine(mac);
@@ -302,6 +314,20 @@ public final class ApiRoutes implements ExtraRoutes {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("bad mac '" + text + "': " + e.getMessage());
         }
+    }
+
+    /** Machines in one answer of /api/v1/machines unless ?limit= says fewer; X-Next-Offset names the next page. */
+    static final int DEFAULT_MACHINES = 5000;
+    static final int MAX_MACHINES = 5000;
+
+    static int bounded(String name, String text, int absent, int min, int max) {
+        if (text == null) {
+            return absent;
+        }
+        if (!text.matches("\\d{1,10}") || Long.parseLong(text) < min || Long.parseLong(text) > max) {
+            throw new IllegalArgumentException("bad " + name + " '" + text + "': expected " + min + " to " + max);
+        }
+        return Integer.parseInt(text);
     }
 
     static int limit(String text) {

@@ -117,11 +117,15 @@ public final class PivotServer implements AutoCloseable {
             running.add(pipeline);
             ProfileCatalog catalog = ProfileSetup.catalog(profiles, served.spec(),
                     dir -> ServedImage.prepare(dir, artifacts, options), store, store);
+            DiskSpaceWatch disk = new DiskSpaceWatch(config.state(), java.time.Duration.ofSeconds(30));
+            running.add(disk);
             ServerConfig.Limits limits = config.limits();
             Refusals refusals = new Refusals();
             ApiRoutes api = ApiRoutes.create(pipeline, store, store, catalog, store)
                     .requireToken(ApiAccess.fromFile(config.tokenFile(), config.protectReads()))
                     .limit(limits.apiBodyBytes(), limits.eventStreams(), refusals);
+            api.gauge("pivot.state.free.bytes", "Bytes free in the state directory's file system (-1 before the"
+                    + " first check)", disk::freeBytes);
             if (config.timeline()) {
                 TimelinePrinter timeline = new TimelinePrinter(out);
                 pipeline.onEvent(timeline::print);

@@ -112,7 +112,8 @@ class TftpFilesTest {
         Files.createSymbolicLink(first.resolve("escape-dir"), dir);
         TftpFiles.Refused r = refused("escape");
         assertThat(r.errorCode()).isEqualTo(TftpPacket.Error.ACCESS_VIOLATION);
-        assertThat(r.reason()).contains("outside its root");
+        // What goes back to the client names no path: where a symlink points is not the client's to learn.
+        assertThat(r.reason()).isEqualTo("access violation").doesNotContain(dir.toString());
         assertThat(refused("escape-dir/secret").errorCode()).isEqualTo(TftpPacket.Error.ACCESS_VIOLATION);
     }
 
