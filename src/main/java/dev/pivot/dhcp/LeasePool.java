@@ -103,19 +103,25 @@ public final class LeasePool {
         long first = Ipv4.toLong(pool.first());
         long size = Ipv4.toLong(pool.last()) - first + 1;
         long start = nextCandidate;
-        // First an address no other machine holds or held, then one whose lease (or offer) ran out: a machine
-        // whose lease expired finds its old address still free unless the range is really full.
-        for (boolean takeExpired : new boolean[] {false, true}) {
+        // First an address nobody held, then one whose offer ran out, then one whose lease ran out: a machine whose
+        // lease expired finds its old address still free unless the range is really full.
+        for (int tier = 0; tier < 3; tier++) {
             for (long i = 0; i < size; i++) {
                 long a = first + Math.floorMod(start - first + i, size);
                 Inet4Address candidate = Ipv4.of(a);
-                if (usableBy(mac, candidate) && (takeExpired || store.byAddress(candidate).isEmpty())) {
+                if (usableBy(mac, candidate) && tierOf(candidate) <= tier) {
                     nextCandidate = a + 1 > first + size - 1 ? first : a + 1;
                     return Optional.of(candidate);
                 }
             }
         }
         return Optional.empty();
+    }
+
+    /** 0: never held (or released), 1: an offer that ran out, 2: a lease that ran out. */
+    private int tierOf(Inet4Address address) {
+        Optional<Lease> held = store.byAddress(address);
+        return held.isEmpty() ? 0 : held.get().state() == Lease.State.OFFERED ? 1 : 2;
     }
 
     /** Binds the address to the machine for a REQUEST; empty means NAK (not ours to give, or someone else's). */

@@ -134,7 +134,7 @@ class TftpFilesTest {
         files = TftpFiles.withDistroIpxe(List.of(first), ipxe);
 
         assertThat(found("ipxe.efi")).hasContent("distro efi");
-        assertThat(refused("escape").reason()).contains("outside its root");
+        assertThat(refused("escape").errorCode()).isEqualTo(TftpPacket.Error.ACCESS_VIOLATION);
         assertThat(refused("../secret").errorCode()).isEqualTo(TftpPacket.Error.ACCESS_VIOLATION);
     }
 
