@@ -33,6 +33,7 @@ final class ReportEndpoint {
     static final Duration DURABLE_WITHIN = Duration.ofSeconds(4);
 
     private final Machines machines;
+    private final ReportBudget budget = new ReportBudget();
 
     ReportEndpoint(Machines machines) {
         this.machines = machines;
@@ -60,6 +61,13 @@ final class ReportEndpoint {
                     + " without its per-boot secret, not from its leased address");
             Replies.text(request, response, HttpStatus.FORBIDDEN_403,
                     "report refused: no per-boot secret for this MAC (token=)\n");
+            return;
+        }
+        if (!Replies.isHead(request) && !budget.take(mac)) {
+            machines.refusals().refuse("report_rate", mac, "more than " + ReportBudget.PER_MINUTE
+                    + " reports in a minute");
+            response.getHeaders().put(org.eclipse.jetty.http.HttpHeader.RETRY_AFTER, "60");
+            Replies.text(request, response, HttpStatus.TOO_MANY_REQUESTS_429, "too many reports, try later\n");
             return;
         }
         if (!Replies.isHead(request)) {

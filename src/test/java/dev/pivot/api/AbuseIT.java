@@ -87,6 +87,37 @@ class AbuseIT {
     }
 
     @Test
+    void aMachinesReportsAreRateLimited() throws Exception {
+        try (ApiServer server = new ApiServer(dir)) {
+            String secret = secretIn(CurlRun.run(server.base + "/boot.ipxe?mac=" + MAC).body());
+            String report = server.base + "/report?step=network&status=ok&mac=" + MAC + "&token=" + secret;
+            // Stage 1 sends a handful per boot; one machine sending more than 60 a minute is flooding the log.
+            List<String> urls = new ArrayList<>();
+            for (int i = 0; i < 61; i++) {
+                urls.add(report + "&detail=" + i);
+            }
+            List<String> options = new ArrayList<>(List.of("-o", "/dev/null", "-w", "%{http_code}\n"));
+            Process curl = new ProcessBuilder(concat(List.of("curl", "-sS", "--max-time", "60"), urls, options))
+                    .redirectErrorStream(true).start();
+            String codes = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(curl.waitFor(90, TimeUnit.SECONDS)).isTrue();
+            List<String> lines = codes.lines().toList();
+            assertThat(lines).hasSize(61);
+            assertThat(lines.subList(0, 60)).containsOnly("200");
+            assertThat(lines.getLast()).isEqualTo("429");
+        }
+    }
+
+    private static List<String> concat(List<String> head, List<String> urls, List<String> perUrl) {
+        List<String> out = new ArrayList<>(head);
+        for (String u : urls) {
+            out.addAll(perUrl);
+            out.add(u);
+        }
+        return out;
+    }
+
+    @Test
     void apiBodiesOverTheLimitAreRefusedBeforeTheyAreRead() throws Exception {
         try (ApiServer server = new ApiServer(dir)) {
             server.emit(BootEvent.ok(MAC, Step.SCRIPT, "boot.ipxe", 100));
