@@ -31,7 +31,9 @@ bench_make_netboot "$nb" $((KERNEL_MB * 1024)) $((STAGE1_MB * 1024)) $((ROOT_MB 
 pivot_port=$(bench_free_port)
 tftp_port=$(bench_free_port)
 nginx_port=$(bench_free_port)
-bench_start_pivot_serve "$nb" "$pivot_port" "$tftp_port" "$BENCH_WORK/state"
+# Every simulated machine connects from 127.0.0.1: the per-address bounds would otherwise throttle the storm.
+bench_start_pivot_serve "$nb" "$pivot_port" "$tftp_port" "$BENCH_WORK/state" \
+  --limit http-connections-per-ip=4096 --limit http-downloads-per-ip=2048
 "${PIVOT_JAVA[@]}" dev.pivot.bench.NginxMirror "http://127.0.0.1:$pivot_port" "http://127.0.0.1:$nginx_port" \
   "$BENCH_WORK/state/artifacts/objects" "$BENCH_WORK/www" "$MACHINES"
 bench_start_nginx "$BENCH_WORK/www" "$nginx_port" "$NGINX_WORKERS"

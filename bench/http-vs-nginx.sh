@@ -35,7 +35,9 @@ rm -rf "$BENCH_WORK/rootfs"
 
 pivot_port=$(bench_free_port)
 tftp_port=$(bench_free_port)
-bench_start_pivot_serve "$img" "$pivot_port" "$tftp_port" "$BENCH_WORK/state" --skip-check
+# All clients connect from 127.0.0.1: lift the per-address bounds.
+bench_start_pivot_serve "$img" "$pivot_port" "$tftp_port" "$BENCH_WORK/state" --skip-check \
+  --limit http-connections-per-ip=4096 --limit http-downloads-per-ip=2048
 # nginx serves a hard link to the object in pivot's store: the same bytes from the same cached pages
 # "pivot: root image root.squashfs, 1073877040 bytes, sha256 <hex>"
 read -r name size sha < <(sed -nE 's/^pivot: root image ([^,]+), ([0-9]+) bytes, sha256 ([0-9a-f]{64}).*/\1 \2 \3/p' \

@@ -67,7 +67,8 @@ mksquashfs "$WORK/src/store" "$WORK/src/nix-store.squashfs" -quiet -noappend -co
 printf '#!ipxe\nkernel bzImage init=/nix/store/bench-system/init initrd=initrd ${cmdline}\ninitrd initrd\nboot\n' \
     > "$WORK/image/netboot.ipxe"
 ip netns exec "$NS" "$HERE/pivot" serve "$WORK/image" --skip-check --listen 127.0.0.1 --dhcp off --tftp-port 6970 \
-    --http-port 6980 --tftp-root "$WORK/root" --state "$WORK/state" > "$WORK/pivot.log" 2>&1 &
+    --http-port 6980 --tftp-root "$WORK/root" --state "$WORK/state" --limit tftp-transfers-per-client=256 \
+    > "$WORK/pivot.log" 2>&1 &
 PIDS+=($!)
 # tftpd-hpa: "-a :PORT" because its AI_ADDRCONFIG lookup of 127.0.0.1 fails where only loopback exists.
 ip netns exec "$NS" /usr/sbin/in.tftpd -4 -L -s "$WORK/root" -a :6969 &

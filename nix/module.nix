@@ -49,6 +49,8 @@ let
     ++ switch "--no-ipv6-ra" (!cfg.ipv6Ra)
     ++ lib.concatMap (s: [ "--stall-after" s ]) cfg.stallAfter
     ++ [ "--root-transport" cfg.rootTransport "--nbd-port" (toString cfg.nbdPort) ]
+    ++ lib.concatLists (lib.mapAttrsToList (name: n: [ "--limit" "${name}=${toString n}" ]) cfg.limit)
+    ++ switch "--trust-host-header" cfg.trustHostHeader
     ++ cfg.extraArgs;
 
   # Ports below 1024 (DHCP 67, TFTP 69, HTTP 80) need CAP_NET_BIND_SERVICE. Binding the DHCP sockets to an
@@ -314,6 +316,19 @@ in
       type = types.port;
       default = 10809;
       description = "The NBD server's port with `rootTransport = \"nbd\"` (`--nbd-port`).";
+    };
+
+    limit = mkOption {
+      type = types.attrsOf types.ints.positive;
+      default = { };
+      example = { tftp-transfers = 512; http-connections-per-ip = 32; };
+      description = "Bounds changed from their defaults, by name (`--limit NAME=N`; `pivot serve --help` lists them).";
+    };
+
+    trustHostHeader = mkOption {
+      type = types.bool;
+      default = false;
+      description = "Scripts name the server as the client's Host header did, behind a reverse proxy (`--trust-host-header`).";
     };
 
     extraArgs = mkOption {

@@ -156,16 +156,17 @@ else
 fi
 $([ -n "$MARKER" ] && echo "echo \"PIVOT-DEMO: build $MARKER\" > /dev/console")
 echo "PIVOT-DEMO: stage 2 reached" > /dev/console
-url=""; mac=""
+url=""; mac=""; token=""
 set -f
 for w in \$(\$bb cat /proc/cmdline); do
   case "\$w" in
     pivot.url=*) url="\${w#pivot.url=}" ;;
     pivot.mac=*) mac="\${w#pivot.mac=}" ;;
+    pivot.token=*) token="\${w#pivot.token=}" ;;
   esac
 done
 if [ -n "\$url" ] && [ -n "\$mac" ]; then
-  \$bb timeout 5 \$bb wget -q -O- "\$url/report?mac=\$mac&step=stage2&status=ok&detail=demo" >/dev/null 2>&1 \
+  \$bb timeout 5 \$bb wget -q -O- "\$url/report?mac=\$mac&token=\$token&step=stage2&status=ok&detail=demo" >/dev/null 2>&1 \
     || echo "PIVOT-DEMO: stage 2 report failed" > /dev/console
 fi
 \$bb sync

@@ -112,15 +112,19 @@ public final class BootStorm {
             String script = new String(get("script", base.resolve("/boot.ipxe?mac=" + mac), true),
                     StandardCharsets.UTF_8);
             Script parsed = Script.parse(script);
+            // The boot's secret: reports count only with it.
+            java.util.regex.Matcher secret = java.util.regex.Pattern.compile("pivot\\.token=([0-9a-f]+)")
+                    .matcher(script);
+            String token = secret.find() ? secret.group(1) : "";
             get("kernel", parsed.kernel(), false);
             for (URI initrd : parsed.initrds()) {
                 get("initrd", initrd, false);
             }
-            report(parsed.reportBase(), mac, "stage1");
-            report(parsed.reportBase(), mac, "network");
+            report(parsed.reportBase(), mac, token, "stage1");
+            report(parsed.reportBase(), mac, token, "network");
             get("root", URI.create(parsed.root() + "?mac=" + mac), false);
-            report(parsed.reportBase(), mac, "root_fetched");
-            report(parsed.reportBase(), mac, "handover");
+            report(parsed.reportBase(), mac, token, "root_fetched");
+            report(parsed.reportBase(), mac, token, "handover");
             timings.get("boot").add(System.nanoTime() - bootStart);
             completed.incrementAndGet();
         } catch (IOException | RuntimeException e) {
@@ -128,8 +132,9 @@ public final class BootStorm {
         }
     }
 
-    private void report(String reportBase, MacAddress mac, String step) throws IOException {
-        get("report", URI.create(reportBase + "/report?mac=" + mac + "&step=" + step + "&status=ok"), false);
+    private void report(String reportBase, MacAddress mac, String token, String step) throws IOException {
+        get("report", URI.create(reportBase + "/report?mac=" + mac + "&token=" + token + "&step=" + step
+                + "&status=ok"), false);
     }
 
     private void fail(String reason) {

@@ -44,6 +44,8 @@ public final class ApiRoutes implements ExtraRoutes {
     private final Optional<Assignments> assignments;
     private volatile ApiAccess access;
     private volatile Optional<ArtifactCollector> collector = Optional.empty();
+    private volatile int maxBodyBytes = 64 * 1024;
+    private volatile dev.pivot.boot.Refusals refusals = new dev.pivot.boot.Refusals();
 
     private ApiRoutes(EventLog events, MachineRepository machines, BootMetrics metrics, EventStream stream,
                       Optional<ProfileCatalog> catalog, Optional<Assignments> assignments, ApiAccess access) {
@@ -101,6 +103,18 @@ public final class ApiRoutes implements ExtraRoutes {
     private static final ApiAccess OPEN_READS_NO_CHANGES =
             new ApiAccess(java.util.HexFormat.of().formatHex(new java.security.SecureRandom().generateSeed(24)), false);
 
+    /**
+     * Bounds what one request may make the API hold: a body's size (checked before reading it), live event
+     * streams at once; refusals are counted in {@code counted} and exported as {@code pivot_refused_total}.
+     */
+    public ApiRoutes limit(int bodyBytes, int eventStreams, dev.pivot.boot.Refusals counted) {
+        this.maxBodyBytes = bodyBytes;
+        this.refusals = counted;
+        stream.limit(eventStreams, counted);
+        metrics.refusals(counted);
+        return this;
+    }
+
     /** Changes need this token from now on (and reads too, if it says so). */
     public ApiRoutes requireToken(ApiAccess access) {
         this.access = access;
@@ -147,6 +161,10 @@ public final class ApiRoutes implements ExtraRoutes {
         } catch (IllegalArgumentException e) {
             log.info("HTTP 400 {} {}: {}", request.getMethod(), path, e.getMessage());
             HttpReplies.error(request, response, HttpStatus.BAD_REQUEST_400, e.getMessage());
+        } catch (TooLarge e) {
+            // The rest of the body is not read: the connection closes after the answer.
+            response.getHeaders().put(HttpHeader.CONNECTION, "close");
+            HttpReplies.error(request, response, HttpStatus.PAYLOAD_TOO_LARGE_413, e.getMessage());
         }
         return true;
     }
@@ -156,9 +174,17 @@ public final class ApiRoutes implements ExtraRoutes {
             HttpReplies.bytes(request, response, HttpStatus.OK_200, "text/plain; version=0.0.4; charset=utf-8",
                     metrics.scrape().getBytes(StandardCharsets.UTF_8));
         } else if (path.equals("/api/v1/machines")) {
+            // Paged: a LAN full of made-up MACs must not make one answer (and its JSON in memory) unbounded.
+            Fields query = Replies.query(request);
+            int limit = bounded("limit", query.getValue("limit"), DEFAULT_MACHINES, 1, MAX_MACHINES);
+            int offset = bounded("offset", query.getValue("offset"), 0, 0, Integer.MAX_VALUE);
             var running = catalog.map(ProfileCatalog::running).orElse(java.util.Map.of());
-            List<Views.MachineView> all = machines.machines().stream().map(m -> view(m, running)).toList();
-            HttpReplies.json(request, response, HttpStatus.OK_200, all);
+            List<Views.MachineView> page = machines.machines(offset, limit).stream().map(m -> view(m, running))
+                    .toList();
+            if (page.size() == limit) {
+                response.getHeaders().put("X-Next-Offset", Long.toString((long) offset + limit));
+            }
+            HttpReplies.json(request, response, HttpStatus.OK_200, page);
         } else if (path.startsWith("/api/v1/machines/")) {
             MacAddress mac = mac(path.substring("/api/v1/machines/".length()));
             Optional<Machine> m = machines.machine(mac);
@@ -263,7 +289,7 @@ public final class ApiRoutes implements ExtraRoutes {
         String name = rest.substring(cut + "/labels/".length());
         String value;
         if (HttpMethod.PUT.is(request.getMethod())) {
-            value = Content.Source.asString(request, StandardCharsets.UTF_8).strip();
+            value = body(request).strip();
             if (value.isEmpty()) {
                 throw new IllegalArgumentException("label " + name + ": empty value (use DELETE to remove a label)");
             }
@@ -346,7 +372,7 @@ public final class ApiRoutes implements ExtraRoutes {
         }
         com.fasterxml.jackson.databind.JsonNode body;
         try {
-            body = HttpReplies.JSON.readTree(Content.Source.asString(request, StandardCharsets.UTF_8));
+            body = HttpReplies.JSON.readTree(body(request));
         } catch (IOException e) {
             throw new IllegalArgumentException("assignment body: not JSON (expected {\"profile\": NAME, \"once\": false})");
         }
@@ -381,6 +407,34 @@ public final class ApiRoutes implements ExtraRoutes {
                 a.once(), Views.iso(a.at()), generation.isPresent() ? generation.getAsInt() : null));
     }
 
+    /** Thrown when a body is larger than the API reads; answered 413. */
+    static final class TooLarge extends RuntimeException {
+        TooLarge(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /**
+     * The request body as text, at most {@link #maxBodyBytes}: a declared Content-Length over it is refused before
+     * a byte is read, and a chunked body is read only until it passes the limit.
+     */
+    private String body(Request request) throws IOException {
+        long declared = request.getLength();
+        String source = Request.getRemoteAddr(request);
+        if (declared > maxBodyBytes) {
+            refusals.refuse("api_body_size", source, "body of " + declared + " bytes");
+            throw new TooLarge("request body of " + declared + " bytes is over the limit of " + maxBodyBytes);
+        }
+        try (java.io.InputStream in = Content.Source.asInputStream(request)) {
+            byte[] bytes = in.readNBytes(maxBodyBytes + 1);
+            if (bytes.length > maxBodyBytes) {
+                refusals.refuse("api_body_size", source, "chunked body over " + maxBodyBytes + " bytes");
+                throw new TooLarge("request body is over the limit of " + maxBodyBytes + " bytes");
+            }
+            return new String(bytes, StandardCharsets.UTF_8);
+        }
+    }
+
     private Views.MachineView view(Machine m) {
         return view(m, catalog.map(ProfileCatalog::running).orElse(java.util.Map.of()));
     }
@@ -397,6 +451,20 @@ public final class ApiRoutes implements ExtraRoutes {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("bad mac '" + text + "': " + e.getMessage());
         }
+    }
+
+    /** Machines in one answer of /api/v1/machines unless ?limit= says fewer; X-Next-Offset names the next page. */
+    static final int DEFAULT_MACHINES = 5000;
+    static final int MAX_MACHINES = 5000;
+
+    static int bounded(String name, String text, int absent, int min, int max) {
+        if (text == null) {
+            return absent;
+        }
+        if (!text.matches("\\d{1,10}") || Long.parseLong(text) < min || Long.parseLong(text) > max) {
+            throw new IllegalArgumentException("bad " + name + " '" + text + "': expected " + min + " to " + max);
+        }
+        return Integer.parseInt(text);
     }
 
     static int limit(String text) {

@@ -126,8 +126,27 @@ public final class BootMetrics implements AutoCloseable {
 
     private final java.util.List<Object> held = new java.util.concurrent.CopyOnWriteArrayList<>();
 
+    private volatile dev.pivot.boot.Refusals refusals;
+    private final java.util.Set<String> refusalKinds = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** Exports {@code pivot_refused_total{kind=...}}: requests refused for a limit or for want of a secret. */
+    public void refusals(dev.pivot.boot.Refusals counted) {
+        this.refusals = counted;
+    }
+
     /** The Prometheus text exposition format. */
     public String scrape() {
+        dev.pivot.boot.Refusals r = refusals;
+        if (r != null) {
+            // Kinds appear the first time something is refused; each gets its counter once.
+            for (String kind : r.counts().keySet()) {
+                if (refusalKinds.add(kind)) {
+                    io.micrometer.core.instrument.FunctionCounter.builder("pivot.refused", r, x -> x.count(kind))
+                            .description("Requests refused: over a limit, or without the per-boot secret")
+                            .tag("kind", kind).register(registry);
+                }
+            }
+        }
         return registry.scrape();
     }
 

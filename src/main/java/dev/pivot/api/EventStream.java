@@ -36,6 +36,14 @@ final class EventStream {
 
     private final Set<BlockingQueue<String>> clients = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
+    /** Streams at once: each holds a queue of up to QUEUE events, so their number bounds that memory. */
+    private volatile int maxClients = 64;
+    private volatile dev.pivot.boot.Refusals refusals = new dev.pivot.boot.Refusals();
+
+    void limit(int clientsAtOnce, dev.pivot.boot.Refusals counted) {
+        this.maxClients = clientsAtOnce;
+        this.refusals = counted;
+    }
 
     /** Called on the emitting thread after the event is recorded, with the session it joined. */
     void publish(BootSession session, BootEvent event) {
@@ -55,6 +63,13 @@ final class EventStream {
     }
 
     void serve(Request request, Response response) throws IOException {
+        if (clients.size() >= maxClients) {
+            refusals.refuse("sse_clients", Request.getRemoteAddr(request), maxClients + " event streams open");
+            response.getHeaders().put(HttpHeader.RETRY_AFTER, "10");
+            HttpReplies.error(request, response, HttpStatus.SERVICE_UNAVAILABLE_503,
+                    maxClients + " event streams are open; try again later");
+            return;
+        }
         response.setStatus(HttpStatus.OK_200);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream; charset=utf-8");
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");

@@ -9,6 +9,11 @@ public interface MachineRepository {
     /** Every machine, most recently seen first. */
     List<Machine> machines();
 
+    /** One page of {@link #machines()}: {@code limit} machines from the {@code offset}-th. */
+    default List<Machine> machines(int offset, int limit) {
+        return machines().stream().skip(offset).limit(limit).toList();
+    }
+
     Optional<Machine> machine(MacAddress mac);
 
     /** Sets (or, with an empty value, removes) a label; false when the machine was never seen. */

@@ -210,6 +210,25 @@ final class ServeCommand implements Callable<Integer> {
             description = "the NBD server's port with --root-transport nbd; default ${DEFAULT-VALUE}")
     int nbdPort;
 
+    @Option(names = "--limit", paramLabel = "NAME=N", converter = LimitConverter.class,
+            description = "change one bound (repeatable): " + ServerLimits.NAMES_HELP)
+    java.util.List<ServerLimits.Setting> limitSettings = new java.util.ArrayList<>();
+
+    static final class LimitConverter implements picocli.CommandLine.ITypeConverter<ServerLimits.Setting> {
+        @Override
+        public ServerLimits.Setting convert(String value) {
+            try {
+                return ServerLimits.Setting.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    @Option(names = "--trust-host-header", description = "scripts name the server as the client's Host header did"
+            + " (behind a reverse proxy); by default they use the address the client reached")
+    boolean trustHostHeader;
+
     @Override
     public Integer call() throws Exception {
         // Buffered, flushed by the timeline when no event waits: not a write(2) per line under a boot storm.
@@ -300,7 +319,8 @@ final class ServeCommand implements Callable<Integer> {
                 Optional.ofNullable(initPath), stage1, skipCheck,
                 machineRamMb == null ? OptionalLong.empty() : OptionalLong.of(machineRamMb << 20), true,
                 ServerConfig.DEFAULT_EVENT_QUEUE, LogFormat.of(logFormat, System.getenv()), gcAfterDays,
-                generationPolicy(), ipv6Ra, ServerConfig.stallDeadlines(stallAfter), rootTransport, nbdPort);
+                generationPolicy(), ipv6Ra, ServerConfig.stallDeadlines(stallAfter), rootTransport, nbdPort,
+                ServerLimits.apply(limitSettings, trustHostHeader));
     }
 
     /** --keep-generations, --keep-generations-for, --menu-timeout. */

@@ -128,9 +128,12 @@ public final class DhcpResponder {
             case DISCOVER -> {
                 Optional<Inet4Address> address = pool.offer(mac, requested);
                 if (address.isEmpty()) {
-                    log.warn("DHCP: no free address for {} in the range", mac);
-                    events.emit(BootEvent.failed(mac, Step.DHCP, "no free address in the DHCP range")
-                            .withFirmware(facts.firmware()).withDhcp(DhcpAnswer.NO_ADDRESS));
+                    // Counted and logged once a minute by the pool. Refused for the offers held (a flood of made-up
+                    // MACs): no boot record each; a really full range is the operator's to see on the timeline.
+                    if (!pool.lastRefusalWasPressure()) {
+                        events.emit(BootEvent.failed(mac, Step.DHCP, "no free address in the DHCP range")
+                                .withFirmware(facts.firmware()).withDhcp(DhcpAnswer.NO_ADDRESS));
+                    }
                     return Optional.empty();
                 }
                 return Optional.of(leaseReply(request, facts, MessageType.OFFER, address.get()));

@@ -41,7 +41,12 @@ public final class DhcpServer implements AutoCloseable {
     private final List<Thread> loops = new ArrayList<>();
     private final LeaseStore leaseStore;
     /** Replies wait here until the lease changes they promise are durable (see {@link #commitLoop()}). */
-    private final BlockingQueue<DhcpResponder.Reply> outbox = new LinkedBlockingQueue<>();
+    private final BlockingQueue<DhcpResponder.Reply> outbox = new LinkedBlockingQueue<>(OUTBOX);
+    /**
+     * Replies waiting for their fsync at most: a burst larger than this while the disk is slow drops the newest
+     * (the clients retransmit), instead of growing without bound.
+     */
+    static final int OUTBOX = 4096;
     private DatagramChannel sender;
     private DatagramChannel proxy;
     private volatile boolean running;
@@ -53,11 +58,17 @@ public final class DhcpServer implements AutoCloseable {
 
     public DhcpServer(DhcpConfig config, BootPolicy policy, AddressBook addressBook, EventSink events,
                       LeaseStore leaseStore) {
+        this(config, policy, addressBook, events, leaseStore, new dev.pivot.boot.Refusals());
+    }
+
+    /** @param refusals where offers refused under pressure are counted */
+    public DhcpServer(DhcpConfig config, BootPolicy policy, AddressBook addressBook, EventSink events,
+                      LeaseStore leaseStore, dev.pivot.boot.Refusals refusals) {
         this.config = config;
         this.leaseStore = leaseStore;
         Optional<LeasePool> pool = config.pool()
                 .filter(p -> config.mode() == DhcpConfig.Mode.FULL)
-                .map(p -> new LeasePool(p, config.serverAddress(), leaseStore, Clock.systemUTC()));
+                .map(p -> new LeasePool(p, config.serverAddress(), leaseStore, Clock.systemUTC(), refusals));
         this.responder = new DhcpResponder(config, policy, addressBook, events, pool);
     }
 
@@ -152,7 +163,11 @@ public final class DhcpServer implements AutoCloseable {
             return;
         }
         try {
-            responder.handle(request, source, port).ifPresent(outbox::add);
+            responder.handle(request, source, port).ifPresent(reply -> {
+                if (!outbox.offer(reply)) {
+                    log.warn("DHCP: {} replies wait for the disk; dropped one (the client will retransmit)", OUTBOX);
+                }
+            });
         } catch (Throwable t) {
             // One odd packet, or a passing OutOfMemoryError, must never stop the receive loop.
             log.warn("DHCP request from {} failed: {}", source, t.toString());

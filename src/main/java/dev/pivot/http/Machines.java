@@ -1,6 +1,8 @@
 package dev.pivot.http;
 
 import dev.pivot.boot.AddressBook;
+import dev.pivot.boot.BootSecrets;
+import dev.pivot.boot.Refusals;
 import dev.pivot.boot.MacAddress;
 import dev.pivot.boot.BootEvent;
 import dev.pivot.boot.EventSink;
@@ -12,24 +14,55 @@ import java.net.InetSocketAddress;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
-/** Names the machine behind a request (?mac= first, else the address DHCP gave it) and emits its events. */
+/**
+ * Names the machine behind a request (?mac= with its per-boot secret first, else the address DHCP gave it) and
+ * emits its events. A ?mac= without the secret names nobody: anyone on the LAN can type a MAC.
+ */
 final class Machines {
+
+    /** The query parameter carrying the per-boot secret on every URL of a machine's script. */
+    static final String TOKEN = "token";
 
     private final AddressBook addresses;
     private final EventSink events;
+    private final BootSecrets secrets;
+    private final Refusals refusals;
 
-    Machines(AddressBook addresses, EventSink events) {
+    Machines(AddressBook addresses, EventSink events, BootSecrets secrets, Refusals refusals) {
         this.addresses = addresses;
         this.events = events;
+        this.secrets = secrets;
+        this.refusals = refusals;
     }
 
-    /** The ?mac= parameter (400 when malformed), else the AddressBook's entry for the client's address. */
+    /**
+     * The machine a request speaks for: ?mac= when it carries that machine's per-boot secret (or comes from the
+     * address DHCP gave that machine), else the AddressBook's entry for the client's address.
+     */
     Optional<MacAddress> macOf(Request request) {
         Optional<MacAddress> given = macParameter(request);
-        if (given.isPresent()) {
+        if (given.isPresent() && authentic(request, given.get())) {
             return given;
         }
         return remoteAddress(request).flatMap(addresses::macOf);
+    }
+
+    /** Whether the request carries {@code mac}'s per-boot secret, or comes from the address that machine leased. */
+    boolean authentic(Request request, MacAddress mac) {
+        String token = Replies.query(request).getValue(TOKEN);
+        if (token != null && secrets.verify(mac, token)) {
+            return true;
+        }
+        return remoteAddress(request).flatMap(addresses::macOf).map(mac::equals).orElse(false);
+    }
+
+    /** A fresh per-boot secret for {@code mac}'s script. */
+    String issueSecret(MacAddress mac) {
+        return secrets.issue(mac);
+    }
+
+    Refusals refusals() {
+        return refusals;
     }
 
     static Optional<MacAddress> macParameter(Request request) {

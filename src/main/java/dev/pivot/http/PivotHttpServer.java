@@ -4,6 +4,8 @@ import dev.pivot.boot.AddressBook;
 import dev.pivot.boot.ArtifactSource;
 import dev.pivot.boot.BootCatalog;
 import dev.pivot.boot.EventSink;
+import dev.pivot.boot.Quota;
+import dev.pivot.boot.Refusals;
 import dev.pivot.loaders.Routes;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
@@ -25,6 +27,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.net.SocketException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
@@ -52,6 +55,8 @@ public final class PivotHttpServer implements AutoCloseable {
     private final ExtraRoutes extra;
     private final BodyBytes bodyBytes = new BodyBytes();
     private final ArtifactEndpoint artifactEndpoint;
+    private final HttpGuard guard;
+    private final ConnectionGuard connections;
 
     public PivotHttpServer(HttpConfig config, BootCatalog catalog, ArtifactSource artifacts, AddressBook addresses,
                            EventSink events) {
@@ -61,14 +66,26 @@ public final class PivotHttpServer implements AutoCloseable {
     /** @param extra the API, metrics and web page, tried before the boot routes */
     public PivotHttpServer(HttpConfig config, BootCatalog catalog, ArtifactSource artifacts, AddressBook addresses,
                            EventSink events, ExtraRoutes extra) {
-        this(config, catalog, artifacts, addresses, events, extra, true);
+        this(config, catalog, artifacts, addresses, events, extra, true, HttpGuard.defaults());
+    }
+
+    /** @param guard limits, per-boot secrets and where refusals are counted */
+    public PivotHttpServer(HttpConfig config, BootCatalog catalog, ArtifactSource artifacts, AddressBook addresses,
+                           EventSink events, ExtraRoutes extra, HttpGuard guard) {
+        this(config, catalog, artifacts, addresses, events, extra, true, guard);
     }
 
     /** @param sendfile false: Jetty's plain endpoints, so file bodies take the copying path (for tests) */
     PivotHttpServer(HttpConfig config, BootCatalog catalog, ArtifactSource artifacts, AddressBook addresses,
                     EventSink events, ExtraRoutes extra, boolean sendfile) {
+        this(config, catalog, artifacts, addresses, events, extra, sendfile, HttpGuard.defaults());
+    }
+
+    private PivotHttpServer(HttpConfig config, BootCatalog catalog, ArtifactSource artifacts, AddressBook addresses,
+                            EventSink events, ExtraRoutes extra, boolean sendfile, HttpGuard guard) {
         this.config = config;
         this.extra = extra;
+        this.guard = guard;
         QueuedThreadPool threads = new QueuedThreadPool();
         threads.setName("pivot-http");
         // Selectors stay on the few platform threads; every blocking handler call gets a virtual thread.
@@ -82,21 +99,30 @@ public final class PivotHttpServer implements AutoCloseable {
                 : new ServerConnector(server, new HttpConnectionFactory(http));
         connector.setHost(config.bind().getHostAddress());
         connector.setPort(config.port());
-        connector.setIdleTimeout(60_000);
+        // Also the header read timeout: a connection that sends nothing, or its headers too slowly, is closed.
+        connector.setIdleTimeout(guard.idleTimeout().toMillis());
         connector.setAcceptQueueSize(ACCEPT_QUEUE);
+        connections = new ConnectionGuard(guard.connections(), guard.connectionsPerIp(), guard.refusals());
+        connector.addBean(connections);
         server.addConnector(connector);
 
         ErrorHandler errors = new ErrorHandler();
         errors.setShowStacks(false);
         server.setErrorHandler(errors);
 
-        Machines machines = new Machines(addresses, events);
+        Machines machines = new Machines(addresses, events, guard.secrets(), guard.refusals());
         artifactEndpoint = new ArtifactEndpoint(artifacts, catalog, machines, server.getByteBufferPool(), bodyBytes);
         server.setHandler(new Router(extra,
-                new ScriptEndpoint(catalog, machines, config.baseUrlOverride()),
+                new ScriptEndpoint(catalog, machines, config.baseUrlOverride(), guard.trustHostHeader()),
                 artifactEndpoint,
                 new ReportEndpoint(machines),
-                new IpxeFileEndpoint(config.ipxeDir(), server.getByteBufferPool(), bodyBytes)));
+                new IpxeFileEndpoint(config.ipxeDir(), server.getByteBufferPool(), bodyBytes),
+                new Quota<>(guard.streams(), guard.streamsPerIp()), guard.refusals()));
+    }
+
+    /** Connections open now. */
+    public int openConnections() {
+        return connections.open();
     }
 
     /** Artifact downloads no machine could be named for (no ?mac=, an address no lease names) since start. */
@@ -191,15 +217,19 @@ public final class PivotHttpServer implements AutoCloseable {
         private final ArtifactEndpoint artifacts;
         private final ReportEndpoint reports;
         private final IpxeFileEndpoint ipxeFiles;
+        private final Quota<InetAddress> streams;
+        private final Refusals refusals;
 
         Router(ExtraRoutes extra, ScriptEndpoint scripts, ArtifactEndpoint artifacts, ReportEndpoint reports,
-               IpxeFileEndpoint ipxe) {
+               IpxeFileEndpoint ipxe, Quota<InetAddress> streams, Refusals refusals) {
             super(InvocationType.BLOCKING); // handle() blocks on writes: Jetty must call it on a (virtual) thread
             this.extra = extra;
             this.scripts = scripts;
             this.artifacts = artifacts;
             this.reports = reports;
             this.ipxeFiles = ipxe;
+            this.streams = streams;
+            this.refusals = refusals;
         }
 
         @Override
@@ -243,12 +273,36 @@ public final class PivotHttpServer implements AutoCloseable {
                 scripts.serve(request, response);
             } else if (path.equals(Routes.REPORT)) {
                 reports.serve(request, response);
-            } else if (path.startsWith(Routes.ARTIFACTS)) {
-                artifacts.serve(request, response, path);
-            } else if (path.startsWith(Routes.IPXE_FILES)) {
-                ipxeFiles.serve(request, response, path);
+            } else if (path.startsWith(Routes.ARTIFACTS) || path.startsWith(Routes.IPXE_FILES)) {
+                stream(request, response, path);
             } else {
                 Replies.text(request, response, HttpStatus.NOT_FOUND_404, "not found: " + path + "\n");
+            }
+        }
+
+        /** A download holds a connection's writes (and maybe a copy buffer) for long: bounded per address. */
+        private void stream(Request request, Response response, String path) throws IOException {
+            InetAddress ip = Machines.remoteAddress(request).orElse(null);
+            Quota.Verdict verdict = ip == null ? Quota.Verdict.GRANTED : streams.tryAcquire(ip);
+            if (verdict != Quota.Verdict.GRANTED) {
+                refusals.refuse(verdict == Quota.Verdict.TOTAL ? "http_streams_total" : "http_streams_per_ip",
+                        ip.getHostAddress(), "download refused: " + (verdict == Quota.Verdict.TOTAL
+                                ? streams.total() + " downloads running" : streams.perSource()
+                                + " downloads running for this address"));
+                response.getHeaders().put(HttpHeader.RETRY_AFTER, "2");
+                Replies.text(request, response, HttpStatus.SERVICE_UNAVAILABLE_503, "busy, try again\n");
+                return;
+            }
+            try {
+                if (path.startsWith(Routes.ARTIFACTS)) {
+                    artifacts.serve(request, response, path);
+                } else {
+                    ipxeFiles.serve(request, response, path);
+                }
+            } finally {
+                if (ip != null) {
+                    streams.release(ip);
+                }
             }
         }
 

@@ -42,8 +42,10 @@ public final class Replies {
         try {
             return Request.extractQueryParameters(request);
         } catch (RuntimeException e) {
+            // The answer and the log line show the query without its per-boot secret.
             throw new BadRequest("bad query string '" + ReportEndpoint.printable(
-                    String.valueOf(request.getHttpURI().getQuery())) + "' (percent-encoding or UTF-8)");
+                    String.valueOf(request.getHttpURI().getQuery()).replaceAll("(^|&)(token=)[^&]*", "$1$2…"))
+                    + "' (percent-encoding or UTF-8)");
         }
     }
 

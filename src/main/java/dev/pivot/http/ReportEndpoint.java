@@ -19,7 +19,11 @@ import java.util.concurrent.TimeoutException;
 import java.util.Arrays;
 import java.util.stream.Collectors;
 
-/** {@code GET /report?mac=&step=&status=ok|failed&detail=}: what Pivot's stage 1 tells about its progress. */
+/**
+ * {@code GET /report?mac=&token=&step=&status=ok|failed&detail=}: what Pivot's stage 1 tells about its progress.
+ * Counted only with the machine's per-boot secret ({@code token}, from its kernel command line) or from the address
+ * DHCP gave that machine; anything else gets 403.
+ */
 final class ReportEndpoint {
 
     private static final Logger log = LoggerFactory.getLogger(ReportEndpoint.class);
@@ -29,6 +33,7 @@ final class ReportEndpoint {
     static final Duration DURABLE_WITHIN = Duration.ofSeconds(4);
 
     private final Machines machines;
+    private final ReportBudget budget = new ReportBudget();
 
     ReportEndpoint(Machines machines) {
         this.machines = machines;
@@ -62,6 +67,22 @@ final class ReportEndpoint {
         Step step = report.step();
         boolean failed = report.failed();
         String detail = report.detail();
+        if (!machines.authentic(request, mac)) {
+            // Anyone on the LAN could otherwise mark another machine's boot failed or finish it (a stage2 report
+            // consumes a --once assignment). Stage 1 sends the secret its kernel command line carries.
+            machines.refusals().refuse("report_unauthenticated", Request.getRemoteAddr(request), "report for " + mac
+                    + " without its per-boot secret, not from its leased address");
+            Replies.text(request, response, HttpStatus.FORBIDDEN_403,
+                    "report refused: no per-boot secret for this MAC (token=)\n");
+            return;
+        }
+        if (!Replies.isHead(request) && !budget.take(mac)) {
+            machines.refusals().refuse("report_rate", mac, "more than " + ReportBudget.PER_MINUTE
+                    + " reports in a minute");
+            response.getHeaders().put(org.eclipse.jetty.http.HttpHeader.RETRY_AFTER, "60");
+            Replies.text(request, response, HttpStatus.TOO_MANY_REQUESTS_429, "too many reports, try later\n");
+            return;
+        }
         if (!Replies.isHead(request)) {
             log.info("report from {}: {} {}{}", machines.describe(request, java.util.Optional.of(mac)), step.wire(),
                     failed ? "failed" : "ok", detail.isEmpty() ? "" : ": " + detail);

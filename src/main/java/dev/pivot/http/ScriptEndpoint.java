@@ -32,11 +32,14 @@ final class ScriptEndpoint {
     private final BootCatalog catalog;
     private final Machines machines;
     private final Optional<String> baseUrlOverride;
+    private final boolean trustHostHeader;
 
-    ScriptEndpoint(BootCatalog catalog, Machines machines, Optional<String> baseUrlOverride) {
+    ScriptEndpoint(BootCatalog catalog, Machines machines, Optional<String> baseUrlOverride,
+                   boolean trustHostHeader) {
         this.catalog = catalog;
         this.machines = machines;
         this.baseUrlOverride = baseUrlOverride;
+        this.trustHostHeader = trustHostHeader;
     }
 
     void serve(Request request, Response response) throws IOException {
@@ -58,8 +61,10 @@ final class ScriptEndpoint {
             return;
         }
         boolean menu = plan.get().showsMenu();
+        // A fresh secret per script: this boot's reports and downloads count only with it (a menu's choice chains
+        // to a script of its own, which carries one).
         String script = menu ? IpxeScript.menu(plan.get(), base, mac)
-                : IpxeScript.forMachine(plan.get().spec(), base, mac);
+                : IpxeScript.forMachine(plan.get().spec(), base, mac, Optional.of(machines.issueSecret(mac)));
         log.info("HTTP boot.ipxe for {} with base {}{}", machines.describe(request, given), base,
                 menu ? " (menu of " + plan.get().menu().size() + " generations)"
                         : plan.get().generation() > 0 ? " (generation " + plan.get().generation() + ")" : "");
@@ -88,13 +93,16 @@ final class ScriptEndpoint {
         Replies.text(request, response, HttpStatus.OK_200, script);
     }
 
-    /** The address the client used to reach us (so the URLs work from its network), unless configured. */
+    /**
+     * The server's own address on the connection (so the URLs work from the client's network), unless configured.
+     * The Host header only when told to trust it: any client could otherwise steer a script's URLs elsewhere.
+     */
     String baseUrl(Request request) {
         if (baseUrlOverride.isPresent()) {
             return baseUrlOverride.get();
         }
         String host = request.getHeaders().get(HttpHeader.HOST);
-        if (host != null && SAFE_HOST.matcher(host.strip()).matches()) {
+        if (trustHostHeader && host != null && SAFE_HOST.matcher(host.strip()).matches()) {
             return Routes.baseUrl(host.strip());
         }
         if (request.getConnectionMetaData().getLocalSocketAddress() instanceof InetSocketAddress local) {

@@ -26,19 +26,24 @@ public final class IpxeScript {
      * contract, and a visible failure path naming the file that could not be loaded.
      */
     public static String forMachine(BootSpec spec, String baseUrl, MacAddress mac) {
+        return forMachine(spec, baseUrl, mac, java.util.Optional.empty());
+    }
+
+    /** @param token this boot's secret: on every artifact URL and the kernel command line (pivot.token=) */
+    public static String forMachine(BootSpec spec, String baseUrl, MacAddress mac, java.util.Optional<String> token) {
         StringBuilder s = new StringBuilder();
         s.append("#!ipxe\n");
         s.append("# Pivot boot script for ").append(mac).append('\n');
         s.append(":start\n");
         s.append("echo Pivot: loading kernel ").append(spec.kernel().name()).append('\n');
-        s.append("kernel ").append(Routes.artifact(baseUrl, spec.kernel(), mac)).append(' ')
-                .append(String.join(" ", kernelCommandLine(spec, baseUrl, mac)))
+        s.append("kernel ").append(Routes.artifact(baseUrl, spec.kernel(), mac, token)).append(' ')
+                .append(String.join(" ", kernelCommandLine(spec, baseUrl, mac, token)))
                 .append(" || goto failed_kernel\n");
         for (int i = 0; i < spec.initrds().size(); i++) {
             Artifact initrd = spec.initrds().get(i);
             s.append("echo Pivot: loading initrd ").append(initrd.name()).append('\n');
             // --name makes the image name equal the initrd= argument, which is how the EFI stub finds it.
-            s.append("initrd --name ").append(initrd.name()).append(' ').append(Routes.artifact(baseUrl, initrd, mac))
+            s.append("initrd --name ").append(initrd.name()).append(' ').append(Routes.artifact(baseUrl, initrd, mac, token))
                     .append(" || goto failed_initrd_").append(i).append('\n');
         }
         s.append("echo Pivot: booting\n");
@@ -71,11 +76,16 @@ public final class IpxeScript {
      * for Pivot's prelude, iPXE's own lease ({@link Stage1Contract#IPXE_LEASE}) so stage 1 skips a second DHCP.
      */
     public static List<String> kernelCommandLine(BootSpec spec, String baseUrl, MacAddress mac) {
+        return kernelCommandLine(spec, baseUrl, mac, java.util.Optional.empty());
+    }
+
+    public static List<String> kernelCommandLine(BootSpec spec, String baseUrl, MacAddress mac,
+                                                 java.util.Optional<String> token) {
         List<String> args = new ArrayList<>();
         for (Artifact initrd : spec.initrds()) {
             args.add("initrd=" + initrd.name());
         }
-        args.addAll(KernelCommandLine.of(spec, baseUrl, mac));
+        args.addAll(KernelCommandLine.of(spec, baseUrl, mac, token));
         if (spec.rootBoot().filter(r -> r.stage1Init().equals(Stage1Contract.RDINIT)).isPresent()) {
             args.addAll(Stage1Contract.IPXE_LEASE);
         }

@@ -20,11 +20,17 @@ public final class KernelCommandLine {
 
     /** One word per parameter; refused when a parameter could not be passed as one word. */
     public static List<String> of(BootSpec spec, String baseUrl, MacAddress mac) {
+        return of(spec, baseUrl, mac, java.util.Optional.empty());
+    }
+
+    /** @param token this boot's secret (pivot.token=): stage 1's reports count only with it */
+    public static List<String> of(BootSpec spec, String baseUrl, MacAddress mac, java.util.Optional<String> token) {
         List<String> args = new ArrayList<>();
         spec.rootBoot().ifPresent(root -> {
             args.add(Stage1Contract.rdinit(root.stage1Init()));
             args.add(Stage1Contract.URL.is(baseUrl));
             args.add(Stage1Contract.MAC.is(mac));
+            token.ifPresent(t -> args.add(Stage1Contract.TOKEN.is(t)));
             args.add(Stage1Contract.ROOT.is(Routes.artifact(baseUrl, root.rootImage())));
             args.add(Stage1Contract.SHA256.is(root.rootImage().sha256()));
             // The size lets stage 1 check free RAM before fetching (the image lands in a tmpfs).

@@ -65,6 +65,14 @@ public final class Routes {
         return artifact(baseUrl, artifact) + "?" + MAC + "=" + mac;
     }
 
+    /** As above, with the boot's secret, so the server counts the download as this machine's. */
+    public static String artifact(String baseUrl, Artifact artifact, MacAddress mac, java.util.Optional<String> token) {
+        return artifact(baseUrl, artifact, mac) + token.map(t -> "&" + TOKEN + "=" + t).orElse("");
+    }
+
+    /** The query parameter carrying a boot's secret on the URLs of its script. */
+    public static final String TOKEN = "token";
+
     /** A distro iPXE binary's path, for UEFI HTTP Boot. */
     public static String ipxeFilePath(String file) {
         return IPXE_FILES + file;

@@ -8,12 +8,15 @@ import dev.pivot.boot.BootPolicy;
 import dev.pivot.boot.Artifact;
 import dev.pivot.boot.BootSource;
 import dev.pivot.boot.Generations;
+import dev.pivot.boot.BootSecrets;
+import dev.pivot.boot.Refusals;
 import dev.pivot.boot.ProfileCatalog;
 import dev.pivot.dhcp.DhcpConfig;
 import dev.pivot.dhcp.DhcpServer;
 import dev.pivot.dhcp.FileLeaseStore;
 import dev.pivot.history.EventPipeline;
 import dev.pivot.http.HttpConfig;
+import dev.pivot.http.HttpGuard;
 import dev.pivot.http.PivotHttpServer;
 import dev.pivot.artifacts.ArtifactStore;
 import dev.pivot.loaders.Routes;
@@ -24,6 +27,7 @@ import dev.pivot.profiles.ProfilesFile;
 import dev.pivot.store.JdbcStore;
 import dev.pivot.tftp.TftpConfig;
 import dev.pivot.tftp.TftpFiles;
+import dev.pivot.tftp.TftpLimits;
 import dev.pivot.tftp.TftpServer;
 
 import java.io.IOException;
@@ -67,10 +71,12 @@ public final class PivotServer implements AutoCloseable {
     private final AddressBook addresses;
     private final Optional<NbdServer> nbd;
     private final CountDownLatch closed = new CountDownLatch(1);
+    private final Refusals refusals;
 
     private PivotServer(ServerConfig config, Endpoint where, ServedImage served, List<AutoCloseable> running,
                         EventPipeline pipeline, JdbcStore store, PivotHttpServer http, TftpServer tftp,
-                        AddressBook addresses, Optional<NbdServer> nbd) {
+                        AddressBook addresses, Optional<NbdServer> nbd, Refusals refusals) {
+        this.refusals = refusals;
         this.addresses = addresses;
         this.nbd = nbd;
         this.config = config;
@@ -114,6 +120,7 @@ public final class PivotServer implements AutoCloseable {
         Optional<ProfilesFile> profiles = checked.profiles();
         try {
             Files.createDirectories(config.state());
+            StateDir.restrict(config.state());
         } catch (IOException e) {
             throw new IllegalArgumentException("--state " + config.state() + ": cannot make it ("
                     + (e instanceof java.nio.file.AccessDeniedException ? "permission denied" : e.getMessage()) + ")");
@@ -175,9 +182,16 @@ public final class PivotServer implements AutoCloseable {
             ProfileCatalog catalog = setup.catalog();
             catalogRef.set(catalog);
             ArtifactCleanup cleanup = new ArtifactCleanup(artifacts, catalog);
+            DiskSpaceWatch disk = new DiskSpaceWatch(config.state(), java.time.Duration.ofSeconds(30));
+            running.add(disk);
+            ServerConfig.Limits limits = config.limits();
+            Refusals refusals = new Refusals();
             ApiRoutes api = ApiRoutes.create(pipeline, store, store, catalog, store)
                     .requireToken(ApiAccess.fromFile(config.tokenFile(), config.protectReads()))
+                    .limit(limits.apiBodyBytes(), limits.eventStreams(), refusals)
                     .collectArtifactsWith(cleanup);
+            api.gauge("pivot.state.free.bytes", "Bytes free in the state directory's file system (-1 before the"
+                    + " first check)", disk::freeBytes);
             nbd.ifPresent(n -> api
                     .gauge("pivot.nbd.connections", "NBD connections being served", n::connections)
                     .gauge("pivot.nbd.read.bytes", "Bytes sent in NBD read replies", n::bytesRead)
@@ -197,9 +211,13 @@ public final class PivotServer implements AutoCloseable {
                 pipeline.onIdle(timeline::flush);
             }
             pipeline.watchStalls(config.stallDeadlines(), catalog::endsBoot);
+            HttpGuard guard = new HttpGuard(BootSecrets.fromFile(config.state().resolve("boot-key")), refusals,
+                    limits.httpConnections(), limits.httpConnectionsPerIp(),
+                    java.time.Duration.ofSeconds(limits.httpIdleSeconds()), limits.httpDownloads(),
+                    limits.httpDownloadsPerIp(), limits.eventStreams(), limits.apiBodyBytes(), limits.trustHostHeader());
             PivotHttpServer http = new PivotHttpServer(
                     new HttpConfig(where.bind(), config.httpPort(), Optional.empty(), config.ipxeDir()),
-                    catalog, artifacts, addresses, pipeline, api);
+                    catalog, artifacts, addresses, pipeline, api, guard);
             http.start();
             running.add(http);
             api.metrics().counter("pivot.downloads.anonymous", "Artifact downloads no machine was named for "
@@ -219,7 +237,9 @@ public final class PivotServer implements AutoCloseable {
             TftpFiles files = TftpFiles.withDistroIpxe(config.tftpRoot().map(List::of).orElse(List.of()),
                     config.ipxeDir(), new PxelinuxConfigs(catalog, baseUrl));
             TftpServer tftp = new TftpServer(TftpConfig.defaults(where.bind(), config.tftpPort(), files.roots())
-                    .withMaxBlockSize(tftpBlockSize), files, addresses, pipeline);
+                    .withMaxBlockSize(tftpBlockSize).withLimits(new TftpLimits(limits.tftpTransfers(),
+                            limits.tftpPerClient(), limits.tftpWindowBytes(), TftpLimits.DEFAULTS.handshakeGiveUp())),
+                    files, addresses, pipeline, refusals);
             tftp.start();
             running.add(tftp);
 
@@ -228,14 +248,16 @@ public final class PivotServer implements AutoCloseable {
                 // Leases live in the state directory so a restart (or kill -9) keeps every address handed out.
                 DhcpServer server = new DhcpServer(dhcp.get().withIpxeUpgrade(config.ipxeUpgrade()),
                         new BootPolicy(config.efiLoader()), addresses, pipeline,
-                        new FileLeaseStore(config.state().resolve("dhcp-leases")));
+                        new FileLeaseStore(config.state().resolve("dhcp-leases")), refusals);
                 server.start();
                 running.add(server);
                 if (config.ipv6Ra()) {
                     Ipv6Setup.routerAdvertiser(where).ifPresent(running::add);
                 }
             }
-            return new PivotServer(config, where, served, running, pipeline, store, http, tftp, addresses, nbd);
+            StateDir.restrictFiles(config.state());
+            return new PivotServer(config, where, served, running, pipeline, store, http, tftp, addresses, nbd,
+                    refusals);
         } catch (Exception e) {
             closeAll(running);
             if (e instanceof ImageRefused r) {
@@ -372,6 +394,16 @@ public final class PivotServer implements AutoCloseable {
     /** The event pipeline: for waiting until events are recorded (tests) and for its health. */
     public EventPipeline events() {
         return pipeline;
+    }
+
+    /** Requests refused so far, by kind (over a limit, or without a per-boot secret). */
+    public Refusals refusals() {
+        return refusals;
+    }
+
+    /** HTTP connections open now. */
+    public int httpConnections() {
+        return http.openConnections();
     }
 
     /** TFTP transfers running now. */

@@ -44,6 +44,7 @@ import java.util.OptionalLong;
  * @param stallDeadlines   how long a boot may stay at each step before its session is marked stalled
  * @param rootTransport    how stage 1 reaches the root image: fetched over HTTP into RAM, or attached over NBD
  * @param nbdPort          the NBD server's port (it runs with --root-transport nbd); 0 picks a free port
+ * @param limits           what one client and all of them may hold (transfers, connections, downloads, bodies)
  */
 public record ServerConfig(BootSource source, Where where, DhcpMode dhcp, Optional<String> range, Optional<String> router,
                            int httpPort, int tftpPort, Optional<Path> tftpRoot, OptionalInt tftpMaxBlockSize,
@@ -52,7 +53,31 @@ public record ServerConfig(BootSource source, Where where, DhcpMode dhcp, Option
                            Optional<String> init, Stage1Mode stage1, boolean skipCheck, OptionalLong machineRamBytes,
                            boolean timeline, int eventQueue, LogFormat logFormat, int gcAfterDays,
                            dev.pivot.boot.GenerationPolicy generations, boolean ipv6Ra,
-                           StallDeadlines stallDeadlines, RootTransport rootTransport, int nbdPort) {
+                           StallDeadlines stallDeadlines, RootTransport rootTransport, int nbdPort, Limits limits) {
+
+    /**
+     * Every bound of the protocol servers, with defaults for a rack of a few thousand machines booting together;
+     * past a limit a request is refused at once and counted in {@code pivot_refused_total}.
+     *
+     * @param tftpTransfers        TFTP transfers at once
+     * @param tftpPerClient        ... from one client address
+     * @param tftpWindowBytes      memory of one transfer's window (windowsize x blksize is negotiated down to it)
+     * @param httpConnections      open HTTP connections
+     * @param httpConnectionsPerIp ... from one address
+     * @param httpIdleSeconds      an HTTP connection silent this long (headers included) is closed
+     * @param httpDownloads        artifact and iPXE downloads at once
+     * @param httpDownloadsPerIp   ... from one address
+     * @param eventStreams         live event streams (/api/v1/events) at once
+     * @param apiBodyBytes         the largest API request body, checked before it is read
+     * @param trustHostHeader      scripts name the server as the client's Host header did (behind a proxy)
+     */
+    public record Limits(int tftpTransfers, int tftpPerClient, int tftpWindowBytes, int httpConnections,
+                         int httpConnectionsPerIp, int httpIdleSeconds, int httpDownloads, int httpDownloadsPerIp,
+                         int eventStreams, int apiBodyBytes, boolean trustHostHeader) {
+
+        public static final Limits DEFAULTS = new Limits(256, 8, 96 * 1024, 4096, 64, 30, 2048, 16, 64, 64 * 1024,
+                false);
+    }
 
     public enum DhcpMode { PROXY, FULL, OFF }
 
@@ -134,6 +159,7 @@ public record ServerConfig(BootSource source, Where where, DhcpMode dhcp, Option
         private StallDeadlines stallDeadlines = StallDeadlines.DEFAULT;
         private RootTransport rootTransport = RootTransport.HTTP;
         private int nbdPort = DEFAULT_NBD_PORT;
+        private Limits limits = Limits.DEFAULTS;
 
         private Builder(BootSource image, Where where) {
             this.image = image;
@@ -229,11 +255,16 @@ public record ServerConfig(BootSource source, Where where, DhcpMode dhcp, Option
             return this;
         }
 
+        public Builder limits(Limits l) {
+            this.limits = l;
+            return this;
+        }
+
         public ServerConfig build() {
             return new ServerConfig(image, where, dhcp, range, router, httpPort, tftpPort, tftpRoot,
                     tftpMaxBlockSize, apiTokenFile, protectReads, state, efiLoader, database, profiles, ipxeDir,
                     ipxeUpgrade, init, stage1, skipCheck, machineRamBytes, timeline, eventQueue, logFormat,
-                    gcAfterDays, generations, ipv6Ra, stallDeadlines, rootTransport, nbdPort);
+                    gcAfterDays, generations, ipv6Ra, stallDeadlines, rootTransport, nbdPort, limits);
         }
     }
 

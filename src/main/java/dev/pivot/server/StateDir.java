@@ -43,6 +43,28 @@ public final class StateDir {
         }
     }
 
+    /**
+     * The state directory is the server's alone (0700): the event log names every machine and address, the keys
+     * in it sign the per-boot secrets and API access.
+     */
+    static void restrict(Path state) throws IOException {
+        if (Files.getFileStore(state).supportsFileAttributeView("posix")) {
+            Files.setPosixFilePermissions(state, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        }
+    }
+
+    /** The files the server wrote at its top level (pivot.db and its journal, leases, keys): 0600. */
+    static void restrictFiles(Path state) throws IOException {
+        if (!Files.getFileStore(state).supportsFileAttributeView("posix")) {
+            return;
+        }
+        try (Stream<Path> files = Files.list(state)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            }
+        }
+    }
+
     /** Deletes a (temporary) state directory and everything under it. */
     public static void deleteTree(Path root) throws IOException {
         try (Stream<Path> files = Files.walk(root)) {

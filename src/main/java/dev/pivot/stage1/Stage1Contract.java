@@ -41,6 +41,8 @@ public final class Stage1Contract {
             "where stage 1 reports its steps");
     public static final Parameter MAC = new Parameter("pivot.mac", "MAC",
             "the machine, for reports and to pick its interface");
+    public static final Parameter TOKEN = new Parameter("pivot.token", "SECRET",
+            "this boot's secret: reports count only with it (a new one in every script)");
     public static final Parameter ROOT = new Parameter("pivot.root", "URL",
             "the root image (squashfs) to fetch into `/nix-store.squashfs`");
     public static final Parameter SHA256 = new Parameter("pivot.sha256", "HEX",
@@ -76,7 +78,7 @@ public final class Stage1Contract {
             GATEWAY.is("${gateway}"), DNS.is("${dns}"));
 
     /** Every parameter the prelude reads, in the order the loaders write the ones Pivot sets. */
-    public static final List<Parameter> PARAMETERS = List.of(URL, MAC, ROOT, SHA256, SIZE, MODE, FETCH_STALL,
+    public static final List<Parameter> PARAMETERS = List.of(URL, MAC, TOKEN, ROOT, SHA256, SIZE, MODE, FETCH_STALL,
             FETCH_TRIES, NBD, SHELL, IP, NETMASK, GATEWAY, DNS);
 
     /** {@link #MODE}'s one value. */

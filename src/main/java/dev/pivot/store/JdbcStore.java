@@ -277,11 +277,21 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
     }
 
     @Override
+    public List<Machine> machines(int offset, int limit) {
+        return reads.run("cannot read", db -> queryMachines(db, Optional.empty(), offset, limit));
+    }
+
+    @Override
     public Optional<Machine> machine(MacAddress mac) {
         return reads.run("cannot read", db -> queryMachines(db, Optional.of(mac)).stream().findFirst());
     }
 
     private static List<Machine> queryMachines(Connection db, Optional<MacAddress> mac) throws SQLException {
+        return queryMachines(db, mac, 0, Integer.MAX_VALUE);
+    }
+
+    private static List<Machine> queryMachines(Connection db, Optional<MacAddress> mac, int offset, int limit)
+            throws SQLException {
         Map<String, Map<String, String>> labels = new HashMap<>();
         String labelSql = "SELECT mac, name, label_value FROM machine_label" + (mac.isPresent() ? " WHERE mac = ?" : "")
                 + " ORDER BY name";
@@ -297,11 +307,14 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
         }
         List<Machine> out = new ArrayList<>();
         String sql = "SELECT mac, first_seen, last_seen, firmware FROM machine" + (mac.isPresent() ? " WHERE mac = ?" : "")
-                + " ORDER BY last_seen DESC, mac";
+                + " ORDER BY last_seen DESC, mac LIMIT ? OFFSET ?";
         try (PreparedStatement s = db.prepareStatement(sql)) {
+            int i = 1;
             if (mac.isPresent()) {
-                s.setString(1, mac.get().toString());
+                s.setString(i++, mac.get().toString());
             }
+            s.setLong(i++, limit);
+            s.setLong(i, offset);
             try (ResultSet r = s.executeQuery()) {
                 while (r.next()) {
                     String m = r.getString(1);

@@ -262,7 +262,9 @@ final class ReadTransfer implements Runnable {
                         return;
                     }
                 }
-                if (retry >= config.maxRetries() && System.nanoTime() - started >= config.giveUpAfter().toNanos()) {
+                long waited = System.nanoTime() - started;
+                if (waited >= config.limits().handshakeGiveUp().toNanos()
+                        || (retry >= config.maxRetries() && waited >= config.giveUpAfter().toNanos())) {
                     throw new Abort(TftpPacket.Error.NOT_DEFINED, "no ACK for the OACK after "
                             + retry + " retransmissions", true, false);
                 }
@@ -286,7 +288,9 @@ final class ReadTransfer implements Runnable {
                 TftpPacket.Ack ack = awaitAck(deadline);
                 if (ack == null) {
                     long stalledNanos = System.nanoTime() - lastProgress;
-                    if (retry >= config.maxRetries() && stalledNanos >= config.giveUpAfter().toNanos()) {
+                    // Nothing acknowledged since the transfer began: give up early (TftpLimits.handshakeGiveUp).
+                    boolean neverAcked = base == 1 && stalledNanos >= config.limits().handshakeGiveUp().toNanos();
+                    if (neverAcked || (retry >= config.maxRetries() && stalledNanos >= config.giveUpAfter().toNanos())) {
                         if (last > 1 && base == last) {
                             // Every block but the last was acknowledged, and the last went out retry + 1 times: the
                             // client most likely has the file and has moved on, its final ACK lost (RFC 1350 §6

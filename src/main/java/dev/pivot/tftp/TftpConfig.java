@@ -28,10 +28,19 @@ import java.util.OptionalInt;
  * @param quietTimeout   the wait after the fast retries failed (see {@code RetrySchedule}): longer than the
  *                       clients' own re-ACK timer (5 s in atftp and curl), so that a client which stopped answering
  *                       duplicates (atftp) re-sends its ACK
+ * @param limits         how many transfers at once, per client and in total, and how much memory each may hold
  */
 public record TftpConfig(InetAddress bind, int port, List<Path> roots, int maxBlockSize, int maxWindowSize,
                          Duration minTimeout, Duration maxTimeout, Duration initialTimeout, int maxRetries,
-                         Duration giveUpAfter, Duration quietTimeout) {
+                         Duration giveUpAfter, Duration quietTimeout, TftpLimits limits) {
+
+    /** With the default {@link TftpLimits}. */
+    public TftpConfig(InetAddress bind, int port, List<Path> roots, int maxBlockSize, int maxWindowSize,
+                      Duration minTimeout, Duration maxTimeout, Duration initialTimeout, int maxRetries,
+                      Duration giveUpAfter, Duration quietTimeout) {
+        this(bind, port, roots, maxBlockSize, maxWindowSize, minTimeout, maxTimeout, initialTimeout, maxRetries,
+                giveUpAfter, quietTimeout, TftpLimits.DEFAULTS);
+    }
 
     public TftpConfig {
         if (port < 0 || port > 65535) {
@@ -58,6 +67,7 @@ public record TftpConfig(InetAddress bind, int port, List<Path> roots, int maxBl
             throw new IllegalArgumentException("TFTP quiet timeout " + quietTimeout + " is not positive");
         }
         roots = List.copyOf(roots);
+        java.util.Objects.requireNonNull(limits, "limits");
     }
 
     /**
@@ -109,11 +119,16 @@ public record TftpConfig(InetAddress bind, int port, List<Path> roots, int maxBl
 
     public TftpConfig withMaxBlockSize(int blockSize) {
         return new TftpConfig(bind, port, roots, blockSize, maxWindowSize, minTimeout, maxTimeout, initialTimeout,
-                maxRetries, giveUpAfter, quietTimeout);
+                maxRetries, giveUpAfter, quietTimeout, limits);
+    }
+
+    public TftpConfig withLimits(TftpLimits newLimits) {
+        return new TftpConfig(bind, port, roots, maxBlockSize, maxWindowSize, minTimeout, maxTimeout, initialTimeout,
+                maxRetries, giveUpAfter, quietTimeout, newLimits);
     }
 
     public TftpConfig withTimeouts(Duration min, Duration quiet) {
         return new TftpConfig(bind, port, roots, maxBlockSize, maxWindowSize, min, maxTimeout, initialTimeout,
-                maxRetries, giveUpAfter, quiet);
+                maxRetries, giveUpAfter, quiet, limits);
     }
 }

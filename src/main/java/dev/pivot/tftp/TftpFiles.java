@@ -125,8 +125,11 @@ public final class TftpFiles {
                     continue;
                 }
                 if (!packageRoots.contains(root) && !real.startsWith(realRoot(root))) {
-                    return refused(TftpPacket.Error.ACCESS_VIOLATION, requested,
-                            "resolves outside its root " + root + " (to " + real + ")");
+                    // The log names the target; the client only learns that the name is refused (a symlink's
+                    // target is the server's business).
+                    log.warn("TFTP: refused '{}': resolves outside its root {} (to {})", printable(requested), root,
+                            real);
+                    return new Refused(TftpPacket.Error.ACCESS_VIOLATION, "access violation");
                 }
                 BasicFileAttributes attributes = Files.readAttributes(real, BasicFileAttributes.class);
                 if (attributes.isRegularFile() && Files.isReadable(real)) {

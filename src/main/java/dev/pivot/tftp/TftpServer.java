@@ -3,11 +3,14 @@ package dev.pivot.tftp;
 import dev.pivot.boot.AddressBook;
 import dev.pivot.boot.BootEvent;
 import dev.pivot.boot.EventSink;
+import dev.pivot.boot.Quota;
+import dev.pivot.boot.Refusals;
 import dev.pivot.boot.Step;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -15,6 +18,7 @@ import java.nio.channels.DatagramChannel;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -31,6 +35,11 @@ import java.util.concurrent.TimeUnit;
  * depth is. They are kept for a minute after a transfer and reused (an unbounded cached pool): starting a thread
  * put 0.35–0.55 ms before every transfer's first answer (a small file's whole fetch is ~13 ms with curl). The
  * listener is a platform thread for the same hand-offs.
+ *
+ * <p>Bounded ({@link TftpLimits}): transfers at once in total and per client address, each window's memory, and a
+ * transfer whose client never acknowledged anything is given up after a few seconds. A request over a limit gets
+ * ERROR 0 "server busy" from the listener (one small packet, no socket, no thread) and is counted in
+ * {@link Refusals}; PXE ROMs and iPXE retry on their own.
  */
 public final class TftpServer implements AutoCloseable {
 
@@ -42,6 +51,8 @@ public final class TftpServer implements AutoCloseable {
     private final TftpFiles files;
     private final AddressBook addresses;
     private final EventSink events;
+    private final Refusals refusals;
+    private final Quota<InetAddress> quota;
     /** Running transfers by client TID: a retransmitted RRQ for a running transfer must not start a second one. */
     private final Map<InetSocketAddress, Running> running = new ConcurrentHashMap<>();
     private DatagramChannel listener;
@@ -51,6 +62,13 @@ public final class TftpServer implements AutoCloseable {
     private record Running(TftpPacket.ReadRequest request, ReadTransfer transfer) { }
 
     public TftpServer(TftpConfig config, TftpFiles files, AddressBook addresses, EventSink events) {
+        this(config, files, addresses, events, new Refusals());
+    }
+
+    public TftpServer(TftpConfig config, TftpFiles files, AddressBook addresses, EventSink events,
+                      Refusals refusals) {
+        this.refusals = refusals;
+        this.quota = new Quota<>(config.limits().transfers(), config.limits().perClient());
         this.config = config;
         this.files = files;
         this.addresses = addresses;
@@ -71,8 +89,10 @@ public final class TftpServer implements AutoCloseable {
                     + ": " + e.getMessage(), e);
         }
         listener = channel;
-        // Unbounded: a transfer never waits for another to end. Idle threads end after a minute.
-        transfers = new ThreadPoolExecutor(0, Integer.MAX_VALUE, IDLE_TRANSFER_THREAD_SECONDS, TimeUnit.SECONDS,
+        // As many threads as transfers may run (the quota admits no more), and a few for a transfer whose thread is
+        // still on its way back to the pool. Idle threads end after a minute.
+        transfers = new ThreadPoolExecutor(0, config.limits().transfers() + 16, IDLE_TRANSFER_THREAD_SECONDS,
+                TimeUnit.SECONDS,
                 new SynchronousQueue<>(), Thread.ofPlatform().daemon(true).stackSize(TRANSFER_STACK_BYTES)
                         .name("tftp-transfer-", 1).factory());
         listenerThread = Thread.ofPlatform().daemon(true).name("tftp-listener").start(this::listen);
@@ -143,22 +163,48 @@ public final class TftpServer implements AutoCloseable {
             log.debug("TFTP: retransmitted request from {} for a running transfer, ignored", from);
             return;
         }
+        InetAddress source = from.getAddress();
+        Quota.Verdict verdict = quota.tryAcquire(source);
+        if (verdict != Quota.Verdict.GRANTED) {
+            refuseBusy(from, verdict == Quota.Verdict.TOTAL ? "tftp_transfers_total" : "tftp_transfers_per_client",
+                    verdict == Quota.Verdict.TOTAL ? config.limits().transfers() + " transfers running"
+                            : quota.perSource() + " transfers running for this client");
+            return;
+        }
         ReadTransfer transfer;
         try {
             transfer = new ReadTransfer(config, files, addresses, events, from, request);
         } catch (IOException e) {
-            log.warn("TFTP: cannot open a transfer socket for {}: {}", from, e.toString());
+            quota.release(source);
+            refusals.refuse("tftp_socket", source, "cannot open a transfer socket: " + e);
             return;
         }
         Running entry = new Running(request, transfer);
         running.put(from, entry);
-        transfers.execute(() -> {
+        try {
+            transfers.execute(() -> {
+                try {
+                    transfer.run();
+                } finally {
+                    running.remove(from, entry);
+                    quota.release(source);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            running.remove(from, entry);
+            quota.release(source);
             try {
-                transfer.run();
-            } finally {
-                running.remove(from, entry);
+                transfer.stop();
+            } catch (IOException ignored) {
+                // the socket was never used
             }
-        });
+            refuseBusy(from, "tftp_threads", "no transfer thread free");
+        }
+    }
+
+    private void refuseBusy(InetSocketAddress from, String kind, String why) {
+        refusals.refuse(kind, from.getAddress().getHostAddress(), "TFTP read request refused: " + why);
+        replyFromListener(new TftpPacket.Error(TftpPacket.Error.NOT_DEFINED, "server busy, try again"), from);
     }
 
     /** How many transfers run right now (for tests and the log). */

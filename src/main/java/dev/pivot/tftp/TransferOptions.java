@@ -78,6 +78,13 @@ public record TransferOptions(int blockSize, int windowSize, OptionalInt timeout
                 default -> { }
             }
         }
+        // The window's memory (windowsize x blksize, held until acknowledged) is capped whatever order the
+        // options came in: a client asking for a big window and acknowledging nothing must not pin more.
+        int byMemory = Math.max(1, config.limits().windowBytes() / blockSize);
+        if (windowSize > byMemory) {
+            windowSize = byMemory;
+            acknowledged.put("windowsize", Integer.toString(windowSize));
+        }
         return new TransferOptions(blockSize, windowSize, timeout, acknowledged);
     }
 

@@ -153,7 +153,7 @@ class ApiIT {
         try (BufferedReader in = new BufferedReader(new InputStreamReader(sse.getInputStream(), StandardCharsets.UTF_8))) {
             assertThat(in.readLine()).isEqualTo("retry: 2000"); // connected: the server has subscribed it
             String reason = "no NIC driver for 8086:100e";
-            CurlRun report = CurlRun.run(server.base + "/report?mac=" + BIOS + "&step=network&status=failed&detail="
+            CurlRun report = CurlRun.run(server.reportUrl(BIOS) + "&step=network&status=failed&detail="
                     + URLEncoder.encode(reason, StandardCharsets.UTF_8));
             assertThat(report.status()).isEqualTo(200);
             JsonNode event = null;

@@ -91,6 +91,15 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code /report?mac=M} as stage 1 sends it from the address DHCP leased the machine (here 127.0.0.1, where
+     * the test's curl comes from): Pivot counts a report without the boot's secret only from there.
+     */
+    public String reportUrl(dev.pivot.boot.MacAddress mac) throws java.net.UnknownHostException {
+        server.addresses().learn(java.net.InetAddress.getByName("127.0.0.1"), mac);
+        return base + "/report?mac=" + mac;
+    }
+
     @Override
     public void close() {
         server.close();

@@ -40,8 +40,9 @@ class MetricsIT {
             server.emit(BootEvent.ok(mac, Step.DHCP, "offer 10.0.0.5 → undionly.kpxe", 0).withFirmware(Firmware.BIOS)
                     .withDhcp(BootEvent.DhcpAnswer.OFFER));
             server.emit(BootEvent.ok(mac, Step.TFTP, "undionly.kpxe", 68_000));
-            assertThat(CurlRun.run(server.base + "/report?mac=" + mac + "&step=stage1").status()).isEqualTo(200);
-            assertThat(CurlRun.run(server.base + "/report?mac=" + mac + "&step=root_fetched&status=failed&detail=sha256+mismatch")
+            String report = server.reportUrl(mac);
+            assertThat(CurlRun.run(report + "&step=stage1").status()).isEqualTo(200);
+            assertThat(CurlRun.run(report + "&step=root_fetched&status=failed&detail=sha256+mismatch")
                     .status()).isEqualTo(200);
 
             // Metrics follow the events on the pipeline's dispatcher thread: wait until it caught up.

@@ -62,7 +62,7 @@ class WebPageIT {
                 page.waitUntil(card + " && " + card + ".querySelectorAll('li').length === 2", WAIT);
                 assertThat(page.eval(card + ".dataset.state").asText()).isEqualTo("booting");
 
-                String report = server.base + "/report?mac=" + LIVE;
+                String report = server.reportUrl(LIVE);
                 assertThat(CurlRun.run(report + "&step=stage1&status=ok").status()).isEqualTo(200);
                 page.waitUntil(card + ".querySelector('li[data-step=\"stage1\"]')", WAIT);
                 assertThat(CurlRun.run(report + "&step=network&status=failed&detail="

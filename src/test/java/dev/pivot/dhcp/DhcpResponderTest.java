@@ -274,6 +274,35 @@ class DhcpResponderTest {
     }
 
     @Test
+    void aFloodOfNewMacsHoldsAtMostHalfTheRangeAndMachinesWithLeasesAreStillServed() {
+        DhcpResponder r = full(pool("10.77.0.100", "10.77.0.119"));
+        Inet4Address a = answer(r, select(A, answer(r, plain(A, MessageType.DISCOVER)).yiaddr())).yiaddr();
+        Inet4Address b = answer(r, select(B, answer(r, plain(B, MessageType.DISCOVER)).yiaddr())).yiaddr();
+        java.util.Set<Inet4Address> held = new java.util.HashSet<>();
+        for (int i = 0; i < 2000; i++) {
+            MacAddress random = MacAddress.of(new byte[]{2, 0, 0, 0, (byte) (i >> 8), (byte) i});
+            r.handle(plain(random, MessageType.DISCOVER), FROM_NOWHERE, DhcpResponder.Port.SERVER)
+                    .ifPresent(reply -> held.add(reply.packet().yiaddr()));
+        }
+        assertThat(held).hasSize(10).doesNotContain(a, b);
+        assertThat(events).noneMatch(e -> e.dhcp().equals(Optional.of(BootEvent.DhcpAnswer.NO_ADDRESS)));
+        // A machine with a lease renews, and starting over it gets its address back.
+        assertThat(answer(r, select(A, a)).yiaddr()).isEqualTo(a);
+        assertThat(answer(r, plain(A, MessageType.DISCOVER)).yiaddr()).isEqualTo(a);
+        // B's lease ran out: a new flood takes never-used addresses and expired offers first, B's stays free for it.
+        clock.advance(Duration.ofHours(2));
+        for (int i = 0; i < 2000; i++) {
+            MacAddress random = MacAddress.of(new byte[]{2, 0, 0, 1, (byte) (i >> 8), (byte) i});
+            r.handle(plain(random, MessageType.DISCOVER), FROM_NOWHERE, DhcpResponder.Port.SERVER);
+        }
+        assertThat(answer(r, plain(B, MessageType.DISCOVER)).yiaddr()).isEqualTo(b);
+        // Offers expire after seconds: the range is free for new machines again.
+        clock.advance(Duration.ofSeconds(11));
+        assertThat(r.handle(plain(MacAddress.parse("52:54:00:00:00:0c"), MessageType.DISCOVER), FROM_NOWHERE,
+                DhcpResponder.Port.SERVER)).isPresent();
+    }
+
+    @Test
     void declinedAddressesAreSkipped() {
         DhcpResponder r = full(pool("10.77.0.50", "10.77.0.52"));
         Inet4Address offered = answer(r, plain(A, MessageType.DISCOVER)).yiaddr();

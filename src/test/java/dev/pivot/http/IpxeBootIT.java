@@ -69,8 +69,11 @@ class IpxeBootIT {
                 : mac.equals(BROKEN) ? Optional.of(broken) : Optional.empty();
 
         String namespace = "pvt-ipxe-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 24));
-        try (PivotHttpServer server = new PivotHttpServer(new HttpConfig(InetAddress.getLoopbackAddress(), 0),
-                catalog, artifacts, new AddressBook(), events::add)) {
+        // The guest reaches the server through a forward (10.0.2.100:8080), as behind a proxy: the scripts must
+        // name that address, which the server cannot see on its own connection, so it is configured.
+        try (PivotHttpServer server = new PivotHttpServer(new HttpConfig(InetAddress.getLoopbackAddress(), 0,
+                Optional.of("http://10.0.2.100:8080"), HttpConfig.DEBIAN_IPXE_DIR), catalog, artifacts,
+                new AddressBook(), events::add)) {
             server.start();
             Path socket = dir.resolve("http.sock");
             start(List.of("socat", "UNIX-LISTEN:" + socket + ",fork,mode=600", "TCP:127.0.0.1:" + server.port()));

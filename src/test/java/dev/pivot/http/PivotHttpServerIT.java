@@ -143,6 +143,22 @@ class PivotHttpServerIT {
         return file;
     }
 
+    /** The secret of a new boot of {@code mac}, as its script carries it. */
+    private String token(MacAddress mac) throws Exception {
+        return tokenIn(curl.get(base + "/boot.ipxe?mac=" + mac).text());
+    }
+
+    static String tokenIn(String script) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(" pivot\\.token=([0-9a-f]+) ").matcher(script);
+        assertThat(m.find()).as("pivot.token= in the script").isTrue();
+        return m.group(1);
+    }
+
+    /** {@code url} as a machine's script names it: with its MAC and this boot's secret. */
+    private String tagged(String url, MacAddress mac) throws Exception {
+        return url + "?mac=" + mac + "&token=" + token(mac);
+    }
+
     static String url(Artifact a) {
         return base + "/artifacts/" + a.sha256() + "/" + a.name();
     }
@@ -297,14 +313,15 @@ class PivotHttpServerIT {
         Path partial = dir.resolve("resumed.squashfs");
         MacAddress mac = MacAddress.parse("52:54:00:aa:bb:10");
         // Slow enough that one second gets only part of it: curl gives up (exit 28) and leaves a partial file.
-        Curl.Result cut = curl.run(partial, url(root) + "?mac=" + mac, "--limit-rate", "4M", "--max-time", "1");
+        String tagged = tagged(url(root), mac);
+        Curl.Result cut = curl.run(partial, tagged, "--limit-rate", "4M", "--max-time", "1");
         assertThat(cut.exit()).isEqualTo(28);
         assertThat(Files.size(partial)).isBetween(1L, root.size() - 1);
 
         BootEvent failed = awaitEvent(e -> e.mac().equals(mac) && e.step() == Step.ROOT_IMAGE && e.failed());
         assertThat(failed.detail()).contains("client closed after");
 
-        Curl.Result resumed = curl.run(partial, url(root) + "?mac=" + mac, "-C", "-");
+        Curl.Result resumed = curl.run(partial, tagged, "-C", "-");
         assertThat(resumed.exit()).isZero();
         assertThat(resumed.status()).isEqualTo(206);
         assertThat(TestFiles.sha256(partial)).isEqualTo(root.sha256());
@@ -364,9 +381,10 @@ class PivotHttpServerIT {
     @Test
     void aClientThatHangsUpMidBodyIsAnEventAndTheServerGoesOn() throws Exception {
         MacAddress mac = MacAddress.parse("52:54:00:aa:bb:16");
+        String token = token(mac);
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
             s.getOutputStream().write(("GET /artifacts/" + root.sha256() + "/" + root.name() + "?mac=" + mac
-                    + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                    + "&token=" + token + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             s.getInputStream().readNBytes(64 * 1024);
             s.setSoLinger(true, 0); // hang up hard, with most of the 48 MiB still to come
         }
@@ -408,9 +426,13 @@ class PivotHttpServerIT {
     @Test
     void transfersAreEventsForTheMachineNamedByMacOrAddress() throws Exception {
         MacAddress mac = MacAddress.parse("52:54:00:aa:bb:13");
-        Curl.Result r = curl.get(url(kernel) + "?mac=" + mac);
+        // A ?mac= without the boot's secret names nobody: anyone could type a MAC.
+        Curl.Result forged = curl.get(url(initrd) + "?mac=" + mac + "&token=" + "0".repeat(48));
+        assertThat(forged.status()).isEqualTo(200);
+        Curl.Result r = curl.get(tagged(url(kernel), mac));
         assertThat(r.status()).isEqualTo(200);
         BootEvent k = awaitEvent(e -> e.mac().equals(mac) && e.step() == Step.KERNEL);
+        assertThat(events).filteredOn(e -> e.mac().equals(mac) && e.step() == Step.INITRD).isEmpty();
         assertThat(k.failed()).isFalse();
         assertThat(k.bytes()).isEqualTo(kernel.size());
         assertThat(k.detail()).isEqualTo("bzImage");
@@ -439,26 +461,40 @@ class PivotHttpServerIT {
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.header("content-type")).startsWith("text/plain");
         assertThat(r.header("content-length")).isEqualTo(String.valueOf(r.body().length));
-        assertThat(r.text()).isEqualTo(IpxeScript.forMachine(spec, base, mac));
-        assertThat(r.text()).contains("kernel " + url(kernel) + "?mac=" + mac + " initrd=initrd initrd=pivot.cpio.gz "
-                + "rdinit=/pivot/init pivot.url=" + base + " pivot.mac=" + mac + " pivot.root=" + url(root)
+        String t = tokenIn(r.text());
+        assertThat(r.text()).isEqualTo(IpxeScript.forMachine(spec, base, mac, Optional.of(t)));
+        assertThat(r.text()).contains("kernel " + url(kernel) + "?mac=" + mac + "&token=" + t
+                + " initrd=initrd initrd=pivot.cpio.gz rdinit=/pivot/init pivot.url=" + base + " pivot.mac=" + mac
+                + " pivot.token=" + t + " pivot.root=" + url(root)
                 + " pivot.sha256=" + root.sha256() + " pivot.size=" + root.size() + " init=/nix/store/abc-nixos-system-test/init "
                 + "console=ttyS0,115200 loglevel=7 pivot.ip=${ip} pivot.netmask=${netmask} pivot.gateway=${gateway} "
                 + "pivot.dns=${dns} || goto failed_kernel");
-        assertThat(r.text()).contains("initrd --name initrd " + url(initrd) + "?mac=" + mac);
+        assertThat(r.text()).contains("initrd --name initrd " + url(initrd) + "?mac=" + mac + "&token=" + t);
+        assertThat(tokenIn(curl.get(base + "/boot.ipxe?mac=" + mac).text())).as("a new secret per script")
+                .isNotEqualTo(t);
         BootEvent e = awaitEvent(x -> x.mac().equals(mac) && x.step() == Step.SCRIPT);
         assertThat(e.failed()).isFalse();
         assertThat(e.bytes()).isEqualTo(r.body().length);
     }
 
     @Test
-    void scriptUsesTheHostTheClientAskedFor() throws Exception {
+    void scriptNamesTheAddressTheClientReachedNotItsHostHeader() throws Exception {
         Curl.Result r = curl.get(base + "/boot.ipxe?mac=" + MAC, "-H", "Host: 10.9.8.7:8080");
-        assertThat(r.text()).contains("pivot.url=http://10.9.8.7:8080 ");
-        // A Host that Jetty lets through but that must not go into a script: the connection's address is used.
-        Curl.Result odd = curl.get(base + "/boot.ipxe?mac=" + MAC, "-H", "Host: a;b$c");
-        assertThat(odd.status()).isEqualTo(200);
-        assertThat(odd.text()).contains("pivot.url=" + base + " ").doesNotContain("a;b");
+        assertThat(r.text()).contains("pivot.url=" + base + " ").doesNotContain("10.9.8.7");
+        HttpGuard trusting = new HttpGuard(dev.pivot.boot.BootSecrets.ephemeral(), new dev.pivot.boot.Refusals(),
+                100, 10, java.time.Duration.ofSeconds(30), 100, 10, 10, 65536, true);
+        try (PivotHttpServer proxied = new PivotHttpServer(new HttpConfig(InetAddress.getLoopbackAddress(), 0,
+                Optional.empty(), dir), mac -> Optional.of(spec), artifacts, new AddressBook(), e -> { },
+                ExtraRoutes.NONE, trusting)) {
+            proxied.start();
+            String at = "http://127.0.0.1:" + proxied.port();
+            assertThat(curl.get(at + "/boot.ipxe?mac=" + MAC, "-H", "Host: 10.9.8.7:8080").text())
+                    .contains("pivot.url=http://10.9.8.7:8080 ");
+            // A Host that Jetty lets through but that must not go into a script: the connection's address is used.
+            Curl.Result odd = curl.get(at + "/boot.ipxe?mac=" + MAC, "-H", "Host: a;b$c");
+            assertThat(odd.status()).isEqualTo(200);
+            assertThat(odd.text()).contains("pivot.url=" + at + " ").doesNotContain("a;b");
+        }
     }
 
     @Test
@@ -468,7 +504,8 @@ class PivotHttpServerIT {
                 e -> { })) {
             other.start();
             Curl.Result r = curl.get("http://127.0.0.1:" + other.port() + "/boot.ipxe?mac=" + MAC);
-            assertThat(r.text()).isEqualTo(IpxeScript.forMachine(spec, "http://boot.example:8080", MAC));
+            assertThat(r.text()).isEqualTo(IpxeScript.forMachine(spec, "http://boot.example:8080", MAC,
+                    Optional.of(tokenIn(r.text()))));
         }
     }
 
@@ -512,17 +549,42 @@ class PivotHttpServerIT {
     @Test
     void reportEmitsTheEvent() throws Exception {
         MacAddress mac = MacAddress.parse("52:54:00:aa:bb:12");
-        Curl.Result r = curl.get(base + "/report?mac=" + mac + "&step=root_fetched&status=failed&detail=sha256%20mismatch%0Aon%20disk");
+        String token = token(mac);
+        Curl.Result r = curl.get(base + "/report?mac=" + mac + "&token=" + token + "&step=root_fetched&status=failed&detail=sha256%20mismatch%0Aon%20disk");
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.text()).isEqualTo("ok\n");
         BootEvent e = awaitEvent(x -> x.mac().equals(mac) && x.step() == Step.ROOT_FETCHED);
         assertThat(e.failed()).isTrue();
         assertThat(e.detail()).isEqualTo("sha256 mismatch on disk");
 
-        curl.get(base + "/report?mac=" + mac + "&step=handover&status=ok&detail=" + "x".repeat(5000));
+        curl.get(base + "/report?mac=" + mac + "&token=" + token + "&step=handover&status=ok&detail="
+                + "x".repeat(5000));
         BootEvent ok = awaitEvent(x -> x.mac().equals(mac) && x.step() == Step.HANDOVER);
         assertThat(ok.failed()).isFalse();
         assertThat(ok.detail().length()).isLessThanOrEqualTo(ReportEndpoint.MAX_DETAIL + 1);
+    }
+
+    @Test
+    void reportsWithoutTheBootsSecretAreRefused() throws Exception {
+        MacAddress mac = MacAddress.parse("52:54:00:aa:bb:17");
+        MacAddress other = MacAddress.parse("52:54:00:aa:bb:18");
+        String token = token(mac);
+        String report = base + "/report?step=stage2&status=ok&mac=";
+        Curl.Result missing = curl.get(report + mac);
+        assertThat(missing.status()).isEqualTo(403);
+        assertThat(missing.text()).isEqualTo("report refused: no per-boot secret for this MAC (token=)\n");
+        char last = token.charAt(token.length() - 1);
+        String wrong = token.substring(0, token.length() - 1) + (last == 'a' ? 'b' : 'a');
+        assertThat(curl.get(report + mac + "&token=" + wrong).status()).isEqualTo(403);
+        assertThat(curl.get(report + other + "&token=" + token).status()).as("another machine's secret")
+                .isEqualTo(403);
+        assertThat(curl.get(report + mac + "&token=" + token).status()).isEqualTo(200);
+        // From the address DHCP gave the machine, no secret is needed (an image's own stage 2 may not know it).
+        addresses.learn(InetAddress.getByName("127.0.0.1"), other);
+        assertThat(curl.get(report + other).status()).isEqualTo(200);
+        assertThat(curl.get(report + mac).status()).as("not from the address of " + mac).isEqualTo(403);
+        awaitEvent(e -> e.mac().equals(other) && e.step() == Step.STAGE2);
+        assertThat(events).filteredOn(e -> e.mac().equals(mac) && e.step() == Step.STAGE2).hasSize(1);
     }
 
     @Test
@@ -584,7 +646,7 @@ class PivotHttpServerIT {
             assertThat(r.header("content-length")).as("Content-Length of a %d reply", r.status()).isNotNull();
         }
         assertThat(all).extracting(Curl.Result::status)
-                .containsExactly(200, 206, 416, 304, 200, 404, 404, 200, 200, 400, 200, 400, 404, 405, 200);
+                .containsExactly(200, 206, 416, 304, 200, 404, 404, 200, 200, 400, 403, 400, 404, 405, 200);
     }
 
     @Test
@@ -592,11 +654,12 @@ class PivotHttpServerIT {
         MacAddress mac = MacAddress.parse("52:54:00:aa:bb:11");
         List<Path> targets = new java.util.ArrayList<>();
         List<Process> running = new java.util.ArrayList<>();
+        String tagged = tagged(url(root), mac);
         try {
             for (int i = 0; i < 8; i++) {
                 Path out = dir.resolve("parallel-" + i);
                 targets.add(out);
-                running.add(new ProcessBuilder("curl", "-sS", "-o", out.toString(), url(root) + "?mac=" + mac)
+                running.add(new ProcessBuilder("curl", "-sS", "-o", out.toString(), tagged)
                         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
             }
             for (Process p : running) {
@@ -611,7 +674,7 @@ class PivotHttpServerIT {
         for (int i = 0; i < targets.size(); i++) {
             awaitEvent(e -> e.mac().equals(mac) && e.step() == Step.ROOT_IMAGE && !e.failed());
         }
-        assertThat(events).filteredOn(e -> e.mac().equals(mac)).hasSize(targets.size())
+        assertThat(events).filteredOn(e -> e.mac().equals(mac) && e.step() == Step.ROOT_IMAGE).hasSize(targets.size())
                 .allMatch(e -> e.bytes() == root.size());
         assertThat(emittedOnVirtualThread).isNotEmpty().containsOnly(true);
     }

@@ -37,7 +37,8 @@ class RoutesTest {
         try (InputStream in = RoutesTest.class.getResourceAsStream("/dev/pivot/stage1/prelude/init")) {
             assertThat(in).isNotNull();
             assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8))
-                    .contains("\"$URL" + Routes.REPORT + "?" + Routes.MAC + "=$MAC&step=$1&status=$2&detail=");
+                    .contains("\"$URL" + Routes.REPORT + "?" + Routes.MAC + "=$MAC&" + Routes.TOKEN
+                            + "=$TOKEN&step=$1&status=$2&detail=");
         }
     }
 }

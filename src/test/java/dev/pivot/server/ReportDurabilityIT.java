@@ -83,8 +83,18 @@ class ReportDurabilityIT {
                         String detail = "report-" + n;
                         String mac = String.format("52:54:00:7b:%02x:%02x", n / 256 % 256, n % 256);
                         try {
+                            // Each boot's reports carry the secret its script gave it.
+                            String script = http1.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http
+                                    + "/boot.ipxe?mac=" + mac)).timeout(Duration.ofSeconds(10)).build(),
+                                    HttpResponse.BodyHandlers.ofString()).body();
+                            java.util.regex.Matcher secret = java.util.regex.Pattern
+                                    .compile("pivot\\.token=([0-9a-f]+)").matcher(script);
+                            if (!secret.find()) {
+                                continue;
+                            }
                             HttpResponse<String> r = http1.send(HttpRequest.newBuilder(URI.create(
-                                    "http://127.0.0.1:" + http + "/report?mac=" + mac + "&step=stage1&status=ok"
+                                    "http://127.0.0.1:" + http + "/report?mac=" + mac + "&token=" + secret.group(1)
+                                            + "&step=stage1&status=ok"
                                             + "&detail=" + detail)).timeout(Duration.ofSeconds(10)).build(),
                                     HttpResponse.BodyHandlers.ofString());
                             if (r.statusCode() == 200) {

@@ -87,13 +87,19 @@ class StoreOutageIT {
         String script = curl("-s", base + "/boot.ipxe?mac=" + MAC).output();
         Matcher kernel = Pattern.compile("kernel (\\S+/artifacts/\\S+)").matcher(script);
         assertThat(kernel.find()).as("script names the kernel: %s", script).isTrue();
+        Matcher secret = Pattern.compile("pivot\\.token=([0-9a-f]+)").matcher(script);
+        assertThat(secret.find()).as("script carries the boot's secret: %s", script).isTrue();
+        bootSecret = secret.group(1);
         assertThat(http(kernel.group(1).replace("${base}", base).replaceFirst("^http://[^/]+", "")))
                 .as("kernel").isEqualTo("200");
         Lab.Result tftp = curl("-s", "-o", "/dev/null", "-w", "%{size_download}",
                 "tftp://" + Lab.SERVER_IP + "/undionly.kpxe");
         assertThat(Long.parseLong(tftp.output().strip())).as("TFTP undionly.kpxe bytes").isPositive();
-        return Integer.parseInt(http("/report?mac=" + MAC + "&step=" + step + "&status=ok"));
+        return Integer.parseInt(http("/report?mac=" + MAC + "&token=" + bootSecret + "&step=" + step + "&status=ok"));
     }
+
+    /** The secret of the machine's latest script, which its reports carry. */
+    private String bootSecret = "";
 
     private Lab.Result curl(String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("curl", "--max-time", "20"));
@@ -126,7 +132,7 @@ class StoreOutageIT {
     /** Reports until one is acknowledged again (stage 1 retries the same way), within a minute. */
     private void awaitAcknowledgedReport(String step) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!http("/report?mac=" + MAC + "&step=" + step + "&status=ok").equals("200")) {
+        while (!http("/report?mac=" + MAC + "&token=" + bootSecret + "&step=" + step + "&status=ok").equals("200")) {
             assertThat(System.nanoTime()).as("a report acknowledged after the store returned").isLessThan(deadline);
             Thread.sleep(500);
         }

@@ -112,7 +112,8 @@ class TftpFilesTest {
         Files.createSymbolicLink(first.resolve("escape-dir"), dir);
         TftpFiles.Refused r = refused("escape");
         assertThat(r.errorCode()).isEqualTo(TftpPacket.Error.ACCESS_VIOLATION);
-        assertThat(r.reason()).contains("outside its root");
+        // What goes back to the client names no path: where a symlink points is not the client's to learn.
+        assertThat(r.reason()).isEqualTo("access violation").doesNotContain(dir.toString());
         assertThat(refused("escape-dir/secret").errorCode()).isEqualTo(TftpPacket.Error.ACCESS_VIOLATION);
     }
 
@@ -133,7 +134,7 @@ class TftpFilesTest {
         files = TftpFiles.withDistroIpxe(List.of(first), ipxe);
 
         assertThat(found("ipxe.efi")).hasContent("distro efi");
-        assertThat(refused("escape").reason()).contains("outside its root");
+        assertThat(refused("escape").errorCode()).isEqualTo(TftpPacket.Error.ACCESS_VIOLATION);
         assertThat(refused("../secret").errorCode()).isEqualTo(TftpPacket.Error.ACCESS_VIOLATION);
     }
 

@@ -105,6 +105,59 @@ class TftpServerIT {
         }
     }
 
+    /**
+     * 600 read requests from one address (each from its own port, asking for the biggest window, acknowledging
+     * nothing) hold at most the per-client number of transfers; the rest get "server busy" at once and are counted;
+     * another machine fetches its file meanwhile, and the flood's transfers are given up within seconds.
+     */
+    @Test
+    void aRequestFloodFromOneAddressIsBoundedAndOthersAreStillServed() throws Exception {
+        int flood = 600;
+        long refusedBefore = server.refusals().count("tftp_transfers_per_client");
+        InetAddress attacker = InetAddress.getByName("127.0.0.66");
+        byte[] rrq = ("\u0000\u0001big100m.bin\u0000octet\u0000blksize\u00001468\u0000windowsize\u000064\u0000")
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        List<java.net.DatagramSocket> sockets = new ArrayList<>();
+        int peak = 0;
+        try {
+            for (int i = 0; i < flood; i++) {
+                java.net.DatagramSocket socket = new java.net.DatagramSocket(new java.net.InetSocketAddress(attacker, 0));
+                sockets.add(socket);
+                socket.send(new java.net.DatagramPacket(rrq, rrq.length, InetAddress.getLoopbackAddress(), port));
+                peak = Math.max(peak, server.tftpTransfersRunning());
+            }
+            // A machine elsewhere still gets its file while the flood's transfers are held.
+            Path out = dir.resolve("during-flood.bin");
+            Run legit = run("curl", "-sS", "--interface", "127.0.0.1", "--tftp-blksize", "1468", "-o", out.toString(),
+                    "tftp://127.0.0.1:" + port + "/quarter.bin");
+            assertThat(legit.exit()).as("curl during the flood: %s", legit.output()).isZero();
+            assertSameBytes("quarter.bin", out);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (server.refusals().count("tftp_transfers_per_client") - refusedBefore < flood - 8) {
+                assertThat(System.nanoTime()).as("refusals counted").isLessThan(deadline);
+                Thread.sleep(20);
+            }
+            // The refusal is an ERROR packet to the requester, not silence.
+            java.net.DatagramPacket answer = new java.net.DatagramPacket(new byte[600], 600);
+            sockets.getLast().setSoTimeout(5000);
+            sockets.getLast().receive(answer);
+            assertThat(new String(answer.getData(), 4, answer.getLength() - 5,
+                    java.nio.charset.StandardCharsets.ISO_8859_1)).isEqualTo("server busy, try again");
+        } finally {
+            sockets.forEach(java.net.DatagramSocket::close);
+        }
+        assertThat(peak).as("transfers held for one address").isLessThanOrEqualTo(8);
+        // Nobody acknowledged the OACK: the handshake give-up ends them long before the 20 s stall limit.
+        long started = System.nanoTime();
+        while (server.tftpTransfersRunning() > 0) {
+            assertThat(System.nanoTime() - started).as("flood transfers given up")
+                    .isLessThan(TimeUnit.SECONDS.toNanos(15));
+            Thread.sleep(50);
+        }
+        System.out.printf("TFTP flood: %d requests, peak %d transfers, all ended %d ms after the flood%n", flood,
+                peak, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+    }
+
     @Test
     void curlFetchesEveryFile() throws Exception {
         for (String name : sizes.keySet()) {
@@ -220,7 +273,10 @@ class TftpServerIT {
         });
     }
 
-    /** Each transfer has its own socket and thread: many clients at once all finish, with nothing to configure. */
+    /**
+     * Each transfer has its own socket and thread: many machines at once all finish, with nothing to configure. Each
+     * curl comes from an address of its own (127.0.0.0/8 is all loopback), as machines in a rack do.
+     */
     @Test
     void twoHundredConcurrentCurlClientsAllGetTheirCopy() throws Exception {
         int clients = 200;
@@ -231,7 +287,8 @@ class TftpServerIT {
             for (int i = 0; i < clients; i++) {
                 Path out = dir.resolve("concurrent-" + i + ".bin");
                 copies.add(out);
-                processes.add(new ProcessBuilder("curl", "-sS", "--tftp-blksize", "512", "-o", out.toString(),
+                processes.add(new ProcessBuilder("curl", "-sS", "--interface", "127.0.1." + (i + 1),
+                        "--tftp-blksize", "512", "-o", out.toString(),
                         "tftp://127.0.0.1:" + port + "/quarter.bin").redirectErrorStream(true)
                         .redirectOutput(dir.resolve("concurrent-" + i + ".log").toFile()).start());
                 peak = Math.max(peak, server.tftpTransfersRunning());

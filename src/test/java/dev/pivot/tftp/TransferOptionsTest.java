@@ -54,6 +54,19 @@ class TransferOptionsTest {
     }
 
     @Test
+    void theWindowsMemoryIsCappedWhateverOrderTheOptionsCameIn() throws Exception {
+        TftpConfig big = CONFIG.withMaxBlockSize(65464);
+        TransferOptions o = TransferOptions.negotiate(options("windowsize", "64", "blksize", "65464"), big, 1);
+        assertThat(o.blockSize()).isEqualTo(65464);
+        assertThat(o.windowSize()).as("96 KiB / 65464").isEqualTo(1);
+        assertThat(o.acknowledged()).containsEntry("windowsize", "1");
+        TftpConfig tight = CONFIG.withLimits(new TftpLimits(10, 2, 65464, java.time.Duration.ofSeconds(6)));
+        TransferOptions t = TransferOptions.negotiate(options("blksize", "1468", "windowsize", "64"), tight, 1);
+        assertThat(t.windowSize()).isEqualTo(65464 / 1468);
+        assertThat((long) t.windowSize() * t.blockSize()).isLessThanOrEqualTo(65464);
+    }
+
+    @Test
     void smallestBlksizeIsGranted() throws Exception {
         assertThat(TransferOptions.negotiate(options("blksize", "8"), CONFIG, 1).blockSize()).isEqualTo(8);
     }
