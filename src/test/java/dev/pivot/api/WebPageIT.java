@@ -109,9 +109,9 @@ class WebPageIT {
         MacAddress mac = MacAddress.parse("52:54:00:0e:00:18");
         try (ApiServer server = new ApiServer(dir)) {
             String script = server.base + "/boot.ipxe?mac=" + mac;
-            String stage2 = server.base + "/report?mac=" + mac + "&step=stage2&status=ok";
-            assertThat(CurlRun.run(script).status()).isEqualTo(200);
-            assertThat(CurlRun.run(stage2).status()).isEqualTo(200);
+            // Stage 2 reports with the per-boot secret its script put on the kernel command line.
+            String stage2 = server.base + "/report?mac=" + mac + "&step=stage2&status=ok&token=";
+            assertThat(CurlRun.run(stage2 + tokenOf(CurlRun.run(script).body())).status()).isEqualTo(200);
 
             // A new build in the served directory: generation 2, imported while the server runs.
             Path kernel = dir.resolve("image-default/bzImage");
@@ -131,11 +131,20 @@ class WebPageIT {
                 assertThat(page.eval(card + ".querySelector('.reboot').textContent").asText())
                         .isEqualTo("reboot needed: runs generation 1, next boot gets 2");
 
-                assertThat(CurlRun.run(script).status()).isEqualTo(200);
-                assertThat(CurlRun.run(stage2).status()).isEqualTo(200);
+                // Two generations: the script is a menu, whose choice chains to the chosen generation's script.
+                assertThat(CurlRun.run(script).body()).contains("choose");
+                String chosen = CurlRun.run(script + "&generation=2").body();
+                assertThat(CurlRun.run(stage2 + tokenOf(chosen)).status()).isEqualTo(200);
                 page.waitUntil(card + " && !" + card + ".querySelector('.reboot')", WAIT);
                 assertThat(page.eval(card + ".textContent").asText()).contains("generation 2");
             }
         }
+    }
+
+    /** The boot's secret on a script's kernel line ({@code pivot.token=…}), as stage 1 reads it. */
+    private static String tokenOf(String script) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(" pivot\\.token=([^ ]+)").matcher(script);
+        assertThat(m.find()).as("the script carries pivot.token=:%n%s", script).isTrue();
+        return m.group(1);
     }
 }
