@@ -2,7 +2,7 @@
 // Plain DOM, no framework; every text from the server goes through textContent (never innerHTML).
 "use strict";
 
-const machines = new Map(); // mac → {info, session: {id, state, events: []}, el}
+const machines = new Map(); // mac → {info, session: {id, state, events: []}, earlier: [sessions], el}
 const root = document.getElementById("machines");
 const liveBadge = document.getElementById("live");
 window.pivotLive = false;
@@ -25,7 +25,7 @@ function humanBytes(n) {
 function machine(mac) {
   let m = machines.get(mac);
   if (!m) {
-    m = { info: { mac: mac, labels: {} }, session: null, el: el("article", "machine") };
+    m = { info: { mac: mac, labels: {} }, session: null, earlier: [], el: el("article", "machine") };
     m.el.dataset.mac = mac;
     machines.set(mac, m);
     root.prepend(m.el);
@@ -44,6 +44,8 @@ function render(m, freshIndex) {
   const head = el("div", "head");
   head.append(el("span", "mac", m.info.mac), el("span", "badge " + state, state));
   if (s) head.append(el("span", "meta", "boot #" + s.id));
+  const ip = s ? addressOf(s) : null;
+  if (ip) head.append(el("span", "ip", ip));
   if (m.info.firmware) head.append(el("span", "meta", m.info.firmware));
   if (m.info.profile) head.append(el("span", "meta", "boots " + m.info.profile.name + " (" + m.info.profile.because + ")"));
   const g = m.info.generation;
@@ -58,6 +60,7 @@ function render(m, freshIndex) {
 
   const failure = s.events.find(e => e.failed);
   if (failure) m.el.append(el("div", "reason", failure.step + " failed: " + (failure.detail || "no reason given")));
+  m.el.append(timeBar(s));
 
   const ol = el("ol", "timeline");
   s.events.forEach((e, i) => {
@@ -70,6 +73,58 @@ function render(m, freshIndex) {
     ol.append(li);
   });
   m.el.append(ol);
+  if (m.earlier.length) m.el.append(earlierBoots(m));
+}
+
+// The address the machine had in this boot: the last event that names one (DHCP's offer, stage 1's reports).
+function addressOf(s) {
+  for (let i = s.events.length - 1; i >= 0; i--) if (s.events[i].address) return s.events[i].address;
+  return null;
+}
+
+// One boot as a bar whose segments are as long as the time between its events: a 16 s wait looks like 16 s.
+function timeBar(s) {
+  const bar = el("div", "bar");
+  const ev = s.events;
+  const total = ev.length ? ev[ev.length - 1].sinceStart : 0;
+  bar.dataset.seconds = total.toFixed(1);
+  ev.forEach((e, i) => {
+    const end = i + 1 < ev.length ? ev[i + 1].sinceStart : e.sinceStart;
+    // A segment is the wait that ended in the next event: red when that one failed, amber when the boot stalled.
+    const next = ev[i + 1] || e;
+    const seg = el("span", "seg" + (next.failed ? " failed" : next.step === "stalled" ? " stalled" : ""));
+    seg.dataset.step = e.step;
+    seg.style.left = (total > 0 ? e.sinceStart / total * 100 : 0) + "%";
+    seg.style.width = (total > 0 ? (end - e.sinceStart) / total * 100 : 0) + "%";
+    seg.title = e.step + " at +" + e.sinceStart.toFixed(1) + " s" + (end > e.sinceStart ? ", next step " + (end - e.sinceStart).toFixed(1) + " s later" : "");
+    bar.append(seg);
+  });
+  bar.append(el("span", "total", total.toFixed(1) + " s"));
+  return bar;
+}
+
+// The machine's earlier boots, one click away: built when opened, so a closed card stays small.
+function earlierBoots(m) {
+  const d = el("details", "earlier");
+  const n = m.earlier.length;
+  d.append(el("summary", null, n + " earlier boot" + (n === 1 ? "" : "s")));
+  const fill = () => {
+    if (d.querySelector(".boot")) return;
+    for (const s of m.earlier) {
+      const b = el("div", "boot " + s.state);
+      b.dataset.session = s.id;
+      const started = s.events.length ? new Date(s.events[0].at).toLocaleString() : "";
+      b.append(el("div", "meta", "boot #" + s.id + " · " + s.state + " · " + started));
+      const failure = s.events.find(e => e.failed);
+      if (failure) b.append(el("div", "reason", failure.step + " failed: " + (failure.detail || "no reason given")));
+      b.append(timeBar(s));
+      d.append(b);
+    }
+  };
+  d.addEventListener("toggle", () => { if (d.open) fill(); });
+  if (m.earlierOpen) { d.open = true; fill(); }
+  d.addEventListener("toggle", () => { m.earlierOpen = d.open; });
+  return d;
 }
 
 // With `pivot serve --protect-reads`, open the page as /?token=TOKEN: the API calls carry it on.
@@ -90,9 +145,25 @@ async function load() {
   for (const info of infos.slice().reverse()) machine(info.mac).info = info;
   for (const s of sessions) {
     const m = machine(s.mac);
-    if (!m.session || m.session.id <= s.id) m.session = s;
+    if (!m.session || m.session.id <= s.id) {
+      if (m.session && m.session.id < s.id) keepEarlier(m, m.session);
+      m.session = s;
+    } else {
+      keepEarlier(m, s);
+    }
   }
   machines.forEach(m => render(m, -1));
+  const empty = document.getElementById("empty");
+  empty.textContent = "No machine has booted yet. Machines appear here as soon as they ask DHCP.";
+  empty.hidden = machines.size > 0;
+}
+
+// Newest first, each boot once, a few per machine (the API keeps the most recent sessions of each).
+function keepEarlier(m, s) {
+  if (m.earlier.some(x => x.id === s.id)) return;
+  m.earlier.push(s);
+  m.earlier.sort((a, b) => b.id - a.id);
+  if (m.earlier.length > 10) m.earlier.length = 10;
 }
 
 // Events that arrive while the history loads wait, then apply unless the history already had them.
@@ -107,6 +178,7 @@ function apply(e) {
   const m = machine(e.mac);
   if (m.session && m.session.id === e.session && m.session.events.some(x => x.at === e.at && x.step === e.step)) return;
   if (!m.session || m.session.id !== e.session) {
+    if (m.session && m.session.id < e.session) keepEarlier(m, m.session);
     m.session = { id: e.session, mac: e.mac, state: e.state, events: [] };
     if (!m.info.firmware) getJson("/api/v1/machines/" + encodeURIComponent(e.mac)).then(i => { m.info = i; render(m, -1); }).catch(() => {});
   }

@@ -21,6 +21,7 @@ import java.util.HashSet;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 /**
  * The web page in headless Chromium: it shows the machines, a boot's timeline grows live as stage-1 reports
@@ -40,9 +41,17 @@ class WebPageIT {
     void timelineUpdatesLiveAndFailuresShowTheirReason() throws Exception {
         Require.file(HeadlessChromium.BINARY, "chromium");
         try (ApiServer server = new ApiServer(dir)) {
-            // One machine that booted before the page was opened.
+            // One machine that booted twice before the page was opened: first a boot that failed, then one that
+            // reached stage 2.
+            Instant failed = Instant.now().minusSeconds(300);
+            server.emit(new BootEvent(failed, OLD, Step.DHCP, false, "offer 10.0.0.50 → undionly.kpxe", 0)
+                    .withFirmware(Firmware.BIOS).withAddress("10.0.0.50"));
+            server.emit(new BootEvent(failed.plusSeconds(1), OLD, Step.TFTP, false, "undionly.kpxe", 70_000));
+            server.emit(new BootEvent(failed.plusSeconds(2), OLD, Step.SCRIPT, false, "boot.ipxe", 1_200));
+            server.emit(new BootEvent(failed.plusSeconds(18), OLD, Step.KERNEL, true, "connection reset", 0));
             Instant t = Instant.now().minusSeconds(120);
-            server.emit(new BootEvent(t, OLD, Step.DHCP, false, "offer 10.0.0.50 → undionly.kpxe", 0).withFirmware(Firmware.BIOS));
+            server.emit(new BootEvent(t, OLD, Step.DHCP, false, "offer 10.0.0.50 → undionly.kpxe", 0)
+                    .withFirmware(Firmware.BIOS).withAddress("10.0.0.50"));
             server.emit(new BootEvent(t.plusSeconds(1), OLD, Step.TFTP, false, "undionly.kpxe", 70_000));
             server.emit(new BootEvent(t.plusSeconds(2), OLD, Step.SCRIPT, false, "boot.ipxe", 1_200));
             server.emit(new BootEvent(t.plusSeconds(4), OLD, Step.KERNEL, false, "bzImage", 11_534_336));
@@ -54,6 +63,20 @@ class WebPageIT {
                 page.waitUntil("document.querySelector('[data-mac=\"" + OLD + "\"][data-state=\"succeeded\"]')", WAIT);
                 assertThat(page.eval("document.querySelectorAll('[data-mac=\"" + OLD + "\"] li').length").asInt())
                         .isEqualTo(6);
+                String old = "document.querySelector('[data-mac=\"" + OLD + "\"]')";
+                assertThat(page.eval(old + ".querySelector('.ip').textContent").asText()).isEqualTo("10.0.0.50");
+                assertThat(page.eval("document.getElementById('empty').hidden").asBoolean()).isTrue();
+                // The bar is to scale: initrd → stage2 took 12 s, kernel → initrd 5 s.
+                double ratio = page.eval("(() => { const w = s => " + old + ".querySelector('.bar .seg[data-step=\"' + s"
+                        + " + '\"]').getBoundingClientRect().width; return w('initrd') / w('kernel'); })()").asDouble();
+                assertThat(ratio).as("initrd's segment against kernel's").isCloseTo(12.0 / 5.0, within(0.1));
+                // The failed boot before it is one click away.
+                assertThat(page.eval(old + ".querySelector('details.earlier summary').textContent").asText())
+                        .isEqualTo("1 earlier boot");
+                page.eval(old + ".querySelector('details.earlier summary').click()");
+                page.waitUntil(old + ".querySelector('details.earlier .boot.failed')", WAIT);
+                assertThat(page.eval(old + ".querySelector('details.earlier .boot .reason').textContent").asText())
+                        .isEqualTo("kernel failed: connection reset");
 
                 // A new machine boots while the page is open: DHCP from the "protocol server", then stage 1 reports.
                 server.emit(BootEvent.ok(LIVE, Step.DHCP, "offer 10.0.0.51 → ipxe.efi", 0).withFirmware(Firmware.EFI_X64));
