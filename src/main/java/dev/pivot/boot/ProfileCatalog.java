@@ -44,11 +44,13 @@ public final class ProfileCatalog implements BootCatalog {
     private final Optional<GenerationStore> generationStore;
     private final java.util.concurrent.ConcurrentHashMap<MacAddress, Pending> pending =
             new java.util.concurrent.ConcurrentHashMap<>();
-    private final Map<MacAddress, String> groupProfile;
-    private final Map<MacAddress, String> groupName;
-    private final Optional<String> defaultProfile;
+    /** Which machine boots which profile without an assignment: replaced whole when profiles.yaml changes. */
+    private record Routing(Map<MacAddress, String> groupProfile, Map<MacAddress, String> groupName,
+                           List<GroupSelector> selectors, Optional<String> defaultProfile) {
+    }
+
+    private volatile Routing routing;
     private final Assignments assignments;
-    private final List<GroupSelector> selectors;
     private final MachineRepository machines;
 
     /**
@@ -80,20 +82,28 @@ public final class ProfileCatalog implements BootCatalog {
                           Assignments assignments) {
         this.generations = generations;
         this.generationStore = store;
-        this.selectors = List.copyOf(selectors);
         this.machines = machines;
-        if (!this.selectors.isEmpty() && machines == null) {
+        this.assignments = assignments;
+        reroute(groupOf, selectors, defaultProfile);
+    }
+
+    /**
+     * New groups and default (profiles.yaml changed): checked whole, then swapped in at once, so a machine asking
+     * meanwhile gets the old routing or the new one, never half of each.
+     */
+    public void reroute(Map<MacAddress, Choice> groupOf, List<GroupSelector> selectors, Optional<String> defaultProfile) {
+        List<GroupSelector> bySelector = List.copyOf(selectors);
+        if (!bySelector.isEmpty() && machines == null) {
             throw new IllegalArgumentException("groups that select by firmware or labels need the machine records");
         }
-        this.groupProfile = groupOf.entrySet().stream()
-                .collect(java.util.stream.Collectors.toUnmodifiableMap(Map.Entry::getKey, e -> e.getValue().profile()));
-        this.groupName = groupOf.entrySet().stream()
-                .collect(java.util.stream.Collectors.toUnmodifiableMap(Map.Entry::getKey, e -> e.getValue().because()));
-        this.defaultProfile = defaultProfile;
-        this.assignments = assignments;
-        groupProfile.values().forEach(this::requireKnown);
-        this.selectors.forEach(g -> requireKnown(g.profile()));
+        Routing next = new Routing(groupOf.entrySet().stream()
+                .collect(java.util.stream.Collectors.toUnmodifiableMap(Map.Entry::getKey, e -> e.getValue().profile())),
+                groupOf.entrySet().stream().collect(java.util.stream.Collectors.toUnmodifiableMap(Map.Entry::getKey,
+                        e -> e.getValue().because())), bySelector, defaultProfile);
+        next.groupProfile().values().forEach(this::requireKnown);
+        bySelector.forEach(g -> requireKnown(g.profile()));
         defaultProfile.ifPresent(this::requireKnown);
+        routing = next;
     }
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ProfileCatalog.class);
@@ -123,18 +133,19 @@ public final class ProfileCatalog implements BootCatalog {
             return Optional.of(new Choice(assigned.get().profile(), assigned.get().once() ? "assigned once" : "assigned",
                     assigned.get().generation()));
         }
-        String group = groupProfile.get(mac);
+        Routing r = routing;
+        String group = r.groupProfile().get(mac);
         if (group != null) {
-            return Optional.of(new Choice(group, "group " + groupName.get(mac)));
+            return Optional.of(new Choice(group, "group " + r.groupName().get(mac)));
         }
-        Optional<Choice> selected = selected(mac);
+        Optional<Choice> selected = selected(mac, r.selectors());
         if (selected.isPresent()) {
             return selected;
         }
-        return defaultProfile.map(p -> new Choice(p, "default"));
+        return r.defaultProfile().map(p -> new Choice(p, "default"));
     }
 
-    private Optional<Choice> selected(MacAddress mac) {
+    private Optional<Choice> selected(MacAddress mac, List<GroupSelector> selectors) {
         if (selectors.isEmpty()) {
             return Optional.empty();
         }

@@ -248,6 +248,10 @@ final class ServeCommand implements Callable<Integer> {
             throw e;
         }
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(server::close));
+        if (config.profiles().isPresent()) {
+            // `systemctl reload pivot` / `kill -HUP`: profiles.yaml read again (it is also watched for changes).
+            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> server.reloadProfiles());
+        }
         ServerConfig c = server.config();
         String host = server.address().getHostAddress();
         if (server.served().isEmpty()) {

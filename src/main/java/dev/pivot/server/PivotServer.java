@@ -72,11 +72,14 @@ public final class PivotServer implements AutoCloseable {
     private final Optional<NbdServer> nbd;
     private final CountDownLatch closed = new CountDownLatch(1);
     private final Refusals refusals;
+    private final Optional<ProfileReload> reload;
 
     private PivotServer(ServerConfig config, Endpoint where, ServedImage served, List<AutoCloseable> running,
                         EventPipeline pipeline, JdbcStore store, PivotHttpServer http, TftpServer tftp,
-                        AddressBook addresses, Optional<NbdServer> nbd, Refusals refusals) {
+                        AddressBook addresses, Optional<NbdServer> nbd, Refusals refusals,
+                        Optional<ProfileReload> reload) {
         this.refusals = refusals;
+        this.reload = reload;
         this.addresses = addresses;
         this.nbd = nbd;
         this.config = config;
@@ -87,6 +90,14 @@ public final class PivotServer implements AutoCloseable {
         this.store = store;
         this.http = http;
         this.tftp = tftp;
+    }
+
+    /**
+     * Reads --profiles again now (what SIGHUP does): true when applied; false, with one line saying why, when the
+     * file cannot be used (the profiles in use stay) or there is none.
+     */
+    public boolean reloadProfiles() {
+        return reload.map(ProfileReload::reload).orElse(false);
     }
 
     /** What {@link #check} found: where the server would listen, and the profiles file parsed. */
@@ -176,11 +187,21 @@ public final class PivotServer implements AutoCloseable {
                 generations.transport(spec -> spec.rootBoot().isPresent()
                         ? spec.withKernelArgs(List.of(Stage1Contract.NBD.is(nbdAt))) : spec);
             }
-            ProfileSetup.Setup setup = ProfileSetup.catalog(profiles, config.source(), served,
-                    (source, prefix) -> ServedImage.prepare(source, prefix, artifacts, options), builds, store, store,
-                    Optional.of(store));
+            ProfileSetup.ImagePreparer images = (source, prefix) -> ServedImage.prepare(source, prefix, artifacts,
+                    options);
+            ProfileSetup.Setup setup = ProfileSetup.catalog(profiles, config.source(), served, images, builds, store,
+                    store, Optional.of(store));
             ProfileCatalog catalog = setup.catalog();
             catalogRef.set(catalog);
+            Optional<ProfileReload> reload = Optional.empty();
+            if (profiles.isPresent()) {
+                ProfileSetup.describe(profiles.get()).forEach(line -> out.println("pivot: " + line));
+                // profiles.yaml is read again when it changes, and on SIGHUP (pivot serve), without a restart.
+                ProfileReload watching = new ProfileReload(config.profiles().orElseThrow(), profiles.get(), catalog,
+                        images, builds, out).start();
+                running.add(watching);
+                reload = Optional.of(watching);
+            }
             ArtifactCleanup cleanup = new ArtifactCleanup(artifacts, catalog);
             DiskSpaceWatch disk = new DiskSpaceWatch(config.state(), java.time.Duration.ofSeconds(30));
             running.add(disk);
@@ -257,7 +278,7 @@ public final class PivotServer implements AutoCloseable {
             }
             StateDir.restrictFiles(config.state());
             return new PivotServer(config, where, served, running, pipeline, store, http, tftp, addresses, nbd,
-                    refusals);
+                    refusals, reload);
         } catch (Exception e) {
             closeAll(running);
             if (e instanceof ImageRefused r) {

@@ -49,10 +49,7 @@ final class ProfileSetup {
     static Setup catalog(Optional<ProfilesFile> file, BootSource dir, ServedImage dirImage, ImagePreparer images,
                          BuildImport builds, Assignments assignments, MachineRepository machines,
                          Optional<GenerationStore> store) throws Exception {
-        Map<MacAddress, ProfileCatalog.Choice> groupOf = new HashMap<>();
-        List<GroupSelector> selectors = new ArrayList<>();
         List<BuildWatcher.Watched> watched = new ArrayList<>();
-        Optional<String> dflt = Optional.of(DIR_PROFILE);
         boolean fileHasDirProfile = file.map(f -> f.profiles().containsKey(DIR_PROFILE)).orElse(false);
         if (!fileHasDirProfile) {
             if (dirImage != null) {
@@ -62,24 +59,56 @@ final class ProfileSetup {
                 watched.add(new BuildWatcher.Watched(DIR_PROFILE, d));
             }
         }
+        Map<BootSource, ServedImage> imported = new HashMap<>();
+        if (dirImage != null) {
+            imported.put(dir, dirImage);
+        }
         if (file.isPresent()) {
             for (ProfilesFile.Profile p : file.get().profiles().values()) {
-                ServedImage served;
-                String prefix = "profile " + p.name() + ": ";
-                try {
-                    served = images.prepare(p.source(), prefix).orElseThrow(() -> new IllegalArgumentException(
-                            "the image check refused " + p.source().describe() + " (errors above)"));
-                } catch (Exception e) {
-                    String m = e.getMessage() == null ? e.toString() : e.getMessage();
-                    throw new IllegalArgumentException(m.startsWith(prefix) ? m : prefix + m, e);
-                }
-                builds.generations().extraArgs(p.name(), p.params());
-                adopt(builds, p.name(), path(p.source()), served);
+                importProfile(p, images, builds, imported);
                 // An image directory's next build becomes a generation; a kernel named file by file stays as given.
                 if (p.source() instanceof BootSource.ImageDir(Path d)) {
                     watched.add(new BuildWatcher.Watched(p.name(), d));
                 }
             }
+        }
+        Routes r = routes(file);
+        return new Setup(new ProfileCatalog(builds.generations(), store, r.groupOf(), r.selectors(), machines,
+                r.defaultProfile(), assignments), watched);
+    }
+
+    /**
+     * One profile's image, prepared once however many profiles name it ({@code imported}), as the profile's newest
+     * generation, with the profile's own kernel parameters.
+     */
+    static void importProfile(ProfilesFile.Profile p, ImagePreparer images, BuildImport builds,
+                              Map<BootSource, ServedImage> imported) throws java.io.IOException {
+        ServedImage served = imported.get(p.source());
+        if (served == null) {
+            String prefix = "profile " + p.name() + ": ";
+            try {
+                served = images.prepare(p.source(), prefix).orElseThrow(() -> new IllegalArgumentException(
+                        "the image check refused " + p.source().describe() + " (errors above)"));
+            } catch (Exception e) {
+                String m = e.getMessage() == null ? e.toString() : e.getMessage();
+                throw new IllegalArgumentException(m.startsWith(prefix) ? m : prefix + m, e);
+            }
+            imported.put(p.source(), served);
+        }
+        builds.generations().extraArgs(p.name(), p.params());
+        adopt(builds, p.name(), path(p.source()), served);
+    }
+
+    /** What profiles.yaml routes without an assignment: MAC groups, selecting groups, the default. */
+    record Routes(Map<MacAddress, ProfileCatalog.Choice> groupOf, List<GroupSelector> selectors,
+                  Optional<String> defaultProfile) {
+    }
+
+    static Routes routes(Optional<ProfilesFile> file) {
+        Map<MacAddress, ProfileCatalog.Choice> groupOf = new HashMap<>();
+        List<GroupSelector> selectors = new ArrayList<>();
+        Optional<String> dflt = Optional.of(DIR_PROFILE);
+        if (file.isPresent()) {
             for (ProfilesFile.Group g : file.get().groups().values()) {
                 g.machines().forEach(mac -> groupOf.put(mac, new ProfileCatalog.Choice(g.profile(), g.name())));
                 if (g.machines().isEmpty()) {
@@ -90,8 +119,20 @@ final class ProfileSetup {
                 dflt = file.get().defaultProfile();
             }
         }
-        return new Setup(new ProfileCatalog(builds.generations(), store, groupOf, selectors, machines, dflt,
-                assignments), watched);
+        return new Routes(groupOf, selectors, dflt);
+    }
+
+    /** One line per profile and group, and the default: what `pivot serve` says it loaded. */
+    static List<String> describe(ProfilesFile file) {
+        List<String> lines = new ArrayList<>();
+        file.profiles().values().forEach(p -> lines.add("profile " + p.name() + ": " + p.source().describe()
+                + (p.params().isEmpty() ? "" : " + " + String.join(" ", p.params()))));
+        file.groups().values().forEach(g -> lines.add("group " + g.name() + " → " + g.profile() + ": "
+                + (g.machines().isEmpty() ? "selects by" + g.firmware().map(f -> " firmware " + f.wire()).orElse("")
+                + (g.labels().isEmpty() ? "" : " labels " + g.labels()) : g.machines().size() + " machine"
+                + (g.machines().size() == 1 ? "" : "s"))));
+        lines.add("default profile: " + file.defaultProfile().orElse(DIR_PROFILE));
+        return lines;
     }
 
     /**
