@@ -57,7 +57,7 @@ class Stage1IT {
         Path image = image("no-nic", "--no-nic-driver", "--store-modules", "--xz-modules");
         Boot boot = boot("no NIC driver in the initrd", image, state, 768, Qemu.DEFAULT_MARKER, server -> { });
         assertThat(boot.serverLines()).anySatisfy(l -> assertThat(l)
-                .startsWith("pivot: the initrd has no NIC driver: stage 1 gets").contains("virtio_net"));
+                .startsWith("pivot: stage 1 gets").contains("virtio_net").contains("from the root image"));
         assertThat(boot.serial()).contains("modules: virtio_pci virtio_net").contains("sha256 ok")
                 .doesNotContain("pivot: FAILED");
     }
@@ -75,8 +75,9 @@ class Stage1IT {
         Path image = image("big", "--extra-mb", "300");
         Boot boot = boot("300 MB root image, 320 MB RAM", image, state, 320, "pivot: FAILED at", server -> { });
         assertThat(boot.serial().lines().filter(l -> l.contains("pivot: FAILED at")).toList()).singleElement()
-                .asString().startsWith("pivot: FAILED at root_fetched: not enough RAM for the root image: it is 301 MiB")
-                .contains("MemAvailable is");
+                .asString().startsWith("pivot: FAILED at root_fetched: not enough RAM for the root image: it is ")
+                // 300 MiB of filler and the demo store (its size moves with what the demo image carries)
+                .containsPattern("it is 30[0-9] MiB \\(\\+64 MiB headroom\\), MemAvailable is [0-9]+ MiB");
         awaitLine(boot.serverLines(), l -> l.contains("root_fetched") && l.contains("FAILED: not enough RAM"));
         assertThat(boot.serverLines()).as("no fetch started").noneMatch(l -> l.matches(".*\\sroot_image\\s.*"));
     }

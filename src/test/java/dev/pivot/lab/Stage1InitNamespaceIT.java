@@ -110,7 +110,7 @@ class Stage1InitNamespaceIT {
             assertThat(run.awaitExit()).as("the image's init ran and exited 0").isZero();
             String console = run.console();
             assertThat(console).contains("pivot: stage 1 prelude at ")
-                    .contains("pivot: interface eth0 (" + c.mac + "), modules: none")
+                    .containsPattern("pivot: interface eth0 \\(" + c.mac + "\\)( at [0-9.]+s)?, modules: none")
                     .containsPattern("pivot: eth0 has 10\\.77\\.0\\.1\\d\\d/24")
                     .contains("pivot: fetching root image, ")
                     .contains("pivot: root image " + rootSize + " bytes in ").contains(", sha256 ok")
