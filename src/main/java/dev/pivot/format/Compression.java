@@ -65,14 +65,21 @@ public enum Compression {
      * A stream of the decompressed bytes. For gzip, xz and zstd it continues over concatenated members/streams;
      * a caller that needs exact segment ends reads with {@link GzipMember} and {@link ZstdFrame} instead.
      */
+    /**
+     * The most memory an xz or lzma header may make the decoder take, in KiB: a header is the sender's to write, and
+     * one declaring a 4 GiB dictionary would otherwise exhaust the heap. xz -9 (and every kernel's initrd) needs 64
+     * MiB at most; above the limit the stream fails as corrupt (an IOException).
+     */
+    public static final int MAX_DICTIONARY_KIB = 96 * 1024;
+
     public InputStream open(InputStream compressed) throws IOException {
         InputStream in = compressed.markSupported() ? compressed : new BufferedInputStream(compressed, 64 * 1024);
         return switch (this) {
             case NONE -> in;
             case GZIP -> new GZIPInputStream(in, 64 * 1024);
-            case XZ -> new XZInputStream(in);
+            case XZ -> new XZInputStream(in, MAX_DICTIONARY_KIB);
             case ZSTD -> new ZstdInputStream(in);
-            case LZMA -> new LZMAInputStream(in);
+            case LZMA -> new LZMAInputStream(in, MAX_DICTIONARY_KIB);
             case BZIP2 -> new BZip2CompressorInputStream(in, true);
             case LZ4_LEGACY -> new LegacyLz4InputStream(in);
             case LZ4_FRAME -> new FramedLZ4CompressorInputStream(in, true);

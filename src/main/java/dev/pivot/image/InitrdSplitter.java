@@ -193,7 +193,7 @@ public final class InitrdSplitter {
             case XZ -> {
                 // Unbuffered input: SingleXZInputStream then stops exactly after the stream footer.
                 FileSlice slice = new FileSlice(channel, offset, size);
-                return new Decompressed(new SingleXZInputStream(slice), slice::position);
+                return new Decompressed(new SingleXZInputStream(slice, Compression.MAX_DICTIONARY_KIB), slice::position);
             }
             case ZSTD -> {
                 // One frame per segment, as the kernel's unzstd(), which stops when a frame is complete.
