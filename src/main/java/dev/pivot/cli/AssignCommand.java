@@ -22,8 +22,8 @@ import java.util.concurrent.Callable;
                 + " PROFILE@N, for good or --once.")
 public final class AssignCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "MAC")
-    String mac;
+    @Parameters(index = "0", paramLabel = "MAC", converter = MacArgument.class)
+    MacAddress mac;
 
     @Parameters(index = "1", paramLabel = "PROFILE[@N]", arity = "0..1")
     String profile;
@@ -43,12 +43,7 @@ public final class AssignCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException, InterruptedException {
         var out = spec.commandLine().getOut();
-        String m;
-        try {
-            m = MacAddress.parse(mac).toString();
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("MAC " + mac + ": " + e.getMessage());
-        }
+        String m = mac.toString();
         if (clear == (profile != null)) {
             throw new IllegalArgumentException("give a PROFILE, or --clear (not both)");
         }

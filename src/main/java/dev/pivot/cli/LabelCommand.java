@@ -20,8 +20,8 @@ import java.util.concurrent.Callable;
         description = "Set a machine's labels (key=value), or remove them (key=); profiles' groups select by labels.")
 public final class LabelCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "MAC")
-    String mac;
+    @Parameters(index = "0", paramLabel = "MAC", converter = MacArgument.class)
+    MacAddress mac;
 
     @Parameters(index = "1..*", arity = "1..*", paramLabel = "KEY=VALUE",
             description = "a label to set, or KEY= to remove it")
@@ -35,12 +35,7 @@ public final class LabelCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, InterruptedException {
-        String m;
-        try {
-            m = MacAddress.parse(mac).toString();
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("MAC " + mac + ": " + e.getMessage());
-        }
+        String m = mac.toString();
         Map<String, String> changes = parse(labels); // all checked before the first is sent
         ApiClient api = server.client();
         JsonNode machine = null;

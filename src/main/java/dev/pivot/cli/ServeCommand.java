@@ -62,23 +62,10 @@ final class ServeCommand implements Callable<Integer> {
             description = "proxy (beside an existing DHCP server), full (with --range), off; default ${DEFAULT-VALUE}")
     ServerConfig.DhcpMode dhcp;
 
-    static final class DhcpModeConverter implements picocli.CommandLine.ITypeConverter<ServerConfig.DhcpMode> {
-        @Override
-        public ServerConfig.DhcpMode convert(String value) {
-            return lowerCase(ServerConfig.DhcpMode.class, value, "DHCP mode");
+    static final class DhcpModeConverter extends LowerCaseEnum<ServerConfig.DhcpMode> {
+        DhcpModeConverter() {
+            super(ServerConfig.DhcpMode.class, "DHCP mode");
         }
-    }
-
-    /** An enum constant by its lower-case name ("full" → FULL), or one line naming the value and the choices. */
-    static <E extends Enum<E>> E lowerCase(Class<E> type, String value, String what) {
-        for (E e : type.getEnumConstants()) {
-            if (e.name().toLowerCase(java.util.Locale.ROOT).equals(value)) {
-                return e;
-            }
-        }
-        throw new picocli.CommandLine.TypeConversionException("'" + value + "' is not a " + what + ": "
-                + java.util.Arrays.stream(type.getEnumConstants()).map(e -> e.name().toLowerCase(java.util.Locale.ROOT))
-                .collect(java.util.stream.Collectors.joining(", ")));
     }
 
     @Option(names = "--range", paramLabel = "FIRST-LAST", description = "addresses to lease with --dhcp full")
@@ -145,10 +132,9 @@ final class ServeCommand implements Callable<Integer> {
                     + " its size in RAM)")
     ServerConfig.Stage1Mode stage1;
 
-    static final class Stage1Converter implements picocli.CommandLine.ITypeConverter<ServerConfig.Stage1Mode> {
-        @Override
-        public ServerConfig.Stage1Mode convert(String value) {
-            return lowerCase(ServerConfig.Stage1Mode.class, value, "stage 1 mode");
+    static final class Stage1Converter extends LowerCaseEnum<ServerConfig.Stage1Mode> {
+        Stage1Converter() {
+            super(ServerConfig.Stage1Mode.class, "stage 1 mode");
         }
     }
 
@@ -198,11 +184,9 @@ final class ServeCommand implements Callable<Integer> {
                     + " an image larger than RAM boots")
     ServerConfig.RootTransport rootTransport;
 
-    static final class RootTransportConverter
-            implements picocli.CommandLine.ITypeConverter<ServerConfig.RootTransport> {
-        @Override
-        public ServerConfig.RootTransport convert(String value) {
-            return lowerCase(ServerConfig.RootTransport.class, value, "root transport");
+    static final class RootTransportConverter extends LowerCaseEnum<ServerConfig.RootTransport> {
+        RootTransportConverter() {
+            super(ServerConfig.RootTransport.class, "root transport");
         }
     }
 

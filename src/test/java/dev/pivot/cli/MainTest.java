@@ -40,6 +40,12 @@ class MainTest {
         assertThat(badMode.exit()).isEqualTo(ExitCodes.USAGE);
         assertThat(badMode.err()).startsWith("pivot: ").contains("'bogus' is not a DHCP mode: proxy, full, off")
                 .hasLineCount(1);
+
+        for (String command : new String[] {"assign", "label"}) {
+            CliRun badMac = CliRun.of(Main.commandLine(), command, "52:54:00:zz:00:01", "a=b");
+            assertThat(badMac.exit()).as(command).isEqualTo(ExitCodes.USAGE);
+            assertThat(badMac.err()).as(command).contains("MAC 52:54:00:zz:00:01: ").hasLineCount(1);
+        }
     }
 
     @Test
