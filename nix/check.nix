@@ -21,7 +21,7 @@ let
       environment.systemPackages = mkOption { type = types.listOf types.package; default = [ ]; };
       systemd.services = mkOption { type = types.attrsOf types.anything; default = { }; };
     };
-    config._module.args.pkgs = { pivot = fakePackage "pivot"; ipxe = fakePackage "ipxe"; };
+    config._module.args.pkgs = { pivot = fakePackage "pivot"; ipxe = fakePackage "ipxe"; coreutils = fakePackage "coreutils"; };
   };
 
   eval = settings: lib.evalModules { modules = [ stubs ./module.nix { services.pivot = settings; } ]; };
@@ -34,7 +34,7 @@ let
       failedAssertions = map (a: a.message) (builtins.filter (a: !a.assertion) c.assertions);
       service = if s == null then null else {
         inherit (s) wantedBy after;
-        inherit (s.serviceConfig) ExecStart User Group StateDirectory AmbientCapabilities CapabilityBoundingSet
+        inherit (s.serviceConfig) ExecStart ExecReload User Group StateDirectory AmbientCapabilities CapabilityBoundingSet
           ProtectSystem NoNewPrivileges RestartPreventExitStatus ReadWritePaths;
       };
       user = c.users.users.pivot or null;

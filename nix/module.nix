@@ -380,6 +380,8 @@ in
       after = [ "network-online.target" ];
       serviceConfig = {
         ExecStart = "${cfg.package}/bin/pivot " + concatMapStringsSep " " systemdArg serveArgs;
+        # SIGHUP reads profiles.yaml again (`systemctl reload pivot`), as the Debian package's unit does.
+        ExecReload = "${pkgs.coreutils}/bin/kill -HUP $MAINPID";
         User = "pivot";
         Group = "pivot";
         StateDirectory = "pivot";

@@ -59,6 +59,8 @@ class NixModuleTest {
                 + " serve /srv/netboot/pc --interface eth1 --dhcp full --range 10.0.0.100-10.0.0.199 --http-port 80"
                 + " --tftp-port 69 --state /var/lib/pivot --efi-loader ipxe.efi --profiles /etc/pivot/profiles.yaml"
                 + " --ipxe-dir /nix/store/00000000000000000000000000000000-ipxe --stage1 prelude --keep-generations 10 --menu-timeout 5 --root-transport http --nbd-port 10809 --skip-check");
+        assertThat(unit.path("ExecReload").asText())
+                .isEqualTo("/nix/store/00000000000000000000000000000000-coreutils/bin/kill -HUP $MAINPID");
         assertThat(unit.path("User").asText()).isEqualTo("pivot");
         assertThat(unit.path("Group").asText()).isEqualTo("pivot");
         assertThat(unit.path("StateDirectory").asText()).isEqualTo("pivot");
