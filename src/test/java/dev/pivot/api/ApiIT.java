@@ -42,6 +42,8 @@ class ApiIT {
         server.emit(new BootEvent(t.plusMillis(400), BIOS, Step.TFTP, false, "undionly.kpxe", 70_123));
         server.emit(new BootEvent(t.plusSeconds(1), BIOS, Step.SCRIPT, false, "boot.ipxe", 900));
         server.emit(new BootEvent(t.plusSeconds(2), UEFI, Step.DHCP, false, "proxy offer ipxe.efi", 0).withFirmware(Firmware.EFI_X64));
+        // Past DHCP: a machine record (DHCP alone makes none).
+        server.emit(new BootEvent(t.plusMillis(2500), UEFI, Step.TFTP, false, "ipxe.efi", 1_000_000));
         server.emit(new BootEvent(t.plusSeconds(3), BIOS, Step.KERNEL, false, "bzImage", 12_000_000));
     }
 
