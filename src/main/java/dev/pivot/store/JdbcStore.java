@@ -234,18 +234,24 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
 
     @Override
     public List<BootSession> sessions(Optional<MacAddress> mac, int limit) {
+        return sessions(mac, 0, limit);
+    }
+
+    @Override
+    public List<BootSession> sessions(Optional<MacAddress> mac, int offset, int limit) {
         return reads.run("cannot read", db -> {
             record Row(long id, MacAddress mac) {
             }
             List<Row> rows = new ArrayList<>();
             String sql = "SELECT id, mac FROM boot_session" + (mac.isPresent() ? " WHERE mac = ?" : "")
-                    + " ORDER BY id DESC LIMIT ?";
+                    + " ORDER BY id DESC LIMIT ? OFFSET ?";
             try (PreparedStatement s = db.prepareStatement(sql)) {
                 int i = 1;
                 if (mac.isPresent()) {
                     s.setString(i++, mac.get().toString());
                 }
-                s.setInt(i, Math.max(0, limit));
+                s.setInt(i++, Math.max(0, limit));
+                s.setInt(i, Math.max(0, offset));
                 try (ResultSet r = s.executeQuery()) {
                     while (r.next()) {
                         rows.add(new Row(r.getLong(1), MacAddress.parse(r.getString(2))));

@@ -108,6 +108,30 @@ class ApiIT {
     }
 
     @Test
+    void sessionListsArePagedNewestFirst() throws Exception {
+        JsonNode all = get("/api/v1/sessions?limit=1000", 200);
+        assertThat(all.size()).isGreaterThanOrEqualTo(2);
+        List<Long> paged = new ArrayList<>();
+        String next = "0";
+        while (next != null) {
+            CurlRun page = CurlRun.run(server.base + "/api/v1/sessions?limit=1&offset=" + next, "-i");
+            assertThat(page.status()).isEqualTo(200);
+            String[] headAndBody = page.body().split("\r\n\r\n", 2);
+            JsonNode sessions = JSON.readTree(headAndBody[1]);
+            assertThat(sessions.size()).isLessThanOrEqualTo(1);
+            sessions.forEach(s -> paged.add(s.get("id").asLong()));
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?im)^X-Next-Offset: (\\d+)\r?$")
+                    .matcher(headAndBody[0]);
+            next = m.find() ? m.group(1) : null;
+            assertThat(paged.size()).as("pages end").isLessThanOrEqualTo(all.size() + 1);
+        }
+        List<Long> ids = new ArrayList<>();
+        all.forEach(s -> ids.add(s.get("id").asLong()));
+        assertThat(paged).isEqualTo(ids);
+        assertThat(get("/api/v1/sessions?offset=-1", 400).get("error").asText()).contains("offset");
+    }
+
+    @Test
     void labelsAreSetAndRemovedWithTheToken() throws Exception {
         String bearer = "Authorization: Bearer " + server.token;
         CurlRun put = CurlRun.run(server.base + "/api/v1/machines/" + UEFI + "/labels/rack", "-X", "PUT",
