@@ -106,6 +106,9 @@ for attack in "${VM_ATTACKS[@]}"; do
   kill "$qpid" 2>/dev/null || true; wait "$qpid" 2>/dev/null || true
   wait "$abuse" 2>/dev/null || true
   grep -v '^attack ' "$BENCH_WORK/abuse-$attack.out" | grep -v '^OutOfMemoryError' || true
+  records=$(ip netns exec "$NSA" curl -s --max-time 20 "http://10.77.0.1/api/v1/machines?limit=5000" \
+    -H "Authorization: Bearer $(cat "$BENCH_WORK/state-vm/api-token")" | grep -o '"firstSeen"' | wc -l)
+  echo "                 machine records after $attack: $records"
   if [ -n "$took" ]; then
     echo "                 VM boot during $attack: stage 2 reached in $took s (load average $(bench_loadavg))"
   else
