@@ -55,10 +55,12 @@ start_server() { # NAME RUNDIR
   case $name in
     pivot)
       # What ./pivot runs (lib.sh's PIVOT_JAVA), inside the server's namespace; `ip netns exec` execs, so $! is
-      # the JVM. Its stdout (the console timeline) goes to the log file.
+      # the JVM. Its stdout (the console timeline) goes to the log file. perfdhcp is one relay for 50,000 new
+      # clients: its offers a second are not bounded here (the default bound is per relay and sender).
       ip netns exec "$NS_S" "${PIVOT_JAVA[@]}" dev.pivot.cli.Main serve "$NETBOOT" --interface "$IF_S" \
         --dhcp full --range "$FIRST-$LAST" --state "$dir/state" --http-port "$PIVOT_HTTP_PORT" \
-        --tftp-port "$PIVOT_TFTP_PORT" >"$dir/log" 2>&1 &
+        --tftp-port "$PIVOT_TFTP_PORT" --limit dhcp-offers-per-source=1000000 --limit dhcp-offers-per-mac=1000000 \
+        >"$dir/log" 2>&1 &
       SERVER_PID=$!; BENCH_PIDS+=("$SERVER_PID")
       bench_wait_for_line "$dir/log" '^pivot: waiting for machines' "$SERVER_PID" 120
       ip netns exec "$NS_S" ss -Hlun 'sport = :67' | grep -q . \

@@ -51,6 +51,7 @@ let
     ++ [ "--root-transport" cfg.rootTransport "--nbd-port" (toString cfg.nbdPort) ]
     ++ lib.concatLists (lib.mapAttrsToList (name: n: [ "--limit" "${name}=${toString n}" ]) cfg.limit)
     ++ switch "--trust-host-header" cfg.trustHostHeader
+    ++ switch "--dhcp-known-only" cfg.dhcpKnownOnly
     ++ cfg.extraArgs;
 
   # Ports below 1024 (DHCP 67, TFTP 69, HTTP 80) need CAP_NET_BIND_SERVICE. Binding the DHCP sockets to an
@@ -329,6 +330,12 @@ in
       type = types.bool;
       default = false;
       description = "Scripts name the server as the client's Host header did, behind a reverse proxy (`--trust-host-header`).";
+    };
+
+    dhcpKnownOnly = mkOption {
+      type = types.bool;
+      default = false;
+      description = "DHCP answers only machines Pivot knows: a machine record, an assignment or a group (`--dhcp-known-only`).";
     };
 
     extraArgs = mkOption {

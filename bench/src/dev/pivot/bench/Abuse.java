@@ -48,6 +48,23 @@ public final class Abuse {
     private final HttpClient legitHttp = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private volatile String tftpFailure = "";
     private static final String LEGIT_MAC = "52:54:00:ab:05:01";
+    /**
+     * Where Pivot listens and where the attackers come from (attacker n is PREFIX + n): loopback by default; the
+     * namespace part of bench/abuse.sh sets them to its bridge's addresses.
+     */
+    private static final String SERVER = System.getProperty("abuse.server", "127.0.0.1");
+    private static final String ATTACKERS = System.getProperty("abuse.attackers", "127.0.0.");
+    private static final String LEGIT_FROM = System.getProperty("abuse.legit", SERVER);
+    /**
+     * With -Dabuse.until=FILE each attack is repeated until FILE exists (a VM booting alongside reached stage 2),
+     * at most {@link #UNTIL_CAP}: the attack lasts the whole boot, and is bounded all the same.
+     */
+    private static final String UNTIL = System.getProperty("abuse.until", "");
+    private static final Duration UNTIL_CAP = Duration.ofSeconds(Long.getLong("abuse.until.seconds", 300));
+
+    private static InetAddress attacker(int n) throws IOException {
+        return InetAddress.getByName(ATTACKERS + n);
+    }
 
     private Abuse(String[] args) {
         pid = Long.parseLong(args[0]);
@@ -78,10 +95,14 @@ public final class Abuse {
                 new Named("conn-flood", this::connectionFlood),
                 new Named("download-hold", this::downloadHold),
                 new Named("big-body", this::bigBodies),
-                new Named("machines-read", this::machinesRead));
+                new Named("machines-read", this::machinesRead),
+                new Named("dhcp-flood", this::dhcpFlood));
         for (Named a : attacks) {
             if (!only.isEmpty() && !only.contains(a.name())) {
                 continue;
+            }
+            if (only.isEmpty() && a.name().equals("dhcp-flood")) {
+                continue; // only where asked for by name: on the namespace's bridge, where a DHCP server listens
             }
             measure(a.name(), a.attack());
             Thread.sleep(2000); // let the attack's leftovers time out between attacks (not an assertion)
@@ -117,9 +138,12 @@ public final class Abuse {
                 }
             }
         });
-        long sent;
+        long sent = 0;
         try {
-            sent = attack.run();
+            long until = System.nanoTime() + UNTIL_CAP.toNanos();
+            do {
+                sent += attack.run();
+            } while (!UNTIL.isEmpty() && !Files.exists(Path.of(UNTIL)) && System.nanoTime() < until);
         } finally {
             // The legitimate client goes on for a few seconds after the attack: what it left behind still counts.
             Thread.sleep(3000);
@@ -169,7 +193,7 @@ public final class Abuse {
     }
 
     private String base() {
-        return "http://127.0.0.1:" + httpPort;
+        return "http://" + SERVER + ":" + httpPort;
     }
 
     // ---- the legitimate client ----
@@ -189,7 +213,7 @@ public final class Abuse {
             if (k.statusCode() != 200) {
                 return "kernel: HTTP " + k.statusCode();
             }
-            long got = tftpGet(InetAddress.getByName("127.0.0.1"), tftpFile);
+            long got = tftpGet(InetAddress.getByName(LEGIT_FROM), tftpFile);
             return got > 0 ? null : "tftp " + tftpFile + ": " + tftpFailure;
         } catch (Exception e) {
             return e.toString();
@@ -201,7 +225,7 @@ public final class Abuse {
         try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(from, 0))) {
             s.setSoTimeout(3000);
             byte[] rrq = ("\0\1" + file + "\0octet\0").getBytes(StandardCharsets.ISO_8859_1);
-            s.send(new DatagramPacket(rrq, rrq.length, InetAddress.getByName("127.0.0.1"), tftpPort));
+            s.send(new DatagramPacket(rrq, rrq.length, InetAddress.getByName(SERVER), tftpPort));
             byte[] buf = new byte[600];
             long total = 0;
             int expected = 1;
@@ -241,13 +265,13 @@ public final class Abuse {
 
     /** 5,000 read requests in 5 s from one host, each from its own port, never acknowledged. */
     private long tftpFlood() throws Exception {
-        return rrqFlood(InetAddress.getByName("127.0.0.2"), 5000, 5000,
+        return rrqFlood(attacker(2), 5000, 5000,
                 "\0\1" + tftpFile + "\0octet\0", false);
     }
 
     /** 2,500 requests for the biggest window (blksize 1468, windowsize 64) that acknowledge only the OACK. */
     private long tftpWindowMemory() throws Exception {
-        return rrqFlood(InetAddress.getByName("127.0.0.3"), 2500, 5000,
+        return rrqFlood(attacker(3), 2500, 5000,
                 "\0\1ipxe.efi\0octet\0blksize\0" + "1468\0windowsize\0" + "64\0", true);
     }
 
@@ -265,7 +289,7 @@ public final class Abuse {
                 DatagramSocket s = new DatagramSocket(new InetSocketAddress(from, 0));
                 s.setSoTimeout(1);
                 sockets.add(s);
-                s.send(new DatagramPacket(rrq, rrq.length, InetAddress.getByName("127.0.0.1"), tftpPort));
+                s.send(new DatagramPacket(rrq, rrq.length, InetAddress.getByName(SERVER), tftpPort));
                 if (ackOack) {
                     // Acknowledge the OACK of an earlier request (it had time to come): then never again.
                     DatagramSocket earlier = sockets.get(Math.max(0, sockets.size() - 20));
@@ -292,7 +316,7 @@ public final class Abuse {
 
     /** 12,000 stage-1 reports from random MACs without a secret, 64 at a time. */
     private long reportFlood() throws Exception {
-        HttpClient attacker = HttpClient.newBuilder().localAddress(InetAddress.getByName("127.0.0.4"))
+        HttpClient attacker = HttpClient.newBuilder().localAddress(attacker(4))
                 .connectTimeout(Duration.ofSeconds(5)).build();
         AtomicInteger next = new AtomicInteger();
         int total = 12_000;
@@ -317,6 +341,33 @@ public final class Abuse {
         return Math.min(total, next.get());
     }
 
+    /**
+     * 4,000 DHCP DISCOVERs from random MACs in 4 s, broadcast from attacker 8 (needs --dhcp full on a network the
+     * attacker is on: the namespace part of bench/abuse.sh). The offers are not read: the flood only asks.
+     */
+    private long dhcpFlood() throws Exception {
+        int count = 4000;
+        long millis = 4000;
+        try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(attacker(8), 0))) {
+            s.setBroadcast(true);
+            long start = System.nanoTime();
+            for (int i = 0; i < count; i++) {
+                long due = start + TimeUnit.MILLISECONDS.toNanos(millis) * i / count;
+                while (System.nanoTime() < due) {
+                    Thread.sleep(1);
+                }
+                byte[] mac = new byte[6];
+                java.util.concurrent.ThreadLocalRandom.current().nextBytes(mac);
+                mac[0] = (byte) ((mac[0] & 0xfc) | 0x02); // locally administered, unicast
+                byte[] discover = dev.pivot.dhcp.DhcpPacket.builder().mac(dev.pivot.boot.MacAddress.of(mac))
+                        .xid(java.util.concurrent.ThreadLocalRandom.current().nextInt())
+                        .type(dev.pivot.dhcp.MessageType.DISCOVER).build().encode();
+                s.send(new DatagramPacket(discover, discover.length, InetAddress.getByName("255.255.255.255"), 67));
+            }
+        }
+        return count;
+    }
+
     private static int rnd() {
         return ThreadLocalRandom.current().nextInt(256);
     }
@@ -324,14 +375,14 @@ public final class Abuse {
     /** 5,000 idle connections from one host, held 10 s. */
     private long connectionFlood() throws Exception {
         List<Socket> held = new ArrayList<>();
-        InetAddress from = InetAddress.getByName("127.0.0.5");
+        InetAddress from = attacker(5);
         int opened = 0;
         try {
             for (int i = 0; i < 5000; i++) {
                 Socket s = new Socket();
                 try {
                     s.bind(new InetSocketAddress(from, 0));
-                    s.connect(new InetSocketAddress("127.0.0.1", httpPort), 2000);
+                    s.connect(new InetSocketAddress(SERVER, httpPort), 2000);
                     held.add(s);
                     opened++;
                 } catch (IOException e) {
@@ -356,7 +407,7 @@ public final class Abuse {
             throw new IllegalStateException("no kernel in the script: " + script);
         }
         List<Socket> held = new ArrayList<>();
-        InetAddress from = InetAddress.getByName("127.0.0.6");
+        InetAddress from = attacker(6);
         int sent = 0;
         try {
             for (int i = 0; i < 2100; i++) {
@@ -364,7 +415,7 @@ public final class Abuse {
                 try {
                     s.setReceiveBufferSize(4096);
                     s.bind(new InetSocketAddress(from, 0));
-                    s.connect(new InetSocketAddress("127.0.0.1", httpPort), 2000);
+                    s.connect(new InetSocketAddress(SERVER, httpPort), 2000);
                     s.getOutputStream().write(("GET " + kernel.group(1) + " HTTP/1.1\r\nHost: x\r\n\r\n")
                             .getBytes(StandardCharsets.US_ASCII));
                     held.add(s);
@@ -390,8 +441,8 @@ public final class Abuse {
             for (int i = 0; i < 8; i++) {
                 pool.submit(() -> {
                     try (Socket s = new Socket()) {
-                        s.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.7"), 0));
-                        s.connect(new InetSocketAddress("127.0.0.1", httpPort), 2000);
+                        s.bind(new InetSocketAddress(attacker(7), 0));
+                        s.connect(new InetSocketAddress(SERVER, httpPort), 2000);
                         OutputStream out = s.getOutputStream();
                         out.write(("PUT /api/v1/machines/" + LEGIT_MAC + "/labels/big HTTP/1.1\r\nHost: x\r\n"
                                 + "Authorization: Bearer " + apiToken + "\r\nContent-Length: " + (140L << 20)

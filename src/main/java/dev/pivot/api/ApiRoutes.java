@@ -197,8 +197,13 @@ public final class ApiRoutes implements ExtraRoutes {
             Fields query = Replies.query(request);
             Optional<MacAddress> mac = Optional.ofNullable(query.getValue("mac")).map(ApiRoutes::mac);
             int limit = limit(query.getValue("limit"));
-            HttpReplies.json(request, response, HttpStatus.OK_200,
-                    events.sessions(mac, limit).stream().map(Views::session).toList());
+            // Paged like machines: older sessions page by page, never all of them in one answer.
+            int offset = bounded("offset", query.getValue("offset"), 0, 0, Integer.MAX_VALUE);
+            List<Views.SessionView> page = events.sessions(mac, offset, limit).stream().map(Views::session).toList();
+            if (page.size() == limit) {
+                response.getHeaders().put("X-Next-Offset", Long.toString((long) offset + limit));
+            }
+            HttpReplies.json(request, response, HttpStatus.OK_200, page);
         } else if (path.startsWith("/api/v1/sessions/")) {
             String id = path.substring("/api/v1/sessions/".length());
             if (!id.matches("\\d{1,18}")) {

@@ -3,7 +3,10 @@ package dev.pivot.boot;
 import java.util.List;
 import java.util.Optional;
 
-/** Machines seen so far (the {@link EventLog} marks them seen) and the labels operators give them. */
+/**
+ * Machines seen past DHCP so far (the {@link EventLog} marks them seen once one fetches a file or its script; DHCP
+ * alone makes no machine) and the labels operators give them.
+ */
 public interface MachineRepository {
 
     /** Every machine, most recently seen first. */

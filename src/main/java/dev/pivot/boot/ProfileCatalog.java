@@ -50,6 +50,19 @@ public final class ProfileCatalog implements BootCatalog {
     }
 
     private volatile Routing routing;
+    /**
+     * The firmware DHCP showed for machines that may have no machine record yet (a record is made once a machine
+     * gets past DHCP, after its first script): a firmware selector matches on its first boot too. Bounded: the
+     * least recently seen go first, so a DISCOVER flood of made-up MACs cannot grow it.
+     */
+    private final java.util.LinkedHashMap<MacAddress, Firmware> firmwareSeen =
+            new java.util.LinkedHashMap<>(16, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<MacAddress, Firmware> eldest) {
+                    return size() > FIRMWARE_SEEN;
+                }
+            };
+    private static final int FIRMWARE_SEEN = 8192;
     private final Assignments assignments;
     private final MachineRepository machines;
 
@@ -149,7 +162,14 @@ public final class ProfileCatalog implements BootCatalog {
         if (selectors.isEmpty()) {
             return Optional.empty();
         }
-        Optional<Machine> machine = readOrNothing(() -> machines.machine(mac));
+        Optional<Machine> machine = readOrNothing(() -> machines.machine(mac)).or(() -> {
+            Firmware seen;
+            synchronized (firmwareSeen) {
+                seen = firmwareSeen.get(mac);
+            }
+            java.time.Instant now = java.time.Instant.now();
+            return Optional.ofNullable(seen).map(f -> new Machine(mac, now, now, Optional.of(f), Map.of()));
+        });
         if (machine.isEmpty()) {
             return Optional.empty();
         }
@@ -250,6 +270,11 @@ public final class ProfileCatalog implements BootCatalog {
      * its last initrd whole (or, without initrds, its kernel), the last step Pivot sees of it.
      */
     public void onEvent(BootEvent event) {
+        if (event.firmware().isPresent() && !routing.selectors().isEmpty()) {
+            synchronized (firmwareSeen) {
+                firmwareSeen.put(event.mac(), event.firmware().get());
+            }
+        }
         if (event.failed()) {
             return;
         }

@@ -28,6 +28,14 @@ public enum Step {
      */
     STALLED;
 
+    /**
+     * Whether an event of this step shows that a machine got past DHCP (fetched a file or its script, or reported
+     * from a booted kernel). Only such a machine gets a machine record: a DISCOVER from a made-up MAC does not.
+     */
+    public boolean pastDhcp() {
+        return this != DHCP && this != STALLED;
+    }
+
     /** Parses the wire name used by stage 1 reports ("network", "root_fetched", …), case-insensitive. */
     public static Step fromWire(String name) {
         return valueOf(name.trim().toUpperCase(java.util.Locale.ROOT).replace('-', '_'));

@@ -213,6 +213,10 @@ final class ServeCommand implements Callable<Integer> {
             + " (behind a reverse proxy); by default they use the address the client reached")
     boolean trustHostHeader;
 
+    @Option(names = "--dhcp-known-only", description = "DHCP answers only machines Pivot knows: a machine record (it"
+            + " fetched its script before), an assignment or a group; every other MAC gets no offer")
+    boolean dhcpKnownOnly;
+
     @Override
     public Integer call() throws Exception {
         // Buffered, flushed by the timeline when no event waits: not a write(2) per line under a boot storm.
@@ -308,7 +312,7 @@ final class ServeCommand implements Callable<Integer> {
                 machineRamMb == null ? OptionalLong.empty() : OptionalLong.of(machineRamMb << 20), true,
                 ServerConfig.DEFAULT_EVENT_QUEUE, LogFormat.of(logFormat, System.getenv()), gcAfterDays,
                 generationPolicy(), ipv6Ra, ServerConfig.stallDeadlines(stallAfter), rootTransport, nbdPort,
-                ServerLimits.apply(limitSettings, trustHostHeader));
+                ServerLimits.apply(limitSettings, trustHostHeader, dhcpKnownOnly));
     }
 
     /** --keep-generations, --keep-generations-for, --menu-timeout. */

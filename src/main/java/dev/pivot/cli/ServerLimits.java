@@ -26,7 +26,11 @@ final class ServerLimits {
             new Bound("http-downloads", "artifact downloads at once", ServerConfig.Limits::httpDownloads),
             new Bound("http-downloads-per-ip", "... from one address", ServerConfig.Limits::httpDownloadsPerIp),
             new Bound("event-streams", "live event streams", ServerConfig.Limits::eventStreams),
-            new Bound("api-body-bytes", "largest API request body", ServerConfig.Limits::apiBodyBytes));
+            new Bound("api-body-bytes", "largest API request body", ServerConfig.Limits::apiBodyBytes),
+            new Bound("dhcp-offers-per-mac", "DHCP offers to one MAC a minute",
+                    ServerConfig.Limits::dhcpOffersPerMac),
+            new Bound("dhcp-offers-per-source", "DHCP offers a second to new machines per relay or sender",
+                    ServerConfig.Limits::dhcpOffersPerSource));
 
     /** For --help (an annotation needs a constant; ServerLimitsTest holds it to {@link #help()}). */
     static final String NAMES_HELP = "tftp-transfers (TFTP transfers at once, default 256), tftp-transfers-per-client"
@@ -35,7 +39,8 @@ final class ServerLimits {
             + " default 64), http-idle-seconds (close a silent HTTP connection, default 30), http-downloads (artifact"
             + " downloads at once, default 2048), http-downloads-per-ip (... from one address, default 16),"
             + " event-streams (live event streams, default 64), api-body-bytes (largest API request body, default"
-            + " 65536)";
+            + " 65536), dhcp-offers-per-mac (DHCP offers to one MAC a minute, default 60), dhcp-offers-per-source"
+            + " (DHCP offers a second to new machines per relay or sender, default 1000)";
 
     static String help() {
         return String.join(", ", BOUNDS.stream()
@@ -63,12 +68,18 @@ final class ServerLimits {
 
     /** The defaults with {@code settings} applied (the last one of a name wins). */
     static ServerConfig.Limits apply(List<Setting> settings, boolean trustHostHeader) {
+        return apply(settings, trustHostHeader, false);
+    }
+
+    /** @param dhcpKnownOnly DHCP answers only machines Pivot knows */
+    static ServerConfig.Limits apply(List<Setting> settings, boolean trustHostHeader, boolean dhcpKnownOnly) {
         Map<String, Integer> v = new LinkedHashMap<>();
         BOUNDS.forEach(b -> v.put(b.name(), b.value().applyAsInt(D)));
         settings.forEach(s -> v.put(s.name(), s.value()));
         return new ServerConfig.Limits(v.get("tftp-transfers"), v.get("tftp-transfers-per-client"),
                 v.get("tftp-window-bytes"), v.get("http-connections"), v.get("http-connections-per-ip"),
                 v.get("http-idle-seconds"), v.get("http-downloads"), v.get("http-downloads-per-ip"),
-                v.get("event-streams"), v.get("api-body-bytes"), trustHostHeader);
+                v.get("event-streams"), v.get("api-body-bytes"), trustHostHeader,
+                v.get("dhcp-offers-per-mac"), v.get("dhcp-offers-per-source"), dhcpKnownOnly);
     }
 }

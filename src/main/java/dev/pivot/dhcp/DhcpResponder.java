@@ -38,11 +38,18 @@ public final class DhcpResponder {
     private final EventSink events;
     private final Optional<LeasePool> leases;
     private final Optional<IpxeUpgrade> upgrade;
+    private final OfferGuard guard;
     /** The last NoBoot reason logged per machine, so a retrying ROM does not flood the log. */
     private final ConcurrentHashMap<MacAddress, String> noBootLogged = new ConcurrentHashMap<>();
 
     public DhcpResponder(DhcpConfig config, BootPolicy policy, AddressBook addressBook, EventSink events,
                          Optional<LeasePool> leases) {
+        this(config, policy, addressBook, events, leases, OfferGuard.defaults());
+    }
+
+    /** @param guard who may get an offer (rates, known machines only), asked before an address is picked */
+    public DhcpResponder(DhcpConfig config, BootPolicy policy, AddressBook addressBook, EventSink events,
+                         Optional<LeasePool> leases, OfferGuard guard) {
         if (config.mode() == DhcpConfig.Mode.FULL && leases.isEmpty()) {
             throw new IllegalArgumentException("FULL DHCP mode needs a lease pool");
         }
@@ -51,6 +58,7 @@ public final class DhcpResponder {
         this.addressBook = addressBook;
         this.events = events;
         this.leases = leases;
+        this.guard = guard;
         this.upgrade = config.upgradeIpxe() ? Optional.of(new IpxeUpgrade(policy, java.time.Clock.systemUTC()))
                 : Optional.empty();
     }
@@ -68,7 +76,7 @@ public final class DhcpResponder {
         }
         return switch (config.mode()) {
             case PROXY -> proxy(request, facts.get(), type.get(), source, port);
-            case FULL -> full(request, facts.get(), type.get());
+            case FULL -> full(request, facts.get(), type.get(), source);
         };
     }
 
@@ -83,6 +91,9 @@ public final class DhcpResponder {
         boolean discover = port == Port.SERVER && type == MessageType.DISCOVER;
         boolean pxeRequest = port == Port.PROXY && (type == MessageType.REQUEST || type == MessageType.INFORM);
         if (!discover && !pxeRequest) {
+            return Optional.empty();
+        }
+        if (discover && guard.check(facts.mac(), request.giaddr(), source, false) != OfferGuard.Verdict.OFFER) {
             return Optional.empty();
         }
         BootAnswer answer = answerFor(facts, request.xid());
@@ -118,7 +129,7 @@ public final class DhcpResponder {
 
     // ---------------------------------------------------------------- full DHCP
 
-    private Optional<Reply> full(DhcpPacket request, ClientFacts facts, MessageType type) {
+    private Optional<Reply> full(DhcpPacket request, ClientFacts facts, MessageType type, InetSocketAddress source) {
         LeasePool pool = leases.orElseThrow();
         MacAddress mac = facts.mac();
         Optional<Inet4Address> serverId = request.address(DhcpOption.SERVER_ID);
@@ -126,6 +137,9 @@ public final class DhcpResponder {
         Optional<Inet4Address> requested = request.address(DhcpOption.REQUESTED_IP);
         switch (type) {
             case DISCOVER -> {
+                if (guard.check(mac, request.giaddr(), source, pool.hadLease(mac)) != OfferGuard.Verdict.OFFER) {
+                    return Optional.empty(); // counted and logged once a minute by the guard
+                }
                 Optional<Inet4Address> address = pool.offer(mac, requested);
                 if (address.isEmpty()) {
                     // Counted and logged once a minute by the pool. Refused for the offers held (a flood of made-up

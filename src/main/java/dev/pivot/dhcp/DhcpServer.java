@@ -64,12 +64,19 @@ public final class DhcpServer implements AutoCloseable {
     /** @param refusals where offers refused under pressure are counted */
     public DhcpServer(DhcpConfig config, BootPolicy policy, AddressBook addressBook, EventSink events,
                       LeaseStore leaseStore, dev.pivot.boot.Refusals refusals) {
+        this(config, policy, addressBook, events, leaseStore, refusals,
+                new OfferGuard(OfferGuard.Limits.DEFAULTS, mac -> true, refusals));
+    }
+
+    /** @param guard who may get an offer: per-MAC and per-source rates, known machines only */
+    public DhcpServer(DhcpConfig config, BootPolicy policy, AddressBook addressBook, EventSink events,
+                      LeaseStore leaseStore, dev.pivot.boot.Refusals refusals, OfferGuard guard) {
         this.config = config;
         this.leaseStore = leaseStore;
         Optional<LeasePool> pool = config.pool()
                 .filter(p -> config.mode() == DhcpConfig.Mode.FULL)
                 .map(p -> new LeasePool(p, config.serverAddress(), leaseStore, Clock.systemUTC(), refusals));
-        this.responder = new DhcpResponder(config, policy, addressBook, events, pool);
+        this.responder = new DhcpResponder(config, policy, addressBook, events, pool, guard);
     }
 
     public synchronized void start() throws IOException {

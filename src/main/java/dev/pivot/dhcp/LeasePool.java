@@ -161,6 +161,12 @@ public final class LeasePool {
         }
     }
 
+    /** Whether the machine has a reservation or was ever bound here (its lease current or expired). */
+    public synchronized boolean hadLease(MacAddress mac) {
+        return pool.reservations().containsKey(mac)
+                || store.byMac(mac).filter(l -> l.state() == Lease.State.BOUND).isPresent();
+    }
+
     public synchronized Optional<Lease> leaseOf(MacAddress mac) {
         return store.byMac(mac).filter(l -> l.activeAt(now()));
     }

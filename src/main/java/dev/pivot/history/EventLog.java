@@ -29,5 +29,10 @@ public interface EventLog {
     /** The newest sessions first, of one machine or of all; at most {@code limit}. */
     List<BootSession> sessions(Optional<MacAddress> mac, int limit);
 
+    /** One page of {@link #sessions(Optional, int)}: {@code limit} sessions from the {@code offset}-th newest. */
+    default List<BootSession> sessions(Optional<MacAddress> mac, int offset, int limit) {
+        return sessions(mac, (int) Math.min(Integer.MAX_VALUE, (long) offset + limit)).stream().skip(offset).toList();
+    }
+
     Optional<BootSession> session(long id);
 }

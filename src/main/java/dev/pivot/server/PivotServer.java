@@ -14,6 +14,7 @@ import dev.pivot.boot.ProfileCatalog;
 import dev.pivot.dhcp.DhcpConfig;
 import dev.pivot.dhcp.DhcpServer;
 import dev.pivot.dhcp.FileLeaseStore;
+import dev.pivot.dhcp.OfferGuard;
 import dev.pivot.history.EventPipeline;
 import dev.pivot.http.HttpConfig;
 import dev.pivot.http.HttpGuard;
@@ -43,6 +44,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 import dev.pivot.boot.BootSpec;
+import dev.pivot.boot.MacAddress;
 import dev.pivot.stage1.Stage1Contract;
 
 /**
@@ -269,7 +271,8 @@ public final class PivotServer implements AutoCloseable {
                 // Leases live in the state directory so a restart (or kill -9) keeps every address handed out.
                 DhcpServer server = new DhcpServer(dhcp.get().withIpxeUpgrade(config.ipxeUpgrade()),
                         new BootPolicy(config.efiLoader()), addresses, pipeline,
-                        new FileLeaseStore(config.state().resolve("dhcp-leases")), refusals);
+                        new FileLeaseStore(config.state().resolve("dhcp-leases")), refusals,
+                        new OfferGuard(limits.dhcpOffers(), mac -> knownMachine(mac, catalog, store), refusals));
                 server.start();
                 running.add(server);
                 if (config.ipv6Ra()) {
@@ -291,6 +294,21 @@ public final class PivotServer implements AutoCloseable {
                 throw r;
             }
             throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * For --dhcp-known-only: a machine Pivot has a record of (it fetched a script before), or one an assignment or a
+     * MAC group names. The default profile alone does not make a machine known.
+     */
+    private static boolean knownMachine(MacAddress mac, ProfileCatalog catalog, JdbcStore store) {
+        if (catalog.choice(mac).filter(c -> !c.because().equals("default")).isPresent()) {
+            return true;
+        }
+        try {
+            return store.machine(mac).isPresent();
+        } catch (RuntimeException e) {
+            return false; // the store unreadable: machines with a lease still renew (the guard lets them through)
         }
     }
 

@@ -70,13 +70,22 @@ public record ServerConfig(BootSource source, Where where, DhcpMode dhcp, Option
      * @param eventStreams         live event streams (/api/v1/events) at once
      * @param apiBodyBytes         the largest API request body, checked before it is read
      * @param trustHostHeader      scripts name the server as the client's Host header did (behind a proxy)
+     * @param dhcpOffersPerMac     DHCP offers to one MAC per minute
+     * @param dhcpOffersPerSource  DHCP offers per second to machines without a lease, per relay or sender
+     * @param dhcpKnownOnly        DHCP answers only machines Pivot knows (a record, an assignment, a group)
      */
     public record Limits(int tftpTransfers, int tftpPerClient, int tftpWindowBytes, int httpConnections,
                          int httpConnectionsPerIp, int httpIdleSeconds, int httpDownloads, int httpDownloadsPerIp,
-                         int eventStreams, int apiBodyBytes, boolean trustHostHeader) {
+                         int eventStreams, int apiBodyBytes, boolean trustHostHeader,
+                         int dhcpOffersPerMac, int dhcpOffersPerSource, boolean dhcpKnownOnly) {
 
         public static final Limits DEFAULTS = new Limits(256, 8, 96 * 1024, 4096, 64, 30, 2048, 16, 64, 64 * 1024,
-                false);
+                false, dev.pivot.dhcp.OfferGuard.Limits.DEFAULTS.perMacPerMinute(),
+                dev.pivot.dhcp.OfferGuard.Limits.DEFAULTS.perSourcePerSecond(), false);
+
+        public dev.pivot.dhcp.OfferGuard.Limits dhcpOffers() {
+            return new dev.pivot.dhcp.OfferGuard.Limits(dhcpOffersPerMac, dhcpOffersPerSource, dhcpKnownOnly);
+        }
     }
 
     public enum DhcpMode { PROXY, FULL, OFF }

@@ -166,32 +166,58 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
         });
     }
 
-    /** One upsert per machine in the batch: first and last seen, and the firmware its newest event revealed. */
+    /**
+     * One write per machine in the batch: a machine that got past DHCP in it gets its record (first seen at its first
+     * session, the firmware its newest event revealed, else the newest any of its events did); a machine seen only
+     * in DHCP updates the record it has, if any, and otherwise gets none (a DISCOVER flood of made-up MACs).
+     */
     private static void upsertMachines(Connection db, List<Entry> batch) throws SQLException {
-        record Seen(Instant first, Instant last, Optional<Firmware> firmware) {
+        record Seen(Instant first, Instant last, Optional<Firmware> firmware, boolean pastDhcp) {
         }
         Map<MacAddress, Seen> seen = new LinkedHashMap<>();
         for (Entry entry : batch) {
             BootEvent e = entry.event();
-            seen.merge(e.mac(), new Seen(e.at(), e.at(), e.firmware()), (a, b) -> new Seen(
+            seen.merge(e.mac(), new Seen(e.at(), e.at(), e.firmware(), e.step().pastDhcp()), (a, b) -> new Seen(
                     a.first().isBefore(b.first()) ? a.first() : b.first(),
                     a.last().isAfter(b.last()) ? a.last() : b.last(),
-                    b.firmware().or(a::firmware)));
+                    b.firmware().or(a::firmware), a.pastDhcp() || b.pastDhcp()));
         }
         try (PreparedStatement upsert = db.prepareStatement("""
-                INSERT INTO machine (mac, first_seen, last_seen, firmware) VALUES (?, ?, ?, ?)
+                INSERT INTO machine (mac, first_seen, last_seen, firmware) VALUES (?,
+                  COALESCE((SELECT MIN(started) FROM boot_session WHERE mac = ?), ?), ?,
+                  COALESCE(?, (SELECT e.firmware FROM boot_event e JOIN boot_session s ON s.id = e.session_id
+                               WHERE s.mac = ? AND e.firmware IS NOT NULL ORDER BY s.id DESC, e.seq DESC LIMIT 1)))
                 ON CONFLICT (mac) DO UPDATE SET
                   last_seen = CASE WHEN excluded.last_seen > machine.last_seen
                                    THEN excluded.last_seen ELSE machine.last_seen END,
-                  firmware = COALESCE(excluded.firmware, machine.firmware)""")) {
+                  firmware = COALESCE(excluded.firmware, machine.firmware)""");
+             PreparedStatement update = db.prepareStatement("""
+                UPDATE machine SET
+                  last_seen = CASE WHEN ? > last_seen THEN ? ELSE last_seen END,
+                  firmware = COALESCE(?, firmware)
+                WHERE mac = ?""")) {
             for (Map.Entry<MacAddress, Seen> m : seen.entrySet()) {
-                upsert.setString(1, m.getKey().toString());
-                upsert.setLong(2, micros(m.getValue().first()));
-                upsert.setLong(3, micros(m.getValue().last()));
-                upsert.setString(4, m.getValue().firmware().map(Firmware::wire).orElse(null));
-                upsert.addBatch();
+                String mac = m.getKey().toString();
+                String firmware = m.getValue().firmware().map(Firmware::wire).orElse(null);
+                long last = micros(m.getValue().last());
+                if (m.getValue().pastDhcp()) {
+                    upsert.setString(1, mac);
+                    upsert.setString(2, mac);
+                    upsert.setLong(3, micros(m.getValue().first()));
+                    upsert.setLong(4, last);
+                    upsert.setString(5, firmware);
+                    upsert.setString(6, mac);
+                    upsert.addBatch();
+                } else {
+                    update.setLong(1, last);
+                    update.setLong(2, last);
+                    update.setString(3, firmware);
+                    update.setString(4, mac);
+                    update.addBatch();
+                }
             }
             upsert.executeBatch();
+            update.executeBatch();
         }
     }
 
@@ -208,18 +234,24 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
 
     @Override
     public List<BootSession> sessions(Optional<MacAddress> mac, int limit) {
+        return sessions(mac, 0, limit);
+    }
+
+    @Override
+    public List<BootSession> sessions(Optional<MacAddress> mac, int offset, int limit) {
         return reads.run("cannot read", db -> {
             record Row(long id, MacAddress mac) {
             }
             List<Row> rows = new ArrayList<>();
             String sql = "SELECT id, mac FROM boot_session" + (mac.isPresent() ? " WHERE mac = ?" : "")
-                    + " ORDER BY id DESC LIMIT ?";
+                    + " ORDER BY id DESC LIMIT ? OFFSET ?";
             try (PreparedStatement s = db.prepareStatement(sql)) {
                 int i = 1;
                 if (mac.isPresent()) {
                     s.setString(i++, mac.get().toString());
                 }
-                s.setInt(i, Math.max(0, limit));
+                s.setInt(i++, Math.max(0, limit));
+                s.setInt(i, Math.max(0, offset));
                 try (ResultSet r = s.executeQuery()) {
                     while (r.next()) {
                         rows.add(new Row(r.getLong(1), MacAddress.parse(r.getString(2))));

@@ -42,6 +42,8 @@ class ApiIT {
         server.emit(new BootEvent(t.plusMillis(400), BIOS, Step.TFTP, false, "undionly.kpxe", 70_123));
         server.emit(new BootEvent(t.plusSeconds(1), BIOS, Step.SCRIPT, false, "boot.ipxe", 900));
         server.emit(new BootEvent(t.plusSeconds(2), UEFI, Step.DHCP, false, "proxy offer ipxe.efi", 0).withFirmware(Firmware.EFI_X64));
+        // Past DHCP: a machine record (DHCP alone makes none).
+        server.emit(new BootEvent(t.plusMillis(2500), UEFI, Step.TFTP, false, "ipxe.efi", 1_000_000));
         server.emit(new BootEvent(t.plusSeconds(3), BIOS, Step.KERNEL, false, "bzImage", 12_000_000));
     }
 
@@ -103,6 +105,30 @@ class ApiIT {
         assertThat(tftp.get("detail").asText()).isEqualTo("undionly.kpxe");
         assertThat(Instant.parse(tftp.get("at").asText())).isAfter(Instant.parse(session.get("started").asText()));
         assertThat(get("/api/v1/sessions", 200).size()).isGreaterThanOrEqualTo(2);
+    }
+
+    @Test
+    void sessionListsArePagedNewestFirst() throws Exception {
+        JsonNode all = get("/api/v1/sessions?limit=1000", 200);
+        assertThat(all.size()).isGreaterThanOrEqualTo(2);
+        List<Long> paged = new ArrayList<>();
+        String next = "0";
+        while (next != null) {
+            CurlRun page = CurlRun.run(server.base + "/api/v1/sessions?limit=1&offset=" + next, "-i");
+            assertThat(page.status()).isEqualTo(200);
+            String[] headAndBody = page.body().split("\r\n\r\n", 2);
+            JsonNode sessions = JSON.readTree(headAndBody[1]);
+            assertThat(sessions.size()).isLessThanOrEqualTo(1);
+            sessions.forEach(s -> paged.add(s.get("id").asLong()));
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?im)^X-Next-Offset: (\\d+)\r?$")
+                    .matcher(headAndBody[0]);
+            next = m.find() ? m.group(1) : null;
+            assertThat(paged.size()).as("pages end").isLessThanOrEqualTo(all.size() + 1);
+        }
+        List<Long> ids = new ArrayList<>();
+        all.forEach(s -> ids.add(s.get("id").asLong()));
+        assertThat(paged).isEqualTo(ids);
+        assertThat(get("/api/v1/sessions?offset=-1", 400).get("error").asText()).contains("offset");
     }
 
     @Test

@@ -166,6 +166,11 @@ class ProfileCatalogTest {
         assertThat(selecting.choice(unknown)).as("never seen: nothing to select by")
                 .contains(new ProfileCatalog.Choice("demo", "default"));
         assertThat(selecting.choice(IN_LAB)).as("listed by MAC").contains(new ProfileCatalog.Choice("demo", "group lab"));
+
+        // A first boot: no machine record yet (DHCP makes none), but DHCP showed the firmware.
+        selecting.onEvent(BootEvent.ok(unknown, Step.DHCP, "offer", 0).withFirmware(Firmware.EFI_X64));
+        assertThat(selecting.choice(unknown)).as("first boot, selected by the firmware DHCP showed")
+                .contains(new ProfileCatalog.Choice("rescue", "group uefi"));
     }
 
     @Test

@@ -45,7 +45,7 @@ class AssignCommandIT {
             assertThat(r.out()).contains(MAC + " → rescue (once");
             assertThat(script(server)).contains(b);
 
-            server.emit(BootEvent.ok(MAC, Step.DHCP, "offer", 0));
+            server.emit(BootEvent.ok(MAC, Step.TFTP, "undionly.kpxe", 0)); // past DHCP: a machine record
             var machines = run(new MachinesCommand(), "--server", server.base);
             assertThat(machines.out()).contains(MAC.toString());
             server.emit(BootEvent.ok(MAC, Step.STAGE2, "", 0)); // the one boot happened

@@ -24,7 +24,7 @@ class LabelCommandIT {
     @Test
     void labelsAreSetAndRemovedAndMistakesAreNamed() throws Exception {
         try (ApiServer server = new ApiServer(dir)) {
-            server.emit(BootEvent.ok(MAC, Step.DHCP, "offer", 0));
+            server.emit(BootEvent.ok(MAC, Step.TFTP, "undionly.kpxe", 0)); // past DHCP: a machine record
             String token = server.tokenFile.toString();
 
             CliRun set = run(new LabelCommand(), "--server", server.base, "--token-file", token, MAC.toString(),

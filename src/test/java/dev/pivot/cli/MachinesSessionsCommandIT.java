@@ -46,6 +46,8 @@ class MachinesSessionsCommandIT {
                 .withAddress("10.0.0.61"));
         server.emit(new BootEvent(t.plusSeconds(6), A, Step.NETWORK, true, "no carrier on eth0", 0));
         server.emit(new BootEvent(t.plusSeconds(8), B, Step.DHCP, false, "proxy offer ipxe.efi", 0).withFirmware(Firmware.EFI_X64));
+        // Past DHCP: a machine record (DHCP alone makes none).
+        server.emit(new BootEvent(t.plusSeconds(8), B, Step.SCRIPT, false, "boot.ipxe", 900));
         server.store.label(B, "rack", "r2");
     }
 

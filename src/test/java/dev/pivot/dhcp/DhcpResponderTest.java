@@ -137,9 +137,45 @@ class DhcpResponderTest {
     // ---------------------------------------------------------------- FULL
 
     private DhcpResponder full(DhcpConfig.Pool pool) {
+        return full(pool, OfferGuard.Limits.DEFAULTS, mac -> true);
+    }
+
+    private DhcpResponder full(DhcpConfig.Pool pool, OfferGuard.Limits limits,
+                               java.util.function.Predicate<MacAddress> known) {
         DhcpConfig config = DhcpConfig.full(SERVER, 8080, pool);
         LeasePool leases = new LeasePool(pool, SERVER, new InMemoryLeaseStore(), clock);
-        return new DhcpResponder(config, new BootPolicy(), addressBook, events::add, Optional.of(leases));
+        OfferGuard guard = new OfferGuard(limits, known, new dev.pivot.boot.Refusals(),
+                () -> clock.instant().toEpochMilli() * 1_000_000L);
+        return new DhcpResponder(config, new BootPolicy(), addressBook, events::add, Optional.of(leases), guard);
+    }
+
+    @Test
+    void aSourcesFloodOfNewMacsIsRateLimitedWhileAMachineWithALeaseIsServed() {
+        DhcpResponder r = full(pool("10.77.0.100", "10.77.0.199"), new OfferGuard.Limits(60, 5, false), mac -> true);
+        Inet4Address a = answer(r, select(A, answer(r, plain(A, MessageType.DISCOVER)).yiaddr())).yiaddr();
+        int offers = 0;
+        for (int i = 0; i < 500; i++) {
+            MacAddress random = MacAddress.of(new byte[]{2, 0, 0, 0, (byte) (i >> 8), (byte) i});
+            offers += r.handle(plain(random, MessageType.DISCOVER), FROM_NOWHERE, DhcpResponder.Port.SERVER)
+                    .isPresent() ? 1 : 0;
+        }
+        assertThat(offers).as("offers to new MACs in one second (A's took one)").isEqualTo(4);
+        assertThat(answer(r, plain(A, MessageType.DISCOVER)).yiaddr()).isEqualTo(a);
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(r.handle(plain(B, MessageType.DISCOVER), FROM_NOWHERE, DhcpResponder.Port.SERVER)).isPresent();
+    }
+
+    @Test
+    void knownOnlyAnswersNoUnknownMacAndRecordsNothingForThem() {
+        DhcpResponder r = full(pool("10.77.0.100", "10.77.0.119"), new OfferGuard.Limits(60, 1000, true),
+                A::equals);
+        for (int i = 0; i < 100; i++) {
+            MacAddress random = MacAddress.of(new byte[]{2, 0, 0, 0, (byte) (i >> 8), (byte) i});
+            assertThat(r.handle(plain(random, MessageType.DISCOVER), FROM_NOWHERE, DhcpResponder.Port.SERVER))
+                    .isEmpty();
+        }
+        assertThat(events).isEmpty();
+        assertThat(answer(r, plain(A, MessageType.DISCOVER)).yiaddr()).isNotNull();
     }
 
     private static DhcpConfig.Pool pool(String first, String last) {
