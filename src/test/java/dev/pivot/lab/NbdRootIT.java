@@ -47,7 +47,7 @@ class NbdRootIT {
 
     static Path shared;
     static Path kernelAndInitrd;
-    static Path big;
+    private static Path big;
     static Path small;
     /** One state directory for every boot: the 4 GiB image is imported (copied into the store) once. */
     static Path state;
@@ -64,9 +64,23 @@ class NbdRootIT {
         Commands.run(List.of("env", "PIVOT_ZSTD_LEVEL=3", "bash",
                 Require.pivotRoot().resolve("scripts/make-demo-image.sh").toString(), "--parts",
                 kernelAndInitrd.toString(), shared.resolve("demo").toString()));
-        big = image("big", List.of("data/filler f 444 0 0 head -c " + (4 * GIB) + " /dev/urandom"));
         small = image("small", List.of("data/filler f 444 0 0 head -c " + (10L << 20) + " /dev/urandom"));
+        probe = new byte[1 << 20];
+        new java.util.Random(20261205).nextBytes(probe);
+        probed = image("probed", List.of(), java.util.Map.of("data/probe", probe));
     }
+
+    /** The 4 GiB image, made by the first test that boots it. */
+    private static synchronized Path big() throws Exception {
+        if (big == null) {
+            big = image("big", List.of("data/filler f 444 0 0 head -c " + (4 * GIB) + " /dev/urandom"));
+        }
+        return big;
+    }
+
+    /** A 1 MiB file of known bytes, stored uncompressed (-noD) so its place in the squashfs can be found. */
+    static byte[] probe;
+    static Path probed;
 
     @AfterAll
     static void cleanUp() throws IOException {
@@ -81,7 +95,8 @@ class NbdRootIT {
     }
 
     @Test
-    void a4GibRootImageBootsIn1GibOverNbdAndIsRefusedOverHttp() {
+    void a4GibRootImageBootsIn1GibOverNbdAndIsRefusedOverHttp() throws Exception {
+        Path big = big();
         Boot nbd = boot("4 GiB over NBD, 1 GiB RAM", big, 1024, DONE, List.of("--root-transport", "nbd"),
                 vm -> { });
         assertThat(nbd.rootSize()).isGreaterThan(4 * GIB);
@@ -98,6 +113,68 @@ class NbdRootIT {
     }
 
     /**
+     * dm-verity end to end: the server builds the image's hash tree and serves it as a second export; stage 1 sets
+     * up the verity device and says the blocks are checked. Then one byte of the stored image (inside the probe
+     * file, which stage 2 reads) is changed: the kernel refuses that block, stage 2's read fails, and stage 1's
+     * watch says so on the console and as a failed stage2 report on the timeline.
+     */
+    @Test
+    void aCorruptedBlockIsRefusedWhenReadAndSaidOnTheConsoleAndTheTimeline() throws Exception {
+        Path verityState = Files.createDirectories(shared.resolve("state-verity"));
+        String expected = java.util.HexFormat.of().formatHex(
+                java.security.MessageDigest.getInstance("SHA-256").digest(probe));
+        Boot intact = boot("verity, intact image", probed, 1024, DONE, List.of("--root-transport", "nbd"),
+                verityState, (vm, lines) -> awaitLine(lines, l -> l.contains("root_fetched")
+                        && l.contains("checked by dm-verity against root hash")));
+        assertThat(intact.serverLines()).anyMatch(l -> l.contains("dm-verity hash tree of root image "
+                + intact.rootSha256()));
+        assertThat(intact.serial()).contains("every block is checked by dm-verity against root hash")
+                .contains("PIVOT-NBD: probe sha256 " + expected).doesNotContain("pivot: FAILED")
+                .doesNotContain("NOT checked");
+
+        Path stored;
+        try (Stream<Path> files = Files.walk(verityState)) {
+            stored = files.filter(f -> f.getFileName().toString().equals(intact.rootSha256())
+                    && f.getParent().getFileName().toString().equals("objects")).findFirst().orElseThrow();
+        }
+        long at = offsetOf(stored, java.util.Arrays.copyOf(probe, 64)) + 300_000;
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(stored,
+                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1);
+            ch.read(b, at);
+            b.put(0, (byte) (b.get(0) ^ 0x01)).rewind();
+            ch.write(b, at);
+        }
+        System.out.printf("NbdRootIT: changed one bit at offset %d (4 KiB block %d) of the stored image%n", at,
+                at / 4096);
+
+        Boot corrupted = boot("verity, one corrupted block", probed, 1024, DONE, List.of("--root-transport", "nbd"),
+                verityState, (vm, lines) -> {
+                    vm.awaitMarker("pivot: the root image FAILED its dm-verity check", Duration.ofSeconds(60));
+                    awaitLine(lines, l -> l.contains("stage2") && l.contains("failed dm-verity")
+                            && l.contains("data block " + at / 4096 + " is corrupted"));
+                });
+        assertThat(corrupted.serial()).contains("every block is checked by dm-verity")
+                .contains("data block " + at / 4096 + " is corrupted").contains("PIVOT-NBD: probe read failed")
+                .doesNotContain("PIVOT-NBD: probe sha256");
+    }
+
+    /** Where {@code needle} first occurs in {@code file}. */
+    private static long offsetOf(Path file, byte[] needle) throws IOException {
+        byte[] all = Files.readAllBytes(file);
+        outer:
+        for (int i = 0; i + needle.length <= all.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (all[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        throw new AssertionError("the probe's first bytes are not in " + file);
+    }
+
+    /**
      * What the image's size could change is the span from attaching the root image to stage 2 (kernel uptime, read
      * from the console): it must be within 2 s for 4 GiB and 10 MiB. Each image boots twice, alternating, and the
      * shorter span counts (a loaded host's slow spell falls on one boot, not on a size). QEMU start → stage 2 is
@@ -105,7 +182,8 @@ class NbdRootIT {
      * boots of the same image on a loaded host.
      */
     @Test
-    void stage2With4GibIsReachedWithin2SecondsOfTheBootWith10Mib() {
+    void stage2With4GibIsReachedWithin2SecondsOfTheBootWith10Mib() throws Exception {
+        Path big = big();
         List<Double> smallSpans = new ArrayList<>();
         List<Double> bigSpans = new ArrayList<>();
         List<String> totals = new ArrayList<>();
@@ -147,8 +225,18 @@ class NbdRootIT {
 
     // ---- images ---------------------------------------------------------------------------------------------
 
-    /** A generic image: the demo's kernel and stage-1 initrd, a root of busybox, the nbd module, init, data. */
+    /** A generic image: the demo's kernel and stage-1 initrd, a root of busybox, nbd and dm modules, init, data. */
     private static Path image(String name, List<String> pseudoFiles) throws Exception {
+        return image(name, pseudoFiles, java.util.Map.of());
+    }
+
+    /** What stage 1 needs from the root's module tree: nbd, and dm-verity with what it depends on. */
+    private static final List<String> MODULES = List.of("drivers/block/nbd.ko", "drivers/md/dm-mod.ko",
+            "drivers/md/dm-bufio.ko", "drivers/md/dm-verity.ko", "lib/reed_solomon/reed_solomon.ko");
+
+    /** @param extraFiles path in the root → content */
+    private static Path image(String name, List<String> pseudoFiles, java.util.Map<String, byte[]> extraFiles)
+            throws Exception {
         Path dir = Files.createDirectories(shared.resolve(name));
         Files.copy(shared.resolve("demo/bzImage"), dir.resolve("vmlinuz"));
         Files.copy(kernelAndInitrd.resolve("stage1.cpio.gz"), dir.resolve("initrd"));
@@ -167,9 +255,14 @@ class NbdRootIT {
         try (Stream<Path> r = Files.list(kernelModules)) {
             release = r.findFirst().orElseThrow().getFileName().toString();
         }
-        Path nbd = tree.resolve("usr/lib/modules/" + release + "/kernel/drivers/block/nbd.ko");
-        Files.createDirectories(nbd.getParent());
-        Files.copy(kernelModules.resolve(release + "/kernel/drivers/block/nbd.ko"), nbd);
+        for (String module : MODULES) {
+            Path to = tree.resolve("usr/lib/modules/" + release + "/kernel/" + module);
+            Files.createDirectories(to.getParent());
+            Files.copy(kernelModules.resolve(release + "/kernel/" + module), to);
+        }
+        for (var file : extraFiles.entrySet()) {
+            Files.write(tree.resolve(file.getKey()), file.getValue());
+        }
         Commands.run(List.of("depmod", "-b", tree.toString(), release));
         Path init = tree.resolve("sbin/init");
         Files.writeString(init, STAGE2);
@@ -190,18 +283,32 @@ class NbdRootIT {
             #!/bin/busybox sh
             bb=/bin/busybox
             echo "PIVOT-NBD: stage 2 reached at $($bb cut -d' ' -f1 /proc/uptime)s, / is $($bb awk '$2 == "/" {print $3}' /proc/mounts | $bb tail -n 1)" > /dev/console
+            if [ -f /data/probe ]; then
+              if sum="$($bb sha256sum /data/probe 2>/dev/console)"; then
+                echo "PIVOT-NBD: probe sha256 ${sum%% *}" > /dev/console
+              else
+                echo "PIVOT-NBD: probe read failed" > /dev/console
+              fi
+            fi
             echo "PIVOT-NBD: done" > /dev/console
             $bb sync
+            # the probe image's boots stay up: the test waits for what the server records, then stops the VM
+            [ -f /data/probe ] && while :; do $bb sleep 60; done
             $bb poweroff -f
             """;
 
     // ---- helpers ---------------------------------------------------------------------------------------------
 
-    record Boot(List<String> serverLines, String serial, long rootSize, Duration took) {
+    record Boot(List<String> serverLines, String serial, long rootSize, String rootSha256, Duration took) {
     }
 
     private static Boot boot(String what, Path image, int memoryMb, String marker, List<String> serveArgs,
                              Consumer<Qemu> whileRunning) {
+        return boot(what, image, memoryMb, marker, serveArgs, state, (vm, lines) -> whileRunning.accept(vm));
+    }
+
+    private static Boot boot(String what, Path image, int memoryMb, String marker, List<String> serveArgs,
+                             Path state, java.util.function.BiConsumer<Qemu, List<String>> whileRunning) {
         List<String> serverLines = new CopyOnWriteArrayList<>();
         try (LabNetwork lab = LabNetwork.create("nbd")) {
             ServeProcess server = ServeProcess.start(lab, Require.pivotRoot(), image, "full", state, serveArgs,
@@ -215,13 +322,13 @@ class NbdRootIT {
             try (Qemu vm = Qemu.start(lab.namespace(), new Qemu.Spec(Qemu.Boot.BIOS_IPXE_ROM, Qemu.Nic.VIRTIO,
                     "52:54:00:77:14:41", LabNetwork.TAP, memoryMb, lab.workDir().resolve("serial.log")))) {
                 Duration took = vm.awaitMarker(marker, BOOT_LIMIT);
-                whileRunning.accept(vm);
+                whileRunning.accept(vm, serverLines);
                 System.out.printf("NbdRootIT [%s]: QEMU start -> '%s' in %s%n", what, marker, Qemu.seconds(took));
                 assertThat(server.isAlive()).as("pivot serve still running after the boot").isTrue();
                 if (marker.startsWith("pivot: FAILED")) {
                     awaitLine(serverLines, l -> l.contains("FAILED"));
                 }
-                return new Boot(serverLines, vm.serial(), Long.parseLong(m.group(1)), took);
+                return new Boot(serverLines, vm.serial(), Long.parseLong(m.group(1)), m.group(2), took);
             }
         }
     }
