@@ -30,10 +30,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The root image over NBD, through `pivot serve --root-transport nbd` in a private namespace with a QEMU VM (BIOS,
  * virtio): a 4 GiB incompressible root image boots in a 1 GiB VM (and is refused over HTTP for want of RAM), as
- * fast as a 10 MiB one.
+ * fast as a 10 MiB one; every block read is checked by dm-verity, a corrupted one is refused and reported, and
+ * without dm-verity stage 1 says the blocks are not checked.
  *
  * <p>The images are generic ones (kernel and stage-1 initrd from the demo build, a squashfs root made here) whose
- * root holds the nbd module under /usr/lib/modules, as a distribution's root does: Pivot takes it from there for
+ * root holds the nbd and dm modules under /usr/lib/modules, as a distribution's root does: Pivot takes it from there for
  * stage 1. The 4 GiB of random bytes are made by mksquashfs itself from /dev/urandom (a pseudo file, stored
  * uncompressed), so no second copy is written; the work directory is deleted after the class.
  */
@@ -67,7 +68,8 @@ class NbdRootIT {
         small = image("small", List.of("data/filler f 444 0 0 head -c " + (10L << 20) + " /dev/urandom"));
         probe = new byte[1 << 20];
         new java.util.Random(20261205).nextBytes(probe);
-        probed = image("probed", List.of(), java.util.Map.of("data/probe", probe));
+        probed = image("probed", List.of(), java.util.Map.of("data/probe", probe), MODULES);
+        unchecked = image("unchecked", List.of(), java.util.Map.of("data/probe", probe), MODULES.subList(0, 1));
     }
 
     /** The 4 GiB image, made by the first test that boots it. */
@@ -81,6 +83,8 @@ class NbdRootIT {
     /** A 1 MiB file of known bytes, stored uncompressed (-noD) so its place in the squashfs can be found. */
     static byte[] probe;
     static Path probed;
+    /** The same root without the dm modules: stage 1 cannot set up dm-verity. */
+    static Path unchecked;
 
     @AfterAll
     static void cleanUp() throws IOException {
@@ -101,6 +105,7 @@ class NbdRootIT {
                 vm -> { });
         assertThat(nbd.rootSize()).isGreaterThan(4 * GIB);
         assertThat(nbd.serial()).contains("pivot: attaching root image").contains("read on demand")
+                .contains("every block is checked by dm-verity against root hash")
                 .contains("pivot: overlay root ready").contains(MARKER).doesNotContain("pivot: FAILED")
                 .doesNotContain("not enough RAM");
         awaitLine(nbd.serverLines(), l -> l.contains("root_image") && l.contains("nbd: export")
@@ -157,6 +162,20 @@ class NbdRootIT {
         assertThat(corrupted.serial()).contains("every block is checked by dm-verity")
                 .contains("data block " + at / 4096 + " is corrupted").contains("PIVOT-NBD: probe read failed")
                 .doesNotContain("PIVOT-NBD: probe sha256");
+    }
+
+    /** Without dm-verity in the kernel or the image, stage 1 boots and says plainly what is and is not checked. */
+    @Test
+    void withoutDmVerityStage1SaysOnTheConsoleAndTheTimelineThatBlocksAreNotChecked() throws Exception {
+        Path uncheckedState = Files.createDirectories(shared.resolve("state-unchecked"));
+        String notChecked = "NOT checked block by block (the kernel has no dm-verity: not built in, not a module in"
+                + " the initrd or root image): only the export name (the image sha256) and size are vouched for";
+        Boot boot = boot("no dm-verity in the image", unchecked, 1024, DONE, List.of("--root-transport", "nbd"),
+                uncheckedState, (vm, lines) -> awaitLine(lines, l -> l.contains("root_fetched")
+                        && l.contains(notChecked)));
+        assertThat(boot.serial()).contains("pivot: root image attached over NBD").contains(notChecked)
+                .contains("pivot: WARNING a block changed on the server or on the way would go unnoticed")
+                .contains("PIVOT-NBD: probe sha256 ").doesNotContain("pivot: FAILED");
     }
 
     /** Where {@code needle} first occurs in {@code file}. */
@@ -227,7 +246,7 @@ class NbdRootIT {
 
     /** A generic image: the demo's kernel and stage-1 initrd, a root of busybox, nbd and dm modules, init, data. */
     private static Path image(String name, List<String> pseudoFiles) throws Exception {
-        return image(name, pseudoFiles, java.util.Map.of());
+        return image(name, pseudoFiles, java.util.Map.of(), MODULES);
     }
 
     /** What stage 1 needs from the root's module tree: nbd, and dm-verity with what it depends on. */
@@ -235,8 +254,8 @@ class NbdRootIT {
             "drivers/md/dm-bufio.ko", "drivers/md/dm-verity.ko", "lib/reed_solomon/reed_solomon.ko");
 
     /** @param extraFiles path in the root → content */
-    private static Path image(String name, List<String> pseudoFiles, java.util.Map<String, byte[]> extraFiles)
-            throws Exception {
+    private static Path image(String name, List<String> pseudoFiles, java.util.Map<String, byte[]> extraFiles,
+                              List<String> modules) throws Exception {
         Path dir = Files.createDirectories(shared.resolve(name));
         Files.copy(shared.resolve("demo/bzImage"), dir.resolve("vmlinuz"));
         Files.copy(kernelAndInitrd.resolve("stage1.cpio.gz"), dir.resolve("initrd"));
@@ -255,7 +274,7 @@ class NbdRootIT {
         try (Stream<Path> r = Files.list(kernelModules)) {
             release = r.findFirst().orElseThrow().getFileName().toString();
         }
-        for (String module : MODULES) {
+        for (String module : modules) {
             Path to = tree.resolve("usr/lib/modules/" + release + "/kernel/" + module);
             Files.createDirectories(to.getParent());
             Files.copy(kernelModules.resolve(release + "/kernel/" + module), to);
