@@ -161,6 +161,13 @@ public record ServedImage(Optional<ImportedImage> image, BootSpec spec) {
             return Optional.of(Prelude.build(store, Prelude.DEFAULT_BUSYBOX, extra));
         }
         NbdClientFiles client = NbdClientFiles.of(NbdClientFiles.DEFAULT_CLIENT);
+        if (Files.isRegularFile(NbdClientFiles.DEFAULT_QEMU_NBD)) {
+            client = client.withQemuNbd(NbdClientFiles.DEFAULT_QEMU_NBD);
+        } else {
+            o.out().println("pivot: WARNING " + NbdClientFiles.DEFAULT_QEMU_NBD + " is missing (Debian's qemu-utils):"
+                    + " stage 1 attaches with nbd-client, and the machines lose their root image when pivot serve"
+                    + " restarts");
+        }
         if (Files.isRegularFile(NbdClientFiles.DEFAULT_DMSETUP)) {
             client = client.withDmsetup(NbdClientFiles.DEFAULT_DMSETUP);
         } else {

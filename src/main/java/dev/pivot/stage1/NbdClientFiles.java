@@ -31,6 +31,9 @@ public record NbdClientFiles(SortedMap<String, byte[]> files, Set<String> execut
     /** Where Debian's dmsetup package installs it. */
     public static final Path DEFAULT_DMSETUP = Path.of("/usr/sbin/dmsetup");
     public static final String DMSETUP_FILE = Stage1Contract.NBD_DIR + "/dmsetup";
+    /** Where Debian's qemu-utils package installs qemu-nbd. */
+    public static final Path DEFAULT_QEMU_NBD = Path.of("/usr/bin/qemu-nbd");
+    public static final String QEMU_NBD_FILE = Stage1Contract.NBD_DIR + "/qemu-nbd";
     public static final String LOADER_FILE = Stage1Contract.NBD_DIR + "/ld.so";
     public static final String LIBRARY_DIR = Stage1Contract.NBD_DIR + "/lib";
 
@@ -61,6 +64,22 @@ public record NbdClientFiles(SortedMap<String, byte[]> files, Set<String> execut
         SortedMap<String, byte[]> more = new TreeMap<>(files);
         Set<String> exec = new TreeSet<>(executables);
         pack(dmsetup, DMSETUP_FILE, more, exec);
+        return new NbdClientFiles(more, exec);
+    }
+
+    /**
+     * These files and Debian's qemu-nbd with what it links: stage 1 then attaches with it instead of nbd-client.
+     * The kernel's NBD connection goes to qemu-nbd in the machine, whose own NBD client (QEMU's block driver, with
+     * {@code reconnect-delay}) connects to Pivot and reconnects when Pivot restarts, holding reads meanwhile;
+     * Debian 12's nbd-client cannot (see the init script).
+     */
+    public NbdClientFiles withQemuNbd(Path qemuNbd) throws Stage1Exception {
+        if (!Files.isRegularFile(qemuNbd)) {
+            throw new Stage1Exception(qemuNbd + ": no such file (install Debian's qemu-utils)");
+        }
+        SortedMap<String, byte[]> more = new TreeMap<>(files);
+        Set<String> exec = new TreeSet<>(executables);
+        pack(qemuNbd, QEMU_NBD_FILE, more, exec);
         return new NbdClientFiles(more, exec);
     }
 

@@ -31,7 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The root image over NBD, through `pivot serve --root-transport nbd` in a private namespace with a QEMU VM (BIOS,
  * virtio): a 4 GiB incompressible root image boots in a 1 GiB VM (and is refused over HTTP for want of RAM), as
  * fast as a 10 MiB one; every block read is checked by dm-verity, a corrupted one is refused and reported, and
- * without dm-verity stage 1 says the blocks are not checked.
+ * without dm-verity stage 1 says the blocks are not checked; a kill -9 and restart of pivot serve is survived.
  *
  * <p>The images are generic ones (kernel and stage-1 initrd from the demo build, a squashfs root made here) whose
  * root holds the nbd and dm modules under /usr/lib/modules, as a distribution's root does: Pivot takes it from there for
@@ -59,6 +59,8 @@ class NbdRootIT {
         Require.packagedCli();
         Require.command("mksquashfs", "squashfs-tools");
         Require.command("depmod", "kmod");
+        Require.command("qemu-nbd", "qemu-utils"); // packed into stage 1: it reconnects after a server restart
+        Require.command("dmsetup", "dmsetup"); // packed into stage 1: it sets up dm-verity
         shared = Files.createTempDirectory("pvt-nbdroot-");
         state = Files.createDirectories(shared.resolve("state"));
         kernelAndInitrd = shared.resolve("parts");
@@ -162,6 +164,74 @@ class NbdRootIT {
         assertThat(corrupted.serial()).contains("every block is checked by dm-verity")
                 .contains("data block " + at / 4096 + " is corrupted").contains("PIVOT-NBD: probe read failed")
                 .doesNotContain("PIVOT-NBD: probe sha256");
+    }
+
+    /**
+     * `kill -9` of `pivot serve` while stage 2 reads the image, then a restart on the same state: the VM keeps
+     * running, the reads made while the server is gone wait instead of failing, and the probe read after the
+     * restart (page cache dropped, so over NBD again, through dm-verity) has the right sha256.
+     */
+    @Test
+    void aKill9OfPivotServeWhileStage2ReadsIsSurvivedAfterARestart() throws Exception {
+        Path restartState = Files.createDirectories(shared.resolve("state-restart"));
+        String good = "PIVOT-NBD: probe sha256 " + java.util.HexFormat.of().formatHex(
+                java.security.MessageDigest.getInstance("SHA-256").digest(probe));
+        List<String> serverLines = new CopyOnWriteArrayList<>();
+        Consumer<String> print = line -> {
+            serverLines.add(line);
+            System.out.println("serve | " + line);
+        };
+        try (LabNetwork lab = LabNetwork.create("nbd")) {
+            List<String> args = List.of("--root-transport", "nbd");
+            ServeProcess first = ServeProcess.start(lab, Require.pivotRoot(), probed, "full", restartState, args,
+                    print);
+            try (Qemu vm = Qemu.start(lab.namespace(), new Qemu.Spec(Qemu.Boot.BIOS_IPXE_ROM, Qemu.Nic.VIRTIO,
+                    "52:54:00:77:14:42", LabNetwork.TAP, 1024, lab.workDir().resolve("serial.log")))) {
+                vm.awaitMarker(DONE, BOOT_LIMIT);
+                assertThat(vm.serial()).contains("with qemu-nbd, reconnects")
+                        .contains("every block is checked by dm-verity");
+                Commands.run(List.of("kill", "-9", Long.toString(first.pid())));
+                long killed = System.nanoTime();
+                awaitTrue(() -> !first.isAlive(), "pivot serve gone after kill -9");
+                int goodBefore = count(vm.serial(), good);
+                ServeProcess second = ServeProcess.start(lab, Require.pivotRoot(), probed, "full", restartState,
+                        args, print);
+                double restartedAfter = (System.nanoTime() - killed) / 1e9;
+                int goodAtRestart = count(vm.serial(), good);
+                awaitTrue(() -> count(vm.serial(), good) >= goodAtRestart + 2, "two good probe reads after the restart");
+                double readAfter = (System.nanoTime() - killed) / 1e9;
+                System.out.printf(java.util.Locale.ROOT, "NbdRootIT: kill -9 -> restarted in %.1f s; good probe"
+                                + " reads: %d before the restart completed (%d before the kill), 2 more %.1f s after the"
+                                + " kill; load %s%n", restartedAfter, goodAtRestart, goodBefore, readAfter,
+                        loadAverage());
+                assertThat(vm.serial()).doesNotContain("PIVOT-NBD: probe read failed").doesNotContain("I/O error")
+                        .doesNotContain("pivot: FAILED");
+                assertThat(second.isAlive()).isTrue();
+            }
+        }
+    }
+
+    private static int count(String text, String what) {
+        int n = 0;
+        for (int i = text.indexOf(what); i >= 0; i = text.indexOf(what, i + 1)) {
+            n++;
+        }
+        return n;
+    }
+
+    private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) {
+        long until = System.nanoTime() + Duration.ofSeconds(180).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > until) {
+                throw new AssertionError("not within 180 s: " + what);
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted waiting for: " + what);
+            }
+        }
     }
 
     /** Without dm-verity in the kernel or the image, stage 1 boots and says plainly what is and is not checked. */
@@ -302,17 +372,22 @@ class NbdRootIT {
             #!/bin/busybox sh
             bb=/bin/busybox
             echo "PIVOT-NBD: stage 2 reached at $($bb cut -d' ' -f1 /proc/uptime)s, / is $($bb awk '$2 == "/" {print $3}' /proc/mounts | $bb tail -n 1)" > /dev/console
-            if [ -f /data/probe ]; then
+            # The probe image's boots stay up, reading the probe every 2 s from the server (the page cache dropped
+            # first): the test watches the reads and what the server records, then stops the VM.
+            n=0
+            while [ -f /data/probe ]; do
+              echo 3 > /proc/sys/vm/drop_caches
               if sum="$($bb sha256sum /data/probe 2>/dev/console)"; then
-                echo "PIVOT-NBD: probe sha256 ${sum%% *}" > /dev/console
+                echo "PIVOT-NBD: probe sha256 ${sum%% *} at $($bb cut -d' ' -f1 /proc/uptime)s" > /dev/console
               else
                 echo "PIVOT-NBD: probe read failed" > /dev/console
               fi
-            fi
+              [ $n = 0 ] && echo "PIVOT-NBD: done" > /dev/console
+              n=1
+              $bb sleep 2
+            done
             echo "PIVOT-NBD: done" > /dev/console
             $bb sync
-            # the probe image's boots stay up: the test waits for what the server records, then stops the VM
-            [ -f /data/probe ] && while :; do $bb sleep 60; done
             $bb poweroff -f
             """;
 
