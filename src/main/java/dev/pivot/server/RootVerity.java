@@ -88,6 +88,8 @@ final class RootVerity {
         try {
             long t0 = System.nanoTime();
             VerityTree[] made = new VerityTree[1];
+            // No salt: the tree vouches for one content-addressed image and is made here, not by someone who could
+            // search for collisions across images; a salt would only lengthen every kernel command line.
             Artifact tree = store.write(image.sha256() + ".verity", false,
                     o -> made[0] = VerityTree.build(store.path(image), new byte[0], o));
             Files.writeString(index.resolve(image.sha256()), made[0].rootHash() + " " + tree.sha256() + "\n",
