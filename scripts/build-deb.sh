@@ -87,6 +87,7 @@ Priority: optional
 Installed-Size: $installed_kb
 Depends: adduser, ipxe, busybox-static
 Recommends: ovmf
+Suggests: nbd-client, qemu-utils, dmsetup
 Description: network-boot server for NixOS and any Linux
  DHCP (full or proxy), TFTP and HTTP in one process: PXE, iPXE and UEFI
  machines boot a NixOS netboot build or a kernel and initrd, with a

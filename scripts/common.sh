@@ -45,7 +45,7 @@ pivot_apt_install() {
 PIVOT_DEFAULT_JAVA_OPTS="-Xms32m -Xmx256m -XX:MaxGCPauseMillis=10"
 
 PIVOT_BOOT_PACKAGES=(qemu-system-x86 ipxe-qemu ipxe ovmf busybox-static nbd-client squashfs-tools cpio kmod iproute2
-  dnsmasq-base curl zstd xz-utils gzip ca-certificates)
+  dnsmasq-base curl zstd xz-utils gzip ca-certificates dmsetup qemu-utils)
 # What the tests add: real peers (DHCP clients, TFTP clients, socat relays, nftables for packet loss, tftpd-hpa as
 # the yardstick under loss), the compressors the initrd tests read, chromium for the web page, postgresql for the
 # shared store, procps for sysctl and kill, nix-bin to evaluate the NixOS module, help2man (the man page),

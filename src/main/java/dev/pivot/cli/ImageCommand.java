@@ -202,7 +202,8 @@ public final class ImageCommand implements Runnable {
                 initrd, List.of(initrd),
                 new RootImage(image.rootImage().name(), image.rootImage().size(), image.rootImage().sha256()),
                 image.init(), bootedPath(check.initPath(), image.wholeRoot()), image.kernelArgs(),
-                modules, check.findings(), !check.hasErrors(), NbdReadiness.of(check));
+                modules, check.findings(), !check.hasErrors(), NbdReadiness.of(check,
+                image.rootImage().size()));
     }
 
     /**
@@ -260,7 +261,9 @@ public final class ImageCommand implements Runnable {
                 i.nbd().bootsOverNbd() ? "can boot" : "cannot boot",
                 String.join(", ", i.nbd().modules().entrySet().stream().filter(e -> NbdReadiness.NEEDED
                         .contains(e.getKey())).map(e -> e.getKey() + ": " + e.getValue()).toList()),
-                i.nbd().verity() ? "modules present" : "modules missing");
+                (i.nbd().verity() ? "yes, every block read is checked (" : "no (") + String.join(", ", i.nbd()
+                        .modules().entrySet().stream().filter(e -> NbdReadiness.VERITY.contains(e.getKey()))
+                        .map(e -> e.getKey() + ": " + e.getValue()).toList()) + ")");
         for (String note : i.nbd().notes()) {
             out.printf(Locale.ROOT, "  note       %s%n", note);
         }

@@ -8,12 +8,13 @@ import java.util.Map;
 /**
  * Whether an image can boot with its root image over NBD (`pivot serve --root-transport nbd`): stage 1 needs the
  * nbd driver, squashfs and loop (NixOS mounts /nix-store.squashfs with -o loop), from the kernel, the initrd or the
- * root image's module tree (Pivot packs what only the root image has into the prelude). dm-verity is reported for
- * integrity checking of the blocks read; Pivot does not set it up yet.
+ * root image's module tree (Pivot packs what only the root image has into the prelude). dm-mod and dm-verity let
+ * stage 1 check every block it reads against the root hash on the kernel command line; without them it boots
+ * unchecked and says so.
  *
  * @param modules     module → where stage 1 finds it: "built in", "initrd", "root image", or "missing"
  * @param bootsOverNbd nbd, squashfs and loop are all available
- * @param verity      dm-mod and dm-verity are both available
+ * @param verity      dm-mod and dm-verity are both available and the image is whole 4096-byte blocks
  */
 public record NbdReadiness(Map<String, String> modules, boolean bootsOverNbd, boolean verity, List<String> notes) {
 
@@ -25,19 +26,31 @@ public record NbdReadiness(Map<String, String> modules, boolean bootsOverNbd, bo
         notes = List.copyOf(notes);
     }
 
-    public static NbdReadiness of(ImageCheckResult check) {
+    /**
+     * @param rootImageSize the root image's bytes: dm-verity covers whole 4096-byte blocks, so an image that is not
+     *                      a whole number of them (mksquashfs pads to 4 KiB unless told -nopad) gets no hash tree
+     */
+    public static NbdReadiness of(ImageCheckResult check, long rootImageSize) {
         Map<String, String> where = new LinkedHashMap<>();
         for (String m : concat(NEEDED, VERITY)) {
             where.put(m, place(m, check.initrdModules(), check.storeModules()));
         }
         boolean boots = NEEDED.stream().noneMatch(m -> where.get(m).equals("missing"));
-        boolean verity = VERITY.stream().noneMatch(m -> where.get(m).equals("missing"));
+        boolean modulesForVerity = VERITY.stream().noneMatch(m -> where.get(m).equals("missing"));
+        boolean wholeBlocks = rootImageSize % 4096 == 0;
+        boolean verity = modulesForVerity && wholeBlocks;
         List<String> notes = new ArrayList<>();
+        if (!wholeBlocks) {
+            notes.add("the root image is " + rootImageSize + " bytes, not a whole number of 4096-byte blocks: Pivot"
+                    + " builds no dm-verity hash tree for it (make it with mksquashfs's default padding)");
+        }
         NEEDED.stream().filter(m -> where.get(m).equals("missing")).forEach(m -> notes.add(m
                 + " is neither built into the kernel nor in the initrd or the root image: stage 1 cannot "
                 + (m.equals("nbd") ? "attach the root image over NBD" : "mount the root image")));
-        notes.add("without dm-verity, blocks read over NBD are not checked against the image's sha256: TCP's"
-                + " checksum and the server's content-addressed store are all that vouch for them");
+        notes.add(verity ? "stage 1 checks every block read over NBD with dm-verity (the hash tree is built when"
+                + " the image is first served)" : "without dm-verity, blocks read over NBD are not checked: TCP's"
+                + " checksum and the server's content-addressed store are all that vouch for them, and stage 1 says"
+                + " so when it boots");
         return new NbdReadiness(where, boots, verity, notes);
     }
 

@@ -20,15 +20,20 @@ final class ArtifactCleanup implements ArtifactCollector {
 
     private final ArtifactStore store;
     private final BootCatalog catalog;
-    ArtifactCleanup(ArtifactStore store, BootCatalog catalog) {
+    private final java.util.function.Supplier<Set<String>> alsoInUse;
+
+    /** @param alsoInUse what the catalog does not name but serves (the root images' dm-verity trees) */
+    ArtifactCleanup(ArtifactStore store, BootCatalog catalog, java.util.function.Supplier<Set<String>> alsoInUse) {
         this.store = store;
         this.catalog = catalog;
+        this.alsoInUse = alsoInUse;
     }
 
     @Override
     public Result collect(Duration olderThan) throws IOException {
         Set<String> inUse = catalog.allSpecs().stream().flatMap(spec -> spec.artifacts().stream())
-                .map(Artifact::sha256).collect(Collectors.toSet());
+                .map(Artifact::sha256).collect(Collectors.toCollection(java.util.HashSet::new));
+        inUse.addAll(alsoInUse.get());
         ArtifactStore.Collected c = store.collect(inUse, Instant.now().minus(olderThan));
         return new Result(c.objects(), c.bytes(), c.kept());
     }

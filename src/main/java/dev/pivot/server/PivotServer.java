@@ -177,17 +177,21 @@ public final class PivotServer implements AutoCloseable {
             // address and port. Its exports are the catalog's root images, known once the catalog is built.
             AtomicReference<ProfileCatalog> catalogRef = new AtomicReference<>();
             Optional<NbdServer> nbd = Optional.empty();
+            Optional<RootVerity> verity = Optional.empty();
             if (config.rootTransport() == ServerConfig.RootTransport.NBD) {
+                RootVerity trees = new RootVerity(artifacts, config.state().resolve("verity"), out);
+                verity = Optional.of(trees);
                 NbdServer server = new NbdServer(NbdConfig.defaults(where.bind(), config.nbdPort()),
-                        rootImages(catalogRef, Optional.ofNullable(served).map(ServedImage::spec), artifacts),
+                        rootImages(catalogRef, Optional.ofNullable(served).map(ServedImage::spec), artifacts, trees),
                         addresses, pipeline);
                 server.start();
                 running.add(server);
                 nbd = Optional.of(server);
                 String nbdAt = where.address().getHostAddress() + ":" + server.address().getPort();
                 // Every generation of every profile as served, now and imported later; a kernel alone has no root.
+                // Each root image's dm-verity tree is built here, on first use (at start for what is served then).
                 generations.transport(spec -> spec.rootBoot().isPresent()
-                        ? spec.withKernelArgs(List.of(Stage1Contract.NBD.is(nbdAt))) : spec);
+                        ? spec.withKernelArgs(nbdArgs(nbdAt, trees.of(spec.rootBoot().get().rootImage()))) : spec);
             }
             ProfileSetup.ImagePreparer images = (source, prefix) -> ServedImage.prepare(source, prefix, artifacts,
                     options);
@@ -204,7 +208,9 @@ public final class PivotServer implements AutoCloseable {
                 running.add(watching);
                 reload = Optional.of(watching);
             }
-            ArtifactCleanup cleanup = new ArtifactCleanup(artifacts, catalog);
+            Optional<RootVerity> treesInUse = verity;
+            ArtifactCleanup cleanup = new ArtifactCleanup(artifacts, catalog,
+                    () -> treesInUse.map(RootVerity::treeHashes).orElse(java.util.Set.of()));
             DiskSpaceWatch disk = new DiskSpaceWatch(config.state(), java.time.Duration.ofSeconds(30));
             running.add(disk);
             ServerConfig.Limits limits = config.limits();
@@ -344,23 +350,26 @@ public final class PivotServer implements AutoCloseable {
     }
 
     /**
-     * The root images the catalog serves, each an NBD export named by its sha256; the empty name is the served
-     * image's. Only root images: the NBD port is no way to read kernels, initrds or anything else in the store.
+     * The root images the catalog serves, each an NBD export named by its sha256, and their dm-verity trees (named
+     * by theirs); the empty name is the served image's. Only these: the NBD port is no way to read kernels, initrds
+     * or anything else in the store.
      */
     private static NbdExports rootImages(AtomicReference<ProfileCatalog> catalog, Optional<BootSpec> served,
-                                         ArtifactStore artifacts) {
+                                         ArtifactStore artifacts, RootVerity verity) {
         return new NbdExports() {
             @Override
             public Optional<Export> find(String name) {
                 String sha = name.isEmpty() ? served.flatMap(BootSpec::rootBoot)
                         .map(r -> r.rootImage().sha256()).orElse("") : name;
                 return rootImages().filter(a -> a.sha256().equals(sha)).findFirst()
+                        .or(() -> verity.tree(sha).map(RootVerity.Tree::tree))
                         .map(a -> new Export(a.sha256(), artifacts.path(a), a.size()));
             }
 
             @Override
             public List<String> names() {
-                return rootImages().map(Artifact::sha256).distinct().sorted().toList();
+                return java.util.stream.Stream.concat(rootImages().map(Artifact::sha256),
+                        verity.treeHashes().stream()).distinct().sorted().toList();
             }
 
             private java.util.stream.Stream<Artifact> rootImages() {
@@ -369,6 +378,16 @@ public final class PivotServer implements AutoCloseable {
                 return specs.stream().flatMap(s -> s.rootBoot().stream()).map(BootSpec.RootBoot::rootImage);
             }
         };
+    }
+
+    /** Where stage 1 attaches the root image, and its dm-verity root hash and tree when it has one. */
+    private static List<String> nbdArgs(String nbdAt, Optional<RootVerity.Tree> tree) {
+        List<String> args = new ArrayList<>(List.of(Stage1Contract.NBD.is(nbdAt)));
+        tree.ifPresent(t -> {
+            args.add(Stage1Contract.VERITY.is(t.rootHash()));
+            args.add(Stage1Contract.VERITY_TREE.is(t.tree().sha256()));
+        });
+        return args;
     }
 
     /** --tftp-max-blksize, checked before anything starts, or what fits the MTU of the interface TFTP answers on. */

@@ -41,8 +41,11 @@ import java.util.function.Predicate;
  */
 public record ServedImage(Optional<ImportedImage> image, BootSpec spec) {
 
-    /** What stage 1 loads to attach the root image over NBD (when the initrd lacks it and it is a module). */
-    static final List<String> NBD_MODULES = List.of("nbd");
+    /**
+     * What stage 1 loads to attach the root image over NBD and check its blocks with dm-verity (when the initrd
+     * lacks them and they are modules).
+     */
+    static final List<String> NBD_MODULES = List.of("nbd", "dm_mod", "dm_verity");
 
     /** Where the lines go and what the operator asked for. */
     /** @param machineRam the machines' RAM in bytes when the operator said (--machine-ram), for native mode */
@@ -158,6 +161,19 @@ public record ServedImage(Optional<ImportedImage> image, BootSpec spec) {
             return Optional.of(Prelude.build(store, Prelude.DEFAULT_BUSYBOX, extra));
         }
         NbdClientFiles client = NbdClientFiles.of(NbdClientFiles.DEFAULT_CLIENT);
+        if (Files.isRegularFile(NbdClientFiles.DEFAULT_QEMU_NBD)) {
+            client = client.withQemuNbd(NbdClientFiles.DEFAULT_QEMU_NBD);
+        } else {
+            o.out().println("pivot: WARNING " + NbdClientFiles.DEFAULT_QEMU_NBD + " is missing (Debian's qemu-utils):"
+                    + " stage 1 attaches with nbd-client, and the machines lose their root image when pivot serve"
+                    + " restarts");
+        }
+        if (Files.isRegularFile(NbdClientFiles.DEFAULT_DMSETUP)) {
+            client = client.withDmsetup(NbdClientFiles.DEFAULT_DMSETUP);
+        } else {
+            o.out().println("pivot: WARNING " + NbdClientFiles.DEFAULT_DMSETUP + " is missing (Debian's dmsetup):"
+                    + " stage 1 cannot set up dm-verity, and will say that the root image's blocks are not checked");
+        }
         extra.putAll(client.files());
         return Optional.of(Prelude.build(store, Prelude.DEFAULT_BUSYBOX, extra, client.executables()));
     }

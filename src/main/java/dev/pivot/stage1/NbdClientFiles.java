@@ -15,8 +15,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Debian's nbd-client for the prelude, with every shared library it links and the dynamic loader, under
- * {@code /pivot/nbd/}: the init script runs {@code /pivot/nbd/ld.so --library-path /pivot/nbd/lib
+ * Debian's nbd-client (and dmsetup, for dm-verity) for the prelude, with every shared library they link and the
+ * dynamic loader, under {@code /pivot/nbd/}: the init script runs {@code /pivot/nbd/ld.so --library-path /pivot/nbd/lib
  * /pivot/nbd/nbd-client}, so neither the image's libraries nor its /lib are used. Debian's busybox-static has no
  * nbd-client applet. (Neither reconnects on Linux 6.1 after the server went away: see the init script.)
  *
@@ -28,6 +28,12 @@ public record NbdClientFiles(SortedMap<String, byte[]> files, Set<String> execut
     /** Where Debian's nbd-client package installs it. */
     public static final Path DEFAULT_CLIENT = Path.of("/usr/sbin/nbd-client");
     public static final String CLIENT_FILE = Stage1Contract.NBD_DIR + "/nbd-client";
+    /** Where Debian's dmsetup package installs it. */
+    public static final Path DEFAULT_DMSETUP = Path.of("/usr/sbin/dmsetup");
+    public static final String DMSETUP_FILE = Stage1Contract.NBD_DIR + "/dmsetup";
+    /** Where Debian's qemu-utils package installs qemu-nbd. */
+    public static final Path DEFAULT_QEMU_NBD = Path.of("/usr/bin/qemu-nbd");
+    public static final String QEMU_NBD_FILE = Stage1Contract.NBD_DIR + "/qemu-nbd";
     public static final String LOADER_FILE = Stage1Contract.NBD_DIR + "/ld.so";
     public static final String LIBRARY_DIR = Stage1Contract.NBD_DIR + "/lib";
 
@@ -40,11 +46,49 @@ public record NbdClientFiles(SortedMap<String, byte[]> files, Set<String> execut
             throw new Stage1Exception(client + ": no such file (install Debian's nbd-client: --root-transport nbd"
                     + " packs it into stage 1)");
         }
-        List<String> lines = ldd(client);
         SortedMap<String, byte[]> files = new TreeMap<>();
         Set<String> executables = new TreeSet<>();
+        pack(client, CLIENT_FILE, files, executables);
+        return new NbdClientFiles(files, executables);
+    }
+
+    /**
+     * These files and Debian's dmsetup with what it links (the loader and libraries share the client's directory):
+     * stage 1 sets up the dm-verity device with it, as Debian's kernel has no CONFIG_DM_INIT ({@code dm-mod.create=}).
+     */
+    public NbdClientFiles withDmsetup(Path dmsetup) throws Stage1Exception {
+        if (!Files.isRegularFile(dmsetup)) {
+            throw new Stage1Exception(dmsetup + ": no such file (install Debian's dmsetup: stage 1 sets up dm-verity"
+                    + " with it)");
+        }
+        SortedMap<String, byte[]> more = new TreeMap<>(files);
+        Set<String> exec = new TreeSet<>(executables);
+        pack(dmsetup, DMSETUP_FILE, more, exec);
+        return new NbdClientFiles(more, exec);
+    }
+
+    /**
+     * These files and Debian's qemu-nbd with what it links: stage 1 then attaches with it instead of nbd-client.
+     * The kernel's NBD connection goes to qemu-nbd in the machine, whose own NBD client (QEMU's block driver, with
+     * {@code reconnect-delay}) connects to Pivot and reconnects when Pivot restarts, holding reads meanwhile;
+     * Debian 12's nbd-client cannot (see the init script).
+     */
+    public NbdClientFiles withQemuNbd(Path qemuNbd) throws Stage1Exception {
+        if (!Files.isRegularFile(qemuNbd)) {
+            throw new Stage1Exception(qemuNbd + ": no such file (install Debian's qemu-utils)");
+        }
+        SortedMap<String, byte[]> more = new TreeMap<>(files);
+        Set<String> exec = new TreeSet<>(executables);
+        pack(qemuNbd, QEMU_NBD_FILE, more, exec);
+        return new NbdClientFiles(more, exec);
+    }
+
+    private static void pack(Path binary, String as, SortedMap<String, byte[]> files, Set<String> executables)
+            throws Stage1Exception {
+        List<String> lines = ldd(binary);
         try {
-            files.put(CLIENT_FILE, Files.readAllBytes(client));
+            files.put(as, Files.readAllBytes(binary));
+            boolean loader = false;
             for (String line : lines) {
                 Matcher m = LINKED.matcher(line);
                 if (!m.matches()) {
@@ -54,17 +98,17 @@ public record NbdClientFiles(SortedMap<String, byte[]> files, Set<String> execut
                 if (m.group(1) == null) {
                     files.put(LOADER_FILE, Files.readAllBytes(lib));
                     executables.add(LOADER_FILE);
+                    loader = true;
                 } else {
                     files.put(LIBRARY_DIR + "/" + m.group(1), Files.readAllBytes(lib));
                 }
             }
+            if (!loader) {
+                throw new Stage1Exception(binary + ": ldd names no dynamic loader (" + String.join("; ", lines) + ")");
+            }
         } catch (IOException e) {
-            throw new Stage1Exception(client + ": cannot read it or a library it needs: " + e.getMessage(), e);
+            throw new Stage1Exception(binary + ": cannot read it or a library it needs: " + e.getMessage(), e);
         }
-        if (!files.containsKey(LOADER_FILE)) {
-            throw new Stage1Exception(client + ": ldd names no dynamic loader (" + String.join("; ", lines) + ")");
-        }
-        return new NbdClientFiles(files, executables);
     }
 
     private static List<String> ldd(Path client) throws Stage1Exception {

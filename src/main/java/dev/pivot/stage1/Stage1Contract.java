@@ -59,6 +59,12 @@ public final class Stage1Contract {
     public static final Parameter NBD = new Parameter("pivot.nbd", "SERVER:PORT",
             "attach the root image (export `pivot.sha256`) from this NBD server as `/dev/nbd0` instead of fetching"
                     + " it: only the blocks the machine reads cross the network, so an image larger than RAM boots");
+    public static final Parameter VERITY = new Parameter("pivot.verity", "HEX",
+            "the dm-verity root hash of the root image (NBD only): stage 1 puts a verity device over `/dev/nbd0` and"
+                    + " the hash tree, so the kernel checks every block it reads; without it stage 1 says the blocks"
+                    + " are not checked");
+    public static final Parameter VERITY_TREE = new Parameter("pivot.verity_tree", "SHA256",
+            "the NBD export holding the root image's hash tree (attached as `/dev/nbd1`)");
     public static final Parameter SHELL = new Parameter("pivot.shell", "",
             "open a shell on failure instead of powering off");
     public static final Parameter IP = new Parameter("pivot.ip", "ADDRESS",
@@ -79,7 +85,7 @@ public final class Stage1Contract {
 
     /** Every parameter the prelude reads, in the order the loaders write the ones Pivot sets. */
     public static final List<Parameter> PARAMETERS = List.of(URL, MAC, TOKEN, ROOT, SHA256, SIZE, MODE, FETCH_STALL,
-            FETCH_TRIES, NBD, SHELL, IP, NETMASK, GATEWAY, DNS);
+            FETCH_TRIES, NBD, VERITY, VERITY_TREE, SHELL, IP, NETMASK, GATEWAY, DNS);
 
     /** {@link #MODE}'s one value. */
     public static final String LAYOUT_MODE = "layout";

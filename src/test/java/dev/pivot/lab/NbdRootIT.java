@@ -30,10 +30,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The root image over NBD, through `pivot serve --root-transport nbd` in a private namespace with a QEMU VM (BIOS,
  * virtio): a 4 GiB incompressible root image boots in a 1 GiB VM (and is refused over HTTP for want of RAM), as
- * fast as a 10 MiB one.
+ * fast as a 10 MiB one; every block read is checked by dm-verity, a corrupted one is refused and reported, and
+ * without dm-verity stage 1 says the blocks are not checked; a kill -9 and restart of pivot serve is survived.
  *
  * <p>The images are generic ones (kernel and stage-1 initrd from the demo build, a squashfs root made here) whose
- * root holds the nbd module under /usr/lib/modules, as a distribution's root does: Pivot takes it from there for
+ * root holds the nbd and dm modules under /usr/lib/modules, as a distribution's root does: Pivot takes it from there for
  * stage 1. The 4 GiB of random bytes are made by mksquashfs itself from /dev/urandom (a pseudo file, stored
  * uncompressed), so no second copy is written; the work directory is deleted after the class.
  */
@@ -47,7 +48,7 @@ class NbdRootIT {
 
     static Path shared;
     static Path kernelAndInitrd;
-    static Path big;
+    private static Path big;
     static Path small;
     /** One state directory for every boot: the 4 GiB image is imported (copied into the store) once. */
     static Path state;
@@ -58,15 +59,34 @@ class NbdRootIT {
         Require.packagedCli();
         Require.command("mksquashfs", "squashfs-tools");
         Require.command("depmod", "kmod");
+        Require.command("qemu-nbd", "qemu-utils"); // packed into stage 1: it reconnects after a server restart
+        Require.command("dmsetup", "dmsetup"); // packed into stage 1: it sets up dm-verity
         shared = Files.createTempDirectory("pvt-nbdroot-");
         state = Files.createDirectories(shared.resolve("state"));
         kernelAndInitrd = shared.resolve("parts");
         Commands.run(List.of("env", "PIVOT_ZSTD_LEVEL=3", "bash",
                 Require.pivotRoot().resolve("scripts/make-demo-image.sh").toString(), "--parts",
                 kernelAndInitrd.toString(), shared.resolve("demo").toString()));
-        big = image("big", List.of("data/filler f 444 0 0 head -c " + (4 * GIB) + " /dev/urandom"));
         small = image("small", List.of("data/filler f 444 0 0 head -c " + (10L << 20) + " /dev/urandom"));
+        probe = new byte[1 << 20];
+        new java.util.Random(20261205).nextBytes(probe);
+        probed = image("probed", List.of(), java.util.Map.of("data/probe", probe), MODULES);
+        unchecked = image("unchecked", List.of(), java.util.Map.of("data/probe", probe), MODULES.subList(0, 1));
     }
+
+    /** The 4 GiB image, made by the first test that boots it. */
+    private static synchronized Path big() throws Exception {
+        if (big == null) {
+            big = image("big", List.of("data/filler f 444 0 0 head -c " + (4 * GIB) + " /dev/urandom"));
+        }
+        return big;
+    }
+
+    /** A 1 MiB file of known bytes, stored uncompressed (-noD) so its place in the squashfs can be found. */
+    static byte[] probe;
+    static Path probed;
+    /** The same root without the dm modules: stage 1 cannot set up dm-verity. */
+    static Path unchecked;
 
     @AfterAll
     static void cleanUp() throws IOException {
@@ -81,11 +101,13 @@ class NbdRootIT {
     }
 
     @Test
-    void a4GibRootImageBootsIn1GibOverNbdAndIsRefusedOverHttp() {
+    void a4GibRootImageBootsIn1GibOverNbdAndIsRefusedOverHttp() throws Exception {
+        Path big = big();
         Boot nbd = boot("4 GiB over NBD, 1 GiB RAM", big, 1024, DONE, List.of("--root-transport", "nbd"),
                 vm -> { });
         assertThat(nbd.rootSize()).isGreaterThan(4 * GIB);
         assertThat(nbd.serial()).contains("pivot: attaching root image").contains("read on demand")
+                .contains("every block is checked by dm-verity against root hash")
                 .contains("pivot: overlay root ready").contains(MARKER).doesNotContain("pivot: FAILED")
                 .doesNotContain("not enough RAM");
         awaitLine(nbd.serverLines(), l -> l.contains("root_image") && l.contains("nbd: export")
@@ -98,6 +120,150 @@ class NbdRootIT {
     }
 
     /**
+     * dm-verity end to end: the server builds the image's hash tree and serves it as a second export; stage 1 sets
+     * up the verity device and says the blocks are checked. Then one byte of the stored image (inside the probe
+     * file, which stage 2 reads) is changed: the kernel refuses that block, stage 2's read fails, and stage 1's
+     * watch says so on the console and as a failed stage2 report on the timeline.
+     */
+    @Test
+    void aCorruptedBlockIsRefusedWhenReadAndSaidOnTheConsoleAndTheTimeline() throws Exception {
+        Path verityState = Files.createDirectories(shared.resolve("state-verity"));
+        String expected = java.util.HexFormat.of().formatHex(
+                java.security.MessageDigest.getInstance("SHA-256").digest(probe));
+        Boot intact = boot("verity, intact image", probed, 1024, DONE, List.of("--root-transport", "nbd"),
+                verityState, (vm, lines) -> awaitLine(lines, l -> l.contains("root_fetched")
+                        && l.contains("checked by dm-verity against root hash")));
+        assertThat(intact.serverLines()).anyMatch(l -> l.contains("dm-verity hash tree of root image "
+                + intact.rootSha256()));
+        assertThat(intact.serial()).contains("every block is checked by dm-verity against root hash")
+                .contains("PIVOT-NBD: probe sha256 " + expected).doesNotContain("pivot: FAILED")
+                .doesNotContain("NOT checked");
+
+        Path stored;
+        try (Stream<Path> files = Files.walk(verityState)) {
+            stored = files.filter(f -> f.getFileName().toString().equals(intact.rootSha256())
+                    && f.getParent().getFileName().toString().equals("objects")).findFirst().orElseThrow();
+        }
+        long at = offsetOf(stored, java.util.Arrays.copyOf(probe, 64)) + 300_000;
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(stored,
+                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1);
+            ch.read(b, at);
+            b.put(0, (byte) (b.get(0) ^ 0x01)).rewind();
+            ch.write(b, at);
+        }
+        System.out.printf("NbdRootIT: changed one bit at offset %d (4 KiB block %d) of the stored image%n", at,
+                at / 4096);
+
+        Boot corrupted = boot("verity, one corrupted block", probed, 1024, DONE, List.of("--root-transport", "nbd"),
+                verityState, (vm, lines) -> {
+                    vm.awaitMarker("pivot: the root image FAILED its dm-verity check", Duration.ofSeconds(60));
+                    awaitLine(lines, l -> l.contains("stage2") && l.contains("failed dm-verity")
+                            && l.contains("data block " + at / 4096 + " is corrupted"));
+                });
+        assertThat(corrupted.serial()).contains("every block is checked by dm-verity")
+                .contains("data block " + at / 4096 + " is corrupted").contains("PIVOT-NBD: probe read failed")
+                .doesNotContain("PIVOT-NBD: probe sha256");
+    }
+
+    /**
+     * `kill -9` of `pivot serve` while stage 2 reads the image, then a restart on the same state: the VM keeps
+     * running, the reads made while the server is gone wait instead of failing, and the probe read after the
+     * restart (page cache dropped, so over NBD again, through dm-verity) has the right sha256.
+     */
+    @Test
+    void aKill9OfPivotServeWhileStage2ReadsIsSurvivedAfterARestart() throws Exception {
+        Path restartState = Files.createDirectories(shared.resolve("state-restart"));
+        String good = "PIVOT-NBD: probe sha256 " + java.util.HexFormat.of().formatHex(
+                java.security.MessageDigest.getInstance("SHA-256").digest(probe));
+        List<String> serverLines = new CopyOnWriteArrayList<>();
+        Consumer<String> print = line -> {
+            serverLines.add(line);
+            System.out.println("serve | " + line);
+        };
+        try (LabNetwork lab = LabNetwork.create("nbd")) {
+            List<String> args = List.of("--root-transport", "nbd");
+            ServeProcess first = ServeProcess.start(lab, Require.pivotRoot(), probed, "full", restartState, args,
+                    print);
+            try (Qemu vm = Qemu.start(lab.namespace(), new Qemu.Spec(Qemu.Boot.BIOS_IPXE_ROM, Qemu.Nic.VIRTIO,
+                    "52:54:00:77:14:42", LabNetwork.TAP, 1024, lab.workDir().resolve("serial.log")))) {
+                vm.awaitMarker(DONE, BOOT_LIMIT);
+                assertThat(vm.serial()).contains("with qemu-nbd, reconnects")
+                        .contains("every block is checked by dm-verity");
+                Commands.run(List.of("kill", "-9", Long.toString(first.pid())));
+                long killed = System.nanoTime();
+                awaitTrue(() -> !first.isAlive(), "pivot serve gone after kill -9");
+                int goodBefore = count(vm.serial(), good);
+                ServeProcess second = ServeProcess.start(lab, Require.pivotRoot(), probed, "full", restartState,
+                        args, print);
+                double restartedAfter = (System.nanoTime() - killed) / 1e9;
+                int goodAtRestart = count(vm.serial(), good);
+                awaitTrue(() -> count(vm.serial(), good) >= goodAtRestart + 2, "two good probe reads after the restart");
+                double readAfter = (System.nanoTime() - killed) / 1e9;
+                System.out.printf(java.util.Locale.ROOT, "NbdRootIT: kill -9 -> restarted in %.1f s; good probe"
+                                + " reads: %d before the restart completed (%d before the kill), 2 more %.1f s after the"
+                                + " kill; load %s%n", restartedAfter, goodAtRestart, goodBefore, readAfter,
+                        loadAverage());
+                assertThat(vm.serial()).doesNotContain("PIVOT-NBD: probe read failed").doesNotContain("I/O error")
+                        .doesNotContain("pivot: FAILED");
+                assertThat(second.isAlive()).isTrue();
+            }
+        }
+    }
+
+    private static int count(String text, String what) {
+        int n = 0;
+        for (int i = text.indexOf(what); i >= 0; i = text.indexOf(what, i + 1)) {
+            n++;
+        }
+        return n;
+    }
+
+    private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) {
+        long until = System.nanoTime() + Duration.ofSeconds(180).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > until) {
+                throw new AssertionError("not within 180 s: " + what);
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted waiting for: " + what);
+            }
+        }
+    }
+
+    /** Without dm-verity in the kernel or the image, stage 1 boots and says plainly what is and is not checked. */
+    @Test
+    void withoutDmVerityStage1SaysOnTheConsoleAndTheTimelineThatBlocksAreNotChecked() throws Exception {
+        Path uncheckedState = Files.createDirectories(shared.resolve("state-unchecked"));
+        String notChecked = "NOT checked block by block (the kernel has no dm-verity: not built in, not a module in"
+                + " the initrd or root image): only the export name (the image sha256) and size are vouched for";
+        Boot boot = boot("no dm-verity in the image", unchecked, 1024, DONE, List.of("--root-transport", "nbd"),
+                uncheckedState, (vm, lines) -> awaitLine(lines, l -> l.contains("root_fetched")
+                        && l.contains(notChecked)));
+        assertThat(boot.serial()).contains("pivot: root image attached over NBD").contains(notChecked)
+                .contains("pivot: WARNING a block changed on the server or on the way would go unnoticed")
+                .contains("PIVOT-NBD: probe sha256 ").doesNotContain("pivot: FAILED");
+    }
+
+    /** Where {@code needle} first occurs in {@code file}. */
+    private static long offsetOf(Path file, byte[] needle) throws IOException {
+        byte[] all = Files.readAllBytes(file);
+        outer:
+        for (int i = 0; i + needle.length <= all.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (all[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        throw new AssertionError("the probe's first bytes are not in " + file);
+    }
+
+    /**
      * What the image's size could change is the span from attaching the root image to stage 2 (kernel uptime, read
      * from the console): it must be within 2 s for 4 GiB and 10 MiB. Each image boots twice, alternating, and the
      * shorter span counts (a loaded host's slow spell falls on one boot, not on a size). QEMU start → stage 2 is
@@ -105,7 +271,8 @@ class NbdRootIT {
      * boots of the same image on a loaded host.
      */
     @Test
-    void stage2With4GibIsReachedWithin2SecondsOfTheBootWith10Mib() {
+    void stage2With4GibIsReachedWithin2SecondsOfTheBootWith10Mib() throws Exception {
+        Path big = big();
         List<Double> smallSpans = new ArrayList<>();
         List<Double> bigSpans = new ArrayList<>();
         List<String> totals = new ArrayList<>();
@@ -147,8 +314,18 @@ class NbdRootIT {
 
     // ---- images ---------------------------------------------------------------------------------------------
 
-    /** A generic image: the demo's kernel and stage-1 initrd, a root of busybox, the nbd module, init, data. */
+    /** A generic image: the demo's kernel and stage-1 initrd, a root of busybox, nbd and dm modules, init, data. */
     private static Path image(String name, List<String> pseudoFiles) throws Exception {
+        return image(name, pseudoFiles, java.util.Map.of(), MODULES);
+    }
+
+    /** What stage 1 needs from the root's module tree: nbd, and dm-verity with what it depends on. */
+    private static final List<String> MODULES = List.of("drivers/block/nbd.ko", "drivers/md/dm-mod.ko",
+            "drivers/md/dm-bufio.ko", "drivers/md/dm-verity.ko", "lib/reed_solomon/reed_solomon.ko");
+
+    /** @param extraFiles path in the root → content */
+    private static Path image(String name, List<String> pseudoFiles, java.util.Map<String, byte[]> extraFiles,
+                              List<String> modules) throws Exception {
         Path dir = Files.createDirectories(shared.resolve(name));
         Files.copy(shared.resolve("demo/bzImage"), dir.resolve("vmlinuz"));
         Files.copy(kernelAndInitrd.resolve("stage1.cpio.gz"), dir.resolve("initrd"));
@@ -167,9 +344,14 @@ class NbdRootIT {
         try (Stream<Path> r = Files.list(kernelModules)) {
             release = r.findFirst().orElseThrow().getFileName().toString();
         }
-        Path nbd = tree.resolve("usr/lib/modules/" + release + "/kernel/drivers/block/nbd.ko");
-        Files.createDirectories(nbd.getParent());
-        Files.copy(kernelModules.resolve(release + "/kernel/drivers/block/nbd.ko"), nbd);
+        for (String module : modules) {
+            Path to = tree.resolve("usr/lib/modules/" + release + "/kernel/" + module);
+            Files.createDirectories(to.getParent());
+            Files.copy(kernelModules.resolve(release + "/kernel/" + module), to);
+        }
+        for (var file : extraFiles.entrySet()) {
+            Files.write(tree.resolve(file.getKey()), file.getValue());
+        }
         Commands.run(List.of("depmod", "-b", tree.toString(), release));
         Path init = tree.resolve("sbin/init");
         Files.writeString(init, STAGE2);
@@ -190,6 +372,20 @@ class NbdRootIT {
             #!/bin/busybox sh
             bb=/bin/busybox
             echo "PIVOT-NBD: stage 2 reached at $($bb cut -d' ' -f1 /proc/uptime)s, / is $($bb awk '$2 == "/" {print $3}' /proc/mounts | $bb tail -n 1)" > /dev/console
+            # The probe image's boots stay up, reading the probe every 2 s from the server (the page cache dropped
+            # first): the test watches the reads and what the server records, then stops the VM.
+            n=0
+            while [ -f /data/probe ]; do
+              echo 3 > /proc/sys/vm/drop_caches
+              if sum="$($bb sha256sum /data/probe 2>/dev/console)"; then
+                echo "PIVOT-NBD: probe sha256 ${sum%% *} at $($bb cut -d' ' -f1 /proc/uptime)s" > /dev/console
+              else
+                echo "PIVOT-NBD: probe read failed" > /dev/console
+              fi
+              [ $n = 0 ] && echo "PIVOT-NBD: done" > /dev/console
+              n=1
+              $bb sleep 2
+            done
             echo "PIVOT-NBD: done" > /dev/console
             $bb sync
             $bb poweroff -f
@@ -197,11 +393,16 @@ class NbdRootIT {
 
     // ---- helpers ---------------------------------------------------------------------------------------------
 
-    record Boot(List<String> serverLines, String serial, long rootSize, Duration took) {
+    record Boot(List<String> serverLines, String serial, long rootSize, String rootSha256, Duration took) {
     }
 
     private static Boot boot(String what, Path image, int memoryMb, String marker, List<String> serveArgs,
                              Consumer<Qemu> whileRunning) {
+        return boot(what, image, memoryMb, marker, serveArgs, state, (vm, lines) -> whileRunning.accept(vm));
+    }
+
+    private static Boot boot(String what, Path image, int memoryMb, String marker, List<String> serveArgs,
+                             Path state, java.util.function.BiConsumer<Qemu, List<String>> whileRunning) {
         List<String> serverLines = new CopyOnWriteArrayList<>();
         try (LabNetwork lab = LabNetwork.create("nbd")) {
             ServeProcess server = ServeProcess.start(lab, Require.pivotRoot(), image, "full", state, serveArgs,
@@ -215,13 +416,13 @@ class NbdRootIT {
             try (Qemu vm = Qemu.start(lab.namespace(), new Qemu.Spec(Qemu.Boot.BIOS_IPXE_ROM, Qemu.Nic.VIRTIO,
                     "52:54:00:77:14:41", LabNetwork.TAP, memoryMb, lab.workDir().resolve("serial.log")))) {
                 Duration took = vm.awaitMarker(marker, BOOT_LIMIT);
-                whileRunning.accept(vm);
+                whileRunning.accept(vm, serverLines);
                 System.out.printf("NbdRootIT [%s]: QEMU start -> '%s' in %s%n", what, marker, Qemu.seconds(took));
                 assertThat(server.isAlive()).as("pivot serve still running after the boot").isTrue();
                 if (marker.startsWith("pivot: FAILED")) {
                     awaitLine(serverLines, l -> l.contains("FAILED"));
                 }
-                return new Boot(serverLines, vm.serial(), Long.parseLong(m.group(1)), took);
+                return new Boot(serverLines, vm.serial(), Long.parseLong(m.group(1)), m.group(2), took);
             }
         }
     }

@@ -125,6 +125,39 @@ class NbdServerIT {
                 .contains("\"can_multi_conn\": true");
     }
 
+    /**
+     * The root image's dm-verity hash tree, served beside it as an export of its own, is byte for byte what
+     * cryptsetup's veritysetup makes of the stored image, and the root hash every boot script carries is its.
+     */
+    @Test
+    void theHashTreeExportIsVeritysetupsTreeAndTheScriptCarriesItsRootHash() throws Exception {
+        Require.command("veritysetup", "cryptsetup-bin");
+        String script;
+        try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
+            script = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+                            + server.httpPort() + "/boot.ipxe?mac=" + MAC)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        }
+        java.util.regex.Matcher verity = java.util.regex.Pattern.compile(
+                "pivot\\.verity=([0-9a-f]{64}) pivot\\.verity_tree=([0-9a-f]{64})").matcher(script);
+        assertThat(verity.find()).as("the root hash and tree export in the script:\n" + script).isTrue();
+        String tree = verity.group(2);
+
+        Run list = run("nbdinfo", "--list", "--json", "nbd://127.0.0.1:" + port);
+        assertThat(list.out()).contains("\"export-name\": \"" + tree + "\"");
+        Path served = dir.resolve("tree-served");
+        Run copy = run("nbdcopy", uri(tree), served.toString());
+        assertThat(copy.exit()).as(copy.out()).isZero();
+
+        Path theirs = dir.resolve("tree-veritysetup");
+        Path stored = dir.resolve("state/artifacts/objects/" + export);
+        Run format = run("veritysetup", "format", "--no-superblock", "--format=1", "--hash=sha256",
+                "--data-block-size=4096", "--hash-block-size=4096", "--salt=-", stored.toString(), theirs.toString());
+        assertThat(format.exit()).as(format.out()).isZero();
+        assertThat(format.out()).containsPattern("Root hash:\\s+" + verity.group(1));
+        assertThat(Files.readAllBytes(served)).isEqualTo(Files.readAllBytes(theirs));
+    }
+
     @Test
     void sixteenClientsAtOnceCopyTheRootImageByteForByte() throws Exception {
         List<Process> copies = new ArrayList<>();
