@@ -33,7 +33,7 @@ import java.util.concurrent.atomic.AtomicLong;
 final class NbdConnection {
 
     private static final Logger log = LoggerFactory.getLogger(NbdConnection.class);
-    /** One per connection, reused for every read: a 32 MiB read goes out in slices of this. */
+    /** One per connection, reused for every read that fits it; larger reads go out by sendfile. */
     static final int READ_BUFFER_BYTES = 256 * 1024;
     static final short TRANSMISSION_FLAGS = NbdProtocol.FLAG_HAS_FLAGS | NbdProtocol.FLAG_READ_ONLY
             | NbdProtocol.FLAG_SEND_FLUSH | NbdProtocol.FLAG_CAN_MULTI_CONN;
@@ -248,7 +248,11 @@ final class NbdConnection {
             simple(reply, NbdProtocol.EINVAL, request.cookie());
             return;
         }
-        // The header goes out with the first slice of data: one write for a read that fits the buffer.
+        if (request.length() > data.capacity()) {
+            sendLarge(file, export, request, reply);
+            return;
+        }
+        // The header goes out with the data: one write for a read that fits the buffer.
         data.clear();
         Replies.simpleReply(data, 0, request.cookie());
         long position = request.offset();
@@ -272,6 +276,29 @@ final class NbdConnection {
             if (left == 0) {
                 break;
             }
+        }
+        served += request.length();
+        counters.bytesRead.addAndGet(request.length());
+        counters.reads.incrementAndGet();
+    }
+
+    /**
+     * A read larger than the buffer: the header, then the file's bytes handed to the socket by the kernel (sendfile),
+     * with no copy through the JVM. Readahead of sequential readers asks for such reads.
+     */
+    private void sendLarge(FileChannel file, NbdExports.Export export, NbdRequest request, ByteBuffer reply)
+            throws IOException {
+        simple(reply, 0, request.cookie());
+        long position = request.offset();
+        long end = position + request.length();
+        while (position < end) {
+            long n = file.transferTo(position, end - position, channel);
+            if (n <= 0 && position >= file.size()) {
+                // The file is shorter than the export: the store lost bytes. Nothing valid can follow.
+                throw new IOException(export.file() + " ends before " + position + " (export of "
+                        + export.size() + " bytes)");
+            }
+            position += n;
         }
         served += request.length();
         counters.bytesRead.addAndGet(request.length());
