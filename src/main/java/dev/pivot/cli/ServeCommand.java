@@ -119,6 +119,23 @@ final class ServeCommand implements Callable<Integer> {
                     + "jdbc:postgresql://db/pivot?user=pivot&password=…")
     String database;
 
+    @Option(names = "--dhcp-leases", paramLabel = "WHERE", defaultValue = "journal",
+            converter = DhcpLeasesConverter.class,
+            description = "journal (STATE/dhcp-leases, one server per range) or store (the PostgreSQL --database,"
+                    + " shared by every server on the range); default ${DEFAULT-VALUE}")
+    ServerConfig.DhcpLeases dhcpLeases;
+
+    static final class DhcpLeasesConverter implements picocli.CommandLine.ITypeConverter<ServerConfig.DhcpLeases> {
+        @Override
+        public ServerConfig.DhcpLeases convert(String value) {
+            return lowerCase(ServerConfig.DhcpLeases.class, value, "place for DHCP leases");
+        }
+    }
+
+    @Option(names = "--server-name", paramLabel = "NAME",
+            description = "this server's name among the servers sharing a --database; default the host's name")
+    String serverName;
+
     @Option(names = "--profiles", paramLabel = "FILE",
             description = "profiles.yaml: more images, groups of machines, a default; DIR is the profile 'default'")
     Path profilesFile;
@@ -324,7 +341,9 @@ final class ServeCommand implements Callable<Integer> {
                 machineRamMb == null ? OptionalLong.empty() : OptionalLong.of(machineRamMb << 20), true,
                 ServerConfig.DEFAULT_EVENT_QUEUE, LogFormat.of(logFormat, System.getenv()), gcAfterDays,
                 generationPolicy(), ipv6Ra, ServerConfig.stallDeadlines(stallAfter), rootTransport, nbdPort,
-                ServerLimits.apply(limitSettings, trustHostHeader));
+                ServerLimits.apply(limitSettings, trustHostHeader),
+                new ServerConfig.Cluster(dhcpLeases == null ? ServerConfig.DhcpLeases.JOURNAL : dhcpLeases,
+                        Optional.ofNullable(serverName)));
     }
 
     /** --keep-generations, --keep-generations-for, --menu-timeout. */

@@ -186,6 +186,7 @@ public final class DhcpServer implements AutoCloseable {
             try {
                 DhcpResponder.Reply first = outbox.poll(200, TimeUnit.MILLISECONDS);
                 if (first == null) {
+                    idle();
                     continue;
                 }
                 batch.add(first);
@@ -194,12 +195,28 @@ public final class DhcpServer implements AutoCloseable {
             }
             outbox.drainTo(batch);
             try {
-                leaseStore.sync();
-                batch.forEach(this::send);
+                java.util.Set<java.net.Inet4Address> refused = leaseStore.commit();
+                for (DhcpResponder.Reply reply : batch) {
+                    // yiaddr is the address an OFFER or ACK promises (0.0.0.0 in every other reply).
+                    if (refused.isEmpty() || !refused.contains(reply.packet().yiaddr())) {
+                        send(reply);
+                    } else {
+                        log.debug("DHCP: not sending {} for {}: another server holds it", reply.packet().messageType()
+                                .map(Enum::name).orElse("reply"), reply.packet().yiaddr().getHostAddress());
+                    }
+                }
             } catch (Throwable t) {
                 log.error("DHCP: {} replies not sent, leases not durable: {}", batch.size(), t.toString());
             }
             batch.clear();
+        }
+    }
+
+    private void idle() {
+        try {
+            leaseStore.idle();
+        } catch (RuntimeException e) {
+            log.debug("DHCP: lease store not caught up: {}", e.getMessage());
         }
     }
 

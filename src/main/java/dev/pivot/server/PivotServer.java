@@ -25,6 +25,7 @@ import dev.pivot.nbd.NbdExports;
 import dev.pivot.nbd.NbdServer;
 import dev.pivot.profiles.ProfilesFile;
 import dev.pivot.store.JdbcStore;
+import dev.pivot.store.SharedLeaseStore;
 import dev.pivot.tftp.TftpConfig;
 import dev.pivot.tftp.TftpFiles;
 import dev.pivot.tftp.TftpLimits;
@@ -267,9 +268,18 @@ public final class PivotServer implements AutoCloseable {
             Optional<DhcpConfig> dhcp = DhcpSetup.config(config, where, http.port());
             if (dhcp.isPresent()) {
                 // Leases live in the state directory so a restart (or kill -9) keeps every address handed out.
+                // Or, with --dhcp-leases store, in the PostgreSQL database every server on the range shares.
+                dev.pivot.dhcp.LeaseStore leases;
+                if (config.cluster().leases() == ServerConfig.DhcpLeases.STORE) {
+                    SharedLeaseStore shared = SharedLeaseStore.open(config.database().orElseThrow(), null, null,
+                            serverName(config), java.time.Clock.systemUTC());
+                    running.add(shared);
+                    leases = shared;
+                } else {
+                    leases = new FileLeaseStore(config.state().resolve("dhcp-leases"));
+                }
                 DhcpServer server = new DhcpServer(dhcp.get().withIpxeUpgrade(config.ipxeUpgrade()),
-                        new BootPolicy(config.efiLoader()), addresses, pipeline,
-                        new FileLeaseStore(config.state().resolve("dhcp-leases")), refusals);
+                        new BootPolicy(config.efiLoader()), addresses, pipeline, leases, refusals);
                 server.start();
                 running.add(server);
                 if (config.ipv6Ra()) {
@@ -292,6 +302,17 @@ public final class PivotServer implements AutoCloseable {
             }
             throw new IOException(e.getMessage(), e);
         }
+    }
+
+    /** This server's name among those sharing the store: --server-name, else the host's name. */
+    static String serverName(ServerConfig config) {
+        return config.cluster().name().orElseGet(() -> {
+            try {
+                return java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.net.UnknownHostException e) {
+                return "pivot";
+            }
+        });
     }
 
     /** A profile's kernel and initrds are named by profile before anything is imported or started. */
