@@ -47,7 +47,7 @@ public final class SharedLeaseStore implements LeaseStore, AutoCloseable {
     static final long REFRESH_MS = 1000;
     static final long FULL_REFRESH_MS = 30_000;
     /** Rows written this long before the last catch-up are read again: a transaction may commit after others. */
-    static final long LATE_COMMIT_MS = 5000;
+    static final long LATE_COMMIT_MS = 2000;
 
     /** A conflict takes over the row only when it expired, or is the same machine's (never a bound lease
      * turned back into an offer, and never out of a decline before it expires). */
@@ -291,8 +291,13 @@ public final class SharedLeaseStore implements LeaseStore, AutoCloseable {
         long now = clock.millis();
         long since = full ? Long.MIN_VALUE : lastRefresh - LATE_COMMIT_MS;
         List<Lease> rows = db.run("cannot read DHCP leases", c -> {
-            try (PreparedStatement q = c.prepareStatement(COLUMNS + " WHERE updated_at >= ?")) {
-                q.setLong(1, since);
+            // Catching up reads the others' rows only: this server's own are in the copy already.
+            try (PreparedStatement q = c.prepareStatement(full ? COLUMNS
+                    : COLUMNS + " WHERE updated_at >= ? AND server <> ?")) {
+                if (!full) {
+                    q.setLong(1, since);
+                    q.setString(2, server);
+                }
                 return leases(q);
             }
         });
