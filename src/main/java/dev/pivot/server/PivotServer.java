@@ -26,6 +26,7 @@ import dev.pivot.nbd.NbdServer;
 import dev.pivot.profiles.ProfilesFile;
 import dev.pivot.store.JdbcStore;
 import dev.pivot.store.SharedLeaseStore;
+import dev.pivot.store.ServerHeartbeats;
 import dev.pivot.tftp.TftpConfig;
 import dev.pivot.tftp.TftpFiles;
 import dev.pivot.tftp.TftpLimits;
@@ -242,6 +243,19 @@ public final class PivotServer implements AutoCloseable {
                     catalog, artifacts, addresses, pipeline, api, guard);
             http.start();
             running.add(http);
+            // Health and membership: with a shared database each server beats into it and sees the others.
+            String name = serverName(config);
+            String selfUrl = Routes.baseUrl(where.address(), http.port());
+            if (config.database().isPresent()) {
+                ServerHeartbeats beats = ServerHeartbeats.start(config.database().get(), name, selfUrl,
+                        java.time.Clock.systemUTC());
+                running.add(beats);
+                api.health(() -> new ApiRoutes.Health(beats.storeUp(), name, beats.live().stream()
+                        .map(b -> new ApiRoutes.Health.Peer(b.name(), b.url())).toList()));
+            } else {
+                api.health(() -> new ApiRoutes.Health(!pipeline.storeFailing(), name,
+                        List.of(new ApiRoutes.Health.Peer(name, selfUrl))));
+            }
             api.metrics().counter("pivot.downloads.anonymous", "Artifact downloads no machine was named for "
                     + "(no ?mac=, no lease for the address)", http::anonymousDownloads);
             api.metrics().counter("pivot.downloads.anonymous.bytes", "Bytes of those downloads",

@@ -11,7 +11,6 @@ import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -101,11 +100,7 @@ public final class SharedLeaseStore implements LeaseStore, AutoCloseable {
             throw new StoreException("--dhcp-leases store: " + JdbcStore.withoutQuery(url)
                     + " is not PostgreSQL; servers share leases only in a jdbc:postgresql: database", null);
         }
-        Connections db = new Connections(JdbcStore.withoutQuery(url), () -> {
-            Connection c = DriverManager.getConnection(url, user, password);
-            c.setAutoCommit(false);
-            return c;
-        });
+        Connections db = new Connections(JdbcStore.withoutQuery(url), Connections.postgres(url, user, password));
         SharedLeaseStore store = new SharedLeaseStore(db, server, clock);
         store.refresh(true);
         return store;
