@@ -41,7 +41,13 @@ public final class DhcpServer implements AutoCloseable {
     private final List<Thread> loops = new ArrayList<>();
     private final LeaseStore leaseStore;
     /** Replies wait here until the lease changes they promise are durable (see {@link #commitLoop()}). */
-    private final BlockingQueue<DhcpResponder.Reply> outbox = new LinkedBlockingQueue<>(OUTBOX);
+    private final BlockingQueue<Outgoing> outbox = new LinkedBlockingQueue<>(OUTBOX);
+    /** The events a reply stands for ("ack 10.0.0.5"): recorded when it is sent, not when it is only decided. */
+    private record Outgoing(DhcpResponder.Reply reply, List<dev.pivot.boot.BootEvent> events) {
+    }
+    private final EventSink events;
+    /** Set while the receive loop asks the responder: its events wait for the reply's fate. */
+    private final ThreadLocal<List<dev.pivot.boot.BootEvent>> deciding = new ThreadLocal<>();
     /**
      * Replies waiting for their fsync at most: a burst larger than this while the disk is slow drops the newest
      * (the clients retransmit), instead of growing without bound.
@@ -66,10 +72,19 @@ public final class DhcpServer implements AutoCloseable {
                       LeaseStore leaseStore, dev.pivot.boot.Refusals refusals) {
         this.config = config;
         this.leaseStore = leaseStore;
+        this.events = events;
         Optional<LeasePool> pool = config.pool()
                 .filter(p -> config.mode() == DhcpConfig.Mode.FULL)
                 .map(p -> new LeasePool(p, config.serverAddress(), leaseStore, Clock.systemUTC(), refusals));
-        this.responder = new DhcpResponder(config, policy, addressBook, events, pool);
+        EventSink held = event -> {
+            List<dev.pivot.boot.BootEvent> pending = deciding.get();
+            if (pending != null) {
+                pending.add(event);
+            } else {
+                events.emit(event);
+            }
+        };
+        this.responder = new DhcpResponder(config, policy, addressBook, held, pool);
     }
 
     public synchronized void start() throws IOException {
@@ -162,13 +177,18 @@ public final class DhcpServer implements AutoCloseable {
             log.info("dropped DHCP packet from {}: {}", source, e.getMessage());
             return;
         }
+        List<dev.pivot.boot.BootEvent> decided = new ArrayList<>(1);
+        deciding.set(decided);
         try {
-            responder.handle(request, source, port).ifPresent(reply -> {
-                if (!outbox.offer(reply)) {
-                    log.warn("DHCP: {} replies wait for the disk; dropped one (the client will retransmit)", OUTBOX);
-                }
-            });
+            Optional<DhcpResponder.Reply> reply = responder.handle(request, source, port);
+            deciding.remove();
+            if (reply.isEmpty()) {
+                decided.forEach(events::emit); // no reply: what was seen (a decline, a full range) stands now
+            } else if (!outbox.offer(new Outgoing(reply.get(), decided))) {
+                log.warn("DHCP: {} replies wait for the disk; dropped one (the client will retransmit)", OUTBOX);
+            }
         } catch (Throwable t) {
+            deciding.remove();
             // One odd packet, or a passing OutOfMemoryError, must never stop the receive loop.
             log.warn("DHCP request from {} failed: {}", source, t.toString());
         }
@@ -181,10 +201,10 @@ public final class DhcpServer implements AutoCloseable {
      * batch is dropped: an ACK for a lease a crash could forget is worse than none (the clients retry).
      */
     private void commitLoop() {
-        List<DhcpResponder.Reply> batch = new ArrayList<>();
+        List<Outgoing> batch = new ArrayList<>();
         while (running || !outbox.isEmpty()) {
             try {
-                DhcpResponder.Reply first = outbox.poll(200, TimeUnit.MILLISECONDS);
+                Outgoing first = outbox.poll(200, TimeUnit.MILLISECONDS);
                 if (first == null) {
                     idle();
                     continue;
@@ -196,10 +216,12 @@ public final class DhcpServer implements AutoCloseable {
             outbox.drainTo(batch);
             try {
                 java.util.Set<java.net.Inet4Address> refused = leaseStore.commit();
-                for (DhcpResponder.Reply reply : batch) {
+                for (Outgoing out : batch) {
+                    DhcpResponder.Reply reply = out.reply();
                     // yiaddr is the address an OFFER or ACK promises (0.0.0.0 in every other reply).
                     if (refused.isEmpty() || !refused.contains(reply.packet().yiaddr())) {
                         send(reply);
+                        out.events().forEach(events::emit);
                     } else {
                         log.debug("DHCP: not sending {} for {}: another server holds it", reply.packet().messageType()
                                 .map(Enum::name).orElse("reply"), reply.packet().yiaddr().getHostAddress());

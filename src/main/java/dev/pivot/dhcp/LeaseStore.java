@@ -40,6 +40,11 @@ public interface LeaseStore {
         return Set.of();
     }
 
+    /** Whether other servers lease from the same store (then each starts choosing new addresses elsewhere). */
+    default boolean shared() {
+        return false;
+    }
+
     /** Called by the commit thread when no reply waited for a while: a shared store catches up with the others. */
     default void idle() {
     }

@@ -183,6 +183,11 @@ public final class SharedLeaseStore implements LeaseStore, AutoCloseable {
     }
 
     @Override
+    public boolean shared() {
+        return true;
+    }
+
+    @Override
     public void idle() {
         commit();
     }

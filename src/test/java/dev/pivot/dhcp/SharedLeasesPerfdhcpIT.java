@@ -109,6 +109,28 @@ class SharedLeasesPerfdhcpIT {
         assertThat(pg.psql("SELECT count(*) FROM dhcp_lease WHERE state = 'BOUND' AND (address NOT LIKE '10.78.%'"
                 + " OR address IN ('10.78.0.1', '10.78.0.2', '10.78.0.254'))")).as("leases outside the range")
                 .isEqualTo("0");
+        // What the clients were told, from both servers' timelines (an ACK's line is printed once it was sent).
+        java.util.Map<String, String> ackedTo = new java.util.HashMap<>();
+        List<String> twice = new ArrayList<>();
+        Pattern ack = Pattern.compile("([0-9a-f]{2}(?::[0-9a-f]{2}){5}) .* dhcp +(?:ack|renew) (\\d+\\.\\d+\\.\\d+\\.\\d+)");
+        for (List<String> output : outputs) {
+            for (String line : output) {
+                Matcher m = ack.matcher(line);
+                if (m.find()) {
+                    String before = ackedTo.putIfAbsent(m.group(2), m.group(1));
+                    if (before != null && !before.equals(m.group(1))) {
+                        twice.add(m.group(2) + " to " + before + " and " + m.group(1));
+                    }
+                }
+            }
+        }
+        System.out.println("shared leases: " + ackedTo.size() + " addresses ACKed in the servers' timelines");
+        for (List<String> output : outputs) {
+            output.stream().filter(l -> l.contains(" WARN ") || l.contains(" ERROR ")).limit(10)
+                    .forEach(l -> System.out.println("shared leases: server said: " + l));
+        }
+        assertThat(ackedTo).as("ACKs in the timelines").isNotEmpty();
+        assertThat(twice).as("addresses ACKed to two machines").isEmpty();
         String perServer = pg.psql("SELECT server || '=' || count(*) FROM dhcp_lease WHERE state = 'BOUND'"
                 + " GROUP BY server ORDER BY server");
         System.out.println("shared leases: bound leases per server: " + perServer.replace('\n', ' '));
