@@ -228,11 +228,22 @@ public final class DhcpServer implements AutoCloseable {
                     }
                 }
             } catch (Throwable t) {
-                log.error("DHCP: {} replies not sent, leases not durable: {}", batch.size(), t.toString());
+                // While the store is down every batch fails: one line every 10 s, with the count since the last.
+                unsent += batch.size();
+                long now = System.nanoTime();
+                if (now - lastUnsentLog > TimeUnit.SECONDS.toNanos(10)) {
+                    log.error("DHCP: {} replies not sent, leases not durable: {}", unsent, t.toString());
+                    lastUnsentLog = now;
+                    unsent = 0;
+                }
             }
             batch.clear();
         }
     }
+
+    /** Replies dropped for a failed commit since the last time that was logged (commit thread only). */
+    private long unsent;
+    private long lastUnsentLog = System.nanoTime() - TimeUnit.MINUTES.toNanos(1);
 
     private void idle() {
         try {

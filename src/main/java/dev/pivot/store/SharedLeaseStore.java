@@ -49,8 +49,10 @@ public final class SharedLeaseStore implements LeaseStore, AutoCloseable {
     static final long LATE_COMMIT_MS = 2000;
 
     /** A conflict takes over the row only when it expired, or is the same machine's (never a bound lease
-     * turned back into an offer, and never out of a decline before it expires). */
-    private static final String CLAIM = """
+     * turned back into an offer, and never out of a decline before it expires). Public for the benchmark that
+     * compares it with row locks (bench/lease-claims.sh). Parameters: address, mac, state, expires_at, server,
+     * updated_at, now. */
+    public static final String CLAIM = """
             INSERT INTO dhcp_lease (address, mac, state, expires_at, server, updated_at) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (address) DO UPDATE SET mac = EXCLUDED.mac, state = EXCLUDED.state,
                 expires_at = EXCLUDED.expires_at, server = EXCLUDED.server, updated_at = EXCLUDED.updated_at
