@@ -163,7 +163,19 @@ public final class PivotServer implements AutoCloseable {
             JdbcStore store = config.database().map(url -> JdbcStore.open(url, null, null))
                     .orElseGet(() -> JdbcStore.openSqlite(config.state().resolve("pivot.db")));
             running.add(store);
-            EventPipeline pipeline = EventPipeline.over(store, config.eventQueue());
+            // With a shared database: this server's place among the others (its heartbeat row, and the slot that
+            // numbers its boot sessions apart from theirs), and its name on each session it records.
+            String name = serverName(config);
+            Optional<ServerHeartbeats> beats = Optional.empty();
+            if (config.database().isPresent()) {
+                ServerHeartbeats joined = ServerHeartbeats.join(config.database().get(), name,
+                        java.time.Clock.systemUTC());
+                running.add(joined);
+                beats = Optional.of(joined);
+                store.recordAs(name);
+            }
+            EventPipeline pipeline = beats.map(b -> EventPipeline.over(store, config.eventQueue(),
+                    ServerHeartbeats.SLOTS, b.slot())).orElseGet(() -> EventPipeline.over(store, config.eventQueue()));
             running.add(pipeline);
             Generations generations = new Generations(Optional.of(store), Optional.of(store), config.generations());
             BuildImport builds = new BuildImport(artifacts, options, generations, java.time.Clock.systemUTC());
@@ -244,13 +256,10 @@ public final class PivotServer implements AutoCloseable {
             http.start();
             running.add(http);
             // Health and membership: with a shared database each server beats into it and sees the others.
-            String name = serverName(config);
             String selfUrl = Routes.baseUrl(where.address(), http.port());
-            if (config.database().isPresent()) {
-                ServerHeartbeats beats = ServerHeartbeats.start(config.database().get(), name, selfUrl,
-                        java.time.Clock.systemUTC());
-                running.add(beats);
-                api.health(() -> new ApiRoutes.Health(beats.storeUp(), name, beats.live().stream()
+            if (beats.isPresent()) {
+                ServerHeartbeats beating = beats.get().start(selfUrl);
+                api.health(() -> new ApiRoutes.Health(beating.storeUp(), name, beating.live().stream()
                         .map(b -> new ApiRoutes.Health.Peer(b.name(), b.url())).toList()));
             } else {
                 api.health(() -> new ApiRoutes.Health(!pipeline.storeFailing(), name,

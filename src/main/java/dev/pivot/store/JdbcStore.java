@@ -44,10 +44,17 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
 
     private final Connections writes;
     private final Connections reads;
+    /** The name written with each session this server records, when servers share the store. */
+    private volatile String server;
 
     private JdbcStore(Connections writes, Connections reads) {
         this.writes = writes;
         this.reads = reads;
+    }
+
+    /** Names this server on every boot session it records from now on (servers sharing one database). */
+    public void recordAs(String serverName) {
+        this.server = serverName;
     }
 
     /**
@@ -130,13 +137,15 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
                 + lastOne.event().step().wire() + ")", db -> {
             upsertMachines(db, batch);
             try (PreparedStatement s = db.prepareStatement(
-                    "INSERT INTO boot_session (id, mac, started) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING")) {
+                    "INSERT INTO boot_session (id, mac, started, server) VALUES (?, ?, ?, ?)"
+                            + " ON CONFLICT (id) DO NOTHING")) {
                 Map<Long, Entry> firstOfSession = new LinkedHashMap<>();
                 batch.forEach(e -> firstOfSession.putIfAbsent(e.sessionId(), e));
                 for (Entry e : firstOfSession.values()) {
                     s.setLong(1, e.sessionId());
                     s.setString(2, e.event().mac().toString());
                     s.setLong(3, micros(e.event().at()));
+                    s.setString(4, server);
                     s.addBatch();
                 }
                 s.executeBatch();
@@ -170,7 +179,9 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
     private static void upsertMachines(Connection db, List<Entry> batch) throws SQLException {
         record Seen(Instant first, Instant last, Optional<Firmware> firmware) {
         }
-        Map<MacAddress, Seen> seen = new LinkedHashMap<>();
+        // In MAC order: servers sharing the database upsert the same machines, and rows locked in one order by
+        // every writer cannot deadlock.
+        Map<MacAddress, Seen> seen = new java.util.TreeMap<>(java.util.Comparator.comparing(MacAddress::toString));
         for (Entry entry : batch) {
             BootEvent e = entry.event();
             seen.merge(e.mac(), new Seen(e.at(), e.at(), e.firmware()), (a, b) -> new Seen(

@@ -31,14 +31,20 @@ public final class ServerHeartbeats implements AutoCloseable {
     public record Server(String name, String url, Instant seen) {
     }
 
+    /** Session id slots: up to this many servers share one database. */
+    public static final int SLOTS = 64;
+    /** A row silent this long frees its slot for a new server (a server that never came back). */
+    static final long SLOT_FREED_MS = 3_600_000;
+
     private static final String BEAT = """
-            INSERT INTO server_heartbeat (name, url, started_at, seen_at) VALUES (?, ?, ?, ?)
+            INSERT INTO server_heartbeat (name, url, started_at, seen_at, slot) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT (name) DO UPDATE SET url = EXCLUDED.url, started_at = EXCLUDED.started_at,
                 seen_at = EXCLUDED.seen_at""";
 
     private final Connections db;
     private final String name;
-    private final String url;
+    private volatile String url = "";
+    private final int slot;
     private final Clock clock;
     private final long started;
     private final Thread thread;
@@ -47,28 +53,89 @@ public final class ServerHeartbeats implements AutoCloseable {
     private volatile List<Server> live = List.of();
     private Set<String> known = Set.of();
 
-    private ServerHeartbeats(Connections db, String name, String url, Clock clock) {
+    private ServerHeartbeats(Connections db, String name, int slot, Clock clock) {
         this.db = db;
         this.name = name;
-        this.url = url;
+        this.slot = slot;
         this.clock = clock;
         this.started = clock.millis();
         this.thread = Thread.ofPlatform().daemon().name("heartbeat").unstarted(this::loop);
     }
 
-    /** Beats into the (already migrated) PostgreSQL database at {@code jdbcUrl}, once now and then every second. */
-    public static ServerHeartbeats start(String jdbcUrl, String name, String baseUrl, Clock clock) {
+    /**
+     * Joins the servers of the (already migrated) database at {@code jdbcUrl}: takes this server's row and its
+     * session id slot (the one it had, else the lowest free one). Beating starts with {@link #start}.
+     */
+    public static ServerHeartbeats join(String jdbcUrl, String name, Clock clock) {
         Connections.Opener opener = jdbcUrl.startsWith("jdbc:postgresql:") ? Connections.postgres(jdbcUrl, null, null)
                 : () -> {
                     java.sql.Connection c = java.sql.DriverManager.getConnection(jdbcUrl);
                     c.setAutoCommit(false);
                     return c;
                 };
-        ServerHeartbeats beats = new ServerHeartbeats(new Connections(JdbcStore.withoutQuery(jdbcUrl), opener), name,
-                baseUrl, clock);
-        beats.beat();
-        beats.thread.start();
-        return beats;
+        Connections db = new Connections(JdbcStore.withoutQuery(jdbcUrl), opener);
+        StoreException last = null;
+        // Two servers starting at once may pick the same free slot: the unique index lets one in, the other retries.
+        for (int attempt = 0; attempt < 10; attempt++) {
+            try {
+                int slot = db.run("cannot join the servers sharing the database", c -> takeSlot(c, name, clock));
+                return new ServerHeartbeats(db, name, slot, clock);
+            } catch (StoreException e) {
+                last = e;
+            }
+        }
+        db.close();
+        throw last;
+    }
+
+    private static int takeSlot(java.sql.Connection c, String name, Clock clock) throws java.sql.SQLException {
+        long now = clock.millis();
+        try (PreparedStatement q = c.prepareStatement("SELECT slot FROM server_heartbeat WHERE name = ?")) {
+            q.setString(1, name);
+            try (ResultSet rs = q.executeQuery()) {
+                if (rs.next()) {
+                    return rs.getInt(1);
+                }
+            }
+        }
+        try (PreparedStatement d = c.prepareStatement("DELETE FROM server_heartbeat WHERE seen_at < ?")) {
+            d.setLong(1, now - SLOT_FREED_MS);
+            d.executeUpdate();
+        }
+        java.util.BitSet used = new java.util.BitSet(SLOTS);
+        try (PreparedStatement q = c.prepareStatement("SELECT slot FROM server_heartbeat");
+             ResultSet rs = q.executeQuery()) {
+            while (rs.next()) {
+                used.set(rs.getInt(1));
+            }
+        }
+        int slot = used.nextClearBit(0);
+        if (slot >= SLOTS) {
+            throw new StoreException("--server-name " + name + ": " + SLOTS + " servers already share this database"
+                    + " (a server stopped without --server-name frees its place after an hour)", null);
+        }
+        try (PreparedStatement b = c.prepareStatement(BEAT)) {
+            b.setString(1, name);
+            b.setString(2, "");
+            b.setLong(3, now);
+            b.setLong(4, now);
+            b.setInt(5, slot);
+            b.executeUpdate();
+        }
+        return slot;
+    }
+
+    /** This server's session id slot, 0 to {@link #SLOTS} - 1. */
+    public int slot() {
+        return slot;
+    }
+
+    /** Beats once now, naming {@code baseUrl} as where this server answers, then every second. */
+    public ServerHeartbeats start(String baseUrl) {
+        this.url = baseUrl;
+        beat();
+        thread.start();
+        return this;
     }
 
     /** Whether the last beat reached the store recently. */
@@ -107,11 +174,13 @@ public final class ServerHeartbeats implements AutoCloseable {
                     b.setString(2, url);
                     b.setLong(3, started);
                     b.setLong(4, now);
+                    b.setInt(5, slot);
                     b.executeUpdate();
                 }
                 List<Server> out = new ArrayList<>();
                 try (PreparedStatement q = c.prepareStatement(
-                        "SELECT name, url, seen_at FROM server_heartbeat WHERE seen_at > ? ORDER BY name")) {
+                        "SELECT name, url, seen_at FROM server_heartbeat WHERE seen_at > ? AND url <> ''"
+                                + " ORDER BY name")) {
                     q.setLong(1, now - DEAD_MS);
                     try (ResultSet rs = q.executeQuery()) {
                         while (rs.next()) {
@@ -146,7 +215,9 @@ public final class ServerHeartbeats implements AutoCloseable {
         running = false;
         thread.interrupt();
         try {
-            thread.join(2000);
+            if (thread.isAlive()) {
+                thread.join(2000);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -165,8 +165,12 @@ public final class SharedLeaseStore implements LeaseStore, AutoCloseable {
         }
         Set<Inet4Address> refused = Set.of();
         if (!batch.isEmpty()) {
+            // In address order: every server locks rows in one order, so two commits do not deadlock.
+            List<Change> sorted = new ArrayList<>(batch.values());
+            sorted.sort(java.util.Comparator.comparingLong(ch -> Integer.toUnsignedLong(
+                    java.nio.ByteBuffer.wrap(ch.lease().address().getAddress()).getInt())));
             try {
-                refused = db.run("cannot store DHCP leases", c -> write(c, batch.values()));
+                refused = writeRetryingConflicts(sorted);
             } catch (RuntimeException e) {
                 synchronized (lock) {
                     // Not written: kept for the next commit, unless the address changed again since.
@@ -192,6 +196,23 @@ public final class SharedLeaseStore implements LeaseStore, AutoCloseable {
     @Override
     public void idle() {
         commit();
+    }
+
+    /** A deadlock or serialization failure aborts the whole transaction but says nothing about the leases: the
+     * same changes are tried again at once (twice at most) before the batch counts as failed. */
+    private Set<Inet4Address> writeRetryingConflicts(List<Change> changes) {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return db.run("cannot store DHCP leases", c -> write(c, changes));
+            } catch (StoreException e) {
+                String state = e.getCause() instanceof SQLException sql ? sql.getSQLState() : null;
+                boolean conflict = "40P01".equals(state) || "40001".equals(state);
+                if (!conflict || attempt >= 2) {
+                    throw e;
+                }
+                log.debug("DHCP: lease commit retried after {}", state);
+            }
+        }
     }
 
     private Set<Inet4Address> write(Connection c, java.util.Collection<Change> changes) throws SQLException {

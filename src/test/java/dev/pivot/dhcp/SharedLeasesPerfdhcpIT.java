@@ -131,6 +131,13 @@ class SharedLeasesPerfdhcpIT {
         }
         assertThat(ackedTo).as("ACKs in the timelines").isNotEmpty();
         assertThat(twice).as("addresses ACKed to two machines").isEmpty();
+        // Boot history from both servers in one database: each numbers its sessions in its own slot.
+        String sessions = pg.psql("SELECT server || '=' || count(*) FROM boot_session WHERE server IS NOT NULL"
+                + " GROUP BY server ORDER BY server");
+        System.out.println("shared leases: boot sessions per server: " + sessions.replace('\n', ' '));
+        assertThat(sessions).as("sessions recorded by both servers").contains("s1=", "s2=");
+        assertThat(pg.psql("SELECT count(*) FROM boot_session b JOIN server_heartbeat h ON h.name = b.server"
+                + " WHERE b.id % 64 <> h.slot")).as("sessions numbered outside their server's slot").isEqualTo("0");
         String perServer = pg.psql("SELECT server || '=' || count(*) FROM dhcp_lease WHERE state = 'BOUND'"
                 + " GROUP BY server ORDER BY server");
         System.out.println("shared leases: bound leases per server: " + perServer.replace('\n', ' '));

@@ -64,8 +64,8 @@ class HealthIT {
                         t -> assertThat(t).startsWith("application/json"));
 
                 // A server that stops beating without a word (kill -9, a pulled cable): gone within seconds.
-                pg.psql("INSERT INTO server_heartbeat (name, url, started_at, seen_at) VALUES ('gamma',"
-                        + " 'http://192.0.2.1', 0, " + System.currentTimeMillis() + ")");
+                pg.psql("INSERT INTO server_heartbeat (name, url, started_at, seen_at, slot) VALUES ('gamma',"
+                        + " 'http://192.0.2.1', 0, " + System.currentTimeMillis() + ", 63)");
                 await(alpha, 5, r -> r.body().contains("\"name\":\"gamma\""), "alpha lists gamma");
                 long quiet = System.nanoTime();
                 await(alpha, 15, r -> !r.body().contains("\"name\":\"gamma\""), "gamma dropped");
