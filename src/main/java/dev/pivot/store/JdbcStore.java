@@ -220,10 +220,10 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
     @Override
     public List<BootSession> sessions(Optional<MacAddress> mac, int limit) {
         return reads.run("cannot read", db -> {
-            record Row(long id, MacAddress mac) {
+            record Row(long id, MacAddress mac, String server) {
             }
             List<Row> rows = new ArrayList<>();
-            String sql = "SELECT id, mac FROM boot_session" + (mac.isPresent() ? " WHERE mac = ?" : "")
+            String sql = "SELECT id, mac, server FROM boot_session" + (mac.isPresent() ? " WHERE mac = ?" : "")
                     + " ORDER BY id DESC LIMIT ?";
             try (PreparedStatement s = db.prepareStatement(sql)) {
                 int i = 1;
@@ -233,13 +233,14 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
                 s.setInt(i, Math.max(0, limit));
                 try (ResultSet r = s.executeQuery()) {
                     while (r.next()) {
-                        rows.add(new Row(r.getLong(1), MacAddress.parse(r.getString(2))));
+                        rows.add(new Row(r.getLong(1), MacAddress.parse(r.getString(2)), r.getString(3)));
                     }
                 }
             }
             List<BootSession> out = new ArrayList<>();
             for (Row row : rows) {
-                out.add(new BootSession(row.id(), row.mac(), events(db, row.id(), row.mac())));
+                out.add(new BootSession(row.id(), row.mac(), events(db, row.id(), row.mac()),
+                        Optional.ofNullable(row.server())));
             }
             return out;
         });
@@ -248,14 +249,15 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
     @Override
     public Optional<BootSession> session(long id) {
         return reads.run("cannot read", db -> {
-            try (PreparedStatement s = db.prepareStatement("SELECT mac FROM boot_session WHERE id = ?")) {
+            try (PreparedStatement s = db.prepareStatement("SELECT mac, server FROM boot_session WHERE id = ?")) {
                 s.setLong(1, id);
                 try (ResultSet r = s.executeQuery()) {
                     if (!r.next()) {
                         return Optional.<BootSession>empty();
                     }
                     MacAddress mac = MacAddress.parse(r.getString(1));
-                    return Optional.of(new BootSession(id, mac, events(db, id, mac)));
+                    Optional<String> server = Optional.ofNullable(r.getString(2));
+                    return Optional.of(new BootSession(id, mac, events(db, id, mac), server));
                 }
             }
         });

@@ -138,6 +138,10 @@ class SharedLeasesPerfdhcpIT {
         assertThat(sessions).as("sessions recorded by both servers").contains("s1=", "s2=");
         assertThat(pg.psql("SELECT count(*) FROM boot_session b JOIN server_heartbeat h ON h.name = b.server"
                 + " WHERE b.id % 64 <> h.slot")).as("sessions numbered outside their server's slot").isEqualTo("0");
+        // The API says which server recorded a machine's boot (pivot machines prints it as "via s1").
+        String machinesUrl = "http://10.78.0.1/api/v1/machines?limit=5";
+        Lab.Result api = lab.exec(lan, 30, "curl", "-sS", "--max-time", "10", machinesUrl);
+        assertThat(api.output()).as("GET %s", machinesUrl).containsPattern("\"server\":\"s[12]\"");
         String perServer = pg.psql("SELECT server || '=' || count(*) FROM dhcp_lease WHERE state = 'BOUND'"
                 + " GROUP BY server ORDER BY server");
         System.out.println("shared leases: bound leases per server: " + perServer.replace('\n', ' '));
