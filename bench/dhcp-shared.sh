@@ -107,6 +107,7 @@ for run in $(seq "$RUNS"); do
     ip netns exec "$NS_L" perfdhcp -4 -r "$RATE" -p "$SECONDS_PER_RUN" -W 1000000 -R 1000000 -u -l "$BR" \
       >"$dir/perfdhcp.txt" 2>&1 || true
     stop_system
+    [ "$system" = pivot ] && echo "bench: PostgreSQL deadlocks so far: $(psql_ "SELECT sum(deadlocks) FROM pg_stat_database")"
     line=$(awk '/^Rate:/ { rate = $2 } /Statistics for: DISCOVER-OFFER/ { s = "do" } /Statistics for: REQUEST-ACK/ { s = "ra" }
       /^drops:/ { d[s] = $2 } /^non unique addresses:/ { u[s] = $4 }
       END { printf "%.0f %d %d %d", rate, d["do"], d["ra"], u["ra"] }' "$dir/perfdhcp.txt")

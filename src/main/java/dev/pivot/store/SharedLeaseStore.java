@@ -59,11 +59,17 @@ public final class SharedLeaseStore implements LeaseStore, AutoCloseable {
             WHERE dhcp_lease.expires_at <= ?
                OR (dhcp_lease.mac = EXCLUDED.mac AND dhcp_lease.state <> 'DECLINED'
                    AND NOT (dhcp_lease.state = 'BOUND' AND EXCLUDED.state = 'OFFERED'))""";
-    /** Removes exactly the lease this server knew: not one another server has made of the row since. */
-    private static final String DROP = "DELETE FROM dhcp_lease WHERE address = ? AND mac = ? AND state = ?";
-    /** A machine holds one lease: a bound one ends its others, an offer only its other offers. */
-    private static final String OTHERS_OF_MAC = "DELETE FROM dhcp_lease WHERE mac = ? AND address <> ?"
-            + " AND state IN ('OFFERED', ?)";
+    /**
+     * Removes exactly the lease this server knew: not one another server has made of the row since. Never waits:
+     * a row another server's transaction holds is being changed by it anyway, and a delete that waited on it while
+     * that transaction waited on one of ours would deadlock (PostgreSQL breaks that only after a second).
+     */
+    private static final String DROP = "DELETE FROM dhcp_lease WHERE address IN (SELECT address FROM dhcp_lease"
+            + " WHERE address = ? AND mac = ? AND state = ? FOR UPDATE SKIP LOCKED)";
+    /** A machine holds one lease: a bound one ends its others, an offer only its other offers (never waiting, as
+     * above; a row skipped now expires or goes with the machine's next claim). */
+    private static final String OTHERS_OF_MAC = "DELETE FROM dhcp_lease WHERE address IN (SELECT address FROM"
+            + " dhcp_lease WHERE mac = ? AND address <> ? AND state IN ('OFFERED', ?) FOR UPDATE SKIP LOCKED)";
     private static final String COLUMNS = "SELECT address, mac, state, expires_at FROM dhcp_lease";
 
     private sealed interface Change {

@@ -142,6 +142,8 @@ class SharedLeasesPerfdhcpIT {
         String machinesUrl = "http://10.78.0.1/api/v1/machines?limit=5";
         Lab.Result api = lab.exec(lan, 30, "curl", "-sS", "--max-time", "10", machinesUrl);
         assertThat(api.output()).as("GET %s", machinesUrl).containsPattern("\"server\":\"s[12]\"");
+        System.out.println("shared leases: PostgreSQL deadlocks detected: "
+                + pg.psql("SELECT sum(deadlocks) FROM pg_stat_database"));
         String perServer = pg.psql("SELECT server || '=' || count(*) FROM dhcp_lease WHERE state = 'BOUND'"
                 + " GROUP BY server ORDER BY server");
         System.out.println("shared leases: bound leases per server: " + perServer.replace('\n', ' '));

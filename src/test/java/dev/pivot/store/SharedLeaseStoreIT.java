@@ -80,9 +80,16 @@ class SharedLeaseStoreIT {
                         if (store.commit().contains(offered.get())) {
                             continue;
                         }
-                        MacAddress before = acked.put(offered.get(), mac);
-                        if (before != null && !before.equals(mac)) {
-                            doubles.add(offered.get().getHostAddress() + " ACKed to " + before + " and " + mac);
+                        // Both servers run the whole exchange for the shared machines here (a real client
+                        // requests from one of them): a machine bound anew by the other server moved, and its
+                        // previous address was released by that bind.
+                        synchronized (acked) {
+                            MacAddress before = acked.get(offered.get());
+                            if (before != null && !before.equals(mac)) {
+                                doubles.add(offered.get().getHostAddress() + " ACKed to " + before + " and " + mac);
+                            }
+                            acked.values().remove(mac);
+                            acked.put(offered.get(), mac);
                         }
                     }
                 }));
