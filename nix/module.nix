@@ -34,6 +34,8 @@ let
     ++ switch "--protect-reads" cfg.protectReads
     ++ [ "--state" cfg.stateDir "--efi-loader" cfg.efiLoader ]
     ++ flag "--database" cfg.database
+    ++ optionals (cfg.dhcpLeases != "journal") [ "--dhcp-leases" cfg.dhcpLeases ]
+    ++ flag "--server-name" cfg.serverName
     ++ flag "--profiles" cfg.profiles
     ++ [ "--ipxe-dir" (toString cfg.ipxeDir) ]
     ++ switch "--ipxe-upgrade" cfg.ipxeUpgrade
@@ -205,6 +207,21 @@ in
         Keep boot history in this database instead of stateDir/pivot.db (`--database`). The URL ends up in the
         world-readable Nix store and the process list: prefer authentication that needs no password in it.
       '';
+    };
+
+    dhcpLeases = mkOption {
+      type = types.enum [ "journal" "store" ];
+      default = "journal";
+      description = ''
+        Where full DHCP keeps its leases (`--dhcp-leases`): journal (stateDir/dhcp-leases, one server per range) or
+        store (the PostgreSQL `database`, shared by every server on the range; see docs/ha.md).
+      '';
+    };
+
+    serverName = mkOption {
+      type = nullOr types.str;
+      default = null;
+      description = "This server's name among the servers sharing `database` (`--server-name`); default the host's name.";
     };
 
     profiles = mkOption {

@@ -49,11 +49,12 @@ PIVOT_BOOT_PACKAGES=(qemu-system-x86 ipxe-qemu ipxe ovmf busybox-static nbd-clie
 # What the tests add: real peers (DHCP clients, TFTP clients, socat relays, nftables for packet loss, tftpd-hpa as
 # the yardstick under loss), the compressors the initrd tests read, chromium for the web page, postgresql for the
 # shared store, procps for sysctl and kill, nix-bin to evaluate the NixOS module, help2man (the man page),
-# systemd (systemd-analyze verify) and man-db for the Debian package's test. Every test fails when what it needs is missing, so all are here. (Kea and
-# perfdhcp are the DHCP benchmark's, not the tests'.)
+# systemd (systemd-analyze verify) and man-db for the Debian package's test, kea-admin for perfdhcp (two servers
+# sharing leases under load). Every test fails when what it needs is missing, so all are here. (kea-dhcp4 is the
+# DHCP benchmark's, not the tests'.)
 PIVOT_TEST_PACKAGES=("${PIVOT_BOOT_PACKAGES[@]}" socat isc-dhcp-client dhcpcd-base atftp tftp-hpa nftables
   bzip2 lz4 chromium postgresql tftpd-hpa procps util-linux bsdutils nix-bin help2man systemd man-db libnbd-bin
-  cryptsetup-bin)
+  cryptsetup-bin kea-admin)
 
 # Builds the CLI when a source is newer than the last build.
 pivot_build_if_needed() {

@@ -121,8 +121,42 @@ public final class ApiRoutes implements ExtraRoutes {
         return this;
     }
 
+    /**
+     * What {@code GET /healthz} says, for load balancers and monitoring: whether the store answers, this server's
+     * name and the servers alive beside it (each a name and its base URL).
+     */
+    public record Health(boolean storeUp, String server, List<Peer> servers) {
+        public record Peer(String name, String url) {
+        }
+    }
+
+    private volatile java.util.function.Supplier<Health> health = () -> new Health(true, "pivot", List.of());
+
+    /** Where {@code /healthz} learns the store's state and the servers alive. */
+    public ApiRoutes health(java.util.function.Supplier<Health> source) {
+        this.health = source;
+        return this;
+    }
+
+    /** No token: a load balancer's probe has none, and the answer names nothing a client could not learn. */
+    private void healthz(Request request, Response response) throws IOException {
+        Health h = health.get();
+        var body = new java.util.LinkedHashMap<String, Object>();
+        body.put("status", h.storeUp() ? "up" : "store down");
+        body.put("server", h.server());
+        body.put("store", h.storeUp() ? "up" : "down");
+        body.put("servers", h.servers());
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+        HttpReplies.json(request, response, h.storeUp() ? HttpStatus.OK_200 : HttpStatus.SERVICE_UNAVAILABLE_503, body);
+    }
+
     @Override
     public boolean serve(Request request, Response response, String path) throws IOException {
+        if (path.equals("/healthz") && (HttpMethod.GET.is(request.getMethod())
+                || HttpMethod.HEAD.is(request.getMethod()))) {
+            healthz(request, response);
+            return true;
+        }
         boolean api = path.startsWith("/api/");
         if (!api && !path.equals("/metrics") && !web.has(path)) {
             return false;

@@ -64,14 +64,16 @@ final class Views {
      * @param step    the latest step reached
      * @param failure the first failure's step and reason, null when none
      */
-    record SessionSummary(long id, String started, String state, String step, Failure failure, double seconds) {
+    record SessionSummary(long id, String started, String state, String step, Failure failure, double seconds,
+                          String server) {
     }
 
     record Failure(String step, String reason) {
     }
 
+    /** @param server the server that recorded the session when servers share a store, else null */
     record SessionView(long id, String mac, String started, String state, String step, Failure failure,
-                       double seconds, List<EventView> events) {
+                       double seconds, List<EventView> events, String server) {
     }
 
     /** @param sinceStart seconds since the session's first event */
@@ -95,14 +97,14 @@ final class Views {
 
     static SessionSummary summary(BootSession s) {
         return new SessionSummary(s.id(), iso(s.events().getFirst().at()), state(s), s.events().getLast().step().wire(),
-                failure(s), seconds(s.events().getFirst().at(), s.events().getLast().at()));
+                failure(s), seconds(s.events().getFirst().at(), s.events().getLast().at()), s.server().orElse(null));
     }
 
     static SessionView session(BootSession s) {
         Instant start = s.events().getFirst().at();
         return new SessionView(s.id(), s.mac().toString(), iso(start), state(s), s.events().getLast().step().wire(),
                 failure(s), seconds(start, s.events().getLast().at()),
-                s.events().stream().map(e -> event(start, e)).toList());
+                s.events().stream().map(e -> event(start, e)).toList(), s.server().orElse(null));
     }
 
     static EventView event(Instant start, BootEvent e) {

@@ -70,6 +70,9 @@ public final class MachinesCommand implements Callable<Integer> {
             }
             List<String> notes = new ArrayList<>();
             m.path("labels").properties().forEach(e -> notes.add(e.getKey() + "=" + e.getValue().asText()));
+            if (boot.path("server").isTextual()) {
+                notes.add("via " + boot.path("server").asText()); // servers sharing a store: which one recorded it
+            }
             if (boot.path("failure").isObject()) {
                 notes.add(boot.path("failure").path("step").asText() + " failed: "
                         + boot.path("failure").path("reason").asText());

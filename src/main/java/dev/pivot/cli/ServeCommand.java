@@ -106,6 +106,22 @@ final class ServeCommand implements Callable<Integer> {
                     + "jdbc:postgresql://db/pivot?user=pivot&password=…")
     String database;
 
+    @Option(names = "--dhcp-leases", paramLabel = "WHERE", defaultValue = "journal",
+            converter = DhcpLeasesConverter.class,
+            description = "journal (STATE/dhcp-leases, one server per range) or store (the PostgreSQL --database,"
+                    + " shared by every server on the range); default ${DEFAULT-VALUE}")
+    ServerConfig.DhcpLeases dhcpLeases;
+
+    static final class DhcpLeasesConverter extends LowerCaseEnum<ServerConfig.DhcpLeases> {
+        DhcpLeasesConverter() {
+            super(ServerConfig.DhcpLeases.class, "place for DHCP leases");
+        }
+    }
+
+    @Option(names = "--server-name", paramLabel = "NAME",
+            description = "this server's name among the servers sharing a --database; default the host's name")
+    String serverName;
+
     @Option(names = "--profiles", paramLabel = "FILE",
             description = "profiles.yaml: more images, groups of machines, a default; DIR is the profile 'default'")
     Path profilesFile;
@@ -312,7 +328,9 @@ final class ServeCommand implements Callable<Integer> {
                 machineRamMb == null ? OptionalLong.empty() : OptionalLong.of(machineRamMb << 20), true,
                 ServerConfig.DEFAULT_EVENT_QUEUE, LogFormat.of(logFormat, System.getenv()), gcAfterDays,
                 generationPolicy(), ipv6Ra, ServerConfig.stallDeadlines(stallAfter), rootTransport, nbdPort,
-                ServerLimits.apply(limitSettings, trustHostHeader, dhcpKnownOnly));
+                ServerLimits.apply(limitSettings, trustHostHeader, dhcpKnownOnly),
+                new ServerConfig.Cluster(dhcpLeases == null ? ServerConfig.DhcpLeases.JOURNAL : dhcpLeases,
+                        Optional.ofNullable(serverName)));
     }
 
     /** --keep-generations, --keep-generations-for, --menu-timeout. */

@@ -55,8 +55,9 @@ public final class SessionsCommand implements Callable<Integer> {
             List<JsonNode> sessions = new ArrayList<>();
             api.get(query).forEach(sessions::add);
             for (JsonNode s : sessions.reversed()) { // oldest first, like a log
-                out.printf("session %d  %s  %s  %.1f s%s%n", s.path("id").asLong(), s.path("mac").asText(),
+                out.printf("session %d  %s  %s  %.1f s%s%s%n", s.path("id").asLong(), s.path("mac").asText(),
                         s.path("state").asText(), s.path("seconds").asDouble(),
+                        s.path("server").isTextual() ? "  via " + s.path("server").asText() : "",
                         s.path("failure").isObject() ? "  (" + s.path("failure").path("step").asText() + " failed: "
                                 + s.path("failure").path("reason").asText() + ")" : "");
                 for (JsonNode e : s.path("events")) {

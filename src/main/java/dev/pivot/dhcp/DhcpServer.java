@@ -41,7 +41,13 @@ public final class DhcpServer implements AutoCloseable {
     private final List<Thread> loops = new ArrayList<>();
     private final LeaseStore leaseStore;
     /** Replies wait here until the lease changes they promise are durable (see {@link #commitLoop()}). */
-    private final BlockingQueue<DhcpResponder.Reply> outbox = new LinkedBlockingQueue<>(OUTBOX);
+    private final BlockingQueue<Outgoing> outbox = new LinkedBlockingQueue<>(OUTBOX);
+    /** The events a reply stands for ("ack 10.0.0.5"): recorded when it is sent, not when it is only decided. */
+    private record Outgoing(DhcpResponder.Reply reply, List<dev.pivot.boot.BootEvent> events) {
+    }
+    private final EventSink events;
+    /** Set while the receive loop asks the responder: its events wait for the reply's fate. */
+    private final ThreadLocal<List<dev.pivot.boot.BootEvent>> deciding = new ThreadLocal<>();
     /**
      * Replies waiting for their fsync at most: a burst larger than this while the disk is slow drops the newest
      * (the clients retransmit), instead of growing without bound.
@@ -73,10 +79,19 @@ public final class DhcpServer implements AutoCloseable {
                       LeaseStore leaseStore, dev.pivot.boot.Refusals refusals, OfferGuard guard) {
         this.config = config;
         this.leaseStore = leaseStore;
+        this.events = events;
         Optional<LeasePool> pool = config.pool()
                 .filter(p -> config.mode() == DhcpConfig.Mode.FULL)
                 .map(p -> new LeasePool(p, config.serverAddress(), leaseStore, Clock.systemUTC(), refusals));
-        this.responder = new DhcpResponder(config, policy, addressBook, events, pool, guard);
+        EventSink held = event -> {
+            List<dev.pivot.boot.BootEvent> pending = deciding.get();
+            if (pending != null) {
+                pending.add(event);
+            } else {
+                events.emit(event);
+            }
+        };
+        this.responder = new DhcpResponder(config, policy, addressBook, held, pool, guard);
     }
 
     public synchronized void start() throws IOException {
@@ -169,13 +184,18 @@ public final class DhcpServer implements AutoCloseable {
             log.info("dropped DHCP packet from {}: {}", source, e.getMessage());
             return;
         }
+        List<dev.pivot.boot.BootEvent> decided = new ArrayList<>(1);
+        deciding.set(decided);
         try {
-            responder.handle(request, source, port).ifPresent(reply -> {
-                if (!outbox.offer(reply)) {
-                    log.warn("DHCP: {} replies wait for the disk; dropped one (the client will retransmit)", OUTBOX);
-                }
-            });
+            Optional<DhcpResponder.Reply> reply = responder.handle(request, source, port);
+            deciding.remove();
+            if (reply.isEmpty()) {
+                decided.forEach(events::emit); // no reply: what was seen (a decline, a full range) stands now
+            } else if (!outbox.offer(new Outgoing(reply.get(), decided))) {
+                log.warn("DHCP: {} replies wait for the disk; dropped one (the client will retransmit)", OUTBOX);
+            }
         } catch (Throwable t) {
+            deciding.remove();
             // One odd packet, or a passing OutOfMemoryError, must never stop the receive loop.
             log.warn("DHCP request from {} failed: {}", source, t.toString());
         }
@@ -188,11 +208,12 @@ public final class DhcpServer implements AutoCloseable {
      * batch is dropped: an ACK for a lease a crash could forget is worse than none (the clients retry).
      */
     private void commitLoop() {
-        List<DhcpResponder.Reply> batch = new ArrayList<>();
+        List<Outgoing> batch = new ArrayList<>();
         while (running || !outbox.isEmpty()) {
             try {
-                DhcpResponder.Reply first = outbox.poll(200, TimeUnit.MILLISECONDS);
+                Outgoing first = outbox.poll(200, TimeUnit.MILLISECONDS);
                 if (first == null) {
+                    idle();
                     continue;
                 }
                 batch.add(first);
@@ -201,12 +222,41 @@ public final class DhcpServer implements AutoCloseable {
             }
             outbox.drainTo(batch);
             try {
-                leaseStore.sync();
-                batch.forEach(this::send);
+                java.util.Set<java.net.Inet4Address> refused = leaseStore.commit();
+                for (Outgoing out : batch) {
+                    DhcpResponder.Reply reply = out.reply();
+                    // yiaddr is the address an OFFER or ACK promises (0.0.0.0 in every other reply).
+                    if (refused.isEmpty() || !refused.contains(reply.packet().yiaddr())) {
+                        send(reply);
+                        out.events().forEach(events::emit);
+                    } else {
+                        log.debug("DHCP: not sending {} for {}: another server holds it", reply.packet().messageType()
+                                .map(Enum::name).orElse("reply"), reply.packet().yiaddr().getHostAddress());
+                    }
+                }
             } catch (Throwable t) {
-                log.error("DHCP: {} replies not sent, leases not durable: {}", batch.size(), t.toString());
+                // While the store is down every batch fails: one line every 10 s, with the count since the last.
+                unsent += batch.size();
+                long now = System.nanoTime();
+                if (now - lastUnsentLog > TimeUnit.SECONDS.toNanos(10)) {
+                    log.error("DHCP: {} replies not sent, leases not durable: {}", unsent, t.toString());
+                    lastUnsentLog = now;
+                    unsent = 0;
+                }
             }
             batch.clear();
+        }
+    }
+
+    /** Replies dropped for a failed commit since the last time that was logged (commit thread only). */
+    private long unsent;
+    private long lastUnsentLog = System.nanoTime() - TimeUnit.MINUTES.toNanos(1);
+
+    private void idle() {
+        try {
+            leaseStore.idle();
+        } catch (RuntimeException e) {
+            log.debug("DHCP: lease store not caught up: {}", e.getMessage());
         }
     }
 

@@ -57,6 +57,12 @@ public final class LeasePool {
         this.clock = clock;
         this.reservedAddresses = java.util.Set.copyOf(pool.reservations().values());
         this.nextCandidate = Ipv4.toLong(pool.first());
+        if (store.shared()) {
+            // Servers sharing the range each hand out new addresses from their own part of it (by their address):
+            // starting at the same place, two servers answering two machines at once would choose the same address
+            // for both, and one of the two offers would be refused by the store.
+            this.nextCandidate += Math.floorMod((long) server.hashCode() * 0x9E3779B1L, size);
+        }
     }
 
     /** Picks and holds an address for an OFFER: the reservation, the machine's last address, the requested one,

@@ -7,11 +7,19 @@ import dev.pivot.boot.Step;
 import java.util.List;
 import java.util.Optional;
 
-/** One boot of one machine: its events in the order they happened, from DHCP to stage 2 or to a failure. */
-public record BootSession(long id, MacAddress mac, List<BootEvent> events) {
+/**
+ * One boot of one machine: its events in the order they happened, from DHCP to stage 2 or to a failure.
+ *
+ * @param server the server that recorded it, when servers share a store (read back from the store only)
+ */
+public record BootSession(long id, MacAddress mac, List<BootEvent> events, Optional<String> server) {
 
     public BootSession {
         events = List.copyOf(events);
+    }
+
+    public BootSession(long id, MacAddress mac, List<BootEvent> events) {
+        this(id, mac, events, Optional.empty());
     }
 
     public boolean reachedStage2() {

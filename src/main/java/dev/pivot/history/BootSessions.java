@@ -41,6 +41,7 @@ public final class BootSessions implements EventSink {
     private final Map<MacAddress, List<BootSession>> byMac;
     private final List<BiConsumer<BootSession, BootEvent>> listeners = new CopyOnWriteArrayList<>();
     private long nextId;
+    private final int stride;
     private long dropped;
 
     /** Sessions in memory only, numbered from 1. */
@@ -53,8 +54,22 @@ public final class BootSessions implements EventSink {
      * @param recent sessions recorded before a restart that may still be open, oldest first
      */
     public BootSessions(long lastId, List<BootSession> recent, Limits limits) {
+        this(lastId, recent, limits, 1, 0);
+    }
+
+    /**
+     * Sessions numbered apart from other servers writing the same store: this server's ids are the ones equal to
+     * {@code slot} modulo {@code stride} (each server has its own slot), so two servers never number two sessions
+     * alike.
+     */
+    public BootSessions(long lastId, List<BootSession> recent, Limits limits, int stride, int slot) {
+        if (stride < 1 || slot < 0 || slot >= stride) {
+            throw new IllegalArgumentException("session id slot " + slot + " of " + stride);
+        }
         this.limits = limits;
-        this.nextId = lastId + 1;
+        this.stride = stride;
+        long next = lastId + 1;
+        this.nextId = next + Math.floorMod(slot - next, (long) stride);
         this.byMac = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<MacAddress, List<BootSession>> eldest) {
@@ -71,7 +86,8 @@ public final class BootSessions implements EventSink {
         List<BootSession> sessions = byMac.computeIfAbsent(event.mac(), m -> new ArrayList<>());
         BootSession open = sessions.isEmpty() ? null : sessions.getLast();
         if (open == null || startsNewSession(open, event)) {
-            BootSession started = new BootSession(nextId++, event.mac(), List.of(event));
+            BootSession started = new BootSession(nextId, event.mac(), List.of(event));
+            nextId += stride;
             keep(sessions, started, true);
             return Optional.of(new Cut(started, 1, event));
         }

@@ -84,10 +84,19 @@ public final class EventPipeline implements EventSink, AutoCloseable {
 
     /** A pipeline over {@code store}: session ids continue after the last one recorded, and so do open sessions. */
     public static EventPipeline over(EventLog store, int capacity) {
+        return over(store, capacity, 1, 0);
+    }
+
+    /**
+     * As above, for a store other servers write too: this server numbers its sessions in its own slot (see
+     * {@link BootSessions}) and continues only sessions it numbered itself.
+     */
+    public static EventPipeline over(EventLog store, int capacity, int stride, int slot) {
         // The newest sessions, oldest first: each machine's last one continues if its next event comes soon enough.
         List<BootSession> recent = new ArrayList<>(store.sessions(Optional.empty(), RESUMED_SESSIONS)).reversed();
-        return new EventPipeline(new BootSessions(store.lastSessionId(), recent, BootSessions.Limits.DEFAULT),
-                Optional.of(store), capacity);
+        recent.removeIf(s -> Math.floorMod(s.id(), (long) stride) != slot);
+        return new EventPipeline(new BootSessions(store.lastSessionId(), recent, BootSessions.Limits.DEFAULT,
+                stride, slot), Optional.of(store), capacity);
     }
 
     /**

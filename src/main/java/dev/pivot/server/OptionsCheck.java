@@ -46,6 +46,21 @@ final class OptionsCheck {
                         + ": expected a JDBC URL, e.g. jdbc:postgresql://HOST/DB");
             }
         });
+        if (c.cluster().leases() == ServerConfig.DhcpLeases.STORE) {
+            if (c.dhcp() != ServerConfig.DhcpMode.FULL) {
+                throw new IllegalArgumentException("--dhcp-leases store: only --dhcp full leases addresses");
+            }
+            if (c.database().filter(url -> url.startsWith("jdbc:postgresql:")).isEmpty()) {
+                throw new IllegalArgumentException("--dhcp-leases store: needs --database jdbc:postgresql://…, the"
+                        + " database every server on the range shares (STATE/pivot.db is this server's alone)");
+            }
+        }
+        c.cluster().name().ifPresent(name -> {
+            if (!name.matches("[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")) {
+                throw new IllegalArgumentException("--server-name " + name
+                        + ": expected 1 to 100 letters, digits, '.', '_', ':' or '-'");
+            }
+        });
         c.apiTokenFile().ifPresent(file -> {
             if (Files.exists(file) && !Files.isRegularFile(file)) {
                 throw new IllegalArgumentException("--api-token-file " + file + ": not a regular file");

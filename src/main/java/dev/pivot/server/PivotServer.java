@@ -26,6 +26,8 @@ import dev.pivot.nbd.NbdExports;
 import dev.pivot.nbd.NbdServer;
 import dev.pivot.profiles.ProfilesFile;
 import dev.pivot.store.JdbcStore;
+import dev.pivot.store.SharedLeaseStore;
+import dev.pivot.store.ServerHeartbeats;
 import dev.pivot.tftp.TftpConfig;
 import dev.pivot.tftp.TftpFiles;
 import dev.pivot.tftp.TftpLimits;
@@ -163,7 +165,19 @@ public final class PivotServer implements AutoCloseable {
             JdbcStore store = config.database().map(url -> JdbcStore.open(url, null, null))
                     .orElseGet(() -> JdbcStore.openSqlite(config.state().resolve("pivot.db")));
             running.add(store);
-            EventPipeline pipeline = EventPipeline.over(store, config.eventQueue());
+            // With a shared database: this server's place among the others (its heartbeat row, and the slot that
+            // numbers its boot sessions apart from theirs), and its name on each session it records.
+            String name = serverName(config);
+            Optional<ServerHeartbeats> beats = Optional.empty();
+            if (config.database().isPresent()) {
+                ServerHeartbeats joined = ServerHeartbeats.join(config.database().get(), name,
+                        java.time.Clock.systemUTC());
+                running.add(joined);
+                beats = Optional.of(joined);
+                store.recordAs(name);
+            }
+            EventPipeline pipeline = beats.map(b -> EventPipeline.over(store, config.eventQueue(),
+                    ServerHeartbeats.SLOTS, b.slot())).orElseGet(() -> EventPipeline.over(store, config.eventQueue()));
             running.add(pipeline);
             Generations generations = new Generations(Optional.of(store), Optional.of(store), config.generations());
             BuildImport builds = new BuildImport(artifacts, options, generations, java.time.Clock.systemUTC());
@@ -249,6 +263,16 @@ public final class PivotServer implements AutoCloseable {
                     catalog, artifacts, addresses, pipeline, api, guard);
             http.start();
             running.add(http);
+            // Health and membership: with a shared database each server beats into it and sees the others.
+            String selfUrl = Routes.baseUrl(where.address(), http.port());
+            if (beats.isPresent()) {
+                ServerHeartbeats beating = beats.get().start(selfUrl);
+                api.health(() -> new ApiRoutes.Health(beating.storeUp(), name, beating.live().stream()
+                        .map(b -> new ApiRoutes.Health.Peer(b.name(), b.url())).toList()));
+            } else {
+                api.health(() -> new ApiRoutes.Health(!pipeline.storeFailing(), name,
+                        List.of(new ApiRoutes.Health.Peer(name, selfUrl))));
+            }
             api.metrics().counter("pivot.downloads.anonymous", "Artifact downloads no machine was named for "
                     + "(no ?mac=, no lease for the address)", http::anonymousDownloads);
             api.metrics().counter("pivot.downloads.anonymous.bytes", "Bytes of those downloads",
@@ -275,9 +299,18 @@ public final class PivotServer implements AutoCloseable {
             Optional<DhcpConfig> dhcp = DhcpSetup.config(config, where, http.port());
             if (dhcp.isPresent()) {
                 // Leases live in the state directory so a restart (or kill -9) keeps every address handed out.
+                // Or, with --dhcp-leases store, in the PostgreSQL database every server on the range shares.
+                dev.pivot.dhcp.LeaseStore leases;
+                if (config.cluster().leases() == ServerConfig.DhcpLeases.STORE) {
+                    SharedLeaseStore shared = SharedLeaseStore.open(config.database().orElseThrow(), null, null,
+                            serverName(config), java.time.Clock.systemUTC());
+                    running.add(shared);
+                    leases = shared;
+                } else {
+                    leases = new FileLeaseStore(config.state().resolve("dhcp-leases"));
+                }
                 DhcpServer server = new DhcpServer(dhcp.get().withIpxeUpgrade(config.ipxeUpgrade()),
-                        new BootPolicy(config.efiLoader()), addresses, pipeline,
-                        new FileLeaseStore(config.state().resolve("dhcp-leases")), refusals,
+                        new BootPolicy(config.efiLoader()), addresses, pipeline, leases, refusals,
                         new OfferGuard(limits.dhcpOffers(), mac -> knownMachine(mac, catalog, store), refusals));
                 server.start();
                 running.add(server);
@@ -316,6 +349,17 @@ public final class PivotServer implements AutoCloseable {
         } catch (RuntimeException e) {
             return false; // the store unreadable: machines with a lease still renew (the guard lets them through)
         }
+    }
+
+    /** This server's name among those sharing the store: --server-name, else the host's name. */
+    static String serverName(ServerConfig config) {
+        return config.cluster().name().orElseGet(() -> {
+            try {
+                return java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.net.UnknownHostException e) {
+                return "pivot";
+            }
+        });
     }
 
     /** A profile's kernel and initrds are named by profile before anything is imported or started. */

@@ -45,6 +45,8 @@ import java.util.OptionalLong;
  * @param rootTransport    how stage 1 reaches the root image: fetched over HTTP into RAM, or attached over NBD
  * @param nbdPort          the NBD server's port (it runs with --root-transport nbd); 0 picks a free port
  * @param limits           what one client and all of them may hold (transfers, connections, downloads, bodies)
+ * @param cluster          where full DHCP's leases live (this server's journal, or the store several servers share)
+ *                         and the name this server goes by among them
  */
 public record ServerConfig(BootSource source, Where where, DhcpMode dhcp, Optional<String> range, Optional<String> router,
                            int httpPort, int tftpPort, Optional<Path> tftpRoot, OptionalInt tftpMaxBlockSize,
@@ -53,7 +55,24 @@ public record ServerConfig(BootSource source, Where where, DhcpMode dhcp, Option
                            Optional<String> init, Stage1Mode stage1, boolean skipCheck, OptionalLong machineRamBytes,
                            boolean timeline, int eventQueue, LogFormat logFormat, int gcAfterDays,
                            dev.pivot.boot.GenerationPolicy generations, boolean ipv6Ra,
-                           StallDeadlines stallDeadlines, RootTransport rootTransport, int nbdPort, Limits limits) {
+                           StallDeadlines stallDeadlines, RootTransport rootTransport, int nbdPort, Limits limits,
+                           Cluster cluster) {
+
+    /** Where full DHCP keeps its leases. */
+    public enum DhcpLeases {
+        /** STATE/dhcp-leases, this server's own (one server per range). */
+        JOURNAL,
+        /** The PostgreSQL store named by --database, shared by every server that serves the range. */
+        STORE
+    }
+
+    /**
+     * @param leases where full DHCP's leases live
+     * @param name   this server's name in the store's heartbeat rows and leases; empty: the host's name
+     */
+    public record Cluster(DhcpLeases leases, Optional<String> name) {
+        public static final Cluster ALONE = new Cluster(DhcpLeases.JOURNAL, Optional.empty());
+    }
 
     /**
      * Every bound of the protocol servers, with defaults for a rack of a few thousand machines booting together;
@@ -169,6 +188,7 @@ public record ServerConfig(BootSource source, Where where, DhcpMode dhcp, Option
         private RootTransport rootTransport = RootTransport.HTTP;
         private int nbdPort = DEFAULT_NBD_PORT;
         private Limits limits = Limits.DEFAULTS;
+        private Cluster cluster = Cluster.ALONE;
 
         private Builder(BootSource image, Where where) {
             this.image = image;
@@ -269,11 +289,16 @@ public record ServerConfig(BootSource source, Where where, DhcpMode dhcp, Option
             return this;
         }
 
+        public Builder cluster(Cluster c) {
+            this.cluster = c;
+            return this;
+        }
+
         public ServerConfig build() {
             return new ServerConfig(image, where, dhcp, range, router, httpPort, tftpPort, tftpRoot,
                     tftpMaxBlockSize, apiTokenFile, protectReads, state, efiLoader, database, profiles, ipxeDir,
                     ipxeUpgrade, init, stage1, skipCheck, machineRamBytes, timeline, eventQueue, logFormat,
-                    gcAfterDays, generations, ipv6Ra, stallDeadlines, rootTransport, nbdPort, limits);
+                    gcAfterDays, generations, ipv6Ra, stallDeadlines, rootTransport, nbdPort, limits, cluster);
         }
     }
 

@@ -44,10 +44,17 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
 
     private final Connections writes;
     private final Connections reads;
+    /** The name written with each session this server records, when servers share the store. */
+    private volatile String server;
 
     private JdbcStore(Connections writes, Connections reads) {
         this.writes = writes;
         this.reads = reads;
+    }
+
+    /** Names this server on every boot session it records from now on (servers sharing one database). */
+    public void recordAs(String serverName) {
+        this.server = serverName;
     }
 
     /**
@@ -130,13 +137,15 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
                 + lastOne.event().step().wire() + ")", db -> {
             upsertMachines(db, batch);
             try (PreparedStatement s = db.prepareStatement(
-                    "INSERT INTO boot_session (id, mac, started) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING")) {
+                    "INSERT INTO boot_session (id, mac, started, server) VALUES (?, ?, ?, ?)"
+                            + " ON CONFLICT (id) DO NOTHING")) {
                 Map<Long, Entry> firstOfSession = new LinkedHashMap<>();
                 batch.forEach(e -> firstOfSession.putIfAbsent(e.sessionId(), e));
                 for (Entry e : firstOfSession.values()) {
                     s.setLong(1, e.sessionId());
                     s.setString(2, e.event().mac().toString());
                     s.setLong(3, micros(e.event().at()));
+                    s.setString(4, server);
                     s.addBatch();
                 }
                 s.executeBatch();
@@ -174,7 +183,9 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
     private static void upsertMachines(Connection db, List<Entry> batch) throws SQLException {
         record Seen(Instant first, Instant last, Optional<Firmware> firmware, boolean pastDhcp) {
         }
-        Map<MacAddress, Seen> seen = new LinkedHashMap<>();
+        // In MAC order: servers sharing the database upsert the same machines, and rows locked in one order by
+        // every writer cannot deadlock.
+        Map<MacAddress, Seen> seen = new java.util.TreeMap<>(java.util.Comparator.comparing(MacAddress::toString));
         for (Entry entry : batch) {
             BootEvent e = entry.event();
             seen.merge(e.mac(), new Seen(e.at(), e.at(), e.firmware(), e.step().pastDhcp()), (a, b) -> new Seen(
@@ -240,10 +251,10 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
     @Override
     public List<BootSession> sessions(Optional<MacAddress> mac, int offset, int limit) {
         return reads.run("cannot read", db -> {
-            record Row(long id, MacAddress mac) {
+            record Row(long id, MacAddress mac, String server) {
             }
             List<Row> rows = new ArrayList<>();
-            String sql = "SELECT id, mac FROM boot_session" + (mac.isPresent() ? " WHERE mac = ?" : "")
+            String sql = "SELECT id, mac, server FROM boot_session" + (mac.isPresent() ? " WHERE mac = ?" : "")
                     + " ORDER BY id DESC LIMIT ? OFFSET ?";
             try (PreparedStatement s = db.prepareStatement(sql)) {
                 int i = 1;
@@ -254,13 +265,14 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
                 s.setInt(i, Math.max(0, offset));
                 try (ResultSet r = s.executeQuery()) {
                     while (r.next()) {
-                        rows.add(new Row(r.getLong(1), MacAddress.parse(r.getString(2))));
+                        rows.add(new Row(r.getLong(1), MacAddress.parse(r.getString(2)), r.getString(3)));
                     }
                 }
             }
             List<BootSession> out = new ArrayList<>();
             for (Row row : rows) {
-                out.add(new BootSession(row.id(), row.mac(), events(db, row.id(), row.mac())));
+                out.add(new BootSession(row.id(), row.mac(), events(db, row.id(), row.mac()),
+                        Optional.ofNullable(row.server())));
             }
             return out;
         });
@@ -269,14 +281,15 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
     @Override
     public Optional<BootSession> session(long id) {
         return reads.run("cannot read", db -> {
-            try (PreparedStatement s = db.prepareStatement("SELECT mac FROM boot_session WHERE id = ?")) {
+            try (PreparedStatement s = db.prepareStatement("SELECT mac, server FROM boot_session WHERE id = ?")) {
                 s.setLong(1, id);
                 try (ResultSet r = s.executeQuery()) {
                     if (!r.next()) {
                         return Optional.<BootSession>empty();
                     }
                     MacAddress mac = MacAddress.parse(r.getString(1));
-                    return Optional.of(new BootSession(id, mac, events(db, id, mac)));
+                    Optional<String> server = Optional.ofNullable(r.getString(2));
+                    return Optional.of(new BootSession(id, mac, events(db, id, mac), server));
                 }
             }
         });

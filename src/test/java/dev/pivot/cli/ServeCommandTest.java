@@ -96,6 +96,22 @@ class ServeCommandTest {
     }
 
     @Test
+    void sharedLeasesNeedFullDhcpAndAPostgresDatabase() throws IOException {
+        Path dir = netbootDir(true, NETBOOT_IPXE);
+        Run withoutDhcp = serve(concat(loopback(dir, 0), "--dhcp-leases", "store"));
+        assertThat(withoutDhcp.exit()).isNotZero();
+        assertThat(withoutDhcp.err().strip()).startsWith("pivot: ").contains("--dhcp-leases store", "--dhcp full")
+                .hasLineCount(1);
+        Run withSqlite = serve(dir.toString(), "--listen", "127.0.0.1", "--dhcp", "full", "--range",
+                "127.0.0.50-127.0.0.60", "--http-port", "0", "--tftp-port", "0", "--state",
+                tmp.resolve("state").toString(), "--dhcp-leases", "store");
+        assertThat(withSqlite.exit()).isNotZero();
+        assertThat(withSqlite.err().strip()).contains("--dhcp-leases store", "jdbc:postgresql:").hasLineCount(1);
+        Run badName = serve(concat(loopback(dir, 0), "--server-name", "a b"));
+        assertThat(badName.err().strip()).contains("--server-name a b").hasLineCount(1);
+    }
+
+    @Test
     void routerAdvertisementsAreOnByDefaultAndTheSwitchTurnsThemOff() {
         ServeCommand on = new ServeCommand();
         CommandLine.populateCommand(on, "DIR", "--listen", "127.0.0.1");

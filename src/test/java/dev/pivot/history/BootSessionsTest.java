@@ -37,6 +37,18 @@ class BootSessionsTest {
     }
 
     @Test
+    void serversSharingAStoreNumberTheirSessionsApart() {
+        BootSessions first = new BootSessions(100, List.of(), BootSessions.Limits.DEFAULT, 64, 0);
+        BootSessions second = new BootSessions(100, List.of(), BootSessions.Limits.DEFAULT, 64, 5);
+        List<Long> ids = new ArrayList<>();
+        for (BootSessions s : List.of(first, second)) {
+            ids.add(s.cut(at(0, A, Step.DHCP)).orElseThrow().session().id());
+            ids.add(s.cut(at(0, B, Step.DHCP)).orElseThrow().session().id());
+        }
+        assertThat(ids).containsExactly(128L, 192L, 133L, 197L);
+    }
+
+    @Test
     void dhcpAfterAFinishedBootStartsANewSession() {
         BootSessions sessions = new BootSessions();
         sessions.emit(at(0, A, Step.DHCP));

@@ -23,7 +23,10 @@ public final class PostgresCluster implements AutoCloseable {
     private final List<String> prefix;
     final int port;
 
-    private PostgresCluster(Path bin, List<String> prefix, Path dir, Process server, int port) {
+    private final String listen;
+
+    private PostgresCluster(Path bin, List<String> prefix, Path dir, Process server, int port, String listen) {
+        this.listen = listen;
         this.bin = bin;
         this.prefix = prefix;
         this.dir = dir;
@@ -62,6 +65,13 @@ public final class PostgresCluster implements AutoCloseable {
      *               namespace's 127.0.0.1, for a server under test that runs there
      */
     public static PostgresCluster start(Path bin, List<String> prefix) throws IOException, InterruptedException {
+        return start(bin, prefix, "127.0.0.1");
+    }
+
+    /** @param listen the address postgres listens on inside its namespace (servers in other namespaces reach it
+     *               over a test LAN) */
+    public static PostgresCluster start(Path bin, List<String> prefix, String listen)
+            throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("pivot-pg-");
         List<String> asUser = isRoot() ? List.of("runuser", "-u", "postgres", "--") : List.of();
         if (isRoot()) {
@@ -72,11 +82,17 @@ public final class PostgresCluster implements AutoCloseable {
         initdb.addAll(List.of(bin.resolve("initdb").toString(), "-D", data.toString(), "-U", "pivot",
                 "--auth=trust", "-E", "UTF8", "--no-sync"));
         run(initdb);
+        if (!listen.equals("127.0.0.1")) {
+            // Servers on the test LAN: trusted like loopback (the LAN exists only inside the test's namespaces).
+            Files.writeString(data.resolve("pg_hba.conf"), "host all all samenet trust\n",
+                    java.nio.file.StandardOpenOption.APPEND);
+        }
         int port;
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         }
-        PostgresCluster cluster = new PostgresCluster(bin, prefix, dir, launch(bin, prefix, dir, port), port);
+        PostgresCluster cluster = new PostgresCluster(bin, prefix, dir, launch(bin, prefix, dir, port, listen), port,
+                listen);
         try {
             cluster.awaitReady();
         } catch (IOException e) {
@@ -86,14 +102,33 @@ public final class PostgresCluster implements AutoCloseable {
         return cluster;
     }
 
-    private static Process launch(Path bin, List<String> prefix, Path dir, int port) throws IOException {
+    private static Process launch(Path bin, List<String> prefix, Path dir, int port, String listen)
+            throws IOException {
         List<String> postgres = new ArrayList<>(prefix);
         postgres.addAll(isRoot() ? List.of("runuser", "-u", "postgres", "--") : List.of());
         postgres.addAll(List.of(bin.resolve("postgres").toString(), "-D", dir.resolve("data").toString(), "-p",
-                String.valueOf(port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=" + dir,
+                String.valueOf(port), "-c", "listen_addresses=" + listen, "-c", "unix_socket_directories=" + dir,
                 "-c", "fsync=off"));
         return new ProcessBuilder(postgres).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("postgres.log").toFile())).start();
+    }
+
+    /** The URL servers use to reach it on its listen address, as user pivot. */
+    public String urlOnListenAddress() {
+        return "jdbc:postgresql://" + listen + ":" + port + "/postgres?user=pivot";
+    }
+
+    /** Runs one SQL statement with psql over the Unix socket (which any namespace shares); its rows, unaligned. */
+    public String psql(String sql) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(bin.resolve("psql").toString(), "-X", "-q", "-At", "-h", dir.toString(), "-p",
+                String.valueOf(port), "-U", "pivot", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql)
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            p.destroyForcibly();
+            throw new IOException("psql " + sql + " failed: " + out);
+        }
+        return out.strip();
     }
 
     /** Stops the server (as an outage would), keeping its data for {@link #restart}. */
@@ -105,7 +140,7 @@ public final class PostgresCluster implements AutoCloseable {
 
     /** Starts the server again on the same data and port. */
     public void restart() throws IOException, InterruptedException {
-        server = launch(bin, prefix, dir, port);
+        server = launch(bin, prefix, dir, port, listen);
         awaitReady();
     }
 

@@ -64,7 +64,7 @@ class SqliteStoreTest {
                 while (r.next()) {
                     versions.add(r.getString(1));
                 }
-                assertThat(versions).containsExactly("1", "2", "3", "5", "7");
+                assertThat(versions).containsExactly("1", "2", "3", "5", "7", "9");
             }
         }
     }
