@@ -232,7 +232,8 @@ public final class PivotServer implements AutoCloseable {
                 pipeline.onIdle(timeline::flush);
             }
             pipeline.watchStalls(config.stallDeadlines(), catalog::endsBoot);
-            HttpGuard guard = new HttpGuard(BootSecrets.fromFile(config.state().resolve("boot-key")), refusals,
+            BootSecrets secrets = BootSecrets.fromFile(config.state().resolve("boot-key"));
+            HttpGuard guard = new HttpGuard(secrets, refusals,
                     limits.httpConnections(), limits.httpConnectionsPerIp(),
                     java.time.Duration.ofSeconds(limits.httpIdleSeconds()), limits.httpDownloads(),
                     limits.httpDownloadsPerIp(), limits.eventStreams(), limits.apiBodyBytes(), limits.trustHostHeader());
@@ -255,8 +256,11 @@ public final class PivotServer implements AutoCloseable {
 
             // pxelinux.cfg/01-<mac> for loaders that read PXELINUX configs (u-root's pxeboot), same boot by HTTP.
             String baseUrl = Routes.baseUrl(where.address(), http.port());
-            TftpFiles files = TftpFiles.withDistroIpxe(config.tftpRoot().map(List::of).orElse(List.of()),
-                    config.ipxeDir(), new PxelinuxConfigs(catalog, baseUrl));
+            UefiLoaders uefi = UefiLoaders.choose(config, out);
+            TftpFiles files = TftpFiles.withDistroLoaders(config.tftpRoot().map(List::of).orElse(List.of()),
+                    config.ipxeDir(), uefi.tftpDirs(), TftpFiles.both(new PxelinuxConfigs(catalog, baseUrl),
+                            new GrubConfigs(catalog, artifacts, addresses, pipeline, secrets, baseUrl,
+                                    where.address().getHostAddress())));
             TftpServer tftp = new TftpServer(TftpConfig.defaults(where.bind(), config.tftpPort(), files.roots())
                     .withMaxBlockSize(tftpBlockSize).withLimits(new TftpLimits(limits.tftpTransfers(),
                             limits.tftpPerClient(), limits.tftpWindowBytes(), TftpLimits.DEFAULTS.handshakeGiveUp())),
@@ -268,7 +272,7 @@ public final class PivotServer implements AutoCloseable {
             if (dhcp.isPresent()) {
                 // Leases live in the state directory so a restart (or kill -9) keeps every address handed out.
                 DhcpServer server = new DhcpServer(dhcp.get().withIpxeUpgrade(config.ipxeUpgrade()),
-                        new BootPolicy(config.efiLoader()), addresses, pipeline,
+                        new BootPolicy(uefi.pxe(), uefi.httpBoot()), addresses, pipeline,
                         new FileLeaseStore(config.state().resolve("dhcp-leases")), refusals);
                 server.start();
                 running.add(server);
