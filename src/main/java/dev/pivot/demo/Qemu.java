@@ -29,8 +29,8 @@ public final class Qemu implements AutoCloseable {
         /** OVMF with the NIC ROM disabled: OVMF's own (non-iPXE) PXE client, which must TFTP ipxe.efi. */
         UEFI_OWN_PXE,
         /**
-         * OVMF as pflash with the NIC ROM disabled, nothing answering its PXE: after its PXE attempts it asks DHCP
-         * as "HTTPClient:Arch:00016" and fetches its loader by URL (UEFI HTTP Boot).
+         * OVMF as pflash with the NIC ROM disabled and its PXE switched off: it asks DHCP as
+         * "HTTPClient:Arch:00016" and fetches its loader by URL (UEFI HTTP Boot).
          */
         UEFI_HTTP_BOOT,
         /**
@@ -165,7 +165,12 @@ public final class Qemu implements AutoCloseable {
         switch (spec.boot()) {
             case BIOS_IPXE_ROM -> { }
             case UEFI_IPXE_ROM, UEFI_OWN_PXE -> cmd.addAll(List.of("-bios", OVMF.toString()));
-            case UEFI_HTTP_BOOT -> pflash(cmd, OVMF_CODE, OVMF_VARS, spec);
+            case UEFI_HTTP_BOOT -> {
+                pflash(cmd, OVMF_CODE, OVMF_VARS, spec);
+                // Set to HTTP Boot as a machine's owner would: OVMF's PXE switched off (its platform knobs).
+                cmd.addAll(List.of("-fw_cfg", "name=opt/org.tianocore/IPv4PXESupport,string=n",
+                        "-fw_cfg", "name=opt/org.tianocore/IPv6PXESupport,string=n"));
+            }
             case UEFI_SECURE_BOOT -> pflash(cmd, OVMF_CODE_MS, OVMF_VARS_MS, spec);
         }
         cmd.addAll(List.of("-boot", "n"));

@@ -52,8 +52,29 @@ final class FirmwareLab {
         }
     }
 
-    /** What one boot showed: the server's lines, the VM's console, the time to the awaited condition. */
-    record Outcome(List<String> serverLines, String serial, Duration took) {
+    /**
+     * What one boot showed: the server's lines, the VM's console, the time to the awaited condition, and the UDP
+     * packets to port 69 (TFTP) the server's namespace received, counted by nftables on its input hook.
+     */
+    record Outcome(List<String> serverLines, String serial, Duration took, long tftpPackets) {
+    }
+
+    private static final String NFT_TABLE = "pvt_count";
+
+    private static void countTftpPackets(LabNetwork lab) {
+        lab.namespace().exec("nft", "add", "table", "inet", NFT_TABLE);
+        lab.namespace().exec("nft", "add chain inet " + NFT_TABLE + " in { type filter hook input priority 0 ; }");
+        lab.namespace().exec("nft", "add", "rule", "inet", NFT_TABLE, "in", "udp", "dport", "69", "counter");
+    }
+
+    private static long tftpPackets(LabNetwork lab) {
+        String rules = lab.namespace().exec("nft", "list", "chain", "inet", NFT_TABLE, "in");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("udp dport 69 counter packets (\\d+)")
+                .matcher(rules);
+        if (!m.find()) {
+            throw new AssertionError("no TFTP packet counter in the namespace's nftables rules:\n" + rules);
+        }
+        return Long.parseLong(m.group(1));
     }
 
     /**
@@ -67,6 +88,8 @@ final class FirmwareLab {
             if (dhcpMode.equals("proxy")) {
                 lab.addPlainDhcpRouter();
             }
+            Require.command("nft", "nftables");
+            countTftpPackets(lab);
             ServeProcess.start(lab, Require.pivotRoot(), image, dhcpMode, state, serveArgs, line -> {
                 serverLines.add(line);
                 System.out.println("serve | " + line);
@@ -82,7 +105,7 @@ final class FirmwareLab {
                     }
                     Thread.sleep(200);
                 }
-                return new Outcome(List.copyOf(serverLines), vm.serial(), took);
+                return new Outcome(List.copyOf(serverLines), vm.serial(), took, tftpPackets(lab));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new AssertionError("interrupted", e);

@@ -53,6 +53,7 @@ class SecureBootIT {
                 .anyMatch(l -> l.contains("TFTP: sent '/grub/grub.cfg'"))
                 .anyMatch(l -> l.contains(FirmwareLab.MAC) && l.matches(".*\\s+script\\s+grub\\.cfg.*"));
         boot.serial().lines().filter(l -> l.contains("ecure")).forEach(l -> System.out.println("console | " + l));
+        assertThat(boot.tftpPackets()).as("the counter sees the TFTP the chain uses").isPositive();
         assertThat(boot.serial()).as("GRUB ran Pivot's config").contains("Pivot: loading kernel");
         assertThat(boot.serial()).as("the kernel booted with Secure Boot enforcing")
                 .containsAnyOf("EFI stub: UEFI Secure Boot is enabled", "Secure boot enabled");
