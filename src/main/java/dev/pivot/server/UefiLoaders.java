@@ -10,8 +10,8 @@ import java.util.List;
  *
  * <p>DHCP does not say whether a machine has Secure Boot on, and a Secure Boot machine refuses the distro's iPXE in
  * its firmware, so by default every UEFI PXE client gets shim, which starts Debian's signed GRUB (as MAAS does):
- * it boots with Secure Boot on or off, at the price of GRUB's slower downloads on ordinary UEFI machines. UEFI HTTP
- * Boot clients keep the distro's iPXE by URL.
+ * it boots with Secure Boot on or off. UEFI HTTP Boot clients keep the distro's iPXE by URL (the signed GRUB has no
+ * http module), and so do UEFI PXE clients under ProxyDHCP, where Debian's GRUB 2.06 cannot find its server.
  *
  * @param pxe      the TFTP file for UEFI x86-64 PXE clients
  * @param httpBoot the iPXE build UEFI HTTP Boot clients fetch by URL
@@ -28,6 +28,13 @@ record UefiLoaders(String pxe, String httpBoot, List<Path> tftpDirs) {
             out.println("pivot: UEFI PXE clients get " + config.efiLoader() + " (--efi-loader): " + NO_SECURE_BOOT
                     + "; the default --efi-loader grub boots them");
             return new UefiLoaders(config.efiLoader(), config.efiLoader(), List.of());
+        }
+        if (config.dhcp() == ServerConfig.DhcpMode.PROXY) {
+            // Debian's GRUB 2.06 takes its server from the DHCP ack only, which is the router's under ProxyDHCP: it
+            // would stop at its prompt. iPXE reads the ProxyDHCP offer.
+            out.println("pivot: UEFI PXE clients get " + IPXE + " under --dhcp proxy (Debian's GRUB cannot find its"
+                    + " server through ProxyDHCP): " + NO_SECURE_BOOT + "; --dhcp full boots them through shim -> GRUB");
+            return new UefiLoaders(IPXE, IPXE, List.of());
         }
         return switch (SecureBootLoaders.find(config.state().resolve("loaders"))) {
             case SecureBootLoaders.Found.Chain chain -> {
