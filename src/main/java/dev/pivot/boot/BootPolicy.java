@@ -29,6 +29,18 @@ public final class BootPolicy {
         this("ipxe.efi");
     }
 
+    /**
+     * The distro's iPXE build for this firmware over TFTP, for the optional upgrade of a NIC's iPXE ROM: never
+     * shim, which is what a UEFI PXE client may be given first but is no iPXE.
+     */
+    public java.util.Optional<FirstLoader.TftpFile> ipxeBuild(Firmware firmware) {
+        return switch (firmware) {
+            case BIOS -> java.util.Optional.of(new FirstLoader.TftpFile("undionly.kpxe"));
+            case EFI_X64 -> java.util.Optional.of(new FirstLoader.TftpFile(efiX64HttpLoader));
+            default -> java.util.Optional.empty();
+        };
+    }
+
     public FirstLoader firstLoader(BootClient client) {
         if (client.ipxe()) {
             return new FirstLoader.IpxeScript(client.mac());

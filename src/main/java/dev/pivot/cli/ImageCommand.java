@@ -247,7 +247,7 @@ public final class ImageCommand implements Runnable {
         });
         out.printf(Locale.ROOT, "kernel       %s, %,d bytes, sha256 %s%n", i.kernel().file(), i.kernel().size(), i.kernel().sha256());
         out.printf(Locale.ROOT, "  version    %s%n", i.kernel().version() == null ? "(not in the file)" : i.kernel().version());
-        out.printf(Locale.ROOT, "  secure boot %s%n", i.kernel().secureBoot().verdict());
+        out.printf(Locale.ROOT, "  signature  %s%n", i.kernel().secureBoot().verdict());
         if (i.kernel().secureBoot().advice() != null) {
             out.printf(Locale.ROOT, "  to do      %s%n", i.kernel().secureBoot().advice());
         }
