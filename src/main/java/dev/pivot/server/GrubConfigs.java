@@ -77,6 +77,15 @@ final class GrubConfigs implements TftpFiles.Generator {
         return Optional.of(config);
     }
 
+    /** shim's optional files beside itself; GRUB's module and locale lists under its prefix (all built in). */
+    private static final java.util.Set<String> SHIM_PROBES = java.util.Set.of("revocations_sku.efi",
+            "revocations_sbat.efi", "shim_certificate_0.efi");
+
+    @Override
+    public boolean probe(String name) {
+        return SHIM_PROBES.contains(name) || name.matches("grub/x86_64-efi/[a-z]+\\.lst") || name.startsWith("grub/locale/");
+    }
+
     @Override
     public Optional<TftpContent> content(String name, InetAddress client) {
         Matcher m = ARTIFACT.matcher(name);

@@ -42,6 +42,14 @@ public final class TftpFiles {
     public interface Generator {
         Optional<byte[]> generate(String name, InetAddress client);
 
+        /**
+         * A name a loader asks for and does without (shim's optional revocation lists, GRUB's module lists): its
+         * "file not found" is part of a healthy boot, so it goes to neither the warnings nor the boot's timeline.
+         */
+        default boolean probe(String name) {
+            return false;
+        }
+
         /** The content for {@code name}: a file streamed from disk (a large one), or bytes made in memory. */
         default Optional<TftpContent> content(String name, InetAddress client) {
             return generate(name, client).map(TftpContent.MemoryContent::new);
@@ -55,8 +63,15 @@ public final class TftpFiles {
 
     public record Found(String name, TftpContent content) implements Resolution { }
 
-    /** @param errorCode the TFTP error code to answer with; reason is for the log and the client */
-    public record Refused(int errorCode, String reason) implements Resolution { }
+    /**
+     * @param errorCode the TFTP error code to answer with; reason is for the log and the client
+     * @param probe     a name a loader asks for and does without ({@link Generator#probe}): not a failure
+     */
+    public record Refused(int errorCode, String reason, boolean probe) implements Resolution {
+        public Refused(int errorCode, String reason) {
+            this(errorCode, reason, false);
+        }
+    }
 
     private final List<Path> roots;
     private final Set<Path> packageRoots;
@@ -120,6 +135,11 @@ public final class TftpFiles {
             public Optional<TftpContent> content(String name, InetAddress client) {
                 return first.content(name, client).or(() -> second.content(name, client));
             }
+
+            @Override
+            public boolean probe(String name) {
+                return first.probe(name) || second.probe(name);
+            }
         };
     }
 
@@ -177,7 +197,7 @@ public final class TftpFiles {
         if (generated.isPresent()) {
             return new Found(name, generated.get());
         }
-        return new Refused(TftpPacket.Error.FILE_NOT_FOUND, "file not found");
+        return new Refused(TftpPacket.Error.FILE_NOT_FOUND, "file not found", generator.probe(name));
     }
 
     /** Why a name is refused before touching the file system, or empty when it is acceptable. */
