@@ -8,6 +8,7 @@ import dev.pivot.boot.BootSource;
 import dev.pivot.boot.BootSpec;
 import dev.pivot.image.GenericImport;
 import dev.pivot.image.KernelImport;
+import dev.pivot.image.KernelSignature;
 import dev.pivot.image.KernelVersion;
 import dev.pivot.artifacts.ArtifactStore;
 import dev.pivot.image.Finding;
@@ -115,7 +116,19 @@ public final class ImageCommand implements Runnable {
                              List<Modules> modules, List<Finding> findings, boolean ok, NbdReadiness nbd) {
     }
 
-    public record Kernel(String file, long size, String sha256, String version, String release) {
+    /** @param secureBoot whether it boots under UEFI Secure Boot, signed by whom, and what to do when not */
+    public record Kernel(String file, long size, String sha256, String version, String release,
+                         SecureBoot secureBoot) {
+    }
+
+    /** From the kernel's Authenticode signature ({@link KernelSignature}); {@code advice} null when none needed. */
+    public record SecureBoot(boolean signed, List<KernelSignature.Signer> signers, boolean trustedByPivotsShim,
+                             String verdict, String advice) {
+        static SecureBoot of(Path kernel) throws IOException {
+            KernelSignature s = KernelSignature.read(kernel);
+            return new SecureBoot(s.signed(), s.signers(), s.trustedByPivotsShim(), s.verdict(),
+                    s.advice().orElse(null));
+        }
     }
 
     /** @param rootImage whether this part holds nix-store.squashfs (Pivot serves it separately) */
@@ -166,7 +179,8 @@ public final class ImageCommand implements Runnable {
         }
         Artifact kernel = spec.kernel();
         return new Inspection(dir.toString(), Kind.kernel, new Kernel(kernel.name(), kernel.size(), kernel.sha256(),
-                version.map(KernelVersion::full).orElse(null), version.map(KernelVersion::release).orElse(null)),
+                version.map(KernelVersion::full).orElse(null), version.map(KernelVersion::release).orElse(null),
+                SecureBoot.of(files.kernel())),
                 null, initrds, null, null, null, spec.kernelArgs(), List.of(), List.of(), true, null);
     }
 
@@ -198,12 +212,21 @@ public final class ImageCommand implements Runnable {
         Initrd initrd = new Initrd(initrdFile.toString(), initrdSize, parts, image.stage1Initrd().size(),
                 image.stage1Initrd().sha256());
         return new Inspection(image.source().toString(), kind,
-                new Kernel(kernel.name(), kernel.size(), kernel.sha256(), check.kernelVersion(), check.release()),
+                new Kernel(kernel.name(), kernel.size(), kernel.sha256(), check.kernelVersion(), check.release(),
+                        secureBoot(store.path(kernel))),
                 initrd, List.of(initrd),
                 new RootImage(image.rootImage().name(), image.rootImage().size(), image.rootImage().sha256()),
                 image.init(), bootedPath(check.initPath(), image.wholeRoot()), image.kernelArgs(),
                 modules, check.findings(), !check.hasErrors(), NbdReadiness.of(check,
                 image.rootImage().size()));
+    }
+
+    private static SecureBoot secureBoot(Path kernel) throws ImageException {
+        try {
+            return SecureBoot.of(kernel);
+        } catch (IOException e) {
+            throw new ImageException(kernel + ": cannot read its signature: " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -225,6 +248,10 @@ public final class ImageCommand implements Runnable {
         });
         out.printf(Locale.ROOT, "kernel       %s, %,d bytes, sha256 %s%n", i.kernel().file(), i.kernel().size(), i.kernel().sha256());
         out.printf(Locale.ROOT, "  version    %s%n", i.kernel().version() == null ? "(not in the file)" : i.kernel().version());
+        out.printf(Locale.ROOT, "  signature  %s%n", i.kernel().secureBoot().verdict());
+        if (i.kernel().secureBoot().advice() != null) {
+            out.printf(Locale.ROOT, "  to do      %s%n", i.kernel().secureBoot().advice());
+        }
         if (i.kind() == Kind.kernel) {
             for (Initrd initrd : i.initrds()) {
                 out.printf(Locale.ROOT, "initrd       %s, %,d bytes, %d %s, served as %,d bytes, sha256 %s%n",

@@ -97,8 +97,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--state", paramLabel = "DIR", description = "where artifacts, leases and pivot.db (boot history) are kept; default /var/lib/pivot")
     Path state;
 
-    @Option(names = "--efi-loader", defaultValue = "ipxe.efi", paramLabel = "FILE",
-            description = "iPXE build for UEFI x86-64 PXE clients: ipxe.efi or snponly.efi; default ${DEFAULT-VALUE}")
+    @Option(names = "--efi-loader", defaultValue = "grub", paramLabel = "grub|FILE",
+            description = "what UEFI x86-64 PXE clients load first: grub (shim, then Debian's signed GRUB: boots with"
+                    + " Secure Boot on or off) or an iPXE build, ipxe.efi or snponly.efi; default ${DEFAULT-VALUE}")
     String efiLoader;
 
     @Option(names = "--database", paramLabel = "JDBC-URL",

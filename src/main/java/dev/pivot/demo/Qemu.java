@@ -15,6 +15,10 @@ import java.util.List;
 public final class Qemu implements AutoCloseable {
     public static final String DEFAULT_MARKER = "PIVOT-DEMO: stage 2 reached";
     private static final Path OVMF = Path.of("/usr/share/ovmf/OVMF.fd");
+    private static final Path OVMF_CODE = Path.of("/usr/share/OVMF/OVMF_CODE_4M.fd");
+    private static final Path OVMF_VARS = Path.of("/usr/share/OVMF/OVMF_VARS_4M.fd");
+    private static final Path OVMF_CODE_MS = Path.of("/usr/share/OVMF/OVMF_CODE_4M.ms.fd");
+    private static final Path OVMF_VARS_MS = Path.of("/usr/share/OVMF/OVMF_VARS_4M.ms.fd");
 
     /** How the VM's firmware reaches the network. */
     public enum Boot {
@@ -23,7 +27,17 @@ public final class Qemu implements AutoCloseable {
         /** OVMF runs the NIC's iPXE EFI driver (from the same ROM file). */
         UEFI_IPXE_ROM,
         /** OVMF with the NIC ROM disabled: OVMF's own (non-iPXE) PXE client, which must TFTP ipxe.efi. */
-        UEFI_OWN_PXE
+        UEFI_OWN_PXE,
+        /**
+         * OVMF as pflash with the NIC ROM disabled and its PXE switched off: it asks DHCP as
+         * "HTTPClient:Arch:00016" and fetches its loader by URL (UEFI HTTP Boot).
+         */
+        UEFI_HTTP_BOOT,
+        /**
+         * Secure Boot enforcing: q35 with SMM, OVMF_CODE_4M.ms.fd and a copy of OVMF_VARS_4M.ms.fd (Microsoft's keys
+         * enrolled), the NIC ROM disabled: OVMF's own PXE, which runs only what those keys (or shim) trust.
+         */
+        UEFI_SECURE_BOOT
     }
 
     public enum Nic {
@@ -134,6 +148,10 @@ public final class Qemu implements AutoCloseable {
     static List<String> command(Spec spec, Accel accel) {
         List<String> cmd = new ArrayList<>(List.of("qemu-system-x86_64"));
         cmd.addAll(accel.qemuArgs());
+        if (spec.boot() == Boot.UEFI_SECURE_BOOT) {
+            // OVMF's Secure Boot build keeps its variables behind SMM; without it the firmware stops at once.
+            cmd.addAll(List.of("-machine", "q35,smm=on", "-global", "driver=cfi.pflash01,property=secure,value=on"));
+        }
         cmd.addAll(List.of("-m", Integer.toString(spec.memoryMb()), "-smp", "1",
                 "-nographic", "-serial", "file:" + spec.serialLog(), "-monitor", "none",
                 "-netdev", "tap,id=n0,ifname=" + spec.tap() + ",script=no,downscript=no"));
@@ -141,14 +159,34 @@ public final class Qemu implements AutoCloseable {
         // Naming the same file explicitly with romfile=PATH makes SeaBIOS skip it here, so the default is kept.
         String rom = switch (spec.boot()) {
             case BIOS_IPXE_ROM, UEFI_IPXE_ROM -> "";
-            case UEFI_OWN_PXE -> ",romfile=";
+            case UEFI_OWN_PXE, UEFI_HTTP_BOOT, UEFI_SECURE_BOOT -> ",romfile=";
         };
         cmd.addAll(List.of("-device", spec.nic().device + ",netdev=n0,mac=" + spec.mac() + rom));
-        if (spec.boot() != Boot.BIOS_IPXE_ROM) {
-            cmd.addAll(List.of("-bios", OVMF.toString()));
+        switch (spec.boot()) {
+            case BIOS_IPXE_ROM -> { }
+            case UEFI_IPXE_ROM, UEFI_OWN_PXE -> cmd.addAll(List.of("-bios", OVMF.toString()));
+            case UEFI_HTTP_BOOT -> {
+                pflash(cmd, OVMF_CODE, OVMF_VARS, spec);
+                // Set to HTTP Boot as a machine's owner would: OVMF's PXE switched off (its platform knobs).
+                cmd.addAll(List.of("-fw_cfg", "name=opt/org.tianocore/IPv4PXESupport,string=n",
+                        "-fw_cfg", "name=opt/org.tianocore/IPv6PXESupport,string=n"));
+            }
+            case UEFI_SECURE_BOOT -> pflash(cmd, OVMF_CODE_MS, OVMF_VARS_MS, spec);
         }
         cmd.addAll(List.of("-boot", "n"));
         return cmd;
+    }
+
+    /** The firmware read-only, its variables in a copy beside the serial log (the firmware writes to them). */
+    private static void pflash(List<String> cmd, Path code, Path vars, Spec spec) {
+        Path copy = spec.serialLog().resolveSibling(spec.serialLog().getFileName() + ".vars.fd");
+        try {
+            Files.copy(vars, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new LabException("cannot copy the UEFI variables " + vars + " (package ovmf): " + e.getMessage(), e);
+        }
+        cmd.addAll(List.of("-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + code,
+                "-drive", "if=pflash,format=raw,unit=1,file=" + copy));
     }
 
     public long pid() {

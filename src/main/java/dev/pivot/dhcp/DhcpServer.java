@@ -227,8 +227,9 @@ public final class DhcpServer implements AutoCloseable {
                     DhcpResponder.Reply reply = out.reply();
                     // yiaddr is the address an OFFER or ACK promises (0.0.0.0 in every other reply).
                     if (refused.isEmpty() || !refused.contains(reply.packet().yiaddr())) {
-                        send(reply);
+                        // Recorded first: the client's next packet (or TFTP request) can arrive before a later emit.
                         out.events().forEach(events::emit);
+                        send(reply);
                     } else {
                         log.debug("DHCP: not sending {} for {}: another server holds it", reply.packet().messageType()
                                 .map(Enum::name).orElse("reply"), reply.packet().yiaddr().getHostAddress());

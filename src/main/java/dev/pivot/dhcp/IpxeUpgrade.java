@@ -43,11 +43,12 @@ final class IpxeUpgrade {
         if (!client.ipxe()) {
             return Optional.empty();
         }
-        // What this firmware would load if it were not iPXE: only a TFTP iPXE build is an upgrade we can hand out.
-        if (!(policy.firstLoader(new BootClient(client.mac(), client.firmware(), false))
-                instanceof FirstLoader.TftpFile file)) {
+        // Only the distro's iPXE build for this firmware over TFTP is an upgrade (not shim, a UEFI client's default).
+        Optional<FirstLoader.TftpFile> build = policy.ipxeBuild(client.firmware());
+        if (build.isEmpty()) {
             return Optional.empty();
         }
+        FirstLoader.TftpFile file = build.get();
         Instant now = clock.instant();
         Handed result = handed.compute(client.mac(), (mac, before) -> {
             if (before == null || before.at().plus(WINDOW).isBefore(now)) {

@@ -34,7 +34,7 @@ import java.nio.channels.SocketChannel;
 import java.util.concurrent.Executors;
 
 /**
- * Pivot's HTTP server on Jetty 12 core: iPXE scripts, content-addressed artifacts, stage-1 reports and the
+ * Pivot's HTTP server on Jetty 12 core: iPXE scripts, GRUB configs, content-addressed artifacts, stage-1 reports and the
  * distro's iPXE binaries. Each request runs on its own virtual thread and writes blocking, which keeps the code
  * straight-line while thousands of slow downloads cost no platform threads.
  */
@@ -112,8 +112,9 @@ public final class PivotHttpServer implements AutoCloseable {
 
         Machines machines = new Machines(addresses, events, guard.secrets(), guard.refusals());
         artifactEndpoint = new ArtifactEndpoint(artifacts, catalog, machines, server.getByteBufferPool(), bodyBytes);
-        server.setHandler(new Router(extra,
-                new ScriptEndpoint(catalog, machines, config.baseUrlOverride(), guard.trustHostHeader()),
+        ScriptEndpoint scripts = new ScriptEndpoint(catalog, machines, config.baseUrlOverride(),
+                guard.trustHostHeader());
+        server.setHandler(new Router(extra, scripts, new GrubConfigEndpoint(catalog, machines, scripts),
                 artifactEndpoint,
                 new ReportEndpoint(machines),
                 new IpxeFileEndpoint(config.ipxeDir(), server.getByteBufferPool(), bodyBytes),
@@ -214,17 +215,19 @@ public final class PivotHttpServer implements AutoCloseable {
 
         private final ExtraRoutes extra;
         private final ScriptEndpoint scripts;
+        private final GrubConfigEndpoint grub;
         private final ArtifactEndpoint artifacts;
         private final ReportEndpoint reports;
         private final IpxeFileEndpoint ipxeFiles;
         private final Quota<InetAddress> streams;
         private final Refusals refusals;
 
-        Router(ExtraRoutes extra, ScriptEndpoint scripts, ArtifactEndpoint artifacts, ReportEndpoint reports,
-               IpxeFileEndpoint ipxe, Quota<InetAddress> streams, Refusals refusals) {
+        Router(ExtraRoutes extra, ScriptEndpoint scripts, GrubConfigEndpoint grub, ArtifactEndpoint artifacts,
+               ReportEndpoint reports, IpxeFileEndpoint ipxe, Quota<InetAddress> streams, Refusals refusals) {
             super(InvocationType.BLOCKING); // handle() blocks on writes: Jetty must call it on a (virtual) thread
             this.extra = extra;
             this.scripts = scripts;
+            this.grub = grub;
             this.artifacts = artifacts;
             this.reports = reports;
             this.ipxeFiles = ipxe;
@@ -271,6 +274,8 @@ public final class PivotHttpServer implements AutoCloseable {
             }
             if (path.equals(Routes.SCRIPT)) {
                 scripts.serve(request, response);
+            } else if (GrubConfigEndpoint.handles(path)) {
+                grub.serve(request, response, path);
             } else if (path.equals(Routes.REPORT)) {
                 reports.serve(request, response);
             } else if (path.startsWith(Routes.ARTIFACTS) || path.startsWith(Routes.IPXE_FILES)) {

@@ -20,6 +20,10 @@ public final class Routes {
     public static final String REPORT = "/report";
     /** The distro's iPXE binaries, for UEFI HTTP Boot: {@code /ipxe/<file>}. */
     public static final String IPXE_FILES = "/ipxe/";
+    /** The grub.cfg GRUB's network image reads first (its prefix is "/grub"): the same for every machine. */
+    public static final String GRUB_BOOTSTRAP = "/grub/grub.cfg";
+    /** Per-machine grub.cfg files: {@code /grub/machine/<mac>.cfg}. */
+    public static final String GRUB_MACHINE = "/grub/machine/";
     /** The query parameter that names the machine on every machine-facing URL. */
     public static final String MAC = "mac";
 
@@ -72,6 +76,11 @@ public final class Routes {
 
     /** The query parameter carrying a boot's secret on the URLs of its script. */
     public static final String TOKEN = "token";
+
+    /** A machine's grub.cfg: {@code /grub/machine/52:54:00:12:34:56.cfg}. */
+    public static String grubMachinePath(MacAddress mac) {
+        return GRUB_MACHINE + mac + ".cfg";
+    }
 
     /** A distro iPXE binary's path, for UEFI HTTP Boot. */
     public static String ipxeFilePath(String file) {

@@ -35,9 +35,9 @@ final class OptionsCheck {
         if (Files.exists(c.ipxeDir()) && !Files.isDirectory(c.ipxeDir())) {
             throw new IllegalArgumentException("--ipxe-dir " + c.ipxeDir() + ": not a directory");
         }
-        if (!c.efiLoader().matches("[A-Za-z0-9._-]+\\.efi")) {
+        if (!c.efiLoader().equals(ServerConfig.GRUB_LOADER) && !c.efiLoader().matches("[A-Za-z0-9._-]+\\.efi")) {
             throw new IllegalArgumentException("--efi-loader " + c.efiLoader()
-                    + ": expected a loader's file name, such as ipxe.efi or snponly.efi");
+                    + ": expected grub or an iPXE build's file name, such as ipxe.efi or snponly.efi");
         }
         c.database().ifPresent(url -> {
             if (!url.startsWith("jdbc:")) {

@@ -254,7 +254,8 @@ public final class PivotServer implements AutoCloseable {
                 pipeline.onIdle(timeline::flush);
             }
             pipeline.watchStalls(config.stallDeadlines(), catalog::endsBoot);
-            HttpGuard guard = new HttpGuard(BootSecrets.fromFile(config.state().resolve("boot-key")), refusals,
+            BootSecrets secrets = BootSecrets.fromFile(config.state().resolve("boot-key"));
+            HttpGuard guard = new HttpGuard(secrets, refusals,
                     limits.httpConnections(), limits.httpConnectionsPerIp(),
                     java.time.Duration.ofSeconds(limits.httpIdleSeconds()), limits.httpDownloads(),
                     limits.httpDownloadsPerIp(), limits.eventStreams(), limits.apiBodyBytes(), limits.trustHostHeader());
@@ -287,8 +288,11 @@ public final class PivotServer implements AutoCloseable {
 
             // pxelinux.cfg/01-<mac> for loaders that read PXELINUX configs (u-root's pxeboot), same boot by HTTP.
             String baseUrl = Routes.baseUrl(where.address(), http.port());
-            TftpFiles files = TftpFiles.withDistroIpxe(config.tftpRoot().map(List::of).orElse(List.of()),
-                    config.ipxeDir(), new PxelinuxConfigs(catalog, baseUrl));
+            UefiLoaders uefi = UefiLoaders.choose(config, out);
+            TftpFiles files = TftpFiles.withDistroLoaders(config.tftpRoot().map(List::of).orElse(List.of()),
+                    config.ipxeDir(), uefi.tftpDirs(), TftpFiles.both(new PxelinuxConfigs(catalog, baseUrl),
+                            new GrubConfigs(catalog, artifacts, addresses, pipeline, secrets, baseUrl,
+                                    where.address().getHostAddress())));
             TftpServer tftp = new TftpServer(TftpConfig.defaults(where.bind(), config.tftpPort(), files.roots())
                     .withMaxBlockSize(tftpBlockSize).withLimits(new TftpLimits(limits.tftpTransfers(),
                             limits.tftpPerClient(), limits.tftpWindowBytes(), TftpLimits.DEFAULTS.handshakeGiveUp())),
@@ -310,7 +314,7 @@ public final class PivotServer implements AutoCloseable {
                     leases = new FileLeaseStore(config.state().resolve("dhcp-leases"));
                 }
                 DhcpServer server = new DhcpServer(dhcp.get().withIpxeUpgrade(config.ipxeUpgrade()),
-                        new BootPolicy(config.efiLoader()), addresses, pipeline, leases, refusals,
+                        new BootPolicy(uefi.pxe(), uefi.httpBoot()), addresses, pipeline, leases, refusals,
                         new OfferGuard(limits.dhcpOffers(), mac -> knownMachine(mac, catalog, store), refusals));
                 server.start();
                 running.add(server);

@@ -25,7 +25,8 @@ import java.util.OptionalLong;
  * @param apiTokenFile     the token API changes need; empty: STATE/api-token
  * @param protectReads     reads of the API, events and metrics need the token too
  * @param state            artifacts, leases and the event log (pivot.db)
- * @param efiLoader        the iPXE build for UEFI x86-64 PXE clients
+ * @param efiLoader        what UEFI x86-64 PXE clients load first: "grub" (shim, then Debian's signed GRUB: boots
+ *                         with Secure Boot on or off) or an iPXE build ("ipxe.efi", "snponly.efi")
  * @param database         a JDBC URL for the event log instead of STATE/pivot.db
  * @param profiles         profiles.yaml
  * @param ipxeDir          the distro's iPXE binaries
@@ -137,6 +138,8 @@ public record ServerConfig(BootSource source, Where where, DhcpMode dhcp, Option
     public static final Path DEFAULT_STATE = Path.of("/var/lib/pivot");
     public static final Path DEFAULT_IPXE_DIR = Path.of("/usr/lib/ipxe");
     public static final int DEFAULT_EVENT_QUEUE = 65_536;
+    /** {@link #efiLoader()}'s default: the Secure Boot chain, shim then GRUB. */
+    public static final String GRUB_LOADER = "grub";
     /** Long enough that a build rolled back to after weeks is still there. */
     public static final int DEFAULT_GC_AFTER_DAYS = 30;
     /** NBD's IANA port. */
@@ -169,7 +172,7 @@ public record ServerConfig(BootSource source, Where where, DhcpMode dhcp, Option
         private Optional<Path> apiTokenFile = Optional.empty();
         private boolean protectReads;
         private Path state = DEFAULT_STATE;
-        private String efiLoader = "ipxe.efi";
+        private String efiLoader = GRUB_LOADER;
         private Optional<String> database = Optional.empty();
         private Optional<Path> profiles = Optional.empty();
         private Path ipxeDir = DEFAULT_IPXE_DIR;

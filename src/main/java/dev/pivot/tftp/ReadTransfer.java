@@ -119,6 +119,12 @@ final class ReadTransfer implements Runnable {
         try {
             TftpFiles.Resolution resolution = files.resolve(request.filename(), client.getAddress());
             if (resolution instanceof TftpFiles.Refused refused) {
+                if (refused.probe()) {
+                    sendQuietly(new TftpPacket.Error(refused.errorCode(), refused.reason()));
+                    log.debug("TFTP: '{}' asked by {}: {} (a probe its loader does without)", name, client,
+                            refused.reason());
+                    return;
+                }
                 throw new Abort(refused.errorCode(), refused.reason(), true, false);
             }
             TftpContent content = ((TftpFiles.Found) resolution).content();

@@ -42,6 +42,19 @@ public final class TftpFiles {
     public interface Generator {
         Optional<byte[]> generate(String name, InetAddress client);
 
+        /**
+         * A name a loader asks for and does without (shim's optional revocation lists, GRUB's module lists): its
+         * "file not found" is part of a healthy boot, so it goes to neither the warnings nor the boot's timeline.
+         */
+        default boolean probe(String name) {
+            return false;
+        }
+
+        /** The content for {@code name}: a file streamed from disk (a large one), or bytes made in memory. */
+        default Optional<TftpContent> content(String name, InetAddress client) {
+            return generate(name, client).map(TftpContent.MemoryContent::new);
+        }
+
         Generator NONE = (name, client) -> Optional.empty();
     }
 
@@ -50,8 +63,15 @@ public final class TftpFiles {
 
     public record Found(String name, TftpContent content) implements Resolution { }
 
-    /** @param errorCode the TFTP error code to answer with; reason is for the log and the client */
-    public record Refused(int errorCode, String reason) implements Resolution { }
+    /**
+     * @param errorCode the TFTP error code to answer with; reason is for the log and the client
+     * @param probe     a name a loader asks for and does without ({@link Generator#probe}): not a failure
+     */
+    public record Refused(int errorCode, String reason, boolean probe) implements Resolution {
+        public Refused(int errorCode, String reason) {
+            this(errorCode, reason, false);
+        }
+    }
 
     private final List<Path> roots;
     private final Set<Path> packageRoots;
@@ -87,6 +107,40 @@ public final class TftpFiles {
         List<Path> all = new ArrayList<>(operatorRoots);
         all.add(ipxeDir);
         return new TftpFiles(all, Set.of(ipxeDir), generator);
+    }
+
+    /**
+     * As above, with more package directories after the iPXE one (the Secure Boot chain's shim and GRUB, linked from
+     * where Debian's packages put them).
+     */
+    public static TftpFiles withDistroLoaders(List<Path> operatorRoots, Path ipxeDir, List<Path> loaderDirs,
+                                              Generator generator) {
+        List<Path> all = new ArrayList<>(operatorRoots);
+        all.add(ipxeDir);
+        all.addAll(loaderDirs);
+        Set<Path> packages = new java.util.HashSet<>(loaderDirs);
+        packages.add(ipxeDir);
+        return new TftpFiles(all, packages, generator);
+    }
+
+    /** Asks {@code first}, then {@code second}. */
+    public static Generator both(Generator first, Generator second) {
+        return new Generator() {
+            @Override
+            public Optional<byte[]> generate(String name, InetAddress client) {
+                return first.generate(name, client).or(() -> second.generate(name, client));
+            }
+
+            @Override
+            public Optional<TftpContent> content(String name, InetAddress client) {
+                return first.content(name, client).or(() -> second.content(name, client));
+            }
+
+            @Override
+            public boolean probe(String name) {
+                return first.probe(name) || second.probe(name);
+            }
+        };
     }
 
     /** The root with its symlinks resolved, remembered once it exists (a root is not moved while serving). */
@@ -139,11 +193,11 @@ public final class TftpFiles {
                 log.warn("TFTP: cannot inspect '{}' under {}: {}", requested, root, e.toString());
             }
         }
-        Optional<byte[]> generated = generator.generate(name, client);
+        Optional<TftpContent> generated = generator.content(name, client);
         if (generated.isPresent()) {
-            return new Found(name, new TftpContent.MemoryContent(generated.get()));
+            return new Found(name, generated.get());
         }
-        return new Refused(TftpPacket.Error.FILE_NOT_FOUND, "file not found");
+        return new Refused(TftpPacket.Error.FILE_NOT_FOUND, "file not found", generator.probe(name));
     }
 
     /** Why a name is refused before touching the file system, or empty when it is acceptable. */

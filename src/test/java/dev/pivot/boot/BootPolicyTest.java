@@ -18,6 +18,20 @@ class BootPolicyTest {
     }
 
     @Test
+    void withTheSecureBootChainUefiPxeGetsShimHttpBootIpxeAndTheUpgradeIsNeverShim() {
+        BootPolicy chain = new BootPolicy("shimx64.efi", "ipxe.efi");
+        assertThat(chain.firstLoader(new BootClient(MAC, Firmware.EFI_X64, false)))
+                .isEqualTo(new FirstLoader.TftpFile("shimx64.efi"));
+        assertThat(chain.firstLoader(new BootClient(MAC, Firmware.EFI_X64_HTTP, false)))
+                .isEqualTo(new FirstLoader.HttpFile("ipxe.efi"));
+        assertThat(chain.firstLoader(new BootClient(MAC, Firmware.EFI_X64, true)))
+                .isInstanceOf(FirstLoader.IpxeScript.class);
+        assertThat(chain.ipxeBuild(Firmware.EFI_X64)).contains(new FirstLoader.TftpFile("ipxe.efi"));
+        assertThat(chain.ipxeBuild(Firmware.BIOS)).contains(new FirstLoader.TftpFile("undionly.kpxe"));
+        assertThat(chain.ipxeBuild(Firmware.EFI_ARM64)).isEmpty();
+    }
+
+    @Test
     void pxeRomsGetTheDistroIpxeForTheirFirmware() {
         assertThat(policy.firstLoader(new BootClient(MAC, Firmware.BIOS, false)))
                 .isEqualTo(new FirstLoader.TftpFile("undionly.kpxe"));

@@ -250,7 +250,7 @@ class ServeCommandTest {
                 {"--http-port", "70000", "pivot: --http-port 70000: expected 0 to 65535 (0: any free port)"},
                 {"--tftp-port", "-1", "pivot: --tftp-port -1: expected 0 to 65535 (0: any free port)"},
                 {"--tftp-root", missing.toString(), "pivot: --tftp-root " + missing + ": no such directory"},
-                {"--efi-loader", "../x.efi", "pivot: --efi-loader ../x.efi: expected a loader's file name, such as"
+                {"--efi-loader", "../x.efi", "pivot: --efi-loader ../x.efi: expected grub or an iPXE build's file name, such as"
                         + " ipxe.efi or snponly.efi"},
                 {"--database", "postgres://db/p?password=secret", "pivot: --database postgres://db/p?…: expected a"
                         + " JDBC URL, e.g. jdbc:postgresql://HOST/DB"},

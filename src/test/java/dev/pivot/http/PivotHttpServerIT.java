@@ -455,6 +455,25 @@ class PivotHttpServerIT {
     // ---- scripts ----
 
     @Test
+    void grubConfigsBootstrapThenPerMachineWithItsSecretOverHttp() throws Exception {
+        MacAddress mac = MacAddress.parse("52:54:00:aa:bb:19");
+        Curl.Result first = curl.get(base + "/grub/grub.cfg");
+        assertThat(first.status()).isEqualTo(200);
+        assertThat(first.text()).isEqualTo(dev.pivot.loaders.GrubConfig.bootstrap());
+        Curl.Result r = curl.get(base + "/grub/machine/" + mac + ".cfg");
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.header("cache-control")).isEqualTo("no-store");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("'pivot\\.token=([0-9a-f]+)'").matcher(r.text());
+        assertThat(m.find()).as("pivot.token= in grub.cfg").isTrue();
+        String t = m.group(1);
+        assertThat(r.text()).isEqualTo(dev.pivot.loaders.GrubConfig.overHttp(spec, base, mac, Optional.of(t)));
+        BootEvent e = awaitEvent(x -> x.mac().equals(mac) && x.step() == Step.SCRIPT);
+        assertThat(e.failed()).isFalse();
+        assertThat(e.detail()).isEqualTo("grub.cfg");
+        assertThat(curl.get(base + "/grub/x86_64-efi/command.lst").status()).as("GRUB's module lists: none").isEqualTo(404);
+    }
+
+    @Test
     void scriptForAKnownMachine() throws Exception {
         MacAddress mac = MacAddress.parse("52:54:00:aa:bb:14");
         Curl.Result r = curl.get(base + "/boot.ipxe?mac=" + mac.dashed().toUpperCase());

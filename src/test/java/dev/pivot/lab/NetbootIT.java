@@ -23,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The walking skeleton, end to end: `pivot serve` in a private namespace network-boots a QEMU VM from the demo
- * image until the image's stage 2 prints its marker — the four ways firmware reaches Pivot. Stage 2 must find
+ * image until the image's stage 2 prints its marker — every way firmware reaches Pivot. Stage 2 must find
  * /nix/store writable (the overlay stage 1 set up), and its report must reach the server: the timeline shows the
  * stage2 step and the API has the boot as succeeded.
  */
@@ -44,6 +44,7 @@ class NetbootIT {
     static void buildImage() {
         Require.vmLab();
         Path root = Require.packagedCli();
+        FirmwareLab.fetchBootLoaders();
         image = DemoImage.build(root, shared.resolve("image"));
     }
 
@@ -54,6 +55,8 @@ class NetbootIT {
         }
     }
 
+    private static final List<String> IPXE_EFI = List.of("--efi-loader", "ipxe.efi");
+
     /** Each way named as its test was before they became one parameterized test. */
     static Stream<Named<Way>> ways() {
         return Stream.of(
@@ -62,7 +65,12 @@ class NetbootIT {
                 Named.of("uefiWithTheNicsIpxeRom", new Way("UEFI OVMF, NIC's iPXE EFI ROM, --dhcp full",
                         Qemu.Boot.UEFI_IPXE_ROM, "full", false)),
                 Named.of("uefiOwnPxeChainsIpxeEfiOverTftp", new Way(
-                        "UEFI OVMF's own PXE -> TFTP ipxe.efi, --dhcp full", Qemu.Boot.UEFI_OWN_PXE, "full", false)),
+                        "UEFI OVMF's own PXE -> TFTP ipxe.efi (--efi-loader ipxe.efi), --dhcp full",
+                        Qemu.Boot.UEFI_OWN_PXE, "full", false, IPXE_EFI)),
+                // Pivot's default for UEFI PXE clients: shim, then Debian's signed network GRUB (Secure Boot or not).
+                Named.of("uefiOwnPxeShimThenGrubByDefault", new Way(
+                        "UEFI OVMF's own PXE -> TFTP shim -> GRUB (default), --dhcp full",
+                        Qemu.Boot.UEFI_OWN_PXE, "full", false)),
                 Named.of("proxyDhcpBesideAPlainRouter", new Way(
                         "BIOS, NIC's iPXE ROM, --dhcp proxy beside dnsmasq-base",
                         Qemu.Boot.BIOS_IPXE_ROM, "proxy", true)),
@@ -70,7 +78,11 @@ class NetbootIT {
                         "UEFI OVMF, NIC's iPXE EFI ROM, --dhcp proxy beside dnsmasq-base",
                         Qemu.Boot.UEFI_IPXE_ROM, "proxy", true)),
                 Named.of("proxyDhcpUefiOwnPxeChainsIpxeEfi", new Way(
-                        "UEFI OVMF's own PXE -> TFTP ipxe.efi, --dhcp proxy beside dnsmasq-base",
+                        "UEFI OVMF's own PXE -> TFTP ipxe.efi (--efi-loader ipxe.efi), --dhcp proxy beside dnsmasq-base",
+                        Qemu.Boot.UEFI_OWN_PXE, "proxy", true, IPXE_EFI)),
+                // Under ProxyDHCP the default gives ipxe.efi: Debian's GRUB 2.06 reads only the router's DHCP ack.
+                Named.of("proxyDhcpUefiOwnPxeByDefault", new Way(
+                        "UEFI OVMF's own PXE -> TFTP ipxe.efi (default under proxy), --dhcp proxy beside dnsmasq-base",
                         Qemu.Boot.UEFI_OWN_PXE, "proxy", true)),
                 // The NIC's iPXE ROM is handed the distro's undionly.kpxe over TFTP first; that iPXE asks DHCP
                 // again and must get the script this time, not the upgrade again (netboot-facts pitfall 9).
@@ -84,6 +96,12 @@ class NetbootIT {
     void bootsToStage2(Way way, @TempDir Path state) {
         List<String> serverLines = boot(way.description(), way.firmware(), way.dhcpMode(), way.router(),
                 way.serveArgs(), state);
+        if (way.firmware() == Qemu.Boot.UEFI_OWN_PXE) {
+            String first = way.serveArgs().equals(IPXE_EFI) || way.dhcpMode().equals("proxy") ? "ipxe.efi"
+                    : "shimx64.efi";
+            assertThat(serverLines).as("the firmware's own PXE fetched " + first)
+                    .anyMatch(l -> l.contains("TFTP: sent '" + first + "'"));
+        }
         if (way.serveArgs().contains("--ipxe-upgrade")) {
             assertThat(serverLines).as("the ROM fetched the distro's iPXE once")
                     .filteredOn(l -> l.contains("TFTP: sent 'undionly.kpxe'")).hasSize(1);

@@ -50,6 +50,25 @@ class TftpFilesTest {
     }
 
     @Test
+    void aMissingNameTheLoaderOnlyProbesForIsRefusedAsAProbeNotAFailure() {
+        TftpFiles.Generator probes = new TftpFiles.Generator() {
+            @Override
+            public Optional<byte[]> generate(String name, InetAddress client) {
+                return Optional.empty();
+            }
+
+            @Override
+            public boolean probe(String name) {
+                return name.equals("grub/x86_64-efi/fs.lst");
+            }
+        };
+        files = new TftpFiles(List.of(first), TftpFiles.both(TftpFiles.Generator.NONE, probes));
+        assertThat(refused("/grub/x86_64-efi/fs.lst")).isEqualTo(new TftpFiles.Refused(
+                TftpPacket.Error.FILE_NOT_FOUND, "file not found", true));
+        assertThat(refused("grub/x86_64-efi/http.mod").probe()).isFalse();
+    }
+
+    @Test
     void rootsAreSearchedInOrder() throws Exception {
         assertThat(found("undionly.kpxe")).isEqualTo(first.resolve("undionly.kpxe").toRealPath());
         assertThat(found("ipxe.efi")).isEqualTo(second.resolve("ipxe.efi").toRealPath());

@@ -1,0 +1,154 @@
+package dev.pivot.loaders;
+
+import dev.pivot.boot.Artifact;
+import dev.pivot.boot.BootSpec;
+import dev.pivot.boot.MacAddress;
+
+import java.net.URI;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Renders the grub.cfg files Pivot serves to GRUB (Debian's network GRUB, started by shim under Secure Boot). Pure
+ * functions of the spec, the base URL and the MAC, like {@link IpxeScript}: both loaders boot the same kernel,
+ * initrds and command line, and fetch them by the same artifact URLs, so the server sees the same steps.
+ *
+ * <p>Two files: GRUB's network image reads {@code $prefix/grub.cfg} (prefix "/grub" on the server it came from,
+ * TFTP or HTTP) without saying which machine it is, so that file is the same for all and only hands over to this
+ * machine's config beside it, naming the MAC GRUB booted from ({@code $net_default_mac}). Kernel and initrds come
+ * by the same protocol: Debian's signed network GRUB, the one shim starts, speaks only TFTP.
+ */
+public final class GrubConfig {
+
+    /** The per-machine config: {@code /grub/machine/<mac>.cfg}. */
+    private static final Pattern MACHINE = Pattern.compile(Pattern.quote(Routes.GRUB_MACHINE)
+            + "((?:[0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2})\\.cfg");
+    /** Seconds a failed boot waits before trying again (Esc during the wait gives GRUB's prompt). */
+    static final int RETRY_PAUSE_SECONDS = 10;
+
+    private GrubConfig() {
+    }
+
+    /**
+     * The file GRUB's network image reads first: hand over to this machine's config, by the protocol and from the
+     * server GRUB itself came from ({@code $prefix}, e.g. "(tftp,10.0.0.1)/grub").
+     */
+    public static String bootstrap() {
+        return "# Pivot: the same for every machine; hands over to this machine's own config\n"
+                + "set timeout=0\n"
+                + "echo \"Pivot: GRUB asking for the config of ${net_default_mac}\"\n"
+                + "configfile \"${prefix}/machine/${net_default_mac}.cfg\"\n"
+                + "echo \"Pivot: no config for ${net_default_mac} from ${prefix}; retrying in "
+                + RETRY_PAUSE_SECONDS + " seconds\"\n"
+                + "sleep " + RETRY_PAUSE_SECONDS + "\n"
+                + "configfile \"${prefix}/grub.cfg\"\n";
+    }
+
+    /** The machine a per-machine config path asks for; empty for any other path. */
+    public static Optional<MacAddress> machine(String path) {
+        Matcher m = MACHINE.matcher(path);
+        return m.matches() ? Optional.of(MacAddress.parse(m.group(1).replace('-', ':'))) : Optional.empty();
+    }
+
+    /**
+     * The per-machine config: kernel and initrds by content-addressed URL over GRUB's http module, the contract's
+     * command line, and a visible failure path naming what could not be loaded. No initrd= words: GRUB hands the
+     * initrds to the kernel itself (each aligned to 4 bytes, as the EFI stub needs).
+     *
+     * @param token this boot's secret: on every artifact URL and the command line (pivot.token=)
+     */
+    public static String overHttp(BootSpec spec, String baseUrl, MacAddress mac, Optional<String> token) {
+        return forMachine(spec, baseUrl, httpDevice(baseUrl), true, mac, token);
+    }
+
+    /**
+     * The same over TFTP from {@code tftpServer}, for Debian's signed network GRUB (the Secure Boot one), which has
+     * no http module. The TFTP server knows the machine by its address, so the file names carry no query.
+     */
+    public static String overTftp(BootSpec spec, String baseUrl, String tftpServer, MacAddress mac,
+                                  Optional<String> token) {
+        if (!tftpServer.matches("[0-9.]+|[0-9A-Fa-f:]+")) {
+            throw new IllegalArgumentException("TFTP server for GRUB must be an IP address, got '" + tftpServer + "'");
+        }
+        return forMachine(spec, baseUrl, "(tftp," + tftpServer + ")", false, mac, token);
+    }
+
+    private static String forMachine(BootSpec spec, String baseUrl, String device, boolean query, MacAddress mac,
+                                     Optional<String> token) {
+        StringBuilder s = new StringBuilder();
+        s.append("# Pivot grub.cfg for ").append(mac).append('\n');
+        s.append("set timeout=0\n");
+        s.append("echo ").append(quote("Pivot: loading kernel " + spec.kernel().name())).append('\n');
+        s.append("if linux ").append(quote(path(device, baseUrl, spec.kernel(), query, mac, token)));
+        for (String arg : KernelCommandLine.of(spec, baseUrl, mac, token)) {
+            s.append(' ').append(quote(arg));
+        }
+        s.append("; then true; else\n");
+        fail(s, device, mac, "FAILED to load kernel " + spec.kernel().name() + " from "
+                + path(device, baseUrl, spec.kernel(), false, mac, Optional.empty()));
+        s.append("fi\n");
+        if (!spec.initrds().isEmpty()) {
+            s.append("echo ").append(quote("Pivot: loading initrds " + String.join(" ",
+                    spec.initrds().stream().map(Artifact::name).toList()))).append('\n');
+            s.append("if initrd");
+            for (Artifact initrd : spec.initrds()) {
+                s.append(' ').append(quote(path(device, baseUrl, initrd, query, mac, token)));
+            }
+            s.append("; then true; else\n");
+            fail(s, device, mac, "FAILED to load initrds " + String.join(" ", spec.initrds().stream().map(Artifact::name)
+                    .toList()));
+            s.append("fi\n");
+        }
+        s.append("echo ").append(quote("Pivot: booting")).append('\n');
+        s.append("boot\n");
+        s.append("echo ").append(quote("Pivot: FAILED to boot kernel " + spec.kernel().name())).append('\n');
+        retry(s, device, mac);
+        return s.toString();
+    }
+
+    /** For a machine the catalog does not boot: say so on its console and give the firmware back control. */
+    public static String noImage(MacAddress mac) {
+        return "# Pivot\necho " + quote("Pivot: no image assigned to MAC " + mac) + "\nsleep 5\nexit 1\n";
+    }
+
+    private static void fail(StringBuilder s, String device, MacAddress mac, String message) {
+        s.append("  echo ").append(quote("Pivot: " + message)).append('\n');
+        s.append("  sleep ").append(RETRY_PAUSE_SECONDS).append('\n');
+        s.append("  configfile ").append(quote(device + Routes.grubMachinePath(mac))).append('\n');
+    }
+
+    private static void retry(StringBuilder s, String device, MacAddress mac) {
+        s.append("sleep ").append(RETRY_PAUSE_SECONDS).append('\n');
+        s.append("configfile ").append(quote(device + Routes.grubMachinePath(mac))).append('\n');
+    }
+
+    /** {@code (http,HOST[:PORT])} for GRUB's http module; https is refused: GRUB 2.06 has no TLS. */
+    static String httpDevice(String baseUrl) {
+        URI uri = URI.create(baseUrl);
+        if (!"http".equals(uri.getScheme()) || uri.getHost() == null) {
+            throw new IllegalArgumentException("GRUB loads over plain http:// only, not from '" + baseUrl + "'");
+        }
+        if (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/")) {
+            throw new IllegalArgumentException("GRUB needs a base URL without a path, got '" + baseUrl + "'");
+        }
+        return "(http," + uri.getRawAuthority() + ")";
+    }
+
+    private static String path(String device, String baseUrl, Artifact artifact, boolean query, MacAddress mac,
+                               Optional<String> token) {
+        String url = query ? Routes.artifact(baseUrl, artifact, mac, token) : Routes.artifact(baseUrl, artifact);
+        return device + url.substring(baseUrl.length());
+    }
+
+    /**
+     * One GRUB word in single quotes: no variable expansion, no globbing ('?' is a wildcard to GRUB), no command
+     * separators. A single quote inside is closed, escaped and reopened, as in a POSIX shell.
+     */
+    static String quote(String word) {
+        if (word.chars().anyMatch(c -> c < ' ' || c == 127)) {
+            throw new IllegalArgumentException("cannot put a control character into grub.cfg: '" + word + "'");
+        }
+        return "'" + word.replace("'", "'\\''") + "'";
+    }
+}

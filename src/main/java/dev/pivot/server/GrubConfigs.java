@@ -1,0 +1,101 @@
+package dev.pivot.server;
+
+import dev.pivot.boot.AddressBook;
+import dev.pivot.boot.Artifact;
+import dev.pivot.boot.ArtifactSource;
+import dev.pivot.boot.BootCatalog;
+import dev.pivot.boot.BootEvent;
+import dev.pivot.boot.BootSecrets;
+import dev.pivot.boot.BootSpec;
+import dev.pivot.boot.EventSink;
+import dev.pivot.boot.MacAddress;
+import dev.pivot.boot.Step;
+import dev.pivot.loaders.GrubConfig;
+import dev.pivot.loaders.Routes;
+import dev.pivot.tftp.TftpContent;
+import dev.pivot.tftp.TftpFiles;
+
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * GRUB over TFTP: Debian's signed network GRUB (the one shim starts under Secure Boot) has no http module, so its
+ * grub.cfg files and the kernel and initrds they name come by TFTP: {@code grub/grub.cfg} (the same for every
+ * machine), {@code grub/machine/<mac>.cfg} (this boot's config, with its secret, recorded as the script step), and
+ * {@code artifacts/<sha256>/<name>} streamed from the artifact store, only for artifacts the asking machine boots.
+ * Stage 1 still fetches the root image over HTTP.
+ */
+final class GrubConfigs implements TftpFiles.Generator {
+
+    private static final Pattern ARTIFACT = Pattern.compile(Pattern.quote(Routes.ARTIFACTS.substring(1))
+            + "([0-9a-f]{64})/([A-Za-z0-9._+-]{1,255})");
+
+    private final BootCatalog catalog;
+    private final ArtifactSource artifacts;
+    private final AddressBook addresses;
+    private final EventSink events;
+    private final BootSecrets secrets;
+    private final String baseUrl;
+    private final String tftpServer;
+    private final byte[] bootstrap = GrubConfig.bootstrap().getBytes(StandardCharsets.UTF_8);
+
+    /**
+     * @param baseUrl    the HTTP server as machines reach it (stage 1's root image and reports)
+     * @param tftpServer this server's address as machines reach it over TFTP
+     */
+    GrubConfigs(BootCatalog catalog, ArtifactSource artifacts, AddressBook addresses, EventSink events,
+                BootSecrets secrets, String baseUrl, String tftpServer) {
+        this.catalog = catalog;
+        this.artifacts = artifacts;
+        this.addresses = addresses;
+        this.events = events;
+        this.secrets = secrets;
+        this.baseUrl = baseUrl;
+        this.tftpServer = tftpServer;
+    }
+
+    @Override
+    public Optional<byte[]> generate(String name, InetAddress client) {
+        if (name.equals(Routes.GRUB_BOOTSTRAP.substring(1))) {
+            return Optional.of(bootstrap.clone());
+        }
+        Optional<MacAddress> asked = GrubConfig.machine("/" + name);
+        if (asked.isEmpty()) {
+            return Optional.empty();
+        }
+        MacAddress mac = asked.get();
+        Optional<BootSpec> spec = catalog.specFor(mac);
+        byte[] config = (spec.isPresent()
+                ? GrubConfig.overTftp(spec.get(), baseUrl, tftpServer, mac, Optional.of(secrets.issue(mac)))
+                : GrubConfig.noImage(mac)).getBytes(StandardCharsets.UTF_8);
+        events.emit(spec.isPresent()
+                ? BootEvent.ok(mac, Step.SCRIPT, "grub.cfg", config.length).withFile("grub.cfg")
+                : BootEvent.failed(mac, Step.SCRIPT, "no image assigned to this MAC"));
+        return Optional.of(config);
+    }
+
+    /** shim's optional files beside itself; GRUB's module and locale lists under its prefix (all built in). */
+    private static final java.util.Set<String> SHIM_PROBES = java.util.Set.of("revocations_sku.efi",
+            "revocations_sbat.efi", "shim_certificate_0.efi");
+
+    @Override
+    public boolean probe(String name) {
+        return SHIM_PROBES.contains(name) || name.matches("grub/x86_64-efi/[a-z]+\\.lst") || name.startsWith("grub/locale/");
+    }
+
+    @Override
+    public Optional<TftpContent> content(String name, InetAddress client) {
+        Matcher m = ARTIFACT.matcher(name);
+        if (!m.matches()) {
+            return generate(name, client).map(TftpContent.MemoryContent::new);
+        }
+        // Only what the asking machine boots: the store is not for anyone on the LAN to browse by hash.
+        Optional<Artifact> artifact = addresses.macOf(client).flatMap(catalog::specFor).flatMap(spec -> spec
+                .artifacts().stream().filter(a -> a.sha256().equals(m.group(1)) && a.name().equals(m.group(2)))
+                .findFirst());
+        return artifact.map(a -> new TftpContent.FileContent(artifacts.path(a), a.size()));
+    }
+}

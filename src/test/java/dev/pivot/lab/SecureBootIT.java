@@ -1,0 +1,82 @@
+package dev.pivot.lab;
+
+import dev.pivot.demo.DemoImage;
+import dev.pivot.demo.Qemu;
+import dev.pivot.testsupport.Require;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A UEFI machine with Secure Boot enforcing (OVMF with Microsoft's keys enrolled) boots from `pivot serve` with its
+ * DEFAULT settings: its own PXE loads shim over TFTP, shim verifies Debian's signed GRUB, GRUB loads Debian's
+ * signed kernel (shim verifies it) with Pivot's prelude over HTTP, and stage 2 is reached with Secure Boot on. The
+ * same machine handed the distro's iPXE (--efi-loader ipxe.efi) is stopped by its firmware, as `pivot serve` warned.
+ */
+class SecureBootIT {
+
+    /** Under TCG (q35 + SMM) a boot took about a minute here; the limit leaves room for a loaded 2-core machine. */
+    private static final Duration BOOT_LIMIT = Duration.ofSeconds(300);
+
+    @TempDir
+    static Path shared;
+    private static Path image;
+
+    @BeforeAll
+    static void buildImage() {
+        Require.vmLab();
+        Path root = Require.packagedCli();
+        Require.file(Path.of("/usr/share/OVMF/OVMF_CODE_4M.ms.fd"), "ovmf");
+        FirmwareLab.fetchBootLoaders();
+        image = DemoImage.build(root, shared.resolve("image"));
+    }
+
+    @Test
+    @Timeout(value = 420, unit = TimeUnit.SECONDS)
+    void shimThenGrubThenDebiansSignedKernelWithTheDefaultSettings(@TempDir Path state) {
+        FirmwareLab.Outcome boot = FirmwareLab.boot("sb", image, Qemu.Boot.UEFI_SECURE_BOOT, "full", List.of(),
+                state, Qemu.DEFAULT_MARKER, BOOT_LIMIT, FirmwareLab::stage2Recorded);
+        System.out.printf("SecureBootIT: QEMU start -> '%s' in %s%n", Qemu.DEFAULT_MARKER, Qemu.seconds(boot.took()));
+        assertThat(boot.serverLines()).as("serve's choice for UEFI PXE clients")
+                .anyMatch(l -> l.contains("UEFI PXE clients get shim -> GRUB"));
+        assertThat(boot.serverLines()).as("the firmware fetched shim, shim fetched GRUB, GRUB its config")
+                .anyMatch(l -> l.contains("TFTP: sent 'shimx64.efi'"))
+                .anyMatch(l -> l.contains("TFTP: sent 'grubx64.efi'"))
+                .anyMatch(l -> l.contains("TFTP: sent '/grub/grub.cfg'"))
+                .anyMatch(l -> l.contains(FirmwareLab.MAC) && l.matches(".*\\s+script\\s+grub\\.cfg.*"));
+        assertThat(boot.serverLines()).as("shim's and GRUB's probes for optional files are no failures")
+                .noneMatch(l -> l.contains("FAILED: revocations_") || l.contains("FAILED: /grub/x86_64-efi/"));
+        boot.serial().lines().filter(l -> l.contains("ecure")).forEach(l -> System.out.println("console | " + l));
+        assertThat(boot.tftpPackets()).as("the counter sees the TFTP the chain uses").isPositive();
+        assertThat(boot.serial()).as("GRUB ran Pivot's config").contains("Pivot: loading kernel");
+        assertThat(boot.serial()).as("the kernel booted with Secure Boot enforcing")
+                .containsAnyOf("EFI stub: UEFI Secure Boot is enabled", "Secure boot enabled");
+        assertThat(boot.serial()).contains("pivot: root image").contains("sha256 ok").doesNotContain("pivot: FAILED");
+    }
+
+    /** What the default avoids: Debian's iPXE is not signed by a key the firmware trusts, and serve says so. */
+    @Test
+    @Timeout(value = 300, unit = TimeUnit.SECONDS)
+    void theDistrosIpxeIsRefusedByTheFirmwareAsServeWarned(@TempDir Path state) {
+        FirmwareLab.Outcome boot = FirmwareLab.boot("sbipxe", image, Qemu.Boot.UEFI_SECURE_BOOT, "full",
+                List.of("--efi-loader", "ipxe.efi"), state, "Access Denied", Duration.ofSeconds(180),
+                lines -> lines.stream().anyMatch(l -> l.contains("TFTP: sent 'ipxe.efi'")));
+        System.out.printf("SecureBootIT: QEMU start -> firmware refuses ipxe.efi in %s%n", Qemu.seconds(boot.took()));
+        assertThat(boot.serverLines()).as("serve warned at start")
+                .anyMatch(l -> l.contains("UEFI PXE clients get ipxe.efi (--efi-loader)")
+                        && l.contains("Secure Boot on will not boot"));
+        assertThat(boot.serial()).as("the firmware refused to start what it fetched")
+                .containsPattern("failed to load Boot[0-9A-F]{4} \"UEFI PXEv4[^\n]*Access Denied");
+        assertThat(boot.serial()).doesNotContain("iPXE initialising").doesNotContain(Qemu.DEFAULT_MARKER);
+        assertThat(boot.serverLines()).as("no iPXE ever asked for its script")
+                .noneMatch(l -> l.contains("boot.ipxe for"));
+    }
+}
