@@ -1,15 +1,25 @@
 package dev.pivot.boot;
 
+import java.util.Optional;
+import java.util.function.Function;
+
 /**
  * Decides the first loader for a client: the stateless rule every PXE server uses. iPXE clients get the
  * per-machine script; BIOS gets the distro's iPXE over TFTP; UEFI x86-64 PXE gets {@code efiX64Loader} over TFTP
  * (shim, which starts GRUB, in `pivot serve`'s default, so that a Secure Boot machine boots too: DHCP cannot say
  * whether Secure Boot is on); UEFI HTTP Boot gets {@code efiX64HttpLoader} by URL.
+ *
+ * <p>A machine's profile may choose for its UEFI x86-64 PXE firmware ({@code loader:} in profiles.yaml): iPXE gets
+ * it the iPXE build, GRUB gets it shim → GRUB when the chain is there (else the iPXE build: `pivot serve` said so at
+ * start). BIOS has no GRUB here, UEFI HTTP Boot keeps iPXE (the signed GRUB has no http module), and a client that
+ * is iPXE already keeps its script.
  */
 public final class BootPolicy {
 
     private final String efiX64Loader;
     private final String efiX64HttpLoader;
+    private final Optional<String> grubLoader;
+    private final Function<MacAddress, Optional<ProfileLoader>> profileLoader;
 
     /** @param efiX64Loader "ipxe.efi"; "snponly.efi" for NICs whose UEFI driver ipxe.efi cannot use */
     public BootPolicy(String efiX64Loader) {
@@ -21,8 +31,19 @@ public final class BootPolicy {
      * @param efiX64HttpLoader the distro iPXE build UEFI HTTP Boot clients fetch by URL
      */
     public BootPolicy(String efiX64Loader, String efiX64HttpLoader) {
+        this(efiX64Loader, efiX64HttpLoader, Optional.empty(), mac -> Optional.empty());
+    }
+
+    /**
+     * @param grubLoader    the TFTP file that starts GRUB (shim); empty when the chain is not available
+     * @param profileLoader the loader a machine's profile chooses; empty: the profile leaves it to the others
+     */
+    public BootPolicy(String efiX64Loader, String efiX64HttpLoader, Optional<String> grubLoader,
+                      Function<MacAddress, Optional<ProfileLoader>> profileLoader) {
         this.efiX64Loader = efiX64Loader;
         this.efiX64HttpLoader = efiX64HttpLoader;
+        this.grubLoader = grubLoader;
+        this.profileLoader = profileLoader;
     }
 
     public BootPolicy() {
@@ -33,11 +54,11 @@ public final class BootPolicy {
      * The distro's iPXE build for this firmware over TFTP, for the optional upgrade of a NIC's iPXE ROM: never
      * shim, which is what a UEFI PXE client may be given first but is no iPXE.
      */
-    public java.util.Optional<FirstLoader.TftpFile> ipxeBuild(Firmware firmware) {
+    public Optional<FirstLoader.TftpFile> ipxeBuild(Firmware firmware) {
         return switch (firmware) {
-            case BIOS -> java.util.Optional.of(new FirstLoader.TftpFile("undionly.kpxe"));
-            case EFI_X64 -> java.util.Optional.of(new FirstLoader.TftpFile(efiX64HttpLoader));
-            default -> java.util.Optional.empty();
+            case BIOS -> Optional.of(new FirstLoader.TftpFile("undionly.kpxe"));
+            case EFI_X64 -> Optional.of(new FirstLoader.TftpFile(efiX64HttpLoader));
+            default -> Optional.empty();
         };
     }
 
@@ -47,10 +68,17 @@ public final class BootPolicy {
         }
         return switch (client.firmware()) {
             case BIOS -> new FirstLoader.TftpFile("undionly.kpxe");
-            case EFI_X64 -> new FirstLoader.TftpFile(efiX64Loader);
+            case EFI_X64 -> new FirstLoader.TftpFile(efiX64For(client.mac()));
             case EFI_X64_HTTP -> new FirstLoader.HttpFile(efiX64HttpLoader);
             case EFI_IA32, EFI_ARM64, EFI_ARM64_HTTP, UNKNOWN -> new FirstLoader.NoBoot(
                     "firmware " + client.firmware() + " has no iPXE build in this distro's ipxe package");
         };
+    }
+
+    private String efiX64For(MacAddress mac) {
+        return profileLoader.apply(mac).map(l -> switch (l) {
+            case IPXE -> efiX64HttpLoader;
+            case GRUB -> grubLoader.orElse(efiX64HttpLoader);
+        }).orElse(efiX64Loader);
     }
 }

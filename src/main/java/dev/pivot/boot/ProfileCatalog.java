@@ -46,7 +46,8 @@ public final class ProfileCatalog implements BootCatalog {
             new java.util.concurrent.ConcurrentHashMap<>();
     /** Which machine boots which profile without an assignment: replaced whole when profiles.yaml changes. */
     private record Routing(Map<MacAddress, String> groupProfile, Map<MacAddress, String> groupName,
-                           List<GroupSelector> selectors, Optional<String> defaultProfile) {
+                           List<GroupSelector> selectors, Optional<String> defaultProfile,
+                           Map<String, ProfileLoader> loaders) {
     }
 
     private volatile Routing routing;
@@ -105,6 +106,12 @@ public final class ProfileCatalog implements BootCatalog {
      * meanwhile gets the old routing or the new one, never half of each.
      */
     public void reroute(Map<MacAddress, Choice> groupOf, List<GroupSelector> selectors, Optional<String> defaultProfile) {
+        reroute(groupOf, selectors, defaultProfile, Map.of());
+    }
+
+    /** @param loaders the first loader each profile that chooses one gives its UEFI PXE machines, by profile */
+    public void reroute(Map<MacAddress, Choice> groupOf, List<GroupSelector> selectors, Optional<String> defaultProfile,
+                        Map<String, ProfileLoader> loaders) {
         List<GroupSelector> bySelector = List.copyOf(selectors);
         if (!bySelector.isEmpty() && machines == null) {
             throw new IllegalArgumentException("groups that select by firmware or labels need the machine records");
@@ -112,11 +119,21 @@ public final class ProfileCatalog implements BootCatalog {
         Routing next = new Routing(groupOf.entrySet().stream()
                 .collect(java.util.stream.Collectors.toUnmodifiableMap(Map.Entry::getKey, e -> e.getValue().profile())),
                 groupOf.entrySet().stream().collect(java.util.stream.Collectors.toUnmodifiableMap(Map.Entry::getKey,
-                        e -> e.getValue().because())), bySelector, defaultProfile);
+                        e -> e.getValue().because())), bySelector, defaultProfile, Map.copyOf(loaders));
         next.groupProfile().values().forEach(this::requireKnown);
         bySelector.forEach(g -> requireKnown(g.profile()));
         defaultProfile.ifPresent(this::requireKnown);
+        next.loaders().keySet().forEach(this::requireKnown);
         routing = next;
+    }
+
+    /**
+     * The first loader the machine's profile chooses for its UEFI PXE firmware; empty when it chooses none (or the
+     * machine boots nothing). Asks nothing of the store unless some profile chooses.
+     */
+    public Optional<ProfileLoader> loader(MacAddress mac) {
+        Map<String, ProfileLoader> loaders = routing.loaders();
+        return loaders.isEmpty() ? Optional.empty() : choice(mac).map(c -> loaders.get(c.profile()));
     }
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ProfileCatalog.class);

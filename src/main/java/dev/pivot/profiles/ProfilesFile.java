@@ -10,6 +10,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.pivot.boot.BootSource;
 import dev.pivot.boot.Firmware;
 import dev.pivot.boot.MacAddress;
+import dev.pivot.boot.ProfileLoader;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -34,6 +35,7 @@ import java.util.TreeSet;
  *   demo:
  *     image: /var/cache/pivot/demo-image   # a NixOS netboot build directory
  *     params: ["console=ttyS0,115200"]     # optional, appended to the kernel command line
+ *     loader: ipxe                         # optional: ipxe or grub for its UEFI PXE machines (over --efi-loader)
  *   installer:                             # a kernel and initrds alone, without Pivot's stage 1
  *     kernel: /srv/d-i/linux
  *     initrd: [/srv/d-i/initrd.gz]         # one path, or a list in load order
@@ -56,8 +58,12 @@ public record ProfilesFile(Map<String, Profile> profiles, Map<String, Group> gro
     /**
      * @param source an image directory ({@code image:}), or a kernel with initrds and a command line
      * @param params appended to the kernel command line
+     * @param loader what its UEFI x86-64 PXE machines load first; empty: `pivot serve`'s {@code --efi-loader}
      */
-    public record Profile(String name, BootSource source, List<String> params) {
+    public record Profile(String name, BootSource source, List<String> params, Optional<ProfileLoader> loader) {
+        public Profile(String name, BootSource source, List<String> params) {
+            this(name, source, params, Optional.empty());
+        }
     }
 
     /** Selects by {@code machines} (MACs), or by {@code firmware} and {@code labels}: one or the other. */
@@ -104,9 +110,15 @@ public record ProfilesFile(Map<String, Profile> profiles, Map<String, Group> gro
             String p = entry.getKey();
             String at = "profiles." + p;
             JsonNode node = entry.getValue();
-            errors.object(node, at, "profile " + p, Set.of("image", "params", "kernel", "initrd", "cmdline"));
+            errors.object(node, at, "profile " + p, Set.of("image", "params", "kernel", "initrd", "cmdline", "loader"));
             List<String> params = errors.texts(node.get("params"), at + ".params", "profile " + p + ": params");
-            profiles.put(p, new Profile(p, source(errors, node, at, "profile " + p, base), params));
+            Optional<ProfileLoader> loader = Optional.empty();
+            if (node.has("loader")) {
+                String l = errors.text(node.get("loader"), at + ".loader", "profile " + p + ": loader");
+                loader = Optional.of(ProfileLoader.fromWire(l).orElseThrow(() -> errors.at(at + ".loader",
+                        "profile " + p + ": loader '" + l + "' (expected ipxe or grub)")));
+            }
+            profiles.put(p, new Profile(p, source(errors, node, at, "profile " + p, base), params, loader));
         });
         Map<String, Group> groups = new LinkedHashMap<>();
         Map<MacAddress, String> groupOf = new HashMap<>();

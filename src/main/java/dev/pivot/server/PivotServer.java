@@ -288,7 +288,9 @@ public final class PivotServer implements AutoCloseable {
 
             // pxelinux.cfg/01-<mac> for loaders that read PXELINUX configs (u-root's pxeboot), same boot by HTTP.
             String baseUrl = Routes.baseUrl(where.address(), http.port());
-            UefiLoaders uefi = UefiLoaders.choose(config, out);
+            UefiLoaders uefi = UefiLoaders.choose(config, profiles.map(f -> f.profiles().values().stream()
+                    .filter(p -> p.loader().equals(Optional.of(dev.pivot.boot.ProfileLoader.GRUB)))
+                    .map(ProfilesFile.Profile::name).sorted().toList()).orElse(List.of()), out);
             TftpFiles files = TftpFiles.withDistroLoaders(config.tftpRoot().map(List::of).orElse(List.of()),
                     config.ipxeDir(), uefi.tftpDirs(), TftpFiles.both(new PxelinuxConfigs(catalog, baseUrl),
                             new GrubConfigs(catalog, artifacts, addresses, pipeline, secrets, baseUrl,
@@ -314,7 +316,7 @@ public final class PivotServer implements AutoCloseable {
                     leases = new FileLeaseStore(config.state().resolve("dhcp-leases"));
                 }
                 DhcpServer server = new DhcpServer(dhcp.get().withIpxeUpgrade(config.ipxeUpgrade()),
-                        new BootPolicy(uefi.pxe(), uefi.httpBoot()), addresses, pipeline, leases, refusals,
+                        new BootPolicy(uefi.pxe(), uefi.httpBoot(), uefi.grub(), catalog::loader), addresses, pipeline, leases, refusals,
                         new OfferGuard(limits.dhcpOffers(), mac -> knownMachine(mac, catalog, store), refusals));
                 server.start();
                 running.add(server);

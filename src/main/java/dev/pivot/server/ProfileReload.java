@@ -88,7 +88,7 @@ final class ProfileReload implements AutoCloseable {
                 }
             }
             ProfileSetup.Routes routes = ProfileSetup.routes(Optional.of(next));
-            catalog.reroute(routes.groupOf(), routes.selectors(), routes.defaultProfile());
+            catalog.reroute(routes.groupOf(), routes.selectors(), routes.defaultProfile(), routes.loaders());
             current = next;
             synchronized (out) {
                 out.println("pivot: profiles reloaded from " + file);

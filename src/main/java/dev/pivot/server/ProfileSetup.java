@@ -7,6 +7,7 @@ import dev.pivot.boot.GroupSelector;
 import dev.pivot.boot.MacAddress;
 import dev.pivot.boot.MachineRepository;
 import dev.pivot.boot.ProfileCatalog;
+import dev.pivot.boot.ProfileLoader;
 import dev.pivot.profiles.ProfilesFile;
 
 import java.nio.file.Path;
@@ -73,8 +74,10 @@ final class ProfileSetup {
             }
         }
         Routes r = routes(file);
-        return new Setup(new ProfileCatalog(builds.generations(), store, r.groupOf(), r.selectors(), machines,
-                r.defaultProfile(), assignments), watched);
+        ProfileCatalog catalog = new ProfileCatalog(builds.generations(), store, r.groupOf(), r.selectors(), machines,
+                r.defaultProfile(), assignments);
+        catalog.reroute(r.groupOf(), r.selectors(), r.defaultProfile(), r.loaders());
+        return new Setup(catalog, watched);
     }
 
     /**
@@ -99,16 +102,21 @@ final class ProfileSetup {
         adopt(builds, p.name(), path(p.source()), served);
     }
 
-    /** What profiles.yaml routes without an assignment: MAC groups, selecting groups, the default. */
+    /**
+     * What profiles.yaml routes without an assignment: MAC groups, selecting groups, the default; and the first
+     * loader of each profile that chooses one.
+     */
     record Routes(Map<MacAddress, ProfileCatalog.Choice> groupOf, List<GroupSelector> selectors,
-                  Optional<String> defaultProfile) {
+                  Optional<String> defaultProfile, Map<String, ProfileLoader> loaders) {
     }
 
     static Routes routes(Optional<ProfilesFile> file) {
         Map<MacAddress, ProfileCatalog.Choice> groupOf = new HashMap<>();
         List<GroupSelector> selectors = new ArrayList<>();
         Optional<String> dflt = Optional.of(DIR_PROFILE);
+        Map<String, ProfileLoader> loaders = new HashMap<>();
         if (file.isPresent()) {
+            file.get().profiles().values().forEach(p -> p.loader().ifPresent(l -> loaders.put(p.name(), l)));
             for (ProfilesFile.Group g : file.get().groups().values()) {
                 g.machines().forEach(mac -> groupOf.put(mac, new ProfileCatalog.Choice(g.profile(), g.name())));
                 if (g.machines().isEmpty()) {
@@ -119,14 +127,15 @@ final class ProfileSetup {
                 dflt = file.get().defaultProfile();
             }
         }
-        return new Routes(groupOf, selectors, dflt);
+        return new Routes(groupOf, selectors, dflt, loaders);
     }
 
     /** One line per profile and group, and the default: what `pivot serve` says it loaded. */
     static List<String> describe(ProfilesFile file) {
         List<String> lines = new ArrayList<>();
         file.profiles().values().forEach(p -> lines.add("profile " + p.name() + ": " + p.source().describe()
-                + (p.params().isEmpty() ? "" : " + " + String.join(" ", p.params()))));
+                + (p.params().isEmpty() ? "" : " + " + String.join(" ", p.params()))
+                + p.loader().map(l -> ", UEFI PXE loader " + l.wire()).orElse("")));
         file.groups().values().forEach(g -> lines.add("group " + g.name() + " → " + g.profile() + ": "
                 + (g.machines().isEmpty() ? "selects by" + g.firmware().map(f -> " firmware " + f.wire()).orElse("")
                 + (g.labels().isEmpty() ? "" : " labels " + g.labels()) : g.machines().size() + " machine"

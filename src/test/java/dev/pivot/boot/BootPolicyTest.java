@@ -32,6 +32,45 @@ class BootPolicyTest {
     }
 
     @Test
+    void aProfileChoosesTheLoaderOfItsUefiPxeMachinesOnly() {
+        MacAddress wantsIpxe = MacAddress.parse("52:54:00:00:00:01");
+        MacAddress wantsGrub = MacAddress.parse("52:54:00:00:00:02");
+        java.util.function.Function<MacAddress, java.util.Optional<ProfileLoader>> profiles = mac ->
+                mac.equals(wantsIpxe) ? java.util.Optional.of(ProfileLoader.IPXE)
+                        : mac.equals(wantsGrub) ? java.util.Optional.of(ProfileLoader.GRUB) : java.util.Optional.empty();
+        BootPolicy grubDefault = new BootPolicy("shimx64.efi", "ipxe.efi", java.util.Optional.of("shimx64.efi"),
+                profiles);
+        assertThat(grubDefault.firstLoader(new BootClient(wantsIpxe, Firmware.EFI_X64, false)))
+                .isEqualTo(new FirstLoader.TftpFile("ipxe.efi"));
+        assertThat(grubDefault.firstLoader(new BootClient(wantsGrub, Firmware.EFI_X64, false)))
+                .isEqualTo(new FirstLoader.TftpFile("shimx64.efi"));
+        assertThat(grubDefault.firstLoader(new BootClient(MAC, Firmware.EFI_X64, false)))
+                .isEqualTo(new FirstLoader.TftpFile("shimx64.efi"));
+
+        BootPolicy ipxeDefault = new BootPolicy("snponly.efi", "snponly.efi", java.util.Optional.of("shimx64.efi"),
+                profiles);
+        assertThat(ipxeDefault.firstLoader(new BootClient(wantsGrub, Firmware.EFI_X64, false)))
+                .isEqualTo(new FirstLoader.TftpFile("shimx64.efi"));
+        assertThat(ipxeDefault.firstLoader(new BootClient(wantsIpxe, Firmware.EFI_X64, false)))
+                .isEqualTo(new FirstLoader.TftpFile("snponly.efi"));
+        assertThat(ipxeDefault.firstLoader(new BootClient(MAC, Firmware.EFI_X64, false)))
+                .isEqualTo(new FirstLoader.TftpFile("snponly.efi"));
+
+        // Without the chain (packages missing, --dhcp proxy) a profile choosing GRUB gets the iPXE build.
+        BootPolicy noChain = new BootPolicy("ipxe.efi", "ipxe.efi", java.util.Optional.empty(), profiles);
+        assertThat(noChain.firstLoader(new BootClient(wantsGrub, Firmware.EFI_X64, false)))
+                .isEqualTo(new FirstLoader.TftpFile("ipxe.efi"));
+
+        // BIOS, UEFI HTTP Boot and clients that are iPXE already are not the profile's to choose.
+        assertThat(grubDefault.firstLoader(new BootClient(wantsGrub, Firmware.BIOS, false)))
+                .isEqualTo(new FirstLoader.TftpFile("undionly.kpxe"));
+        assertThat(grubDefault.firstLoader(new BootClient(wantsGrub, Firmware.EFI_X64_HTTP, false)))
+                .isEqualTo(new FirstLoader.HttpFile("ipxe.efi"));
+        assertThat(grubDefault.firstLoader(new BootClient(wantsIpxe, Firmware.EFI_X64, true)))
+                .isEqualTo(new FirstLoader.IpxeScript(wantsIpxe));
+    }
+
+    @Test
     void pxeRomsGetTheDistroIpxeForTheirFirmware() {
         assertThat(policy.firstLoader(new BootClient(MAC, Firmware.BIOS, false)))
                 .isEqualTo(new FirstLoader.TftpFile("undionly.kpxe"));

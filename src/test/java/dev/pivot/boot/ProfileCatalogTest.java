@@ -65,6 +65,20 @@ class ProfileCatalogTest {
     }
 
     @Test
+    void aMachineGetsTheLoaderItsProfileChoosesThroughGroupDefaultAndAssignment() {
+        assertThat(catalog.loader(IN_LAB)).isEmpty();
+        catalog.reroute(Map.of(IN_LAB, new ProfileCatalog.Choice("demo", "lab")), List.of(), Optional.of("rescue"),
+                Map.of("demo", ProfileLoader.IPXE));
+        assertThat(catalog.loader(IN_LAB)).contains(ProfileLoader.IPXE);
+        assertThat(catalog.loader(OTHER)).isEmpty();
+        assignments.assign(new Assignments.Assignment(OTHER, "demo", false, Instant.now()));
+        assertThat(catalog.loader(OTHER)).contains(ProfileLoader.IPXE);
+        assertThatThrownBy(() -> catalog.reroute(Map.of(), List.of(), Optional.of("rescue"),
+                Map.of("dmeo", ProfileLoader.GRUB))).hasMessageContaining("unknown profile 'dmeo'");
+        assertThat(catalog.loader(IN_LAB)).contains(ProfileLoader.IPXE);
+    }
+
+    @Test
     void aOneTimeAssignmentEndsWhenStageTwoIsReached() {
         assignments.assign(new Assignments.Assignment(IN_LAB, "rescue", true, Instant.now()));
         catalog.onEvent(BootEvent.ok(IN_LAB, Step.KERNEL, "bzImage", 1));

@@ -2,6 +2,7 @@ package dev.pivot.profiles;
 
 import dev.pivot.boot.BootSource;
 import dev.pivot.boot.MacAddress;
+import dev.pivot.boot.ProfileLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -73,7 +74,7 @@ class ProfilesFileTest {
     @Test
     void aMistakeOfShapeNamesItsLine() {
         assertError(GOOD.replace("    image: images/rescue", "    imge: images/rescue"),
-                "profiles.yaml line 7: unknown key 'imge' (expected one of cmdline, image, initrd, kernel, params)");
+                "profiles.yaml line 7: unknown key 'imge' (expected one of cmdline, image, initrd, kernel, loader, params)");
         assertError("profiles:\n  demo: [unclosed\n", "profiles.yaml line 2: while parsing a flow sequence");
         assertError("profiles:\n  demo:\n    params: []\n", "profiles.yaml line 2: profile demo: boots nothing"
                 + " (give image: DIR, or kernel: FILE with initrd: and cmdline:)");
@@ -168,6 +169,26 @@ class ProfilesFileTest {
                 "profiles.yaml line 4: profile x: cmdline goes with kernel:, not with image:");
         assertError("profiles:\n  x:\n    kernel: k\n    initrd: {a: b}\n",
                 "profiles.yaml line 4: profile x: initrd: expected a list");
+    }
+
+    @Test
+    void aProfileMayChooseItsUefiLoader() {
+        ProfilesFile f = ProfilesFile.parse("profiles.yaml", GOOD.replace("    image: images/rescue",
+                "    image: images/rescue\n    loader: ipxe"), BASE);
+        assertThat(f.profiles().get("rescue").loader()).contains(ProfileLoader.IPXE);
+        assertThat(f.profiles().get("demo").loader()).isEmpty();
+        assertThat(ProfilesFile.parse("profiles.yaml", "profiles:\n  x:\n    image: a\n    loader: grub\n", BASE)
+                .profiles().get("x").loader()).contains(ProfileLoader.GRUB);
+    }
+
+    @Test
+    void anUnknownLoaderIsOneLineNamingFileProfileAndValue() {
+        assertThatThrownBy(() -> ProfilesFile.parse("profiles.yaml",
+                "profiles:\n  x:\n    image: a\n    loader: pxelinux\n", BASE))
+                .isInstanceOf(ProfileConfigException.class)
+                .hasMessage("profiles.yaml line 4: profile x: loader 'pxelinux' (expected ipxe or grub)");
+        assertError("profiles:\n  x:\n    image: a\n    loader: [ipxe]\n",
+                "profiles.yaml line 4: profile x: loader: expected a text");
     }
 
     static void assertError(String yaml, String message) {
