@@ -196,7 +196,15 @@ in
     efiLoader = mkOption {
       type = types.str;
       default = "ipxe.efi";
-      description = "The iPXE build for UEFI x86-64 PXE clients: ipxe.efi or snponly.efi (`--efi-loader`).";
+      example = "grub";
+      description = ''
+        What UEFI x86-64 PXE clients load first (`--efi-loader`): grub (shim, then Debian's signed GRUB: boots with
+        Secure Boot on or off) or an iPXE build, ipxe.efi or snponly.efi. `pivot serve` defaults to grub; here the
+        default is ipxe.efi because nixpkgs has no Microsoft-signed shim nor Debian-signed GRUB to give it, so
+        machines with Secure Boot on will not boot (Pivot warns at start). grub works here only with Debian's
+        shim-signed and grub-efi-amd64-signed unpacked into /var/cache/pivot/loaders/root
+        (scripts/fetch-boot-loaders.sh); a profile may still choose its own with `loader:` in profiles.yaml.
+      '';
     };
 
     database = mkOption {

@@ -77,6 +77,10 @@ staged_pivot completion bash > "$root/usr/share/bash-completion/completions/pivo
 staged_pivot completion zsh > "$root/usr/share/pivot/completion.zsh"
 
 installed_kb=$(du -sk "$root" | cut -f1)
+# shim (signed by Microsoft) and Debian's signed network GRUB: what `pivot serve --efi-loader grub`, the default,
+# gives UEFI x86-64 PXE clients so that Secure Boot machines boot; without them it falls back to iPXE and warns.
+recommends_secure_boot=""
+if [ "$arch" = amd64 ]; then recommends_secure_boot=", shim-signed, grub-efi-amd64-signed"; fi
 cat > "$root/DEBIAN/control" <<CONTROL
 Package: pivot
 Version: $version
@@ -86,7 +90,7 @@ Section: net
 Priority: optional
 Installed-Size: $installed_kb
 Depends: adduser, ipxe, busybox-static
-Recommends: ovmf
+Recommends: ovmf$recommends_secure_boot
 Suggests: nbd-client, qemu-utils, dmsetup
 Description: network-boot server for NixOS and any Linux
  DHCP (full or proxy), TFTP and HTTP in one process: PXE, iPXE and UEFI

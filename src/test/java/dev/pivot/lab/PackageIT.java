@@ -84,6 +84,10 @@ class PackageIT {
     @Test
     @Order(1)
     void installsWithItsUserUnitManPageAndCompletion() throws Exception {
+        // The Secure Boot chain `pivot serve` gives UEFI PXE clients by default comes from these two packages.
+        Result recommends = run(List.of("dpkg-deb", "--field", deb.toString(), "Recommends"), Duration.ofSeconds(30));
+        assertThat(recommends.out().strip()).isEqualTo("amd64".equals(arch())
+                ? "ovmf, shim-signed, grub-efi-amd64-signed" : "ovmf");
         Result install = run(List.of("dpkg", "-i", deb.toString()), Duration.ofMinutes(3));
         assertThat(install.exit()).as("dpkg -i: " + install.err()).isZero();
         INSTALLED.forEach(p -> assertThat(p).exists());
