@@ -1,0 +1,96 @@
+package dev.pivot.server;
+
+import dev.pivot.demo.NetNamespace;
+import dev.pivot.dhcp.Lab;
+import dev.pivot.testsupport.Require;
+import dev.pivot.testsupport.TestImage;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * `pivot serve --dhcp full` as shipped (the ./pivot launcher), default --efi-loader grub: a UEFI x86-64 PXE client
+ * (udhcpc announcing arch 7) whose profile says {@code loader: ipxe} is handed ipxe.efi, and shim once
+ * profiles.yaml (read again without a restart) moves it to a profile that chooses nothing.
+ */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class ProfileLoaderIT {
+
+    private static final String MAC = "52:54:00:7b:00:01";
+
+    @TempDir
+    Path tmp;
+
+    private Lab lab;
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        if (lab != null) {
+            lab.close(); // ends the server by PID with its namespace
+        }
+    }
+
+    private static String profiles(Path image, String labProfile) {
+        return """
+                profiles:
+                  demo:
+                    image: %s
+                  pinned:
+                    image: %s
+                    loader: ipxe
+                groups:
+                  lab:
+                    profile: %s
+                    machines: ["%s"]
+                default: demo
+                """.formatted(image, image, labProfile, MAC);
+    }
+
+    @Test
+    void aProfileChoosingIpxeOverridesTheDefaultShimForItsUefiPxeMachines() throws Exception {
+        Require.root("network namespaces");
+        Require.command("busybox");
+        lab = new Lab();
+        Lab.ClientServerLan lan = lab.clientServerLan("ldrs", "ldrc", MAC);
+        NetNamespace clientNs = lan.client();
+        Path image = TestImage.nixos(tmp, "loader");
+        Path file = tmp.resolve("profiles.yaml");
+        Files.writeString(file, profiles(image, "pinned"));
+        String pivot = Path.of(System.getProperty("pivot.root", ".")).resolve("pivot").toAbsolutePath().toString();
+        List<String> output = new CopyOnWriteArrayList<>();
+        Process server = lab.start(lan.server(), List.of(pivot, "serve", image.toString(), "--skip-check",
+                "--interface", lan.serverIf(), "--dhcp", "full", "--range", "10.77.0.100-10.77.0.150",
+                "--state", tmp.resolve("state").toString(), "--profiles", file.toString()), output);
+        Lab.awaitLine(output, 180, l -> l.startsWith("pivot: waiting for machines") || !server.isAlive(),
+                "pivot serve ready");
+        assertThat(server.isAlive()).as("pivot serve runs: %s", output).isTrue();
+        assertThat(output).as("the Secure Boot chain is there (scripts/fetch-boot-loaders.sh): %s", output)
+                .anyMatch(l -> l.startsWith("pivot: UEFI PXE clients get shim -> GRUB"));
+        assertThat(output).anyMatch(l -> l.startsWith("pivot: profile pinned: ") && l.endsWith(", UEFI PXE loader ipxe"));
+
+        assertThat(uefiPxeBootFile(lab, clientNs, lan)).isEqualTo("ipxe.efi");
+
+        Files.writeString(file, profiles(image, "demo"));
+        Lab.awaitLine(output, 30, l -> l.startsWith("pivot: profiles reloaded from"), "profiles reloaded");
+        assertThat(uefiPxeBootFile(lab, clientNs, lan)).isEqualTo(SecureBootLoaders.SHIM);
+    }
+
+    /** The boot file a UEFI x86-64 PXE client (option 93 = 7, vendor class PXEClient) is given in the DHCP ack. */
+    private static String uefiPxeBootFile(Lab lab, NetNamespace clientNs, Lab.ClientServerLan lan) throws Exception {
+        Lab.Result r = lab.exec(clientNs, 60, "busybox", "udhcpc", "-i", lan.clientIf(), "-f", "-q", "-n",
+                "-t", "5", "-T", "1", "-s", lan.udhcpcScript().toString(),
+                "-V", "PXEClient:Arch:00007:UNDI:003016", "-x", "0x5d:0007");
+        String line = r.output().lines().filter(l -> l.startsWith("LEASE bound ")).findFirst()
+                .orElseThrow(() -> new AssertionError("udhcpc printed no lease: " + r.output()));
+        return line.replaceFirst(".* boot_file=", "").strip();
+    }
+}
