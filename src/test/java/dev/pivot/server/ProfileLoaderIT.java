@@ -18,9 +18,9 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * `pivot serve --dhcp full` as shipped (the ./pivot launcher), default --efi-loader grub: a UEFI x86-64 PXE client
- * (udhcpc announcing arch 7) whose profile says {@code loader: ipxe} is handed ipxe.efi, and shim once
- * profiles.yaml (read again without a restart) moves it to a profile that chooses nothing.
+ * `pivot serve --dhcp full` as shipped (the ./pivot launcher): a UEFI x86-64 PXE client (udhcpc announcing arch 7)
+ * is handed the first loader its profile's {@code loader:} chooses over --efi-loader, and the --efi-loader one
+ * once profiles.yaml (read again without a restart) moves it to a profile that chooses nothing.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class ProfileLoaderIT {
@@ -40,19 +40,63 @@ class ProfileLoaderIT {
     }
 
     private static String profiles(Path image, String labProfile) {
+        return profiles(image, labProfile, "ipxe");
+    }
+
+    private static String profiles(Path image, String labProfile, String loader) {
         return """
                 profiles:
                   demo:
                     image: %s
                   pinned:
                     image: %s
-                    loader: ipxe
+                    loader: %s
                 groups:
                   lab:
                     profile: %s
                     machines: ["%s"]
                 default: demo
-                """.formatted(image, image, labProfile, MAC);
+                """.formatted(image, image, loader, labProfile, MAC);
+    }
+
+    /** Starts `pivot serve` with {@code extra} options; returns its output lines once it waits for machines. */
+    private List<String> serve(Lab.ClientServerLan lan, Path image, Path file, String... extra) throws Exception {
+        String pivot = Path.of(System.getProperty("pivot.root", ".")).resolve("pivot").toAbsolutePath().toString();
+        List<String> output = new CopyOnWriteArrayList<>();
+        List<String> command = new java.util.ArrayList<>(List.of(pivot, "serve", image.toString(), "--skip-check",
+                "--interface", lan.serverIf(), "--dhcp", "full", "--range", "10.77.0.100-10.77.0.150",
+                "--state", tmp.resolve("state").toString(), "--profiles", file.toString()));
+        command.addAll(List.of(extra));
+        Process server = lab.start(lan.server(), command, output);
+        Lab.awaitLine(output, 180, l -> l.startsWith("pivot: waiting for machines") || !server.isAlive(),
+                "pivot serve ready");
+        assertThat(server.isAlive()).as("pivot serve runs: %s", output).isTrue();
+        return output;
+    }
+
+    @Test
+    void aProfileChoosingGrubGetsShimUnderEfiLoaderIpxeAndTftpServesIt() throws Exception {
+        Require.root("network namespaces");
+        Require.command("busybox");
+        Require.command("curl");
+        lab = new Lab();
+        Lab.ClientServerLan lan = lab.clientServerLan("ldrs", "ldrc", MAC);
+        Path image = TestImage.nixos(tmp, "loader");
+        Path file = tmp.resolve("profiles.yaml");
+        Files.writeString(file, profiles(image, "pinned", "grub"));
+        List<String> output = serve(lan, image, file, "--efi-loader", "ipxe.efi");
+        assertThat(output).anyMatch(l -> l.startsWith("pivot: profile pinned: ") && l.endsWith(", UEFI PXE loader grub"));
+        assertThat(output).as("no warning: the chain is there (scripts/fetch-boot-loaders.sh): %s", output)
+                .noneMatch(l -> l.contains("choose loader grub"));
+
+        assertThat(uefiPxeBootFile(lab, lan.client(), lan)).isEqualTo(SecureBootLoaders.SHIM);
+        Lab.Result shim = lab.exec(lan.client(), 60, "curl", "--max-time", "30", "-s", "-o", "/dev/null", "-w",
+                "%{size_download}", "tftp://" + Lab.SERVER_IP + "/" + SecureBootLoaders.SHIM);
+        assertThat(Long.parseLong(shim.output().strip())).as("TFTP %s bytes", SecureBootLoaders.SHIM).isPositive();
+
+        Files.writeString(file, profiles(image, "demo", "grub"));
+        Lab.awaitLine(output, 30, l -> l.startsWith("pivot: profiles reloaded from"), "profiles reloaded");
+        assertThat(uefiPxeBootFile(lab, lan.client(), lan)).isEqualTo("ipxe.efi");
     }
 
     @Test
@@ -65,14 +109,7 @@ class ProfileLoaderIT {
         Path image = TestImage.nixos(tmp, "loader");
         Path file = tmp.resolve("profiles.yaml");
         Files.writeString(file, profiles(image, "pinned"));
-        String pivot = Path.of(System.getProperty("pivot.root", ".")).resolve("pivot").toAbsolutePath().toString();
-        List<String> output = new CopyOnWriteArrayList<>();
-        Process server = lab.start(lan.server(), List.of(pivot, "serve", image.toString(), "--skip-check",
-                "--interface", lan.serverIf(), "--dhcp", "full", "--range", "10.77.0.100-10.77.0.150",
-                "--state", tmp.resolve("state").toString(), "--profiles", file.toString()), output);
-        Lab.awaitLine(output, 180, l -> l.startsWith("pivot: waiting for machines") || !server.isAlive(),
-                "pivot serve ready");
-        assertThat(server.isAlive()).as("pivot serve runs: %s", output).isTrue();
+        List<String> output = serve(lan, image, file);
         assertThat(output).as("the Secure Boot chain is there (scripts/fetch-boot-loaders.sh): %s", output)
                 .anyMatch(l -> l.startsWith("pivot: UEFI PXE clients get shim -> GRUB"));
         assertThat(output).anyMatch(l -> l.startsWith("pivot: profile pinned: ") && l.endsWith(", UEFI PXE loader ipxe"));
