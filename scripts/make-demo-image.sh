@@ -156,18 +156,24 @@ else
 fi
 $([ -n "$MARKER" ] && echo "echo \"PIVOT-DEMO: build $MARKER\" > /dev/console")
 echo "PIVOT-DEMO: stage 2 reached" > /dev/console
-url=""; mac=""; token=""
+url=""; mac=""; token=""; fallback=""
 set -f
 for w in \$(\$bb cat /proc/cmdline); do
   case "\$w" in
     pivot.url=*) url="\${w#pivot.url=}" ;;
+    pivot.fallback=*) fallback="\${w#pivot.fallback=}" ;;
     pivot.mac=*) mac="\${w#pivot.mac=}" ;;
     pivot.token=*) token="\${w#pivot.token=}" ;;
   esac
 done
 if [ -n "\$url" ] && [ -n "\$mac" ]; then
-  \$bb timeout 5 \$bb wget -q -O- "\$url/report?mac=\$mac&token=\$token&step=stage2&status=ok&detail=demo" >/dev/null 2>&1 \
-    || echo "PIVOT-DEMO: stage 2 report failed" > /dev/console
+  # The other servers of pivot.fallback in turn when pivot.url's is gone.
+  sent=""
+  for u in \$url \$(echo "\$fallback" | \$bb tr ',' ' '); do
+    \$bb timeout 5 \$bb wget -q -O- "\$u/report?mac=\$mac&token=\$token&step=stage2&status=ok&detail=demo" >/dev/null 2>&1 \
+      && { sent=1; break; }
+  done
+  [ -n "\$sent" ] || echo "PIVOT-DEMO: stage 2 report failed" > /dev/console
 fi
 \$bb sync
 \$bb poweroff -f

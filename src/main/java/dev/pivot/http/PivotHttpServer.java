@@ -58,6 +58,8 @@ public final class PivotHttpServer implements AutoCloseable {
     private final HttpGuard guard;
     private final ConnectionGuard connections;
 
+    private final ScriptEndpoint scripts;
+
     public PivotHttpServer(HttpConfig config, BootCatalog catalog, ArtifactSource artifacts, AddressBook addresses,
                            EventSink events) {
         this(config, catalog, artifacts, addresses, events, ExtraRoutes.NONE);
@@ -112,13 +114,20 @@ public final class PivotHttpServer implements AutoCloseable {
 
         Machines machines = new Machines(addresses, events, guard.secrets(), guard.refusals());
         artifactEndpoint = new ArtifactEndpoint(artifacts, catalog, machines, server.getByteBufferPool(), bodyBytes);
-        ScriptEndpoint scripts = new ScriptEndpoint(catalog, machines, config.baseUrlOverride(),
-                guard.trustHostHeader());
+        scripts = new ScriptEndpoint(catalog, machines, config.baseUrlOverride(), guard.trustHostHeader());
         server.setHandler(new Router(extra, scripts, new GrubConfigEndpoint(catalog, machines, scripts),
                 artifactEndpoint,
                 new ReportEndpoint(machines),
                 new IpxeFileEndpoint(config.ipxeDir(), server.getByteBufferPool(), bodyBytes),
                 new Quota<>(guard.streams(), guard.streamsPerIp()), guard.refusals()));
+    }
+
+    /**
+     * The other live servers' base URLs, asked at every script: each artifact of an iPXE script falls back to them
+     * in this order, and stage 1 is told them, so a boot survives the loss of this server.
+     */
+    public void peers(java.util.function.Supplier<java.util.List<String>> peers) {
+        scripts.peers(peers);
     }
 
     /** Connections open now. */

@@ -33,6 +33,8 @@ final class ScriptEndpoint {
     private final Machines machines;
     private final Optional<String> baseUrlOverride;
     private final boolean trustHostHeader;
+    /** The other live servers' base URLs (same build), named after this one in every script: none by default. */
+    private volatile java.util.function.Supplier<java.util.List<String>> peers = java.util.List::of;
 
     ScriptEndpoint(BootCatalog catalog, Machines machines, Optional<String> baseUrlOverride,
                    boolean trustHostHeader) {
@@ -40,6 +42,18 @@ final class ScriptEndpoint {
         this.machines = machines;
         this.baseUrlOverride = baseUrlOverride;
         this.trustHostHeader = trustHostHeader;
+    }
+
+    void peers(java.util.function.Supplier<java.util.List<String>> peers) {
+        this.peers = peers;
+    }
+
+    /** This server's base URL first, then every other live server's, each once. */
+    private java.util.List<String> servers(String base) {
+        java.util.LinkedHashSet<String> all = new java.util.LinkedHashSet<>();
+        all.add(base);
+        all.addAll(peers.get());
+        return java.util.List.copyOf(all);
     }
 
     void serve(Request request, Response response) throws IOException {
@@ -64,7 +78,7 @@ final class ScriptEndpoint {
         // A fresh secret per script: this boot's reports and downloads count only with it (a menu's choice chains
         // to a script of its own, which carries one).
         String script = menu ? IpxeScript.menu(plan.get(), base, mac)
-                : IpxeScript.forMachine(plan.get().spec(), base, mac, Optional.of(machines.issueSecret(mac)));
+                : IpxeScript.forMachine(plan.get().spec(), servers(base), mac, Optional.of(machines.issueSecret(mac)));
         log.info("HTTP boot.ipxe for {} with base {}{}", machines.describe(request, given), base,
                 menu ? " (menu of " + plan.get().menu().size() + " generations)"
                         : plan.get().generation() > 0 ? " (generation " + plan.get().generation() + ")" : "");

@@ -31,29 +31,49 @@ public final class IpxeScript {
 
     /** @param token this boot's secret: on every artifact URL and the kernel command line (pivot.token=) */
     public static String forMachine(BootSpec spec, String baseUrl, MacAddress mac, java.util.Optional<String> token) {
+        return forMachine(spec, List.of(baseUrl), mac, token);
+    }
+
+    /**
+     * @param baseUrls the servers that can serve this boot, the one writing the script first: each artifact is
+     *                 fetched from the first that answers ({@code kernel URL1 || kernel URL2 || …}), and stage 1 is
+     *                 told the others ({@link Stage1Contract#FALLBACK}), so a boot survives the loss of a server
+     */
+    public static String forMachine(BootSpec spec, List<String> baseUrls, MacAddress mac,
+                                    java.util.Optional<String> token) {
+        if (baseUrls.isEmpty()) {
+            throw new IllegalArgumentException("a boot script needs at least one server URL");
+        }
+        String baseUrl = baseUrls.getFirst();
+        String cmdline = String.join(" ", kernelCommandLine(spec, baseUrls, mac, token));
         StringBuilder s = new StringBuilder();
         s.append("#!ipxe\n");
         s.append("# Pivot boot script for ").append(mac).append('\n');
         s.append(":start\n");
         s.append("echo Pivot: loading kernel ").append(spec.kernel().name()).append('\n');
-        s.append("kernel ").append(Routes.artifact(baseUrl, spec.kernel(), mac, token)).append(' ')
-                .append(String.join(" ", kernelCommandLine(spec, baseUrl, mac, token)))
-                .append(" || goto failed_kernel\n");
+        for (String base : baseUrls) {
+            s.append("kernel ").append(Routes.artifact(base, spec.kernel(), mac, token)).append(' ').append(cmdline)
+                    .append(" || ");
+        }
+        s.append("goto failed_kernel\n");
         for (int i = 0; i < spec.initrds().size(); i++) {
             Artifact initrd = spec.initrds().get(i);
             s.append("echo Pivot: loading initrd ").append(initrd.name()).append('\n');
             // --name makes the image name equal the initrd= argument, which is how the EFI stub finds it.
-            s.append("initrd --name ").append(initrd.name()).append(' ').append(Routes.artifact(baseUrl, initrd, mac, token))
-                    .append(" || goto failed_initrd_").append(i).append('\n');
+            for (String base : baseUrls) {
+                s.append("initrd --name ").append(initrd.name()).append(' ')
+                        .append(Routes.artifact(base, initrd, mac, token)).append(" || ");
+            }
+            s.append("goto failed_initrd_").append(i).append('\n');
         }
         s.append("echo Pivot: booting\n");
         s.append("boot || goto failed_boot\n");
         failure(s, "failed_kernel", "FAILED to load kernel " + spec.kernel().name() + " from "
-                + Routes.artifact(baseUrl, spec.kernel(), mac));
+                + Routes.artifact(baseUrl, spec.kernel(), mac) + alsoTried(baseUrls));
         for (int i = 0; i < spec.initrds().size(); i++) {
             Artifact initrd = spec.initrds().get(i);
             failure(s, "failed_initrd_" + i, "FAILED to load initrd " + initrd.name() + " from "
-                    + Routes.artifact(baseUrl, initrd, mac));
+                    + Routes.artifact(baseUrl, initrd, mac) + alsoTried(baseUrls));
         }
         failure(s, "failed_boot", "FAILED to boot kernel " + spec.kernel().name());
         s.append(":failed\n");
@@ -63,6 +83,11 @@ public final class IpxeScript {
         s.append("imgfree\n");
         s.append("goto start\n");
         return s.toString();
+    }
+
+    private static String alsoTried(List<String> baseUrls) {
+        return baseUrls.size() == 1 ? "" : " and " + (baseUrls.size() - 1) + " other server"
+                + (baseUrls.size() == 2 ? "" : "s");
     }
 
     private static void failure(StringBuilder s, String label, String message) {
@@ -81,11 +106,16 @@ public final class IpxeScript {
 
     public static List<String> kernelCommandLine(BootSpec spec, String baseUrl, MacAddress mac,
                                                  java.util.Optional<String> token) {
+        return kernelCommandLine(spec, List.of(baseUrl), mac, token);
+    }
+
+    public static List<String> kernelCommandLine(BootSpec spec, List<String> baseUrls, MacAddress mac,
+                                                 java.util.Optional<String> token) {
         List<String> args = new ArrayList<>();
         for (Artifact initrd : spec.initrds()) {
             args.add("initrd=" + initrd.name());
         }
-        args.addAll(KernelCommandLine.of(spec, baseUrl, mac, token));
+        args.addAll(KernelCommandLine.of(spec, baseUrls, mac, token));
         if (spec.rootBoot().filter(r -> r.stage1Init().equals(Stage1Contract.RDINIT)).isPresent()) {
             args.addAll(Stage1Contract.IPXE_LEASE);
         }

@@ -25,10 +25,20 @@ public final class KernelCommandLine {
 
     /** @param token this boot's secret (pivot.token=): stage 1's reports count only with it */
     public static List<String> of(BootSpec spec, String baseUrl, MacAddress mac, java.util.Optional<String> token) {
+        return of(spec, List.of(baseUrl), mac, token);
+    }
+
+    /** @param baseUrls this server first, then the other live servers stage 1 falls back to (pivot.fallback=) */
+    public static List<String> of(BootSpec spec, List<String> baseUrls, MacAddress mac,
+                                  java.util.Optional<String> token) {
+        String baseUrl = baseUrls.getFirst();
         List<String> args = new ArrayList<>();
         spec.rootBoot().ifPresent(root -> {
             args.add(Stage1Contract.rdinit(root.stage1Init()));
             args.add(Stage1Contract.URL.is(baseUrl));
+            if (baseUrls.size() > 1) {
+                args.add(Stage1Contract.FALLBACK.is(String.join(",", baseUrls.subList(1, baseUrls.size()))));
+            }
             args.add(Stage1Contract.MAC.is(mac));
             token.ifPresent(t -> args.add(Stage1Contract.TOKEN.is(t)));
             args.add(Stage1Contract.ROOT.is(Routes.artifact(baseUrl, root.rootImage())));

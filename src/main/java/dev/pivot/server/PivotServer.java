@@ -270,6 +270,8 @@ public final class PivotServer implements AutoCloseable {
                 ServerHeartbeats beating = beats.get().start(selfUrl);
                 api.health(() -> new ApiRoutes.Health(beating.storeUp(), name, beating.live().stream()
                         .map(b -> new ApiRoutes.Health.Peer(b.name(), b.url())).toList()));
+                http.peers(() -> beating.live().stream().filter(b -> !b.name().equals(name) && !b.url().isEmpty())
+                        .map(ServerHeartbeats.Server::url).toList());
             } else {
                 api.health(() -> new ApiRoutes.Health(!pipeline.storeFailing(), name,
                         List.of(new ApiRoutes.Health.Peer(name, selfUrl))));

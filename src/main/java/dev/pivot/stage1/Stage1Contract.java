@@ -39,6 +39,9 @@ public final class Stage1Contract {
 
     public static final Parameter URL = new Parameter("pivot.url", "http://SERVER:PORT",
             "where stage 1 reports its steps");
+    public static final Parameter FALLBACK = new Parameter("pivot.fallback", "URL,URL",
+            "the other live servers (same build): when `pivot.url` fails, the root image and the reports go to the"
+                    + " next one");
     public static final Parameter MAC = new Parameter("pivot.mac", "MAC",
             "the machine, for reports and to pick its interface");
     public static final Parameter TOKEN = new Parameter("pivot.token", "SECRET",
@@ -84,7 +87,7 @@ public final class Stage1Contract {
             GATEWAY.is("${gateway}"), DNS.is("${dns}"));
 
     /** Every parameter the prelude reads, in the order the loaders write the ones Pivot sets. */
-    public static final List<Parameter> PARAMETERS = List.of(URL, MAC, TOKEN, ROOT, SHA256, SIZE, MODE, FETCH_STALL,
+    public static final List<Parameter> PARAMETERS = List.of(URL, FALLBACK, MAC, TOKEN, ROOT, SHA256, SIZE, MODE, FETCH_STALL,
             FETCH_TRIES, NBD, VERITY, VERITY_TREE, SHELL, IP, NETMASK, GATEWAY, DNS);
 
     /** {@link #MODE}'s one value. */

@@ -163,4 +163,30 @@ class IpxeScriptTest {
         assertThat(new dev.pivot.boot.BootPlan(spec, "pc", 2, plan.menu().subList(0, 1), 5).showsMenu())
                 .as("one generation").isFalse();
     }
+
+    @Test
+    void everyLiveServerIsTriedForEachArtifactAndStage1IsToldTheOthers() {
+        String other = "http://10.77.0.2:8080";
+        String third = "http://10.77.0.3:8080";
+        String script = IpxeScript.forMachine(spec(List.of()), List.of(BASE, other, third), MAC,
+                java.util.Optional.empty());
+        String kernelLine = script.lines().filter(l -> l.startsWith("kernel ")).findFirst().orElseThrow();
+        // This server first, then the others in order, each with the same command line; then the failure path.
+        assertThat(kernelLine.split(" \\|\\| ")).hasSize(4);
+        assertThat(kernelLine.split(" \\|\\| ")[0]).startsWith("kernel " + BASE + "/");
+        assertThat(kernelLine.split(" \\|\\| ")[1]).startsWith("kernel " + other + "/");
+        assertThat(kernelLine.split(" \\|\\| ")[2]).startsWith("kernel " + third + "/");
+        assertThat(kernelLine).endsWith("|| goto failed_kernel");
+        assertThat(kernelLine.split(" \\|\\| ")[1])
+                .contains(" pivot.url=" + BASE + " pivot.fallback=" + other + "," + third + " ");
+        String initrdLine = script.lines().filter(l -> l.startsWith("initrd --name pivot.cpio.gz ")).findFirst()
+                .orElseThrow();
+        assertThat(initrdLine).isEqualTo("initrd --name pivot.cpio.gz " + BASE + "/artifacts/" + sha('c')
+                + "/pivot.cpio.gz?mac=52:54:00:12:34:56 || initrd --name pivot.cpio.gz " + other + "/artifacts/" + sha('c')
+                + "/pivot.cpio.gz?mac=52:54:00:12:34:56 || initrd --name pivot.cpio.gz " + third + "/artifacts/" + sha('c')
+                + "/pivot.cpio.gz?mac=52:54:00:12:34:56 || goto failed_initrd_1");
+        // One server: no pivot.fallback, one fetch per artifact, as before.
+        assertThat(IpxeScript.forMachine(spec(List.of()), BASE, MAC)).doesNotContain("pivot.fallback")
+                .doesNotContain("|| kernel");
+    }
 }

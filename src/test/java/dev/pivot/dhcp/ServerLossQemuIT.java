@@ -1,0 +1,200 @@
+package dev.pivot.dhcp;
+
+import dev.pivot.demo.DemoImage;
+import dev.pivot.demo.NetNamespace;
+import dev.pivot.demo.Qemu;
+import dev.pivot.store.PostgresCluster;
+import dev.pivot.testsupport.Require;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A boot survives the loss of its server: two `pivot serve --dhcp full --dhcp-leases store` (the ./pivot launcher,
+ * the demo image imported by each, one boot key) in two namespaces bridged onto one LAN with one PostgreSQL, and a
+ * QEMU VM (SeaBIOS, iPXE ROM, TCG) on that LAN. The server whose script the VM fetched (the one whose DHCP answer
+ * it took) is killed with SIGKILL as soon as its timeline shows the script step: iPXE falls back to the other
+ * server for the kernel and initrd, stage 1 for its reports and the root image, and the VM reaches stage 2. The
+ * other server's timeline and API hold the later steps.
+ */
+@Timeout(value = 12, unit = TimeUnit.MINUTES)
+class ServerLossQemuIT {
+
+    private static final String MAC = "52:54:00:77:00:d7";
+    private static final Duration BOOT_LIMIT = Duration.ofSeconds(360);
+    private static final String[] ADDRESS = {"10.79.0.1", "10.79.0.2"};
+    private static final String[] NAME = {"pxe-a", "pxe-b"};
+
+    @TempDir
+    Path tmp;
+
+    private Lab lab;
+    private PostgresCluster pg;
+    private Qemu vm;
+    private final List<Process> servers = new CopyOnWriteArrayList<>();
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        if (vm != null) {
+            vm.close();
+        }
+        for (Process p : servers) {
+            p.destroyForcibly();
+            p.waitFor(10, TimeUnit.SECONDS);
+        }
+        if (pg != null) {
+            pg.close();
+        }
+        if (lab != null) {
+            lab.close();
+        }
+    }
+
+    @Test
+    void theVmReachesStage2ThroughTheOtherServerWhenItsServerIsKilledAfterTheScript() throws Exception {
+        Require.vmLab();
+        Require.command("curl");
+        Optional<Path> bin = PostgresCluster.binDir();
+        if (bin.isEmpty()) {
+            Assertions.fail("no /usr/lib/postgresql/*/bin/postgres (Debian package postgresql)");
+        }
+        Require.command("runuser");
+        Path root = Require.packagedCli();
+        Path image = DemoImage.build(root, tmp.resolve("image"));
+
+        lab = new Lab();
+        NetNamespace lan = lab.namespace("hlan");
+        NetNamespace[] ns = {lab.namespace("hsa"), lab.namespace("hsb")};
+        String bridge = "pvbr" + lab.id;
+        String tap = "pvtp" + lab.id;
+        lan.addBridge(bridge);
+        lan.addAddress(bridge, "10.79.0.254/24");
+        lan.addTap(tap);
+        lan.attach(tap, bridge);
+        String[] serverIf = {"pva" + lab.id, "pvb" + lab.id};
+        for (int i = 0; i < 2; i++) {
+            String port = "pvp" + i + lab.id;
+            ns[i].addVethTo(serverIf[i], lan, port);
+            lan.attach(port, bridge);
+            ns[i].addAddress(serverIf[i], ADDRESS[i] + "/24");
+        }
+        pg = PostgresCluster.start(bin.get(), List.of("ip", "netns", "exec", lan.name()), "10.79.0.254");
+
+        // Servers sharing a network share the boot key (docs/ha.md): a token one issued counts at the other.
+        byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
+        List<List<String>> outputs = List.of(new CopyOnWriteArrayList<>(), new CopyOnWriteArrayList<>());
+        for (int i = 0; i < 2; i++) {
+            Path state = Files.createDirectories(tmp.resolve("state-" + NAME[i]));
+            Files.writeString(Files.createFile(state.resolve("boot-key"),
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))),
+                    HexFormat.of().formatHex(key) + "\n");
+            List<String> cmd = List.of(root.resolve("pivot").toString(), "serve", image.toString(), "--interface",
+                    serverIf[i], "--dhcp", "full", "--range", "10.79.0.100-10.79.0.199", "--state", state.toString(),
+                    "--server-name", NAME[i], "--no-ipv6-ra", "--database", pg.urlOnListenAddress(),
+                    "--dhcp-leases", "store");
+            List<String> output = outputs.get(i);
+            Process server = lab.start(ns[i], cmd, output);
+            servers.add(server);
+            Lab.awaitLine(output, 180, l -> l.startsWith("pivot: waiting for machines") || !server.isAlive(),
+                    "pivot serve " + NAME[i] + " ready");
+            assertThat(server.isAlive()).as("pivot serve %s runs: %s", NAME[i], output).isTrue();
+        }
+        // Each server names the other in its scripts once it sees its heartbeat.
+        for (int i = 0; i < 2; i++) {
+            awaitHealth(lan, ADDRESS[i], NAME[1 - i]);
+        }
+
+        long start = System.nanoTime();
+        vm = Qemu.start(lan, Qemu.Spec.of(Qemu.Boot.BIOS_IPXE_ROM, Qemu.Nic.VIRTIO, MAC, tap,
+                tmp.resolve("serial.log")));
+        Pattern script = Pattern.compile(Pattern.quote(MAC) + " .*\\bscript\\b");
+        int victim = awaitEither(outputs, l -> script.matcher(l).find(), BOOT_LIMIT, "the script step");
+        int survivor = 1 - victim;
+        long pid = servers.get(victim).pid();
+        Process kill = new ProcessBuilder("kill", "-9", Long.toString(pid)).redirectErrorStream(true).start();
+        assertThat(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0).as("kill -9 %d", pid).isTrue();
+        assertThat(servers.get(victim).waitFor(10, TimeUnit.SECONDS)).as("%s ended", NAME[victim]).isTrue();
+        double killedAt = (System.nanoTime() - start) / 1e9;
+        System.out.printf("ServerLossQemuIT: %s served the script and was killed (kill -9 %d) %.1f s after QEMU"
+                + " started%n", NAME[victim], pid, killedAt);
+        List<String> victimOutput = List.copyOf(outputs.get(victim));
+        assertThat(victimOutput).as("%s answered the VM's DHCP", NAME[victim])
+                .anyMatch(l -> l.contains(MAC) && Pattern.compile("\\bdhcp +ack\\b").matcher(l).find());
+
+        Duration took = vm.awaitMarker(Qemu.DEFAULT_MARKER, BOOT_LIMIT);
+        System.out.printf("ServerLossQemuIT: QEMU start -> stage 2 in %s through %s; load average %s%n",
+                Qemu.seconds(took), NAME[survivor], Files.readString(Path.of("/proc/loadavg")).strip());
+        assertThat(vm.serial()).as("stage 1 moved on to the other server")
+                .contains("pivot: http://" + ADDRESS[victim] + " does not answer: trying http://"
+                        + ADDRESS[survivor]);
+
+        // The survivor's timeline: the later steps of this boot, each through it.
+        List<String> later = List.of("kernel", "initrd", "stage1", "network", "root_fetched", "handover", "stage2");
+        for (String step : later) {
+            Lab.awaitLine(outputs.get(survivor), 30, l -> l.contains(MAC)
+                            && Pattern.compile("\\b" + step + "\\b").matcher(l).find(),
+                    NAME[survivor] + "'s " + step + " step");
+        }
+        outputs.get(survivor).stream().filter(l -> l.contains(MAC))
+                .forEach(l -> System.out.println("ServerLossQemuIT: " + NAME[survivor] + " | " + l));
+        // And its API, from the shared database: the survivor's session of this boot, with its name.
+        String sessions = curl(lan, "http://" + ADDRESS[survivor] + "/api/v1/sessions?limit=5&mac=" + MAC);
+        assertThat(sessions).as("the survivor's API").contains("\"server\":\"" + NAME[survivor] + "\"")
+                .contains("root_fetched").contains("stage2");
+    }
+
+    private void awaitHealth(NetNamespace lan, String address, String peer) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            last = lab.exec(lan, 10, "curl", "-sS", "--max-time", "5", "http://" + address + "/healthz").output();
+            if (last.contains("\"name\":\"" + peer + "\"")) {
+                return;
+            }
+            Thread.sleep(300);
+        }
+        Assertions.fail("http://" + address + "/healthz never listed " + peer + ": " + last);
+    }
+
+    private String curl(NetNamespace lan, String url) throws Exception {
+        Lab.Result r = lab.exec(lan, 30, "curl", "-sS", "--max-time", "10", url);
+        assertThat(r.exitCode()).as("curl %s: %s", url, r.output()).isZero();
+        return r.output();
+    }
+
+    /** The index of the first output holding a line {@code wanted}, waiting up to {@code limit}. */
+    private int awaitEither(List<List<String>> outputs, java.util.function.Predicate<String> wanted, Duration limit,
+                            String what) throws Exception {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (int i = 0; i < outputs.size(); i++) {
+                if (outputs.get(i).stream().anyMatch(wanted)) {
+                    return i;
+                }
+            }
+            Thread.sleep(20);
+        }
+        List<String> both = new ArrayList<>();
+        outputs.forEach(both::addAll);
+        throw new AssertionError("no server printed " + what + " within " + limit + ": " + both
+                + "\nserial console:\n" + vm.serial());
+    }
+}
