@@ -65,6 +65,7 @@ start_system() { # NAME RUNDIR
       for i in 0 1; do
         ip netns exec "${NS[$i]}" "${PIVOT_JAVA[@]}" dev.pivot.cli.Main serve "$NETBOOT" --interface "${IF[$i]}" \
           --dhcp full --range "$FIRST-$LAST" --state "$dir/state$i" --no-ipv6-ra --server-name "s$i" \
+          --limit dhcp-offers-per-source=1000000 --limit dhcp-offers-per-mac=1000000 \
           --database "jdbc:postgresql://$LAN_IP:$PG_PORT/bench?user=pivot" --dhcp-leases store >"$dir/log$i" 2>&1 &
         PIDS+=($!); BENCH_PIDS+=($!)
         bench_wait_for_line "$dir/log$i" '^pivot: waiting for machines' "$!" 120
