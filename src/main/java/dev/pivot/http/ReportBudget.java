@@ -22,12 +22,17 @@ final class ReportBudget {
 
     /** Takes one report from {@code mac}'s budget; false when this minute's is spent. */
     boolean take(MacAddress mac) {
+        return take(mac, 1);
+    }
+
+    /** Takes {@code steps} reports' worth at once (one request may carry several steps). */
+    boolean take(MacAddress mac, int steps) {
         if (windows.size() >= MACHINES) {
             windows.clear();
         }
         long now = System.nanoTime();
         Window w = windows.compute(mac, (k, old) -> old == null || now - old.start() >= WINDOW
-                ? new Window(now, 1) : new Window(old.start(), old.used() + 1));
+                ? new Window(now, steps) : new Window(old.start(), old.used() + steps));
         return w.used() <= PER_MINUTE;
     }
 }

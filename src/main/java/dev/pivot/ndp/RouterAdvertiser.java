@@ -34,6 +34,7 @@ public final class RouterAdvertiser implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(RouterAdvertiser.class);
     private static final int RECEIVE_TIMEOUT_MILLIS = 500;
+    private static final long SOLICIT_RETRY_MILLIS = 250;
     private static final Duration WARN_EVERY = Duration.ofMinutes(1);
     /** Solicitors named in one log line at most (a flood must not grow the list). */
     private static final int MAX_NAMED = 64;
@@ -67,13 +68,30 @@ public final class RouterAdvertiser implements AutoCloseable {
         log.info("IPv6: answering router solicitations on {} with 'no router here' while no IPv6 router "
                 + "advertises there (--no-ipv6-ra turns this off)", interfaceName);
         advertiser.reader.start();
-        try {
-            advertiser.socket.sendTo(Icmpv6Socket.ALL_ROUTERS, NdpMessage.encodeSolicitation());
-        } catch (IOException e) {
-            // A fresh interface may have no link-local address yet; the routers' own advertisements still tell.
-            log.debug("IPv6: no router solicitation at start: {}", e.getMessage());
-        }
+        advertiser.solicitUntilSent();
         return advertiser;
+    }
+
+    /**
+     * Sends Pivot's own router solicitation; an interface without carrier has no link-local address to send it from
+     * yet, so it is tried again until it goes out (the first machine on the link brings the carrier). Until it does,
+     * answers wait the random delay (see {@link Advertising}).
+     */
+    private void solicitUntilSent() {
+        if (!running) {
+            return;
+        }
+        try {
+            socket.sendTo(Icmpv6Socket.ALL_ROUTERS, NdpMessage.encodeSolicitation());
+            advertising.probed(clock.instant());
+        } catch (IOException e) {
+            log.debug("IPv6: no router solicitation yet: {}", e.getMessage());
+            try {
+                sender.schedule(this::solicitUntilSent, SOLICIT_RETRY_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closed) {
+                // closed meanwhile
+            }
+        }
     }
 
     /** Advertisements sent so far. */

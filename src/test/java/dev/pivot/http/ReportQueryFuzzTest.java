@@ -28,16 +28,19 @@ class ReportQueryFuzzTest {
         } catch (RuntimeException e) {
             return; // Replies.query answers 400 for a query Jetty cannot decode
         }
-        ReportEndpoint.Report report;
+        java.util.List<ReportEndpoint.Report> reports;
         try {
-            report = ReportEndpoint.parse(fields);
+            reports = ReportEndpoint.parse(fields);
         } catch (BadRequest e) {
             assertThat(e.getMessage()).doesNotContain("\n");
             return;
         }
-        assertThat(report.detail()).doesNotContain("\n").doesNotContain("\r")
-                .hasSizeLessThanOrEqualTo(ReportEndpoint.MAX_DETAIL + 1);
-        assertThat(report.mac()).isNotNull();
-        assertThat(report.step()).isNotNull();
+        assertThat(reports).isNotEmpty().hasSizeLessThanOrEqualTo(ReportEndpoint.MAX_STEPS);
+        for (ReportEndpoint.Report report : reports) {
+            assertThat(report.detail()).doesNotContain("\n").doesNotContain("\r")
+                    .hasSizeLessThanOrEqualTo(ReportEndpoint.MAX_DETAIL + 1);
+            assertThat(report.mac()).isNotNull();
+            assertThat(report.step()).isNotNull();
+        }
     }
 }

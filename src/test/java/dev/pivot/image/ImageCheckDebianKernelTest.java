@@ -29,7 +29,8 @@ class ImageCheckDebianKernelTest {
         Path kernel = null;
         if (Files.isDirectory(CACHE)) {
             try (Stream<Path> dirs = Files.list(CACHE)) {
-                kernel = dirs.filter(d -> Files.isDirectory(d.resolve("lib/modules"))).findFirst().orElse(null);
+                kernel = dirs.filter(d -> d.getFileName().toString().endsWith("-amd64"))
+                        .filter(d -> Files.isDirectory(d.resolve("lib/modules"))).findFirst().orElse(null);
             }
         }
         if (kernel == null) {

@@ -22,6 +22,27 @@ class AdvertisingTest {
     }
 
     @Test
+    void answersAtOnceWhenPivotsOwnSolicitationWentUnansweredForTheDelay() {
+        Advertising a = new Advertising(() -> 300);
+        a.probed(T0);
+        Instant early = T0.plusMillis(100);
+        assertThat(a.solicited(early)).as("a router may still answer the probe").contains(early.plusMillis(300));
+        assertThat(a.due(early.plusMillis(300))).isTrue();
+        Instant later = T0.plusSeconds(30);
+        assertThat(a.knownRouterFree(later)).isTrue();
+        assertThat(a.solicited(later)).contains(later);
+    }
+
+    @Test
+    void aRouterThatAnswersTheProbeKeepsPivotSilent() {
+        Advertising a = new Advertising(() -> 0);
+        a.probed(T0);
+        a.heard(REAL_ROUTER, T0.plusMillis(200));
+        assertThat(a.knownRouterFree(T0.plusSeconds(30))).isFalse();
+        assertThat(a.solicited(T0.plusSeconds(30))).isEmpty();
+    }
+
+    @Test
     void staysSilentWhileARealRouterAdvertisesAndSpeaksAgainWhenItIsGone() {
         Advertising a = new Advertising(() -> 0);
         a.heard(REAL_ROUTER, T0);

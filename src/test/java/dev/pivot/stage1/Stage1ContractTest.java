@@ -22,7 +22,9 @@ class Stage1ContractTest {
     /** {@code arg NAME} reads a value, {@code flag NAME} tests presence (the init script's two helpers). */
     private static final Pattern PARSED = Pattern.compile("\\b(arg|flag) (pivot\\.[A-Za-z0-9_.]+)");
     /** {@code report STEP ...} and {@code fail STEP ...} with a literal step. */
-    private static final Pattern REPORTED = Pattern.compile("\\b(?:report|fail) ([a-z][a-z0-9_]*)\\b");
+    private static final Pattern REPORTED = Pattern.compile(
+            // fail STEP "reason", and every STEP ok|failed "detail" triple given to report, later or reach_server
+            "\\bfail ([a-z][a-z0-9_]*) \"|\\b([a-z][a-z0-9_]*) (?:ok|failed) \"");
 
     @Test
     void everyParameterTheInitScriptParsesIsInTheContractAndTheOtherWayRound() throws IOException {
@@ -47,7 +49,7 @@ class Stage1ContractTest {
         Set<String> steps = new TreeSet<>();
         Matcher m = REPORTED.matcher(init);
         while (m.find()) {
-            steps.add(m.group(1));
+            steps.add(m.group(1) != null ? m.group(1) : m.group(2));
         }
         assertThat(steps).isEqualTo(Stage1Contract.REPORTED_STEPS.stream().map(Step::wire)
                 .collect(Collectors.toCollection(TreeSet::new)));
