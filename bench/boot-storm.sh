@@ -7,6 +7,13 @@
 # and the Pivot/nginx ratios against the goals; exits 1 if any machine failed to boot.
 #   BENCH_MACHINES=500 BENCH_ROUNDS=3 BENCH_DEADLINE=300 BENCH_KERNEL_MB=8 BENCH_STAGE1_MB=4 BENCH_ROOT_MB=64 \
 #   BENCH_NGINX_WORKERS=$(nproc) BENCH_KEEP=0 BENCH_PIVOT_ONLY=0 bench/boot-storm.sh
+#
+# BENCH_SERVERS=2: two `pivot serve` sharing one PostgreSQL (Debian's, started here on 127.0.0.1 and a private
+# socket) serve the same build, and one of them is killed with kill -9 halfway through the storm (once half the
+# machines fetched their script); no nginx. Machines start spread over BENCH_RAMP seconds and fall back as iPXE and
+# stage 1 do with the scripts Pivot writes (BootStorm). Prints the storm, which server served what, and exits 1 if
+# any machine failed to boot.
+#   BENCH_SERVERS=2 BENCH_MACHINES=300 BENCH_RAMP=20 bench/boot-storm.sh
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -27,6 +34,13 @@ echo "bench: load average before: $(bench_loadavg) ($(nproc) cores)"
 
 nb="$BENCH_WORK/netboot"
 bench_make_netboot "$nb" $((KERNEL_MB * 1024)) $((STAGE1_MB * 1024)) $((ROOT_MB * 1024))
+
+if [ "${BENCH_SERVERS:-1}" = 2 ]; then
+  # shellcheck source=bench/boot-storm-two.sh
+  source "$BENCH_HOME/boot-storm-two.sh"
+  exit $?
+fi
+[ "${BENCH_SERVERS:-1}" = 1 ] || { echo "bench: BENCH_SERVERS is 1 or 2, not '$BENCH_SERVERS'" >&2; exit 2; }
 
 pivot_port=$(bench_free_port)
 tftp_port=$(bench_free_port)

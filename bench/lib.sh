@@ -111,9 +111,10 @@ bench_pivot_java() {
 }
 
 # Starts the real `pivot serve NETBOOT_DIR` on 127.0.0.1 without DHCP (HTTP_PORT, TFTP_PORT, state in STATE,
-# then any further `pivot serve` options); sets PIVOT_PID.
+# then any further `pivot serve` options); sets PIVOT_PID. Its output goes to BENCH_PIVOT_LOG (default pivot.log in
+# the work directory).
 bench_start_pivot_serve() {
-  local dir=$1 http_port=$2 tftp_port=$3 state=$4 log="$BENCH_WORK/pivot.log"
+  local dir=$1 http_port=$2 tftp_port=$3 state=$4 log="${BENCH_PIVOT_LOG:-$BENCH_WORK/pivot.log}"
   shift 4
   "${PIVOT_JAVA[@]}" dev.pivot.cli.Main serve "$dir" --listen 127.0.0.1 --dhcp off --http-port "$http_port" \
     --tftp-port "$tftp_port" --state "$state" "$@" > "$log" 2>&1 &

@@ -235,27 +235,84 @@ public final class DhcpServer implements AutoCloseable {
                                 .map(Enum::name).orElse("reply"), reply.packet().yiaddr().getHostAddress());
                     }
                 }
+                storeBack();
             } catch (Throwable t) {
-                // While the store is down every batch fails: one line every 10 s, with the count since the last.
-                unsent += batch.size();
+                storeDown = true;
+                sendWithoutTheStore(batch);
+                // While the store is down every batch fails: one line every 10 s, with the counts since the last.
                 long now = System.nanoTime();
                 if (now - lastUnsentLog > TimeUnit.SECONDS.toNanos(10)) {
-                    log.error("DHCP: {} replies not sent, leases not durable: {}", unsent, t.toString());
+                    log.error("DHCP: the lease store cannot be written ({}): {} replies not sent (new leases wait for"
+                            + " it), {} renewals answered from the leases the store holds, {} replies that promise no"
+                            + " lease sent", t.toString(), unsent, renewedWithoutStore, sentWithoutStore);
                     lastUnsentLog = now;
                     unsent = 0;
+                    renewedWithoutStore = 0;
+                    sentWithoutStore = 0;
                 }
             }
             batch.clear();
         }
     }
 
+    /**
+     * What can be answered while the store cannot be written: a reply that promises no lease (ProxyDHCP, a NAK),
+     * and the ACK of a machine renewing a lease the store already holds for it, cut to the time left on that lease
+     * (the store still vouches for it; nothing new needs to be durable). Everything else waits for the store.
+     */
+    private void sendWithoutTheStore(List<Outgoing> batch) {
+        java.time.Instant now = java.time.Instant.now();
+        for (Outgoing out : batch) {
+            DhcpPacket packet = out.reply().packet();
+            if (packet.yiaddr().equals(DhcpPacket.ZERO)) {
+                out.events().forEach(events::emit);
+                send(out.reply());
+                sentWithoutStore++;
+                continue;
+            }
+            Optional<Lease> held = packet.messageType().filter(t -> t == MessageType.ACK)
+                    .flatMap(t -> leaseStore.durable(packet.yiaddr()))
+                    .filter(l -> l.state() == Lease.State.BOUND
+                            && packet.ethernetMac().map(l.mac()::equals).orElse(false)
+                            && l.expires().isAfter(now.plusSeconds(MIN_HELD_SECONDS)));
+            if (held.isEmpty()) {
+                unsent++;
+                continue;
+            }
+            long left = java.time.Duration.between(now, held.get().expires()).toSeconds();
+            DhcpPacket cut = packet.toBuilder().optionU32(DhcpOption.LEASE_TIME, left)
+                    .optionU32(DhcpOption.RENEWAL_TIME, left / 2).optionU32(DhcpOption.REBINDING_TIME, left * 7 / 8)
+                    .build();
+            out.events().forEach(events::emit);
+            send(new DhcpResponder.Reply(cut, out.reply().destination(), out.reply().via()));
+            renewedWithoutStore++;
+            log.debug("DHCP: lease store down: renewed {} for {} from the lease it holds there ({} s left)",
+                    packet.yiaddr().getHostAddress(), held.get().mac(), left);
+        }
+    }
+
+    /** A lease with less time left than this is not renewed while the store is down (the client may as well wait). */
+    static final long MIN_HELD_SECONDS = 10;
+    /** Whether the last commit failed (commit thread only). */
+    private boolean storeDown;
+    private long renewedWithoutStore;
+    private long sentWithoutStore;
+
     /** Replies dropped for a failed commit since the last time that was logged (commit thread only). */
     private long unsent;
     private long lastUnsentLog = System.nanoTime() - TimeUnit.MINUTES.toNanos(1);
 
+    private void storeBack() {
+        if (storeDown) {
+            storeDown = false;
+            log.info("DHCP: the lease store is reachable again: new leases and renewals are written again");
+        }
+    }
+
     private void idle() {
         try {
             leaseStore.idle();
+            storeBack();
         } catch (RuntimeException e) {
             log.debug("DHCP: lease store not caught up: {}", e.getMessage());
         }

@@ -45,6 +45,15 @@ public interface LeaseStore {
         return false;
     }
 
+    /**
+     * The lease on {@code address} as the store last held it durably (written or read back), whatever changed in
+     * memory since: while a shared store cannot be written, a machine may keep what it holds there. Empty for
+     * stores that never fail that way.
+     */
+    default Optional<Lease> durable(Inet4Address address) {
+        return Optional.empty();
+    }
+
     /** Called by the commit thread when no reply waited for a while: a shared store catches up with the others. */
     default void idle() {
     }

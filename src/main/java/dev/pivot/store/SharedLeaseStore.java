@@ -87,6 +87,9 @@ public final class SharedLeaseStore implements LeaseStore, AutoCloseable {
     private final Clock clock;
     private final Object lock = new Object();
     private final InMemoryLeaseStore copy = new InMemoryLeaseStore();
+    /** What the table holds as far as this server knows: rows read, and its own changes once committed (guarded
+     * by {@link #lock}); the copy differs from it by the changes not written yet. */
+    private final Map<Inet4Address, Lease> durable = new java.util.HashMap<>();
     /** The last change of each address not yet written (guarded by {@link #lock}). */
     private Map<Inet4Address, Change> pending = new LinkedHashMap<>();
     private long lastRefresh;
@@ -184,6 +187,19 @@ public final class SharedLeaseStore implements LeaseStore, AutoCloseable {
                 }
                 throw e;
             }
+            synchronized (lock) {
+                for (Change change : sorted) {
+                    Lease l = change.lease();
+                    if (refused.contains(l.address())) {
+                        continue;
+                    }
+                    if (change instanceof Claim) {
+                        durable.put(l.address(), l);
+                    } else if (durable.get(l.address()) instanceof Lease held && held.mac().equals(l.mac())) {
+                        durable.remove(l.address());
+                    }
+                }
+            }
             if (!refused.isEmpty()) {
                 readBack(refused);
             }
@@ -197,6 +213,13 @@ public final class SharedLeaseStore implements LeaseStore, AutoCloseable {
     @Override
     public boolean shared() {
         return true;
+    }
+
+    @Override
+    public Optional<Lease> durable(Inet4Address address) {
+        synchronized (lock) {
+            return Optional.ofNullable(durable.get(address));
+        }
     }
 
     @Override
@@ -298,10 +321,12 @@ public final class SharedLeaseStore implements LeaseStore, AutoCloseable {
         }
         synchronized (lock) {
             for (Inet4Address a : addresses) {
+                durable.remove(a);
                 if (!pending.containsKey(a)) {
                     copy.remove(a);
                 }
             }
+            rows.forEach(l -> durable.put(l.address(), l));
             rows.stream().filter(l -> !pending.containsKey(l.address())).forEach(copy::put);
         }
     }
@@ -334,12 +359,14 @@ public final class SharedLeaseStore implements LeaseStore, AutoCloseable {
             if (full) {
                 Set<Inet4Address> present = new HashSet<>();
                 rows.forEach(l -> present.add(l.address()));
+                durable.keySet().retainAll(present);
                 for (Lease l : copy.all()) {
                     if (!present.contains(l.address()) && !pending.containsKey(l.address())) {
                         copy.remove(l.address());
                     }
                 }
             }
+            rows.forEach(l -> durable.put(l.address(), l));
             rows.stream().filter(l -> !pending.containsKey(l.address())).forEach(copy::put);
         }
         lastRefresh = now;

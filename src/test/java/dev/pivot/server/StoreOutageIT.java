@@ -67,11 +67,15 @@ class StoreOutageIT {
     }
 
     private void startPivot(String serverIf, String prelude, String database) throws Exception {
+        startPivot(serverIf, prelude, database, "");
+    }
+
+    private void startPivot(String serverIf, String prelude, String database, String more) throws Exception {
         Path image = TestImage.nixos(tmp, "outage");
         String pivot = Path.of(System.getProperty("pivot.root", ".")).resolve("pivot").toAbsolutePath().toString();
         String command = prelude + "exec " + pivot + " serve " + image + " --skip-check --interface " + serverIf
                 + " --dhcp full --range 10.77.0.100-10.77.0.150 --state " + tmp.resolve("state")
-                + " --database " + database;
+                + " --database " + database + more;
         server = lab.start(serverNs, List.of("sh", "-c", command), output);
         Lab.awaitLine(output, 180, l -> l.startsWith("pivot: waiting for machines") || !server.isAlive(),
                 "pivot serve ready");
@@ -181,5 +185,71 @@ class StoreOutageIT {
             assertThat(sessionsJson()).contains("\"step\":\"stage1\"").contains("\"step\":\"root_fetched\"")
                     .contains("\"step\":\"handover\"");
         }
+    }
+
+    /**
+     * Leases in the shared store ({@code --dhcp-leases store}) while PostgreSQL is stopped: a machine holding a lease
+     * (busybox udhcpc, told to renew with SIGUSR1) is still ACKed, for the time left on the lease the store holds;
+     * the server says so in its log and {@code /healthz}; once PostgreSQL is back the renewal made meanwhile is
+     * written and renewals go on as before.
+     */
+    @Test
+    void sharedLeasesAreRenewedWhilePostgresIsDownAndWrittenWhenItIsBack() throws Exception {
+        Path bin = PostgresCluster.binDir().orElseThrow(
+                () -> new AssertionError("PostgreSQL is not installed (apt-get install postgresql)"));
+        try (PostgresCluster pg = PostgresCluster.start(bin, List.of("ip", "netns", "exec", serverNs.name()))) {
+            startPivot(lab.clientServerLanServerIf(), "", pg.url() + "?user=pivot",
+                    " --dhcp-leases store --server-name outage");
+            List<String> client = new CopyOnWriteArrayList<>();
+            Process udhcpcd = lab.start(clientNs, List.of("busybox", "udhcpc", "-i", clientIf, "-f", "-t", "5",
+                    "-T", "1", "-s", udhcpc.toString()), client);
+            Lab.awaitLine(client, 60, l -> l.startsWith("LEASE bound ip=10.77.0.1"), "udhcpc bound");
+            String address = client.stream().filter(l -> l.startsWith("LEASE bound ")).findFirst().orElseThrow()
+                    .split(" ")[2].substring("ip=".length());
+            String expiresSql = "SELECT expires_at FROM dhcp_lease WHERE mac = '" + MAC + "' AND state = 'BOUND'";
+            long written = Long.parseLong(pg.psql(expiresSql).strip());
+
+            pg.stop();
+            awaitHealth(h -> h.contains("\"store\":\"down\""), "/healthz says the store is down");
+            renew(udhcpcd, client, 1, "a renewal while PostgreSQL is down");
+            assertThat(client.stream().filter(l -> l.startsWith("LEASE renew ")).toList())
+                    .as("the same address").allMatch(l -> l.startsWith("LEASE renew ip=" + address + " "));
+            Lab.awaitLine(output, 30, l -> l.contains("lease store cannot be written")
+                    && l.contains("1 renewals answered from the leases the store holds"), "the log says so");
+
+            pg.restart();
+            Lab.awaitLine(output, 60, l -> l.contains("the lease store is reachable again"), "the log says it is back");
+            awaitHealth(h -> h.contains("\"status\":\"up\""), "/healthz up again");
+            // The renewal answered while the store was down is written now (a later expiry than the first ACK's).
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (Long.parseLong(pg.psql(expiresSql).strip()) <= written) {
+                assertThat(System.nanoTime()).as("the renewal written once PostgreSQL is back").isLessThan(deadline);
+                Thread.sleep(300);
+            }
+            renew(udhcpcd, client, 2, "a renewal once PostgreSQL is back");
+            udhcpcd.destroy();
+        }
+    }
+
+    /** SIGUSR1 makes udhcpc renew its lease; waits for its {@code count}-th renewal. */
+    private void renew(Process udhcpcd, List<String> client, int count, String what) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-USR1", Long.toString(udhcpcd.pid())).redirectErrorStream(true)
+                .start();
+        assertThat(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0).as("kill -USR1 udhcpc").isTrue();
+        Lab.awaitLine(client, 30, l -> client.stream().filter(c -> c.startsWith("LEASE renew ")).count() >= count,
+                what + " (udhcpc said: " + client + ")");
+    }
+
+    private void awaitHealth(java.util.function.Predicate<String> wanted, String what) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            last = curl("-s", base + "/healthz").output();
+            if (wanted.test(last)) {
+                return;
+            }
+            Thread.sleep(300);
+        }
+        throw new AssertionError(what + ": not within 30 s; last /healthz: " + last);
     }
 }
