@@ -66,7 +66,8 @@ public final class ApiRoutes implements ExtraRoutes {
     /** With profiles: machines show the profile they boot, and operators assign profiles. */
     public static ApiRoutes create(EventPipeline pipeline, EventLog events, MachineRepository machines,
                                    ProfileCatalog catalog, Assignments assignments) {
-        pipeline.onEvent((session, event) -> catalog.onEvent(event));
+        pipeline.onEvent((session, event) -> catalog.onEvent(event,
+                session.events().isEmpty() ? event.at() : session.events().getFirst().at()));
         return create(pipeline, events, machines, Optional.of(catalog), Optional.of(assignments));
     }
 

@@ -3,6 +3,7 @@ package dev.pivot.boot;
 
 import java.util.List;
 import java.util.Map;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.Set;
 
@@ -287,6 +288,15 @@ public final class ProfileCatalog implements BootCatalog {
      * its last initrd whole (or, without initrds, its kernel), the last step Pivot sees of it.
      */
     public void onEvent(BootEvent event) {
+        onEvent(event, event.at());
+    }
+
+    /**
+     * @param bootStarted when the boot this event belongs to began (its session's first event): a one-time
+     *                    assignment made after that was not what this boot got, so a late report of it (a stage 2
+     *                    of an earlier boot arriving after the operator assigned again) leaves the assignment alone
+     */
+    public void onEvent(BootEvent event, Instant bootStarted) {
         if (event.firmware().isPresent() && !routing.selectors().isEmpty()) {
             synchronized (firmwareSeen) {
                 firmwareSeen.put(event.mac(), event.firmware().get());
@@ -297,7 +307,7 @@ public final class ProfileCatalog implements BootCatalog {
         }
         if (event.step() == Step.STAGE2) {
             recordRunning(event);
-            if (assignments.assignment(event.mac()).map(Assignments.Assignment::once).orElse(false)) {
+            if (assignments.assignment(event.mac()).filter(a -> usedBy(a, bootStarted)).isPresent()) {
                 assignments.unassign(event.mac());
             }
             return;
@@ -309,11 +319,15 @@ public final class ProfileCatalog implements BootCatalog {
         if (generations.allSpecs().stream().allMatch(spec -> spec.rootBoot().isPresent())) {
             return;
         }
-        Optional<Assignments.Assignment> once = assignments.assignment(event.mac()).filter(Assignments.Assignment::once);
+        Optional<Assignments.Assignment> once = assignments.assignment(event.mac()).filter(a -> usedBy(a, bootStarted));
         if (once.isPresent() && generations.of(once.get().profile()).map(pg -> lastFetch(
                 generations.served(once.get().profile(), pg.defaultGeneration()), event)).orElse(false)) {
             assignments.unassign(event.mac());
         }
+    }
+
+    private static boolean usedBy(Assignments.Assignment a, Instant bootStarted) {
+        return a.once() && !a.at().isAfter(bootStarted);
     }
 
     private void recordRunning(BootEvent event) {

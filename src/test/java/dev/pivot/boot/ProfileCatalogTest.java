@@ -90,6 +90,16 @@ class ProfileCatalogTest {
     }
 
     @Test
+    void aLateStageTwoOfABootThatBeganBeforeTheAssignmentLeavesItAlone() {
+        Instant bootStarted = Instant.now().minusSeconds(60);
+        assignments.assign(new Assignments.Assignment(IN_LAB, "rescue", true, bootStarted.plusSeconds(30)));
+        catalog.onEvent(BootEvent.ok(IN_LAB, Step.STAGE2, "", 0), bootStarted);
+        assertThat(catalog.specFor(IN_LAB)).as("the assignment came after that boot began").contains(rescue);
+        catalog.onEvent(BootEvent.ok(IN_LAB, Step.STAGE2, "", 0), bootStarted.plusSeconds(40));
+        assertThat(catalog.specFor(IN_LAB)).as("a boot that began after it used it up").contains(demo);
+    }
+
+    @Test
     void aOneTimeKernelAloneEndsWhenItsLastInitrdIsFetched() {
         Artifact linux = new Artifact("e".repeat(64), 1, "linux");
         Artifact first = new Artifact("f".repeat(64), 4, "initrd.gz");
