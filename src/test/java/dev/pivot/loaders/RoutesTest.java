@@ -38,7 +38,8 @@ class RoutesTest {
             assertThat(in).isNotNull();
             assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8))
                     .contains("\"$URL" + Routes.REPORT + "?" + Routes.MAC + "=$MAC&" + Routes.TOKEN
-                            + "=$TOKEN&step=$1&status=$2&detail=");
+                            + "=$TOKEN$query\"")
+                    .contains("printf '&step=%s&status=%s&detail=%s'");
         }
     }
 }
