@@ -91,7 +91,7 @@ Priority: optional
 Installed-Size: $installed_kb
 Depends: adduser, ipxe, busybox-static
 Recommends: ovmf$recommends_secure_boot
-Suggests: nbd-client, qemu-utils, dmsetup
+Suggests: nbd-client, qemu-utils, dmsetup, grub-common
 Description: network-boot server for NixOS and any Linux
  DHCP (full or proxy), TFTP and HTTP in one process: PXE, iPXE and UEFI
  machines boot a NixOS netboot build or a kernel and initrd, with a

@@ -37,6 +37,21 @@ pivot_apt_install() {
   return $rc
 }
 
+# Lets apt download packages of another architecture (arm64: the ARM64 test image's kernel and busybox, GRUB's arm64
+# modules), which are only ever unpacked with dpkg-deb -x, never installed. Adds the architecture once and updates
+# the package lists; a no-op when it is there already.
+pivot_foreign_arch() {
+  local arch="$1"
+  [ "$(dpkg --print-architecture)" = "$arch" ] && return 0
+  dpkg --print-foreign-architectures | grep -qx "$arch" && return 0
+  if [ "$(id -u)" != 0 ]; then
+    echo "pivot: apt does not know the architecture $arch (run as root: dpkg --add-architecture $arch && apt-get update)" >&2
+    return 1
+  fi
+  echo "pivot: adding the package architecture $arch (dpkg --add-architecture $arch; nothing of it is installed)" >&2
+  dpkg --add-architecture "$arch" && apt-get update -qq >&2
+}
+
 # What the demo and the end-to-end tests need on the host.
 # The JVM options ./pivot runs with (PIVOT_JAVA_OPTS replaces them) and the benchmarks measure. A small heap: the
 # server streams every file, and the JVM default (1/4 of RAM) would show as RSS. A 10 ms pause goal: G1's default
@@ -45,16 +60,17 @@ pivot_apt_install() {
 PIVOT_DEFAULT_JAVA_OPTS="-Xms32m -Xmx256m -XX:MaxGCPauseMillis=10"
 
 PIVOT_BOOT_PACKAGES=(qemu-system-x86 ipxe-qemu ipxe ovmf busybox-static nbd-client squashfs-tools cpio kmod iproute2
-  dnsmasq-base curl zstd xz-utils gzip ca-certificates dmsetup qemu-utils)
+  dnsmasq-base curl zstd xz-utils gzip ca-certificates dmsetup qemu-utils grub-common)
 # What the tests add: real peers (DHCP clients, TFTP clients, socat relays, nftables for packet loss, tftpd-hpa as
 # the yardstick under loss), the compressors the initrd tests read, chromium for the web page, postgresql for the
 # shared store, procps for sysctl and kill, nix-bin to evaluate the NixOS module, help2man (the man page),
 # systemd (systemd-analyze verify) and man-db for the Debian package's test, kea-admin for perfdhcp (two servers
-# sharing leases under load). Every test fails when what it needs is missing, so all are here. (kea-dhcp4 is the
-# DHCP benchmark's, not the tests'.)
+# sharing leases under load), qemu-system-arm and qemu-efi-aarch64 (AAVMF) for the ARM64 boot. Every test fails
+# when what it needs is missing, so all are here. (kea-dhcp4 is the DHCP benchmark's, not the tests'.) grub-common
+# has grub-mkimage, which builds the arm64 GRUB that `pivot serve` gives ARM64 machines.
 PIVOT_TEST_PACKAGES=("${PIVOT_BOOT_PACKAGES[@]}" socat isc-dhcp-client dhcpcd-base atftp tftp-hpa nftables
   bzip2 lz4 chromium postgresql tftpd-hpa procps util-linux bsdutils nix-bin help2man systemd man-db libnbd-bin
-  cryptsetup-bin kea-admin)
+  cryptsetup-bin kea-admin qemu-system-arm qemu-efi-aarch64)
 
 # Builds the CLI when a source is newer than the last build.
 pivot_build_if_needed() {

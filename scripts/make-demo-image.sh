@@ -5,6 +5,9 @@
 # as NixOS does before switch_root into /nix/store/<hash>-nixos-system-demo-24.11/init.
 #
 # Usage: scripts/make-demo-image.sh [options] OUTDIR
+#   --arch amd64|arm64             the image's architecture (env PIVOT_ARCH, default amd64). arm64: Debian's arm64
+#                                  kernel (an uncompressed `Image`, as NixOS builds on aarch64) and busybox-static:arm64,
+#                                  both unpacked, never installed; console ttyAMA0 (QEMU virt's PL011)
 #   --squashfs-comp gzip|xz|zstd   squashfs compressor (env PIVOT_SQUASHFS_COMP, default zstd)
 #   --store-comp zstd|xz           compressor of the second cpio (env PIVOT_STORE_COMP, default zstd like NixOS)
 #   --no-nic-driver                leave virtio_net/e1000 out of the stage-1 modules (env PIVOT_NO_NIC_DRIVER=1)
@@ -33,6 +36,7 @@ PARTS_DIR=""
 MARKER="${PIVOT_MARKER:-}"
 OUTDIR=""
 KERNEL_ONLY=0
+ARCH="${PIVOT_ARCH:-amd64}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --squashfs-comp) SQUASHFS_COMP="${2:?--squashfs-comp needs a value}"; shift 2 ;;
@@ -50,7 +54,9 @@ while [ $# -gt 0 ]; do
     --parts) PARTS_DIR="${2:?--parts needs a directory}"; shift 2 ;;
     --parts=*) PARTS_DIR="${1#*=}"; shift ;;
     --kernel-only) KERNEL_ONLY=1; shift ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --arch) ARCH="${2:?--arch needs amd64 or arm64}"; shift 2 ;;
+    --arch=*) ARCH="${1#*=}"; shift ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) die "unknown option '$1' (see --help)" ;;
     *) [ -z "$OUTDIR" ] || die "only one OUTDIR may be given (got '$OUTDIR' and '$1')"; OUTDIR="$1"; shift ;;
   esac
@@ -63,10 +69,19 @@ case "$STORE_COMP" in zstd|xz) ;; *) die "--store-comp must be zstd or xz, not '
 for tool in apt-get dpkg-deb depmod modprobe mksquashfs cpio gzip zstd xz flock; do
   command -v "$tool" >/dev/null || die "'$tool' is missing (Debian packages: kmod squashfs-tools cpio zstd xz-utils)"
 done
-BUSYBOX=/bin/busybox
-[ -x "$BUSYBOX" ] || die "$BUSYBOX missing (Debian busybox-static)"
-
 CACHE="${PIVOT_CACHE:-/var/cache/pivot}"
+case "$ARCH" in
+  amd64) BUSYBOX=/bin/busybox; CONSOLE=ttyS0; KERNEL_NAME=bzImage; APT_ARCH="" ;;
+  arm64)
+    # busybox-static:arm64 unpacked by fetch-boot-loaders.sh (before the cache lock below, which it takes too).
+    BUSYBOX="$CACHE/loaders/arm64/bin/busybox"
+    [ -f "$BUSYBOX" ] || "$(dirname "$0")/fetch-boot-loaders.sh" --arm64 >/dev/null \
+      || die "cannot get busybox-static:arm64 (scripts/fetch-boot-loaders.sh --arm64 failed)"
+    CONSOLE=ttyAMA0; KERNEL_NAME=Image; APT_ARCH=":arm64" ;;
+  *) die "--arch must be amd64 or arm64, not '$ARCH'" ;;
+esac
+[ -f "$BUSYBOX" ] || die "$BUSYBOX missing (Debian busybox-static${APT_ARCH})"
+
 mkdir -p "$CACHE"
 # Several builds (demo, tests, other checkouts) may share the cache: one at a time downloads and unpacks.
 exec 9>"$CACHE/.lock"
@@ -76,21 +91,21 @@ flock 9
 export SOURCE_DATE_EPOCH=1700000000
 export TZ=UTC LC_ALL=C
 
-# ---- kernel: the package linux-image-amd64 depends on, unpacked in the cache ------------------------------
+# ---- kernel: the package linux-image-ARCH depends on, unpacked in the cache --------------------------------
 kernel_package() {
   local p
-  p="$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')"
+  p="$(apt-cache depends "linux-image-$ARCH$APT_ARCH" 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')"
   if [ -z "$p" ]; then
     apt-get update -qq >&2 || true
-    p="$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')"
+    p="$(apt-cache depends "linux-image-$ARCH$APT_ARCH" 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')"
   fi
-  [ -n "$p" ] || die "cannot tell which kernel package linux-image-amd64 depends on (apt-get update?)"
-  echo "$p"
+  [ -n "$p" ] || die "cannot tell which kernel package linux-image-$ARCH$APT_ARCH depends on (apt-get update?)"
+  echo "${p%:*}"
 }
 KPKG="${PIVOT_KERNEL_PACKAGE:-}"
 if [ -z "$KPKG" ]; then
   # Reuse an unpacked kernel when there is one: the demo must not need the registry on every run.
-  KPKG="$(ls -1d "$CACHE"/kernel/linux-image-*-amd64/.done 2>/dev/null | sed 's#.*/kernel/\(linux-image-[^/]*\)/.done#\1#' | sort -V | tail -1 || true)"
+  KPKG="$(ls -1d "$CACHE"/kernel/linux-image-*-"$ARCH"/.done 2>/dev/null | sed 's#.*/kernel/\(linux-image-[^/]*\)/.done#\1#' | sort -V | tail -1 || true)"
   [ -n "$KPKG" ] || KPKG="$(kernel_package)"
 fi
 KROOT="$CACHE/kernel/$KPKG"
@@ -99,7 +114,7 @@ if [ ! -e "$KROOT/.done" ]; then
   deb="$(ls -1 "$CACHE/debs/${KPKG}_"*.deb 2>/dev/null | tail -1 || true)"
   if [ -z "$deb" ]; then
     echo "make-demo-image: downloading $KPKG" >&2
-    (cd "$CACHE/debs" && apt-get download "$KPKG" >&2) || { apt-get update -qq >&2; (cd "$CACHE/debs" && apt-get download "$KPKG" >&2); }
+    (cd "$CACHE/debs" && apt-get download "$KPKG$APT_ARCH" >&2) || { apt-get update -qq >&2; (cd "$CACHE/debs" && apt-get download "$KPKG$APT_ARCH" >&2); }
     deb="$(ls -1 "$CACHE/debs/${KPKG}_"*.deb | tail -1)"
   fi
   rm -rf "$KROOT"; mkdir -p "$KROOT"
@@ -136,7 +151,7 @@ nix_hash() {
   done
   echo "$out"
 }
-SYSTEM="$(nix_hash "pivot-demo-system-$SQUASHFS_COMP-$EXTRA_MB$([ "$STORE_MODULES" = 1 ] && echo -modules)$MARKER")-nixos-system-demo-24.11"
+SYSTEM="$(nix_hash "pivot-demo-system-$([ "$ARCH" = amd64 ] || echo "$ARCH-")$SQUASHFS_COMP-$EXTRA_MB$([ "$STORE_MODULES" = 1 ] && echo -modules)$MARKER")-nixos-system-demo-24.11"
 BBPATH="$(nix_hash pivot-demo-busybox-1.35.0)-busybox-1.35.0"
 
 # ---- stage 2: the store, as a squashfs of store paths ------------------------------------------------------
@@ -180,7 +195,7 @@ fi
 EOF
 chmod 0755 "$STORE/$SYSTEM/init"
 echo "/nix/store/$BBPATH" > "$STORE/$SYSTEM/closure"
-echo "console=ttyS0 loglevel=4" > "$STORE/$SYSTEM/kernel-params"
+echo "console=$CONSOLE loglevel=4" > "$STORE/$SYSTEM/kernel-params"
 [ "$EXTRA_MB" -gt 0 ] && cp "$FILLER" "$STORE/$SYSTEM/filler.bin"
 if [ "$STORE_MODULES" = 1 ]; then
   # A subset of the kernel's modules (the full Debian tree is ~400 MB): NICs, virtio, the file systems stage 1
@@ -205,7 +220,8 @@ mksquashfs "$STORE" "$WORK/nix-store.squashfs" -comp "$SQUASHFS_COMP" -all-root 
 S1="$WORK/stage1"
 mkdir -p "$S1"/{bin,dev,proc,sys,run,mnt-root,etc,tmp} "$S1/lib/modules/$KVER"
 cp "$BUSYBOX" "$S1/bin/busybox"
-for applet in $("$BUSYBOX" --list); do
+# The applet names from the host's busybox-static (the same Debian version): an arm64 one cannot run here.
+for applet in $(/bin/busybox --list); do
   [ "$applet" = busybox ] || ln -sf busybox "$S1/bin/$applet"
 done
 MODULES=(loop squashfs overlay)
@@ -301,21 +317,21 @@ pad4 "$STORE_CPIO"
 # ---- outputs, replaced as a whole so a reader never sees a half-written image ------------------------------
 mkdir -p "$OUTDIR"
 NEW="$(mktemp -d "$OUTDIR/.new.XXXXXX")"
-cp "$KROOT/boot/vmlinuz-$KVER" "$NEW/bzImage"
+cp "$KROOT/boot/vmlinuz-$KVER" "$NEW/$KERNEL_NAME"
 cat "$WORK/stage1.cpio.gz" "$STORE_CPIO" > "$NEW/initrd"
 cat > "$NEW/netboot.ipxe" <<EOF
 #!ipxe
 # Use the cmdline variable to allow the user to specify custom kernel params
 # when chainloading this script from other iPXE scripts like netboot.xyz
-kernel bzImage init=/nix/store/$SYSTEM/init initrd=initrd console=ttyS0 loglevel=4 \${cmdline}
+kernel $KERNEL_NAME init=/nix/store/$SYSTEM/init initrd=initrd console=$CONSOLE loglevel=4 \${cmdline}
 initrd initrd
 boot
 EOF
-for f in bzImage initrd netboot.ipxe; do mv -f "$NEW/$f" "$OUTDIR/$f"; done
+for f in "$KERNEL_NAME" initrd netboot.ipxe; do mv -f "$NEW/$f" "$OUTDIR/$f"; done
 rmdir "$NEW"
 if [ -n "$PARTS_DIR" ]; then
   mkdir -p "$PARTS_DIR"
   cp "$WORK/stage1.cpio.gz" "$WORK/nix-store.squashfs" "$STORE_CPIO" "$PARTS_DIR/"
 fi
-echo "make-demo-image: $OUTDIR (kernel $KVER, init /nix/store/$SYSTEM/init, squashfs $SQUASHFS_COMP" \
+echo "make-demo-image: $OUTDIR ($ARCH kernel $KVER, init /nix/store/$SYSTEM/init, squashfs $SQUASHFS_COMP" \
   "$(stat -c %s "$WORK/nix-store.squashfs") bytes, initrd $(stat -c %s "$OUTDIR/initrd") bytes)" >&2

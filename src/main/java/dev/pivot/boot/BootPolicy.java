@@ -13,6 +13,9 @@ import java.util.function.Function;
  * it the iPXE build, GRUB gets it shim → GRUB when the chain is there (else the iPXE build: `pivot serve` said so at
  * start). BIOS has no GRUB here, UEFI HTTP Boot keeps iPXE (the signed GRUB has no http module), and a client that
  * is iPXE already keeps its script.
+ *
+ * <p>ARM64 UEFI machines (PXE and HTTP Boot) get GRUB for arm64, when `pivot serve` could build it: the distro's
+ * iPXE has no arm64 build.
  */
 public final class BootPolicy {
 
@@ -20,6 +23,7 @@ public final class BootPolicy {
     private final String efiX64HttpLoader;
     private final Optional<String> grubLoader;
     private final Function<MacAddress, Optional<ProfileLoader>> profileLoader;
+    private final Optional<String> arm64Loader;
 
     /** @param efiX64Loader "ipxe.efi"; "snponly.efi" for NICs whose UEFI driver ipxe.efi cannot use */
     public BootPolicy(String efiX64Loader) {
@@ -40,6 +44,13 @@ public final class BootPolicy {
      */
     public BootPolicy(String efiX64Loader, String efiX64HttpLoader, Optional<String> grubLoader,
                       Function<MacAddress, Optional<ProfileLoader>> profileLoader) {
+        this(efiX64Loader, efiX64HttpLoader, grubLoader, profileLoader, Optional.empty());
+    }
+
+    /** @param arm64Loader the GRUB file ARM64 machines load (TFTP for PXE, by URL for HTTP Boot); empty: none */
+    public BootPolicy(String efiX64Loader, String efiX64HttpLoader, Optional<String> grubLoader,
+                      Function<MacAddress, Optional<ProfileLoader>> profileLoader, Optional<String> arm64Loader) {
+        this.arm64Loader = arm64Loader;
         this.efiX64Loader = efiX64Loader;
         this.efiX64HttpLoader = efiX64HttpLoader;
         this.grubLoader = grubLoader;
@@ -70,9 +81,16 @@ public final class BootPolicy {
             case BIOS -> new FirstLoader.TftpFile("undionly.kpxe");
             case EFI_X64 -> new FirstLoader.TftpFile(efiX64For(client.mac()));
             case EFI_X64_HTTP -> new FirstLoader.HttpFile(efiX64HttpLoader);
-            case EFI_IA32, EFI_ARM64, EFI_ARM64_HTTP, UNKNOWN -> new FirstLoader.NoBoot(
+            case EFI_ARM64 -> arm64Loader.<FirstLoader>map(FirstLoader.TftpFile::new).orElseGet(this::noArm64);
+            case EFI_ARM64_HTTP -> arm64Loader.<FirstLoader>map(FirstLoader.HttpFile::new).orElseGet(this::noArm64);
+            case EFI_IA32, UNKNOWN -> new FirstLoader.NoBoot(
                     "firmware " + client.firmware() + " has no iPXE build in this distro's ipxe package");
         };
+    }
+
+    private FirstLoader noArm64() {
+        return new FirstLoader.NoBoot("firmware " + Firmware.EFI_ARM64.wire() + " needs GRUB for arm64, which pivot"
+                + " serve could not build (it said why at start)");
     }
 
     private String efiX64For(MacAddress mac) {

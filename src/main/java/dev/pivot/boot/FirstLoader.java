@@ -14,7 +14,10 @@ public sealed interface FirstLoader {
     record IpxeScript(MacAddress mac) implements FirstLoader {
     }
 
-    /** UEFI HTTP Boot: one of the distro's iPXE binaries, by file name ("ipxe.efi"), from the HTTP server. */
+    /**
+     * UEFI HTTP Boot: a first loader by file name from the HTTP server: one of the distro's iPXE binaries
+     * ("ipxe.efi"), or GRUB for arm64.
+     */
     record HttpFile(String name) implements FirstLoader {
     }
 

@@ -19,6 +19,8 @@ public final class Qemu implements AutoCloseable {
     private static final Path OVMF_VARS = Path.of("/usr/share/OVMF/OVMF_VARS_4M.fd");
     private static final Path OVMF_CODE_MS = Path.of("/usr/share/OVMF/OVMF_CODE_4M.ms.fd");
     private static final Path OVMF_VARS_MS = Path.of("/usr/share/OVMF/OVMF_VARS_4M.ms.fd");
+    /** AAVMF, Debian's UEFI for QEMU's arm64 "virt" machine (package qemu-efi-aarch64). */
+    public static final Path AAVMF = Path.of("/usr/share/qemu-efi-aarch64/QEMU_EFI.fd");
 
     /** How the VM's firmware reaches the network. */
     public enum Boot {
@@ -37,7 +39,14 @@ public final class Qemu implements AutoCloseable {
          * Secure Boot enforcing: q35 with SMM, OVMF_CODE_4M.ms.fd and a copy of OVMF_VARS_4M.ms.fd (Microsoft's keys
          * enrolled), the NIC ROM disabled: OVMF's own PXE, which runs only what those keys (or shim) trust.
          */
-        UEFI_SECURE_BOOT
+        UEFI_SECURE_BOOT,
+        /**
+         * An ARM64 machine: qemu-system-aarch64 "virt" (a Cortex-A57, always TCG on an x86 host) with AAVMF, the NIC
+         * without option ROM: AAVMF's own PXE, which asks DHCP as arch 11 (ARM64 UEFI).
+         */
+        ARM64_UEFI,
+        /** The same ARM64 machine set to HTTP Boot: AAVMF's PXE switched off, it asks DHCP as arch 19. */
+        ARM64_UEFI_HTTP_BOOT
     }
 
     public enum Nic {
@@ -146,8 +155,12 @@ public final class Qemu implements AutoCloseable {
     }
 
     static List<String> command(Spec spec, Accel accel) {
-        List<String> cmd = new ArrayList<>(List.of("qemu-system-x86_64"));
-        cmd.addAll(accel.qemuArgs());
+        boolean arm64 = spec.boot() == Boot.ARM64_UEFI || spec.boot() == Boot.ARM64_UEFI_HTTP_BOOT;
+        List<String> cmd = new ArrayList<>(List.of(arm64 ? "qemu-system-aarch64" : "qemu-system-x86_64"));
+        // KVM here is x86's: an arm64 guest is emulated. cortex-a57 rather than "max": max adds features (pointer
+        // authentication) that TCG emulates slowly and the kernel does not need.
+        cmd.addAll(arm64 ? List.of("-M", "virt", "-cpu", "cortex-a57", "-accel", "tcg")
+                : accel.qemuArgs());
         if (spec.boot() == Boot.UEFI_SECURE_BOOT) {
             // OVMF's Secure Boot build keeps its variables behind SMM; without it the firmware stops at once.
             cmd.addAll(List.of("-machine", "q35,smm=on", "-global", "driver=cfi.pflash01,property=secure,value=on"));
@@ -159,7 +172,7 @@ public final class Qemu implements AutoCloseable {
         // Naming the same file explicitly with romfile=PATH makes SeaBIOS skip it here, so the default is kept.
         String rom = switch (spec.boot()) {
             case BIOS_IPXE_ROM, UEFI_IPXE_ROM -> "";
-            case UEFI_OWN_PXE, UEFI_HTTP_BOOT, UEFI_SECURE_BOOT -> ",romfile=";
+            case UEFI_OWN_PXE, UEFI_HTTP_BOOT, UEFI_SECURE_BOOT, ARM64_UEFI, ARM64_UEFI_HTTP_BOOT -> ",romfile=";
         };
         cmd.addAll(List.of("-device", spec.nic().device + ",netdev=n0,mac=" + spec.mac() + rom));
         switch (spec.boot()) {
@@ -167,15 +180,22 @@ public final class Qemu implements AutoCloseable {
             case UEFI_IPXE_ROM, UEFI_OWN_PXE -> cmd.addAll(List.of("-bios", OVMF.toString()));
             case UEFI_HTTP_BOOT -> {
                 pflash(cmd, OVMF_CODE, OVMF_VARS, spec);
-                // Set to HTTP Boot as a machine's owner would: OVMF's PXE switched off (its platform knobs).
-                cmd.addAll(List.of("-fw_cfg", "name=opt/org.tianocore/IPv4PXESupport,string=n",
-                        "-fw_cfg", "name=opt/org.tianocore/IPv6PXESupport,string=n"));
+                cmd.addAll(NO_PXE);
             }
             case UEFI_SECURE_BOOT -> pflash(cmd, OVMF_CODE_MS, OVMF_VARS_MS, spec);
+            case ARM64_UEFI -> cmd.addAll(List.of("-bios", AAVMF.toString()));
+            case ARM64_UEFI_HTTP_BOOT -> {
+                cmd.addAll(List.of("-bios", AAVMF.toString()));
+                cmd.addAll(NO_PXE);
+            }
         }
         cmd.addAll(List.of("-boot", "n"));
         return cmd;
     }
+
+    /** Set to HTTP Boot as a machine's owner would: the firmware's PXE switched off (OVMF's and AAVMF's knobs). */
+    private static final List<String> NO_PXE = List.of("-fw_cfg", "name=opt/org.tianocore/IPv4PXESupport,string=n",
+            "-fw_cfg", "name=opt/org.tianocore/IPv6PXESupport,string=n");
 
     /** The firmware read-only, its variables in a copy beside the serial log (the firmware writes to them). */
     private static void pflash(List<String> cmd, Path code, Path vars, Spec spec) {

@@ -11,8 +11,11 @@ import java.util.Optional;
  * @param port            the TCP port; 0 picks a free one (tests)
  * @param baseUrlOverride "http://host:port" to put in scripts instead of the address each client used
  * @param ipxeDir         the distro's iPXE binaries, served under /ipxe/ for UEFI HTTP Boot
+ * @param loaderDir       first loaders Pivot builds (GRUB for arm64), served under /ipxe/ too when iPXE has no file
+ *                        of that name
  */
-public record HttpConfig(InetAddress bind, int port, Optional<String> baseUrlOverride, Path ipxeDir) {
+public record HttpConfig(InetAddress bind, int port, Optional<String> baseUrlOverride, Path ipxeDir,
+                         Optional<Path> loaderDir) {
 
     public static final Path DEBIAN_IPXE_DIR = Path.of("/usr/lib/ipxe");
 
@@ -21,6 +24,10 @@ public record HttpConfig(InetAddress bind, int port, Optional<String> baseUrlOve
             throw new IllegalArgumentException("HTTP port out of range 0-65535: " + port);
         }
         baseUrlOverride = baseUrlOverride.map(HttpConfig::checkedBaseUrl);
+    }
+
+    public HttpConfig(InetAddress bind, int port, Optional<String> baseUrlOverride, Path ipxeDir) {
+        this(bind, port, baseUrlOverride, ipxeDir, Optional.empty());
     }
 
     public HttpConfig(InetAddress bind, int port) {

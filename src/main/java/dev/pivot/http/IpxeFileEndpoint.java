@@ -11,9 +11,13 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
-/** {@code GET /ipxe/<file>}: the distro's iPXE binaries, for UEFI HTTP Boot clients that take a URL. */
+/**
+ * {@code GET /ipxe/<file>}: the distro's iPXE binaries, for UEFI HTTP Boot clients that take a URL, and the first
+ * loaders Pivot builds itself (GRUB for arm64) from a second directory.
+ */
 final class IpxeFileEndpoint {
 
     private static final Logger log = LoggerFactory.getLogger(IpxeFileEndpoint.class);
@@ -21,11 +25,17 @@ final class IpxeFileEndpoint {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._\\-]*");
 
     private final Path dir;
+    private final Optional<Path> loaderDir;
     private final ByteBufferPool pool;
     private final BodyBytes counted;
 
     IpxeFileEndpoint(Path dir, ByteBufferPool pool, BodyBytes counted) {
+        this(dir, Optional.empty(), pool, counted);
+    }
+
+    IpxeFileEndpoint(Path dir, Optional<Path> loaderDir, ByteBufferPool pool, BodyBytes counted) {
         this.dir = dir.toAbsolutePath().normalize();
+        this.loaderDir = loaderDir.map(d -> d.toAbsolutePath().normalize());
         this.pool = pool;
         this.counted = counted;
     }
@@ -36,7 +46,11 @@ final class IpxeFileEndpoint {
             throw new BadRequest("bad iPXE file name '" + ReportEndpoint.printable(name) + "'");
         }
         Path file = dir.resolve(name).normalize();
-        if (!file.getParent().equals(dir) || !Files.isRegularFile(file)) {
+        if (loaderDir.isPresent() && !Files.isRegularFile(file)) {
+            file = loaderDir.get().resolve(name).normalize();
+        }
+        if (!(file.getParent().equals(dir) || loaderDir.filter(file.getParent()::equals).isPresent())
+                || !Files.isRegularFile(file)) {
             log.warn("HTTP 404 /ipxe/{} (not in {}) asked by {}", name, dir, Request.getRemoteAddr(request));
             Replies.text(request, response, HttpStatus.NOT_FOUND_404, "no iPXE file " + name + " in " + dir + "\n");
             return;

@@ -118,7 +118,7 @@ public final class PivotHttpServer implements AutoCloseable {
         server.setHandler(new Router(extra, scripts, new GrubConfigEndpoint(catalog, machines, scripts),
                 artifactEndpoint,
                 new ReportEndpoint(machines),
-                new IpxeFileEndpoint(config.ipxeDir(), server.getByteBufferPool(), bodyBytes),
+                new IpxeFileEndpoint(config.ipxeDir(), config.loaderDir(), server.getByteBufferPool(), bodyBytes),
                 new Quota<>(guard.streams(), guard.streamsPerIp()), guard.refusals()));
     }
 

@@ -49,6 +49,14 @@ public final class ImageCheck {
     private ImageCheck() {
     }
 
+    private static boolean isArm64(Path kernel) {
+        try {
+            return KernelArch.of(kernel).filter(a -> a == dev.pivot.stage1.CpuArch.ARM64).isPresent();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     private static Map<String, String> requiredModules() {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("af_packet", "the DHCP client (udhcpc) needs it");
@@ -98,9 +106,12 @@ public final class ImageCheck {
         String release = version != null ? version.release() : null;
         if (version == null && findings.stream().noneMatch(f -> f.subject().equals("kernel"))) {
             release = initrdTrees.size() == 1 ? initrdTrees.keySet().iterator().next() : null;
-            findings.add(Finding.warning("kernel", "the kernel " + kernel.getFileName() + " has no x86 setup header"
-                    + " with a version string" + (release == null ? "; the module checks are skipped"
-                    : "; the module checks use the initrd's lib/modules/" + release)));
+            // An arm64 Image's header has no version string at all: the initrd's module tree is the normal way there.
+            if (release == null || !isArm64(kernel)) {
+                findings.add(Finding.warning("kernel", "the kernel " + kernel.getFileName() + " has no x86 setup"
+                        + " header with a version string" + (release == null ? "; the module checks are skipped"
+                        : "; the module checks use the initrd's lib/modules/" + release)));
+            }
         }
 
         ModuleTree initrd = null;

@@ -259,11 +259,25 @@ public final class PivotServer implements AutoCloseable {
                     limits.httpConnections(), limits.httpConnectionsPerIp(),
                     java.time.Duration.ofSeconds(limits.httpIdleSeconds()), limits.httpDownloads(),
                     limits.httpDownloadsPerIp(), limits.eventStreams(), limits.apiBodyBytes(), limits.trustHostHeader());
+            Path arm64Dir = config.state().resolve("loaders").resolve("arm64");
             PivotHttpServer http = new PivotHttpServer(
-                    new HttpConfig(where.bind(), config.httpPort(), Optional.empty(), config.ipxeDir()),
+                    new HttpConfig(where.bind(), config.httpPort(), Optional.empty(), config.ipxeDir(),
+                            Optional.of(arm64Dir)),
                     catalog, artifacts, addresses, pipeline, api, guard);
             http.start();
             running.add(http);
+            // GRUB for ARM64 machines names this server's HTTP address: built once it is known.
+            Optional<String> arm64Loader = switch (Arm64Grub.build(arm64Dir, where.address(), http.port())) {
+                case Arm64Grub.Found.Built built -> {
+                    out.println("pivot: ARM64 UEFI clients get GRUB arm64 (" + Arm64Grub.FILE + ", built with"
+                            + " grub-mkimage: grub.cfg, kernel and initrds over HTTP)");
+                    yield Optional.of(Arm64Grub.FILE);
+                }
+                case Arm64Grub.Found.Missing missing -> {
+                    out.println("pivot: " + missing.line());
+                    yield Optional.empty();
+                }
+            };
             // Health and membership: with a shared database each server beats into it and sees the others.
             String selfUrl = Routes.baseUrl(where.address(), http.port());
             if (beats.isPresent()) {
@@ -294,7 +308,9 @@ public final class PivotServer implements AutoCloseable {
                     .filter(p -> p.loader().equals(Optional.of(dev.pivot.boot.ProfileLoader.GRUB)))
                     .map(ProfilesFile.Profile::name).sorted().toList()).orElse(List.of()), out);
             TftpFiles files = TftpFiles.withDistroLoaders(config.tftpRoot().map(List::of).orElse(List.of()),
-                    config.ipxeDir(), uefi.tftpDirs(), TftpFiles.both(new PxelinuxConfigs(catalog, baseUrl),
+                    config.ipxeDir(), arm64Loader.isPresent() ? java.util.stream.Stream.concat(
+                            uefi.tftpDirs().stream(), java.util.stream.Stream.of(arm64Dir)).toList() : uefi.tftpDirs(),
+                    TftpFiles.both(new PxelinuxConfigs(catalog, baseUrl),
                             new GrubConfigs(catalog, artifacts, addresses, pipeline, secrets, baseUrl,
                                     where.address().getHostAddress())));
             TftpServer tftp = new TftpServer(TftpConfig.defaults(where.bind(), config.tftpPort(), files.roots())
@@ -318,7 +334,8 @@ public final class PivotServer implements AutoCloseable {
                     leases = new FileLeaseStore(config.state().resolve("dhcp-leases"));
                 }
                 DhcpServer server = new DhcpServer(dhcp.get().withIpxeUpgrade(config.ipxeUpgrade()),
-                        new BootPolicy(uefi.pxe(), uefi.httpBoot(), uefi.grub(), catalog::loader), addresses, pipeline, leases, refusals,
+                        new BootPolicy(uefi.pxe(), uefi.httpBoot(), uefi.grub(), catalog::loader,
+                                arm64Loader), addresses, pipeline, leases, refusals,
                         new OfferGuard(limits.dhcpOffers(), mac -> knownMachine(mac, catalog, store), refusals));
                 server.start();
                 running.add(server);

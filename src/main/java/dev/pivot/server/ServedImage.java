@@ -10,9 +10,11 @@ import dev.pivot.image.ImageCheck;
 import dev.pivot.image.ImageCheckResult;
 import dev.pivot.image.ImageException;
 import dev.pivot.image.ImportedImage;
+import dev.pivot.image.KernelArch;
 import dev.pivot.image.KernelImport;
 import dev.pivot.image.NetbootImport;
 import dev.pivot.image.Stage1Drivers;
+import dev.pivot.stage1.CpuArch;
 import dev.pivot.stage1.NativeRootInitrd;
 import dev.pivot.stage1.NbdClientFiles;
 import dev.pivot.stage1.Prelude;
@@ -157,6 +159,19 @@ public record ServedImage(Optional<ImportedImage> image, BootSpec spec) {
         }
         SortedMap<String, byte[]> extra = new TreeMap<>();
         drivers.ifPresent(d -> d.preludeFiles().forEach(f -> extra.put(f.relativePath(), f.content())));
+        // The prelude's busybox is built for the image's kernel: an arm64 Image gets busybox-static:arm64.
+        Optional<CpuArch> arch = KernelArch.of(store.path(image.kernel()));
+        if (arch.isPresent() && arch.get() != CpuArch.X86_64) {
+            if (nbd) {
+                o.err().println("pivot: " + dir + ": an " + arch.get().label() + " kernel: --root-transport nbd needs"
+                        + " an x86-64 image (stage 1's nbd-client comes from this server); use --root-transport http");
+                o.err().flush();
+                return Optional.empty();
+            }
+            o.out().println("pivot: " + dir + ": " + arch.get().label() + " kernel: stage 1 gets busybox from "
+                    + arch.get().busybox() + " (" + arch.get().busyboxPackage() + ")");
+            return Optional.of(Prelude.build(store, arch.get(), extra, java.util.Set.of()));
+        }
         if (!nbd) {
             return Optional.of(Prelude.build(store, Prelude.DEFAULT_BUSYBOX, extra));
         }

@@ -54,6 +54,31 @@ public final class Prelude {
         return build(store, busybox, extraFiles, Set.of());
     }
 
+    /**
+     * For a kernel of {@code arch}: its static busybox ({@link CpuArch#busybox}), checked to be built for it, since
+     * a busybox of another processor would only fail on the machine, after the kernel started.
+     */
+    public static Artifact build(ArtifactStore store, CpuArch arch, SortedMap<String, byte[]> extraFiles,
+                                 Set<String> executables) throws Stage1Exception {
+        Path busybox = arch.busybox();
+        checkMachine(busybox, arch);
+        return build(store, busybox, extraFiles, executables);
+    }
+
+    static void checkMachine(Path busybox, CpuArch arch) throws Stage1Exception {
+        int machine;
+        try {
+            machine = StaticElf.machine(busybox);
+        } catch (IOException e) {
+            throw new Stage1Exception(busybox + ": not a usable busybox: " + e.getMessage(), e);
+        }
+        if (machine != arch.elfMachine()) {
+            throw new Stage1Exception(busybox + ": built for another processor (ELF machine " + machine + "), but the"
+                    + " kernel is " + arch.label() + " (machine " + arch.elfMachine() + "); install "
+                    + arch.busyboxPackage());
+        }
+    }
+
     /** With {@code executables}: the extra files (paths as in {@code extraFiles}) that get mode 0755. */
     public static Artifact build(ArtifactStore store, Path busybox, SortedMap<String, byte[]> extraFiles,
                                  Set<String> executables) throws Stage1Exception {

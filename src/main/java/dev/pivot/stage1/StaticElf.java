@@ -50,6 +50,18 @@ final class StaticElf {
         }
     }
 
+    /** ELF's e_machine (62 x86-64, 183 aarch64). Throws if the file is not ELF. */
+    static int machine(Path file) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer header = read(channel, 0, 20);
+            if (header.limit() < 20 || header.getInt(0) != 0x7f454c46) {
+                throw new IOException(file + ": not an ELF executable");
+            }
+            header.order(header.get(5) == 2 ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
+            return header.getShort(18) & 0xffff;
+        }
+    }
+
     private static ByteBuffer read(FileChannel channel, long offset, int length) throws IOException {
         ByteBuffer buffer = ByteBuffer.allocate(length);
         while (buffer.hasRemaining() && channel.read(buffer, offset + buffer.position()) > 0) {

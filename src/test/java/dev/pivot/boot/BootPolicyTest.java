@@ -82,9 +82,28 @@ class BootPolicyTest {
 
     @Test
     void firmwareWithoutAnIpxeBuildIsRefusedWithAReason() {
-        FirstLoader answer = policy.firstLoader(new BootClient(MAC, Firmware.EFI_ARM64, false));
+        FirstLoader answer = policy.firstLoader(new BootClient(MAC, Firmware.EFI_IA32, false));
         assertThat(answer).isInstanceOf(FirstLoader.NoBoot.class);
-        assertThat(((FirstLoader.NoBoot) answer).reason()).contains("EFI_ARM64");
+        assertThat(((FirstLoader.NoBoot) answer).reason()).contains("EFI_IA32");
+    }
+
+    @Test
+    void arm64MachinesGetGrubByTftpOrByUrlAndAReasonWhenThereIsNone() {
+        BootPolicy withGrub = new BootPolicy("shimx64.efi", "ipxe.efi", java.util.Optional.empty(),
+                mac -> java.util.Optional.of(ProfileLoader.IPXE), java.util.Optional.of("grubaa64.efi"));
+        assertThat(withGrub.firstLoader(new BootClient(MAC, Firmware.EFI_ARM64, false)))
+                .isEqualTo(new FirstLoader.TftpFile("grubaa64.efi"));
+        assertThat(withGrub.firstLoader(new BootClient(MAC, Firmware.EFI_ARM64_HTTP, false)))
+                .isEqualTo(new FirstLoader.HttpFile("grubaa64.efi"));
+        assertThat(withGrub.firstLoader(new BootClient(MAC, Firmware.EFI_X64, false)))
+                .as("x86-64 machines keep what their profile chooses").isEqualTo(new FirstLoader.TftpFile("ipxe.efi"));
+
+        for (Firmware arm64 : java.util.List.of(Firmware.EFI_ARM64, Firmware.EFI_ARM64_HTTP)) {
+            FirstLoader answer = policy.firstLoader(new BootClient(MAC, arm64, false));
+            assertThat(answer).isInstanceOf(FirstLoader.NoBoot.class);
+            assertThat(((FirstLoader.NoBoot) answer).reason()).isEqualTo("firmware uefi-arm64 needs GRUB for arm64,"
+                    + " which pivot serve could not build (it said why at start)");
+        }
     }
 
     @Test

@@ -30,6 +30,21 @@ class QemuTest {
     }
 
     @Test
+    void arm64IsAnEmulatedVirtMachineWithAavmfEvenWhereKvmIs() {
+        List<String> cmd = Qemu.command(Qemu.Spec.of(Qemu.Boot.ARM64_UEFI, Qemu.Nic.VIRTIO, "52:54:00:00:00:03",
+                "tap0", LOG), Accel.KVM);
+        assertThat(cmd.getFirst()).isEqualTo("qemu-system-aarch64");
+        assertThat(String.join(" ", cmd)).contains("-M virt -cpu cortex-a57 -accel tcg",
+                        "virtio-net-pci,netdev=n0,mac=52:54:00:00:00:03,romfile=",
+                        "-bios /usr/share/qemu-efi-aarch64/QEMU_EFI.fd")
+                .doesNotContain("kvm").doesNotContain("IPv4PXESupport");
+        List<String> http = Qemu.command(Qemu.Spec.of(Qemu.Boot.ARM64_UEFI_HTTP_BOOT, Qemu.Nic.VIRTIO,
+                "52:54:00:00:00:03", "tap0", LOG), Accel.TCG);
+        assertThat(http).contains("name=opt/org.tianocore/IPv4PXESupport,string=n",
+                "name=opt/org.tianocore/IPv6PXESupport,string=n");
+    }
+
+    @Test
     void rejectsAMalformedMac() {
         assertThatThrownBy(() -> Qemu.Spec.of(Qemu.Boot.BIOS_IPXE_ROM, Qemu.Nic.VIRTIO, "52-54-00", "tap0", LOG))
                 .hasMessageContaining("52-54-00");

@@ -118,7 +118,7 @@ class DhcpResponderTest {
         assertThat(proxy.handle(arm, FROM_NOWHERE, DhcpResponder.Port.SERVER)).isEmpty();
         assertThat(events).singleElement().satisfies(e -> {
             assertThat(e.failed()).isTrue();
-            assertThat(e.detail()).contains("EFI_ARM64");
+            assertThat(e.detail()).contains("uefi-arm64");
         });
     }
 

@@ -25,10 +25,17 @@ final class FirmwareLab {
 
     /** Runs scripts/fetch-boot-loaders.sh (apt-get download + dpkg-deb -x); a failure names the packages. */
     static Path fetchBootLoaders() {
+        return fetchBootLoaders(List.of());
+    }
+
+    /** The same with the script's options ("--arm64": also the arm64 busybox and GRUB modules). */
+    static Path fetchBootLoaders(List<String> options) {
         Path script = Require.pivotRoot().resolve("scripts/fetch-boot-loaders.sh");
         try {
             Path log = Files.createTempFile("pvt-fetch-", ".log");
-            Process p = new ProcessBuilder("bash", script.toString()).redirectError(log.toFile()).start();
+            List<String> cmd = new java.util.ArrayList<>(List.of("bash", script.toString()));
+            cmd.addAll(options);
+            Process p = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
             p.getOutputStream().close();
             boolean done = p.waitFor(5, TimeUnit.MINUTES);
             String stdout = done ? new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip() : "";
@@ -36,11 +43,11 @@ final class FirmwareLab {
             Files.deleteIfExists(log);
             if (!done) {
                 p.destroyForcibly();
-                throw new AssertionError("cannot get shim-signed and grub-efi-amd64-signed: " + script
+                throw new AssertionError("cannot get the boot loaders' packages: " + script + " " + options
                         + " took over 5 min");
             }
             if (p.exitValue() != 0 || stdout.isEmpty()) {
-                throw new AssertionError("cannot get shim-signed and grub-efi-amd64-signed (" + script + " exit "
+                throw new AssertionError("cannot get the boot loaders' packages (" + script + " " + options + " exit "
                         + p.exitValue() + "): " + stderr);
             }
             return Path.of(stdout.lines().reduce((a, b) -> b).orElseThrow());

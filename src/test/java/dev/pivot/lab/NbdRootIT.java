@@ -337,8 +337,8 @@ class NbdRootIT {
         Files.copy(Path.of("/bin/busybox"), tree.resolve("bin/busybox"));
         Path kernelModules;
         try (Stream<Path> k = Files.list(Path.of("/var/cache/pivot/kernel"))) {
-            // the x86 kernel (the cache may also hold an arm64 one)
-            kernelModules = k.filter(p -> p.getFileName().toString().endsWith("-amd64"))
+            // The x86-64 one: the cache also holds the ARM64 test's arm64 kernel.
+            kernelModules = k.filter(p -> !p.getFileName().toString().endsWith("-arm64"))
                     .map(p -> p.resolve("lib/modules")).filter(Files::isDirectory).findFirst()
                     .orElseThrow(() -> new AssertionError("no kernel in /var/cache/pivot/kernel"));
         }

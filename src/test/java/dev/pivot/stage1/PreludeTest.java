@@ -111,4 +111,26 @@ class PreludeTest {
         Path text = Files.writeString(tmp.resolve("script"), "#!/bin/sh\n");
         assertThatThrownBy(() -> Prelude.build(store, text)).hasMessageStartingWith(text + ": not a usable busybox");
     }
+
+    @Test
+    void aBusyboxForAnotherProcessorIsRefusedNamingThePackage() throws Exception {
+        requireStaticBusybox();
+        assertThat(StaticElf.machine(Prelude.DEFAULT_BUSYBOX)).as("Debian's amd64 busybox-static").isEqualTo(62);
+        assertThatThrownBy(() -> Prelude.checkMachine(Prelude.DEFAULT_BUSYBOX, CpuArch.ARM64))
+                .isInstanceOf(Stage1Exception.class)
+                .hasMessage("/bin/busybox: built for another processor (ELF machine 62), but the kernel is arm64"
+                        + " (machine 183); install busybox-static:arm64");
+        Prelude.checkMachine(Prelude.DEFAULT_BUSYBOX, CpuArch.X86_64);
+    }
+
+    @Test
+    void anArm64PreludeCarriesBusyboxStaticArm64() throws Exception {
+        Path arm64 = CpuArch.ARM64.busyboxCandidates().getFirst();
+        dev.pivot.testsupport.Require.file(arm64, "busybox-static:arm64 (scripts/fetch-boot-loaders.sh --arm64)");
+        ArtifactStore store = ArtifactStore.open(tmp.resolve("store"));
+        var prelude = Prelude.build(store, CpuArch.ARM64, new java.util.TreeMap<>(), java.util.Set.of());
+        assertThat(StaticElf.machine(arm64)).isEqualTo(183);
+        assertThat(prelude.size()).isPositive();
+        assertThat(prelude.sha256()).isNotEqualTo(Prelude.build(store).sha256());
+    }
 }
