@@ -6,24 +6,7 @@
 RAMP=${BENCH_RAMP:-20}
 KILLED=${BENCH_KILL:-a} # which server dies: a or b
 
-pivot_apt_install postgresql
-PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-PG_DIR="$BENCH_WORK/pg"
-mkdir -p "$PG_DIR"
-AS_PG=()
-# initdb refuses root: postgres runs as its own user, which may pass through (not list) the work directory.
-if [ "$(id -u)" = 0 ]; then chmod o+x "$BENCH_WORK"; chown postgres: "$PG_DIR"; AS_PG=(runuser -u postgres --); fi
-"${AS_PG[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U pivot --auth=trust -E UTF8 >/dev/null
-PG_PORT=$(bench_free_port)
-"${AS_PG[@]}" "$PG_BIN/postgres" -D "$PG_DIR/data" -p "$PG_PORT" -c listen_addresses=127.0.0.1 \
-  -c unix_socket_directories="$PG_DIR" >"$PG_DIR/log" 2>&1 &
-BENCH_PIDS+=($!)
-for _ in $(seq 100); do
-  "$PG_BIN/pg_isready" -q -h "$PG_DIR" -p "$PG_PORT" && break
-  sleep 0.2
-done
-"$PG_BIN/pg_isready" -q -h "$PG_DIR" -p "$PG_PORT" || { echo "bench: postgres did not start: $(cat "$PG_DIR/log")" >&2; exit 1; }
-psql_() { "$PG_BIN/psql" -X -q -At -h "$PG_DIR" -p "$PG_PORT" -U pivot -d postgres -v ON_ERROR_STOP=1 -c "$1"; }
+bench_start_postgres 127.0.0.1
 DB="jdbc:postgresql://127.0.0.1:$PG_PORT/postgres?user=pivot"
 
 declare -A PORT PID

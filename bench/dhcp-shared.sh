@@ -37,18 +37,7 @@ for i in 0 1; do
 done
 
 # PostgreSQL in the LAN namespace, listening on the bridge; trusted from the LAN (it exists only in this script).
-PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-PG_DIR="$BENCH_WORK/pg"; mkdir -p "$PG_DIR"
-AS_PG=()
-if [ "$(id -u)" = 0 ]; then chmod o+x "$BENCH_WORK"; chown postgres: "$PG_DIR"; AS_PG=(runuser -u postgres --); fi
-"${AS_PG[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U pivot --auth=trust -E UTF8 >/dev/null
-echo "host all all samenet trust" >>"$PG_DIR/data/pg_hba.conf"
-PG_PORT=5432
-ip netns exec "$NS_L" "${AS_PG[@]}" "$PG_BIN/postgres" -D "$PG_DIR/data" -p "$PG_PORT" -c listen_addresses="$LAN_IP" \
-  -c unix_socket_directories="$PG_DIR" >"$PG_DIR/log" 2>&1 &
-BENCH_PIDS+=($!)
-for _ in $(seq 100); do "$PG_BIN/pg_isready" -q -h "$PG_DIR" -p "$PG_PORT" && break; sleep 0.2; done
-psql_() { "$PG_BIN/psql" -X -q -At -h "$PG_DIR" -p "$PG_PORT" -U pivot -d postgres -v ON_ERROR_STOP=1 -c "$1"; }
+bench_start_postgres "$LAN_IP" 5432 ip netns exec "$NS_L"
 psql_ "SELECT 1" >/dev/null
 
 NETBOOT="$BENCH_WORK/netboot"

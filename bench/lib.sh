@@ -222,3 +222,30 @@ bench_cpu_split() {
 bench_loadavg() {
   cut -d' ' -f1-3 /proc/loadavg
 }
+
+# A private PostgreSQL (Debian's postgresql package, never its service) under $BENCH_WORK/pg, its PID in the kill
+# list; sets PG_BIN, PG_DIR, PG_PORT and psql_ SQL. bench_start_postgres ADDRESS [PORT [PREFIX...]]: listens on
+# ADDRESS (and a socket in PG_DIR), on PORT (a free one by default), started through PREFIX (e.g. ip netns exec NS);
+# an ADDRESS other than 127.0.0.1 trusts its own subnet (the database exists only for the benchmark).
+bench_start_postgres() {
+  local address=$1 as_pg=()
+  PG_PORT=${2:-$(bench_free_port)}
+  shift; [ $# -gt 0 ] && shift
+  pivot_apt_install postgresql
+  PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  PG_DIR="$BENCH_WORK/pg"
+  mkdir -p "$PG_DIR"
+  # initdb refuses root: postgres runs as its own user, which may pass through (not list) the work directory.
+  if [ "$(id -u)" = 0 ]; then chmod o+x "$BENCH_WORK"; chown postgres: "$PG_DIR"; as_pg=(runuser -u postgres --); fi
+  "${as_pg[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U pivot --auth=trust -E UTF8 >/dev/null
+  [ "$address" = 127.0.0.1 ] || echo "host all all samenet trust" >>"$PG_DIR/data/pg_hba.conf"
+  "$@" "${as_pg[@]}" "$PG_BIN/postgres" -D "$PG_DIR/data" -p "$PG_PORT" -c listen_addresses="$address" \
+    -c unix_socket_directories="$PG_DIR" >"$PG_DIR/log" 2>&1 &
+  BENCH_PIDS+=($!)
+  for _ in $(seq 100); do
+    "$PG_BIN/pg_isready" -q -h "$PG_DIR" -p "$PG_PORT" && break
+    sleep 0.2
+  done
+  "$PG_BIN/pg_isready" -q -h "$PG_DIR" -p "$PG_PORT" || { echo "bench: postgres did not start: $(cat "$PG_DIR/log")" >&2; exit 1; }
+}
+psql_() { "$PG_BIN/psql" -X -q -At -h "$PG_DIR" -p "$PG_PORT" -U pivot -d postgres -v ON_ERROR_STOP=1 -c "$1"; }
