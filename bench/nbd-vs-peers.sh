@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # NBD read throughput: Pivot vs nbdkit (file plugin) vs nbd-server, serving the same 1 GiB file, read by the same
 # client (fio's nbd engine, i.e. libnbd) in the same run, inside a fresh network namespace (loopback only).
-# Cells: sequential 1 MiB reads (the file split among the clients) and 4 KiB random reads (RUNTIME seconds), with 1
-# and 16 clients (one connection each). REPS runs per cell, the servers taking turns (each rep starts with the next
-# one); medians, and the ratio Pivot / better peer. Pivot's RSS is sampled after every run.
+# Cells: sequential 1 MiB reads (the file split among the clients, each client going round its part) and 4 KiB
+# random reads, RUNTIME seconds each, with 1 and 16 clients (one connection each). REPS runs per cell, the servers
+# taking turns (each rep starts with the next one); medians, and the ratio Pivot / better peer. Pivot's RSS is
+# sampled after every run. Every server runs in a session of its own (nbd-server makes one when it daemonizes;
+# the others are started with setsid): with the kernel's autogroup scheduling a session is one scheduling group,
+# so none of them shares its CPU share with the client or gets one more than the others when the machine is busy.
 #
 #   sudo bench/nbd-vs-peers.sh [REPS]          (default 3)
 #   SIZE_MIB=256 RUNTIME=5 sudo -E bench/nbd-vs-peers.sh 1     (a quick look)
+#
+# BENCH_PIVOT_HOME=DIR measures the pivot serve built in DIR (another checkout) instead of this one;
+# BENCH_BASELINE_HOME=DIR measures the one built in DIR as well, as a fourth server taking its turns (a column of its
+# own, not in the ratio): before/after figures under the same load.
 #
 # Needs root (ip netns). Debian packages fio nbdkit nbd-server are installed if missing, with a policy-rc.d that
 # refuses service starts: only the servers this script starts, on 127.0.0.1 in its namespace, ever run. Every
@@ -22,6 +29,15 @@ source "$HERE/scripts/common.sh"
 pivot_apt_install fio nbdkit nbd-server nbd-client squashfs-tools cpio gzip iproute2
 JAVA_HOME="$(pivot_java_home)"; export JAVA_HOME
 pivot_build_if_needed # before entering the namespace: ./pivot must not build inside it
+PIVOT_DIR=${BENCH_PIVOT_HOME:-$HERE}
+BASELINE_DIR=${BENCH_BASELINE_HOME:-}
+for dir in "$PIVOT_DIR" $BASELINE_DIR; do
+    [ -x "$dir/pivot" ] || { echo "no ./pivot in $dir" >&2; exit 2; }
+    # ./pivot builds a checkout whose sources changed: do it here, not inside the namespace
+    # shellcheck source=scripts/common.sh
+    (cd "$dir" && source scripts/common.sh && pivot_build_if_needed)
+    echo "pivot serve from $dir ($(git -C "$dir" rev-parse --short HEAD 2>/dev/null || echo 'not a git checkout'))"
+done
 
 WORK=$(mktemp -d /tmp/pvt-nbdbench.XXXXXX)
 NS=pvt-nbdbench-$$
@@ -50,21 +66,39 @@ mksquashfs "$WORK/src/root" "$WORK/image/root.squashfs" -quiet -no-progress -noa
 ip netns add "$NS"
 ip -n "$NS" link set lo up
 in_ns() { ip netns exec "$NS" "$@"; }
-# Servers start with "ip netns exec" itself, not in_ns: "$!" of a backgrounded function is a subshell, and killing
-# that by PID would leave the server running.
-ip netns exec "$NS" "$HERE/pivot" serve "$WORK/image" --skip-check --listen 127.0.0.1 --dhcp off --tftp-port 6970 \
-    --http-port 6980 --root-transport nbd --nbd-port 10809 --state "$WORK/state" > "$WORK/pivot.log" 2>&1 &
+# Servers start with "setsid ip netns exec" itself, not in_ns: "$!" of a backgrounded function is a subshell, and
+# killing that by PID would leave the server running. setsid, ip netns exec and ./pivot exec their command (a
+# background job of this script is no process group leader, so setsid does not fork): "$!" is the server's PID,
+# checked by own_session below.
+own_session() {  # pid name
+    [ "$(ps -o sid= -p "$1" | tr -d ' ')" = "$1" ] || { echo "$2 (PID $1) is not in a session of its own" >&2; exit 1; }
+}
+setsid ip netns exec "$NS" "$PIVOT_DIR/pivot" serve "$WORK/image" --skip-check --listen 127.0.0.1 --dhcp off \
+    --tftp-port 6970 --http-port 6980 --root-transport nbd --nbd-port 10809 --state "$WORK/state" \
+    > "$WORK/pivot.log" 2>&1 &
 PIVOT_PID=$!
 PIDS+=($PIVOT_PID)
+own_session "$PIVOT_PID" pivot
 for _ in $(seq 1200); do grep -q '^pivot: waiting for machines' "$WORK/pivot.log" 2>/dev/null && break; sleep 0.1; done
 grep -q '^pivot: waiting for machines' "$WORK/pivot.log" || { echo "Pivot did not start: $(cat "$WORK/pivot.log")" >&2; exit 1; }
 SHA=$(sed -n 's/^pivot: root image .* sha256 \([0-9a-f]\{64\}\)$/\1/p' "$WORK/pivot.log")
 FILE="$WORK/state/artifacts/objects/$SHA"   # the very file Pivot serves: the peers serve it too
 [ -f "$FILE" ] || { echo "no artifact $FILE" >&2; exit 1; }
+SERVERS=(pivot nbdkit nbd-server)
+if [ -n "$BASELINE_DIR" ]; then
+    # Its own state (it imports the same image: the same bytes, the same export name), its own ports.
+    setsid ip netns exec "$NS" "$BASELINE_DIR/pivot" serve "$WORK/image" --skip-check --listen 127.0.0.1 --dhcp off \
+        --tftp-port 6971 --http-port 6981 --root-transport nbd --nbd-port 10812 --state "$WORK/state-baseline" \
+        > "$WORK/baseline.log" 2>&1 &
+    PIDS+=($!)
+    own_session "$!" baseline
+    SERVERS+=(baseline)
+fi
 
-ip netns exec "$NS" nbdkit --foreground --readonly --ipaddr 127.0.0.1 --port 10810 file "$FILE" \
+setsid ip netns exec "$NS" nbdkit --foreground --readonly --ipaddr 127.0.0.1 --port 10810 file "$FILE" \
     > "$WORK/nbdkit.log" 2>&1 &
 PIDS+=($!)
+own_session "$!" nbdkit
 cat > "$WORK/nbd-server.conf" <<CONF
 [generic]
     user = root
@@ -84,9 +118,9 @@ for _ in $(seq 100); do [ -s "$WORK/nbd-server.pid" ] && break; sleep 0.1; done
 PIDS+=("$(cat "$WORK/nbd-server.pid")")
 
 declare -A URI=([pivot]="nbd://127.0.0.1:10809/$SHA" [nbdkit]="nbd://127.0.0.1:10810/" \
-    [nbd-server]="nbd://127.0.0.1:10811/bench")
-for s in pivot nbdkit nbd-server; do
-    for _ in $(seq 100); do in_ns nbdinfo --size "${URI[$s]}" >/dev/null 2>&1 && break; sleep 0.1; done
+    [nbd-server]="nbd://127.0.0.1:10811/bench" [baseline]="nbd://127.0.0.1:10812/$SHA")
+for s in "${SERVERS[@]}"; do
+    for _ in $(seq 600); do in_ns nbdinfo --size "${URI[$s]}" >/dev/null 2>&1 && break; sleep 0.1; done
     in_ns nbdinfo --size "${URI[$s]}" >/dev/null 2>&1 || {
         echo "$s does not answer at ${URI[$s]}: $(in_ns nbdinfo --size "${URI[$s]}" 2>&1 | tail -n 1)" >&2
         tail -n 5 "$WORK/$s.log" >&2 2>/dev/null || true
@@ -100,8 +134,11 @@ run() {  # server seq|rand clients
     local uri=${URI[$1]} clients=$3 part out
     part=$(( SIZE / clients / 1048576 * 1048576 ))
     case $2 in
+        warm) out=$(in_ns fio --minimal --name=warm --ioengine=nbd --uri="$uri" --rw=read --bs=1M --iodepth=1 \
+                --size="$SIZE" 2>/dev/null) ;;
         seq) out=$(in_ns fio --minimal --name=seq --ioengine=nbd --uri="$uri" --rw=read --bs=1M --iodepth=1 \
-                --numjobs="$clients" --size="$part" --offset_increment="$part" --group_reporting 2>/dev/null) ;;
+                --numjobs="$clients" --size="$part" --offset_increment="$part" --time_based --runtime="$RUNTIME" \
+                --group_reporting 2>/dev/null) ;;
         rand) out=$(in_ns fio --minimal --name=rand --ioengine=nbd --uri="$uri" --rw=randread --bs=4k --iodepth=1 \
                 --numjobs="$clients" --size="$SIZE" --time_based --runtime="$RUNTIME" --randrepeat=0 \
                 --group_reporting 2>/dev/null) ;;
@@ -114,20 +151,24 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : "fail")
 rss() { echo $(( $(ps -o rss= -p "$PIVOT_PID") / 1024 )); }
 
 # Warm-up, not measured: each server reads the whole file once (page cache; Pivot's JIT).
-for s in pivot nbdkit nbd-server; do run "$s" seq 1 >/dev/null; done
+for s in "${SERVERS[@]}"; do run "$s" warm 1 >/dev/null; done
 RSS_START=$(rss)
 RSS_MAX=$RSS_START
 echo "NBD reads of a $((SIZE >> 20)) MiB file (fio --ioengine=nbd, one connection per client): sequential 1 MiB"
-echo "reads in MiB/s, 4 KiB random reads in IOPS for ${RUNTIME}s; median of $REPS, servers taking turns."
+echo "reads in MiB/s, 4 KiB random reads in IOPS, ${RUNTIME}s each; median of $REPS, servers taking turns."
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
-printf '%-6s %-8s %10s %10s %11s %12s\n' reads clients pivot nbdkit nbd-server 'pivot/best'
+printf '%-6s %-8s %10s %10s %11s %12s' reads clients pivot nbdkit nbd-server 'pivot/best'
+[ -n "$BASELINE_DIR" ] && printf ' %10s' baseline
+echo
 for kind in seq rand; do
     for clients in 1 16; do
         declare -A runs=()
-        servers=(pivot nbdkit nbd-server)
+        servers=("${SERVERS[@]}")
+        n=${#servers[@]}
+        load=$(cut -d' ' -f1 /proc/loadavg)
         for r in $(seq "$REPS"); do
-            for i in 0 1 2; do
-                s=${servers[$(( (r + i) % 3 ))]}
+            for i in $(seq 0 $(( n - 1 ))); do
+                s=${servers[$(( (r + i) % n ))]}
                 runs[$s]="${runs[$s]:-} $(run "$s" "$kind" "$clients")"
                 now=$(rss); [ "$now" -gt "$RSS_MAX" ] && RSS_MAX=$now
             done
@@ -139,9 +180,12 @@ for kind in seq rand; do
         ratio=$(awk -v p="${med[pivot]}" -v a="${med[nbdkit]}" -v b="${med[nbd-server]}" \
             'BEGIN { best = (a == "fail") ? b : (b == "fail" || a > b) ? a : b;
                      if (p == "fail" || best == "fail" || best == 0) print "-"; else printf "%.2fx", p / best }')
-        printf '%-6s %-8s %10s %10s %11s %12s   (runs: pivot%s · nbdkit%s · nbd-server%s)\n' "$kind" "$clients" \
-            "${med[pivot]}" "${med[nbdkit]}" "${med[nbd-server]}" "$ratio" "${runs[pivot]}" "${runs[nbdkit]}" \
-            "${runs[nbd-server]}"
+        printf '%-6s %-8s %10s %10s %11s %12s' "$kind" "$clients" "${med[pivot]}" "${med[nbdkit]}" \
+            "${med[nbd-server]}" "$ratio"
+        [ -n "$BASELINE_DIR" ] && printf ' %10s' "${med[baseline]}"
+        printf '   (runs: pivot%s · nbdkit%s · nbd-server%s' "${runs[pivot]}" "${runs[nbdkit]}" "${runs[nbd-server]}"
+        [ -n "$BASELINE_DIR" ] && printf ' · baseline%s' "${runs[baseline]}"
+        printf '; load %s → %s)\n' "$load" "$(cut -d' ' -f1 /proc/loadavg)"
         unset runs med
     done
 done

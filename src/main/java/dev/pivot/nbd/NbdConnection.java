@@ -28,21 +28,25 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 /** One client: the fixed newstyle handshake, then requests answered one at a time until it disconnects. */
 final class NbdConnection {
 
     private static final Logger log = LoggerFactory.getLogger(NbdConnection.class);
-    /** One per connection, reused for every read that fits it; larger reads go out by sendfile. */
+    /** One per connection, reused for every read: the reply header and the first bytes (the rest goes by sendfile). */
     static final int READ_BUFFER_BYTES = 256 * 1024;
     static final short TRANSMISSION_FLAGS = NbdProtocol.FLAG_HAS_FLAGS | NbdProtocol.FLAG_READ_ONLY
             | NbdProtocol.FLAG_SEND_FLUSH | NbdProtocol.FLAG_CAN_MULTI_CONN;
     static final int PREFERRED_BLOCK = 4096;
 
-    /** Server-wide counters, read by the metrics. */
+    /**
+     * Server-wide counters, read by the metrics. The per-read ones are adders: every connection's thread adds to them
+     * on every request, and one shared atomic would move its cache line between the cores each time.
+     */
     static final class Counters {
-        final AtomicLong bytesRead = new AtomicLong();
-        final AtomicLong reads = new AtomicLong();
+        final LongAdder bytesRead = new LongAdder();
+        final LongAdder reads = new LongAdder();
         final AtomicLong malformed = new AtomicLong();
     }
 
@@ -215,7 +219,7 @@ final class NbdConnection {
 
     /** Answers requests until the client disconnects; returns how it ended. */
     private String transmit(NbdExports.Export export) throws IOException, MalformedNbdException {
-        ByteBuffer header = ByteBuffer.allocate(NbdProtocol.REQUEST_BYTES);
+        ByteBuffer header = ByteBuffer.allocateDirect(NbdProtocol.REQUEST_BYTES);
         ByteBuffer reply = ByteBuffer.allocate(NbdProtocol.SIMPLE_REPLY_BYTES);
         ByteBuffer data = ByteBuffer.allocateDirect(READ_BUFFER_BYTES);
         try (FileChannel file = FileChannel.open(export.file(), StandardOpenOption.READ)) {
@@ -248,61 +252,47 @@ final class NbdConnection {
             simple(reply, NbdProtocol.EINVAL, request.cookie());
             return;
         }
-        if (request.length() > data.capacity()) {
-            sendLarge(file, export, request, reply);
-            return;
-        }
-        // The header goes out with the data: one write for a read that fits the buffer.
+        // The header goes out with the first bytes in one write: a header on its own would be a segment of its own
+        // (TCP_NODELAY) and a wake-up of the client for 16 bytes.
         data.clear();
         Replies.simpleReply(data, 0, request.cookie());
         long position = request.offset();
-        long left = request.length();
-        while (true) {
-            int want = (int) Math.min(left, data.remaining());
-            data.limit(data.position() + want);
-            while (data.hasRemaining()) {
-                int n = file.read(data, position);
-                if (n < 0) {
-                    // The file is shorter than the export: the store lost bytes. Nothing valid can follow.
-                    throw new IOException(export.file() + " ends before " + position + " (export of "
-                            + export.size() + " bytes)");
-                }
-                position += n;
-            }
-            left -= want;
-            data.flip();
-            write(data);
-            data.clear();
-            if (left == 0) {
-                break;
-            }
-        }
-        served += request.length();
-        counters.bytesRead.addAndGet(request.length());
-        counters.reads.incrementAndGet();
-    }
-
-    /**
-     * A read larger than the buffer: the header, then the file's bytes handed to the socket by the kernel (sendfile),
-     * with no copy through the JVM. Readahead of sequential readers asks for such reads.
-     */
-    private void sendLarge(FileChannel file, NbdExports.Export export, NbdRequest request, ByteBuffer reply)
-            throws IOException {
-        simple(reply, 0, request.cookie());
-        long position = request.offset();
         long end = position + request.length();
+        position = fill(file, export, data, position, end);
+        data.flip();
+        write(data);
+        // What did not fit the buffer (readahead of sequential readers asks for such reads) is handed to the socket
+        // by the kernel (sendfile), with no copy through the JVM.
         while (position < end) {
             long n = file.transferTo(position, end - position, channel);
             if (n <= 0 && position >= file.size()) {
-                // The file is shorter than the export: the store lost bytes. Nothing valid can follow.
-                throw new IOException(export.file() + " ends before " + position + " (export of "
-                        + export.size() + " bytes)");
+                throw shorter(export, position);
             }
             position += n;
         }
         served += request.length();
-        counters.bytesRead.addAndGet(request.length());
-        counters.reads.incrementAndGet();
+        counters.bytesRead.add(request.length());
+        counters.reads.increment();
+    }
+
+    /** Reads the file from {@code position} into the buffer until it is full or {@code end}; the new position. */
+    private static long fill(FileChannel file, NbdExports.Export export, ByteBuffer data, long position, long end)
+            throws IOException {
+        data.limit((int) Math.min(data.capacity(), data.position() + (end - position)));
+        while (data.hasRemaining()) {
+            int n = file.read(data, position);
+            if (n < 0) {
+                throw shorter(export, position);
+            }
+            position += n;
+        }
+        return position;
+    }
+
+    /** The file is shorter than the export: the store lost bytes. Nothing valid can follow. */
+    private static IOException shorter(NbdExports.Export export, long position) {
+        return new IOException(export.file() + " ends before " + position + " (export of " + export.size()
+                + " bytes)");
     }
 
     /** Reads and drops a write's data, so the next request header is where the client put it. */

@@ -149,12 +149,12 @@ public final class NbdServer implements AutoCloseable {
 
     /** Bytes sent in read replies since start. */
     public long bytesRead() {
-        return counters.bytesRead.get();
+        return counters.bytesRead.sum();
     }
 
     /** Read requests answered since start. */
     public long reads() {
-        return counters.reads.get();
+        return counters.reads.sum();
     }
 
     /** Connections closed for breaking the protocol. */
