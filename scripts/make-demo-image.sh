@@ -90,7 +90,7 @@ kernel_package() {
 KPKG="${PIVOT_KERNEL_PACKAGE:-}"
 if [ -z "$KPKG" ]; then
   # Reuse an unpacked kernel when there is one: the demo must not need the registry on every run.
-  KPKG="$(ls -1d "$CACHE"/kernel/linux-image-*/.done 2>/dev/null | sed 's#.*/kernel/\(linux-image-[^/]*\)/.done#\1#' | sort -V | tail -1 || true)"
+  KPKG="$(ls -1d "$CACHE"/kernel/linux-image-*-amd64/.done 2>/dev/null | sed 's#.*/kernel/\(linux-image-[^/]*\)/.done#\1#' | sort -V | tail -1 || true)"
   [ -n "$KPKG" ] || KPKG="$(kernel_package)"
 fi
 KROOT="$CACHE/kernel/$KPKG"
