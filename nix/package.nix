@@ -26,7 +26,7 @@ stdenvNoCC.mkDerivation {
     mkdir -p $out/share/pivot/lib
     cp lib/*.jar $out/share/pivot/lib/
     makeWrapper ${jdk25_headless}/bin/java $out/bin/pivot \
-      --add-flags "-Xms32m -Xmx256m -XX:MaxGCPauseMillis=10" \
+      --add-flags "-Xms32m -Xmx256m -XX:MaxGCPauseMillis=10 -XX:GCTimeRatio=4" \
       --add-flags "--enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED" \
       --add-flags "-cp $out/share/pivot/lib/* dev.pivot.cli.Main"
     runHook postInstall

@@ -88,9 +88,12 @@ public final class PivotHttpServer implements AutoCloseable {
         this.config = config;
         this.extra = extra;
         this.guard = guard;
-        QueuedThreadPool threads = new QueuedThreadPool();
+        // Selectors stay on the few platform threads; every blocking handler call gets a virtual thread. The
+        // platform pool is bounded well below Jetty's default of 200: under a flood of short requests it grew to
+        // about a hundred idle threads (stacks and malloc arenas each), and what runs on it never blocks.
+        int cpus = Runtime.getRuntime().availableProcessors();
+        QueuedThreadPool threads = new QueuedThreadPool(Math.max(16, 2 * cpus + 8), Math.min(4, cpus + 1));
         threads.setName("pivot-http");
-        // Selectors stay on the few platform threads; every blocking handler call gets a virtual thread.
         threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
         server = new Server(threads);
 

@@ -4,14 +4,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * When a transfer may busy-wait for an ACK instead of sleeping, and for how long.
+ * When an event loop may busy-wait for a transfer's ACK instead of sleeping, and for how long.
  *
  * <p>Lock-step TFTP sends one block per round trip, and on a LAN the round trip is tens of microseconds: about
  * what it costs to wake a sleeping thread on an idle CPU. Spinning on the non-blocking socket for up to two
- * smoothed round trips takes that wake-up off every block. It costs a CPU while it lasts, so it is bounded three
- * ways: only when the measured round trip is short (a slow client gains nothing from it), never longer than
- * {@link #MAX_SPIN_NANOS}, and by at most half the CPUs at once, so many transfers never starve the rest of the
- * server; the others sleep as before.
+ * smoothed round trips (polling the loop's selector) takes that wake-up off every block. It costs a CPU while it
+ * lasts, so it is bounded three ways: only when the measured round trip is short (a slow client gains nothing from
+ * it), never longer than {@link #MAX_SPIN_NANOS} after the last send, and by at most half the CPUs at once, so the
+ * loops never starve the rest of the server; the others sleep as before.
  */
 final class AckSpin {
 

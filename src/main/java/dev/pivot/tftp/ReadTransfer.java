@@ -13,12 +13,13 @@ import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One read transfer, from the request to the last ACK, on its own ephemeral port (the server's TID).
+ * One read transfer, from the request to the last ACK, on its own ephemeral port (the server's TID), driven by a
+ * {@link TftpLoop}: a state machine that reacts to ACKs and to its timer, never blocking the loop's thread. Only
+ * {@link #prepare} runs elsewhere, on a virtual thread of its own: resolving a name may ask the store (a generated
+ * per-machine file), and that must not stall every other transfer.
  *
  * <p>Sending follows RFC 7440's windows (windowsize 1 is plain RFC 1350 lock-step): send the blocks of the window,
  * wait for an ACK. An ACK for block k (k new) moves the window to k+1 and sends everything from k+1 that is not
@@ -36,11 +37,12 @@ import java.util.concurrent.TimeUnit;
  * them all under loss). It is never sent before the client acknowledged the OACK.
  *
  * <p>Memory is one window of blocks and {@link #PROBE_SPAN} more; blocks are read sequentially from the content as
- * the window moves.
+ * the window moves, on the loop's thread: files are read with positional reads of one block (the artifacts are
+ * small and cached by the kernel once read), generated files are already in memory.
  * Block numbers are 16-bit on the wire and wrap from 65535 to 0 (what tftp-hpa, atftp and curl expect);
  * internally blocks are counted with a long.
  */
-final class ReadTransfer implements Runnable {
+final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
 
     private static final Logger log = LoggerFactory.getLogger(ReadTransfer.class);
     /**
@@ -49,6 +51,8 @@ final class ReadTransfer implements Runnable {
      */
     static final int PROBE_SPAN = 4;
 
+    private enum Phase { PREPARING, NEGOTIATING, SENDING, DONE }
+
     private final TftpConfig config;
     private final TftpFiles files;
     private final AddressBook addresses;
@@ -56,18 +60,22 @@ final class ReadTransfer implements Runnable {
     private final InetSocketAddress client;
     private final TftpPacket.ReadRequest request;
     private final DatagramChannel channel;
-    private final ByteBuffer receiveBuffer = ByteBuffer.allocate(2048);
-    /** Wakes this transfer's thread when a packet arrives; the channel is non-blocking so the thread can spin. */
-    private final Selector selector;
-    /** How long to spin for an ACK before sleeping: from the smoothed round trip, 0 until one is measured. */
+    private final TftpLoop loop;
+    private final TftpLoop.Timer timer;
+    /** Run once when the transfer ends, whichever way: frees its place in the server's limits. */
+    private final Runnable onEnd;
+    private final String name;
+    private final long started = System.nanoTime();
+    private Phase phase = Phase.PREPARING;
+    private TftpContent.Reader reader;
+    private Sender sender;
+    /** How long the loop may poll for an ACK before sleeping: from the smoothed round trip, 0 until measured. */
     private long spinNanos;
-    /** One DATA packet of the negotiated block size, set once the options are known. */
-    private ByteBuffer dataBuffer;
 
     private int retransmissions;
     /** How often the fast retries went unanswered and the transfer waited for the client's own timer. */
     private int quietWaits;
-    /** The last block went out but its ACK never came back (see sendAll). */
+    /** The last block went out but its ACK never came back (see Sender.expired). */
     private boolean finalAckMissing;
     /** True until the client acknowledged the OACK: an ERROR then is the client's choice, not a failure. */
     private boolean negotiating = true;
@@ -86,36 +94,41 @@ final class ReadTransfer implements Runnable {
         }
     }
 
+    /** A step of the state machine; whatever it throws ends the transfer (see {@link #guarded}). */
+    @FunctionalInterface
+    private interface Move {
+        void run() throws IOException, Abort;
+    }
+
+    /** Opens the transfer's socket (its TID); nothing is sent until {@link #prepare} and the loop run it. */
     ReadTransfer(TftpConfig config, TftpFiles files, AddressBook addresses, EventSink events,
-                 InetSocketAddress client, TftpPacket.ReadRequest request) throws IOException {
+                 InetSocketAddress client, TftpPacket.ReadRequest request, TftpLoop loop, Runnable onEnd)
+            throws IOException {
         this.config = config;
         this.files = files;
         this.addresses = addresses;
         this.events = events;
         this.client = client;
         this.request = request;
+        this.loop = loop;
+        this.onEnd = onEnd;
+        this.timer = new TftpLoop.Timer(this);
+        this.name = TftpFiles.printable(request.filename());
         this.channel = DatagramChannel.open();
         try {
             channel.bind(new InetSocketAddress(config.bind(), 0));
             channel.configureBlocking(false);
-            this.selector = Selector.open();
-            channel.register(selector, SelectionKey.OP_READ);
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
         }
     }
 
-    /** Ends the transfer from another thread: closes its socket and wakes it if it sleeps. */
-    void stop() throws IOException {
-        channel.close();
-        selector.wakeup();
-    }
-
-    @Override
-    public void run() {
-        String name = TftpFiles.printable(request.filename());
-        long started = System.nanoTime();
+    /**
+     * Off the loop (a virtual thread): resolves the name, opens the content and negotiates the options, then hands
+     * the transfer to its loop. A refusal is answered from here.
+     */
+    void prepare() {
         try {
             TftpFiles.Resolution resolution = files.resolve(request.filename(), client.getAddress());
             if (resolution instanceof TftpFiles.Refused refused) {
@@ -123,6 +136,7 @@ final class ReadTransfer implements Runnable {
                     sendQuietly(new TftpPacket.Error(refused.errorCode(), refused.reason()));
                     log.debug("TFTP: '{}' asked by {}: {} (a probe its loader does without)", name, client,
                             refused.reason());
+                    end();
                     return;
                 }
                 throw new Abort(refused.errorCode(), refused.reason(), true, false);
@@ -140,52 +154,176 @@ final class ReadTransfer implements Runnable {
             } catch (TransferOptions.Refused e) {
                 throw new Abort(TftpPacket.Error.OPTION_REFUSED, e.getMessage(), true, false);
             }
-            try (TftpContent.Reader reader = netascii ? new NetasciiReader(content.open()) : content.open()) {
-                Sender sender = new Sender(options, reader);
-                sender.negotiate();
-                long bytes = sender.sendAll();
-                long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
-                log.info("TFTP: sent '{}' to {} ({} bytes, blksize {}, windowsize {}, {} ms, {} retransmissions, "
-                                + "{} quiet waits, srtt {} µs{}{})", name, client, bytes, options.blockSize(),
-                        options.windowSize(), millis, retransmissions, quietWaits, sender.rtt.smoothedNanos() / 1000,
-                        sender.schedule.probes(1) ? ", client ignores repeated blocks" : "",
-                        finalAckMissing ? ", final ACK not seen" : "");
-                String detail = finalAckMissing ? name + " (final ACK not seen)" : name;
-                addresses.macOf(client.getAddress()).ifPresentOrElse(
-                        mac -> events.emit(BootEvent.ok(mac, Step.TFTP, detail, bytes).withFile(name)
-                                .withAddress(client.getAddress().getHostAddress())),
-                        () -> log.debug("TFTP: no MAC known for {}, no boot event", client.getAddress()));
-            }
+            reader = netascii ? new NetasciiReader(content.open()) : content.open();
+            sender = new Sender(options, reader);
         } catch (Abort abort) {
-            if (abort.tellClient) {
-                sendQuietly(new TftpPacket.Error(abort.code, abort.getMessage()));
-            }
-            if (abort.clientsChoice) {
-                // PXE firmware asks with tsize, reads the OACK and aborts on purpose before asking again.
-                log.info("TFTP: {} ended the transfer of '{}': {}", client, name, abort.getMessage());
-            } else {
-                fail(name, abort.getMessage());
-            }
-        } catch (ClosedChannelException e) {
-            log.info("TFTP: transfer of '{}' to {} stopped: server closing", name, client);
+            aborted(abort);
+            return;
         } catch (IOException | RuntimeException e) {
             sendQuietly(new TftpPacket.Error(TftpPacket.Error.NOT_DEFINED, "server error"));
-            fail(name, e.toString());
-        } finally {
-            try {
-                channel.close();
-                selector.close();
-            } catch (IOException e) {
-                log.debug("TFTP: closing the transfer socket: {}", e.toString());
-            }
+            fail(e.toString());
+            end();
+            return;
+        }
+        if (!loop.submit(() -> guarded(this::begin))) {
+            log.info("TFTP: transfer of '{}' to {} stopped: server closing", name, client);
+            end();
         }
     }
 
-    private void fail(String name, String reason) {
+    /** On the loop: takes the channel and sends the OACK or the first window. */
+    private void begin() throws IOException, Abort {
+        loop.register(channel, this);
+        phase = Phase.NEGOTIATING;
+        sender.negotiate();
+    }
+
+    @Override
+    public void readable() {
+        guarded(this::receive);
+    }
+
+    @Override
+    public void expired(long now) {
+        guarded(() -> {
+            switch (phase) {
+                case NEGOTIATING -> sender.oackExpired(now);
+                case SENDING -> sender.expired(now);
+                default -> { }
+            }
+        });
+    }
+
+    @Override
+    public void shutdown() {
+        if (phase != Phase.DONE) {
+            log.info("TFTP: transfer of '{}' to {} stopped: server closing", name, client);
+            end();
+        }
+    }
+
+    /** Runs one step on the loop; an Abort, an I/O error or a bug ends this transfer, and only this one. */
+    private void guarded(Move step) {
+        if (phase == Phase.DONE) {
+            return;
+        }
+        try {
+            step.run();
+        } catch (Abort abort) {
+            aborted(abort);
+        } catch (ClosedChannelException e) {
+            log.info("TFTP: transfer of '{}' to {} stopped: server closing", name, client);
+            end();
+        } catch (IOException | RuntimeException e) {
+            sendQuietly(new TftpPacket.Error(TftpPacket.Error.NOT_DEFINED, "server error"));
+            fail(e.toString());
+            end();
+        }
+    }
+
+    private void aborted(Abort abort) {
+        if (abort.tellClient) {
+            sendQuietly(new TftpPacket.Error(abort.code, abort.getMessage()));
+        }
+        if (abort.clientsChoice) {
+            // PXE firmware asks with tsize, reads the OACK and aborts on purpose before asking again.
+            log.info("TFTP: {} ended the transfer of '{}': {}", client, name, abort.getMessage());
+        } else {
+            fail(abort.getMessage());
+        }
+        end();
+    }
+
+    private void finished(long bytes) {
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+        TransferOptions options = sender.options;
+        log.info("TFTP: sent '{}' to {} ({} bytes, blksize {}, windowsize {}, {} ms, {} retransmissions, "
+                        + "{} quiet waits, srtt {} µs{}{})", name, client, bytes, options.blockSize(),
+                options.windowSize(), millis, retransmissions, quietWaits, sender.rtt.smoothedNanos() / 1000,
+                sender.schedule.probes(1) ? ", client ignores repeated blocks" : "",
+                finalAckMissing ? ", final ACK not seen" : "");
+        String detail = finalAckMissing ? name + " (final ACK not seen)" : name;
+        addresses.macOf(client.getAddress()).ifPresentOrElse(
+                mac -> events.emit(BootEvent.ok(mac, Step.TFTP, detail, bytes).withFile(name)
+                        .withAddress(client.getAddress().getHostAddress())),
+                () -> log.debug("TFTP: no MAC known for {}, no boot event", client.getAddress()));
+        end();
+    }
+
+    /** Frees everything the transfer holds; runs once. */
+    private void end() {
+        if (phase == Phase.DONE) {
+            return;
+        }
+        phase = Phase.DONE;
+        if (loop.inLoop()) {
+            loop.cancel(timer);
+        }
+        try {
+            channel.close();
+        } catch (IOException e) {
+            log.debug("TFTP: closing the transfer socket: {}", e.toString());
+        }
+        if (reader != null) {
+            try {
+                reader.close();
+            } catch (IOException e) {
+                log.debug("TFTP: closing '{}': {}", name, e.toString());
+            }
+        }
+        sender = null;
+        onEnd.run();
+    }
+
+    private void fail(String reason) {
         log.warn("TFTP: transfer of '{}' to {} failed: {}", name, client, reason);
         addresses.macOf(client.getAddress()).ifPresent(
-                mac -> events.emit(BootEvent.failed(mac, Step.TFTP, name + ": " + reason).withFile(name)
-                        .withAddress(client.getAddress().getHostAddress())));
+                mac -> events.emit(BootEvent.failed(mac, Step.TFTP, name + ": " + reason)
+                        .withFile(name).withAddress(client.getAddress().getHostAddress())));
+    }
+
+    /**
+     * Takes the datagrams waiting on the socket (a bounded number per wake-up, so one client cannot hold the loop).
+     * Packets from other addresses get ERROR 5 (RFC 1350), malformed ones are logged and dropped, an ERROR from the
+     * client ends the transfer.
+     */
+    private void receive() throws IOException, Abort {
+        ByteBuffer buffer = loop.receiveBuffer();
+        for (int i = 0; i < TftpLoop.DRAIN_PER_WAKE && phase != Phase.DONE; i++) {
+            buffer.clear();
+            SocketAddress from = channel.receive(buffer);
+            if (from == null) {
+                return;
+            }
+            TftpPacket packet;
+            try {
+                packet = TftpCodec.decode(buffer.array(), buffer.position());
+            } catch (MalformedPacketException e) {
+                log.warn("TFTP: dropped a malformed packet from {}: {}", from, e.getMessage());
+                continue;
+            }
+            if (!client.equals(from)) {
+                if (!(packet instanceof TftpPacket.Error)) {
+                    log.info("TFTP: packet from unknown TID {} during a transfer to {}", from, client);
+                    send(new TftpPacket.Error(TftpPacket.Error.UNKNOWN_TID, "unknown transfer ID"),
+                            (InetSocketAddress) from);
+                }
+                continue;
+            }
+            switch (packet) {
+                case TftpPacket.Ack ack -> {
+                    if (phase == Phase.NEGOTIATING) {
+                        sender.oackAnswered(ack);
+                    } else {
+                        sender.acked(ack);
+                    }
+                }
+                case TftpPacket.Error error -> throw new Abort(error.code(), "client sent ERROR " + error.code()
+                        + " '" + TftpFiles.printable(error.message()) + "'", false, negotiating);
+                default -> log.warn("TFTP: ignored {} from {} during a read",
+                        packet.getClass().getSimpleName(), client);
+            }
+        }
     }
 
     /** The sending state of one transfer: a window of blocks, the RTT estimate and the retry count. */
@@ -212,6 +350,12 @@ final class ReadTransfer implements Runnable {
         long highestSent = 0;    // the highest block put on the wire so far
         long bytesAcked;
 
+        /** Retransmissions of the OACK, or of the current window, since the last progress. */
+        int retry;
+        /** When the OACK went out last; when the negotiation or the last progress began. */
+        long oackSentAt, phaseStarted;
+        TftpPacket.OptionAck oack;
+
         Sender(TransferOptions options, TftpContent.Reader reader) {
             this.options = options;
             this.reader = reader;
@@ -224,7 +368,6 @@ final class ReadTransfer implements Runnable {
             this.sentAt = new long[slots];
             this.sent = new boolean[slots];
             this.resent = new boolean[slots];
-            dataBuffer = ByteBuffer.allocateDirect(4 + options.blockSize());
         }
 
         /**
@@ -242,114 +385,135 @@ final class ReadTransfer implements Runnable {
             spinNanos = AckSpin.budgetNanos(rtt.smoothedNanos());
         }
 
-        /** Sends the OACK, when there is one, until the client acknowledges it with ACK 0. */
+        /** Sends the OACK, when there is one (then the client must acknowledge it with ACK 0), else the data. */
         void negotiate() throws IOException, Abort {
             if (options.acknowledged().isEmpty()) {
-                negotiating = false;
+                startSending();
                 return;
             }
-            TftpPacket.OptionAck oack = new TftpPacket.OptionAck(options.acknowledged());
-            long started = System.nanoTime();
-            for (int retry = 0; ; retry++) {
-                long sent = System.nanoTime();
-                send(oack);
-                if (retry > 0) {
-                    retransmissions++;
-                }
-                long deadline = sent + timeoutNanos(retry);
-                TftpPacket.Ack ack;
-                while ((ack = awaitAck(deadline)) != null) {
-                    if (ack.block() == 0) {
-                        schedule.answered();
-                        if (retry == 0) {
-                            sampleRtt(System.nanoTime() - sent);
-                        }
-                        negotiating = false;
-                        return;
-                    }
-                }
-                long waited = System.nanoTime() - started;
-                if (waited >= config.limits().handshakeGiveUp().toNanos()
-                        || (retry >= config.maxRetries() && waited >= config.giveUpAfter().toNanos())) {
-                    throw new Abort(TftpPacket.Error.NOT_DEFINED, "no ACK for the OACK after "
-                            + retry + " retransmissions", true, false);
-                }
-                schedule.timedOut();
+            oack = new TftpPacket.OptionAck(options.acknowledged());
+            phaseStarted = System.nanoTime();
+            sendOack();
+        }
+
+        void sendOack() throws IOException {
+            oackSentAt = System.nanoTime();
+            send(oack);
+            if (retry > 0) {
+                retransmissions++;
+            }
+            loop.schedule(timer, oackSentAt + timeoutNanos(retry));
+        }
+
+        void oackAnswered(TftpPacket.Ack ack) throws IOException, Abort {
+            if (ack.block() != 0) {
+                return;
+            }
+            schedule.answered();
+            if (retry == 0) {
+                sampleRtt(System.nanoTime() - oackSentAt);
+            }
+            startSending();
+        }
+
+        void oackExpired(long now) throws IOException, Abort {
+            long waited = now - phaseStarted;
+            if (waited >= config.limits().handshakeGiveUp().toNanos()
+                    || (retry >= config.maxRetries() && waited >= config.giveUpAfter().toNanos())) {
+                throw new Abort(TftpPacket.Error.NOT_DEFINED, "no ACK for the OACK after "
+                        + retry + " retransmissions", true, false);
+            }
+            schedule.timedOut();
+            retry++;
+            sendOack();
+        }
+
+        void startSending() throws IOException, Abort {
+            negotiating = false;
+            phase = Phase.SENDING;
+            retry = 0;
+            phaseStarted = System.nanoTime();
+            pump();
+        }
+
+        /**
+         * Reads and sends what the window (and, on a probing retry, the blocks after it) allows and is not on the
+         * wire yet; a send restarts the timer. Ignored packets (duplicate ACKs) send nothing and must not postpone a
+         * resend.
+         */
+        void pump() throws IOException {
+            long through = retry > 0 && schedule.probes(retry)
+                    ? Math.min(Math.max(highestSent, windowEnd()) + 1, windowEnd() + PROBE_SPAN) : windowEnd();
+            fillThrough(through);
+            if (sendWindow(through)) {
+                loop.schedule(timer, lastSendAt + timeoutNanos(retry));
+                loop.spinFor(spinNanos);
             }
         }
 
-        /** Sends every block; returns the bytes acknowledged. */
-        long sendAll() throws IOException, Abort {
-            int retry = 0;
-            long deadline = 0;
-            long lastProgress = System.nanoTime();
-            while (true) {
-                long through = retry > 0 && schedule.probes(retry)
-                        ? Math.min(Math.max(highestSent, windowEnd()) + 1, windowEnd() + PROBE_SPAN) : windowEnd();
-                fillThrough(through);
-                if (sendWindow(through)) {
-                    // Only a send restarts the clock: ignored packets (duplicate ACKs) must not postpone a resend.
-                    deadline = lastSendAt + timeoutNanos(retry);
+        /** No ACK before the timer: retransmit, go quiet, or give up. */
+        void expired(long now) throws IOException, Abort {
+            long stalledNanos = now - phaseStarted;
+            // Nothing acknowledged since the transfer began: give up early (TftpLimits.handshakeGiveUp).
+            boolean neverAcked = base == 1 && stalledNanos >= config.limits().handshakeGiveUp().toNanos();
+            if (neverAcked || (retry >= config.maxRetries() && stalledNanos >= config.giveUpAfter().toNanos())) {
+                if (last > 1 && base == last) {
+                    // Every block but the last was acknowledged, and the last went out retry + 1 times: the
+                    // client most likely has the file and has moved on, its final ACK lost (RFC 1350 §6
+                    // leaves this open). Not a failed boot step; the log and the event say so.
+                    finalAckMissing = true;
+                    finished(bytesAcked + lengths[slot(last)]);
+                    return;
                 }
-                TftpPacket.Ack ack = awaitAck(deadline);
-                if (ack == null) {
-                    long stalledNanos = System.nanoTime() - lastProgress;
-                    // Nothing acknowledged since the transfer began: give up early (TftpLimits.handshakeGiveUp).
-                    boolean neverAcked = base == 1 && stalledNanos >= config.limits().handshakeGiveUp().toNanos();
-                    if (neverAcked || (retry >= config.maxRetries() && stalledNanos >= config.giveUpAfter().toNanos())) {
-                        if (last > 1 && base == last) {
-                            // Every block but the last was acknowledged, and the last went out retry + 1 times: the
-                            // client most likely has the file and has moved on, its final ACK lost (RFC 1350 §6
-                            // leaves this open). Not a failed boot step; the log and the event say so.
-                            finalAckMissing = true;
-                            return bytesAcked + lengths[slot(last)];
-                        }
-                        throw new Abort(TftpPacket.Error.NOT_DEFINED, "no ACK for block " + base + " after "
-                                + retry + " retransmissions in " + TimeUnit.NANOSECONDS.toMillis(stalledNanos)
-                                + " ms", true, false);
-                    }
-                    retry++;
-                    schedule.timedOut();
-                    if (schedule.quiet(retry) && !schedule.quiet(retry - 1)) {
-                        quietWaits++;
-                        log.debug("TFTP: no answer to {} fast retries of block {} to {}; waiting {} ms for the "
-                                + "client's own timer", retry - 1, base, client,
-                                TimeUnit.NANOSECONDS.toMillis(schedule.timeoutNanos(retry)));
-                    }
-                    sendFrom = base;
-                    continue;
-                }
-                long acked = absolute(ack.block());
-                if (acked >= base && acked <= loaded) {
-                    if (acked > windowEnd()) {
-                        // A probe was taken and the repeated window before it was not answered.
-                        schedule.probeAnsweredAlone();
-                    }
-                    int slot = slot(acked);
-                    if (!resent[slot] && retry == 0) {
-                        // Karn: only an ACK to a block sent once, before any timeout, measures the round trip. After
-                        // a timeout it may answer a probe or come from the client's own timer (busybox re-ACKs
-                        // after 100 ms): one such sample raised srtt from 20 µs to 12 ms at 20 % loss.
-                        sampleRtt(System.nanoTime() - sentAt[slot]);
-                    }
-                    for (long b = base; b <= acked; b++) {
-                        bytesAcked += lengths[slot(b)];
-                    }
-                    base = acked + 1;
-                    retry = 0;
-                    schedule.answered();
-                    lastProgress = System.nanoTime();
-                    if (acked == last) {
-                        return bytesAcked;
-                    }
-                    // Blocks after the ACKed one that were already sent are resent: the client says it lacks them.
-                    sendFrom = base;
-                } else if (acked == base - 1 && window > 1 && duplicateResentFor != acked) {
-                    duplicateResentFor = acked;
-                    sendFrom = base;
-                }
-                // Any other ACK (a duplicate with windowsize 1, a stale one) is ignored: only the timeout resends.
+                throw new Abort(TftpPacket.Error.NOT_DEFINED, "no ACK for block " + base + " after "
+                        + retry + " retransmissions in " + TimeUnit.NANOSECONDS.toMillis(stalledNanos)
+                        + " ms", true, false);
             }
+            retry++;
+            schedule.timedOut();
+            if (schedule.quiet(retry) && !schedule.quiet(retry - 1)) {
+                quietWaits++;
+                log.debug("TFTP: no answer to {} fast retries of block {} to {}; waiting {} ms for the "
+                        + "client's own timer", retry - 1, base, client,
+                        TimeUnit.NANOSECONDS.toMillis(schedule.timeoutNanos(retry)));
+            }
+            sendFrom = base;
+            pump();
+        }
+
+        void acked(TftpPacket.Ack ack) throws IOException {
+            long acked = absolute(ack.block());
+            if (acked >= base && acked <= loaded) {
+                if (acked > windowEnd()) {
+                    // A probe was taken and the repeated window before it was not answered.
+                    schedule.probeAnsweredAlone();
+                }
+                int slot = slot(acked);
+                if (!resent[slot] && retry == 0) {
+                    // Karn: only an ACK to a block sent once, before any timeout, measures the round trip. After
+                    // a timeout it may answer a probe or come from the client's own timer (busybox re-ACKs
+                    // after 100 ms): one such sample raised srtt from 20 µs to 12 ms at 20 % loss.
+                    sampleRtt(System.nanoTime() - sentAt[slot]);
+                }
+                for (long b = base; b <= acked; b++) {
+                    bytesAcked += lengths[slot(b)];
+                }
+                base = acked + 1;
+                retry = 0;
+                schedule.answered();
+                phaseStarted = System.nanoTime();
+                if (acked == last) {
+                    finished(bytesAcked);
+                    return;
+                }
+                // Blocks after the ACKed one that were already sent are resent: the client says it lacks them.
+                sendFrom = base;
+            } else if (acked == base - 1 && window > 1 && duplicateResentFor != acked) {
+                duplicateResentFor = acked;
+                sendFrom = base;
+            }
+            // Any other ACK (a duplicate with windowsize 1, a stale one) is ignored: only the timeout resends.
+            pump();
         }
 
         /** Maps a 16-bit ACK number into [base-1, base-1+65535]; the window is smaller, so this is unambiguous. */
@@ -420,94 +584,15 @@ final class ReadTransfer implements Runnable {
     }
 
     /**
-     * Waits until {@code deadline} for an ACK from the client. Returns null on timeout. Packets from other
-     * addresses get ERROR 5 (RFC 1350), malformed ones are logged and dropped, an ERROR from the client ends the
-     * transfer.
-     */
-    private TftpPacket.Ack awaitAck(long deadline) throws IOException, Abort {
-        while (true) {
-            receiveBuffer.clear();
-            SocketAddress from = receiveBefore(deadline);
-            if (from == null) {
-                return null;
-            }
-            TftpPacket packet;
-            try {
-                packet = TftpCodec.decode(receiveBuffer.array(), receiveBuffer.position());
-            } catch (MalformedPacketException e) {
-                log.warn("TFTP: dropped a malformed packet from {}: {}", from, e.getMessage());
-                continue;
-            }
-            if (!client.equals(from)) {
-                if (!(packet instanceof TftpPacket.Error)) {
-                    log.info("TFTP: packet from unknown TID {} during a transfer to {}", from, client);
-                    send(new TftpPacket.Error(TftpPacket.Error.UNKNOWN_TID, "unknown transfer ID"),
-                            (InetSocketAddress) from);
-                }
-                continue;
-            }
-            switch (packet) {
-                case TftpPacket.Ack ack -> {
-                    return ack;
-                }
-                case TftpPacket.Error error -> throw new Abort(error.code(), "client sent ERROR " + error.code()
-                        + " '" + TftpFiles.printable(error.message()) + "'", false, negotiating);
-                default -> log.warn("TFTP: ignored {} from {} during a read",
-                        packet.getClass().getSimpleName(), client);
-            }
-        }
-    }
-
-    /**
-     * Receives one datagram into {@link #receiveBuffer}, or returns null at {@code deadline}. When the client
-     * answers within a round trip or two, the wait spins on the non-blocking socket instead of sleeping (see
-     * {@link AckSpin}): in lock-step, waking a sleeping thread costs about as much as the round trip itself.
-     */
-    private SocketAddress receiveBefore(long deadline) throws IOException {
-        SocketAddress from = channel.receive(receiveBuffer);
-        if (from != null) {
-            return from;
-        }
-        long spinUntil = Math.min(deadline, System.nanoTime() + spinNanos);
-        if (spinNanos > 0 && AckSpin.tryStart()) {
-            try {
-                while (System.nanoTime() < spinUntil) {
-                    Thread.onSpinWait();
-                    from = channel.receive(receiveBuffer);
-                    if (from != null) {
-                        return from;
-                    }
-                }
-            } finally {
-                AckSpin.end();
-            }
-        }
-        while (true) {
-            long remaining = deadline - System.nanoTime();
-            if (remaining <= 0) {
-                return null;
-            }
-            // select(0) would wait forever: round the remainder up to a whole millisecond.
-            selector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(remaining + 999_999)));
-            selector.selectedKeys().clear();
-            if (!channel.isOpen()) {
-                throw new ClosedChannelException();
-            }
-            from = channel.receive(receiveBuffer);
-            if (from != null) {
-                return from;
-            }
-        }
-    }
-
-    /**
-     * Sends one DATA packet from a reused direct buffer: the same bytes as {@code TftpCodec.encode(new Data(..))}
-     * without the per-block encode copy and the JDK's copy of a heap buffer into a temporary direct one.
+     * Sends one DATA packet from the loop's direct buffer: the same bytes as
+     * {@code TftpCodec.encode(new Data(..))} without the per-block encode copy and the JDK's copy of a heap buffer
+     * into a temporary direct one.
      */
     private void sendData(int wireBlock, byte[] block, int length) throws IOException {
-        dataBuffer.clear();
-        dataBuffer.putShort((short) TftpPacket.DATA).putShort((short) wireBlock).put(block, 0, length).flip();
-        channel.send(dataBuffer, client);
+        ByteBuffer data = loop.sendBuffer();
+        data.clear();
+        data.putShort((short) TftpPacket.DATA).putShort((short) wireBlock).put(block, 0, length).flip();
+        channel.send(data, client);
     }
 
     private void send(TftpPacket packet) throws IOException {

@@ -3,8 +3,8 @@ package dev.pivot.tftp;
 import java.time.Duration;
 
 /**
- * What one client, and all of them together, may hold of the TFTP server. A transfer holds a socket, a thread
- * and its window of blocks until it ends, so these bound descriptors, threads and memory.
+ * What one client, and all of them together, may hold of the TFTP server. A transfer holds a socket and its window
+ * of blocks until it ends (no thread: the event loops drive it), so these bound descriptors and memory.
  *
  * @param transfers       transfers at once in total; past it an RRQ gets ERROR 0 "server busy" at once
  * @param perClient       transfers at once from one client address (a PXE ROM runs one, iPXE one or two)

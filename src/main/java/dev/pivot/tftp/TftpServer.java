@@ -15,37 +15,25 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 
 /**
- * A read-only TFTP server. The listener on the configured port only decodes requests; every read runs on its
- * own ephemeral-port channel in its own thread, so the number of concurrent transfers is bounded by memory (one
- * window of blocks and a small stack each), not by a thread pool's size. Write requests are refused with ERROR 2.
- *
- * <p>Transfer threads are platform threads, not virtual ones, on purpose: lock-step TFTP is one round trip per
- * block, and a virtual thread blocked on a socket is woken by the poller thread and then scheduled onto a carrier,
- * two thread hand-offs per ACK where a platform thread has none. bench/tftp-vs-peers.sh measured it: 64 MiB
- * lock-step went from 0.26–0.40x of tftpd-hpa to 0.84–1.44x. Their stacks are small because a transfer's call
- * depth is. They are kept for a minute after a transfer and reused (an unbounded cached pool): starting a thread
- * put 0.35–0.55 ms before every transfer's first answer (a small file's whole fetch is ~13 ms with curl). The
- * listener is a platform thread for the same hand-offs.
+ * A read-only TFTP server. Every read runs on its own ephemeral-port channel (its TID), and all of them, with the
+ * listener, are driven by a few event loops ({@link TftpLoop}: one selector thread each, half the CPUs, at least
+ * one), with their retransmission timers in the loop: a transfer costs a socket and its window of blocks, never a
+ * thread. Only resolving a requested name runs elsewhere, on a virtual thread per request (a generated file may ask
+ * the store, which must not stall the loops); the quota bounds how many. Write requests are refused with ERROR 2.
  *
  * <p>Bounded ({@link TftpLimits}): transfers at once in total and per client address, each window's memory, and a
  * transfer whose client never acknowledged anything is given up after a few seconds. A request over a limit gets
- * ERROR 0 "server busy" from the listener (one small packet, no socket, no thread) and is counted in
- * {@link Refusals}; PXE ROMs and iPXE retry on their own.
+ * ERROR 0 "server busy" from the listener (one small packet, no socket) and is counted in {@link Refusals}; PXE
+ * ROMs and iPXE retry on their own.
  */
 public final class TftpServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(TftpServer.class);
-    private static final long TRANSFER_STACK_BYTES = 256 * 1024;
-    private static final long IDLE_TRANSFER_THREAD_SECONDS = 60;
 
     private final TftpConfig config;
     private final TftpFiles files;
@@ -55,9 +43,9 @@ public final class TftpServer implements AutoCloseable {
     private final Quota<InetAddress> quota;
     /** Running transfers by client TID: a retransmitted RRQ for a running transfer must not start a second one. */
     private final Map<InetSocketAddress, Running> running = new ConcurrentHashMap<>();
+    private final int loopCount;
     private DatagramChannel listener;
-    private Thread listenerThread;
-    private ExecutorService transfers;
+    private List<TftpLoop> loops;
 
     private record Running(TftpPacket.ReadRequest request, ReadTransfer transfer) { }
 
@@ -73,6 +61,7 @@ public final class TftpServer implements AutoCloseable {
         this.files = files;
         this.addresses = addresses;
         this.events = events;
+        this.loopCount = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
     }
 
     /** Binds the listener; throws when the port cannot be bound (in use, or 69 without privileges). */
@@ -83,20 +72,26 @@ public final class TftpServer implements AutoCloseable {
         DatagramChannel channel = DatagramChannel.open();
         try {
             channel.bind(new InetSocketAddress(config.bind(), config.port()));
+            channel.configureBlocking(false);
         } catch (IOException e) {
             channel.close();
             throw new IOException("cannot listen for TFTP on " + config.bind().getHostAddress() + ":" + config.port()
                     + ": " + e.getMessage(), e);
         }
+        List<TftpLoop> opened;
+        try {
+            opened = TftpLoop.open(loopCount);
+        } catch (IOException e) {
+            channel.close();
+            throw e;
+        }
         listener = channel;
-        // As many threads as transfers may run (the quota admits no more), and a few for a transfer whose thread is
-        // still on its way back to the pool. Idle threads end after a minute.
-        transfers = new ThreadPoolExecutor(0, config.limits().transfers() + 16, IDLE_TRANSFER_THREAD_SECONDS,
-                TimeUnit.SECONDS,
-                new SynchronousQueue<>(), Thread.ofPlatform().daemon(true).stackSize(TRANSFER_STACK_BYTES)
-                        .name("tftp-transfer-", 1).factory());
-        listenerThread = Thread.ofPlatform().daemon(true).name("tftp-listener").start(this::listen);
-        log.info("TFTP: listening on {} serving {}", channel.getLocalAddress(), files.roots());
+        loops = opened;
+        TftpLoop first = loops.getFirst();
+        first.register(channel, this::listen);
+        loops.forEach(TftpLoop::start);
+        log.info("TFTP: listening on {} serving {} ({} event loop{})", channel.getLocalAddress(), files.roots(),
+                loops.size(), loops.size() == 1 ? "" : "s");
     }
 
     /** The bound listener address (useful with port 0). */
@@ -104,9 +99,10 @@ public final class TftpServer implements AutoCloseable {
         return (InetSocketAddress) listener.getLocalAddress();
     }
 
+    /** On the first loop: takes the waiting requests, a bounded number per wake-up. */
     private void listen() {
-        ByteBuffer buffer = ByteBuffer.allocate(TftpCodec.MAX_PACKET);
-        while (listener.isOpen()) {
+        ByteBuffer buffer = loops.getFirst().receiveBuffer();
+        for (int i = 0; i < TftpLoop.DRAIN_PER_WAKE; i++) {
             InetSocketAddress from;
             try {
                 buffer.clear();
@@ -115,14 +111,16 @@ public final class TftpServer implements AutoCloseable {
                 return;
             } catch (IOException e) {
                 log.warn("TFTP: listener receive failed: {}", e.toString());
-                continue;
+                return;
             }
-            buffer.flip();
+            if (from == null) {
+                return;
+            }
             try {
-                handle(buffer.array(), buffer.limit(), from);
+                handle(buffer.array(), buffer.position(), from);
             } catch (Throwable t) {
-                // A bug triggered by one packet, or a passing OutOfMemoryError (a transfer refused for want of a
-                // thread or memory), must not stop the listener for everyone else.
+                // A bug triggered by one packet, or a passing OutOfMemoryError (a transfer refused for want of
+                // memory), must not stop the listener for everyone else.
                 log.error("TFTP: unexpected error handling a packet from {}", from, t);
             }
         }
@@ -171,35 +169,37 @@ public final class TftpServer implements AutoCloseable {
                             : quota.perSource() + " transfers running for this client");
             return;
         }
+        TftpLoop loop = leastLoaded();
+        loop.load().incrementAndGet();
+        Running[] entry = new Running[1];
+        Runnable onEnd = () -> {
+            running.remove(from, entry[0]);
+            quota.release(source);
+            loop.load().decrementAndGet();
+        };
         ReadTransfer transfer;
         try {
-            transfer = new ReadTransfer(config, files, addresses, events, from, request);
+            transfer = new ReadTransfer(config, files, addresses, events, from, request, loop, onEnd);
         } catch (IOException e) {
+            loop.load().decrementAndGet();
             quota.release(source);
             refusals.refuse("tftp_socket", source, "cannot open a transfer socket: " + e);
             return;
         }
-        Running entry = new Running(request, transfer);
-        running.put(from, entry);
-        try {
-            transfers.execute(() -> {
-                try {
-                    transfer.run();
-                } finally {
-                    running.remove(from, entry);
-                    quota.release(source);
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            running.remove(from, entry);
-            quota.release(source);
-            try {
-                transfer.stop();
-            } catch (IOException ignored) {
-                // the socket was never used
+        entry[0] = new Running(request, transfer);
+        running.put(from, entry[0]);
+        // A virtual thread per request, bounded by the quota: it only resolves the name and opens the content.
+        Thread.ofVirtual().name("tftp-prepare").start(transfer::prepare);
+    }
+
+    private TftpLoop leastLoaded() {
+        TftpLoop best = loops.getFirst();
+        for (TftpLoop loop : loops) {
+            if (loop.load().get() < best.load().get()) {
+                best = loop;
             }
-            refuseBusy(from, "tftp_threads", "no transfer thread free");
         }
+        return best;
     }
 
     private void refuseBusy(InetSocketAddress from, String kind, String why) {
@@ -227,14 +227,8 @@ public final class TftpServer implements AutoCloseable {
             return;
         }
         listener.close();
-        for (Running r : running.values()) {
-            r.transfer().stop();
-        }
-        transfers.shutdown();
-        try {
-            listenerThread.join(2000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        for (TftpLoop loop : loops) {
+            loop.close();
         }
         log.info("TFTP: stopped");
     }

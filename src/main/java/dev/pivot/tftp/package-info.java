@@ -3,7 +3,8 @@
  * 7440 windowsize).
  *
  * <p>{@link dev.pivot.tftp.TftpServer} listens on one port and starts a {@link dev.pivot.tftp.ReadTransfer} per
- * read request, each on its own ephemeral port in its own (platform) thread: see TftpServer for why not a virtual one. {@link dev.pivot.tftp.TftpFiles}
+ * read request, each on its own ephemeral port; a few event loops ({@link dev.pivot.tftp.TftpLoop}, one selector
+ * thread per two CPUs) drive every transfer and its timers, so a transfer costs no thread. {@link dev.pivot.tftp.TftpFiles}
  * confines names to the roots (operator's directories, then {@code /usr/lib/ipxe}, then generated files).
  * Decisions worth knowing:
  * <ul>
@@ -18,7 +19,7 @@
  *       the highest block sent, which is what a client whose ACK was lost waits for (busybox ignores repeats,
  *       atftp answers one). Unanswered for as many rounds as the loss seen makes plausible, the transfer goes
  *       quiet for 6 s so the client's own timer can fire ({@link dev.pivot.tftp.RetrySchedule});</li>
- *   <li>on a fast link a transfer spins briefly for the ACK instead of sleeping ({@link dev.pivot.tftp.AckSpin}),
+ *   <li>on a fast link the loop polls briefly for the ACK instead of sleeping ({@link dev.pivot.tftp.AckSpin}),
  *       at most half the CPUs at once: in lock-step the wake-up costs as much as the round trip;</li>
  *   <li>an ERROR from the client right after our OACK is treated as the client's choice (PXE firmware probes
  *       tsize that way), logged, and not reported as a failed boot step;</li>
