@@ -122,7 +122,7 @@ public final class GrubConfig {
             s.append("; then true;\n");
         }
         s.append("else\n");
-        fail(s, device, mac, "FAILED to load kernel " + spec.kernel().name() + " from "
+        fail(s, devices, mac, "FAILED to load kernel " + spec.kernel().name() + " from "
                 + path(device, baseUrl, spec.kernel(), false, mac, Optional.empty()) + others(devices));
         s.append("fi\n");
         if (!spec.initrds().isEmpty()) {
@@ -136,14 +136,14 @@ public final class GrubConfig {
                 s.append("; then true;\n");
             }
             s.append("else\n");
-            fail(s, device, mac, "FAILED to load initrds " + String.join(" ", spec.initrds().stream().map(Artifact::name)
+            fail(s, devices, mac, "FAILED to load initrds " + String.join(" ", spec.initrds().stream().map(Artifact::name)
                     .toList()) + others(devices));
             s.append("fi\n");
         }
         s.append("echo ").append(quote("Pivot: booting")).append('\n');
         s.append("boot\n");
         s.append("echo ").append(quote("Pivot: FAILED to boot kernel " + spec.kernel().name())).append('\n');
-        retry(s, device, mac);
+        retry(s, devices, mac, "");
         return s.toString();
     }
 
@@ -157,15 +157,17 @@ public final class GrubConfig {
         return "# Pivot\necho " + quote("Pivot: no image assigned to MAC " + mac) + "\nsleep 5\nexit 1\n";
     }
 
-    private static void fail(StringBuilder s, String device, MacAddress mac, String message) {
+    private static void fail(StringBuilder s, List<String> devices, MacAddress mac, String message) {
         s.append("  echo ").append(quote("Pivot: " + message)).append('\n');
-        s.append("  sleep ").append(RETRY_PAUSE_SECONDS).append('\n');
-        s.append("  configfile ").append(quote(device + Routes.grubMachinePath(mac))).append('\n');
+        retry(s, devices, mac, "  ");
     }
 
-    private static void retry(StringBuilder s, String device, MacAddress mac) {
-        s.append("sleep ").append(RETRY_PAUSE_SECONDS).append('\n');
-        s.append("configfile ").append(quote(device + Routes.grubMachinePath(mac))).append('\n');
+    /** After a pause, the config again from each server in turn: a configfile that cannot be read returns. */
+    private static void retry(StringBuilder s, List<String> devices, MacAddress mac, String indent) {
+        s.append(indent).append("sleep ").append(RETRY_PAUSE_SECONDS).append('\n');
+        for (String device : devices) {
+            s.append(indent).append("configfile ").append(quote(device + Routes.grubMachinePath(mac))).append('\n');
+        }
     }
 
     /** {@code (http,HOST[:PORT])} for GRUB's http module; https is refused: GRUB 2.06 has no TLS. */

@@ -334,6 +334,8 @@ public final class PivotServer implements AutoCloseable {
                             serverName(config), java.time.Clock.systemUTC());
                     running.add(shared);
                     leases = shared;
+                    addresses.elsewhere(a -> a instanceof java.net.Inet4Address v4 ? shared.holderOf(v4)
+                            : Optional.empty());
                 } else {
                     leases = new FileLeaseStore(config.state().resolve("dhcp-leases"));
                 }
