@@ -44,6 +44,7 @@ function render(m, freshIndex) {
   const head = el("div", "head");
   head.append(el("span", "mac", m.info.mac), el("span", "badge " + state, state));
   if (s) head.append(el("span", "meta", "boot #" + s.id));
+  if (s && s.server) head.append(el("span", "server", "via " + s.server)); // servers sharing a store
   const ip = s ? addressOf(s) : null;
   if (ip) head.append(el("span", "ip", ip));
   if (m.info.firmware) head.append(el("span", "meta", m.info.firmware));
@@ -114,7 +115,7 @@ function earlierBoots(m) {
       const b = el("div", "boot " + s.state);
       b.dataset.session = s.id;
       const started = s.events.length ? new Date(s.events[0].at).toLocaleString() : "";
-      b.append(el("div", "meta", "boot #" + s.id + " · " + s.state + " · " + started));
+      b.append(el("div", "meta", "boot #" + s.id + " · " + s.state + " · " + started + (s.server ? " · via " + s.server : "")));
       const failure = s.events.find(e => e.failed);
       if (failure) b.append(el("div", "reason", failure.step + " failed: " + (failure.detail || "no reason given")));
       b.append(timeBar(s));
@@ -179,7 +180,7 @@ function apply(e) {
   if (m.session && m.session.id === e.session && m.session.events.some(x => x.at === e.at && x.step === e.step)) return;
   if (!m.session || m.session.id !== e.session) {
     if (m.session && m.session.id < e.session) keepEarlier(m, m.session);
-    m.session = { id: e.session, mac: e.mac, state: e.state, events: [] };
+    m.session = { id: e.session, mac: e.mac, state: e.state, events: [], server: e.server };
     if (!m.info.firmware) getJson("/api/v1/machines/" + encodeURIComponent(e.mac)).then(i => { m.info = i; render(m, -1); }).catch(() => {});
   }
   m.session.state = e.state;

@@ -82,9 +82,13 @@ final class Views {
                      String firmware, String address, String file, String dhcp) {
     }
 
-    /** One live event on the SSE stream, with the session it joined and that session's state after it. */
+    /**
+     * One live event on the SSE stream, with the session it joined and that session's state after it.
+     *
+     * @param server the server that recorded the session when servers share a store, else null
+     */
     record LiveEvent(long session, String mac, String at, double sinceStart, String step, boolean failed,
-                     String detail, long bytes, String state) {
+                     String detail, long bytes, String state, String server) {
     }
 
     static MachineView machine(Machine m, Optional<BootSession> last, Optional<ProfileChoice> profile,
@@ -115,7 +119,7 @@ final class Views {
 
     static LiveEvent live(BootSession s, BootEvent e) {
         return new LiveEvent(s.id(), e.mac().toString(), iso(e.at()), seconds(s.events().getFirst().at(), e.at()),
-                e.step().wire(), e.failed(), e.detail(), e.bytes(), state(s));
+                e.step().wire(), e.failed(), e.detail(), e.bytes(), state(s), s.server().orElse(null));
     }
 
     static String state(BootSession s) {

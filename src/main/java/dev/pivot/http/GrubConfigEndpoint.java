@@ -66,7 +66,8 @@ final class GrubConfigEndpoint {
             return;
         }
         // GRUB gets the plan's default generation; its menu is iPXE's for now.
-        String config = GrubConfig.overHttp(plan.get().spec(), base, mac, Optional.of(machines.issueSecret(mac)));
+        String config = GrubConfig.overHttp(plan.get().spec(), scripts.servers(base), mac,
+                Optional.of(machines.issueSecret(mac)));
         log.info("HTTP grub.cfg for {} with base {}", machines.describe(request, asked), base);
         if (!head) {
             machines.emit(request, BootEvent.ok(mac, Step.SCRIPT, "grub.cfg",

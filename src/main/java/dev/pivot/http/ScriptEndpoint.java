@@ -49,7 +49,7 @@ final class ScriptEndpoint {
     }
 
     /** This server's base URL first, then every other live server's, each once. */
-    private java.util.List<String> servers(String base) {
+    java.util.List<String> servers(String base) {
         java.util.LinkedHashSet<String> all = new java.util.LinkedHashSet<>();
         all.add(base);
         all.addAll(peers.get());

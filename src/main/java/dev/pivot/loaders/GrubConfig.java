@@ -5,6 +5,7 @@ import dev.pivot.boot.BootSpec;
 import dev.pivot.boot.MacAddress;
 
 import java.net.URI;
+import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -59,7 +60,16 @@ public final class GrubConfig {
      * @param token this boot's secret: on every artifact URL and the command line (pivot.token=)
      */
     public static String overHttp(BootSpec spec, String baseUrl, MacAddress mac, Optional<String> token) {
-        return forMachine(spec, baseUrl, httpDevice(baseUrl), true, mac, token);
+        return overHttp(spec, List.of(baseUrl), mac, token);
+    }
+
+    /**
+     * @param baseUrls the servers that can serve this boot, the one writing the config first: kernel and initrds
+     *                 come from the first that answers ({@code if linux A …; then true; elif linux B …}), and stage
+     *                 1 is told the others, as in {@link IpxeScript}
+     */
+    public static String overHttp(BootSpec spec, List<String> baseUrls, MacAddress mac, Optional<String> token) {
+        return forMachine(spec, baseUrls, baseUrls.stream().map(GrubConfig::httpDevice).toList(), true, mac, token);
     }
 
     /**
@@ -68,43 +78,78 @@ public final class GrubConfig {
      */
     public static String overTftp(BootSpec spec, String baseUrl, String tftpServer, MacAddress mac,
                                   Optional<String> token) {
-        if (!tftpServer.matches("[0-9.]+|[0-9A-Fa-f:]+")) {
-            throw new IllegalArgumentException("TFTP server for GRUB must be an IP address, got '" + tftpServer + "'");
-        }
-        return forMachine(spec, baseUrl, "(tftp," + tftpServer + ")", false, mac, token);
+        return overTftp(spec, List.of(baseUrl), List.of(tftpServer), mac, token);
     }
 
-    private static String forMachine(BootSpec spec, String baseUrl, String device, boolean query, MacAddress mac,
-                                     Optional<String> token) {
+    /**
+     * @param baseUrls    the servers that can serve this boot (HTTP, for stage 1), this one first
+     * @param tftpServers the same servers' TFTP addresses, in the same order: GRUB loads from the first that answers
+     */
+    public static String overTftp(BootSpec spec, List<String> baseUrls, List<String> tftpServers, MacAddress mac,
+                                  Optional<String> token) {
+        if (tftpServers.size() != baseUrls.size()) {
+            throw new IllegalArgumentException("one TFTP address per server: " + baseUrls + " vs " + tftpServers);
+        }
+        for (String tftpServer : tftpServers) {
+            if (!tftpServer.matches("[0-9.]+|[0-9A-Fa-f:]+")) {
+                throw new IllegalArgumentException("TFTP server for GRUB must be an IP address, got '" + tftpServer
+                        + "'");
+            }
+        }
+        return forMachine(spec, baseUrls, tftpServers.stream().map(t -> "(tftp," + t + ")").toList(), false, mac,
+                token);
+    }
+
+    private static String forMachine(BootSpec spec, List<String> baseUrls, List<String> devices, boolean query,
+                                     MacAddress mac, Optional<String> token) {
+        if (baseUrls.isEmpty()) {
+            throw new IllegalArgumentException("a grub.cfg needs at least one server");
+        }
+        String device = devices.getFirst();
+        String baseUrl = baseUrls.getFirst();
+        List<String> cmdline = KernelCommandLine.of(spec, baseUrls, mac, token);
         StringBuilder s = new StringBuilder();
         s.append("# Pivot grub.cfg for ").append(mac).append('\n');
         s.append("set timeout=0\n");
         s.append("echo ").append(quote("Pivot: loading kernel " + spec.kernel().name())).append('\n');
-        s.append("if linux ").append(quote(path(device, baseUrl, spec.kernel(), query, mac, token)));
-        for (String arg : KernelCommandLine.of(spec, baseUrl, mac, token)) {
-            s.append(' ').append(quote(arg));
+        // Each server in turn (GRUB's if/elif): a server that stopped answering costs its timeout, not the boot.
+        for (int i = 0; i < devices.size(); i++) {
+            s.append(i == 0 ? "if linux " : "elif linux ")
+                    .append(quote(path(devices.get(i), baseUrls.get(i), spec.kernel(), query, mac, token)));
+            for (String arg : cmdline) {
+                s.append(' ').append(quote(arg));
+            }
+            s.append("; then true;\n");
         }
-        s.append("; then true; else\n");
-        fail(s, device, mac, "FAILED to load kernel " + spec.kernel().name() + " from "
-                + path(device, baseUrl, spec.kernel(), false, mac, Optional.empty()));
+        s.append("else\n");
+        fail(s, devices, mac, "FAILED to load kernel " + spec.kernel().name() + " from "
+                + path(device, baseUrl, spec.kernel(), false, mac, Optional.empty()) + others(devices));
         s.append("fi\n");
         if (!spec.initrds().isEmpty()) {
             s.append("echo ").append(quote("Pivot: loading initrds " + String.join(" ",
                     spec.initrds().stream().map(Artifact::name).toList()))).append('\n');
-            s.append("if initrd");
-            for (Artifact initrd : spec.initrds()) {
-                s.append(' ').append(quote(path(device, baseUrl, initrd, query, mac, token)));
+            for (int i = 0; i < devices.size(); i++) {
+                s.append(i == 0 ? "if initrd" : "elif initrd");
+                for (Artifact initrd : spec.initrds()) {
+                    s.append(' ').append(quote(path(devices.get(i), baseUrls.get(i), initrd, query, mac, token)));
+                }
+                s.append("; then true;\n");
             }
-            s.append("; then true; else\n");
-            fail(s, device, mac, "FAILED to load initrds " + String.join(" ", spec.initrds().stream().map(Artifact::name)
-                    .toList()));
+            s.append("else\n");
+            fail(s, devices, mac, "FAILED to load initrds " + String.join(" ", spec.initrds().stream().map(Artifact::name)
+                    .toList()) + others(devices));
             s.append("fi\n");
         }
         s.append("echo ").append(quote("Pivot: booting")).append('\n');
         s.append("boot\n");
         s.append("echo ").append(quote("Pivot: FAILED to boot kernel " + spec.kernel().name())).append('\n');
-        retry(s, device, mac);
+        retry(s, devices, mac, "");
         return s.toString();
+    }
+
+    private static String others(List<String> devices) {
+        return devices.size() == 1 ? "" : " and " + (devices.size() - 1) + " other server"
+                + (devices.size() == 2 ? "" : "s");
     }
 
     /** For a machine the catalog does not boot: say so on its console and give the firmware back control. */
@@ -112,15 +157,17 @@ public final class GrubConfig {
         return "# Pivot\necho " + quote("Pivot: no image assigned to MAC " + mac) + "\nsleep 5\nexit 1\n";
     }
 
-    private static void fail(StringBuilder s, String device, MacAddress mac, String message) {
+    private static void fail(StringBuilder s, List<String> devices, MacAddress mac, String message) {
         s.append("  echo ").append(quote("Pivot: " + message)).append('\n');
-        s.append("  sleep ").append(RETRY_PAUSE_SECONDS).append('\n');
-        s.append("  configfile ").append(quote(device + Routes.grubMachinePath(mac))).append('\n');
+        retry(s, devices, mac, "  ");
     }
 
-    private static void retry(StringBuilder s, String device, MacAddress mac) {
-        s.append("sleep ").append(RETRY_PAUSE_SECONDS).append('\n');
-        s.append("configfile ").append(quote(device + Routes.grubMachinePath(mac))).append('\n');
+    /** After a pause, the config again from each server in turn: a configfile that cannot be read returns. */
+    private static void retry(StringBuilder s, List<String> devices, MacAddress mac, String indent) {
+        s.append(indent).append("sleep ").append(RETRY_PAUSE_SECONDS).append('\n');
+        for (String device : devices) {
+            s.append(indent).append("configfile ").append(quote(device + Routes.grubMachinePath(mac))).append('\n');
+        }
     }
 
     /** {@code (http,HOST[:PORT])} for GRUB's http module; https is refused: GRUB 2.06 has no TLS. */

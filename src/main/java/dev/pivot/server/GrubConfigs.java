@@ -41,6 +41,8 @@ final class GrubConfigs implements TftpFiles.Generator {
     private final String baseUrl;
     private final String tftpServer;
     private final byte[] bootstrap = GrubConfig.bootstrap().getBytes(StandardCharsets.UTF_8);
+    /** The other live servers' base URLs (same build): GRUB tries them after this one. None by default. */
+    private volatile java.util.function.Supplier<java.util.List<String>> peers = java.util.List::of;
 
     /**
      * @param baseUrl    the HTTP server as machines reach it (stage 1's root image and reports)
@@ -57,6 +59,10 @@ final class GrubConfigs implements TftpFiles.Generator {
         this.tftpServer = tftpServer;
     }
 
+    void peers(java.util.function.Supplier<java.util.List<String>> peers) {
+        this.peers = peers;
+    }
+
     @Override
     public Optional<byte[]> generate(String name, InetAddress client) {
         if (name.equals(Routes.GRUB_BOOTSTRAP.substring(1))) {
@@ -69,12 +75,26 @@ final class GrubConfigs implements TftpFiles.Generator {
         MacAddress mac = asked.get();
         Optional<BootSpec> spec = catalog.specFor(mac);
         byte[] config = (spec.isPresent()
-                ? GrubConfig.overTftp(spec.get(), baseUrl, tftpServer, mac, Optional.of(secrets.issue(mac)))
+                ? overTftp(spec.get(), mac)
                 : GrubConfig.noImage(mac)).getBytes(StandardCharsets.UTF_8);
         events.emit(spec.isPresent()
                 ? BootEvent.ok(mac, Step.SCRIPT, "grub.cfg", config.length).withFile("grub.cfg")
                 : BootEvent.failed(mac, Step.SCRIPT, "no image assigned to this MAC"));
         return Optional.of(config);
+    }
+
+    /** This server first, then each live peer whose base URL names an IP address (its TFTP server). */
+    private String overTftp(BootSpec spec, MacAddress mac) {
+        java.util.List<String> urls = new java.util.ArrayList<>(java.util.List.of(baseUrl));
+        java.util.List<String> tftp = new java.util.ArrayList<>(java.util.List.of(tftpServer));
+        for (String peer : peers.get()) {
+            String host = java.net.URI.create(peer).getHost();
+            if (host != null && !urls.contains(peer) && host.matches("[0-9.]+")) {
+                urls.add(peer);
+                tftp.add(host);
+            }
+        }
+        return GrubConfig.overTftp(spec, urls, tftp, mac, Optional.of(secrets.issue(mac)));
     }
 
     /** shim's optional files beside itself; GRUB's module and locale lists under its prefix (all built in). */

@@ -280,12 +280,14 @@ public final class PivotServer implements AutoCloseable {
             };
             // Health and membership: with a shared database each server beats into it and sees the others.
             String selfUrl = Routes.baseUrl(where.address(), http.port());
+            java.util.function.Supplier<List<String>> peers = List::of;
             if (beats.isPresent()) {
                 ServerHeartbeats beating = beats.get().start(selfUrl);
                 api.health(() -> new ApiRoutes.Health(beating.storeUp(), name, beating.live().stream()
                         .map(b -> new ApiRoutes.Health.Peer(b.name(), b.url())).toList()));
-                http.peers(() -> beating.live().stream().filter(b -> !b.name().equals(name) && !b.url().isEmpty())
-                        .map(ServerHeartbeats.Server::url).toList());
+                peers = () -> beating.live().stream().filter(b -> !b.name().equals(name) && !b.url().isEmpty())
+                        .map(ServerHeartbeats.Server::url).toList();
+                http.peers(peers);
             } else {
                 api.health(() -> new ApiRoutes.Health(!pipeline.storeFailing(), name,
                         List.of(new ApiRoutes.Health.Peer(name, selfUrl))));
@@ -307,12 +309,14 @@ public final class PivotServer implements AutoCloseable {
             UefiLoaders uefi = UefiLoaders.choose(config, profiles.map(f -> f.profiles().values().stream()
                     .filter(p -> p.loader().equals(Optional.of(dev.pivot.boot.ProfileLoader.GRUB)))
                     .map(ProfilesFile.Profile::name).sorted().toList()).orElse(List.of()), out);
+            GrubConfigs grubConfigs = new GrubConfigs(catalog, artifacts, addresses, pipeline, secrets, baseUrl,
+                    where.address().getHostAddress());
+            grubConfigs.peers(peers);
             TftpFiles files = TftpFiles.withDistroLoaders(config.tftpRoot().map(List::of).orElse(List.of()),
                     config.ipxeDir(), arm64Loader.isPresent() ? java.util.stream.Stream.concat(
                             uefi.tftpDirs().stream(), java.util.stream.Stream.of(arm64Dir)).toList() : uefi.tftpDirs(),
                     TftpFiles.both(new PxelinuxConfigs(catalog, baseUrl),
-                            new GrubConfigs(catalog, artifacts, addresses, pipeline, secrets, baseUrl,
-                                    where.address().getHostAddress())));
+                            grubConfigs));
             TftpServer tftp = new TftpServer(TftpConfig.defaults(where.bind(), config.tftpPort(), files.roots())
                     .withMaxBlockSize(tftpBlockSize).withLimits(new TftpLimits(limits.tftpTransfers(),
                             limits.tftpPerClient(), limits.tftpWindowBytes(), TftpLimits.DEFAULTS.handshakeGiveUp())),
@@ -330,6 +334,8 @@ public final class PivotServer implements AutoCloseable {
                             serverName(config), java.time.Clock.systemUTC());
                     running.add(shared);
                     leases = shared;
+                    addresses.elsewhere(a -> a instanceof java.net.Inet4Address v4 ? shared.holderOf(v4)
+                            : Optional.empty());
                 } else {
                     leases = new FileLeaseStore(config.state().resolve("dhcp-leases"));
                 }

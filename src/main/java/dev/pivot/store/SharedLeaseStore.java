@@ -124,6 +124,30 @@ public final class SharedLeaseStore implements LeaseStore, AutoCloseable {
         }
     }
 
+    /**
+     * The machine holding a bound, unexpired lease on {@code address}, from the copy or else from the table (a
+     * lease another server gave since the last refresh); empty when none or when the database cannot be read.
+     */
+    public Optional<MacAddress> holderOf(Inet4Address address) {
+        java.time.Instant now = clock.instant();
+        java.util.function.Predicate<Lease> held = l -> l.state() == Lease.State.BOUND && l.expires().isAfter(now);
+        Optional<Lease> known = byAddress(address).filter(held);
+        if (known.isPresent()) {
+            return known.map(Lease::mac);
+        }
+        try {
+            return db.run("cannot read a DHCP lease", c -> {
+                try (PreparedStatement q = c.prepareStatement(COLUMNS + " WHERE address = ?")) {
+                    q.setString(1, address.getHostAddress());
+                    return leases(q);
+                }
+            }).stream().filter(held).findFirst().map(Lease::mac);
+        } catch (StoreException e) {
+            log.debug("looking up the lease of {}: {}", address.getHostAddress(), e.getMessage());
+            return Optional.empty();
+        }
+    }
+
     @Override
     public Optional<Lease> byAddress(Inet4Address address) {
         synchronized (lock) {

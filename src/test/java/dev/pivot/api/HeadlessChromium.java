@@ -28,9 +28,9 @@ import java.util.function.BooleanSupplier;
  * Debian's chromium in headless mode, driven over the Chrome DevTools Protocol (a WebSocket on 127.0.0.1, port
  * chosen by Chromium and read from DevToolsActivePort). Only what the page test needs: evaluate and screenshot.
  */
-final class HeadlessChromium implements AutoCloseable {
+public final class HeadlessChromium implements AutoCloseable {
 
-    static final Path BINARY = Path.of("/usr/bin/chromium");
+    public static final Path BINARY = Path.of("/usr/bin/chromium");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Process process;
@@ -44,7 +44,7 @@ final class HeadlessChromium implements AutoCloseable {
     }
 
     /** Starts Chromium on {@code url} with a fresh profile in {@code work}, window {@code width}×{@code height}. */
-    static HeadlessChromium open(String url, Path work, int width, int height) throws Exception {
+    public static HeadlessChromium open(String url, Path work, int width, int height) throws Exception {
         Path profile = Files.createDirectories(work.resolve("chromium-profile"));
         List<String> cmd = new ArrayList<>(List.of(BINARY.toString(), "--headless", "--no-sandbox", "--disable-gpu",
                 "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
@@ -129,7 +129,7 @@ final class HeadlessChromium implements AutoCloseable {
     }
 
     /** The value of a JavaScript expression in the page (JSON-serialisable values only). */
-    JsonNode eval(String expression) throws Exception {
+    public JsonNode eval(String expression) throws Exception {
         JsonNode r = call("Runtime.evaluate", Map.of("expression", expression, "returnByValue", true));
         if (r.has("exceptionDetails")) {
             throw new IOException("page threw on " + expression + ": " + r.get("exceptionDetails"));
@@ -138,7 +138,7 @@ final class HeadlessChromium implements AutoCloseable {
     }
 
     /** Waits until the expression is true in the page; fails naming it. */
-    void waitUntil(String expression, Duration timeout) throws Exception {
+    public void waitUntil(String expression, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             if (eval("!!(" + expression + ")").asBoolean()) {

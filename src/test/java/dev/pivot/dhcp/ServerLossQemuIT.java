@@ -29,15 +29,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * A boot survives the loss of its server: two `pivot serve --dhcp full --dhcp-leases store` (the ./pivot launcher,
  * the demo image imported by each, one boot key) in two namespaces bridged onto one LAN with one PostgreSQL, and a
- * QEMU VM (SeaBIOS, iPXE ROM, TCG) on that LAN. The server whose script the VM fetched (the one whose DHCP answer
- * it took) is killed with SIGKILL as soon as its timeline shows the script step: iPXE falls back to the other
- * server for the kernel and initrd, stage 1 for its reports and the root image, and the VM reaches stage 2. The
- * other server's timeline and API hold the later steps.
+ * QEMU VM (TCG) on that LAN. The server whose script the VM fetched (the one whose DHCP answer it took) is killed
+ * with SIGKILL as soon as its timeline shows the script step: the loader falls back to the other server for the
+ * kernel and initrd (iPXE's {@code ||} chain from SeaBIOS's iPXE ROM; GRUB's if/elif over TFTP when OVMF's own PXE
+ * ran shim and GRUB), stage 1 for its reports and the root image, and the VM reaches stage 2. The other server's
+ * timeline and API hold the later steps.
  */
 @Timeout(value = 12, unit = TimeUnit.MINUTES)
 class ServerLossQemuIT {
 
     private static final String MAC = "52:54:00:77:00:d7";
+    private static final String UEFI_MAC = "52:54:00:77:00:d8";
     private static final Duration BOOT_LIMIT = Duration.ofSeconds(360);
     private static final String[] ADDRESS = {"10.79.0.1", "10.79.0.2"};
     private static final String[] NAME = {"pxe-a", "pxe-b"};
@@ -69,6 +71,21 @@ class ServerLossQemuIT {
 
     @Test
     void theVmReachesStage2ThroughTheOtherServerWhenItsServerIsKilledAfterTheScript() throws Exception {
+        List<String> later = survivesTheLossOfItsServer(Qemu.Boot.BIOS_IPXE_ROM, MAC);
+        assertThat(later).as("iPXE fetched kernel and initrd from the survivor")
+                .anyMatch(l -> Pattern.compile("\\bkernel\\b").matcher(l).find())
+                .anyMatch(l -> Pattern.compile("\\binitrd\\b").matcher(l).find());
+    }
+
+    @Test
+    void grubFromShimFallsBackToTheOtherServerWhenItsServerIsKilledAfterItsConfig() throws Exception {
+        List<String> later = survivesTheLossOfItsServer(Qemu.Boot.UEFI_OWN_PXE, UEFI_MAC);
+        assertThat(later).as("GRUB fetched the kernel from the survivor over TFTP (its elif)")
+                .anyMatch(l -> Pattern.compile("\\btftp\\b.*bzImage").matcher(l).find());
+    }
+
+    /** Boots {@code mac} with {@code boot}, kills the server that served its script; the survivor's lines of it. */
+    private List<String> survivesTheLossOfItsServer(Qemu.Boot boot, String mac) throws Exception {
         Require.vmLab();
         Require.command("curl");
         Optional<Path> bin = PostgresCluster.binDir();
@@ -123,9 +140,8 @@ class ServerLossQemuIT {
         }
 
         long start = System.nanoTime();
-        vm = Qemu.start(lan, Qemu.Spec.of(Qemu.Boot.BIOS_IPXE_ROM, Qemu.Nic.VIRTIO, MAC, tap,
-                tmp.resolve("serial.log")));
-        Pattern script = Pattern.compile(Pattern.quote(MAC) + " .*\\bscript\\b");
+        vm = Qemu.start(lan, Qemu.Spec.of(boot, Qemu.Nic.VIRTIO, mac, tap, tmp.resolve("serial.log")));
+        Pattern script = Pattern.compile(Pattern.quote(mac) + " .*\\bscript\\b");
         int victim = awaitEither(outputs, l -> script.matcher(l).find(), BOOT_LIMIT, "the script step");
         int survivor = 1 - victim;
         long pid = servers.get(victim).pid();
@@ -133,32 +149,33 @@ class ServerLossQemuIT {
         assertThat(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0).as("kill -9 %d", pid).isTrue();
         assertThat(servers.get(victim).waitFor(10, TimeUnit.SECONDS)).as("%s ended", NAME[victim]).isTrue();
         double killedAt = (System.nanoTime() - start) / 1e9;
-        System.out.printf("ServerLossQemuIT: %s served the script and was killed (kill -9 %d) %.1f s after QEMU"
+        System.out.printf("ServerLossQemuIT [" + boot + "]: %s served the script and was killed (kill -9 %d) %.1f s after QEMU"
                 + " started%n", NAME[victim], pid, killedAt);
         List<String> victimOutput = List.copyOf(outputs.get(victim));
         assertThat(victimOutput).as("%s answered the VM's DHCP", NAME[victim])
-                .anyMatch(l -> l.contains(MAC) && Pattern.compile("\\bdhcp +ack\\b").matcher(l).find());
+                .anyMatch(l -> l.contains(mac) && Pattern.compile("\\bdhcp +ack\\b").matcher(l).find());
 
         Duration took = vm.awaitMarker(Qemu.DEFAULT_MARKER, BOOT_LIMIT);
-        System.out.printf("ServerLossQemuIT: QEMU start -> stage 2 in %s through %s; load average %s%n",
+        System.out.printf("ServerLossQemuIT [" + boot + "]: QEMU start -> stage 2 in %s through %s; load average %s%n",
                 Qemu.seconds(took), NAME[survivor], Files.readString(Path.of("/proc/loadavg")).strip());
         assertThat(vm.serial()).as("stage 1 moved on to the other server")
                 .contains("pivot: http://" + ADDRESS[victim] + " does not answer: trying http://"
                         + ADDRESS[survivor]);
 
         // The survivor's timeline: the later steps of this boot, each through it.
-        List<String> later = List.of("kernel", "initrd", "stage1", "network", "root_fetched", "handover", "stage2");
+        List<String> later = List.of("stage1", "network", "root_fetched", "handover", "stage2");
         for (String step : later) {
-            Lab.awaitLine(outputs.get(survivor), 30, l -> l.contains(MAC)
+            Lab.awaitLine(outputs.get(survivor), 30, l -> l.contains(mac)
                             && Pattern.compile("\\b" + step + "\\b").matcher(l).find(),
                     NAME[survivor] + "'s " + step + " step");
         }
-        outputs.get(survivor).stream().filter(l -> l.contains(MAC))
-                .forEach(l -> System.out.println("ServerLossQemuIT: " + NAME[survivor] + " | " + l));
+        List<String> survivorLines = outputs.get(survivor).stream().filter(l -> l.contains(mac)).toList();
+        survivorLines.forEach(l -> System.out.println("ServerLossQemuIT: " + NAME[survivor] + " | " + l));
         // And its API, from the shared database: the survivor's session of this boot, with its name.
-        String sessions = curl(lan, "http://" + ADDRESS[survivor] + "/api/v1/sessions?limit=5&mac=" + MAC);
+        String sessions = curl(lan, "http://" + ADDRESS[survivor] + "/api/v1/sessions?limit=5&mac=" + mac);
         assertThat(sessions).as("the survivor's API").contains("\"server\":\"" + NAME[survivor] + "\"")
                 .contains("root_fetched").contains("stage2");
+        return survivorLines;
     }
 
     private void awaitHealth(NetNamespace lan, String address, String peer) throws Exception {

@@ -24,7 +24,7 @@ class GrubConfigTest {
         assertThat(cfg).contains("if linux '(http,10.77.0.1:8080)/artifacts/" + sha('a') + "/bzImage" + q + "'"
                 + " 'rdinit=/pivot/init' 'pivot.url=" + BASE + "' 'pivot.mac=52:54:00:12:34:56' 'pivot.token=tok'"
                 + " 'pivot.root=" + BASE + "/artifacts/" + sha('d') + "/nix-store.squashfs'");
-        assertThat(cfg).contains("'console=ttyS0,115200'; then true; else\n");
+        assertThat(cfg).contains("'console=ttyS0,115200'; then true;\nelse\n");
         assertThat(cfg).contains("if initrd '(http,10.77.0.1:8080)/artifacts/" + sha('b') + "/initrd" + q + "' "
                 + "'(http,10.77.0.1:8080)/artifacts/" + sha('c') + "/pivot.cpio.gz" + q + "'; then");
         // The words after the kernel are the iPXE script's, minus what only iPXE needs (initrd= for the EFI stub,
@@ -61,6 +61,27 @@ class GrubConfigTest {
         assertThat(cfg).contains("'pivot.token=tok'").doesNotContain("?mac=");
         assertThatThrownBy(() -> GrubConfig.overTftp(spec, BASE, "x;y", MAC, Optional.empty()))
                 .hasMessageContaining("IP address");
+    }
+
+    @Test
+    void withSeveralServersGrubTriesEachInTurnAndStageOneIsToldTheOthers() {
+        BootSpec spec = spec(List.of());
+        String other = "http://10.77.0.2:8080";
+        String cfg = GrubConfig.overTftp(spec, List.of(BASE, other), List.of("10.77.0.1", "10.77.0.2"), MAC,
+                Optional.of("tok"));
+        String args = " 'rdinit=/pivot/init' 'pivot.url=" + BASE + "'";
+        assertThat(cfg).contains("if linux '(tftp,10.77.0.1)/artifacts/" + sha('a') + "/bzImage'" + args)
+                .contains("elif linux '(tftp,10.77.0.2)/artifacts/" + sha('a') + "/bzImage'" + args)
+                .contains("'pivot.fallback=" + other + "'")
+                .contains("elif initrd '(tftp,10.77.0.2)/artifacts/" + sha('b') + "/initrd' "
+                        + "'(tftp,10.77.0.2)/artifacts/" + sha('c') + "/pivot.cpio.gz'; then true;\nelse\n")
+                .contains("FAILED to load kernel bzImage from (tftp,10.77.0.1)/artifacts/" + sha('a')
+                        + "/bzImage and 1 other server");
+        assertThat(cfg.indexOf("if linux")).isLessThan(cfg.indexOf("elif linux"));
+        String overHttp = GrubConfig.overHttp(spec, List.of(BASE, other), MAC, Optional.of("tok"));
+        assertThat(overHttp).contains("elif linux '(http,10.77.0.2:8080)/artifacts/" + sha('a') + "/bzImage?mac=");
+        assertThatThrownBy(() -> GrubConfig.overTftp(spec, List.of(BASE, other), List.of("10.77.0.1"), MAC,
+                Optional.empty())).hasMessageContaining("one TFTP address per server");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.pivot.server;
 
+import dev.pivot.api.HeadlessChromium;
 import dev.pivot.store.PostgresCluster;
 import dev.pivot.testsupport.Require;
 import dev.pivot.testsupport.TestFiles;
@@ -57,6 +58,7 @@ class OnceAcrossServersIT {
         if (Require.isRoot()) {
             Require.command("runuser");
         }
+        Require.file(HeadlessChromium.BINARY, "chromium");
         Path usual = TestImage.nixos(tmp, "default");
         Path rescue = TestImage.nixos(tmp, "rescue");
         String usualKernel = TestFiles.sha256(usual.resolve("bzImage"));
@@ -115,6 +117,14 @@ class OnceAcrossServersIT {
                 String sessions = get(baseB + "/api/v1/sessions?limit=10&mac=" + MAC).body();
                 assertThat(sessions).as("both servers recorded the boot").contains("\"server\":\"pxe-a\"")
                         .contains("\"server\":\"pxe-b\"");
+                // The page (either server's) says which server recorded each of the machine's boots.
+                try (HeadlessChromium page = HeadlessChromium.open(baseA + "/", tmp.resolve("chromium"), 1200, 800)) {
+                    String card = "document.querySelector('[data-mac=\"" + MAC + "\"]')";
+                    page.waitUntil(card, Duration.ofSeconds(20));
+                    page.eval(card + ".querySelector('details.earlier summary').click()");
+                    page.waitUntil(card + ".textContent.includes('via pxe-a') && " + card
+                            + ".textContent.includes('via pxe-b')", Duration.ofSeconds(20));
+                }
             }
         }
     }
