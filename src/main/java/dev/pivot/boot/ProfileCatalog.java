@@ -36,7 +36,8 @@ public final class ProfileCatalog implements BootCatalog {
     }
 
     /** Which generation a machine was last handed, until its boot reaches stage 2; bounded. */
-    private record Pending(String profile, int generation) {
+    /** @param at when the machine was handed it (its script, or its boot plan) */
+    private record Pending(String profile, int generation, Instant at) {
     }
 
     private static final int MAX_PENDING = 65_536;
@@ -250,7 +251,7 @@ public final class ProfileCatalog implements BootCatalog {
         if (pending.size() >= MAX_PENDING) {
             pending.clear(); // machines that never reached stage 2; what they run stays unknown
         }
-        pending.put(mac, new Pending(choice.get().profile(), boots.number()));
+        pending.put(mac, new Pending(choice.get().profile(), boots.number(), Instant.now()));
         return Optional.of(new BootPlan(generations.served(choice.get().profile(), boots), choice.get().profile(),
                 boots.number(), menu, generations.policy().menuTimeoutSeconds()));
     }
@@ -292,9 +293,10 @@ public final class ProfileCatalog implements BootCatalog {
     }
 
     /**
-     * @param bootStarted when the boot this event belongs to began (its session's first event): a one-time
-     *                    assignment made after that was not what this boot got, so a late report of it (a stage 2
-     *                    of an earlier boot arriving after the operator assigned again) leaves the assignment alone
+     * @param bootStarted when the boot this event belongs to began (its session's first event). A one-time
+     *                    assignment is used up by a boot that was handed its plan after the assignment was made
+     *                    (or, when another server wrote its script, that began after it), so a late report of an
+     *                    earlier boot (a stage 2 arriving after the operator assigned again) leaves it alone
      */
     public void onEvent(BootEvent event, Instant bootStarted) {
         if (event.firmware().isPresent() && !routing.selectors().isEmpty()) {
@@ -305,9 +307,10 @@ public final class ProfileCatalog implements BootCatalog {
         if (event.failed()) {
             return;
         }
+        Optional<Instant> handedAt = Optional.ofNullable(pending.get(event.mac())).map(Pending::at);
         if (event.step() == Step.STAGE2) {
             recordRunning(event);
-            if (assignments.assignment(event.mac()).filter(a -> usedBy(a, bootStarted)).isPresent()) {
+            if (assignments.assignment(event.mac()).filter(a -> usedBy(a, handedAt, bootStarted)).isPresent()) {
                 assignments.unassign(event.mac());
             }
             return;
@@ -319,15 +322,20 @@ public final class ProfileCatalog implements BootCatalog {
         if (generations.allSpecs().stream().allMatch(spec -> spec.rootBoot().isPresent())) {
             return;
         }
-        Optional<Assignments.Assignment> once = assignments.assignment(event.mac()).filter(a -> usedBy(a, bootStarted));
+        Optional<Assignments.Assignment> once = assignments.assignment(event.mac())
+                .filter(a -> usedBy(a, handedAt, bootStarted));
         if (once.isPresent() && generations.of(once.get().profile()).map(pg -> lastFetch(
                 generations.served(once.get().profile(), pg.defaultGeneration()), event)).orElse(false)) {
             assignments.unassign(event.mac());
         }
     }
 
-    private static boolean usedBy(Assignments.Assignment a, Instant bootStarted) {
-        return a.once() && !a.at().isAfter(bootStarted);
+    /**
+     * Whether this boot used the one-time assignment: it was handed its plan (by this server) after the assignment
+     * was made, or, when this server handed it nothing (another server wrote its script), it began after that.
+     */
+    private static boolean usedBy(Assignments.Assignment a, Optional<Instant> handedAt, Instant bootStarted) {
+        return a.once() && (handedAt.isPresent() ? !handedAt.get().isBefore(a.at()) : !a.at().isAfter(bootStarted));
     }
 
     private void recordRunning(BootEvent event) {

@@ -90,6 +90,23 @@ class ProfileCatalogTest {
     }
 
     @Test
+    void aBootHandedItsPlanAfterTheAssignmentUsesItUpEvenIfItsSessionBeganBefore() {
+        Instant sessionStarted = Instant.now().minusSeconds(60);
+        assignments.assign(new Assignments.Assignment(IN_LAB, "rescue", true, Instant.now().minusSeconds(10)));
+        assertThat(catalog.planFor(IN_LAB, java.util.OptionalInt.empty())).isPresent(); // its script, after that
+        catalog.onEvent(BootEvent.ok(IN_LAB, Step.STAGE2, "", 0), sessionStarted);
+        assertThat(catalog.specFor(IN_LAB)).contains(demo);
+    }
+
+    @Test
+    void aStageTwoOfABootHandedItsPlanBeforeTheAssignmentLeavesItAlone() {
+        assertThat(catalog.planFor(IN_LAB, java.util.OptionalInt.empty())).isPresent();
+        assignments.assign(new Assignments.Assignment(IN_LAB, "rescue", true, Instant.now().plusSeconds(60)));
+        catalog.onEvent(BootEvent.ok(IN_LAB, Step.STAGE2, "", 0), Instant.now().minusSeconds(60));
+        assertThat(catalog.specFor(IN_LAB)).contains(rescue);
+    }
+
+    @Test
     void aLateStageTwoOfABootThatBeganBeforeTheAssignmentLeavesItAlone() {
         Instant bootStarted = Instant.now().minusSeconds(60);
         assignments.assign(new Assignments.Assignment(IN_LAB, "rescue", true, bootStarted.plusSeconds(30)));
