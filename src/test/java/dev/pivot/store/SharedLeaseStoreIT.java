@@ -77,13 +77,15 @@ class SharedLeaseStoreIT {
                         if (pool.bind(mac, offered.get()).isEmpty()) {
                             continue;
                         }
-                        if (store.commit().contains(offered.get())) {
-                            continue;
-                        }
                         // Both servers run the whole exchange for the shared machines here (a real client
                         // requests from one of them): a machine bound anew by the other server moved, and its
-                        // previous address was released by that bind.
+                        // previous address was released by that bind. The bind's commit and the note of who holds
+                        // what happen under one lock, so the notes follow the order the database committed in
+                        // (otherwise a bind that released an address could be noted after the one that took it).
                         synchronized (acked) {
+                            if (store.commit().contains(offered.get())) {
+                                continue;
+                            }
                             MacAddress before = acked.get(offered.get());
                             if (before != null && !before.equals(mac)) {
                                 doubles.add(offered.get().getHostAddress() + " ACKed to " + before + " and " + mac);
