@@ -79,6 +79,11 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
     private boolean finalAckMissing;
     /** True until the client acknowledged the OACK: an ERROR then is the client's choice, not a failure. */
     private boolean negotiating = true;
+    /**
+     * Whether the client showed it is there since the transfer began: an ACK, or its read request again. Only a
+     * transfer whose client never did is given up early ({@link TftpLimits#handshakeGiveUp}).
+     */
+    private boolean heardFromClient;
 
     /** Why a transfer stopped early: sent to the client when {@code tellClient}, always logged. */
     private static final class Abort extends Exception {
@@ -192,6 +197,26 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
                 default -> { }
             }
         });
+    }
+
+    /**
+     * The client sent its read request again while this transfer runs (any thread). It has not seen our first
+     * answer (OACK, or block 1 without options), and its own timer just fired: answer at once rather than at our
+     * next timeout, and count it as a sign of life. Later in the transfer a stray repeat is ignored.
+     */
+    void requestRepeated() {
+        loop.submit(() -> guarded(() -> {
+            if (phase == Phase.NEGOTIATING) {
+                heardFromClient = true;
+                sender.retry++;
+                sender.sendOack();
+            } else if (phase == Phase.SENDING && sender.base == 1 && sender.oack == null) {
+                heardFromClient = true;
+                sender.retry++;
+                sender.sendFrom = 1;
+                sender.pump();
+            }
+        }));
     }
 
     @Override
@@ -409,6 +434,7 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
             if (ack.block() != 0) {
                 return;
             }
+            heardFromClient = true;
             schedule.answered();
             if (retry == 0) {
                 sampleRtt(System.nanoTime() - oackSentAt);
@@ -418,14 +444,25 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
 
         void oackExpired(long now) throws IOException, Abort {
             long waited = now - phaseStarted;
-            if (waited >= config.limits().handshakeGiveUp().toNanos()
-                    || (retry >= config.maxRetries() && waited >= config.giveUpAfter().toNanos())) {
+            if (!heardFromClient && waited >= config.limits().handshakeGiveUp().toNanos()) {
+                throw silentGiveUp("the OACK", waited);
+            }
+            if (retry >= config.maxRetries() && waited >= config.giveUpAfter().toNanos()) {
                 throw new Abort(TftpPacket.Error.NOT_DEFINED, "no ACK for the OACK after "
                         + retry + " retransmissions", true, false);
             }
             schedule.timedOut();
             retry++;
             sendOack();
+        }
+
+        /**
+         * The client never answered: most likely a request flood, or a client that went away. No ERROR goes back:
+         * a live client whose every answer was lost repeats its request, and that starts a fresh transfer then.
+         */
+        Abort silentGiveUp(String what, long waitedNanos) {
+            return new Abort(TftpPacket.Error.NOT_DEFINED, "nothing heard from the client after " + what + " ("
+                    + (retry + 1) + " sends in " + TimeUnit.NANOSECONDS.toMillis(waitedNanos) + " ms)", false, false);
         }
 
         void startSending() throws IOException, Abort {
@@ -454,9 +491,11 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
         /** No ACK before the timer: retransmit, go quiet, or give up. */
         void expired(long now) throws IOException, Abort {
             long stalledNanos = now - phaseStarted;
-            // Nothing acknowledged since the transfer began: give up early (TftpLimits.handshakeGiveUp).
-            boolean neverAcked = base == 1 && stalledNanos >= config.limits().handshakeGiveUp().toNanos();
-            if (neverAcked || (retry >= config.maxRetries() && stalledNanos >= config.giveUpAfter().toNanos())) {
+            // Nothing heard from the client since the transfer began: give up early (TftpLimits.handshakeGiveUp).
+            if (!heardFromClient && stalledNanos >= config.limits().handshakeGiveUp().toNanos()) {
+                throw silentGiveUp("block 1", stalledNanos);
+            }
+            if (retry >= config.maxRetries() && stalledNanos >= config.giveUpAfter().toNanos()) {
                 if (last > 1 && base == last) {
                     // Every block but the last was acknowledged, and the last went out retry + 1 times: the
                     // client most likely has the file and has moved on, its final ACK lost (RFC 1350 §6
@@ -482,6 +521,7 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
         }
 
         void acked(TftpPacket.Ack ack) throws IOException {
+            heardFromClient = true;
             long acked = absolute(ack.block());
             if (acked >= base && acked <= loaded) {
                 if (acked > windowEnd()) {

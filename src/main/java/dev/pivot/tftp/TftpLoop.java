@@ -20,8 +20,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One event loop: a platform thread and a Selector that own the channels of many transfers (and the listener),
- * with their retransmission and give-up timers. A transfer costs a socket, its window of blocks and a few objects,
+ * One event loop: a platform thread and a Selector that own the channels of many transfers, with their
+ * retransmission and give-up timers. A transfer costs a socket, its window of blocks and a few objects,
  * never a thread. Everything a loop owns is touched only by its thread; other threads hand it work through
  * {@link #submit}.
  *

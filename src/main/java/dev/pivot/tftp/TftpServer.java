@@ -20,10 +20,12 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A read-only TFTP server. Every read runs on its own ephemeral-port channel (its TID), and all of them, with the
- * listener, are driven by a few event loops ({@link TftpLoop}: one selector thread each, half the CPUs, at least
- * one), with their retransmission timers in the loop: a transfer costs a socket and its window of blocks, never a
- * thread. Only resolving a requested name runs elsewhere, on a virtual thread per request (a generated file may ask
+ * A read-only TFTP server. Every read runs on its own ephemeral-port channel (its TID), and all of them are driven
+ * by a few event loops ({@link TftpLoop}: one selector thread each, half the CPUs, at least one), with their
+ * retransmission timers in the loop: a transfer costs a socket and its window of blocks, never a thread. The
+ * listener has a thread of its own that only reads requests and refuses or hands them on: how fast requests are
+ * taken off its socket must not depend on how busy the transfers keep the loops, or a burst overflows the socket's
+ * receive buffer and is lost uncounted. Only resolving a requested name runs elsewhere, on a virtual thread per request (a generated file may ask
  * the store, which must not stall the loops); the quota bounds how many. Write requests are refused with ERROR 2.
  *
  * <p>Bounded ({@link TftpLimits}): transfers at once in total and per client address, each window's memory, and a
@@ -44,7 +46,11 @@ public final class TftpServer implements AutoCloseable {
     /** Running transfers by client TID: a retransmitted RRQ for a running transfer must not start a second one. */
     private final Map<InetSocketAddress, Running> running = new ConcurrentHashMap<>();
     private final int loopCount;
+    /** Asked of the kernel for the listener: a burst of requests waits here while the listener thread catches up. */
+    static final int LISTENER_RECEIVE_BUFFER = 4 << 20;
+
     private DatagramChannel listener;
+    private Thread listenerThread;
     private List<TftpLoop> loops;
 
     private record Running(TftpPacket.ReadRequest request, ReadTransfer transfer) { }
@@ -71,8 +77,9 @@ public final class TftpServer implements AutoCloseable {
         }
         DatagramChannel channel = DatagramChannel.open();
         try {
+            // The kernel caps this at net.core.rmem_max (then doubles it); more than its default either way.
+            channel.setOption(java.net.StandardSocketOptions.SO_RCVBUF, LISTENER_RECEIVE_BUFFER);
             channel.bind(new InetSocketAddress(config.bind(), config.port()));
-            channel.configureBlocking(false);
         } catch (IOException e) {
             channel.close();
             throw new IOException("cannot listen for TFTP on " + config.bind().getHostAddress() + ":" + config.port()
@@ -87,9 +94,8 @@ public final class TftpServer implements AutoCloseable {
         }
         listener = channel;
         loops = opened;
-        TftpLoop first = loops.getFirst();
-        first.register(channel, this::listen);
         loops.forEach(TftpLoop::start);
+        listenerThread = Thread.ofPlatform().daemon(true).name("tftp-listener").start(this::listen);
         log.info("TFTP: listening on {} serving {} ({} event loop{})", channel.getLocalAddress(), files.roots(),
                 loops.size(), loops.size() == 1 ? "" : "s");
     }
@@ -99,22 +105,24 @@ public final class TftpServer implements AutoCloseable {
         return (InetSocketAddress) listener.getLocalAddress();
     }
 
-    /** On the first loop: takes the waiting requests, a bounded number per wake-up. */
+    /** The listener thread: takes each request as it arrives, until the channel closes. */
     private void listen() {
-        ByteBuffer buffer = loops.getFirst().receiveBuffer();
-        for (int i = 0; i < TftpLoop.DRAIN_PER_WAKE; i++) {
+        ByteBuffer buffer = ByteBuffer.allocate(TftpCodec.MAX_PACKET);
+        while (true) {
             InetSocketAddress from;
             try {
                 buffer.clear();
                 from = (InetSocketAddress) listener.receive(buffer);
             } catch (ClosedChannelException e) {
                 return;
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException | Error e) {
+                if (!listener.isOpen()) {
+                    return;
+                }
+                // Nothing a client sends ends the listener; a pause keeps a lasting fault from spinning the thread.
                 log.warn("TFTP: listener receive failed: {}", e.toString());
-                return;
-            }
-            if (from == null) {
-                return;
+                pause();
+                continue;
             }
             try {
                 handle(buffer.array(), buffer.position(), from);
@@ -123,6 +131,14 @@ public final class TftpServer implements AutoCloseable {
                 // memory), must not stop the listener for everyone else.
                 log.error("TFTP: unexpected error handling a packet from {}", from, t);
             }
+        }
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(100);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -158,7 +174,8 @@ public final class TftpServer implements AutoCloseable {
     private void startRead(TftpPacket.ReadRequest request, InetSocketAddress from) {
         Running current = running.get(from);
         if (current != null && current.request().equals(request)) {
-            log.debug("TFTP: retransmitted request from {} for a running transfer, ignored", from);
+            log.debug("TFTP: retransmitted request from {} for a running transfer", from);
+            current.transfer().requestRepeated();
             return;
         }
         InetAddress source = from.getAddress();
@@ -227,6 +244,11 @@ public final class TftpServer implements AutoCloseable {
             return;
         }
         listener.close();
+        try {
+            listenerThread.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         for (TftpLoop loop : loops) {
             loop.close();
         }

@@ -126,6 +126,76 @@ class TftpTransferTest {
         });
     }
 
+    /** A client whose timer fired repeats its request: it lacks the OACK, which goes again at once, same TID. */
+    @Test
+    void aRepeatedRequestIsAnsweredAtOnce() throws Exception {
+        file("again.bin", 512 * 3);
+        TftpPacket.ReadRequest request = new TftpPacket.ReadRequest("again.bin", "octet", Map.of("tsize", "0"));
+        send(request, listener);
+        Received oack = expect(2000);
+        assertThat(oack.packet()).isInstanceOf(TftpPacket.OptionAck.class);
+        long start = System.nanoTime();
+        send(request, listener);
+        Received again = expect(2000);
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertThat(again.packet()).isInstanceOf(TftpPacket.OptionAck.class);
+        assertThat(again.from()).as("the running transfer answers, no second one").isEqualTo(oack.from());
+        assertThat(millis).as("answered before the server's own timeout").isLessThan(TIMEOUT.toMillis() / 2);
+        send(new TftpPacket.Ack(0), oack.from());
+        assertThat(dataBlock(expect(2000))).isEqualTo(1);
+        assertThat(server.runningTransfers()).isEqualTo(1);
+    }
+
+    /**
+     * A client never heard from after its request is given up early and without an ERROR (a live client whose
+     * answers were all lost then starts afresh with its next repeat); one that repeats its request is alive.
+     */
+    @Test
+    void aClientNeverHeardFromIsGivenUpSilentlyAndARepeatKeepsOneAlive() throws Exception {
+        file("quiet.bin", 512 * 3);
+        server.close();
+        TftpConfig quick = new TftpConfig(LOOPBACK, 0, List.of(root), 1468, 64, TIMEOUT, TIMEOUT, TIMEOUT, 3,
+                Duration.ofMillis(1000), TIMEOUT, new TftpLimits(256, 8, 96 * 1024, Duration.ofMillis(1200)));
+        AddressBook book = new AddressBook();
+        book.learn(LOOPBACK, MAC);
+        server = new TftpServer(quick, TftpFiles.of(List.of(root)), book, events::add);
+        server.start();
+        listener = server.address();
+
+        TftpPacket.ReadRequest request = new TftpPacket.ReadRequest("quiet.bin", "octet", Map.of());
+        send(request, listener);
+        InetSocketAddress tid = expect(2000).from();
+        long start = System.nanoTime();
+        while (server.runningTransfers() > 0 && System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5)) {
+            Received r = receive(100);
+            if (r != null) {
+                assertThat(r.packet()).as("only DATA while waiting; no ERROR at the give-up").isInstanceOf(
+                        TftpPacket.Data.class);
+            }
+        }
+        assertThat(server.runningTransfers()).as("given up within 5 s").isZero();
+        while (receive(QUIET_MS) != null) {
+            // retransmissions still in the socket buffer
+        }
+
+        // The same request again: a fresh transfer, kept alive past the give-up by repeats.
+        send(request, listener);
+        InetSocketAddress fresh = expect(2000).from();
+        assertThat(fresh).isNotEqualTo(tid);
+        long repeatsUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2500);
+        while (System.nanoTime() < repeatsUntil) {
+            send(request, listener);
+            while (receive(50) != null) {
+                // DATA 1 again, answered to each repeat
+            }
+            Thread.sleep(300);
+        }
+        assertThat(server.runningTransfers()).as("a client that repeats its request is not given up").isEqualTo(1);
+        send(new TftpPacket.Ack(1), fresh);
+        Received second = expect(2000);
+        assertThat(dataBlock(second)).isEqualTo(2);
+    }
+
     @Test
     void duplicateAcksDoNotDoubleTrafficWithWindowsizeOne() throws Exception {
         file("dup.bin", 512 * 3);
