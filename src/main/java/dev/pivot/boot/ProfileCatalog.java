@@ -127,6 +127,12 @@ public final class ProfileCatalog implements BootCatalog {
         defaultProfile.ifPresent(this::requireKnown);
         next.loaders().keySet().forEach(this::requireKnown);
         routing = next;
+        routingVersion.incrementAndGet();
+    }
+
+    /** Goes up with every {@link #reroute}: what was decided from the routing before is out of date. */
+    public long routingVersion() {
+        return routingVersion.get();
     }
 
     /**
@@ -138,7 +144,23 @@ public final class ProfileCatalog implements BootCatalog {
         return loaders.isEmpty() ? Optional.empty() : choice(mac).map(c -> loaders.get(c.profile()));
     }
 
+    /**
+     * The loader as far as it is known without reading the store: MAC groups, selectors matched on the firmware
+     * seen in this server's events, the default. What a protocol thread answers when the store is too slow to wait
+     * for (an assignment or a label then takes effect at the next answer).
+     */
+    public Optional<ProfileLoader> loaderWithoutStore(MacAddress mac) {
+        Map<String, ProfileLoader> loaders = routing.loaders();
+        return loaders.isEmpty() ? Optional.empty() : choiceWithoutStore(mac).map(c -> loaders.get(c.profile()));
+    }
+
+    /** {@link #choice} as far as it is known without reading the store (no assignments, no stored labels). */
+    public Optional<Choice> choiceWithoutStore(MacAddress mac) {
+        return routedChoice(mac, false);
+    }
+
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ProfileCatalog.class);
+    private final java.util.concurrent.atomic.AtomicLong routingVersion = new java.util.concurrent.atomic.AtomicLong();
     private volatile long unreadableSince;
 
     public Set<String> profiles() {
@@ -165,23 +187,29 @@ public final class ProfileCatalog implements BootCatalog {
             return Optional.of(new Choice(assigned.get().profile(), assigned.get().once() ? "assigned once" : "assigned",
                     assigned.get().generation()));
         }
+        return routedChoice(mac, true);
+    }
+
+    /** The choice of MAC groups, selectors and the default; {@code readMachine}: selectors may read the store. */
+    private Optional<Choice> routedChoice(MacAddress mac, boolean readMachine) {
         Routing r = routing;
         String group = r.groupProfile().get(mac);
         if (group != null) {
             return Optional.of(new Choice(group, "group " + r.groupName().get(mac)));
         }
-        Optional<Choice> selected = selected(mac, r.selectors());
+        Optional<Choice> selected = selected(mac, r.selectors(), readMachine);
         if (selected.isPresent()) {
             return selected;
         }
         return r.defaultProfile().map(p -> new Choice(p, "default"));
     }
 
-    private Optional<Choice> selected(MacAddress mac, List<GroupSelector> selectors) {
+    private Optional<Choice> selected(MacAddress mac, List<GroupSelector> selectors, boolean readMachine) {
         if (selectors.isEmpty()) {
             return Optional.empty();
         }
-        Optional<Machine> machine = readOrNothing(() -> machines.machine(mac)).or(() -> {
+        Optional<Machine> stored = readMachine ? readOrNothing(() -> machines.machine(mac)) : Optional.empty();
+        Optional<Machine> machine = stored.or(() -> {
             Firmware seen;
             synchronized (firmwareSeen) {
                 seen = firmwareSeen.get(mac);

@@ -39,6 +39,7 @@ import java.io.PrintWriter;
 import java.net.Inet4Address;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -339,10 +340,17 @@ public final class PivotServer implements AutoCloseable {
                 } else {
                     leases = new FileLeaseStore(config.state().resolve("dhcp-leases"));
                 }
+                // DHCP answers never wait long for the store (an assignment, a machine's labels or record).
+                WithinBudget<MacAddress, Optional<dev.pivot.boot.ProfileLoader>> loaders = new WithinBudget<>(
+                        catalog::loader, catalog::loaderWithoutStore, catalog::routingVersion, STORE_BUDGET, STORE_FRESH, STORE_KEPT, STORE_READS);
+                running.add(loaders);
+                WithinBudget<MacAddress, Boolean> known = new WithinBudget<>(mac -> knownMachine(mac, catalog, store),
+                        mac -> knownWithoutStore(mac, catalog), catalog::routingVersion, STORE_BUDGET, STORE_FRESH, STORE_KEPT, STORE_READS);
+                running.add(known);
                 DhcpServer server = new DhcpServer(dhcp.get().withIpxeUpgrade(config.ipxeUpgrade()),
-                        new BootPolicy(uefi.pxe(), uefi.httpBoot(), uefi.grub(), catalog::loader,
+                        new BootPolicy(uefi.pxe(), uefi.httpBoot(), uefi.grub(), loaders::get,
                                 arm64Loader), addresses, pipeline, leases, refusals,
-                        new OfferGuard(limits.dhcpOffers(), mac -> knownMachine(mac, catalog, store), refusals));
+                        new OfferGuard(limits.dhcpOffers(), known::get, refusals));
                 server.start();
                 running.add(server);
                 if (config.ipv6Ra()) {
@@ -365,6 +373,17 @@ public final class PivotServer implements AutoCloseable {
             }
             throw new IOException(e.getMessage(), e);
         }
+    }
+
+    /** How long a DHCP answer waits for a store read before it goes out with what is known without it. */
+    static final Duration STORE_BUDGET = Duration.ofMillis(50);
+    /** How long a read's result answers DHCP for that machine (a new assignment reaches DHCP within this). */
+    static final Duration STORE_FRESH = Duration.ofSeconds(1);
+    static final int STORE_KEPT = 10_000, STORE_READS = 8;
+
+    /** For --dhcp-known-only while the store is slow: a machine a MAC group or selector names. */
+    private static boolean knownWithoutStore(MacAddress mac, ProfileCatalog catalog) {
+        return catalog.choiceWithoutStore(mac).filter(c -> !c.because().equals("default")).isPresent();
     }
 
     /**

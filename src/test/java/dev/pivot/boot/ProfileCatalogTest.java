@@ -23,7 +23,7 @@ class ProfileCatalogTest {
         return new BootSpec(a, List.of(a), a, "/init-" + name, List.of(), "/pivot/init");
     }
 
-    static final class MemoryAssignments implements Assignments {
+    static class MemoryAssignments implements Assignments {
         final Map<MacAddress, Assignment> map = new HashMap<>();
 
         @Override
@@ -76,6 +76,25 @@ class ProfileCatalogTest {
         assertThatThrownBy(() -> catalog.reroute(Map.of(), List.of(), Optional.of("rescue"),
                 Map.of("dmeo", ProfileLoader.GRUB))).hasMessageContaining("unknown profile 'dmeo'");
         assertThat(catalog.loader(IN_LAB)).contains(ProfileLoader.IPXE);
+    }
+
+    @Test
+    void withoutTheStoreTheLoaderComesFromGroupAndDefaultAndNothingIsRead() {
+        catalog.reroute(Map.of(IN_LAB, new ProfileCatalog.Choice("demo", "lab")), List.of(), Optional.of("rescue"),
+                Map.of("demo", ProfileLoader.GRUB));
+        assignments.assign(new Assignments.Assignment(OTHER, "demo", false, Instant.now()));
+        assertThat(catalog.loader(OTHER)).as("from the assignment").contains(ProfileLoader.GRUB);
+        assertThat(catalog.loaderWithoutStore(OTHER)).as("the default chooses no loader").isEmpty();
+        assertThat(catalog.loaderWithoutStore(IN_LAB)).as("from the MAC group").contains(ProfileLoader.GRUB);
+        assertThat(catalog.choiceWithoutStore(OTHER)).contains(new ProfileCatalog.Choice("rescue", "default"));
+        ProfileCatalog unreadable = new ProfileCatalog(Map.of("demo", demo, "rescue", rescue),
+                Map.of(IN_LAB, new ProfileCatalog.Choice("demo", "lab")), Optional.of("rescue"), new MemoryAssignments() {
+                    @Override
+                    public Optional<Assignment> assignment(MacAddress mac) {
+                        throw new AssertionError("the store was read");
+                    }
+                });
+        assertThat(unreadable.choiceWithoutStore(IN_LAB)).contains(new ProfileCatalog.Choice("demo", "group lab"));
     }
 
     @Test

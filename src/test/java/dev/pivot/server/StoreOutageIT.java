@@ -188,6 +188,55 @@ class StoreOutageIT {
     }
 
     /**
+     * A PostgreSQL that hangs (every process stopped: its connections stay open and nothing answers) delays no DHCP
+     * answer. With {@code --dhcp-known-only} and a profile that chooses a loader, an answer depends on the store (the
+     * machine's assignment, its record); the read is given a short budget, then the MAC group decides: the machine
+     * is known and gets its profile's loader. Once the database answers again, everything else does too.
+     */
+    @Test
+    void aHangingPostgresDelaysNoDhcpAnswer() throws Exception {
+        Path bin = PostgresCluster.binDir().orElseThrow(
+                () -> new AssertionError("PostgreSQL is not installed (apt-get install postgresql)"));
+        try (PostgresCluster pg = PostgresCluster.start(bin, List.of("ip", "netns", "exec", serverNs.name()))) {
+            Path image = TestImage.nixos(tmp, "outage");
+            Path profiles = tmp.resolve("profiles.yaml");
+            Files.writeString(profiles, """
+                    profiles:
+                      demo:
+                        image: %s
+                      pinned:
+                        image: %s
+                        loader: ipxe
+                    groups:
+                      lab:
+                        profile: pinned
+                        machines: ["%s"]
+                    default: demo
+                    """.formatted(image, image, MAC));
+            startPivot(lab.clientServerLanServerIf(), "", pg.url() + "?user=pivot",
+                    " --dhcp-known-only --profiles " + profiles);
+            pg.freeze();
+            try {
+                long start = System.nanoTime();
+                Lab.Result lease = lab.exec(clientNs, 60, "busybox", "udhcpc", "-i", clientIf, "-f", "-q", "-n",
+                        "-t", "5", "-T", "1", "-s", udhcpc.toString(),
+                        "-V", "PXEClient:Arch:00007:UNDI:003016", "-x", "0x5d:0007");
+                long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                String bound = lease.output().lines().filter(l -> l.startsWith("LEASE bound ")).findFirst()
+                        .orElseThrow(() -> new AssertionError("no lease while PostgreSQL hangs: " + lease.output()
+                                + "\nserver: " + output));
+                assertThat(bound).as("known by its MAC group, and its profile's loader").contains("ip=10.77.0.1")
+                        .endsWith("boot_file=ipxe.efi");
+                assertThat(millis).as("answered at once, not after udhcpc gave up on the server").isLessThan(3000);
+                System.out.printf("DHCP with PostgreSQL hanging: leased in %d ms (%s)%n", millis, bound);
+            } finally {
+                pg.thaw();
+            }
+            assertThat(everythingAnswersAndReport("stage1")).isEqualTo(200);
+        }
+    }
+
+    /**
      * Leases in the shared store ({@code --dhcp-leases store}) while PostgreSQL is stopped: a machine holding a lease
      * (busybox udhcpc, told to renew with SIGUSR1) is still ACKed, for the time left on the lease the store holds;
      * the server says so in its log and {@code /healthz}; once PostgreSQL is back the renewal made meanwhile is

@@ -138,6 +138,25 @@ public final class PostgresCluster implements AutoCloseable {
         server.waitFor(20, TimeUnit.SECONDS);
     }
 
+    /**
+     * Freezes every PostgreSQL process (SIGSTOP): connections stay open and nothing answers, as with a database host
+     * that hangs or a network that drops its packets. {@link #thaw} (and {@link #close}) let it go on.
+     */
+    public void freeze() throws IOException, InterruptedException {
+        signal("-STOP");
+    }
+
+    public void thaw() throws IOException, InterruptedException {
+        signal("-CONT");
+    }
+
+    private void signal(String which) throws IOException, InterruptedException {
+        List<String> kill = new ArrayList<>(List.of("kill", which));
+        server.toHandle().descendants().forEach(h -> kill.add(Long.toString(h.pid())));
+        kill.add(Long.toString(server.pid()));
+        run(kill);
+    }
+
     /** Starts the server again on the same data and port. */
     public void restart() throws IOException, InterruptedException {
         server = launch(bin, prefix, dir, port, listen);
@@ -172,6 +191,9 @@ public final class PostgresCluster implements AutoCloseable {
 
     @Override
     public void close() throws IOException, InterruptedException {
+        if (server.isAlive()) {
+            signal("-CONT"); // a frozen server cannot shut down
+        }
         // runuser forwards SIGTERM to postgres: a "smart" shutdown; then SIGKILL if it lingers.
         server.toHandle().descendants().forEach(ProcessHandle::destroy);
         server.destroy();
