@@ -6,6 +6,9 @@
 #   SIZES="64m" CASES="curl512" sudo -E bench/tftp-vs-peers.sh    (a subset, e.g. while tuning one case)
 #   LOSS=5 sudo -E bench/tftp-vs-peers.sh 1  (nftables drops 5 % of the packets after the warm-up; every client on
 #                                             1 MiB, each fetch bounded by BOUND seconds, default 60)
+#   BENCH_BASELINE_HOME=DIR sudo -E bench/tftp-vs-peers.sh   (the pivot serve built in DIR, another checkout, takes
+#                                             its turns as a fourth server: a column of its own, not in the ratio,
+#                                             for before/after figures under the same load)
 #
 # Needs root (ip netns), Debian packages: curl atftp tftpd-hpa dnsmasq-base iproute2 cpio squashfs-tools, and JDK 25.
 # Every process is started by this script and ended by PID in the EXIT trap; the namespace is deleted there too.
@@ -33,6 +36,13 @@ fi
 # shellcheck source=scripts/common.sh
 source "$HERE/scripts/common.sh"
 pivot_build_if_needed # before entering the namespace: ./pivot must not build inside it
+BASELINE_DIR=${BENCH_BASELINE_HOME:-}
+if [ -n "$BASELINE_DIR" ]; then
+    [ -x "$BASELINE_DIR/pivot" ] || { echo "no ./pivot in $BASELINE_DIR" >&2; exit 2; }
+    # shellcheck source=scripts/common.sh
+    (cd "$BASELINE_DIR" && source scripts/common.sh && pivot_build_if_needed)
+    echo "baseline: pivot serve from $BASELINE_DIR ($(git -C "$BASELINE_DIR" rev-parse --short HEAD 2>/dev/null || echo 'not a git checkout'))"
+fi
 
 WORK=$(mktemp -d /tmp/pvt-tftpbench.XXXXXX)
 NS=pvt-tftpbench-$$
@@ -81,7 +91,17 @@ PIDS+=($!)
 for _ in $(seq 600); do grep -q '^pivot: waiting for machines' "$WORK/pivot.log" 2>/dev/null && break; sleep 0.1; done
 grep -q '^pivot: waiting for machines' "$WORK/pivot.log" || { echo "Pivot did not start: $(cat "$WORK/pivot.log")" >&2; exit 1; }
 PIVOT_PORT=6970
-declare -A PORT=([pivot]=$PIVOT_PORT [tftpd-hpa]=6969 [dnsmasq]=69)
+declare -A PORT=([pivot]=$PIVOT_PORT [tftpd-hpa]=6969 [dnsmasq]=69 [baseline]=6972)
+SERVERS=(pivot tftpd-hpa dnsmasq)
+if [ -n "$BASELINE_DIR" ]; then
+    ip netns exec "$NS" "$BASELINE_DIR/pivot" serve "$WORK/image" --skip-check --listen 127.0.0.1 --dhcp off \
+        --tftp-port 6972 --http-port 6982 --tftp-root "$WORK/root" --state "$WORK/state-baseline" \
+        --limit tftp-transfers-per-client=256 > "$WORK/baseline.log" 2>&1 &
+    PIDS+=($!)
+    for _ in $(seq 600); do grep -q '^pivot: waiting for machines' "$WORK/baseline.log" 2>/dev/null && break; sleep 0.1; done
+    grep -q '^pivot: waiting for machines' "$WORK/baseline.log" || { echo "baseline did not start: $(cat "$WORK/baseline.log")" >&2; exit 1; }
+    SERVERS+=(baseline)
+fi
 
 # One fetch; prints elapsed ms, or "fail".
 fetch() {  # server file client-case
@@ -111,7 +131,7 @@ show() { if [ "$LOSS" = 0 ]; then mibs "$1" "$2"; else awk -v ms="$1" 'BEGIN { i
 # Warm-up, not measured: every server serves the 1 MiB file once to each client, as a running server would have
 # (page cache, and Pivot's JIT compiles its per-block loop).
 for c in ${CASES:-curl512 curl1468 atftp512 ws16 ws64}; do
-    for s in pivot tftpd-hpa dnsmasq; do fetch "$s" 1m.bin "$c" >/dev/null; done
+    for s in "${SERVERS[@]}"; do fetch "$s" 1m.bin "$c" >/dev/null; done
 done
 if [ "$LOSS" != 0 ]; then
     # As in TftpLossIT: the option handshake (OACK, ACK 0) is exempt, for every server alike (atftp aborts on a
@@ -122,16 +142,19 @@ if [ "$LOSS" != 0 ]; then
 fi
 echo "TFTP throughput, $([ "$LOSS" = 0 ] && echo "MiB/s" || echo "seconds per fetch") (median of $REPS for 1 MiB, 1 run for 64 MiB; servers take turns, each rep starting"
 echo "with the next one, so a slow spell of the host falls on all of them); load: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-6s %-26s %10s %10s %10s %14s\n' size case pivot tftpd-hpa dnsmasq 'pivot/best'
+printf '%-6s %-26s %10s %10s %10s %14s' size case pivot tftpd-hpa dnsmasq 'pivot/best'
+[ -n "$BASELINE_DIR" ] && printf ' %10s' baseline
+echo
 declare -A MS
 for size in ${SIZES:-1m 64m}; do
     reps=$REPS; mib=1; [ $size = 64m ] && { reps=1; mib=64; }
     for c in ${CASES:-curl512 curl1468 atftp512 ws16 ws64}; do
         declare -A rate=() runs=()
-        servers=(pivot tftpd-hpa dnsmasq)
+        servers=("${SERVERS[@]}")
+        n=${#servers[@]}
         for r in $(seq "$reps"); do
-            for i in 0 1 2; do
-                s=${servers[$(( (r + i) % 3 ))]}
+            for i in $(seq 0 $((n - 1))); do
+                s=${servers[$(( (r + i) % n ))]}
                 runs[$s]="${runs[$s]:-} $(fetch "$s" "$size.bin" "$c")"
             done
         done
@@ -154,8 +177,10 @@ for size in ${SIZES:-1m 64m}; do
             bb512) label="busybox 512";; bb1468) label="busybox 1468";;
             ws64) label="atftp 1468 windowsize 64";;
         esac
-        printf '%-6s %-26s %10s %10s %10s %14s\n' "$size" "$label" "${rate[pivot]}" "${rate[tftpd-hpa]}" \
+        printf '%-6s %-26s %10s %10s %10s %14s' "$size" "$label" "${rate[pivot]}" "${rate[tftpd-hpa]}" \
             "${rate[dnsmasq]}" "$ratio"
+        [ -n "$BASELINE_DIR" ] && printf ' %10s' "${rate[baseline]}"
+        echo
     done
 done
 for size in ${SIZES:-1m 64m}; do
