@@ -52,10 +52,13 @@ suite_apt() {
   SUITE_APT=(-o "Dir::Etc::SourceList=$dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
     -o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache" -o APT::Architectures=amd64
     -o Acquire::Languages=none)
-  if [ -z "$(find "$dir/lists" -maxdepth 1 -name '*_InRelease' -mtime -1 2>/dev/null)" ]; then
-    apt-get "${SUITE_APT[@]}" update -qq >&2 \
+  if [ -z "$(find "$dir/lists" -maxdepth 1 -name '*_InRelease' -mtime -1 2>/dev/null)" ] \
+    && ! apt-get "${SUITE_APT[@]}" update --error-on=any -qq >&2; then
+    # An older index still names a version, whose .deb may be in the cache already.
+    [ -n "$(find "$dir/lists" -maxdepth 1 -name '*_InRelease' 2>/dev/null)" ] \
       || die "apt cannot read Debian's $suite suite (above; needs the network and debian-archive-keyring with" \
         "Debian 13's key: debian-archive-keyring 2023.3+deb12u1 or later)"
+    echo "fetch-boot-loaders: could not refresh Debian's $suite index (above); using the one from before" >&2
   fi
 }
 
