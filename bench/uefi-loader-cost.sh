@@ -5,7 +5,10 @@
 # shipped, same run; the two ways alternate which goes first each round. Prints every boot (QEMU start -> the
 # image's stage-2 marker), the medians, grub - ipxe and grub / ipxe.
 #   BENCH_ROUNDS=3 BENCH_TIMEOUT=240 bench/uefi-loader-cost.sh        (root: namespaces, taps)
-# Everything runs inside one network namespace pvt-uefibench-*, deleted on exit; processes are ended by PID.
+#   BENCH_DHCP=proxy bench/uefi-loader-cost.sh    the same under `--dhcp proxy` (the default) beside dnsmasq-base as
+#                                                 the router's DHCP (no boot options), in a namespace of its own
+# Everything runs inside network namespaces pvt-uefibench-* (and pvt-uefirtr-* for the router), deleted on exit;
+# processes are ended by PID.
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -13,15 +16,19 @@ ROUNDS=${BENCH_ROUNDS:-3}
 TIMEOUT=${BENCH_TIMEOUT:-240}
 MARKER='PIVOT-DEMO: stage 2 reached'
 MAC=52:54:00:77:00:b9
+DHCP=${BENCH_DHCP:-full}
+case "$DHCP" in full | proxy) ;; *) echo "bench: BENCH_DHCP must be full or proxy, not '$DHCP'" >&2; exit 2 ;; esac
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (network namespace, tap device)" >&2; exit 2; }
-pivot_apt_install qemu-system-x86 ipxe ovmf busybox-static squashfs-tools cpio zstd
+pivot_apt_install qemu-system-x86 ipxe ovmf busybox-static squashfs-tools cpio zstd dnsmasq-base
 "$PIVOT_HOME/scripts/fetch-boot-loaders.sh" >/dev/null
 bench_build
 
 NS="pvt-uefibench-$RANDOM$RANDOM"
+RTR="pvt-uefirtr-$RANDOM$RANDOM"
 bench_ns_cleanup() {
   bench_cleanup
   ip netns del "$NS" 2>/dev/null || true
+  ip netns del "$RTR" 2>/dev/null || true
 }
 trap bench_ns_cleanup EXIT
 ipn() { ip netns exec "$NS" "$@"; }
@@ -39,13 +46,30 @@ ipn ip link set br0 up
 ipn ip tuntap add tap0 mode tap
 ipn ip link set tap0 master br0
 ipn ip link set tap0 up
+if [ "$DHCP" = proxy ]; then
+  # The router: dnsmasq-base handing out addresses only, on a veth into the bridge, in its own namespace.
+  ip netns add "$RTR"
+  ipn ip link add vrtr type veth peer name rtr0 netns "$RTR"
+  ipn ip link set vrtr master br0
+  ipn ip link set vrtr up
+  ip netns exec "$RTR" ip link set lo up
+  ip netns exec "$RTR" ip addr add 10.77.0.254/24 dev rtr0
+  ip netns exec "$RTR" ip link set rtr0 up
+  ip netns exec "$RTR" dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --user=root --interface=rtr0 \
+    --bind-interfaces --except-interface=lo --pid-file="$BENCH_WORK/router.pid" \
+    --dhcp-range=10.77.0.100,10.77.0.199,255.255.255.0,1h --dhcp-option=option:router,10.77.0.254 \
+    --dhcp-leasefile="$BENCH_WORK/router.leases" > "$BENCH_WORK/router.log" 2>&1 &
+  BENCH_PIDS+=("$!")
+fi
+dhcp_args=(--dhcp full --range 10.77.0.100-10.77.0.199)
+[ "$DHCP" = proxy ] && dhcp_args=(--dhcp proxy)
 
 start_pivot() { # $1: ipxe | grub
   local log="$BENCH_WORK/pivot-$1.log" extra=()
   [ "$1" = ipxe ] && extra=(--efi-loader ipxe.efi)
   rm -rf "$BENCH_WORK/state"
-  ip netns exec "$NS" "${PIVOT_JAVA[@]}" dev.pivot.cli.Main serve "$img" --interface br0 --dhcp full \
-    --range 10.77.0.100-10.77.0.199 --state "$BENCH_WORK/state" "${extra[@]}" > "$log" 2>&1 &
+  ip netns exec "$NS" "${PIVOT_JAVA[@]}" dev.pivot.cli.Main serve "$img" --interface br0 "${dhcp_args[@]}" \
+    --state "$BENCH_WORK/state" "${extra[@]}" > "$log" 2>&1 &
   PIVOT_PID=$!
   BENCH_PIDS+=("$PIVOT_PID")
   bench_wait_for_line "$log" "^pivot: waiting for machines" "$PIVOT_PID" 300
@@ -93,7 +117,7 @@ done
 
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 echo
-echo "UEFI PXE, QEMU start -> '$MARKER', median of $ROUNDS rounds:"
+echo "UEFI PXE, --dhcp $DHCP, QEMU start -> '$MARKER', median of $ROUNDS rounds:"
 mi=$(echo "${times[ipxe]}" | median); mg=$(echo "${times[grub]}" | median)
 printf '  %-40s %s s   [%s ]\n' "ipxe.efi (--efi-loader ipxe.efi)" "$mi" "${times[ipxe]# }"
 printf '  %-40s %s s   [%s ]\n' "shim -> GRUB (default)" "$mg" "${times[grub]# }"

@@ -202,8 +202,9 @@ in
         Secure Boot on or off) or an iPXE build, ipxe.efi or snponly.efi. `pivot serve` defaults to grub; here the
         default is ipxe.efi because nixpkgs has no Microsoft-signed shim nor Debian-signed GRUB to give it, so
         machines with Secure Boot on will not boot (Pivot warns at start). grub works here only with Debian's
-        shim-signed and grub-efi-amd64-signed unpacked into /var/cache/pivot/loaders/root
-        (scripts/fetch-boot-loaders.sh); a profile may still choose its own with `loader:` in profiles.yaml.
+        shim-signed and grub-efi-amd64-signed unpacked into /var/cache/pivot/loaders/root, and under --dhcp proxy
+        only with Debian 13's grub-efi-amd64-signed (GRUB 2.12) in /var/cache/pivot/loaders/trixie
+        (scripts/fetch-boot-loaders.sh does both); a profile may still choose its own with `loader:` in profiles.yaml.
       '';
     };
 

@@ -1,11 +1,15 @@
 package dev.pivot.server;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The Secure Boot chain for UEFI x86-64 clients, from Debian's packages: shim (signed by Microsoft's UEFI CA, which
@@ -14,6 +18,11 @@ import java.util.Optional;
  *
  * <p>They are served under the names shim looks for: the firmware loads {@code shimx64.efi}, shim loads
  * {@code grubx64.efi} from the same directory of the same server.
+ *
+ * <p>Where several GRUBs are found (Debian 12's 2.06 installed or unpacked, Debian 13's 2.12 unpacked beside it), the
+ * newest by the version in its SBAT section is served: GRUB 2.12 also reads the ProxyDHCP offer the firmware kept
+ * ("net/efinet: Add DHCP proxy support"), so it finds Pivot under {@code --dhcp proxy}, where 2.06 stops at its prompt.
+ * Debian signs both with the same key, and Debian 12's shim accepts 2.12's SBAT generation.
  */
 final class SecureBootLoaders {
 
@@ -23,6 +32,10 @@ final class SecureBootLoaders {
     static final String GRUB = "grubx64.efi";
     /** Where {@code scripts/fetch-boot-loaders.sh} unpacks the packages (dpkg-deb -x), one tree for all. */
     static final Path UNPACKED = Path.of("/var/cache/pivot/loaders/root");
+    /** Where it unpacks Debian 13 (trixie)'s grub-efi-amd64-signed, GRUB 2.12. */
+    static final Path UNPACKED_TRIXIE = Path.of("/var/cache/pivot/loaders/trixie");
+    /** The first GRUB release that reads the firmware's ProxyDHCP offer. */
+    static final GrubVersion READS_PROXY_DHCP = new GrubVersion(2, 12);
 
     /** One file of one package, by its path inside the package. */
     record Part(String servedAs, String pkg, String pathInPackage) {
@@ -32,9 +45,45 @@ final class SecureBootLoaders {
             new Part(SHIM, "shim-signed", "usr/lib/shim/shimx64.efi.signed"),
             new Part(GRUB, "grub-efi-amd64-signed", "usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed"));
 
+    /** GRUB's upstream version, as its SBAT section names it ({@code grub,GEN,Free Software Foundation,grub,2.12,}). */
+    record GrubVersion(int major, int minor) implements Comparable<GrubVersion> {
+        private static final Pattern SBAT = Pattern.compile(
+                "\ngrub,\\d+,Free Software Foundation,grub,(\\d+)\\.(\\d+)[^,]*,");
+
+        /** Empty when the file has no GRUB SBAT entry (not a GRUB, or one older than SBAT). */
+        static Optional<GrubVersion> of(Path grub) throws IOException {
+            Matcher m = SBAT.matcher(new String(Files.readAllBytes(grub), StandardCharsets.ISO_8859_1));
+            return m.find() ? Optional.of(new GrubVersion(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))))
+                    : Optional.empty();
+        }
+
+        boolean readsProxyDhcp() {
+            return compareTo(READS_PROXY_DHCP) >= 0;
+        }
+
+        @Override
+        public int compareTo(GrubVersion o) {
+            return Comparator.comparingInt(GrubVersion::major).thenComparingInt(GrubVersion::minor).compare(this, o);
+        }
+
+        /** As GRUB writes it: two digits after the point (2.06, 2.12). */
+        @Override
+        public String toString() {
+            return major + "." + (minor < 10 ? "0" : "") + minor;
+        }
+    }
+
     /** The outcome: a directory holding the chain under the served names, or what is missing. */
     sealed interface Found {
-        record Chain(Path dir) implements Found {
+        /**
+         * @param grub        the GRUB file linked as {@link #GRUB}
+         * @param grubVersion its version; empty when its SBAT names none
+         */
+        record Chain(Path dir, Path grub, Optional<GrubVersion> grubVersion) implements Found {
+            /** Whether this GRUB finds its server through ProxyDHCP (GRUB 2.12 and later). */
+            boolean readsProxyDhcp() {
+                return grubVersion.map(GrubVersion::readsProxyDhcp).orElse(false);
+            }
         }
 
         /** @param missing one line per missing file, naming its package */
@@ -45,17 +94,30 @@ final class SecureBootLoaders {
     private SecureBootLoaders() {
     }
 
-    /** Looks in the installed system and then in {@link #UNPACKED}; links what it finds into {@code dir}. */
-    static Found find(Path dir) throws IOException {
-        return find(List.of(Path.of("/"), UNPACKED), dir);
-    }
+    /** Where the packages are looked for: the installed system, then {@link #UNPACKED} and {@link #UNPACKED_TRIXIE}. */
+    static final List<Path> ROOTS = List.of(Path.of("/"), UNPACKED, UNPACKED_TRIXIE);
 
+    /** Looks in {@code roots}; links what it finds into {@code dir}: the first shim, the newest GRUB. */
     static Found find(List<Path> roots, Path dir) throws IOException {
         List<String> missing = new ArrayList<>();
         List<Path> found = new ArrayList<>();
+        Optional<GrubVersion> grubVersion = Optional.empty();
         for (Part part : PARTS) {
-            Optional<Path> file = roots.stream().map(r -> r.resolve(part.pathInPackage()))
-                    .filter(Files::isRegularFile).findFirst();
+            List<Path> files = roots.stream().map(r -> r.resolve(part.pathInPackage()))
+                    .filter(Files::isRegularFile).toList();
+            Optional<Path> file = files.stream().findFirst();
+            if (part.servedAs().equals(GRUB)) {
+                // The newest by SBAT; one naming no version ranks below every one that does; ties keep the first.
+                Comparator<Optional<GrubVersion>> older = Comparator.comparing(v -> v.orElse(null),
+                        Comparator.nullsFirst(Comparator.naturalOrder()));
+                for (Path grub : files) {
+                    Optional<GrubVersion> version = GrubVersion.of(grub);
+                    if (grub.equals(file.get()) || older.compare(version, grubVersion) > 0) {
+                        file = Optional.of(grub);
+                        grubVersion = version;
+                    }
+                }
+            }
             if (file.isEmpty()) {
                 missing.add(part.servedAs() + " missing: install the Debian package " + part.pkg()
                         + " (or run scripts/fetch-boot-loaders.sh); looked for /" + part.pathInPackage() + " in "
@@ -73,6 +135,6 @@ final class SecureBootLoaders {
             Files.deleteIfExists(link);
             Files.createSymbolicLink(link, found.get(i).toAbsolutePath());
         }
-        return new Found.Chain(dir);
+        return new Found.Chain(dir, found.get(PARTS.size() - 1), grubVersion); // GRUB is the last part
     }
 }

@@ -11,14 +11,15 @@ import java.util.Optional;
  *
  * <p>DHCP does not say whether a machine has Secure Boot on, and a Secure Boot machine refuses the distro's iPXE in
  * its firmware, so by default every UEFI PXE client gets shim, which starts Debian's signed GRUB (as MAAS does):
- * it boots with Secure Boot on or off. UEFI HTTP Boot clients keep the distro's iPXE by URL (the signed GRUB has no
- * http module), and so do UEFI PXE clients under ProxyDHCP, where Debian's GRUB 2.06 cannot find its server.
+ * it boots with Secure Boot on or off. UEFI HTTP Boot clients keep the distro's iPXE by URL (shim and the signed GRUB
+ * are loaded by TFTP). Under ProxyDHCP only GRUB 2.12 (Debian 13's) finds its server, from the ProxyDHCP offer the
+ * firmware kept; with Debian 12's GRUB 2.06 alone, UEFI PXE clients under ProxyDHCP get iPXE.
  *
  * @param pxe      the TFTP file for UEFI x86-64 PXE clients
  * @param httpBoot the iPXE build UEFI HTTP Boot clients fetch by URL
  * @param tftpDirs package directories TFTP serves besides the iPXE one (the linked shim and GRUB)
  * @param grub     the TFTP file that starts GRUB (shim) for profiles choosing {@code loader: grub}; empty when the
- *                 chain is missing or under --dhcp proxy
+ *                 chain is missing, or under --dhcp proxy when its GRUB cannot read the ProxyDHCP offer
  */
 record UefiLoaders(String pxe, String httpBoot, List<Path> tftpDirs, Optional<String> grub) {
 
@@ -39,49 +40,58 @@ record UefiLoaders(String pxe, String httpBoot, List<Path> tftpDirs, Optional<St
      *                     names an iPXE build, and said when they cannot have it
      */
     static UefiLoaders choose(ServerConfig config, List<String> grubProfiles, PrintStream out) throws IOException {
-        UefiLoaders chosen = chooseForAll(config, out, !grubProfiles.isEmpty());
+        return choose(config, grubProfiles, out, SecureBootLoaders.ROOTS);
+    }
+
+    /** @param roots where the Debian packages are looked for ({@link SecureBootLoaders#ROOTS}) */
+    static UefiLoaders choose(ServerConfig config, List<String> grubProfiles, PrintStream out, List<Path> roots)
+            throws IOException {
+        UefiLoaders chosen = chooseForAll(config, out, !grubProfiles.isEmpty(), roots);
         if (!grubProfiles.isEmpty() && chosen.grub().isEmpty()) {
             out.println("pivot: WARNING: profile" + (grubProfiles.size() == 1 ? " " : "s ")
                     + String.join(", ", grubProfiles) + " choose loader grub, but "
-                    + (config.dhcp() == ServerConfig.DhcpMode.PROXY ? "Debian's GRUB cannot find its server through"
-                    + " ProxyDHCP" : "shim -> GRUB is missing (above)") + ": their UEFI PXE machines get "
+                    + (config.dhcp() == ServerConfig.DhcpMode.PROXY ? "no GRUB that finds its server through ProxyDHCP"
+                    + " (above)" : "shim -> GRUB is missing (above)") + ": their UEFI PXE machines get "
                     + chosen.httpBoot());
         }
         return chosen;
     }
 
-    private static UefiLoaders chooseForAll(ServerConfig config, PrintStream out, boolean grubWanted)
-            throws IOException {
+    private static UefiLoaders chooseForAll(ServerConfig config, PrintStream out, boolean grubWanted,
+                                            List<Path> roots) throws IOException {
         if (!config.efiLoader().equals(ServerConfig.GRUB_LOADER)) {
             out.println("pivot: UEFI PXE clients get " + config.efiLoader() + " (--efi-loader): " + NO_SECURE_BOOT
                     + "; the default --efi-loader grub boots them");
             // Looked for whether or not a profile chooses GRUB now: one may after a reload of profiles.yaml.
-            if (config.dhcp() != ServerConfig.DhcpMode.PROXY) {
-                switch (SecureBootLoaders.find(config.state().resolve("loaders"))) {
-                    case SecureBootLoaders.Found.Chain chain -> {
-                        return new UefiLoaders(config.efiLoader(), config.efiLoader(), List.of(chain.dir()));
+            switch (SecureBootLoaders.find(roots, config.state().resolve("loaders"))) {
+                case SecureBootLoaders.Found.Chain chain when servesThisDhcp(config, chain) -> {
+                    return new UefiLoaders(config.efiLoader(), config.efiLoader(), List.of(chain.dir()));
+                }
+                case SecureBootLoaders.Found.Chain chain -> {
+                    if (grubWanted) {
+                        out.println("pivot: " + cannotReadProxyDhcp(chain));
                     }
-                    case SecureBootLoaders.Found.Missing missing -> {
-                        if (grubWanted) {
-                            missing.missing().forEach(line -> out.println("pivot: " + line));
-                        }
+                }
+                case SecureBootLoaders.Found.Missing missing -> {
+                    if (grubWanted) {
+                        missing.missing().forEach(line -> out.println("pivot: " + line));
                     }
                 }
             }
             return new UefiLoaders(config.efiLoader(), config.efiLoader(), List.of());
         }
-        if (config.dhcp() == ServerConfig.DhcpMode.PROXY) {
-            // Debian's GRUB 2.06 takes its server from the DHCP ack only, which is the router's under ProxyDHCP: it
-            // would stop at its prompt. iPXE reads the ProxyDHCP offer.
-            out.println("pivot: UEFI PXE clients get " + IPXE + " under --dhcp proxy (Debian's GRUB cannot find its"
-                    + " server through ProxyDHCP): " + NO_SECURE_BOOT + "; --dhcp full boots them through shim -> GRUB");
-            return new UefiLoaders(IPXE, IPXE, List.of());
-        }
-        return switch (SecureBootLoaders.find(config.state().resolve("loaders"))) {
-            case SecureBootLoaders.Found.Chain chain -> {
-                out.println("pivot: UEFI PXE clients get shim -> GRUB (Secure Boot on or off); UEFI HTTP Boot clients"
-                        + " get " + IPXE);
+        return switch (SecureBootLoaders.find(roots, config.state().resolve("loaders"))) {
+            case SecureBootLoaders.Found.Chain chain when servesThisDhcp(config, chain) -> {
+                out.println("pivot: UEFI PXE clients get shim -> GRUB " + chain.grubVersion().map(String::valueOf)
+                        .orElse("(version unknown)") + " (Secure Boot on or off); UEFI HTTP Boot clients get " + IPXE);
                 yield new UefiLoaders(SecureBootLoaders.SHIM, IPXE, List.of(chain.dir()));
+            }
+            case SecureBootLoaders.Found.Chain chain -> {
+                // iPXE reads the ProxyDHCP offer; GRUB 2.06 would stop at its prompt.
+                out.println("pivot: " + cannotReadProxyDhcp(chain));
+                out.println("pivot: WARNING: UEFI PXE clients get " + IPXE + " under --dhcp proxy: " + NO_SECURE_BOOT
+                        + "; --dhcp full boots them through shim -> GRUB");
+                yield new UefiLoaders(IPXE, IPXE, List.of());
             }
             case SecureBootLoaders.Found.Missing missing -> {
                 missing.missing().forEach(line -> out.println("pivot: " + line));
@@ -90,5 +100,17 @@ record UefiLoaders(String pxe, String httpBoot, List<Path> tftpDirs, Optional<St
                 yield new UefiLoaders(IPXE, IPXE, List.of());
             }
         };
+    }
+
+    /** Under ProxyDHCP the router's DHCP ack does not name Pivot: only a GRUB that reads the ProxyDHCP offer finds it. */
+    private static boolean servesThisDhcp(ServerConfig config, SecureBootLoaders.Found.Chain chain) {
+        return config.dhcp() != ServerConfig.DhcpMode.PROXY || chain.readsProxyDhcp();
+    }
+
+    private static String cannotReadProxyDhcp(SecureBootLoaders.Found.Chain chain) {
+        return "GRUB " + chain.grubVersion().map(String::valueOf).orElse("(version unknown)") + " (" + chain.grub()
+                + ") takes its server from the router's DHCP ack only, so it cannot find Pivot under --dhcp proxy; GRUB "
+                + SecureBootLoaders.READS_PROXY_DHCP + " can: run scripts/fetch-boot-loaders.sh (it unpacks"
+                + " grub-efi-amd64-signed from Debian 13 trixie into " + SecureBootLoaders.UNPACKED_TRIXIE + ")";
     }
 }

@@ -80,9 +80,9 @@ class NetbootIT {
                 Named.of("proxyDhcpUefiOwnPxeChainsIpxeEfi", new Way(
                         "UEFI OVMF's own PXE -> TFTP ipxe.efi (--efi-loader ipxe.efi), --dhcp proxy beside dnsmasq-base",
                         Qemu.Boot.UEFI_OWN_PXE, "proxy", true, IPXE_EFI)),
-                // Under ProxyDHCP the default gives ipxe.efi: Debian's GRUB 2.06 reads only the router's DHCP ack.
+                // Under ProxyDHCP too the default is shim -> GRUB: GRUB 2.12 reads the ProxyDHCP offer.
                 Named.of("proxyDhcpUefiOwnPxeByDefault", new Way(
-                        "UEFI OVMF's own PXE -> TFTP ipxe.efi (default under proxy), --dhcp proxy beside dnsmasq-base",
+                        "UEFI OVMF's own PXE -> TFTP shim -> GRUB (default), --dhcp proxy beside dnsmasq-base",
                         Qemu.Boot.UEFI_OWN_PXE, "proxy", true)),
                 // The NIC's iPXE ROM is handed the distro's undionly.kpxe over TFTP first; that iPXE asks DHCP
                 // again and must get the script this time, not the upgrade again (netboot-facts pitfall 9).
@@ -97,8 +97,7 @@ class NetbootIT {
         List<String> serverLines = boot(way.description(), way.firmware(), way.dhcpMode(), way.router(),
                 way.serveArgs(), state);
         if (way.firmware() == Qemu.Boot.UEFI_OWN_PXE) {
-            String first = way.serveArgs().equals(IPXE_EFI) || way.dhcpMode().equals("proxy") ? "ipxe.efi"
-                    : "shimx64.efi";
+            String first = way.serveArgs().equals(IPXE_EFI) ? "ipxe.efi" : "shimx64.efi";
             assertThat(serverLines).as("the firmware's own PXE fetched " + first)
                     .anyMatch(l -> l.contains("TFTP: sent '" + first + "'"));
         }

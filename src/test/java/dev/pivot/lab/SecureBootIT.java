@@ -18,8 +18,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * A UEFI machine with Secure Boot enforcing (OVMF with Microsoft's keys enrolled) boots from `pivot serve` with its
  * DEFAULT settings: its own PXE loads shim over TFTP, shim verifies Debian's signed GRUB, GRUB loads Debian's
- * signed kernel (shim verifies it) with Pivot's prelude over HTTP, and stage 2 is reached with Secure Boot on. The
- * same machine handed the distro's iPXE (--efi-loader ipxe.efi) is stopped by its firmware, as `pivot serve` warned.
+ * signed kernel (shim verifies it) with Pivot's prelude over HTTP, and stage 2 is reached with Secure Boot on, under
+ * --dhcp full and under the default --dhcp proxy beside a router. The same machine handed the distro's iPXE
+ * (--efi-loader ipxe.efi) is stopped by its firmware, as `pivot serve` warned.
  */
 class SecureBootIT {
 
@@ -60,6 +61,40 @@ class SecureBootIT {
         assertThat(boot.serial()).as("the kernel booted with Secure Boot enforcing")
                 .containsAnyOf("EFI stub: UEFI Secure Boot is enabled", "Secure boot enabled");
         assertThat(boot.serial()).contains("pivot: root image").contains("sha256 ok").doesNotContain("pivot: FAILED");
+    }
+
+    /**
+     * The same machine with Pivot's default --dhcp proxy beside a router's DHCP (dnsmasq-base, no boot options): the
+     * firmware takes its address from the router and shim's name from Pivot's ProxyDHCP offer; shim and GRUB come
+     * from the server the firmware booted from, and GRUB 2.12 (Debian 13's, signed by Debian) reads that same offer
+     * to find Pivot for its config, kernel and initrds. Debian 12's GRUB 2.06 would stop at its prompt here.
+     */
+    @Test
+    @Timeout(value = 420, unit = TimeUnit.SECONDS)
+    void shimThenGrubUnderTheDefaultProxyDhcpBesideARouter(@TempDir Path state) {
+        FirmwareLab.Outcome boot = FirmwareLab.boot("sbpx", image, Qemu.Boot.UEFI_SECURE_BOOT, "proxy", List.of(),
+                state, Qemu.DEFAULT_MARKER, BOOT_LIMIT, FirmwareLab::stage2Recorded);
+        System.out.printf("SecureBootIT: --dhcp proxy, QEMU start -> '%s' in %s%n", Qemu.DEFAULT_MARKER,
+                Qemu.seconds(boot.took()));
+        assertThat(boot.serverLines()).as("serve gives UEFI PXE clients shim -> GRUB 2.12 under --dhcp proxy")
+                .anyMatch(l -> l.contains("dhcp proxy"))
+                .anyMatch(l -> l.contains("UEFI PXE clients get shim -> GRUB 2.12"))
+                .noneMatch(l -> l.contains("cannot find Pivot under --dhcp proxy"));
+        assertThat(boot.serverLines()).as("Pivot answered as ProxyDHCP, not as the DHCP server")
+                .anyMatch(l -> l.contains(FirmwareLab.MAC) && l.contains("proxy offer shimx64.efi"))
+                .noneMatch(l -> l.contains(FirmwareLab.MAC) && l.matches(".*\\sdhcp\\s+(offer|ack)\\s.*"));
+        assertThat(boot.serverLines()).as("GRUB found Pivot: its config and the kernel came from Pivot's TFTP")
+                .anyMatch(l -> l.contains("TFTP: sent 'shimx64.efi'"))
+                .anyMatch(l -> l.contains("TFTP: sent 'grubx64.efi'"))
+                .anyMatch(l -> l.contains("TFTP: sent '/grub/grub.cfg'"))
+                .anyMatch(l -> l.contains(FirmwareLab.MAC) && l.matches(".*\\s+script\\s+grub\\.cfg.*"))
+                .anyMatch(l -> l.contains("TFTP: sent '/artifacts/") && l.contains("/bzImage'"));
+        boot.serial().lines().filter(l -> l.contains("ecure")).forEach(l -> System.out.println("console | " + l));
+        assertThat(boot.serial()).as("GRUB ran Pivot's config").contains("Pivot: loading kernel");
+        assertThat(boot.serial()).as("the kernel booted with Secure Boot enforcing")
+                .containsAnyOf("EFI stub: UEFI Secure Boot is enabled", "Secure boot enabled");
+        assertThat(boot.serial()).as("the prelude fetched and checked the root image")
+                .contains("pivot: root image").contains("sha256 ok").doesNotContain("pivot: FAILED");
     }
 
     /** What the default avoids: Debian's iPXE is not signed by a key the firmware trusts, and serve says so. */
