@@ -39,7 +39,7 @@ class RoutesTest {
             assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8))
                     .contains("\"$URL" + Routes.REPORT + "?" + Routes.MAC + "=$MAC&" + Routes.TOKEN
                             + "=$TOKEN$query\"")
-                    .contains("printf '&step=%s&status=%s&detail=%s'");
+                    .contains("STEPS=\"$STEPS&step=$1&status=$2&detail=$d\"");
         }
     }
 }

@@ -19,8 +19,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The contract against the two things that cannot import it: the prelude's init script and the README. */
 class Stage1ContractTest {
 
-    /** {@code arg NAME} reads a value, {@code flag NAME} tests presence (the init script's two helpers). */
-    private static final Pattern PARSED = Pattern.compile("\\b(arg|flag) (pivot\\.[A-Za-z0-9_.]+)");
+    /**
+     * {@code arg NAME} and {@code arg_into VAR NAME} read a value, {@code flag NAME} tests presence (the init
+     * script's helpers).
+     */
+    private static final Pattern PARSED = Pattern.compile("\\b(arg|arg_into \\w+|flag) (pivot\\.[A-Za-z0-9_.]+)");
     /** {@code report STEP ...} and {@code fail STEP ...} with a literal step. */
     private static final Pattern REPORTED = Pattern.compile(
             // fail STEP "reason", and every STEP ok|failed "detail" triple given to report, later or reach_server
@@ -39,8 +42,9 @@ class Stage1ContractTest {
                 .isEqualTo(names(Stage1Contract.PARAMETERS.stream().filter(p -> !p.flag()).toList()));
         assertThat(flags).as("parameters the init script tests for")
                 .isEqualTo(names(Stage1Contract.PARAMETERS.stream().filter(Stage1Contract.Parameter::flag).toList()));
-        assertThat(init).contains("\"$(arg " + Stage1Contract.INIT + ")\"")
-                .contains("\"$(arg " + Stage1Contract.MODE.name() + ")\" = " + Stage1Contract.LAYOUT_MODE);
+        assertThat(init).contains("arg_into INIT " + Stage1Contract.INIT + ";")
+                .contains("arg_into MODE " + Stage1Contract.MODE.name() + "\n")
+                .contains("\"$MODE\" = " + Stage1Contract.LAYOUT_MODE);
     }
 
     @Test
@@ -69,8 +73,8 @@ class Stage1ContractTest {
         for (Stage1Contract.Parameter p : Stage1Contract.PARAMETERS) {
             Matcher d = stated.matcher(p.meaning());
             if (d.find()) {
-                // VAR="$(arg NAME)"; VAR="${VAR:-N}"
-                Matcher read = Pattern.compile("(\\w+)=\"\\$\\(arg " + Pattern.quote(p.name()) + "\\)\"").matcher(init);
+                // arg_into VAR NAME; VAR="${VAR:-N}"
+                Matcher read = Pattern.compile("arg_into (\\w+) " + Pattern.quote(p.name()) + ";").matcher(init);
                 assertThat(read.find()).as("the init script reads %s into a variable", p.name()).isTrue();
                 assertThat(init).as("%s defaults to %s", p.name(), d.group(1))
                         .contains(read.group(1) + "=\"${" + read.group(1) + ":-" + d.group(1) + "}\"");
