@@ -50,6 +50,8 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
      * (the client may have taken the last probe and lost its ACK), up to this.
      */
     static final int PROBE_SPAN = 4;
+    /** Leeway when judging whether a repeated ACK answers our retransmission (see Sender.stallBlock). */
+    static final long STALL_SLACK_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
     private enum Phase { PREPARING, NEGOTIATING, SENDING, DONE }
 
@@ -363,6 +365,8 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
         final byte[][] blocks;
         final int[] lengths;
         final long[] sentAt;
+        /** When each block first went out (sentAt is its latest send). */
+        final long[] firstSentAt;
         final boolean[] sent;
         final boolean[] resent;
         long lastSendAt;
@@ -374,6 +378,13 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
         long duplicateResentFor = -1;
         long highestSent = 0;    // the highest block put on the wire so far
         long bytesAcked;
+        /**
+         * The block whose ACK ended the last stall (after retransmissions, so it measured nothing), when and after
+         * how many; -1 when there is none to judge. If that ACK is repeated soon after, within the span between the
+         * block's first send and its last, the client had both copies: the first was not lost but slow.
+         */
+        long stallBlock = -1, stallEndedAt, stallSpan;
+        int stallRetries;
 
         /** Retransmissions of the OACK, or of the current window, since the last progress. */
         int retry;
@@ -391,6 +402,7 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
             this.blocks = new byte[slots][];
             this.lengths = new int[slots];
             this.sentAt = new long[slots];
+            this.firstSentAt = new long[slots];
             this.sent = new boolean[slots];
             this.resent = new boolean[slots];
         }
@@ -529,11 +541,18 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
                     schedule.probeAnsweredAlone();
                 }
                 int slot = slot(acked);
+                long now = System.nanoTime();
+                stallBlock = -1;
                 if (!resent[slot] && retry == 0) {
                     // Karn: only an ACK to a block sent once, before any timeout, measures the round trip. After
                     // a timeout it may answer a probe or come from the client's own timer (busybox re-ACKs
                     // after 100 ms): one such sample raised srtt from 20 µs to 12 ms at 20 % loss.
-                    sampleRtt(System.nanoTime() - sentAt[slot]);
+                    sampleRtt(now - sentAt[slot]);
+                } else if (retry > 0 && resent[slot]) {
+                    stallBlock = acked;
+                    stallEndedAt = now;
+                    stallSpan = sentAt[slot] - firstSentAt[slot];
+                    stallRetries = retry;
                 }
                 for (long b = base; b <= acked; b++) {
                     bytesAcked += lengths[slot(b)];
@@ -548,6 +567,14 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
                 }
                 // Blocks after the ACKed one that were already sent are resent: the client says it lacks them.
                 sendFrom = base;
+            } else if (acked == stallBlock && System.nanoTime() - stallEndedAt <= stallSpan + STALL_SLACK_NANOS) {
+                // Both copies acknowledged: the timeout fired before a slow answer, not after a loss.
+                rtt.retransmittedNeedlessly(stallRetries);
+                stallBlock = -1;
+                if (window > 1 && duplicateResentFor != acked) {
+                    duplicateResentFor = acked;
+                    sendFrom = base;
+                }
             } else if (acked == base - 1 && window > 1 && duplicateResentFor != acked) {
                 duplicateResentFor = acked;
                 sendFrom = base;
@@ -614,6 +641,8 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
             if (sent[slot]) {
                 resent[slot] = true;
                 retransmissions++;
+            } else {
+                firstSentAt[slot] = System.nanoTime();
             }
             sendData((int) (block & 0xFFFF), blocks[slot], lengths[slot]);
             highestSent = Math.max(highestSent, block);

@@ -46,4 +46,19 @@ class RttEstimatorTest {
         assertThat(e.timeoutNanos(3)).isEqualTo(2000 * MS);
         assertThat(e.timeoutNanos(60)).isEqualTo(2000 * MS);
     }
+
+    @Test
+    void aNeedlessRetransmissionsBackOffIsKeptUntilTheNextSample() {
+        RttEstimator e = estimator();
+        for (int i = 0; i < 20; i++) {
+            e.sample(MS); // the floor: 50 ms
+        }
+        e.retransmittedNeedlessly(2);
+        assertThat(e.timeoutNanos(0)).as("still backed off twice after the progress").isEqualTo(200 * MS);
+        e.retransmittedNeedlessly(1);
+        assertThat(e.timeoutNanos(0)).as("and once more: doublings add up").isEqualTo(400 * MS);
+        assertThat(e.timeoutNanos(10)).as("never past the bound").isEqualTo(2000 * MS);
+        e.sample(MS);
+        assertThat(e.timeoutNanos(0)).as("a sample ends it").isEqualTo(50 * MS);
+    }
 }

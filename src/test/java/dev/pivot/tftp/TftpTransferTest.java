@@ -196,6 +196,65 @@ class TftpTransferTest {
         assertThat(dataBlock(second)).isEqualTo(2);
     }
 
+    /**
+     * A client whose round trip grows past the timeout measured so far (a virtual machine that slows down
+     * mid-transfer), acknowledging every copy it gets as real clients do: once both copies of a block were
+     * acknowledged, the retransmission was needless and its back-off is kept until the longer round trip is
+     * measured, so only the first blocks after the change go twice, not every block from then on.
+     */
+    @Test
+    void aRoundTripThatGrowsPastTheTimeoutIsLearnedNotPaidForEveryBlock() throws Exception {
+        server.close();
+        TftpConfig adaptive = new TftpConfig(LOOPBACK, 0, List.of(root), 1468, 64, Duration.ofMillis(10),
+                Duration.ofSeconds(2), Duration.ofMillis(10), 6, Duration.ofSeconds(20), Duration.ofSeconds(6));
+        AddressBook book = new AddressBook();
+        book.learn(LOOPBACK, MAC);
+        server = new TftpServer(adaptive, TftpFiles.of(List.of(root)), book, events::add);
+        server.start();
+        listener = server.address();
+        int blocks = 40;
+        file("slow.bin", 512 * blocks + 1);
+        java.util.concurrent.ScheduledExecutorService late = java.util.concurrent.Executors
+                .newSingleThreadScheduledExecutor();
+        try {
+            send(new TftpPacket.ReadRequest("slow.bin", "octet", Map.of()), listener);
+            int dataPackets = 0;
+            int next = 1;
+            while (next <= blocks + 1) {
+                Received r = expect(5000);
+                dataPackets++;
+                int block = dataBlock(r);
+                if (block > next) {
+                    continue; // a probe past what the client has: dropped, as clients do
+                }
+                if (block == next) {
+                    next++;
+                }
+                // Every copy is acknowledged; from block 4 on, 60 ms late.
+                InetSocketAddress tid = r.from();
+                Runnable ack = () -> {
+                    try {
+                        send(new TftpPacket.Ack(block), tid);
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                };
+                if (block > 3) {
+                    late.schedule(ack, 60, TimeUnit.MILLISECONDS);
+                } else {
+                    ack.run();
+                }
+            }
+            int resent = dataPackets - (blocks + 1);
+            System.out.printf("TFTP: ACKs 60 ms late: %d DATA packets sent again for %d blocks%n", resent,
+                    blocks - 3);
+            assertThat(resent).as("DATA sent again for %d blocks whose ACK came 60 ms late", blocks - 3)
+                    .isLessThan(12);
+        } finally {
+            late.shutdownNow();
+        }
+    }
+
     @Test
     void duplicateAcksDoNotDoubleTrafficWithWindowsizeOne() throws Exception {
         file("dup.bin", 512 * 3);
