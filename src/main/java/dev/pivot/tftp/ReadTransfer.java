@@ -548,7 +548,9 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
                     // a timeout it may answer a probe or come from the client's own timer (busybox re-ACKs
                     // after 100 ms): one such sample raised srtt from 20 µs to 12 ms at 20 % loss.
                     sampleRtt(now - sentAt[slot]);
-                } else if (retry > 0 && resent[slot]) {
+                } else if (retry > 0 && resent[slot] && !schedule.quiet(retry)) {
+                    // Judged only within the fast retries: after a quiet wait of seconds, a repeated ACK is more
+                    // likely the client's own timer (atftp re-ACKs after 5 s) than an answer to our copy.
                     stallBlock = acked;
                     stallEndedAt = now;
                     stallSpan = sentAt[slot] - firstSentAt[slot];
