@@ -97,18 +97,25 @@ final class WithinBudget<K, V> implements AutoCloseable {
         }
         try {
             executor.execute(() -> {
+                V value = null;
+                Throwable failed = null;
                 try {
                     long readUnder = version.getAsLong();
-                    V value = read.apply(key);
+                    value = read.apply(key);
                     synchronized (kept) {
                         kept.put(key, new Kept<>(value, System.nanoTime(), readUnder));
                     }
-                    mine.complete(value);
                 } catch (Throwable t) {
-                    mine.completeExceptionally(t);
+                    failed = t;
                 } finally {
+                    // Before the waiter hears: a lookup right after must not find this finished read as running.
                     reading.remove(key, mine);
                     reads.release();
+                }
+                if (failed != null) {
+                    mine.completeExceptionally(failed);
+                } else {
+                    mine.complete(value);
                 }
             });
         } catch (RuntimeException e) {
