@@ -18,7 +18,8 @@ import java.util.regex.Pattern;
  * <p>Two files: GRUB's network image reads {@code $prefix/grub.cfg} (prefix "/grub" on the server it came from,
  * TFTP or HTTP) without saying which machine it is, so that file is the same for all and only hands over to this
  * machine's config beside it, naming the MAC GRUB booted from ({@code $net_default_mac}). Kernel and initrds come
- * by the same protocol: Debian's signed network GRUB, the one shim starts, speaks only TFTP.
+ * over HTTP wherever GRUB has its http module ({@link #overHttp}: Pivot's arm64 GRUB, Debian 13's signed x86 one);
+ * Debian 12's signed network GRUB has none, so for it they come by TFTP ({@link #overTftp}).
  */
 public final class GrubConfig {
 
@@ -73,8 +74,8 @@ public final class GrubConfig {
     }
 
     /**
-     * The same over TFTP from {@code tftpServer}, for Debian's signed network GRUB (the Secure Boot one), which has
-     * no http module. The TFTP server knows the machine by its address, so the file names carry no query.
+     * The same over TFTP from {@code tftpServer}, for a GRUB without the http module (Debian 12's signed network
+     * GRUB, 2.06). The TFTP server knows the machine by its address, so the file names carry no query.
      */
     public static String overTftp(BootSpec spec, String baseUrl, String tftpServer, MacAddress mac,
                                   Optional<String> token) {
