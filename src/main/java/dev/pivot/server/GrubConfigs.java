@@ -27,8 +27,8 @@ import java.util.regex.Pattern;
  * {@code grub/machine/<mac>.cfg} (this boot's config, with its secret, recorded as the script step).
  *
  * <p>The kernel and initrds that config names come over HTTP from this server's address (as iPXE's do, the same HTTP
- * steps) when the GRUB served has the http module (Debian 13's 2.12); Debian 12's 2.06 has none, so for it they come
- * by TFTP: {@code artifacts/<sha256>/<name>} streamed from the artifact store, only for artifacts the asking machine
+ * steps) when the GRUB served has the http module (Debian 13's 2.12), with TFTP as the last fallback; Debian 12's 2.06
+ * has no http module, so for it they come by TFTP: {@code artifacts/<sha256>/<name>} streamed from the artifact store, only for artifacts the asking machine
  * boots. Stage 1 fetches the root image over HTTP either way.
  */
 final class GrubConfigs implements TftpFiles.Generator {
@@ -90,19 +90,23 @@ final class GrubConfigs implements TftpFiles.Generator {
     }
 
     /**
-     * This server first, then each live peer GRUB can reach over plain HTTP; all by the address the server reaches
-     * machines at, never a Host header (TFTP has none, and the config's URLs must not be a client's to choose).
+     * Over HTTP from this server, then from each live peer that has an IP address; then over TFTP from the same, in
+     * the same order ({@link GrubConfig#overHttpThenTftp} says why). All by the address the server reaches machines
+     * at, never a Host header (TFTP has none, and the config's URLs must not be a client's to choose).
      */
     private String overHttp(BootSpec spec, MacAddress mac) {
         java.util.List<String> urls = new java.util.ArrayList<>(java.util.List.of(baseUrl));
+        java.util.List<String> tftp = new java.util.ArrayList<>(java.util.List.of(tftpServer));
         for (String peer : peers.get()) {
             java.net.URI uri = java.net.URI.create(peer);
-            if ("http".equals(uri.getScheme()) && uri.getHost() != null && !urls.contains(peer)
+            if ("http".equals(uri.getScheme()) && uri.getHost() != null && uri.getHost().matches("[0-9.]+")
+                    && !urls.contains(peer)
                     && (uri.getRawPath() == null || uri.getRawPath().isEmpty() || uri.getRawPath().equals("/"))) {
                 urls.add(peer);
+                tftp.add(uri.getHost());
             }
         }
-        return GrubConfig.overHttp(spec, urls, mac, Optional.of(secrets.issue(mac)));
+        return GrubConfig.overHttpThenTftp(spec, urls, tftp, mac, Optional.of(secrets.issue(mac)));
     }
 
     /** This server first, then each live peer whose base URL names an IP address (its TFTP server). */

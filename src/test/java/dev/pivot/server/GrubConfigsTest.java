@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The per-machine grub.cfg GRUB reads over TFTP: kernel and initrds over HTTP from this server's address (then its
- * peers') when the GRUB served has the http module, over TFTP from this server's address when it has not.
+ * peers', then over TFTP from the same) when the GRUB served has the http module, over TFTP when it has not.
  */
 class GrubConfigsTest {
 
@@ -57,7 +57,7 @@ class GrubConfigsTest {
     }
 
     @Test
-    void aGrubWithTheHttpModuleLoadsKernelAndInitrdsOverHttpFromThisServerThenItsPeers() throws Exception {
+    void aGrubWithTheHttpModuleLoadsKernelAndInitrdsOverHttpFromThisServerThenItsPeersThenOverTftp() throws Exception {
         String cfg = render(configs(true));
         String token = cfg.replaceFirst("(?s).*&token=([0-9a-f]+)'.*", "$1");
         assertThat(secrets.verify(MAC, token)).as("the config's token is this machine's").isTrue();
@@ -67,9 +67,16 @@ class GrubConfigsTest {
                 .anyMatch(l -> l.startsWith("elif linux '(http,10.0.0.2)/artifacts/" + A + "/bzImage" + q + "' "))
                 .contains("if initrd '(http,10.0.0.1:8080)/artifacts/" + B + "/initrd" + q + "' '(http,10.0.0.1:8080)"
                         + "/artifacts/" + C + "/pivot.cpio.gz" + q + "'; then true;");
-        assertThat(cfg).as("no TFTP; no peer GRUB cannot reach over plain HTTP at the root")
-                .doesNotContain("(tftp,").doesNotContain("10.0.0.3").doesNotContain("10.0.0.4")
+        List<String> kernelFrom = cfg.lines().filter(l -> l.contains("linux '"))
+                .map(l -> l.replaceFirst(".*linux '(\\([a-z]+,[0-9.:]+\\)).*", "$1")).toList();
+        assertThat(kernelFrom).as("HTTP from each server first, then TFTP from each, in the same order")
+                .containsExactly("(http,10.0.0.1:8080)", "(http,10.0.0.2)", "(tftp,10.0.0.1)", "(tftp,10.0.0.2)");
+        assertThat(cfg).contains("elif initrd '(tftp,10.0.0.1)/artifacts/" + B + "/initrd' '(tftp,10.0.0.1)/artifacts/"
+                + C + "/pivot.cpio.gz'; then true;");
+        assertThat(cfg).as("no peer GRUB cannot reach over plain HTTP at the root")
+                .doesNotContain("10.0.0.3").doesNotContain("10.0.0.4")
                 .contains("pivot.url=" + BASE).contains("pivot.fallback=" + PEER);
+        assertThat(cfg).as("a failed load never goes on to boot").contains("  exit 1\nfi\n");
         assertThat(events).singleElement().satisfies(e -> {
             assertThat(e.step()).isEqualTo(Step.SCRIPT);
             assertThat(e.failed()).isFalse();
