@@ -18,7 +18,8 @@ import java.util.regex.Pattern;
  * <p>Two files: GRUB's network image reads {@code $prefix/grub.cfg} (prefix "/grub" on the server it came from,
  * TFTP or HTTP) without saying which machine it is, so that file is the same for all and only hands over to this
  * machine's config beside it, naming the MAC GRUB booted from ({@code $net_default_mac}). Kernel and initrds come
- * by the same protocol: Debian's signed network GRUB, the one shim starts, speaks only TFTP.
+ * over HTTP wherever GRUB has its http module ({@link #overHttp}: Pivot's arm64 GRUB, Debian 13's signed x86 one);
+ * Debian 12's signed network GRUB has none, so for it they come by TFTP ({@link #overTftp}).
  */
 public final class GrubConfig {
 
@@ -69,12 +70,12 @@ public final class GrubConfig {
      *                 1 is told the others, as in {@link IpxeScript}
      */
     public static String overHttp(BootSpec spec, List<String> baseUrls, MacAddress mac, Optional<String> token) {
-        return forMachine(spec, baseUrls, baseUrls.stream().map(GrubConfig::httpDevice).toList(), true, mac, token);
+        return forMachine(spec, baseUrls, httpSources(baseUrls), mac, token);
     }
 
     /**
-     * The same over TFTP from {@code tftpServer}, for Debian's signed network GRUB (the Secure Boot one), which has
-     * no http module. The TFTP server knows the machine by its address, so the file names carry no query.
+     * The same over TFTP from {@code tftpServer}, for a GRUB without the http module (Debian 12's signed network
+     * GRUB, 2.06). The TFTP server knows the machine by its address, so the file names carry no query.
      */
     public static String overTftp(BootSpec spec, String baseUrl, String tftpServer, MacAddress mac,
                                   Optional<String> token) {
@@ -87,6 +88,36 @@ public final class GrubConfig {
      */
     public static String overTftp(BootSpec spec, List<String> baseUrls, List<String> tftpServers, MacAddress mac,
                                   Optional<String> token) {
+        return forMachine(spec, baseUrls, tftpSources(baseUrls, tftpServers), mac, token);
+    }
+
+    /**
+     * Over HTTP from each server, then over TFTP from each, for a GRUB that has both (Debian 13's signed network
+     * GRUB). Why TFTP after HTTP: GRUB's TCP starts every boot at the same source port with an initial sequence
+     * number from its clock, so a machine booting GRUB again soon after its last GRUB boot can meet the server's
+     * state of the previous connection on the same addresses and ports, and GRUB's connect then times out; TFTP
+     * (a fresh server port per transfer) still loads it.
+     */
+    public static String overHttpThenTftp(BootSpec spec, List<String> baseUrls, List<String> tftpServers,
+                                          MacAddress mac, Optional<String> token) {
+        List<Source> sources = new java.util.ArrayList<>(httpSources(baseUrls));
+        sources.addAll(tftpSources(baseUrls, tftpServers));
+        return forMachine(spec, baseUrls, sources, mac, token);
+    }
+
+    /** One place GRUB loads from: a device, the server's base URL, and whether paths carry the machine's query. */
+    private record Source(String device, String baseUrl, boolean query) {
+        String path(Artifact artifact, MacAddress mac, Optional<String> token) {
+            String url = query ? Routes.artifact(baseUrl, artifact, mac, token) : Routes.artifact(baseUrl, artifact);
+            return device + url.substring(baseUrl.length());
+        }
+    }
+
+    private static List<Source> httpSources(List<String> baseUrls) {
+        return baseUrls.stream().map(u -> new Source(httpDevice(u), u, true)).toList();
+    }
+
+    private static List<Source> tftpSources(List<String> baseUrls, List<String> tftpServers) {
         if (tftpServers.size() != baseUrls.size()) {
             throw new IllegalArgumentException("one TFTP address per server: " + baseUrls + " vs " + tftpServers);
         }
@@ -96,26 +127,29 @@ public final class GrubConfig {
                         + "'");
             }
         }
-        return forMachine(spec, baseUrls, tftpServers.stream().map(t -> "(tftp," + t + ")").toList(), false, mac,
-                token);
+        List<Source> sources = new java.util.ArrayList<>();
+        for (int i = 0; i < baseUrls.size(); i++) {
+            sources.add(new Source("(tftp," + tftpServers.get(i) + ")", baseUrls.get(i), false));
+        }
+        return sources;
     }
 
-    private static String forMachine(BootSpec spec, List<String> baseUrls, List<String> devices, boolean query,
-                                     MacAddress mac, Optional<String> token) {
+    private static String forMachine(BootSpec spec, List<String> baseUrls, List<Source> sources, MacAddress mac,
+                                     Optional<String> token) {
         if (baseUrls.isEmpty()) {
             throw new IllegalArgumentException("a grub.cfg needs at least one server");
         }
-        String device = devices.getFirst();
-        String baseUrl = baseUrls.getFirst();
+        List<String> devices = sources.stream().map(Source::device).toList();
+        Source first = sources.getFirst();
         List<String> cmdline = KernelCommandLine.of(spec, baseUrls, mac, token);
         StringBuilder s = new StringBuilder();
         s.append("# Pivot grub.cfg for ").append(mac).append('\n');
         s.append("set timeout=0\n");
         s.append("echo ").append(quote("Pivot: loading kernel " + spec.kernel().name())).append('\n');
-        // Each server in turn (GRUB's if/elif): a server that stopped answering costs its timeout, not the boot.
-        for (int i = 0; i < devices.size(); i++) {
+        // Each source in turn (GRUB's if/elif): a server that stopped answering costs its timeout, not the boot.
+        for (int i = 0; i < sources.size(); i++) {
             s.append(i == 0 ? "if linux " : "elif linux ")
-                    .append(quote(path(devices.get(i), baseUrls.get(i), spec.kernel(), query, mac, token)));
+                    .append(quote(sources.get(i).path(spec.kernel(), mac, token)));
             for (String arg : cmdline) {
                 s.append(' ').append(quote(arg));
             }
@@ -123,15 +157,16 @@ public final class GrubConfig {
         }
         s.append("else\n");
         fail(s, devices, mac, "FAILED to load kernel " + spec.kernel().name() + " from "
-                + path(device, baseUrl, spec.kernel(), false, mac, Optional.empty()) + others(devices));
+                + new Source(first.device(), first.baseUrl(), false).path(spec.kernel(), mac, Optional.empty())
+                + others(devices));
         s.append("fi\n");
         if (!spec.initrds().isEmpty()) {
             s.append("echo ").append(quote("Pivot: loading initrds " + String.join(" ",
                     spec.initrds().stream().map(Artifact::name).toList()))).append('\n');
-            for (int i = 0; i < devices.size(); i++) {
+            for (int i = 0; i < sources.size(); i++) {
                 s.append(i == 0 ? "if initrd" : "elif initrd");
                 for (Artifact initrd : spec.initrds()) {
-                    s.append(' ').append(quote(path(devices.get(i), baseUrls.get(i), initrd, query, mac, token)));
+                    s.append(' ').append(quote(sources.get(i).path(initrd, mac, token)));
                 }
                 s.append("; then true;\n");
             }
@@ -148,7 +183,7 @@ public final class GrubConfig {
     }
 
     private static String others(List<String> devices) {
-        return devices.size() == 1 ? "" : " and " + (devices.size() - 1) + " other server"
+        return devices.size() == 1 ? "" : " and " + (devices.size() - 1) + " other source"
                 + (devices.size() == 2 ? "" : "s");
     }
 
@@ -157,9 +192,15 @@ public final class GrubConfig {
         return "# Pivot\necho " + quote("Pivot: no image assigned to MAC " + mac) + "\nsleep 5\nexit 1\n";
     }
 
+    /**
+     * After a pause, the config again from each source; when none can be read (a configfile that cannot be read
+     * returns), back to the firmware rather than on to booting a kernel without what failed to load.
+     */
     private static void fail(StringBuilder s, List<String> devices, MacAddress mac, String message) {
         s.append("  echo ").append(quote("Pivot: " + message)).append('\n');
         retry(s, devices, mac, "  ");
+        s.append("  echo ").append(quote("Pivot: no config could be read again; back to the firmware")).append('\n');
+        s.append("  exit 1\n");
     }
 
     /** After a pause, the config again from each server in turn: a configfile that cannot be read returns. */
@@ -180,12 +221,6 @@ public final class GrubConfig {
             throw new IllegalArgumentException("GRUB needs a base URL without a path, got '" + baseUrl + "'");
         }
         return "(http," + uri.getRawAuthority() + ")";
-    }
-
-    private static String path(String device, String baseUrl, Artifact artifact, boolean query, MacAddress mac,
-                               Optional<String> token) {
-        String url = query ? Routes.artifact(baseUrl, artifact, mac, token) : Routes.artifact(baseUrl, artifact);
-        return device + url.substring(baseUrl.length());
     }
 
     /**

@@ -22,11 +22,14 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * GRUB over TFTP: Debian's signed network GRUB (the one shim starts under Secure Boot) has no http module, so its
- * grub.cfg files and the kernel and initrds they name come by TFTP: {@code grub/grub.cfg} (the same for every
- * machine), {@code grub/machine/<mac>.cfg} (this boot's config, with its secret, recorded as the script step), and
- * {@code artifacts/<sha256>/<name>} streamed from the artifact store, only for artifacts the asking machine boots.
- * Stage 1 still fetches the root image over HTTP.
+ * GRUB's files over TFTP, for Debian's signed network GRUB (the one shim starts, Secure Boot on or off), which finds
+ * its prefix on the TFTP server it came from: {@code grub/grub.cfg} (the same for every machine) and
+ * {@code grub/machine/<mac>.cfg} (this boot's config, with its secret, recorded as the script step).
+ *
+ * <p>The kernel and initrds that config names come over HTTP from this server's address (as iPXE's do, the same HTTP
+ * steps) when the GRUB served has the http module (Debian 13's 2.12), with TFTP as the last fallback; Debian 12's 2.06
+ * has no http module, so for it they come by TFTP: {@code artifacts/<sha256>/<name>} streamed from the artifact store, only for artifacts the asking machine
+ * boots. Stage 1 fetches the root image over HTTP either way.
  */
 final class GrubConfigs implements TftpFiles.Generator {
 
@@ -40,6 +43,7 @@ final class GrubConfigs implements TftpFiles.Generator {
     private final BootSecrets secrets;
     private final String baseUrl;
     private final String tftpServer;
+    private final boolean overHttp;
     private final byte[] bootstrap = GrubConfig.bootstrap().getBytes(StandardCharsets.UTF_8);
     /** The other live servers' base URLs (same build): GRUB tries them after this one. None by default. */
     private volatile java.util.function.Supplier<java.util.List<String>> peers = java.util.List::of;
@@ -47,9 +51,10 @@ final class GrubConfigs implements TftpFiles.Generator {
     /**
      * @param baseUrl    the HTTP server as machines reach it (stage 1's root image and reports)
      * @param tftpServer this server's address as machines reach it over TFTP
+     * @param overHttp   whether the GRUB served loads kernel and initrds over HTTP ({@link UefiLoaders#grubOverHttp})
      */
     GrubConfigs(BootCatalog catalog, ArtifactSource artifacts, AddressBook addresses, EventSink events,
-                BootSecrets secrets, String baseUrl, String tftpServer) {
+                BootSecrets secrets, String baseUrl, String tftpServer, boolean overHttp) {
         this.catalog = catalog;
         this.artifacts = artifacts;
         this.addresses = addresses;
@@ -57,6 +62,7 @@ final class GrubConfigs implements TftpFiles.Generator {
         this.secrets = secrets;
         this.baseUrl = baseUrl;
         this.tftpServer = tftpServer;
+        this.overHttp = overHttp;
     }
 
     void peers(java.util.function.Supplier<java.util.List<String>> peers) {
@@ -75,12 +81,32 @@ final class GrubConfigs implements TftpFiles.Generator {
         MacAddress mac = asked.get();
         Optional<BootSpec> spec = catalog.specFor(mac);
         byte[] config = (spec.isPresent()
-                ? overTftp(spec.get(), mac)
+                ? (overHttp ? overHttp(spec.get(), mac) : overTftp(spec.get(), mac))
                 : GrubConfig.noImage(mac)).getBytes(StandardCharsets.UTF_8);
         events.emit(spec.isPresent()
                 ? BootEvent.ok(mac, Step.SCRIPT, "grub.cfg", config.length).withFile("grub.cfg")
                 : BootEvent.failed(mac, Step.SCRIPT, "no image assigned to this MAC"));
         return Optional.of(config);
+    }
+
+    /**
+     * Over HTTP from this server, then from each live peer that has an IP address; then over TFTP from the same, in
+     * the same order ({@link GrubConfig#overHttpThenTftp} says why). All by the address the server reaches machines
+     * at, never a Host header (TFTP has none, and the config's URLs must not be a client's to choose).
+     */
+    private String overHttp(BootSpec spec, MacAddress mac) {
+        java.util.List<String> urls = new java.util.ArrayList<>(java.util.List.of(baseUrl));
+        java.util.List<String> tftp = new java.util.ArrayList<>(java.util.List.of(tftpServer));
+        for (String peer : peers.get()) {
+            java.net.URI uri = java.net.URI.create(peer);
+            if ("http".equals(uri.getScheme()) && uri.getHost() != null && uri.getHost().matches("[0-9.]+")
+                    && !urls.contains(peer)
+                    && (uri.getRawPath() == null || uri.getRawPath().isEmpty() || uri.getRawPath().equals("/"))) {
+                urls.add(peer);
+                tftp.add(uri.getHost());
+            }
+        }
+        return GrubConfig.overHttpThenTftp(spec, urls, tftp, mac, Optional.of(secrets.issue(mac)));
     }
 
     /** This server first, then each live peer whose base URL names an IP address (its TFTP server). */

@@ -311,7 +311,7 @@ public final class PivotServer implements AutoCloseable {
                     .filter(p -> p.loader().equals(Optional.of(dev.pivot.boot.ProfileLoader.GRUB)))
                     .map(ProfilesFile.Profile::name).sorted().toList()).orElse(List.of()), out);
             GrubConfigs grubConfigs = new GrubConfigs(catalog, artifacts, addresses, pipeline, secrets, baseUrl,
-                    where.address().getHostAddress());
+                    where.address().getHostAddress(), uefi.grubOverHttp());
             grubConfigs.peers(peers);
             TftpFiles files = TftpFiles.withDistroLoaders(config.tftpRoot().map(List::of).orElse(List.of()),
                     config.ipxeDir(), arm64Loader.isPresent() ? java.util.stream.Stream.concat(

@@ -23,6 +23,10 @@ import java.util.regex.Pattern;
  * newest by the version in its SBAT section is served: GRUB 2.12 also reads the ProxyDHCP offer the firmware kept
  * ("net/efinet: Add DHCP proxy support"), so it finds Pivot under {@code --dhcp proxy}, where 2.06 stops at its prompt.
  * Debian signs both with the same key, and Debian 12's shim accepts 2.12's SBAT generation.
+ *
+ * <p>Debian 13's network GRUB also has GRUB's {@code http} module built in (Debian 12's has TFTP only): with it,
+ * kernel and initrds come over HTTP instead of lock-step TFTP. The signed image is monolithic (under Secure Boot no
+ * module can be loaded from the server), so whether it is there is read from the image itself.
  */
 final class SecureBootLoaders {
 
@@ -61,6 +65,11 @@ final class SecureBootLoaders {
             return compareTo(READS_PROXY_DHCP) >= 0;
         }
 
+        /** The first release whose http module Pivot has booted x86 kernels with (Debian 13's signed network GRUB). */
+        boolean loadsOverHttpWith(boolean httpModule) {
+            return httpModule && compareTo(READS_PROXY_DHCP) >= 0;
+        }
+
         @Override
         public int compareTo(GrubVersion o) {
             return Comparator.comparingInt(GrubVersion::major).thenComparingInt(GrubVersion::minor).compare(this, o);
@@ -73,16 +82,34 @@ final class SecureBootLoaders {
         }
     }
 
+    /**
+     * Whether GRUB's {@code http} module is built into this image: the module's source file name, which its debug
+     * messages carry ({@code grub_dprintf} names {@code net/http.c}), is in the image only when the module is. A GRUB
+     * without it gets the TFTP form of grub.cfg, which every network GRUB reads.
+     */
+    static boolean hasHttpModule(Path grub) throws IOException {
+        return new String(Files.readAllBytes(grub), StandardCharsets.ISO_8859_1).contains(HTTP_MODULE_SOURCE);
+    }
+
+    /** The name {@link #hasHttpModule} looks for. */
+    static final String HTTP_MODULE_SOURCE = "net/http.c";
+
     /** The outcome: a directory holding the chain under the served names, or what is missing. */
     sealed interface Found {
         /**
          * @param grub        the GRUB file linked as {@link #GRUB}
          * @param grubVersion its version; empty when its SBAT names none
+         * @param httpModule  whether GRUB's http module is built in ({@link #hasHttpModule})
          */
-        record Chain(Path dir, Path grub, Optional<GrubVersion> grubVersion) implements Found {
+        record Chain(Path dir, Path grub, Optional<GrubVersion> grubVersion, boolean httpModule) implements Found {
             /** Whether this GRUB finds its server through ProxyDHCP (GRUB 2.12 and later). */
             boolean readsProxyDhcp() {
                 return grubVersion.map(GrubVersion::readsProxyDhcp).orElse(false);
+            }
+
+            /** Whether this GRUB gets kernel and initrds over HTTP: 2.12 or later with the http module built in. */
+            boolean loadsOverHttp() {
+                return grubVersion.map(v -> v.loadsOverHttpWith(httpModule)).orElse(false);
             }
         }
 
@@ -135,6 +162,7 @@ final class SecureBootLoaders {
             Files.deleteIfExists(link);
             Files.createSymbolicLink(link, found.get(i).toAbsolutePath());
         }
-        return new Found.Chain(dir, found.get(PARTS.size() - 1), grubVersion); // GRUB is the last part
+        Path grub = found.get(PARTS.size() - 1); // GRUB is the last part
+        return new Found.Chain(dir, grub, grubVersion, hasHttpModule(grub));
     }
 }

@@ -20,11 +20,13 @@ import java.util.Optional;
  * @param tftpDirs package directories TFTP serves besides the iPXE one (the linked shim and GRUB)
  * @param grub     the TFTP file that starts GRUB (shim) for profiles choosing {@code loader: grub}; empty when the
  *                 chain is missing, or under --dhcp proxy when its GRUB cannot read the ProxyDHCP offer
+ * @param grubOverHttp whether that GRUB loads kernel and initrds over HTTP (2.12 with its http module), else TFTP
  */
-record UefiLoaders(String pxe, String httpBoot, List<Path> tftpDirs, Optional<String> grub) {
+record UefiLoaders(String pxe, String httpBoot, List<Path> tftpDirs, Optional<String> grub, boolean grubOverHttp) {
 
-    UefiLoaders(String pxe, String httpBoot, List<Path> tftpDirs) {
-        this(pxe, httpBoot, tftpDirs, tftpDirs.isEmpty() ? Optional.empty() : Optional.of(SecureBootLoaders.SHIM));
+    UefiLoaders(String pxe, String httpBoot, List<Path> tftpDirs, boolean grubOverHttp) {
+        this(pxe, httpBoot, tftpDirs, tftpDirs.isEmpty() ? Optional.empty() : Optional.of(SecureBootLoaders.SHIM),
+                grubOverHttp);
     }
 
     static final String IPXE = "ipxe.efi";
@@ -65,7 +67,8 @@ record UefiLoaders(String pxe, String httpBoot, List<Path> tftpDirs, Optional<St
             // Looked for whether or not a profile chooses GRUB now: one may after a reload of profiles.yaml.
             switch (SecureBootLoaders.find(roots, config.state().resolve("loaders"))) {
                 case SecureBootLoaders.Found.Chain chain when servesThisDhcp(config, chain) -> {
-                    return new UefiLoaders(config.efiLoader(), config.efiLoader(), List.of(chain.dir()));
+                    return new UefiLoaders(config.efiLoader(), config.efiLoader(), List.of(chain.dir()),
+                            chain.loadsOverHttp());
                 }
                 case SecureBootLoaders.Found.Chain chain -> {
                     if (grubWanted) {
@@ -78,26 +81,28 @@ record UefiLoaders(String pxe, String httpBoot, List<Path> tftpDirs, Optional<St
                     }
                 }
             }
-            return new UefiLoaders(config.efiLoader(), config.efiLoader(), List.of());
+            return new UefiLoaders(config.efiLoader(), config.efiLoader(), List.of(), false);
         }
         return switch (SecureBootLoaders.find(roots, config.state().resolve("loaders"))) {
             case SecureBootLoaders.Found.Chain chain when servesThisDhcp(config, chain) -> {
                 out.println("pivot: UEFI PXE clients get shim -> GRUB " + chain.grubVersion().map(String::valueOf)
-                        .orElse("(version unknown)") + " (Secure Boot on or off); UEFI HTTP Boot clients get " + IPXE);
-                yield new UefiLoaders(SecureBootLoaders.SHIM, IPXE, List.of(chain.dir()));
+                        .orElse("(version unknown)") + " (Secure Boot on or off; kernel and initrds over "
+                        + (chain.loadsOverHttp() ? "HTTP" : "TFTP, this GRUB has no http module") + "); UEFI HTTP Boot"
+                        + " clients get " + IPXE);
+                yield new UefiLoaders(SecureBootLoaders.SHIM, IPXE, List.of(chain.dir()), chain.loadsOverHttp());
             }
             case SecureBootLoaders.Found.Chain chain -> {
                 // iPXE reads the ProxyDHCP offer; GRUB 2.06 would stop at its prompt.
                 out.println("pivot: " + cannotReadProxyDhcp(chain));
                 out.println("pivot: WARNING: UEFI PXE clients get " + IPXE + " under --dhcp proxy: " + NO_SECURE_BOOT
                         + "; --dhcp full boots them through shim -> GRUB");
-                yield new UefiLoaders(IPXE, IPXE, List.of());
+                yield new UefiLoaders(IPXE, IPXE, List.of(), false);
             }
             case SecureBootLoaders.Found.Missing missing -> {
                 missing.missing().forEach(line -> out.println("pivot: " + line));
                 out.println("pivot: WARNING: UEFI PXE clients get " + IPXE + " instead of shim -> GRUB: "
                         + NO_SECURE_BOOT);
-                yield new UefiLoaders(IPXE, IPXE, List.of());
+                yield new UefiLoaders(IPXE, IPXE, List.of(), false);
             }
         };
     }

@@ -101,6 +101,12 @@ class NetbootIT {
             assertThat(serverLines).as("the firmware's own PXE fetched " + first)
                     .anyMatch(l -> l.contains("TFTP: sent '" + first + "'"));
         }
+        if (serverLines.stream().anyMatch(l -> l.contains("TFTP: sent 'grubx64.efi'"))) {
+            assertThat(serverLines).as("GRUB 2.12 (its http module) took kernel and initrds over HTTP, as HTTP steps")
+                    .anyMatch(l -> l.contains(MAC) && l.matches(".*\\s+kernel\\s+bzImage\\s.*"))
+                    .anyMatch(l -> l.contains(MAC) && l.matches(".*\\s+initrd\\s+pivot\\.cpio\\.gz\\s.*"))
+                    .noneMatch(l -> l.contains("TFTP: sent '/artifacts/"));
+        }
         if (way.serveArgs().contains("--ipxe-upgrade")) {
             assertThat(serverLines).as("the ROM fetched the distro's iPXE once")
                     .filteredOn(l -> l.contains("TFTP: sent 'undionly.kpxe'")).hasSize(1);

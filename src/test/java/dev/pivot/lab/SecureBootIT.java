@@ -18,8 +18,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * A UEFI machine with Secure Boot enforcing (OVMF with Microsoft's keys enrolled) boots from `pivot serve` with its
  * DEFAULT settings: its own PXE loads shim over TFTP, shim verifies Debian's signed GRUB, GRUB loads Debian's
- * signed kernel (shim verifies it) with Pivot's prelude over HTTP, and stage 2 is reached with Secure Boot on, under
- * --dhcp full and under the default --dhcp proxy beside a router. The same machine handed the distro's iPXE
+ * signed kernel (shim verifies it) and Pivot's prelude over HTTP (Debian 13's GRUB 2.12 has the http module), and
+ * stage 2 is reached with Secure Boot on, under --dhcp full and under the default --dhcp proxy beside a router. The same machine handed the distro's iPXE
  * (--efi-loader ipxe.efi) is stopped by its firmware, as `pivot serve` warned.
  */
 class SecureBootIT {
@@ -53,6 +53,7 @@ class SecureBootIT {
                 .anyMatch(l -> l.contains("TFTP: sent 'grubx64.efi'"))
                 .anyMatch(l -> l.contains("TFTP: sent '/grub/grub.cfg'"))
                 .anyMatch(l -> l.contains(FirmwareLab.MAC) && l.matches(".*\\s+script\\s+grub\\.cfg.*"));
+        kernelAndInitrdsOverHttp(boot);
         assertThat(boot.serverLines()).as("shim's and GRUB's probes for optional files are no failures")
                 .noneMatch(l -> l.contains("FAILED: revocations_") || l.contains("FAILED: /grub/x86_64-efi/"));
         boot.serial().lines().filter(l -> l.contains("ecure")).forEach(l -> System.out.println("console | " + l));
@@ -83,18 +84,32 @@ class SecureBootIT {
         assertThat(boot.serverLines()).as("Pivot answered as ProxyDHCP, not as the DHCP server")
                 .anyMatch(l -> l.contains(FirmwareLab.MAC) && l.contains("proxy offer shimx64.efi"))
                 .noneMatch(l -> l.contains(FirmwareLab.MAC) && l.matches(".*\\sdhcp\\s+(offer|ack)\\s.*"));
-        assertThat(boot.serverLines()).as("GRUB found Pivot: its config and the kernel came from Pivot's TFTP")
+        assertThat(boot.serverLines()).as("GRUB found Pivot: its config came from Pivot's TFTP")
                 .anyMatch(l -> l.contains("TFTP: sent 'shimx64.efi'"))
                 .anyMatch(l -> l.contains("TFTP: sent 'grubx64.efi'"))
                 .anyMatch(l -> l.contains("TFTP: sent '/grub/grub.cfg'"))
-                .anyMatch(l -> l.contains(FirmwareLab.MAC) && l.matches(".*\\s+script\\s+grub\\.cfg.*"))
-                .anyMatch(l -> l.contains("TFTP: sent '/artifacts/") && l.contains("/bzImage'"));
+                .anyMatch(l -> l.contains(FirmwareLab.MAC) && l.matches(".*\\s+script\\s+grub\\.cfg.*"));
+        kernelAndInitrdsOverHttp(boot);
         boot.serial().lines().filter(l -> l.contains("ecure")).forEach(l -> System.out.println("console | " + l));
         assertThat(boot.serial()).as("GRUB ran Pivot's config").contains("Pivot: loading kernel");
         assertThat(boot.serial()).as("the kernel booted with Secure Boot enforcing")
                 .containsAnyOf("EFI stub: UEFI Secure Boot is enabled", "Secure boot enabled");
         assertThat(boot.serial()).as("the prelude fetched and checked the root image")
                 .contains("pivot: root image").contains("sha256 ok").doesNotContain("pivot: FAILED");
+    }
+
+    /**
+     * GRUB 2.12 took kernel and initrds from Pivot's HTTP server (its http module, built into the signed image): the
+     * kernel and initrd steps only HTTP records, as for iPXE, and no artifact over TFTP.
+     */
+    private static void kernelAndInitrdsOverHttp(FirmwareLab.Outcome boot) {
+        assertThat(boot.serverLines()).as("serve says GRUB loads kernel and initrds over HTTP")
+                .anyMatch(l -> l.contains("UEFI PXE clients get shim -> GRUB 2.12")
+                        && l.contains("kernel and initrds over HTTP"));
+        assertThat(boot.serverLines()).as("kernel and initrds came over HTTP, as HTTP steps")
+                .anyMatch(l -> l.contains(FirmwareLab.MAC) && l.matches(".*\\s+kernel\\s+bzImage\\s.*"))
+                .anyMatch(l -> l.contains(FirmwareLab.MAC) && l.matches(".*\\s+initrd\\s+pivot\\.cpio\\.gz\\s.*"))
+                .noneMatch(l -> l.contains("TFTP: sent '/artifacts/"));
     }
 
     /** What the default avoids: Debian's iPXE is not signed by a key the firmware trusts, and serve says so. */

@@ -76,7 +76,7 @@ class GrubConfigTest {
                 .contains("elif initrd '(tftp,10.77.0.2)/artifacts/" + sha('b') + "/initrd' "
                         + "'(tftp,10.77.0.2)/artifacts/" + sha('c') + "/pivot.cpio.gz'; then true;\nelse\n")
                 .contains("FAILED to load kernel bzImage from (tftp,10.77.0.1)/artifacts/" + sha('a')
-                        + "/bzImage and 1 other server");
+                        + "/bzImage and 1 other source");
         assertThat(cfg.indexOf("if linux")).isLessThan(cfg.indexOf("elif linux"));
         String overHttp = GrubConfig.overHttp(spec, List.of(BASE, other), MAC, Optional.of("tok"));
         assertThat(overHttp).contains("elif linux '(http,10.77.0.2:8080)/artifacts/" + sha('a') + "/bzImage?mac=");

@@ -93,6 +93,13 @@ class ProfileLoaderIT {
         Lab.Result shim = lab.exec(lan.client(), 60, "curl", "--max-time", "30", "-s", "-o", "/dev/null", "-w",
                 "%{size_download}", "tftp://" + Lab.SERVER_IP + "/" + SecureBootLoaders.SHIM);
         assertThat(Long.parseLong(shim.output().strip())).as("TFTP %s bytes", SecureBootLoaders.SHIM).isPositive();
+        // The GRUB served (Debian 13's 2.12, http module built in) is told to load kernel and initrds over HTTP
+        // from this server's address, TFTP only after that.
+        Lab.Result cfg = lab.exec(lan.client(), 60, "curl", "--max-time", "30", "-sS",
+                "tftp://" + Lab.SERVER_IP + "/grub/machine/" + MAC + ".cfg");
+        assertThat(cfg.output()).as("grub.cfg over TFTP")
+                .contains("if linux '(http," + Lab.SERVER_IP).contains("if initrd '(http," + Lab.SERVER_IP)
+                .contains("elif linux '(tftp," + Lab.SERVER_IP + ")");
 
         Files.writeString(file, profiles(image, "demo", "grub"));
         Lab.awaitLine(output, 30, l -> l.startsWith("pivot: profiles reloaded from"), "profiles reloaded");

@@ -20,13 +20,23 @@ class SecureBootLoadersTest {
 
     /** A PE-like file whose .sbat section holds the lines of Debian's GRUB of this upstream version. */
     static void grub(Path root, String version) throws IOException {
+        grub(root, version, false);
+    }
+
+    /**
+     * The same, with GRUB's http module built in when {@code http}: the source file name its debug messages carry,
+     * as in Debian 13's signed network GRUB.
+     */
+    static void grub(Path root, String version, boolean http) throws IOException {
         byte[] head = new byte[512];
         head[0] = 'M';
         head[1] = 'Z';
         String sbat = "sbat,1,SBAT Version,sbat,1,https://github.com/rhboot/shim/blob/main/SBAT.md\n"
                 + "grub,5,Free Software Foundation,grub," + version + ",https://www.gnu.org/software/grub/\n"
                 + "grub.debian,5,Debian,grub2," + version + "-9,https://tracker.debian.org/pkg/grub2\n";
-        write(root.resolve(GRUB_PATH), head, sbat.getBytes(StandardCharsets.US_ASCII));
+        byte[] module = (http ? "\0net/http.c\0invalid HTTP header - LF without CR\0" : "\0net/tftp.c\0")
+                .getBytes(StandardCharsets.US_ASCII);
+        write(root.resolve(GRUB_PATH), head, module, sbat.getBytes(StandardCharsets.US_ASCII));
     }
 
     /** Where shim-signed puts its file, under {@code root}. */
@@ -94,6 +104,50 @@ class SecureBootLoadersTest {
         var both = SecureBootLoaders.find(List.of(a, b), tmp.resolve("served"));
         assertThat(both).isInstanceOfSatisfying(SecureBootLoaders.Found.Chain.class,
                 chain -> assertThat(chain.grub()).isEqualTo(b.resolve(GRUB_PATH)));
+    }
+
+    @Test
+    void grub212WithTheHttpModuleLoadsOverHttp(@TempDir Path tmp) throws IOException {
+        Path root = tmp.resolve("root");
+        shim(root);
+        grub(root, "2.12", true);
+
+        var found = SecureBootLoaders.find(List.of(root), tmp.resolve("served"));
+
+        assertThat(found).isInstanceOfSatisfying(SecureBootLoaders.Found.Chain.class, chain -> {
+            assertThat(chain.httpModule()).isTrue();
+            assertThat(chain.loadsOverHttp()).isTrue();
+        });
+    }
+
+    @Test
+    void withoutTheHttpModuleOrBefore212ItLoadsOverTftp(@TempDir Path tmp) throws IOException {
+        Path a = tmp.resolve("a");
+        shim(a);
+        grub(a, "2.12", false);
+        assertThat(SecureBootLoaders.find(List.of(a), tmp.resolve("served-a")))
+                .isInstanceOfSatisfying(SecureBootLoaders.Found.Chain.class, chain -> {
+                    assertThat(chain.httpModule()).isFalse();
+                    assertThat(chain.readsProxyDhcp()).isTrue();
+                    assertThat(chain.loadsOverHttp()).isFalse();
+                });
+
+        Path b = tmp.resolve("b");
+        shim(b);
+        grub(b, "2.06", true);
+        assertThat(SecureBootLoaders.find(List.of(b), tmp.resolve("served-b")))
+                .isInstanceOfSatisfying(SecureBootLoaders.Found.Chain.class, chain -> {
+                    assertThat(chain.httpModule()).isTrue();
+                    assertThat(chain.loadsOverHttp()).as("2.06's http module is not the one proven here").isFalse();
+                });
+
+        Path c = tmp.resolve("c");
+        shim(c);
+        Files.createDirectories(c.resolve(GRUB_PATH).getParent());
+        Files.writeString(c.resolve(GRUB_PATH), "no SBAT, but net/http.c");
+        assertThat(SecureBootLoaders.find(List.of(c), tmp.resolve("served-c")))
+                .isInstanceOfSatisfying(SecureBootLoaders.Found.Chain.class,
+                        chain -> assertThat(chain.loadsOverHttp()).as("no version known").isFalse());
     }
 
     @Test

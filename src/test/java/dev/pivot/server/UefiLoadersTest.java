@@ -19,6 +19,7 @@ class UefiLoadersTest {
     private record Chosen(UefiLoaders loaders, List<String> lines) {
     }
 
+    /** @param grubVersions one GRUB tree each, "2.12+http" for one with the http module built in */
     private static Chosen choose(Path tmp, ServerConfig.DhcpMode mode, List<String> grubVersions) throws IOException {
         List<Path> roots = new java.util.ArrayList<>();
         Path first = tmp.resolve("root");
@@ -26,7 +27,8 @@ class UefiLoadersTest {
         roots.add(first);
         for (int i = 0; i < grubVersions.size(); i++) {
             Path root = tmp.resolve("tree" + i);
-            SecureBootLoadersTest.grub(root, grubVersions.get(i));
+            String version = grubVersions.get(i);
+            SecureBootLoadersTest.grub(root, version.replace("+http", ""), version.endsWith("+http"));
             roots.add(root);
         }
         ServerConfig config = ServerConfig.builder(tmp.resolve("image"), new ServerConfig.Where.Listen("127.0.0.1"))
@@ -63,6 +65,23 @@ class UefiLoadersTest {
         Chosen chosen = choose(tmp, ServerConfig.DhcpMode.FULL, List.of("2.06"));
         assertThat(chosen.loaders().pxe()).isEqualTo("shimx64.efi");
         assertThat(chosen.lines()).singleElement().asString().startsWith("pivot: UEFI PXE clients get shim -> GRUB 2.06");
+    }
+
+    @Test
+    void grub212WithItsHttpModuleLoadsKernelAndInitrdsOverHttp(@TempDir Path tmp) throws IOException {
+        Chosen chosen = choose(tmp, ServerConfig.DhcpMode.PROXY, List.of("2.06", "2.12+http"));
+        assertThat(chosen.loaders().pxe()).isEqualTo("shimx64.efi");
+        assertThat(chosen.loaders().grubOverHttp()).isTrue();
+        assertThat(chosen.lines()).singleElement().asString().startsWith("pivot: UEFI PXE clients get shim -> GRUB 2.12")
+                .contains("kernel and initrds over HTTP");
+    }
+
+    @Test
+    void grub206LoadsThemOverTftpAndSaysWhy(@TempDir Path tmp) throws IOException {
+        Chosen chosen = choose(tmp, ServerConfig.DhcpMode.FULL, List.of("2.06"));
+        assertThat(chosen.loaders().grubOverHttp()).isFalse();
+        assertThat(chosen.lines()).singleElement().asString()
+                .contains("kernel and initrds over TFTP, this GRUB has no http module");
     }
 
     @Test
