@@ -75,6 +75,8 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
     private long spinNanos;
 
     private int retransmissions;
+    /** Packets sent so far (any kind): tells {@link #receive} whether the packet it handled was answered. */
+    private long sends;
     /** How often the fast retries went unanswered and the transfer waited for the client's own timer. */
     private int quietWaits;
     /** The last block went out but its ACK never came back (see Sender.expired). */
@@ -317,6 +319,7 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
     private void receive() throws IOException, Abort {
         ByteBuffer buffer = loop.receiveBuffer();
         for (int i = 0; i < TftpLoop.DRAIN_PER_WAKE && phase != Phase.DONE; i++) {
+            long sendsBefore = sends;
             buffer.clear();
             SocketAddress from = channel.receive(buffer);
             if (from == null) {
@@ -349,6 +352,12 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
                         + " '" + TftpFiles.printable(error.message()) + "'", false, negotiating);
                 default -> log.warn("TFTP: ignored {} from {} during a read",
                         packet.getClass().getSimpleName(), client);
+            }
+            if (sends != sendsBefore) {
+                // That packet moved the transfer and we answered: the next ACK is a round trip away, so another
+                // read now would find nothing (a wasted system call per ACK in lock-step). Whatever did arrive
+                // meanwhile wakes the loop again at once.
+                return;
             }
         }
     }
@@ -660,6 +669,7 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
      * into a temporary direct one.
      */
     private void sendData(int wireBlock, byte[] block, int length) throws IOException {
+        sends++;
         ByteBuffer data = loop.sendBuffer();
         data.clear();
         data.putShort((short) TftpPacket.DATA).putShort((short) wireBlock).put(block, 0, length).flip();
@@ -671,6 +681,7 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
     }
 
     private void send(TftpPacket packet, InetSocketAddress to) throws IOException {
+        sends++;
         channel.send(ByteBuffer.wrap(TftpCodec.encode(packet)), to);
     }
 
