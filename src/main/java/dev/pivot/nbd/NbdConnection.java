@@ -16,13 +16,11 @@ import org.slf4j.LoggerFactory;
 
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
@@ -37,13 +35,13 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * One client: the fixed newstyle handshake, then requests answered one at a time until it disconnects.
  *
- * <p>The socket is non-blocking, with a selector of its own to sleep on. A client that waits for each answer (one
- * reader, 4 KiB at random) sends its next request within microseconds of getting the reply, and being woken from a
- * sleep costs about as much again: so after a reply the thread polls for the next request for up to
- * {@link #SPIN_NANOS} before it sleeps, but only while polling pays. A poll that finds nothing costs spin credit,
- * one that finds the request earns it back; without credit the connection sleeps at once and tries polling again
- * every {@link #RETRY_SPIN_EVERY} requests (a busy host, where the client is not scheduled in time, or a client
- * with pauses, gains nothing from it). At most half the CPUs poll at once ({@link #SPINNERS}).
+ * <p>A client that waits for each answer (one reader, 4 KiB at random) sends its next request within microseconds
+ * of getting the reply, and being woken from a blocking read costs about as much again: so after a reply the thread
+ * polls the socket for the next request (how many bytes wait, without reading) for up to {@link #SPIN_NANOS}
+ * before it blocks, but only while polling pays. A poll that finds nothing costs spin credit, one that finds the
+ * request earns it back; without credit the connection blocks at once and tries polling again every
+ * {@link #RETRY_SPIN_EVERY} requests (on a busy host the client is not scheduled in time, and a client with pauses
+ * gains nothing). At most half the CPUs poll at once ({@link #SPINNERS}).
  */
 final class NbdConnection {
 
@@ -53,7 +51,7 @@ final class NbdConnection {
     static final short TRANSMISSION_FLAGS = NbdProtocol.FLAG_HAS_FLAGS | NbdProtocol.FLAG_READ_ONLY
             | NbdProtocol.FLAG_SEND_FLUSH | NbdProtocol.FLAG_CAN_MULTI_CONN;
     static final int PREFERRED_BLOCK = 4096;
-    /** How long a connection polls for the next request after a reply before it sleeps on its selector. */
+    /** How long a connection polls for the next request after a reply before it blocks. */
     static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
     static final int MAX_SPIN_CREDIT = 8, RETRY_SPIN_EVERY = 256;
     /** Connections polling at once: half the CPUs, so that polling never takes the CPU the clients need. */
@@ -70,8 +68,8 @@ final class NbdConnection {
     }
 
     private final SocketChannel channel;
-    private final Selector selector;
-    private final SelectionKey key;
+    /** The channel's stream, used only to ask how many bytes wait (FIONREAD) while polling. */
+    private final InputStream waiting;
     private int spinCredit = MAX_SPIN_CREDIT / 2;
     private int requestsWithoutSpin;
     private final NbdExports exports;
@@ -95,14 +93,7 @@ final class NbdConnection {
         this.peer = NbdServer.remote(channel);
         this.remote = channel.getRemoteAddress() instanceof InetSocketAddress r ? r : null;
         channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-        channel.configureBlocking(false);
-        this.selector = Selector.open();
-        try {
-            this.key = channel.register(selector, 0);
-        } catch (IOException | RuntimeException e) {
-            selector.close();
-            throw e;
-        }
+        this.waiting = channel.socket().getInputStream();
         this.handshakeDeadline = deadlines.schedule(() -> {
             handshakeExpired = true;
             close();
@@ -137,11 +128,6 @@ final class NbdConnection {
         } finally {
             handshakeDeadline.cancel(false);
             close();
-            try {
-                selector.close();
-            } catch (IOException ignored) {
-                // closing anyway
-            }
         }
         if (export.isPresent()) {
             String name = export.get().name();
@@ -151,14 +137,12 @@ final class NbdConnection {
         }
     }
 
-    /** Any thread: ends the connection; a thread sleeping on the selector wakes up and finds the channel closed. */
     void close() {
         try {
             channel.close();
         } catch (IOException ignored) {
             // closing anyway
         }
-        selector.wakeup();
     }
 
     // ---- handshake ------------------------------------------------------------------------------------------
@@ -263,7 +247,7 @@ final class NbdConnection {
         try (FileChannel file = FileChannel.open(export.file(), StandardOpenOption.READ)) {
             while (true) {
                 header.clear();
-                pollForRequest(header);
+                pollForRequest();
                 readFully(header);
                 header.flip();
                 NbdRequest request = NbdRequest.decode(header);
@@ -304,11 +288,8 @@ final class NbdConnection {
         // by the kernel (sendfile), with no copy through the JVM.
         while (position < end) {
             long n = file.transferTo(position, end - position, channel);
-            if (n <= 0) {
-                if (position >= file.size()) {
-                    throw shorter(export, position);
-                }
-                await(SelectionKey.OP_WRITE); // the socket's send buffer is full
+            if (n <= 0 && position >= file.size()) {
+                throw shorter(export, position);
             }
             position += n;
         }
@@ -363,8 +344,8 @@ final class NbdConnection {
         return b.flip();
     }
 
-    /** Polls for the next request while that pays (see the class comment); reads whatever came meanwhile. */
-    private void pollForRequest(ByteBuffer header) throws IOException {
+    /** Polls for the next request while that pays (see the class comment); the read that follows takes it. */
+    private void pollForRequest() throws IOException {
         if (spinCredit <= 0 && ++requestsWithoutSpin < RETRY_SPIN_EVERY) {
             return;
         }
@@ -376,11 +357,7 @@ final class NbdConnection {
         try {
             long until = System.nanoTime() + SPIN_NANOS;
             do {
-                int n = channel.read(header);
-                if (n < 0) {
-                    throw new EOFException("end of stream");
-                }
-                if (n > 0) {
+                if (waiting.available() > 0) {
                     caught = true;
                     break;
                 }
@@ -394,42 +371,15 @@ final class NbdConnection {
 
     private void readFully(ByteBuffer b) throws IOException {
         while (b.hasRemaining()) {
-            int n = channel.read(b);
-            if (n < 0) {
+            if (channel.read(b) < 0) {
                 throw new EOFException("end of stream");
-            }
-            if (n == 0) {
-                await(SelectionKey.OP_READ);
             }
         }
     }
 
     private void write(ByteBuffer b) throws IOException {
         while (b.hasRemaining()) {
-            if (channel.write(b) == 0) {
-                await(SelectionKey.OP_WRITE);
-            }
-        }
-    }
-
-    /** Sleeps until the socket is ready for {@code op}; throws once the connection was closed meanwhile. */
-    private void await(int op) throws IOException {
-        key.interestOps(op);
-        try {
-            while (true) {
-                int ready = selector.select();
-                selector.selectedKeys().clear();
-                if (!channel.isOpen()) {
-                    throw new ClosedChannelException();
-                }
-                if (ready > 0) {
-                    return;
-                }
-            }
-        } finally {
-            if (key.isValid()) {
-                key.interestOps(0);
-            }
+            channel.write(b);
         }
     }
 

@@ -19,7 +19,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Listens for NBD clients and serves each connection on its own thread (NbdConnection says how it waits). At most
+ * Listens for NBD clients and serves each connection on its own thread with blocking socket IO. At most
  * {@link NbdConfig#maxConnections} connections are served at once; one more is closed on arrival with a log line.
  *
  * <p>Connection threads are platform threads with small stacks, not virtual ones: a client that waits for each
