@@ -143,18 +143,31 @@ public final class PostgresCluster implements AutoCloseable {
      * that hangs or a network that drops its packets. {@link #thaw} (and {@link #close}) let it go on.
      */
     public void freeze() throws IOException, InterruptedException {
+        frozen = true;
         signal("-STOP");
     }
 
     public void thaw() throws IOException, InterruptedException {
         signal("-CONT");
+        frozen = false;
     }
 
+    private boolean frozen;
+
+    /**
+     * Signals every process of the server that still runs. kill's exit status is not checked: a process may end
+     * between the listing and the signal (a backend whose client left), which is no failure of the signal.
+     */
     private void signal(String which) throws IOException, InterruptedException {
         List<String> kill = new ArrayList<>(List.of("kill", which));
         server.toHandle().descendants().forEach(h -> kill.add(Long.toString(h.pid())));
         kill.add(Long.toString(server.pid()));
-        run(kill);
+        Process p = new ProcessBuilder(kill).redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        if (!p.waitFor(30, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IOException(String.join(" ", kill) + " did not finish");
+        }
     }
 
     /** Starts the server again on the same data and port. */
@@ -191,7 +204,7 @@ public final class PostgresCluster implements AutoCloseable {
 
     @Override
     public void close() throws IOException, InterruptedException {
-        if (server.isAlive()) {
+        if (frozen && server.isAlive()) {
             signal("-CONT"); // a frozen server cannot shut down
         }
         // runuser forwards SIGTERM to postgres: a "smart" shutdown; then SIGKILL if it lingers.
