@@ -1,7 +1,6 @@
 package dev.pivot.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pivot.demo.DemoImage;
 import dev.pivot.demo.LabNetwork;
 import dev.pivot.demo.Qemu;
@@ -11,17 +10,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -41,7 +33,6 @@ class StalledBootIT {
     /** The watch checks every second; the page hears it over SSE. */
     private static final Duration SLACK = Duration.ofSeconds(15);
     private static final String MAC = "52:54:00:77:00:d5";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path work;
@@ -56,22 +47,12 @@ class StalledBootIT {
         Path image = DemoImage.build(root, work.resolve("image"));
         Path state = Files.createDirectories(work.resolve("state"));
 
-        List<Process> relays = new ArrayList<>();
         try (LabNetwork lab = LabNetwork.create("stall")) {
             ServeProcess server = ServeProcess.start(lab, root, image, "full", state,
                     List.of("--stall-after", "initrd=" + DEADLINE.toSeconds()),
                     line -> System.out.println("serve | " + line));
-            Path socket = lab.workDir().resolve("pivot-http.sock");
-            relays.add(lab.namespace().start(List.of("socat", "UNIX-LISTEN:" + socket + ",fork,unlink-early",
-                    "TCP:" + LabNetwork.SERVER_ADDRESS + ":80"), lab.workDir().resolve("relay-inside.log")));
-            int port = freePort();
-            relays.add(new ProcessBuilder("socat", "TCP-LISTEN:" + port + ",bind=127.0.0.1,reuseaddr,fork",
-                    "UNIX-CONNECT:" + socket).redirectErrorStream(true)
-                    .redirectOutput(lab.workDir().resolve("relay-outside.log").toFile()).start());
-            String base = "http://127.0.0.1:" + port;
-            awaitHttp(base + "/api/v1/machines");
-
-            try (HeadlessChromium page = HeadlessChromium.open(base + "/", work, 1200, 800)) {
+            try (LabApi api = LabApi.open(lab, WAIT);
+                 HeadlessChromium page = HeadlessChromium.open(api.base() + "/", work, 1200, 800)) {
                 page.waitUntil("window.pivotLive && window.pivotLoaded", WAIT);
                 String card = "document.querySelector('[data-mac=\"" + MAC + "\"]')";
 
@@ -82,7 +63,7 @@ class StalledBootIT {
                     page.waitUntil(card + " && " + card + ".querySelectorAll('li[data-step=\"initrd\"]').length === 2",
                             BOOT_LIMIT);
                     lab.namespace().ip("link", "set", LabNetwork.TAP, "nomaster");
-                    Instant lastInitrd = Instant.parse(lastEvent(base).get("at").asText());
+                    Instant lastInitrd = Instant.parse(lastEvent(api).get("at").asText());
                     page.waitUntil(card + ".dataset.state === 'stalled'", DEADLINE.plus(SLACK).plus(SLACK));
                     Duration after = Duration.between(lastInitrd, Instant.now());
                     System.out.printf("StalledBootIT: the page showed 'stalled' %.1f s after the last initrd event "
@@ -90,16 +71,16 @@ class StalledBootIT {
                     assertThat(after).isLessThanOrEqualTo(DEADLINE.plus(SLACK));
                     assertThat(vm.serial()).as("stage 1 never reached the server").doesNotContain(Qemu.DEFAULT_MARKER);
                 }
-                JsonNode stalled = latestSession(base);
+                JsonNode stalled = api.latestSession(MAC);
                 stalledId = stalled.get("id").asLong();
                 assertThat(stalled.get("state").asText()).isEqualTo("stalled");
-                assertThat(steps(stalled)).endsWith("initrd", "stalled");
+                assertThat(LabApi.steps(stalled)).endsWith("initrd", "stalled");
                 assertThat(page.eval(card + ".querySelector('li[data-step=\"stalled\"] .detail').textContent")
                         .asText()).contains("no next event within 45 s after initrd");
 
-                String cliOut = sessionsCli(root, base);
+                String cliOut = api.sessionsCli(root, MAC);
                 assertThat(cliOut).containsPattern("session " + stalledId + "\\s+" + MAC + "\\s+stalled");
-                assertThat(get(base + "/metrics")).containsPattern("pivot_boots_stalled_total 1(\\.0)?\\n");
+                assertThat(LabApi.get(api.base() + "/metrics")).containsPattern("pivot_boots_stalled_total 1(\\.0)?\\n");
 
                 // 2. The link is back: the machine's next boot is a new session, and it reaches stage 2.
                 lab.namespace().attach(LabNetwork.TAP, LabNetwork.BRIDGE);
@@ -108,77 +89,21 @@ class StalledBootIT {
                     vm.awaitMarker(Qemu.DEFAULT_MARKER, BOOT_LIMIT);
                     page.waitUntil(card + ".dataset.state === 'succeeded'", WAIT);
                 }
-                JsonNode next = latestSession(base);
+                JsonNode next = api.latestSession(MAC);
                 assertThat(next.get("id").asLong()).isGreaterThan(stalledId);
                 assertThat(next.get("state").asText()).isEqualTo("succeeded");
-                assertThat(steps(next).getFirst()).isEqualTo("dhcp");
-                assertThat(steps(next)).doesNotContain("stalled");
-                assertThat(JSON.readTree(get(base + "/api/v1/sessions/" + stalledId)).get("state").asText())
+                assertThat(LabApi.steps(next).getFirst()).isEqualTo("dhcp");
+                assertThat(LabApi.steps(next)).doesNotContain("stalled");
+                assertThat(api.session(stalledId).get("state").asText())
                         .as("the stalled boot stays as it was").isEqualTo("stalled");
                 Files.write(root.resolve("target/stalled-boot.png"), page.screenshot());
                 assertThat(server.isAlive()).isTrue();
             }
-        } finally {
-            for (Process relay : relays) {
-                relay.destroyForcibly();
-            }
         }
     }
 
-    private static String sessionsCli(Path root, String base) throws Exception {
-        Process cli = new ProcessBuilder(root.resolve("pivot").toString(), "sessions", "--mac", MAC,
-                "--limit", "1", "--server", base).redirectErrorStream(true).start();
-        String out = new String(cli.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(cli.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(cli.exitValue()).as("pivot sessions output:%n%s", out).isZero();
-        System.out.println("pivot sessions | " + out.replace("\n", "\npivot sessions | "));
-        return out;
-    }
-
-    private static JsonNode lastEvent(String base) throws Exception {
-        JsonNode events = latestSession(base).get("events");
+    private static JsonNode lastEvent(LabApi api) throws Exception {
+        JsonNode events = api.latestSession(MAC).get("events");
         return events.get(events.size() - 1);
-    }
-
-    private static JsonNode latestSession(String base) throws Exception {
-        JsonNode list = JSON.readTree(get(base + "/api/v1/sessions?limit=1&mac=" + MAC));
-        JsonNode first = list.isArray() ? list.get(0) : list.get("sessions").get(0);
-        return JSON.readTree(get(base + "/api/v1/sessions/" + first.get("id").asLong()));
-    }
-
-    private static List<String> steps(JsonNode session) {
-        List<String> steps = new ArrayList<>();
-        session.get("events").forEach(e -> steps.add(e.get("step").asText()));
-        return steps;
-    }
-
-    private static String get(String url) throws Exception {
-        try (HttpClient http = HttpClient.newHttpClient()) {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
-                    .build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(r.statusCode()).as("GET %s: %s", url, r.body()).isEqualTo(200);
-            return r.body();
-        }
-    }
-
-    private static void awaitHttp(String url) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        Exception last = null;
-        while (System.nanoTime() < deadline) {
-            try {
-                get(url);
-                return;
-            } catch (Exception | AssertionError e) {
-                last = e instanceof Exception ex ? ex : new RuntimeException(e);
-                Thread.sleep(200);
-            }
-        }
-        throw new IllegalStateException("the relay to Pivot's HTTP never answered " + url, last);
-    }
-
-    private static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
     }
 }

@@ -3,7 +3,6 @@ package dev.pivot.api;
 import dev.pivot.testsupport.Require;
 import dev.pivot.testsupport.TestFiles;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pivot.demo.DemoImage;
 import dev.pivot.demo.LabNetwork;
 import dev.pivot.demo.ServeProcess;
@@ -12,16 +11,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayInputStream;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -42,7 +34,6 @@ class VmTimelineIT {
     private static final Duration BOOT_LIMIT = Duration.ofSeconds(240);
     private static final Duration WAIT = Duration.ofSeconds(60);
     private static final String MAC = "52:54:00:77:00:c3";
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<String> HEALTHY_ORDER = List.of("dhcp", "script", "kernel", "initrd", "stage1",
             "network", "root_image", "root_fetched", "handover", "stage2");
 
@@ -59,21 +50,11 @@ class VmTimelineIT {
         String rootSha = TestFiles.sha256(work.resolve("parts/nix-store.squashfs"));
         Path state = Files.createDirectories(work.resolve("state"));
 
-        List<Process> relays = new ArrayList<>();
         try (LabNetwork lab = LabNetwork.create("tline")) {
             ServeProcess server = ServeProcess.start(lab, root, image, "full", state,
                     line -> System.out.println("serve | " + line));
-            Path socket = lab.workDir().resolve("pivot-http.sock");
-            relays.add(lab.namespace().start(List.of("socat", "UNIX-LISTEN:" + socket + ",fork,unlink-early",
-                    "TCP:" + LabNetwork.SERVER_ADDRESS + ":80"), lab.workDir().resolve("relay-inside.log")));
-            int port = freePort();
-            relays.add(new ProcessBuilder("socat", "TCP-LISTEN:" + port + ",bind=127.0.0.1,reuseaddr,fork",
-                    "UNIX-CONNECT:" + socket).redirectErrorStream(true)
-                    .redirectOutput(lab.workDir().resolve("relay-outside.log").toFile()).start());
-            String base = "http://127.0.0.1:" + port;
-            awaitHttp(base + "/api/v1/machines");
-
-            try (HeadlessChromium page = HeadlessChromium.open(base + "/", work, 1200, 800)) {
+            try (LabApi api = LabApi.open(lab, WAIT);
+                 HeadlessChromium page = HeadlessChromium.open(api.base() + "/", work, 1200, 800)) {
                 page.waitUntil("window.pivotLive && window.pivotLoaded", WAIT);
                 String card = "document.querySelector('[data-mac=\"" + MAC + "\"]')";
 
@@ -88,16 +69,12 @@ class VmTimelineIT {
                     System.out.printf("VmTimelineIT: healthy boot, QEMU start -> stage 2 in %s%n", Qemu.seconds(took));
                     page.waitUntil(card + ".dataset.state === 'succeeded'", WAIT);
                 }
-                JsonNode healthy = latestSession(base);
+                JsonNode healthy = api.latestSession(MAC);
                 assertThat(healthy.get("state").asText()).isEqualTo("succeeded");
-                assertThat(steps(healthy)).containsSubsequence(HEALTHY_ORDER);
+                assertThat(LabApi.steps(healthy)).containsSubsequence(HEALTHY_ORDER);
                 assertThat(healthy.get("events").get(0).get("step").asText()).isEqualTo("dhcp");
 
-                Process cli = new ProcessBuilder(root.resolve("pivot").toString(), "sessions", "--mac", MAC,
-                        "--limit", "1", "--server", base).redirectErrorStream(true).start();
-                String cliOut = new String(cli.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                assertThat(cli.waitFor()).as("pivot sessions output:%n%s", cliOut).isZero();
-                System.out.println("pivot sessions | " + cliOut.replace("\n", "\npivot sessions | "));
+                String cliOut = api.sessionsCli(root, MAC);
                 for (String step : HEALTHY_ORDER) {
                     assertThat(cliOut).contains(step);
                 }
@@ -113,7 +90,7 @@ class VmTimelineIT {
                     assertThat(vm.serial()).contains("sha256");
                     page.waitUntil(card + ".dataset.state === 'failed'", WAIT);
                 }
-                JsonNode failed = latestSession(base);
+                JsonNode failed = api.latestSession(MAC);
                 assertThat(failed.get("id").asLong()).isGreaterThan(healthy.get("id").asLong());
                 assertThat(failed.get("state").asText()).isEqualTo("failed");
                 assertThat(failed.get("failure").get("reason").asText()).contains("sha256");
@@ -135,52 +112,6 @@ class VmTimelineIT {
                 assertThat(colours.size()).isGreaterThan(100);
                 assertThat(server.isAlive()).isTrue();
             }
-        } finally {
-            for (Process relay : relays) {
-                relay.destroyForcibly();
-            }
-        }
-    }
-
-    private static JsonNode latestSession(String base) throws Exception {
-        JsonNode list = JSON.readTree(get(base + "/api/v1/sessions?limit=1&mac=" + MAC));
-        JsonNode first = list.isArray() ? list.get(0) : list.get("sessions").get(0);
-        return JSON.readTree(get(base + "/api/v1/sessions/" + first.get("id").asLong()));
-    }
-
-    private static List<String> steps(JsonNode session) {
-        List<String> steps = new ArrayList<>();
-        session.get("events").forEach(e -> steps.add(e.get("step").asText()));
-        return steps;
-    }
-
-    private static String get(String url) throws Exception {
-        try (HttpClient http = HttpClient.newHttpClient()) {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
-                    .build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(r.statusCode()).as("GET %s: %s", url, r.body()).isEqualTo(200);
-            return r.body();
-        }
-    }
-
-    private static void awaitHttp(String url) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        Exception last = null;
-        while (System.nanoTime() < deadline) {
-            try {
-                get(url);
-                return;
-            } catch (Exception | AssertionError e) {
-                last = e instanceof Exception ex ? ex : new RuntimeException(e);
-                Thread.sleep(200);
-            }
-        }
-        throw new IllegalStateException("the relay to Pivot's HTTP never answered " + url, last);
-    }
-
-    private static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
         }
     }
 }
