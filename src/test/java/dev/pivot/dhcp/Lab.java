@@ -17,6 +17,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
+import dev.pivot.testsupport.Lines;
 import dev.pivot.testsupport.Require;
 
 /**
@@ -203,13 +204,7 @@ public final class Lab {
 
     public static void awaitLine(List<String> lines, int seconds, Predicate<String> wanted, String what)
             throws InterruptedException {
-        long deadline = System.currentTimeMillis() + seconds * 1000L;
-        while (lines.stream().noneMatch(wanted)) {
-            if (System.currentTimeMillis() > deadline) {
-                throw new AssertionError("no line " + what + " within " + seconds + " s in " + lines);
-            }
-            Thread.sleep(100);
-        }
+        Lines.await(lines, seconds, wanted, what);
     }
 
     static String javaBin() {

@@ -4,6 +4,7 @@ import dev.pivot.demo.Commands;
 import dev.pivot.demo.LabNetwork;
 import dev.pivot.demo.Qemu;
 import dev.pivot.demo.ServeProcess;
+import dev.pivot.testsupport.Lines;
 import dev.pivot.testsupport.Require;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -430,21 +431,12 @@ class NbdRootIT {
     }
 
     private static String awaitLine(List<String> lines, Predicate<String> match) {
-        long until = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        while (System.nanoTime() < until) {
-            for (String l : lines) {
-                if (match.test(l)) {
-                    return l;
-                }
-            }
-            try {
-                Thread.sleep(200);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
+        try {
+            return Lines.await(lines, 90, match, "in the serve output");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while waiting for a line in the serve output", e);
         }
-        throw new AssertionError("no such line in the serve output:\n" + String.join("\n", lines));
     }
 
     private static void deleteTree(Path dir) throws IOException {

@@ -1,5 +1,6 @@
 package dev.pivot.lab;
 
+import dev.pivot.testsupport.Lines;
 import dev.pivot.testsupport.Require;
 import dev.pivot.demo.Commands;
 import dev.pivot.demo.LabNetwork;
@@ -265,20 +266,11 @@ class Stage1IT {
     }
 
     private static String awaitLine(List<String> lines, java.util.function.Predicate<String> match) {
-        long until = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        while (System.nanoTime() < until) {
-            for (String l : lines) {
-                if (match.test(l)) {
-                    return l;
-                }
-            }
-            try {
-                Thread.sleep(200);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
+        try {
+            return Lines.await(lines, 90, match, "in the serve output");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while waiting for a line in the serve output", e);
         }
-        throw new AssertionError("no such line in the serve output:\n" + String.join("\n", lines));
     }
 }
