@@ -58,23 +58,18 @@ public final class DhcpServer implements AutoCloseable {
     private volatile boolean running;
     private boolean boundToInterface = true;
 
-    public DhcpServer(DhcpConfig config, BootPolicy policy, AddressBook addressBook, EventSink events) {
-        this(config, policy, addressBook, events, new InMemoryLeaseStore());
-    }
-
+    /** A server with the default offer limits, its refusals counted apart (tests, tools). */
     public DhcpServer(DhcpConfig config, BootPolicy policy, AddressBook addressBook, EventSink events,
                       LeaseStore leaseStore) {
-        this(config, policy, addressBook, events, leaseStore, new dev.pivot.boot.Refusals());
-    }
-
-    /** @param refusals where offers refused under pressure are counted */
-    public DhcpServer(DhcpConfig config, BootPolicy policy, AddressBook addressBook, EventSink events,
-                      LeaseStore leaseStore, dev.pivot.boot.Refusals refusals) {
+        var refusals = new dev.pivot.boot.Refusals();
         this(config, policy, addressBook, events, leaseStore, refusals,
                 new OfferGuard(OfferGuard.Limits.DEFAULTS, mac -> true, refusals));
     }
 
-    /** @param guard who may get an offer: per-MAC and per-source rates, known machines only */
+    /**
+     * @param refusals where offers refused under pressure are counted
+     * @param guard    who may get an offer: per-MAC and per-source rates, known machines only
+     */
     public DhcpServer(DhcpConfig config, BootPolicy policy, AddressBook addressBook, EventSink events,
                       LeaseStore leaseStore, dev.pivot.boot.Refusals refusals, OfferGuard guard) {
         this.config = config;

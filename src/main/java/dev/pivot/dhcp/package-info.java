@@ -8,7 +8,7 @@
  * {@link dev.pivot.dhcp.LeasePool} in FULL mode, and emits one {@code BootEvent} (step DHCP) per answer.
  *
  * <p>Wiring: {@code new DhcpServer(DhcpConfig.full(serverIp, httpPort, pool).withInterface("eth1"), policy,
- * addressBook, sessions).start()}. Naming an interface binds the sockets to it (SO_BINDTODEVICE), which needs
+ * addressBook, events, leases).start()}. Naming an interface binds the sockets to it (SO_BINDTODEVICE), which needs
  * {@code --add-exports java.base/sun.nio.ch=ALL-UNNAMED --enable-native-access=ALL-UNNAMED} on the java command
  * line; without them the server logs one warning and listens on all interfaces (replies still leave through the
  * interface that holds the server address).

@@ -77,7 +77,8 @@ class DhcpMutationTest {
                 new DhcpConfig.Pool(Ipv4.parse("127.0.0.50"), Ipv4.parse("127.0.0.60"), 8)).withPorts(base, base + 1, base + 2);
         printSeed("aLiveServer");
         Random random = new Random(SEED);
-        try (DhcpServer server = new DhcpServer(config, new BootPolicy(), new AddressBook(), event -> { });
+        try (DhcpServer server = new DhcpServer(config, new BootPolicy(), new AddressBook(), event -> { },
+                new InMemoryLeaseStore());
              DatagramChannel client = DatagramChannel.open(StandardProtocolFamily.INET)) {
             server.start();
             client.bind(new InetSocketAddress(DhcpPacket.ZERO, base + 1));
