@@ -1,6 +1,7 @@
 package dev.pivot.dhcp;
 
 import dev.pivot.demo.DemoImage;
+import dev.pivot.demo.Dnsmasq;
 import dev.pivot.demo.NetNamespace;
 import dev.pivot.demo.Qemu;
 import dev.pivot.store.PostgresCluster;
@@ -33,13 +34,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * with SIGKILL as soon as its timeline shows the script step: the loader falls back to the other server for the
  * kernel and initrd (iPXE's {@code ||} chain from SeaBIOS's iPXE ROM; GRUB's if/elif over HTTP when OVMF's own PXE
  * ran shim and GRUB), stage 1 for its reports and the root image, and the VM reaches stage 2. The other server's
- * timeline and API hold the later steps.
+ * timeline and API hold the later steps. The same holds with two ProxyDHCP servers beside a dnsmasq-base router,
+ * which both answer the VM's DHCP.
  */
 @Timeout(value = 12, unit = TimeUnit.MINUTES)
 class ServerLossQemuIT {
 
     private static final String MAC = "52:54:00:77:00:d7";
     private static final String UEFI_MAC = "52:54:00:77:00:d8";
+    private static final String PROXY_MAC = "52:54:00:77:00:d9";
     private static final Duration BOOT_LIMIT = Duration.ofSeconds(360);
     private static final String[] ADDRESS = {"10.79.0.1", "10.79.0.2"};
     private static final String[] NAME = {"pxe-a", "pxe-b"};
@@ -71,7 +74,7 @@ class ServerLossQemuIT {
 
     @Test
     void theVmReachesStage2ThroughTheOtherServerWhenItsServerIsKilledAfterTheScript() throws Exception {
-        List<String> later = survivesTheLossOfItsServer(Qemu.Boot.BIOS_IPXE_ROM, MAC);
+        List<String> later = survivesTheLossOfItsServer(Qemu.Boot.BIOS_IPXE_ROM, MAC, "full");
         assertThat(later).as("iPXE fetched kernel and initrd from the survivor")
                 .anyMatch(l -> Pattern.compile("\\bkernel\\b").matcher(l).find())
                 .anyMatch(l -> Pattern.compile("\\binitrd\\b").matcher(l).find());
@@ -79,15 +82,32 @@ class ServerLossQemuIT {
 
     @Test
     void grubFromShimFallsBackToTheOtherServerWhenItsServerIsKilledAfterItsConfig() throws Exception {
-        List<String> later = survivesTheLossOfItsServer(Qemu.Boot.UEFI_OWN_PXE, UEFI_MAC);
+        List<String> later = survivesTheLossOfItsServer(Qemu.Boot.UEFI_OWN_PXE, UEFI_MAC, "full");
         assertThat(later).as("GRUB fetched kernel and initrds from the survivor over HTTP (its elif), as HTTP steps")
                 .anyMatch(l -> Pattern.compile("\\bkernel\\s+bzImage\\b").matcher(l).find())
                 .anyMatch(l -> Pattern.compile("\\binitrd\\s+pivot\\.cpio\\.gz\\b").matcher(l).find())
                 .noneMatch(l -> l.contains("TFTP: sent '/artifacts/"));
     }
 
-    /** Boots {@code mac} with {@code boot}, kills the server that served its script; the survivor's lines of it. */
-    private List<String> survivesTheLossOfItsServer(Qemu.Boot boot, String mac) throws Exception {
+    /**
+     * Two ProxyDHCP servers beside the network's router (dnsmasq-base, no boot options): both answer the VM's
+     * DHCP at once, the VM takes one, and when that one dies after the script the other carries the boot through.
+     */
+    @Test
+    void twoProxyServersBesideARouterBothAnswerAndTheOtherCarriesTheBoot() throws Exception {
+        List<String> later = survivesTheLossOfItsServer(Qemu.Boot.BIOS_IPXE_ROM, PROXY_MAC, "proxy");
+        assertThat(later).as("the survivor answered the VM's DHCP as a proxy too")
+                .anyMatch(l -> Pattern.compile("\\bdhcp +proxy offer\\b").matcher(l).find());
+        assertThat(later).as("iPXE fetched kernel and initrd from the survivor")
+                .anyMatch(l -> Pattern.compile("\\bkernel\\b").matcher(l).find())
+                .anyMatch(l -> Pattern.compile("\\binitrd\\b").matcher(l).find());
+    }
+
+    /**
+     * Boots {@code mac} with {@code boot}, both servers in {@code dhcp} mode ({@code full} on shared leases, or
+     * {@code proxy} beside a dnsmasq-base router), kills the server that served its script; the survivor's lines.
+     */
+    private List<String> survivesTheLossOfItsServer(Qemu.Boot boot, String mac, String dhcp) throws Exception {
         Require.vmLab();
         Require.command("curl");
         Optional<Path> bin = PostgresCluster.binDir();
@@ -115,6 +135,10 @@ class ServerLossQemuIT {
             ns[i].addAddress(serverIf[i], ADDRESS[i] + "/24");
         }
         pg = PostgresCluster.start(bin.get(), List.of("ip", "netns", "exec", lan.name()), "10.79.0.254");
+        if (dhcp.equals("proxy")) {
+            Require.command("dnsmasq");
+            Dnsmasq.plainDhcp(lan, bridge, "10.79.0.100", "10.79.0.199", "10.79.0.254", tmp);
+        }
 
         // Servers sharing a network share the boot key (docs/ha.md): a token one issued counts at the other.
         byte[] key = new byte[32];
@@ -125,10 +149,12 @@ class ServerLossQemuIT {
             Files.writeString(Files.createFile(state.resolve("boot-key"),
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))),
                     HexFormat.of().formatHex(key) + "\n");
-            List<String> cmd = List.of(root.resolve("pivot").toString(), "serve", image.toString(), "--interface",
-                    serverIf[i], "--dhcp", "full", "--range", "10.79.0.100-10.79.0.199", "--state", state.toString(),
-                    "--server-name", NAME[i], "--no-ipv6-ra", "--database", pg.urlOnListenAddress(),
-                    "--dhcp-leases", "store");
+            List<String> cmd = new ArrayList<>(List.of(root.resolve("pivot").toString(), "serve", image.toString(),
+                    "--interface", serverIf[i], "--dhcp", dhcp, "--state", state.toString(), "--server-name", NAME[i],
+                    "--no-ipv6-ra", "--database", pg.urlOnListenAddress()));
+            if (dhcp.equals("full")) {
+                cmd.addAll(List.of("--range", "10.79.0.100-10.79.0.199", "--dhcp-leases", "store"));
+            }
             List<String> output = outputs.get(i);
             Process server = lab.start(ns[i], cmd, output);
             servers.add(server);
@@ -155,7 +181,8 @@ class ServerLossQemuIT {
                 + " started%n", NAME[victim], pid, killedAt);
         List<String> victimOutput = List.copyOf(outputs.get(victim));
         assertThat(victimOutput).as("%s answered the VM's DHCP", NAME[victim])
-                .anyMatch(l -> l.contains(mac) && Pattern.compile("\\bdhcp +ack\\b").matcher(l).find());
+                .anyMatch(l -> l.contains(mac)
+                        && Pattern.compile("\\bdhcp +(ack|proxy (offer|ack))\\b").matcher(l).find());
 
         Duration took = vm.awaitMarker(Qemu.DEFAULT_MARKER, BOOT_LIMIT);
         System.out.printf("ServerLossQemuIT [" + boot + "]: QEMU start -> stage 2 in %s through %s; load average %s%n",
