@@ -4,9 +4,10 @@
 # Cells: sequential 1 MiB reads (the file split among the clients, each client going round its part) and 4 KiB
 # random reads, RUNTIME seconds each, with 1 and 16 clients (one connection each). REPS runs per cell, the servers
 # taking turns (each rep starts with the next one); medians, and the ratio Pivot / better peer. Pivot's RSS is
-# sampled after every run. Every server runs in a session of its own (nbd-server makes one when it daemonizes;
-# the others are started with setsid): with the kernel's autogroup scheduling a session is one scheduling group,
-# so none of them shares its CPU share with the client or gets one more than the others when the machine is busy.
+# sampled after every run, and its private memory (RssAnon: RSS without the pages of the mapped image). Every
+# server runs in a session of its own (nbd-server makes one when it daemonizes; the others are started with
+# setsid): with the kernel's autogroup scheduling a session is one scheduling group, so none of them shares its CPU
+# share with the client or gets one more than the others when the machine is busy.
 #
 #   sudo bench/nbd-vs-peers.sh [REPS]          (default 3)
 #   SIZE_MIB=256 RUNTIME=5 sudo -E bench/nbd-vs-peers.sh 1     (a quick look)
@@ -149,11 +150,17 @@ run() {  # server seq|rand clients
 }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : "fail")}'; }
 rss() { echo $(( $(ps -o rss= -p "$PIVOT_PID") / 1024 )); }
+# Pivot maps the image it serves: the pages of it that were read count in RSS while a client is attached, but they
+# are the page cache (shared with the other servers reading the same file, given back under memory pressure).
+# What the server itself holds is its private memory, RssAnon.
+anon() { echo $(( $(awk '/^RssAnon:/ {print $2}' "/proc/$PIVOT_PID/status") / 1024 )); }
 
 # Warm-up, not measured: each server reads the whole file once (page cache; Pivot's JIT).
 for s in "${SERVERS[@]}"; do run "$s" warm 1 >/dev/null; done
 RSS_START=$(rss)
 RSS_MAX=$RSS_START
+ANON_START=$(anon)
+ANON_MAX=$ANON_START
 echo "NBD reads of a $((SIZE >> 20)) MiB file (fio --ioengine=nbd, one connection per client): sequential 1 MiB"
 echo "reads in MiB/s, 4 KiB random reads in IOPS, ${RUNTIME}s each; median of $REPS, servers taking turns."
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
@@ -171,6 +178,7 @@ for kind in seq rand; do
                 s=${servers[$(( (r + i) % n ))]}
                 runs[$s]="${runs[$s]:-} $(run "$s" "$kind" "$clients")"
                 now=$(rss); [ "$now" -gt "$RSS_MAX" ] && RSS_MAX=$now
+                now=$(anon); [ "$now" -gt "$ANON_MAX" ] && ANON_MAX=$now
             done
         done
         declare -A med=()
@@ -190,4 +198,6 @@ for kind in seq rand; do
     done
 done
 echo "Pivot RSS: $RSS_START MiB after the warm-up, at most $RSS_MAX MiB during the runs ($(rss) MiB at the end)"
+echo "Pivot private memory (RssAnon, without the mapped image's page cache): $ANON_START MiB after the warm-up, at most \
+$ANON_MAX MiB during the runs ($(anon) MiB at the end)"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

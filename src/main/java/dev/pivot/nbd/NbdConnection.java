@@ -20,9 +20,7 @@ import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
@@ -46,8 +44,8 @@ import java.util.concurrent.atomic.LongAdder;
 final class NbdConnection {
 
     private static final Logger log = LoggerFactory.getLogger(NbdConnection.class);
-    /** One per connection, reused for every read: the reply header and the first bytes (the rest goes by sendfile). */
-    static final int READ_BUFFER_BYTES = 256 * 1024;
+    /** What a refused write's data is read into and dropped from, a slice at a time. */
+    static final int SKIP_BUFFER_BYTES = 64 * 1024;
     static final short TRANSMISSION_FLAGS = NbdProtocol.FLAG_HAS_FLAGS | NbdProtocol.FLAG_READ_ONLY
             | NbdProtocol.FLAG_SEND_FLUSH | NbdProtocol.FLAG_CAN_MULTI_CONN;
     static final int PREFERRED_BLOCK = 4096;
@@ -73,6 +71,7 @@ final class NbdConnection {
     private int spinCredit = MAX_SPIN_CREDIT / 2;
     private int requestsWithoutSpin;
     private final NbdExports exports;
+    private final ExportMaps maps;
     private final AddressBook addresses;
     private final EventSink events;
     private final Counters counters;
@@ -83,10 +82,11 @@ final class NbdConnection {
     private boolean noZeroes;
     private long served;
 
-    NbdConnection(SocketChannel channel, NbdExports exports, AddressBook addresses, EventSink events,
-                  Counters counters, ScheduledExecutorService deadlines, Duration handshakeTimeout) throws IOException {
+    NbdConnection(SocketChannel channel, NbdExports exports, ExportMaps maps, AddressBook addresses,
+                  EventSink events, Counters counters, ScheduledExecutorService deadlines, Duration handshakeTimeout) throws IOException {
         this.channel = channel;
         this.exports = exports;
+        this.maps = maps;
         this.addresses = addresses;
         this.events = events;
         this.counters = counters;
@@ -242,9 +242,8 @@ final class NbdConnection {
     /** Answers requests until the client disconnects; returns how it ended. */
     private String transmit(NbdExports.Export export) throws IOException, MalformedNbdException {
         ByteBuffer header = ByteBuffer.allocateDirect(NbdProtocol.REQUEST_BYTES);
-        ByteBuffer reply = ByteBuffer.allocate(NbdProtocol.SIMPLE_REPLY_BYTES);
-        ByteBuffer data = ByteBuffer.allocateDirect(READ_BUFFER_BYTES);
-        try (FileChannel file = FileChannel.open(export.file(), StandardOpenOption.READ)) {
+        ByteBuffer reply = ByteBuffer.allocateDirect(NbdProtocol.SIMPLE_REPLY_BYTES);
+        try (ExportMaps.Mapping image = maps.acquire(export.file(), export.size())) {
             while (true) {
                 header.clear();
                 pollForRequest();
@@ -252,13 +251,13 @@ final class NbdConnection {
                 header.flip();
                 NbdRequest request = NbdRequest.decode(header);
                 switch (request.type()) {
-                    case NbdProtocol.CMD_READ -> read(file, export, request, data, reply);
+                    case NbdProtocol.CMD_READ -> read(image, export, request, reply);
                     case NbdProtocol.CMD_DISC -> {
                         return "NBD_CMD_DISC";
                     }
                     case NbdProtocol.CMD_FLUSH -> simple(reply, 0, request.cookie());
                     case NbdProtocol.CMD_WRITE -> {
-                        skip(request.length(), data);
+                        skip(request.length());
                         simple(reply, NbdProtocol.EPERM, request.cookie());
                     }
                     case NbdProtocol.CMD_TRIM, NbdProtocol.CMD_WRITE_ZEROES ->
@@ -269,57 +268,33 @@ final class NbdConnection {
         }
     }
 
-    private void read(FileChannel file, NbdExports.Export export, NbdRequest request, ByteBuffer data,
-                      ByteBuffer reply) throws IOException {
+    /**
+     * The reply header and the bytes go out in one gathering write from the mapped image (see {@link ExportMaps}):
+     * one system call per read whatever its size, and no header in a segment of its own (TCP_NODELAY), which
+     * would wake the client for 16 bytes.
+     */
+    private void read(ExportMaps.Mapping image, NbdExports.Export export, NbdRequest request, ByteBuffer reply)
+            throws IOException {
         if (request.length() > NbdProtocol.MAX_PAYLOAD || !request.within(export.size())) {
             simple(reply, NbdProtocol.EINVAL, request.cookie());
             return;
         }
-        // The header goes out with the first bytes in one write: a header on its own would be a segment of its own
-        // (TCP_NODELAY) and a wake-up of the client for 16 bytes.
-        data.clear();
-        Replies.simpleReply(data, 0, request.cookie());
-        long position = request.offset();
-        long end = position + request.length();
-        position = fill(file, export, data, position, end);
-        data.flip();
-        write(data);
-        // What did not fit the buffer (readahead of sequential readers asks for such reads) is handed to the socket
-        // by the kernel (sendfile), with no copy through the JVM.
-        while (position < end) {
-            long n = file.transferTo(position, end - position, channel);
-            if (n <= 0 && position >= file.size()) {
-                throw shorter(export, position);
-            }
-            position += n;
+        reply.clear();
+        Replies.simpleReply(reply, 0, request.cookie());
+        reply.flip();
+        ByteBuffer bytes = image.bytes().asSlice(request.offset(), request.length()).asByteBuffer();
+        ByteBuffer[] both = {reply, bytes};
+        while (reply.hasRemaining() || bytes.hasRemaining()) {
+            channel.write(both);
         }
         served += request.length();
         counters.bytesRead.add(request.length());
         counters.reads.increment();
     }
 
-    /** Reads the file from {@code position} into the buffer until it is full or {@code end}; the new position. */
-    private static long fill(FileChannel file, NbdExports.Export export, ByteBuffer data, long position, long end)
-            throws IOException {
-        data.limit((int) Math.min(data.capacity(), data.position() + (end - position)));
-        while (data.hasRemaining()) {
-            int n = file.read(data, position);
-            if (n < 0) {
-                throw shorter(export, position);
-            }
-            position += n;
-        }
-        return position;
-    }
-
-    /** The file is shorter than the export: the store lost bytes. Nothing valid can follow. */
-    private static IOException shorter(NbdExports.Export export, long position) {
-        return new IOException(export.file() + " ends before " + position + " (export of " + export.size()
-                + " bytes)");
-    }
-
     /** Reads and drops a write's data, so the next request header is where the client put it. */
-    private void skip(long length, ByteBuffer scratch) throws IOException {
+    private void skip(long length) throws IOException {
+        ByteBuffer scratch = ByteBuffer.allocate((int) Math.min(length, SKIP_BUFFER_BYTES));
         long left = length;
         while (left > 0) {
             scratch.clear();
