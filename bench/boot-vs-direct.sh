@@ -8,18 +8,30 @@
 # Each round runs the three in an order rotated from the last one's; prints every boot (QEMU start → the image's
 # stage-2 marker on the serial console), the medians, Pivot − direct and Pivot / hand.
 #   BENCH_ROUNDS=3 BENCH_TIMEOUT=240 BENCH_KEEP=0 bench/boot-vs-direct.sh        (root: namespaces, taps)
+# BENCH_BASELINE_HOME=DIR adds a fourth way, "base": the `pivot serve` of another checkout (e.g. main, for a change's
+# before and after in the same run), started exactly as "pivot" and taking its turn in the rotation.
+# BENCH_WAYS="pivot base" runs a subset. BENCH_SERIAL_TIMES="python3 bench/serial-times.py" (with BENCH_KEEP=1)
+# times every serial line of every boot: serial-times-WAY-roundN.txt in the kept work directory.
 # Everything runs inside one network namespace pvt-bootbench-*, deleted on exit; processes are ended by PID.
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 ROUNDS=${BENCH_ROUNDS:-3}
-read -r -a WAYS <<< "${BENCH_WAYS:-direct hand pivot}" # a subset for profiling one way, e.g. BENCH_WAYS=pivot
+BASELINE_DIR=${BENCH_BASELINE_HOME:-}
+read -r -a WAYS <<< "${BENCH_WAYS:-direct hand pivot${BASELINE_DIR:+ base}}" # a subset, e.g. BENCH_WAYS=pivot
 TIMEOUT=${BENCH_TIMEOUT:-240}
 MARKER='PIVOT-DEMO: stage 2 reached'
 MAC=52:54:00:77:00:b1
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (network namespace, tap device)" >&2; exit 2; }
 pivot_apt_install qemu-system-x86 ipxe-qemu dnsmasq-base python3 busybox-static squashfs-tools cpio zstd
 bench_build
+if [ -n "$BASELINE_DIR" ]; then
+  [ -x "$BASELINE_DIR/pivot" ] || { echo "bench: no ./pivot in $BASELINE_DIR" >&2; exit 2; }
+  # shellcheck source=scripts/common.sh
+  (cd "$BASELINE_DIR" && source scripts/common.sh && pivot_build_if_needed >&2)
+  BASE_CP="$BASELINE_DIR/target/classes:$(cat "$BASELINE_DIR/target/classpath.txt")"
+  echo "bench: baseline (base): pivot serve from $BASELINE_DIR ($(git -C "$BASELINE_DIR" rev-parse --short HEAD 2>/dev/null || echo 'not a git checkout'))"
+fi
 
 NS="pvt-bootbench-$RANDOM$RANDOM"
 bench_ns_cleanup() {
@@ -55,7 +67,7 @@ ipn ip link set tap0 up
 
 # One VM boot: WAY (direct|hand|pivot); leaves the seconds from QEMU's start to the marker in $BENCH_WORK/took.
 vm() {
-  local way=$1 log="$BENCH_WORK/serial-$1.log" start end qpid args=()
+  local way=$1 log="$BENCH_WORK/serial-$1.log" start end qpid tpid="" args=()
   : > "$log"
   if [ "$way" = direct ]; then
     args=(-kernel "$img/bzImage" -initrd "$img/initrd" -append "$cmdline" -nic none)
@@ -64,8 +76,9 @@ vm() {
   fi
   start=$(date +%s.%N)
   if [ -n "${BENCH_SERIAL_TIMES:-}" ]; then # a program that prints the serial log's lines with their times
-    $BENCH_SERIAL_TIMES "$log" "$start" > "$BENCH_WORK/serial-times-$way.txt" 2>&1 &
-    BENCH_PIDS+=("$!")
+    $BENCH_SERIAL_TIMES "$log" "$start" > "$BENCH_WORK/serial-times-$way-round${r:-0}.txt" 2>&1 &
+    tpid=$!
+    BENCH_PIDS+=("$tpid")
   fi
   ip netns exec "$NS" qemu-system-x86_64 "${accel[@]}" -m 768 -smp 1 -nographic -serial "file:$log" -monitor none "${args[@]}" \
     > "$BENCH_WORK/qemu-$way.out" 2>&1 &
@@ -81,6 +94,11 @@ vm() {
   done
   kill "$qpid" 2>/dev/null || true
   wait "$qpid" 2>/dev/null || true
+  if [ -n "$tpid" ]; then # ended with its boot: the next round's log reuses the path, with another start time
+    sleep 0.2
+    kill "$tpid" 2>/dev/null || true
+    wait "$tpid" 2>/dev/null || true
+  fi
   if [ -z "$end" ]; then
     echo "bench: $way: no '$MARKER' within ${TIMEOUT}s; serial:" >&2
     tr -d '\r' < "$log" | tail -20 >&2
@@ -111,10 +129,11 @@ start_hand() {
 }
 stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
-start_pivot() {
-  local log="$BENCH_WORK/pivot.log"
+start_pivot() {  # start_pivot [CLASSPATH]: this checkout's pivot serve, or the one on CLASSPATH (the baseline)
+  local log="$BENCH_WORK/pivot${1:+-base}.log" java=("${PIVOT_JAVA[@]}")
+  [ -z "${1:-}" ] || java=("${PIVOT_JAVA[@]:0:${#PIVOT_JAVA[@]}-1}" "$1") # the same JVM options, its class path
   rm -rf "$BENCH_WORK/state"
-  ip netns exec "$NS" "${PIVOT_JAVA[@]}" dev.pivot.cli.Main serve "$img" --interface br0 --dhcp full \
+  ip netns exec "$NS" "${java[@]}" dev.pivot.cli.Main serve "$img" --interface br0 --dhcp full \
     --range 10.77.0.100-10.77.0.199 --state "$BENCH_WORK/state" > "$log" 2>&1 &
   PIVOT_PID=$!
   BENCH_PIDS+=("$PIVOT_PID")
@@ -128,12 +147,13 @@ for ((r = 1; r <= ROUNDS; r++)); do
     case "$way" in
       hand) start_hand ;;
       pivot) start_pivot ;;
+      base) start_pivot "$BASE_CP" ;;
     esac
     vm "$way" || exit 1
     t=$(cat "$BENCH_WORK/took")
     case "$way" in
       hand) stop_pid "$HAND_DNSMASQ"; stop_pid "$HAND_HTTP" ;;
-      pivot) stop_pid "$PIVOT_PID" ;;
+      pivot|base) stop_pid "$PIVOT_PID" ;;
     esac
     times[$way]="${times[$way]:-} $t"
     echo "round $r  $way  ${t} s  (load average $(bench_loadavg))"
@@ -144,14 +164,17 @@ done
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 echo
 echo "QEMU start -> '$MARKER', median of $ROUNDS rounds:"
-for way in direct hand pivot; do
+for way in direct hand pivot base; do
   [ -n "${times[$way]:-}" ] || continue
   m=$(echo "${times[$way]}" | median)
   declare "median_$way=$m"
-  printf '  %-28s %s s   [%s ]\n' "$(case $way in direct) echo "direct kernel boot (floor)" ;; hand) echo "hand-built netboot" ;; pivot) echo "pivot serve" ;; esac)" "$m" "${times[$way]# }"
+  printf '  %-28s %s s   [%s ]\n' "$(case $way in direct) echo "direct kernel boot (floor)" ;; hand) echo "hand-built netboot" ;; pivot) echo "pivot serve" ;; base) echo "pivot serve (baseline)" ;; esac)" "$m" "${times[$way]# }"
 done
 if [ -n "${times[direct]:-}" ] && [ -n "${times[hand]:-}" ] && [ -n "${times[pivot]:-}" ]; then
   awk -v d="$median_direct" -v h="$median_hand" -v p="$median_pivot" 'BEGIN {
     printf "  pivot - direct = %+.2f s (goal <= 3 s); pivot / hand = %.2f (goal <= 0.90)\n", p - d, p / h }'
+fi
+if [ -n "${times[base]:-}" ] && [ -n "${times[pivot]:-}" ]; then
+  awk -v b="$median_base" -v p="$median_pivot" 'BEGIN { printf "  pivot - baseline = %+.2f s\n", p - b }'
 fi
 echo "bench: load average after: $(bench_loadavg)"
