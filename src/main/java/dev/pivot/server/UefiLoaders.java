@@ -61,11 +61,12 @@ record UefiLoaders(String pxe, String httpBoot, List<Path> tftpDirs, Optional<St
 
     private static UefiLoaders chooseForAll(ServerConfig config, PrintStream out, boolean grubWanted,
                                             List<Path> roots) throws IOException {
+        // Looked for whatever --efi-loader says: a profile may choose GRUB now, or after a reload of profiles.yaml.
+        SecureBootLoaders.Found found = SecureBootLoaders.find(roots, config.state().resolve("loaders"));
         if (!config.efiLoader().equals(ServerConfig.GRUB_LOADER)) {
             out.println("pivot: UEFI PXE clients get " + config.efiLoader() + " (--efi-loader): " + NO_SECURE_BOOT
                     + "; the default --efi-loader grub boots them");
-            // Looked for whether or not a profile chooses GRUB now: one may after a reload of profiles.yaml.
-            switch (SecureBootLoaders.find(roots, config.state().resolve("loaders"))) {
+            switch (found) {
                 case SecureBootLoaders.Found.Chain chain when servesThisDhcp(config, chain) -> {
                     return new UefiLoaders(config.efiLoader(), config.efiLoader(), List.of(chain.dir()),
                             chain.loadsOverHttp());
@@ -83,7 +84,7 @@ record UefiLoaders(String pxe, String httpBoot, List<Path> tftpDirs, Optional<St
             }
             return new UefiLoaders(config.efiLoader(), config.efiLoader(), List.of(), false);
         }
-        return switch (SecureBootLoaders.find(roots, config.state().resolve("loaders"))) {
+        return switch (found) {
             case SecureBootLoaders.Found.Chain chain when servesThisDhcp(config, chain) -> {
                 out.println("pivot: UEFI PXE clients get shim -> GRUB " + chain.grubVersion().map(String::valueOf)
                         .orElse("(version unknown)") + " (Secure Boot on or off; kernel and initrds over "
