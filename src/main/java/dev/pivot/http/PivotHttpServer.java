@@ -278,6 +278,10 @@ public final class PivotHttpServer implements AutoCloseable {
         }
 
         private void route(Request request, Response response, String path) throws IOException {
+            // Jetty lets empty segments through for shim (see the connector); every route but /ipxe/ refuses them.
+            if (path != null && path.contains("//") && !path.startsWith(Routes.IPXE_FILES)) {
+                throw new BadRequest("empty segment in the path");
+            }
             if (path != null && extra.serve(request, response, path)) {
                 return;
             }
@@ -289,9 +293,6 @@ public final class PivotHttpServer implements AutoCloseable {
             }
             if (path == null) {
                 throw new BadRequest("request without a path");
-            }
-            if (path.contains("//") && !path.startsWith(Routes.IPXE_FILES)) {
-                throw new BadRequest("empty segment in the path");
             }
             if (path.equals(Routes.SCRIPT)) {
                 scripts.serve(request, response);

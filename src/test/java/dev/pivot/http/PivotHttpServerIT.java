@@ -649,6 +649,7 @@ class PivotHttpServerIT {
         assertThat(rawGet("/ipxe//../secret.txt")).matches("(?s)HTTP/1.1 40[04] .*");
         assertThat(rawGet("/artifacts//x")).startsWith("HTTP/1.1 400");
         assertThat(rawGet("/grub//grub.cfg")).startsWith("HTTP/1.1 400");
+        assertThat(rawGet("/api/v1//health")).startsWith("HTTP/1.1 400");
     }
 
     /** A request line as written, which curl would normalise; the whole reply. */
