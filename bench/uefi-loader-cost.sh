@@ -7,6 +7,9 @@
 #   BENCH_ROUNDS=3 BENCH_TIMEOUT=240 bench/uefi-loader-cost.sh        (root: namespaces, taps)
 #   BENCH_DHCP=proxy bench/uefi-loader-cost.sh    the same under `--dhcp proxy` (the default) beside dnsmasq-base as
 #                                                 the router's DHCP (no boot options), in a namespace of its own
+#   BENCH_FIRMWARE=httpboot bench/uefi-loader-cost.sh   the machine set to UEFI HTTP Boot instead (OVMF_CODE_4M.fd as
+#                                                 pflash, its PXE switched off through fw_cfg): shim -> GRUB by URL
+#                                                 against ipxe.efi by URL
 # Everything runs inside network namespaces pvt-uefibench-* (and pvt-uefirtr-* for the router), deleted on exit;
 # processes are ended by PID.
 # shellcheck source=bench/lib.sh
@@ -18,6 +21,8 @@ MARKER='PIVOT-DEMO: stage 2 reached'
 MAC=52:54:00:77:00:b9
 DHCP=${BENCH_DHCP:-full}
 case "$DHCP" in full | proxy) ;; *) echo "bench: BENCH_DHCP must be full or proxy, not '$DHCP'" >&2; exit 2 ;; esac
+FIRMWARE=${BENCH_FIRMWARE:-pxe}
+case "$FIRMWARE" in pxe | httpboot) ;; *) echo "bench: BENCH_FIRMWARE must be pxe or httpboot, not '$FIRMWARE'" >&2; exit 2 ;; esac
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (network namespace, tap device)" >&2; exit 2; }
 pivot_apt_install qemu-system-x86 ipxe ovmf busybox-static squashfs-tools cpio zstd dnsmasq-base
 "$PIVOT_HOME/scripts/fetch-boot-loaders.sh" >/dev/null
@@ -77,12 +82,19 @@ start_pivot() { # $1: ipxe | grub
 stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
 vm() { # leaves the seconds from QEMU's start to the marker in $BENCH_WORK/took
-  local way=$1 log="$BENCH_WORK/serial-$1.log" start end qpid
+  local way=$1 log="$BENCH_WORK/serial-$1.log" start end qpid firmware=(-bios /usr/share/ovmf/OVMF.fd)
   : > "$log"
+  if [ "$FIRMWARE" = httpboot ]; then
+    # The firmware writes its variables: a fresh copy per boot; PXE off, so OVMF goes straight to HTTP Boot.
+    cp /usr/share/OVMF/OVMF_VARS_4M.fd "$BENCH_WORK/vars.fd"
+    firmware=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd"
+      -drive "if=pflash,format=raw,unit=1,file=$BENCH_WORK/vars.fd"
+      -fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=n -fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=n)
+  fi
   start=$(date +%s.%N)
   ip netns exec "$NS" qemu-system-x86_64 -accel tcg -m 768 -smp 1 -nographic -serial "file:$log" -monitor none \
     -netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device "virtio-net-pci,netdev=n0,mac=$MAC,romfile=" \
-    -bios /usr/share/ovmf/OVMF.fd -boot n > "$BENCH_WORK/qemu-$way.out" 2>&1 &
+    "${firmware[@]}" -boot n > "$BENCH_WORK/qemu-$way.out" 2>&1 &
   qpid=$!
   BENCH_PIDS+=("$qpid")
   end=""
@@ -117,7 +129,7 @@ done
 
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 echo
-echo "UEFI PXE, --dhcp $DHCP, QEMU start -> '$MARKER', median of $ROUNDS rounds:"
+echo "UEFI $FIRMWARE, --dhcp $DHCP, QEMU start -> '$MARKER', median of $ROUNDS rounds:"
 mi=$(echo "${times[ipxe]}" | median); mg=$(echo "${times[grub]}" | median)
 printf '  %-40s %s s   [%s ]\n' "ipxe.efi (--efi-loader ipxe.efi)" "$mi" "${times[ipxe]# }"
 printf '  %-40s %s s   [%s ]\n' "shim -> GRUB (default)" "$mg" "${times[grub]# }"

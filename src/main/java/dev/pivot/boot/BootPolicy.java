@@ -11,8 +11,11 @@ import java.util.function.Function;
  *
  * <p>A machine's profile may choose for its UEFI x86-64 PXE firmware ({@code loader:} in profiles.yaml): iPXE gets
  * it the iPXE build, GRUB gets it shim → GRUB when the chain is there (else the iPXE build: `pivot serve` said so at
- * start). BIOS has no GRUB here, UEFI HTTP Boot keeps iPXE (the signed GRUB has no http module), and a client that
- * is iPXE already keeps its script.
+ * start). BIOS has no GRUB here, and a client that is iPXE already keeps its script.
+ *
+ * <p>UEFI x86-64 HTTP Boot clients get shim by URL when {@code httpGrubLoader} is given (shim fetches GRUB from the
+ * same URL directory; a GRUB with the http module then takes everything else over HTTP): a Secure Boot machine set
+ * to HTTP Boot boots too. A profile choosing iPXE gets them the iPXE build by URL.
  *
  * <p>ARM64 UEFI machines (PXE and HTTP Boot) get GRUB for arm64, when `pivot serve` could build it: the distro's
  * iPXE has no arm64 build.
@@ -24,6 +27,7 @@ public final class BootPolicy {
     private final Optional<String> grubLoader;
     private final Function<MacAddress, Optional<ProfileLoader>> profileLoader;
     private final Optional<String> arm64Loader;
+    private final Optional<String> httpGrubLoader;
 
     /** @param efiX64Loader "ipxe.efi"; "snponly.efi" for NICs whose UEFI driver ipxe.efi cannot use */
     public BootPolicy(String efiX64Loader) {
@@ -50,6 +54,17 @@ public final class BootPolicy {
     /** @param arm64Loader the GRUB file ARM64 machines load (TFTP for PXE, by URL for HTTP Boot); empty: none */
     public BootPolicy(String efiX64Loader, String efiX64HttpLoader, Optional<String> grubLoader,
                       Function<MacAddress, Optional<ProfileLoader>> profileLoader, Optional<String> arm64Loader) {
+        this(efiX64Loader, efiX64HttpLoader, grubLoader, Optional.empty(), profileLoader, arm64Loader);
+    }
+
+    /**
+     * @param httpGrubLoader the file that starts GRUB (shim) which UEFI x86-64 HTTP Boot clients fetch by URL, for
+     *                       every such client whose profile does not choose iPXE; empty: they get the iPXE build
+     */
+    public BootPolicy(String efiX64Loader, String efiX64HttpLoader, Optional<String> grubLoader,
+                      Optional<String> httpGrubLoader, Function<MacAddress, Optional<ProfileLoader>> profileLoader,
+                      Optional<String> arm64Loader) {
+        this.httpGrubLoader = httpGrubLoader;
         this.arm64Loader = arm64Loader;
         this.efiX64Loader = efiX64Loader;
         this.efiX64HttpLoader = efiX64HttpLoader;
@@ -80,7 +95,7 @@ public final class BootPolicy {
         return switch (client.firmware()) {
             case BIOS -> new FirstLoader.TftpFile("undionly.kpxe");
             case EFI_X64 -> new FirstLoader.TftpFile(efiX64For(client.mac()));
-            case EFI_X64_HTTP -> new FirstLoader.HttpFile(efiX64HttpLoader);
+            case EFI_X64_HTTP -> new FirstLoader.HttpFile(efiX64HttpFor(client.mac()));
             case EFI_ARM64 -> arm64Loader.<FirstLoader>map(FirstLoader.TftpFile::new).orElseGet(this::noArm64);
             case EFI_ARM64_HTTP -> arm64Loader.<FirstLoader>map(FirstLoader.HttpFile::new).orElseGet(this::noArm64);
             case EFI_IA32, UNKNOWN -> new FirstLoader.NoBoot(
@@ -91,6 +106,15 @@ public final class BootPolicy {
     private FirstLoader noArm64() {
         return new FirstLoader.NoBoot("firmware " + Firmware.EFI_ARM64.wire() + " needs GRUB for arm64, which pivot"
                 + " serve could not build (it said why at start)");
+    }
+
+    /** shim (→ GRUB) when there is one to give by URL, unless the profile chooses iPXE; else the iPXE build. */
+    private String efiX64HttpFor(MacAddress mac) {
+        if (httpGrubLoader.isEmpty()) {
+            return efiX64HttpLoader;
+        }
+        return profileLoader.apply(mac).filter(l -> l == ProfileLoader.IPXE).map(l -> efiX64HttpLoader)
+                .orElse(httpGrubLoader.get());
     }
 
     private String efiX64For(MacAddress mac) {

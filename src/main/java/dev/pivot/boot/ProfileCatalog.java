@@ -140,8 +140,7 @@ public final class ProfileCatalog implements BootCatalog {
      * machine boots nothing). Asks nothing of the store unless some profile chooses.
      */
     public Optional<ProfileLoader> loader(MacAddress mac) {
-        Map<String, ProfileLoader> loaders = routing.loaders();
-        return loaders.isEmpty() ? Optional.empty() : choice(mac).map(c -> loaders.get(c.profile()));
+        return loader(mac, this::choice);
     }
 
     /**
@@ -150,8 +149,14 @@ public final class ProfileCatalog implements BootCatalog {
      * for (an assignment or a label then takes effect at the next answer).
      */
     public Optional<ProfileLoader> loaderWithoutStore(MacAddress mac) {
+        return loader(mac, this::choiceWithoutStore);
+    }
+
+    /** The loader of the profile {@code choice} picks; the choice is not made at all when no profile chooses one. */
+    private Optional<ProfileLoader> loader(MacAddress mac,
+                                           java.util.function.Function<MacAddress, Optional<Choice>> choice) {
         Map<String, ProfileLoader> loaders = routing.loaders();
-        return loaders.isEmpty() ? Optional.empty() : choiceWithoutStore(mac).map(c -> loaders.get(c.profile()));
+        return loaders.isEmpty() ? Optional.empty() : choice.apply(mac).map(c -> loaders.get(c.profile()));
     }
 
     /** {@link #choice} as far as it is known without reading the store (no assignments, no stored labels). */

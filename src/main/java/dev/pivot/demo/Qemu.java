@@ -40,6 +40,8 @@ public final class Qemu implements AutoCloseable {
          * enrolled), the NIC ROM disabled: OVMF's own PXE, which runs only what those keys (or shim) trust.
          */
         UEFI_SECURE_BOOT,
+        /** The Secure Boot machine set to HTTP Boot: its PXE switched off as for {@link #UEFI_HTTP_BOOT}. */
+        UEFI_SECURE_HTTP_BOOT,
         /**
          * An ARM64 machine: qemu-system-aarch64 "virt" (a Cortex-A57, always TCG on an x86 host) with AAVMF, the NIC
          * without option ROM: AAVMF's own PXE, which asks DHCP as arch 11 (ARM64 UEFI).
@@ -161,7 +163,7 @@ public final class Qemu implements AutoCloseable {
         // authentication) that TCG emulates slowly and the kernel does not need.
         cmd.addAll(arm64 ? List.of("-M", "virt", "-cpu", "cortex-a57", "-accel", "tcg")
                 : accel.qemuArgs());
-        if (spec.boot() == Boot.UEFI_SECURE_BOOT) {
+        if (spec.boot() == Boot.UEFI_SECURE_BOOT || spec.boot() == Boot.UEFI_SECURE_HTTP_BOOT) {
             // OVMF's Secure Boot build keeps its variables behind SMM; without it the firmware stops at once.
             cmd.addAll(List.of("-machine", "q35,smm=on", "-global", "driver=cfi.pflash01,property=secure,value=on"));
         }
@@ -172,7 +174,8 @@ public final class Qemu implements AutoCloseable {
         // Naming the same file explicitly with romfile=PATH makes SeaBIOS skip it here, so the default is kept.
         String rom = switch (spec.boot()) {
             case BIOS_IPXE_ROM, UEFI_IPXE_ROM -> "";
-            case UEFI_OWN_PXE, UEFI_HTTP_BOOT, UEFI_SECURE_BOOT, ARM64_UEFI, ARM64_UEFI_HTTP_BOOT -> ",romfile=";
+            case UEFI_OWN_PXE, UEFI_HTTP_BOOT, UEFI_SECURE_BOOT, UEFI_SECURE_HTTP_BOOT, ARM64_UEFI,
+                 ARM64_UEFI_HTTP_BOOT -> ",romfile=";
         };
         cmd.addAll(List.of("-device", spec.nic().device + ",netdev=n0,mac=" + spec.mac() + rom));
         switch (spec.boot()) {
@@ -183,6 +186,10 @@ public final class Qemu implements AutoCloseable {
                 cmd.addAll(NO_PXE);
             }
             case UEFI_SECURE_BOOT -> pflash(cmd, OVMF_CODE_MS, OVMF_VARS_MS, spec);
+            case UEFI_SECURE_HTTP_BOOT -> {
+                pflash(cmd, OVMF_CODE_MS, OVMF_VARS_MS, spec);
+                cmd.addAll(NO_PXE);
+            }
             case ARM64_UEFI -> cmd.addAll(List.of("-bios", AAVMF.toString()));
             case ARM64_UEFI_HTTP_BOOT -> {
                 cmd.addAll(List.of("-bios", AAVMF.toString()));

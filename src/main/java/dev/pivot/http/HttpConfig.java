@@ -2,6 +2,7 @@ package dev.pivot.http;
 
 import java.net.InetAddress;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -11,11 +12,11 @@ import java.util.Optional;
  * @param port            the TCP port; 0 picks a free one (tests)
  * @param baseUrlOverride "http://host:port" to put in scripts instead of the address each client used
  * @param ipxeDir         the distro's iPXE binaries, served under /ipxe/ for UEFI HTTP Boot
- * @param loaderDir       first loaders Pivot builds (GRUB for arm64), served under /ipxe/ too when iPXE has no file
- *                        of that name
+ * @param loaderDirs      first loaders Pivot builds or links (GRUB for arm64; shim and the signed GRUB for UEFI HTTP
+ *                        Boot), served under /ipxe/ too when iPXE has no file of that name; the first that has it
  */
 public record HttpConfig(InetAddress bind, int port, Optional<String> baseUrlOverride, Path ipxeDir,
-                         Optional<Path> loaderDir) {
+                         List<Path> loaderDirs) {
 
     public static final Path DEBIAN_IPXE_DIR = Path.of("/usr/lib/ipxe");
 
@@ -24,10 +25,11 @@ public record HttpConfig(InetAddress bind, int port, Optional<String> baseUrlOve
             throw new IllegalArgumentException("HTTP port out of range 0-65535: " + port);
         }
         baseUrlOverride = baseUrlOverride.map(HttpConfig::checkedBaseUrl);
+        loaderDirs = List.copyOf(loaderDirs);
     }
 
     public HttpConfig(InetAddress bind, int port, Optional<String> baseUrlOverride, Path ipxeDir) {
-        this(bind, port, baseUrlOverride, ipxeDir, Optional.empty());
+        this(bind, port, baseUrlOverride, ipxeDir, List.of());
     }
 
     public HttpConfig(InetAddress bind, int port) {

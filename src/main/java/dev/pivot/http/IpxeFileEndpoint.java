@@ -11,47 +11,55 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
+import java.util.List;
 import java.util.regex.Pattern;
 
 /**
  * {@code GET /ipxe/<file>}: the distro's iPXE binaries, for UEFI HTTP Boot clients that take a URL, and the first
- * loaders Pivot builds itself (GRUB for arm64) from a second directory.
+ * loaders Pivot builds or links itself from further directories (GRUB for arm64; shim and the signed GRUB, which
+ * shim fetches from the same URL directory it was loaded from).
  */
 final class IpxeFileEndpoint {
 
     private static final Logger log = LoggerFactory.getLogger(IpxeFileEndpoint.class);
     /** One plain file name: no separators, no leading dot, so nothing outside the directory can be named. */
+    /** Files shim looks for beside itself and goes on without. */
+    private static final Pattern SHIM_PROBES = Pattern.compile("revocations_[a-z]+\\.efi|shim_certificate_\\d+\\.efi");
+    private static final Pattern SHIM_EMPTY_SEGMENT = Pattern.compile("^/");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._\\-]*");
 
     private final Path dir;
-    private final Optional<Path> loaderDir;
+    private final List<Path> loaderDirs;
     private final ByteBufferPool pool;
     private final BodyBytes counted;
 
     IpxeFileEndpoint(Path dir, ByteBufferPool pool, BodyBytes counted) {
-        this(dir, Optional.empty(), pool, counted);
+        this(dir, List.of(), pool, counted);
     }
 
-    IpxeFileEndpoint(Path dir, Optional<Path> loaderDir, ByteBufferPool pool, BodyBytes counted) {
+    IpxeFileEndpoint(Path dir, List<Path> loaderDirs, ByteBufferPool pool, BodyBytes counted) {
         this.dir = dir.toAbsolutePath().normalize();
-        this.loaderDir = loaderDir.map(d -> d.toAbsolutePath().normalize());
+        this.loaderDirs = loaderDirs.stream().map(d -> d.toAbsolutePath().normalize()).toList();
         this.pool = pool;
         this.counted = counted;
     }
 
     void serve(Request request, Response response, String path) throws IOException {
-        String name = path.substring(Routes.IPXE_FILES.length());
+        // shim loaded from here asks for GRUB beside itself as "/ipxe//grubx64.efi" (an empty segment).
+        String name = SHIM_EMPTY_SEGMENT.matcher(path.substring(Routes.IPXE_FILES.length())).replaceFirst("");
         if (!NAME.matcher(name).matches()) {
             throw new BadRequest("bad iPXE file name '" + ReportEndpoint.printable(name) + "'");
         }
         Path file = dir.resolve(name).normalize();
-        if (loaderDir.isPresent() && !Files.isRegularFile(file)) {
-            file = loaderDir.get().resolve(name).normalize();
+        for (java.util.Iterator<Path> more = loaderDirs.iterator(); !Files.isRegularFile(file) && more.hasNext(); ) {
+            file = more.next().resolve(name).normalize();
         }
-        if (!(file.getParent().equals(dir) || loaderDir.filter(file.getParent()::equals).isPresent())
-                || !Files.isRegularFile(file)) {
-            log.warn("HTTP 404 /ipxe/{} (not in {}) asked by {}", name, dir, Request.getRemoteAddr(request));
+        if (!(file.getParent().equals(dir) || loaderDirs.contains(file.getParent())) || !Files.isRegularFile(file)) {
+            if (SHIM_PROBES.matcher(name).matches()) {
+                log.debug("HTTP 404 /ipxe/{} (shim's optional file) asked by {}", name, Request.getRemoteAddr(request));
+            } else {
+                log.warn("HTTP 404 /ipxe/{} (not in {}) asked by {}", name, dir, Request.getRemoteAddr(request));
+            }
             Replies.text(request, response, HttpStatus.NOT_FOUND_404, "no iPXE file " + name + " in " + dir + "\n");
             return;
         }

@@ -13,6 +13,7 @@ import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.io.ManagedSelector;
 import org.eclipse.jetty.io.SocketChannelEndPoint;
 import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Request;
@@ -100,6 +101,11 @@ public final class PivotHttpServer implements AutoCloseable {
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
         http.setSendXPoweredBy(false);
+        // shim loaded by HTTP asks for the loader beside it as "/ipxe//grubx64.efi" (its "\\grubx64.efi" with the
+        // separator turned into a slash), which Jetty refuses by default before any handler sees it: let it through
+        // to the router, which takes it only there (IpxeFileEndpoint) and refuses an empty segment elsewhere.
+        http.setUriCompliance(UriCompliance.DEFAULT.with("shim's empty segment",
+                UriCompliance.Violation.AMBIGUOUS_EMPTY_SEGMENT));
         connector = sendfile ? new SendfileConnector(server, new HttpConnectionFactory(http))
                 : new ServerConnector(server, new HttpConnectionFactory(http));
         connector.setHost(config.bind().getHostAddress());
@@ -121,7 +127,7 @@ public final class PivotHttpServer implements AutoCloseable {
         server.setHandler(new Router(extra, scripts, new GrubConfigEndpoint(catalog, machines, scripts),
                 artifactEndpoint,
                 new ReportEndpoint(machines),
-                new IpxeFileEndpoint(config.ipxeDir(), config.loaderDir(), server.getByteBufferPool(), bodyBytes),
+                new IpxeFileEndpoint(config.ipxeDir(), config.loaderDirs(), server.getByteBufferPool(), bodyBytes),
                 new Quota<>(guard.streams(), guard.streamsPerIp()), guard.refusals()));
     }
 
@@ -272,6 +278,10 @@ public final class PivotHttpServer implements AutoCloseable {
         }
 
         private void route(Request request, Response response, String path) throws IOException {
+            // Jetty lets empty segments through for shim (see the connector); every route but /ipxe/ refuses them.
+            if (path != null && path.contains("//") && !path.startsWith(Routes.IPXE_FILES)) {
+                throw new BadRequest("empty segment in the path");
+            }
             if (path != null && extra.serve(request, response, path)) {
                 return;
             }

@@ -39,7 +39,8 @@ public final class GrubConfig {
     public static String bootstrap() {
         return "# Pivot: the same for every machine; hands over to this machine's own config\n"
                 + "set timeout=0\n"
-                + "echo \"Pivot: GRUB asking for the config of ${net_default_mac}\"\n"
+                + "echo \"Pivot: GRUB asking for the config of ${net_default_mac} from ${prefix} (booted from"
+                + " ${cmdpath}, server ${net_default_server})\"\n"
                 + "configfile \"${prefix}/machine/${net_default_mac}.cfg\"\n"
                 + "echo \"Pivot: no config for ${net_default_mac} from ${prefix}; retrying in "
                 + RETRY_PAUSE_SECONDS + " seconds\"\n"

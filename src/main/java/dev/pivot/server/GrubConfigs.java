@@ -90,37 +90,40 @@ final class GrubConfigs implements TftpFiles.Generator {
     }
 
     /**
-     * Over HTTP from this server, then from each live peer that has an IP address; then over TFTP from the same, in
-     * the same order ({@link GrubConfig#overHttpThenTftp} says why). All by the address the server reaches machines
-     * at, never a Host header (TFTP has none, and the config's URLs must not be a client's to choose).
+     * Over HTTP from this server, then from each live peer that serves HTTP at the root of an IP address; then over
+     * TFTP from the same, in the same order ({@link GrubConfig#overHttpThenTftp} says why). All by the address the
+     * server reaches machines at, never a Host header (TFTP has none, and the config's URLs must not be a client's to
+     * choose).
      */
     private String overHttp(BootSpec spec, MacAddress mac) {
-        java.util.List<String> urls = new java.util.ArrayList<>(java.util.List.of(baseUrl));
-        java.util.List<String> tftp = new java.util.ArrayList<>(java.util.List.of(tftpServer));
-        for (String peer : peers.get()) {
-            java.net.URI uri = java.net.URI.create(peer);
-            if ("http".equals(uri.getScheme()) && uri.getHost() != null && uri.getHost().matches("[0-9.]+")
-                    && !urls.contains(peer)
-                    && (uri.getRawPath() == null || uri.getRawPath().isEmpty() || uri.getRawPath().equals("/"))) {
-                urls.add(peer);
-                tftp.add(uri.getHost());
-            }
-        }
-        return GrubConfig.overHttpThenTftp(spec, urls, tftp, mac, Optional.of(secrets.issue(mac)));
+        Servers servers = servers(uri -> "http".equals(uri.getScheme())
+                && (uri.getRawPath() == null || uri.getRawPath().isEmpty() || uri.getRawPath().equals("/")));
+        return GrubConfig.overHttpThenTftp(spec, servers.urls(), servers.tftp(), mac, Optional.of(secrets.issue(mac)));
     }
 
     /** This server first, then each live peer whose base URL names an IP address (its TFTP server). */
     private String overTftp(BootSpec spec, MacAddress mac) {
+        Servers servers = servers(uri -> true);
+        return GrubConfig.overTftp(spec, servers.urls(), servers.tftp(), mac, Optional.of(secrets.issue(mac)));
+    }
+
+    /** Base URLs and the TFTP addresses of the same servers, in the same order: this server first. */
+    private record Servers(java.util.List<String> urls, java.util.List<String> tftp) {
+    }
+
+    /** This server, then each live peer whose base URL names an IP address and that {@code usable} accepts. */
+    private Servers servers(java.util.function.Predicate<java.net.URI> usable) {
         java.util.List<String> urls = new java.util.ArrayList<>(java.util.List.of(baseUrl));
         java.util.List<String> tftp = new java.util.ArrayList<>(java.util.List.of(tftpServer));
         for (String peer : peers.get()) {
-            String host = java.net.URI.create(peer).getHost();
-            if (host != null && !urls.contains(peer) && host.matches("[0-9.]+")) {
+            java.net.URI uri = java.net.URI.create(peer);
+            String host = uri.getHost();
+            if (host != null && host.matches("[0-9.]+") && !urls.contains(peer) && usable.test(uri)) {
                 urls.add(peer);
                 tftp.add(host);
             }
         }
-        return GrubConfig.overTftp(spec, urls, tftp, mac, Optional.of(secrets.issue(mac)));
+        return new Servers(urls, tftp);
     }
 
     /** shim's optional files beside itself; GRUB's module and locale lists under its prefix (all built in). */

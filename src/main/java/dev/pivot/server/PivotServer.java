@@ -263,7 +263,7 @@ public final class PivotServer implements AutoCloseable {
             Path arm64Dir = config.state().resolve("loaders").resolve("arm64");
             PivotHttpServer http = new PivotHttpServer(
                     new HttpConfig(where.bind(), config.httpPort(), Optional.empty(), config.ipxeDir(),
-                            Optional.of(arm64Dir)),
+                            List.of(arm64Dir, config.state().resolve("loaders"))),
                     catalog, artifacts, addresses, pipeline, api, guard);
             http.start();
             running.add(http);
@@ -348,7 +348,7 @@ public final class PivotServer implements AutoCloseable {
                         mac -> knownWithoutStore(mac, catalog), catalog::routingVersion, STORE_BUDGET, STORE_FRESH, STORE_KEPT, STORE_READS);
                 running.add(known);
                 DhcpServer server = new DhcpServer(dhcp.get().withIpxeUpgrade(config.ipxeUpgrade()),
-                        new BootPolicy(uefi.pxe(), uefi.httpBoot(), uefi.grub(), loaders::get,
+                        new BootPolicy(uefi.pxe(), uefi.httpBoot(), uefi.grub(), uefi.httpGrub(), loaders::get,
                                 arm64Loader), addresses, pipeline, leases, refusals,
                         new OfferGuard(limits.dhcpOffers(), known::get, refusals));
                 server.start();

@@ -54,9 +54,9 @@ final class SecureBootLoaders {
         private static final Pattern SBAT = Pattern.compile(
                 "\ngrub,\\d+,Free Software Foundation,grub,(\\d+)\\.(\\d+)[^,]*,");
 
-        /** Empty when the file has no GRUB SBAT entry (not a GRUB, or one older than SBAT). */
-        static Optional<GrubVersion> of(Path grub) throws IOException {
-            Matcher m = SBAT.matcher(new String(Files.readAllBytes(grub), StandardCharsets.ISO_8859_1));
+        /** Empty when the image has no GRUB SBAT entry (not a GRUB, or one older than SBAT). */
+        static Optional<GrubVersion> of(String image) {
+            Matcher m = SBAT.matcher(image);
             return m.find() ? Optional.of(new GrubVersion(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))))
                     : Optional.empty();
         }
@@ -87,8 +87,16 @@ final class SecureBootLoaders {
      * messages carry ({@code grub_dprintf} names {@code net/http.c}), is in the image only when the module is. A GRUB
      * without it gets the TFTP form of grub.cfg, which every network GRUB reads.
      */
-    static boolean hasHttpModule(Path grub) throws IOException {
-        return new String(Files.readAllBytes(grub), StandardCharsets.ISO_8859_1).contains(HTTP_MODULE_SOURCE);
+    static boolean hasHttpModule(String image) {
+        return image.contains(HTTP_MODULE_SOURCE);
+    }
+
+    /** What Pivot reads from a GRUB image, from one read of the file. */
+    record GrubImage(Path file, Optional<GrubVersion> version, boolean httpModule) {
+        static GrubImage read(Path grub) throws IOException {
+            String image = new String(Files.readAllBytes(grub), StandardCharsets.ISO_8859_1);
+            return new GrubImage(grub, GrubVersion.of(image), hasHttpModule(image));
+        }
     }
 
     /** The name {@link #hasHttpModule} looks for. */
@@ -128,7 +136,7 @@ final class SecureBootLoaders {
     static Found find(List<Path> roots, Path dir) throws IOException {
         List<String> missing = new ArrayList<>();
         List<Path> found = new ArrayList<>();
-        Optional<GrubVersion> grubVersion = Optional.empty();
+        GrubImage grub = null;
         for (Part part : PARTS) {
             List<Path> files = roots.stream().map(r -> r.resolve(part.pathInPackage()))
                     .filter(Files::isRegularFile).toList();
@@ -137,13 +145,13 @@ final class SecureBootLoaders {
                 // The newest by SBAT; one naming no version ranks below every one that does; ties keep the first.
                 Comparator<Optional<GrubVersion>> older = Comparator.comparing(v -> v.orElse(null),
                         Comparator.nullsFirst(Comparator.naturalOrder()));
-                for (Path grub : files) {
-                    Optional<GrubVersion> version = GrubVersion.of(grub);
-                    if (grub.equals(file.get()) || older.compare(version, grubVersion) > 0) {
-                        file = Optional.of(grub);
-                        grubVersion = version;
+                for (Path candidate : files) {
+                    GrubImage image = GrubImage.read(candidate);
+                    if (grub == null || older.compare(image.version(), grub.version()) > 0) {
+                        grub = image;
                     }
                 }
+                file = Optional.ofNullable(grub).map(GrubImage::file);
             }
             if (file.isEmpty()) {
                 missing.add(part.servedAs() + " missing: install the Debian package " + part.pkg()
@@ -162,7 +170,6 @@ final class SecureBootLoaders {
             Files.deleteIfExists(link);
             Files.createSymbolicLink(link, found.get(i).toAbsolutePath());
         }
-        Path grub = found.get(PARTS.size() - 1); // GRUB is the last part
-        return new Found.Chain(dir, grub, grubVersion, hasHttpModule(grub));
+        return new Found.Chain(dir, grub.file(), grub.version(), grub.httpModule());
     }
 }

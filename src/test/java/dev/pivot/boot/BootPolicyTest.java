@@ -71,6 +71,26 @@ class BootPolicyTest {
     }
 
     @Test
+    void withShimByUrlHttpBootGetsShimUnlessItsProfileChoosesIpxeAndTheUpgradeIsNeverShim() {
+        MacAddress wantsIpxe = MacAddress.parse("52:54:00:00:00:01");
+        MacAddress wantsGrub = MacAddress.parse("52:54:00:00:00:02");
+        java.util.function.Function<MacAddress, java.util.Optional<ProfileLoader>> profiles = mac ->
+                mac.equals(wantsIpxe) ? java.util.Optional.of(ProfileLoader.IPXE)
+                        : mac.equals(wantsGrub) ? java.util.Optional.of(ProfileLoader.GRUB) : java.util.Optional.empty();
+        BootPolicy byUrl = new BootPolicy("shimx64.efi", "ipxe.efi", java.util.Optional.of("shimx64.efi"),
+                java.util.Optional.of("shimx64.efi"), profiles, java.util.Optional.empty());
+        assertThat(byUrl.firstLoader(new BootClient(MAC, Firmware.EFI_X64_HTTP, false)))
+                .isEqualTo(new FirstLoader.HttpFile("shimx64.efi"));
+        assertThat(byUrl.firstLoader(new BootClient(wantsGrub, Firmware.EFI_X64_HTTP, false)))
+                .isEqualTo(new FirstLoader.HttpFile("shimx64.efi"));
+        assertThat(byUrl.firstLoader(new BootClient(wantsIpxe, Firmware.EFI_X64_HTTP, false)))
+                .isEqualTo(new FirstLoader.HttpFile("ipxe.efi"));
+        assertThat(byUrl.firstLoader(new BootClient(MAC, Firmware.EFI_X64_HTTP, true)))
+                .isEqualTo(new FirstLoader.IpxeScript(MAC));
+        assertThat(byUrl.ipxeBuild(Firmware.EFI_X64)).contains(new FirstLoader.TftpFile("ipxe.efi"));
+    }
+
+    @Test
     void pxeRomsGetTheDistroIpxeForTheirFirmware() {
         assertThat(policy.firstLoader(new BootClient(MAC, Firmware.BIOS, false)))
                 .isEqualTo(new FirstLoader.TftpFile("undionly.kpxe"));

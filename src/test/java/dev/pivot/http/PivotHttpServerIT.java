@@ -641,6 +641,27 @@ class PivotHttpServerIT {
         assertThat(curl.get(base + "/ipxe/missing.efi").status()).isEqualTo(404);
     }
 
+    /** shim loaded by HTTP asks for the next loader beside it as "/ipxe//grubx64.efi" (an empty segment). */
+    @Test
+    void shimsEmptySegmentNamesTheFileBesideItAndIs400Elsewhere() throws Exception {
+        assertThat(rawGet("/ipxe//ipxe.efi")).startsWith("HTTP/1.1 200").endsWith("MZ fake efi");
+        assertThat(rawGet("/ipxe///ipxe.efi")).startsWith("HTTP/1.1 400");
+        assertThat(rawGet("/ipxe//../secret.txt")).matches("(?s)HTTP/1.1 40[04] .*");
+        assertThat(rawGet("/artifacts//x")).startsWith("HTTP/1.1 400");
+        assertThat(rawGet("/grub//grub.cfg")).startsWith("HTTP/1.1 400");
+        assertThat(rawGet("/api/v1//health")).startsWith("HTTP/1.1 400");
+    }
+
+    /** A request line as written, which curl would normalise; the whole reply. */
+    private static String rawGet(String path) throws IOException {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+    }
+
     // ---- robustness ----
 
     @Test

@@ -69,16 +69,26 @@ class Arm64NetbootIT {
         assertThat(boot.serial()).contains("pivot: root image").contains("sha256 ok").doesNotContain("pivot: FAILED");
     }
 
-    @Test
+    /**
+     * Under --dhcp proxy the router (dnsmasq-base) leases the address and Pivot's ProxyDHCP offer carries GRUB's URL;
+     * GRUB names this server in its built-in prefix, so it needs nothing more from DHCP.
+     */
+    @ParameterizedTest(name = "--dhcp {0}")
+    @ValueSource(strings = {"full", "proxy"})
     @Timeout(value = 600, unit = TimeUnit.SECONDS)
-    void arm64HttpBootFetchesGrubByUrlAndNothingByTftp(@TempDir Path state) {
-        FirmwareLab.Outcome boot = FirmwareLab.boot("armh", image, Qemu.Boot.ARM64_UEFI_HTTP_BOOT, "full", List.of(),
-                state, Qemu.DEFAULT_MARKER, BOOT_LIMIT, FirmwareLab::stage2Recorded);
-        System.out.printf("Arm64NetbootIT [HTTP Boot, --dhcp full]: QEMU start -> '%s' in %s%n", Qemu.DEFAULT_MARKER,
-                Qemu.seconds(boot.took()));
+    void arm64HttpBootFetchesGrubByUrlAndNothingByTftp(String dhcpMode, @TempDir Path state) {
+        FirmwareLab.Outcome boot = FirmwareLab.boot("armh" + dhcpMode.charAt(0), image, Qemu.Boot.ARM64_UEFI_HTTP_BOOT,
+                dhcpMode, List.of(), state, Qemu.DEFAULT_MARKER, BOOT_LIMIT, FirmwareLab::stage2Recorded);
+        System.out.printf("Arm64NetbootIT [HTTP Boot, --dhcp %s]: QEMU start -> '%s' in %s%n", dhcpMode,
+                Qemu.DEFAULT_MARKER, Qemu.seconds(boot.took()));
         assertThat(boot.serial()).as("AAVMF took the HTTP Boot path").contains("UEFI HTTPv4");
         assertThat(boot.serverLines()).as("DHCP answered the HTTP Boot client with GRUB's URL")
                 .anyMatch(l -> l.contains(FirmwareLab.MAC) && l.contains("http://10.77.0.1/ipxe/grubaa64.efi"));
+        if (dhcpMode.equals("proxy")) {
+            assertThat(boot.serverLines()).as("Pivot answered as ProxyDHCP only; the router leased the address")
+                    .anyMatch(l -> l.contains(FirmwareLab.MAC) && l.contains("proxy offer"))
+                    .noneMatch(l -> l.contains(FirmwareLab.MAC) && l.matches(".*\\sdhcp\\s+(offer|ack)\\s.*"));
+        }
         assertThat(boot.serverLines()).as("the firmware fetched GRUB over HTTP")
                 .anyMatch(l -> l.contains("/ipxe/grubaa64.efi to"));
         assertThat(boot.tftpPackets()).as("UDP packets to port 69 the server's side of the lab received").isZero();

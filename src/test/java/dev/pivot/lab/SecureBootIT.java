@@ -7,6 +7,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -91,6 +93,39 @@ class SecureBootIT {
                 .anyMatch(l -> l.contains(FirmwareLab.MAC) && l.matches(".*\\s+script\\s+grub\\.cfg.*"));
         kernelAndInitrdsOverHttp(boot);
         boot.serial().lines().filter(l -> l.contains("ecure")).forEach(l -> System.out.println("console | " + l));
+        assertThat(boot.serial()).as("GRUB ran Pivot's config").contains("Pivot: loading kernel");
+        assertThat(boot.serial()).as("the kernel booted with Secure Boot enforcing")
+                .containsAnyOf("EFI stub: UEFI Secure Boot is enabled", "Secure boot enabled");
+        assertThat(boot.serial()).as("the prelude fetched and checked the root image")
+                .contains("pivot: root image").contains("sha256 ok").doesNotContain("pivot: FAILED");
+    }
+
+    /**
+     * The Secure Boot machine set to UEFI HTTP Boot (its PXE off): DHCP answers "HTTPClient" with shim's URL, the
+     * firmware fetches and verifies shim, shim fetches grubx64.efi from the same URL directory over the firmware's
+     * HTTP, and GRUB 2.12 takes its config, kernel and initrds over HTTP from the server in that URL: no TFTP at all.
+     */
+    @ParameterizedTest(name = "--dhcp {0}")
+    @ValueSource(strings = {"full", "proxy"})
+    @Timeout(value = 420, unit = TimeUnit.SECONDS)
+    void httpBootGetsShimByUrlThenGrubOverHttp(String dhcpMode, @TempDir Path state) {
+        FirmwareLab.Outcome boot = FirmwareLab.boot("sbh" + dhcpMode.charAt(0), image, Qemu.Boot.UEFI_SECURE_HTTP_BOOT,
+                dhcpMode, List.of(), state, Qemu.DEFAULT_MARKER, BOOT_LIMIT, FirmwareLab::stage2Recorded);
+        System.out.printf("SecureBootIT: HTTP Boot, --dhcp %s, QEMU start -> '%s' in %s%n", dhcpMode,
+                Qemu.DEFAULT_MARKER, Qemu.seconds(boot.took()));
+        boot.serial().lines().filter(l -> l.contains("ecure") || l.contains("Pivot:") || l.contains("HTTP"))
+                .forEach(l -> System.out.println("console | " + l));
+        assertThat(boot.serial()).as("OVMF took the HTTP Boot path").contains("UEFI HTTPv4");
+        assertThat(boot.serverLines()).as("serve gives UEFI HTTP Boot clients shim by URL")
+                .anyMatch(l -> l.contains("UEFI HTTP Boot clients get the same by URL"));
+        assertThat(boot.serverLines()).as("DHCP answered the HTTP Boot client with shim's URL")
+                .anyMatch(l -> l.contains(FirmwareLab.MAC) && l.contains("http://10.77.0.1/ipxe/shimx64.efi"));
+        assertThat(boot.serverLines()).as("the firmware fetched shim, shim fetched GRUB, both over HTTP")
+                .anyMatch(l -> l.contains("/ipxe/shimx64.efi to"))
+                .anyMatch(l -> l.contains("/ipxe/grubx64.efi to"))
+                .anyMatch(l -> l.contains(FirmwareLab.MAC) && l.matches(".*\\s+script\\s+grub\\.cfg.*"));
+        kernelAndInitrdsOverHttp(boot);
+        assertThat(boot.tftpPackets()).as("UDP packets to port 69 the server's side of the lab received").isZero();
         assertThat(boot.serial()).as("GRUB ran Pivot's config").contains("Pivot: loading kernel");
         assertThat(boot.serial()).as("the kernel booted with Secure Boot enforcing")
                 .containsAnyOf("EFI stub: UEFI Secure Boot is enabled", "Secure boot enabled");

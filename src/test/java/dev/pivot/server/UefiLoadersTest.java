@@ -77,6 +77,19 @@ class UefiLoadersTest {
     }
 
     @Test
+    void httpBootGetsShimByUrlOnlyWhenItsGrubHasTheHttpModule(@TempDir Path tmp) throws IOException {
+        for (ServerConfig.DhcpMode mode : List.of(ServerConfig.DhcpMode.FULL, ServerConfig.DhcpMode.PROXY)) {
+            Chosen chosen = choose(tmp.resolve(mode.name() + "-http"), mode, List.of("2.06", "2.12+http"));
+            assertThat(chosen.loaders().httpGrub()).as(mode.name()).contains("shimx64.efi");
+            assertThat(chosen.loaders().httpBoot()).as("the iPXE build, for profiles choosing it").isEqualTo("ipxe.efi");
+            assertThat(chosen.lines()).singleElement().asString().contains("UEFI HTTP Boot clients get the same by URL");
+        }
+        Chosen tftpOnly = choose(tmp.resolve("tftp"), ServerConfig.DhcpMode.FULL, List.of("2.12"));
+        assertThat(tftpOnly.loaders().httpGrub()).as("a GRUB without the http module").isEmpty();
+        assertThat(tftpOnly.lines()).singleElement().asString().contains("UEFI HTTP Boot clients get ipxe.efi by URL");
+    }
+
+    @Test
     void grub206LoadsThemOverTftpAndSaysWhy(@TempDir Path tmp) throws IOException {
         Chosen chosen = choose(tmp, ServerConfig.DhcpMode.FULL, List.of("2.06"));
         assertThat(chosen.loaders().grubOverHttp()).isFalse();
