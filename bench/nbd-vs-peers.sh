@@ -3,8 +3,8 @@
 # client (fio's nbd engine, i.e. libnbd) in the same run, inside a fresh network namespace (loopback only).
 # Cells: sequential 1 MiB reads (the file split among the clients, each client going round its part) and 4 KiB
 # random reads, RUNTIME seconds each, with 1 and 16 clients (one connection each). REPS runs per cell, the servers
-# taking turns (each rep starts with the next one); medians, and the ratio Pivot / better peer. Pivot's RSS is
-# sampled after every run, and its private memory (RssAnon: RSS without the pages of the mapped image). Every
+# taking turns (each rep starts with the next one); medians, and the ratio Pivot / better peer. Pivot's RSS and its
+# private memory (RssAnon: RSS without the pages of the mapped image) are sampled every 0.2 s while it runs. Every
 # server runs in a session of its own (nbd-server makes one when it daemonizes; the others are started with
 # setsid): with the kernel's autogroup scheduling a session is one scheduling group, so none of them shares its CPU
 # share with the client or gets one more than the others when the machine is busy.
@@ -158,9 +158,13 @@ anon() { echo $(( $(awk '/^RssAnon:/ {print $2}' "/proc/$PIVOT_PID/status") / 10
 # Warm-up, not measured: each server reads the whole file once (page cache; Pivot's JIT).
 for s in "${SERVERS[@]}"; do run "$s" warm 1 >/dev/null; done
 RSS_START=$(rss)
-RSS_MAX=$RSS_START
 ANON_START=$(anon)
-ANON_MAX=$ANON_START
+# Sampled while the clients read, not only between runs: a mapped page counts in RSS while it is mapped.
+( while kill -0 "$PIVOT_PID" 2>/dev/null; do
+      echo "$(rss) $(anon)" 2>/dev/null || true
+      sleep 0.2
+  done ) > "$WORK/memory.samples" &
+PIDS+=($!)
 echo "NBD reads of a $((SIZE >> 20)) MiB file (fio --ioengine=nbd, one connection per client): sequential 1 MiB"
 echo "reads in MiB/s, 4 KiB random reads in IOPS, ${RUNTIME}s each; median of $REPS, servers taking turns."
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
@@ -177,8 +181,6 @@ for kind in seq rand; do
             for i in $(seq 0 $(( n - 1 ))); do
                 s=${servers[$(( (r + i) % n ))]}
                 runs[$s]="${runs[$s]:-} $(run "$s" "$kind" "$clients")"
-                now=$(rss); [ "$now" -gt "$RSS_MAX" ] && RSS_MAX=$now
-                now=$(anon); [ "$now" -gt "$ANON_MAX" ] && ANON_MAX=$now
             done
         done
         declare -A med=()
@@ -197,7 +199,10 @@ for kind in seq rand; do
         unset runs med
     done
 done
-echo "Pivot RSS: $RSS_START MiB after the warm-up, at most $RSS_MAX MiB during the runs ($(rss) MiB at the end)"
+RSS_MAX=$(awk -v m="$RSS_START" '$1 > m {m = $1} END {print m}' "$WORK/memory.samples")
+ANON_MAX=$(awk -v m="$ANON_START" '$2 > m {m = $2} END {print m}' "$WORK/memory.samples")
+echo "Pivot RSS: $RSS_START MiB after the warm-up, at most $RSS_MAX MiB during the runs ($(rss) MiB at the end;" \
+    "$(wc -l < "$WORK/memory.samples") samples)"
 echo "Pivot private memory (RssAnon, without the mapped image's page cache): $ANON_START MiB after the warm-up, at most \
 $ANON_MAX MiB during the runs ($(anon) MiB at the end)"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
