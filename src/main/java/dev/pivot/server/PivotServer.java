@@ -348,8 +348,8 @@ public final class PivotServer implements AutoCloseable {
                         mac -> knownWithoutStore(mac, catalog), catalog::routingVersion, STORE_BUDGET, STORE_FRESH, STORE_KEPT, STORE_READS);
                 running.add(known);
                 DhcpServer server = new DhcpServer(dhcp.get().withIpxeUpgrade(config.ipxeUpgrade()),
-                        new BootPolicy(uefi.pxe(), uefi.httpBoot(), uefi.grub(), uefi.httpGrub(), loaders::get,
-                                arm64Loader), addresses, pipeline, leases, refusals,
+                        new BootPolicy(new BootPolicy.Loaders(uefi.pxe(), uefi.httpBoot(), uefi.grub(),
+                                uefi.httpGrub(), arm64Loader), loaders::get), addresses, pipeline, leases, refusals,
                         new OfferGuard(limits.dhcpOffers(), known::get, refusals));
                 server.start();
                 running.add(server);

@@ -2,12 +2,14 @@ package dev.pivot.boot;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.Optional;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 class BootPolicyTest {
 
     private static final MacAddress MAC = MacAddress.parse("52:54:00:12:34:56");
-    private final BootPolicy policy = new BootPolicy();
+    private final BootPolicy policy = BootPolicy.ipxe();
 
     @Test
     void ipxeClientsGetTheirScriptWhateverTheFirmware() {
@@ -19,7 +21,8 @@ class BootPolicyTest {
 
     @Test
     void withTheSecureBootChainUefiPxeGetsShimHttpBootIpxeAndTheUpgradeIsNeverShim() {
-        BootPolicy chain = new BootPolicy("shimx64.efi", "ipxe.efi");
+        BootPolicy chain = new BootPolicy(new BootPolicy.Loaders("shimx64.efi", "ipxe.efi", Optional.empty(),
+                Optional.empty(), Optional.empty()), mac -> Optional.empty());
         assertThat(chain.firstLoader(new BootClient(MAC, Firmware.EFI_X64, false)))
                 .isEqualTo(new FirstLoader.TftpFile("shimx64.efi"));
         assertThat(chain.firstLoader(new BootClient(MAC, Firmware.EFI_X64_HTTP, false)))
@@ -38,8 +41,8 @@ class BootPolicyTest {
         java.util.function.Function<MacAddress, java.util.Optional<ProfileLoader>> profiles = mac ->
                 mac.equals(wantsIpxe) ? java.util.Optional.of(ProfileLoader.IPXE)
                         : mac.equals(wantsGrub) ? java.util.Optional.of(ProfileLoader.GRUB) : java.util.Optional.empty();
-        BootPolicy grubDefault = new BootPolicy("shimx64.efi", "ipxe.efi", java.util.Optional.of("shimx64.efi"),
-                profiles);
+        BootPolicy grubDefault = new BootPolicy(new BootPolicy.Loaders("shimx64.efi", "ipxe.efi",
+                Optional.of("shimx64.efi"), Optional.empty(), Optional.empty()), profiles);
         assertThat(grubDefault.firstLoader(new BootClient(wantsIpxe, Firmware.EFI_X64, false)))
                 .isEqualTo(new FirstLoader.TftpFile("ipxe.efi"));
         assertThat(grubDefault.firstLoader(new BootClient(wantsGrub, Firmware.EFI_X64, false)))
@@ -47,8 +50,8 @@ class BootPolicyTest {
         assertThat(grubDefault.firstLoader(new BootClient(MAC, Firmware.EFI_X64, false)))
                 .isEqualTo(new FirstLoader.TftpFile("shimx64.efi"));
 
-        BootPolicy ipxeDefault = new BootPolicy("snponly.efi", "snponly.efi", java.util.Optional.of("shimx64.efi"),
-                profiles);
+        BootPolicy ipxeDefault = new BootPolicy(new BootPolicy.Loaders("snponly.efi", "snponly.efi",
+                Optional.of("shimx64.efi"), Optional.empty(), Optional.empty()), profiles);
         assertThat(ipxeDefault.firstLoader(new BootClient(wantsGrub, Firmware.EFI_X64, false)))
                 .isEqualTo(new FirstLoader.TftpFile("shimx64.efi"));
         assertThat(ipxeDefault.firstLoader(new BootClient(wantsIpxe, Firmware.EFI_X64, false)))
@@ -57,7 +60,7 @@ class BootPolicyTest {
                 .isEqualTo(new FirstLoader.TftpFile("snponly.efi"));
 
         // Without the chain (packages missing, --dhcp proxy) a profile choosing GRUB gets the iPXE build.
-        BootPolicy noChain = new BootPolicy("ipxe.efi", "ipxe.efi", java.util.Optional.empty(), profiles);
+        BootPolicy noChain = new BootPolicy(BootPolicy.Loaders.ipxe("ipxe.efi"), profiles);
         assertThat(noChain.firstLoader(new BootClient(wantsGrub, Firmware.EFI_X64, false)))
                 .isEqualTo(new FirstLoader.TftpFile("ipxe.efi"));
 
@@ -77,8 +80,8 @@ class BootPolicyTest {
         java.util.function.Function<MacAddress, java.util.Optional<ProfileLoader>> profiles = mac ->
                 mac.equals(wantsIpxe) ? java.util.Optional.of(ProfileLoader.IPXE)
                         : mac.equals(wantsGrub) ? java.util.Optional.of(ProfileLoader.GRUB) : java.util.Optional.empty();
-        BootPolicy byUrl = new BootPolicy("shimx64.efi", "ipxe.efi", java.util.Optional.of("shimx64.efi"),
-                java.util.Optional.of("shimx64.efi"), profiles, java.util.Optional.empty());
+        BootPolicy byUrl = new BootPolicy(new BootPolicy.Loaders("shimx64.efi", "ipxe.efi",
+                Optional.of("shimx64.efi"), Optional.of("shimx64.efi"), Optional.empty()), profiles);
         assertThat(byUrl.firstLoader(new BootClient(MAC, Firmware.EFI_X64_HTTP, false)))
                 .isEqualTo(new FirstLoader.HttpFile("shimx64.efi"));
         assertThat(byUrl.firstLoader(new BootClient(wantsGrub, Firmware.EFI_X64_HTTP, false)))
@@ -96,7 +99,8 @@ class BootPolicyTest {
                 .isEqualTo(new FirstLoader.TftpFile("undionly.kpxe"));
         assertThat(policy.firstLoader(new BootClient(MAC, Firmware.EFI_X64, false)))
                 .isEqualTo(new FirstLoader.TftpFile("ipxe.efi"));
-        assertThat(new BootPolicy("snponly.efi").firstLoader(new BootClient(MAC, Firmware.EFI_X64, false)))
+        BootPolicy snponly = new BootPolicy(BootPolicy.Loaders.ipxe("snponly.efi"), mac -> Optional.empty());
+        assertThat(snponly.firstLoader(new BootClient(MAC, Firmware.EFI_X64, false)))
                 .isEqualTo(new FirstLoader.TftpFile("snponly.efi"));
     }
 
@@ -109,8 +113,8 @@ class BootPolicyTest {
 
     @Test
     void arm64MachinesGetGrubByTftpOrByUrlAndAReasonWhenThereIsNone() {
-        BootPolicy withGrub = new BootPolicy("shimx64.efi", "ipxe.efi", java.util.Optional.empty(),
-                mac -> java.util.Optional.of(ProfileLoader.IPXE), java.util.Optional.of("grubaa64.efi"));
+        BootPolicy withGrub = new BootPolicy(new BootPolicy.Loaders("shimx64.efi", "ipxe.efi", Optional.empty(),
+                Optional.empty(), Optional.of("grubaa64.efi")), mac -> Optional.of(ProfileLoader.IPXE));
         assertThat(withGrub.firstLoader(new BootClient(MAC, Firmware.EFI_ARM64, false)))
                 .isEqualTo(new FirstLoader.TftpFile("grubaa64.efi"));
         assertThat(withGrub.firstLoader(new BootClient(MAC, Firmware.EFI_ARM64_HTTP, false)))

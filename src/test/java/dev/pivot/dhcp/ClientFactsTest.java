@@ -12,7 +12,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class ClientFactsTest {
 
-    private final BootPolicy policy = new BootPolicy();
+    private final BootPolicy policy = BootPolicy.ipxe();
 
     @Test
     void qemusIpxeRomIsAnIpxeBiosClientAndGetsTheScript() {

@@ -45,7 +45,7 @@ class DhcpMutationTest {
                 new DhcpConfig.Pool(Ipv4.parse("10.77.0.50"), Ipv4.parse("10.77.0.250"), 24));
         LeasePool pool = new LeasePool(config.pool().orElseThrow(), config.serverAddress(), new InMemoryLeaseStore(),
                 Clock.systemUTC());
-        DhcpResponder responder = new DhcpResponder(config, new BootPolicy(), new AddressBook(), event -> { },
+        DhcpResponder responder = new DhcpResponder(config, BootPolicy.ipxe(), new AddressBook(), event -> { },
                 Optional.of(pool));
         int decoded = 0;
         int rejected = 0;
@@ -77,7 +77,7 @@ class DhcpMutationTest {
                 new DhcpConfig.Pool(Ipv4.parse("127.0.0.50"), Ipv4.parse("127.0.0.60"), 8)).withPorts(base, base + 1, base + 2);
         printSeed("aLiveServer");
         Random random = new Random(SEED);
-        try (DhcpServer server = new DhcpServer(config, new BootPolicy(), new AddressBook(), event -> { },
+        try (DhcpServer server = new DhcpServer(config, BootPolicy.ipxe(), new AddressBook(), event -> { },
                 new InMemoryLeaseStore());
              DatagramChannel client = DatagramChannel.open(StandardProtocolFamily.INET)) {
             server.start();

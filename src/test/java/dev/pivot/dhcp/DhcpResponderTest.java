@@ -34,7 +34,7 @@ class DhcpResponderTest {
     // ---------------------------------------------------------------- PROXY
 
     private DhcpResponder proxy() {
-        return new DhcpResponder(DhcpConfig.proxy(SERVER, 8080), new BootPolicy(), addressBook, events::add,
+        return new DhcpResponder(DhcpConfig.proxy(SERVER, 8080), BootPolicy.ipxe(), addressBook, events::add,
                 Optional.empty());
     }
 
@@ -146,7 +146,7 @@ class DhcpResponderTest {
         LeasePool leases = new LeasePool(pool, SERVER, new InMemoryLeaseStore(), clock);
         OfferGuard guard = new OfferGuard(limits, known, new dev.pivot.boot.Refusals(),
                 () -> clock.instant().toEpochMilli() * 1_000_000L);
-        return new DhcpResponder(config, new BootPolicy(), addressBook, events::add, Optional.of(leases), guard);
+        return new DhcpResponder(config, BootPolicy.ipxe(), addressBook, events::add, Optional.of(leases), guard);
     }
 
     @Test

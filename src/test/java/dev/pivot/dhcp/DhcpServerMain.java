@@ -44,7 +44,7 @@ public final class DhcpServerMain {
         String leaseFile = System.getProperty("pivot.test.leases", "");
         LeaseStore leases = leaseFile.isEmpty() ? new InMemoryLeaseStore() : new FileLeaseStore(Path.of(leaseFile));
         boolean printEvents = Boolean.parseBoolean(System.getProperty("pivot.test.events", "true"));
-        try (DhcpServer server = new DhcpServer(config, new BootPolicy(), new AddressBook(), event -> {
+        try (DhcpServer server = new DhcpServer(config, BootPolicy.ipxe(), new AddressBook(), event -> {
             if (printEvents) {
                 System.out.println("EVENT " + event.mac() + (event.failed() ? " FAILED " : " ") + event.detail());
             }

@@ -42,7 +42,7 @@ class DhcpServerTest {
         DhcpConfig config = DhcpConfig.full(LOOPBACK, 8080,
                         new DhcpConfig.Pool(Ipv4.parse("127.0.0.50"), Ipv4.parse("127.0.0.60"), 8))
                 .withPorts(serverPort, clientPort, base + 2);
-        server = new DhcpServer(config, new BootPolicy(), new AddressBook(), events::add, new InMemoryLeaseStore());
+        server = new DhcpServer(config, BootPolicy.ipxe(), new AddressBook(), events::add, new InMemoryLeaseStore());
         server.start();
         client = DatagramChannel.open(StandardProtocolFamily.INET);
         // The wildcard, so unicast replies to any 127/8 client address arrive here.
@@ -98,7 +98,7 @@ class DhcpServerTest {
     void aServerAddressThisHostDoesNotHaveIsNamedInTheError() {
         DhcpConfig config = DhcpConfig.proxy(Ipv4.parse("192.0.2.1"), 8080).withPorts(serverPort + 3, serverPort + 4,
                 serverPort + 5);
-        DhcpServer wrong = new DhcpServer(config, new BootPolicy(), new AddressBook(), events::add,
+        DhcpServer wrong = new DhcpServer(config, BootPolicy.ipxe(), new AddressBook(), events::add,
                 new InMemoryLeaseStore());
 
         org.assertj.core.api.Assertions.assertThatThrownBy(wrong::start)

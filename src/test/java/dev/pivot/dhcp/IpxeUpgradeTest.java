@@ -28,7 +28,7 @@ class IpxeUpgradeTest {
     void romIpxeGetsTheDistrosIpxeForItsWholeSessionThenTheChainedIpxeGetsTheScript() {
         DhcpConfig.Pool pool = new DhcpConfig.Pool(Ipv4.parse("10.77.0.50"), Ipv4.parse("10.77.0.60"), 24);
         DhcpConfig config = DhcpConfig.full(Ipv4.parse("10.77.0.1"), 8080, pool).withIpxeUpgrade(true);
-        DhcpResponder responder = new DhcpResponder(config, new BootPolicy(), new AddressBook(), event -> { },
+        DhcpResponder responder = new DhcpResponder(config, BootPolicy.ipxe(), new AddressBook(), event -> { },
                 Optional.of(new LeasePool(pool, config.serverAddress(), new InMemoryLeaseStore(), Clock.systemUTC())));
         DhcpPacket romDiscover = Packets.decoded("ipxe-bios"); // QEMU's ROM iPXE, captured
 
@@ -50,7 +50,7 @@ class IpxeUpgradeTest {
     void withoutTheFlagIpxeGetsTheScriptAtOnce() {
         DhcpConfig.Pool pool = new DhcpConfig.Pool(Ipv4.parse("10.77.0.50"), Ipv4.parse("10.77.0.60"), 24);
         DhcpConfig config = DhcpConfig.full(Ipv4.parse("10.77.0.1"), 8080, pool);
-        DhcpResponder responder = new DhcpResponder(config, new BootPolicy(), new AddressBook(), event -> { },
+        DhcpResponder responder = new DhcpResponder(config, BootPolicy.ipxe(), new AddressBook(), event -> { },
                 Optional.of(new LeasePool(pool, config.serverAddress(), new InMemoryLeaseStore(), Clock.systemUTC())));
 
         assertThat(reply(responder, Packets.decoded("ipxe-bios")).file()).startsWith("http://");
@@ -65,7 +65,7 @@ class IpxeUpgradeTest {
             @Override public Clock withZone(ZoneId zone) { return this; }
             @Override public Instant instant() { return now[0]; }
         };
-        IpxeUpgrade upgrade = new IpxeUpgrade(new BootPolicy(), clock);
+        IpxeUpgrade upgrade = new IpxeUpgrade(BootPolicy.ipxe(), clock);
         BootClient bios = new BootClient(MAC, Firmware.BIOS, true);
 
         assertThat(upgrade.loaderFor(bios, 1)).contains(new FirstLoader.TftpFile("undionly.kpxe"));
