@@ -22,10 +22,9 @@ import java.util.regex.Pattern;
 final class IpxeFileEndpoint {
 
     private static final Logger log = LoggerFactory.getLogger(IpxeFileEndpoint.class);
-    /** One plain file name: no separators, no leading dot, so nothing outside the directory can be named. */
     /** Files shim looks for beside itself and goes on without. */
     private static final Pattern SHIM_PROBES = Pattern.compile("revocations_[a-z]+\\.efi|shim_certificate_\\d+\\.efi");
-    private static final Pattern SHIM_EMPTY_SEGMENT = Pattern.compile("^/");
+    /** One plain file name: no separators, no leading dot, so nothing outside the directory can be named. */
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._\\-]*");
 
     private final Path dir;
@@ -45,8 +44,11 @@ final class IpxeFileEndpoint {
     }
 
     void serve(Request request, Response response, String path) throws IOException {
+        String name = path.substring(Routes.IPXE_FILES.length());
         // shim loaded from here asks for GRUB beside itself as "/ipxe//grubx64.efi" (an empty segment).
-        String name = SHIM_EMPTY_SEGMENT.matcher(path.substring(Routes.IPXE_FILES.length())).replaceFirst("");
+        if (name.startsWith("/")) {
+            name = name.substring(1);
+        }
         if (!NAME.matcher(name).matches()) {
             throw new BadRequest("bad iPXE file name '" + ReportEndpoint.printable(name) + "'");
         }
