@@ -26,6 +26,11 @@ final class IpxeFileEndpoint {
     private static final Pattern SHIM_PROBES = Pattern.compile("revocations_[a-z]+\\.efi|shim_certificate_\\d+\\.efi");
     /** One plain file name: no separators, no leading dot, so nothing outside the directory can be named. */
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._\\-]*");
+    /**
+     * shim loaded by HTTP asks for the loader beside it as "/ipxe//grubx64.efi" (its "\\grubx64.efi" with the
+     * separator turned into a slash): the one empty segment a path may have, directly after /ipxe/.
+     */
+    private static final String SHIM_EMPTY_SEGMENT = Routes.IPXE_FILES + "/";
 
     private final Path dir;
     private final List<Path> loaderDirs;
@@ -43,12 +48,17 @@ final class IpxeFileEndpoint {
         this.counted = counted;
     }
 
+    /**
+     * The path without shim's empty segment: any "//" left is an empty segment the router refuses, on every route
+     * ({@link PivotHttpServer}), so the router and this endpoint cannot disagree on which one is allowed.
+     */
+    static String withoutShimEmptySegment(String path) {
+        return path.startsWith(SHIM_EMPTY_SEGMENT) ? Routes.IPXE_FILES + path.substring(SHIM_EMPTY_SEGMENT.length())
+                : path;
+    }
+
     void serve(Request request, Response response, String path) throws IOException {
-        String name = path.substring(Routes.IPXE_FILES.length());
-        // shim loaded from here asks for GRUB beside itself as "/ipxe//grubx64.efi" (an empty segment).
-        if (name.startsWith("/")) {
-            name = name.substring(1);
-        }
+        String name = withoutShimEmptySegment(path).substring(Routes.IPXE_FILES.length());
         if (!NAME.matcher(name).matches()) {
             throw new BadRequest("bad iPXE file name '" + ReportEndpoint.printable(name) + "'");
         }

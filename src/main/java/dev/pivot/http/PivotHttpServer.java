@@ -278,8 +278,9 @@ public final class PivotHttpServer implements AutoCloseable {
         }
 
         private void route(Request request, Response response, String path) throws IOException {
-            // Jetty lets empty segments through for shim (see the connector); every route but /ipxe/ refuses them.
-            if (path != null && path.contains("//") && !path.startsWith(Routes.IPXE_FILES)) {
+            // Jetty lets empty segments through for shim (see the connector); only shim's, directly after /ipxe/,
+            // gets past here.
+            if (path != null && IpxeFileEndpoint.withoutShimEmptySegment(path).contains("//")) {
                 throw new BadRequest("empty segment in the path");
             }
             if (path != null && extra.serve(request, response, path)) {
