@@ -71,7 +71,7 @@ final class NbdConnection {
     private int spinCredit = MAX_SPIN_CREDIT / 2;
     private int requestsWithoutSpin;
     private final NbdExports exports;
-    private final ExportMaps maps;
+    private final ExportFiles files;
     private final AddressBook addresses;
     private final EventSink events;
     private final Counters counters;
@@ -82,11 +82,11 @@ final class NbdConnection {
     private boolean noZeroes;
     private long served;
 
-    NbdConnection(SocketChannel channel, NbdExports exports, ExportMaps maps, AddressBook addresses,
+    NbdConnection(SocketChannel channel, NbdExports exports, ExportFiles files, AddressBook addresses,
                   EventSink events, Counters counters, ScheduledExecutorService deadlines, Duration handshakeTimeout) throws IOException {
         this.channel = channel;
         this.exports = exports;
-        this.maps = maps;
+        this.files = files;
         this.addresses = addresses;
         this.events = events;
         this.counters = counters;
@@ -96,7 +96,7 @@ final class NbdConnection {
         this.waiting = channel.socket().getInputStream();
         this.handshakeDeadline = deadlines.schedule(() -> {
             handshakeExpired = true;
-            close();
+            stop();
         }, handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
@@ -137,7 +137,21 @@ final class NbdConnection {
         }
     }
 
-    void close() {
+    /**
+     * Ends the connection from another thread (the handshake deadline, the server stopping): shuts the socket down,
+     * which wakes the connection's thread from a blocked read or send; that thread closes the descriptor itself
+     * (see {@link ReplySender} why only it may).
+     */
+    void stop() {
+        try {
+            channel.shutdownInput();
+            channel.shutdownOutput();
+        } catch (IOException ignored) {
+            // not connected any more: the connection's thread is ending anyway
+        }
+    }
+
+    private void close() {
         try {
             channel.close();
         } catch (IOException ignored) {
@@ -243,7 +257,8 @@ final class NbdConnection {
     private String transmit(NbdExports.Export export) throws IOException, MalformedNbdException {
         ByteBuffer header = ByteBuffer.allocateDirect(NbdProtocol.REQUEST_BYTES);
         ByteBuffer reply = ByteBuffer.allocateDirect(NbdProtocol.SIMPLE_REPLY_BYTES);
-        try (ExportMaps.Mapping image = maps.acquire(export.file(), export.size())) {
+        try (ExportFiles.Open image = files.acquire(export.file(), export.size());
+             ReplySender replies = new ReplySender(channel, NbdProtocol.SIMPLE_REPLY_BYTES)) {
             while (true) {
                 header.clear();
                 pollForRequest();
@@ -251,7 +266,7 @@ final class NbdConnection {
                 header.flip();
                 NbdRequest request = NbdRequest.decode(header);
                 switch (request.type()) {
-                    case NbdProtocol.CMD_READ -> read(image, export, request, reply);
+                    case NbdProtocol.CMD_READ -> read(image, replies, export, request, reply);
                     case NbdProtocol.CMD_DISC -> {
                         return "NBD_CMD_DISC";
                     }
@@ -268,25 +283,15 @@ final class NbdConnection {
         }
     }
 
-    /**
-     * The reply header and the bytes go out in one gathering write from the mapped image (see {@link ExportMaps}):
-     * one system call per read whatever its size, and no header in a segment of its own (TCP_NODELAY), which
-     * would wake the client for 16 bytes.
-     */
-    private void read(ExportMaps.Mapping image, NbdExports.Export export, NbdRequest request, ByteBuffer reply)
-            throws IOException {
+    /** The reply header, then the bytes straight from the image file (see {@link ReplySender}). */
+    private void read(ExportFiles.Open image, ReplySender replies, NbdExports.Export export, NbdRequest request,
+                      ByteBuffer reply) throws IOException {
         if (request.length() > NbdProtocol.MAX_PAYLOAD || !request.within(export.size())) {
             simple(reply, NbdProtocol.EINVAL, request.cookie());
             return;
         }
-        reply.clear();
-        Replies.simpleReply(reply, 0, request.cookie());
-        reply.flip();
-        ByteBuffer bytes = image.bytes().asSlice(request.offset(), request.length()).asByteBuffer();
-        ByteBuffer[] both = {reply, bytes};
-        while (reply.hasRemaining() || bytes.hasRemaining()) {
-            channel.write(both);
-        }
+        Replies.simpleReply(replies.header(), 0, request.cookie());
+        replies.reply(image.descriptor(), request.offset(), request.length());
         served += request.length();
         counters.bytesRead.add(request.length());
         counters.reads.increment();

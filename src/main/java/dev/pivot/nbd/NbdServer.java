@@ -39,7 +39,7 @@ public final class NbdServer implements AutoCloseable {
     private final Semaphore slots;
     private final Set<NbdConnection> open = ConcurrentHashMap.newKeySet();
     private final NbdConnection.Counters counters = new NbdConnection.Counters();
-    private final ExportMaps maps = new ExportMaps();
+    private final ExportFiles files = new ExportFiles();
     private final AtomicLong refused = new AtomicLong();
     private ServerSocketChannel listener;
     private Thread acceptor;
@@ -99,7 +99,7 @@ public final class NbdServer implements AutoCloseable {
                 continue;
             }
             try {
-                NbdConnection connection = new NbdConnection(client, exports, maps, addresses, events, counters,
+                NbdConnection connection = new NbdConnection(client, exports, files, addresses, events, counters,
                         deadlines, config.handshakeTimeout());
                 open.add(connection);
                 Thread.ofPlatform().daemon(true).stackSize(CONNECTION_STACK_BYTES).name("nbd-" + remote(client))
@@ -176,7 +176,7 @@ public final class NbdServer implements AutoCloseable {
         }
         listener.close();
         for (NbdConnection c : open) {
-            c.close();
+            c.stop();
         }
         deadlines.shutdownNow();
         try {

@@ -9,10 +9,12 @@
  *   <li>exports are content-addressed root images named by their sha256; the empty name is the served image;</li>
  *   <li>every export is flagged read-only; writes, trims and write-zeroes get EPERM (a write's data is read and
  *       dropped, so the connection stays in step); flush succeeds (nothing to flush);</li>
- *   <li>reads are answered from the image file mapped once and shared by every connection reading it
- *       ({@code ExportMaps}): the reply header and the bytes in one gathering write, whatever the
- *       request size (at most 32 MiB, the spec's default maximum payload), so the server's own memory does not grow
- *       with requests (the mapped pages it sends are the page cache's, counted in RSS while mapped);</li>
+ *   <li>a read's reply is its header, held back with MSG_MORE, then the bytes from the image file
+ *       ({@code ReplySender}): one sendfile for a small read, a splice through the connection's own pipe for a
+ *       large one sent beside others, a copy through its buffer for a large one sent alone; one descriptor per file,
+ *       shared by every connection reading it ({@code ExportFiles}). Whatever the request size (at most 32 MiB, the
+ *       spec's default maximum payload), the file is never mapped and buffers are of fixed size, so the server's RSS
+ *       does not grow with what it serves;</li>
  *   <li>a wrong magic, impossible option data or a handshake that does not finish in time closes that connection
  *       with one log line; an unknown export gets NBD_REP_ERR_UNKNOWN; an unknown option NBD_REP_ERR_UNSUP;</li>
  *   <li>structured replies and TLS are not offered (simple replies only; the kernel's client needs neither).</li>
