@@ -4,7 +4,7 @@
 # Cells: sequential 1 MiB reads (the file split among the clients, each client going round its part) and 4 KiB
 # random reads, RUNTIME seconds each, with 1 and 16 clients (one connection each). REPS runs per cell, the servers
 # taking turns (each rep starts with the next one); medians, and the ratio Pivot / better peer. Pivot's RSS and its
-# private memory (RssAnon: RSS without the pages of the mapped image) are sampled every 0.2 s while it runs. Every
+# private memory (RssAnon: RSS without file pages) are sampled every 0.2 s while it runs. Every
 # server runs in a session of its own (nbd-server makes one when it daemonizes; the others are started with
 # setsid): with the kernel's autogroup scheduling a session is one scheduling group, so none of them shares its CPU
 # share with the client or gets one more than the others when the machine is busy.
@@ -150,9 +150,9 @@ run() {  # server seq|rand clients
 }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : "fail")}'; }
 rss() { echo $(( $(ps -o rss= -p "$PIVOT_PID") / 1024 )); }
-# Pivot maps the image it serves: the pages of it that were read count in RSS while a client is attached, but they
-# are the page cache (shared with the other servers reading the same file, given back under memory pressure).
-# What the server itself holds is its private memory, RssAnon.
+# RSS counts a file's pages only while a process maps them (Pivot sends from the file without mapping it; an earlier
+# version mapped it, and the image's pages it had sent showed in its RSS). What the server itself holds is its private
+# memory, RssAnon.
 anon() { echo $(( $(awk '/^RssAnon:/ {print $2}' "/proc/$PIVOT_PID/status") / 1024 )); }
 
 # Warm-up, not measured: each server reads the whole file once (page cache; Pivot's JIT).
@@ -203,6 +203,6 @@ RSS_MAX=$(awk -v m="$RSS_START" '$1 > m {m = $1} END {print m}' "$WORK/memory.sa
 ANON_MAX=$(awk -v m="$ANON_START" '$2 > m {m = $2} END {print m}' "$WORK/memory.samples")
 echo "Pivot RSS: $RSS_START MiB after the warm-up, at most $RSS_MAX MiB during the runs ($(rss) MiB at the end;" \
     "$(wc -l < "$WORK/memory.samples") samples)"
-echo "Pivot private memory (RssAnon, without the mapped image's page cache): $ANON_START MiB after the warm-up, at most \
+echo "Pivot private memory (RssAnon, without file pages): $ANON_START MiB after the warm-up, at most \
 $ANON_MAX MiB during the runs ($(anon) MiB at the end)"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
