@@ -397,6 +397,11 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
 
         /** Retransmissions of the OACK, or of the current window, since the last progress. */
         int retry;
+        /**
+         * The client, never heard from, reached the handshake give-up: the copy just sent is the last, and the wait
+         * after it outlasts the client's own timer (see {@link #expiredUnheard}).
+         */
+        boolean lastCall;
         /** When the OACK went out last; when the negotiation or the last progress began. */
         long oackSentAt, phaseStarted;
         TftpPacket.OptionAck oack;
@@ -423,7 +428,25 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
          * client ACK again, and duplicate ACKs are ignored here. See {@link RetrySchedule} for the quiet phase.
          */
         long timeoutNanos(int retry) {
-            return schedule.timeoutNanos(retry);
+            return lastCall && !heardFromClient ? schedule.quietNanos() : schedule.timeoutNanos(retry);
+        }
+
+        /**
+         * Whether a transfer whose client was never heard from is given up now (silently: see
+         * {@link #silentGiveUp}). A client that has block 1 (or the OACK) and lost every ACK it sent answers only
+         * our copies or its own timer (5 s for tftp-hpa and atftp), and sends that answer to this transfer's port,
+         * which dies with it. So the copy whose fast wait would end past the handshake give-up is the last one, the
+         * wait after it outlasts the client's timer, and only then is the transfer given up.
+         */
+        boolean expiredUnheard(long waitedNanos) {
+            if (heardFromClient) {
+                return false;
+            }
+            if (lastCall) {
+                return true;
+            }
+            lastCall = waitedNanos + schedule.timeoutNanos(retry + 1) >= config.limits().handshakeGiveUp().toNanos();
+            return false;
         }
 
         void sampleRtt(long nanos) {
@@ -465,7 +488,7 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
 
         void oackExpired(long now) throws IOException, Abort {
             long waited = now - phaseStarted;
-            if (!heardFromClient && waited >= config.limits().handshakeGiveUp().toNanos()) {
+            if (expiredUnheard(waited)) {
                 throw silentGiveUp("the OACK", waited);
             }
             if (retry >= config.maxRetries() && waited >= config.giveUpAfter().toNanos()) {
@@ -513,7 +536,7 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
         void expired(long now) throws IOException, Abort {
             long stalledNanos = now - phaseStarted;
             // Nothing heard from the client since the transfer began: give up early (TftpLimits.handshakeGiveUp).
-            if (!heardFromClient && stalledNanos >= config.limits().handshakeGiveUp().toNanos()) {
+            if (expiredUnheard(stalledNanos)) {
                 throw silentGiveUp("block 1", stalledNanos);
             }
             if (retry >= config.maxRetries() && stalledNanos >= config.giveUpAfter().toNanos()) {

@@ -85,6 +85,11 @@ final class RetrySchedule {
         return Math.clamp(needed, MIN_FAST_RETRIES, MAX_FAST_RETRIES);
     }
 
+    /** The silence of the quiet phase: longer than the client's own retransmission timer. */
+    long quietNanos() {
+        return quietNanos;
+    }
+
     boolean quiet(int retry) {
         return retry > fastRetries();
     }

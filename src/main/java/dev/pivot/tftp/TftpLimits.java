@@ -10,9 +10,10 @@ import java.time.Duration;
  * @param perClient       transfers at once from one client address (a PXE ROM runs one, iPXE one or two)
  * @param windowBytes     the most one transfer's window may hold (windowsize x blksize); a larger window is
  *                        negotiated down, so {@code transfers x windowBytes} bounds the memory of all windows
- * @param handshakeGiveUp how long a transfer waits for the first ACK (of the OACK or of block 1) before it is
- *                        given up: a client that never acknowledged anything is not resuming a transfer, and
- *                        holding its slot for the full give-up time is what a request flood relies on
+ * @param handshakeGiveUp how long a transfer retransmits without any ACK (of the OACK or of block 1) before its
+ *                        last copy, after which it waits once longer than a client's own timer and is given up:
+ *                        a client that never acknowledged anything is not resuming a transfer, and holding its
+ *                        slot for the full give-up time is what a request flood relies on
  */
 public record TftpLimits(int transfers, int perClient, int windowBytes, Duration handshakeGiveUp) {
 

@@ -197,6 +197,42 @@ class TftpTransferTest {
     }
 
     /**
+     * A client that has block 1 but lost every ACK it sent answers again only on its own timer (tftp-hpa: 5 s after
+     * the last packet it got), to the transfer's port. The copy whose wait would end past the handshake give-up is
+     * the last, and the wait after it is longer than that timer, so the late ACK still finds the transfer.
+     */
+    @Test
+    void aClientWhoseAcksWereAllLostIsHeardOnItsOwnTimerBeforeTheGiveUp() throws Exception {
+        file("late.bin", 512 * 3);
+        server.close();
+        Duration quiet = Duration.ofMillis(1500);
+        TftpConfig config = new TftpConfig(LOOPBACK, 0, List.of(root), 1468, 64, TIMEOUT, TIMEOUT, TIMEOUT, 3,
+                Duration.ofSeconds(20), quiet, new TftpLimits(256, 8, 96 * 1024, Duration.ofMillis(1000)));
+        AddressBook book = new AddressBook();
+        book.learn(LOOPBACK, MAC);
+        server = new TftpServer(config, TftpFiles.of(List.of(root)), book, events::add);
+        server.start();
+        listener = server.address();
+
+        send(new TftpPacket.ReadRequest("late.bin", "octet", Map.of()), listener);
+        Received first = expect(2000);
+        assertThat(dataBlock(first)).isEqualTo(1);
+        // Every ACK to the copies is "lost": say nothing until the copies stop for longer than the fast retries'
+        // 400 ms, then answer as the client's timer would, 700 ms after the last copy. (Retransmissions from the
+        // second on also carry block 2, the probe.)
+        int copies = 1;
+        while (receive(700) instanceof Received again) {
+            if (dataBlock(again) == 1) {
+                copies++;
+            }
+        }
+        send(new TftpPacket.Ack(1), first.from());
+        Received second = expect(2000);
+        assertThat(dataBlock(second)).as("the transfer goes on after %d unanswered copies", copies).isEqualTo(2);
+        assertThat(copies).as("copies at 0 and 0.4 s, then the last one at 0.8 s").isEqualTo(3);
+    }
+
+    /**
      * A client whose round trip grows past the timeout measured so far (a virtual machine that slows down
      * mid-transfer), acknowledging every copy it gets as real clients do: once both copies of a block were
      * acknowledged, the retransmission was needless and its back-off is kept until the longer round trip is
