@@ -386,6 +386,7 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
         long last = -1;          // the final (short) block, once read
         long duplicateResentFor = -1;
         long highestSent = 0;    // the highest block put on the wire so far
+        long lastAckAt;          // when any ACK (a duplicate too) last came in
         long bytesAcked;
         /**
          * The block whose ACK ended the last stall (after retransmissions, so it measured nothing), when and after
@@ -540,12 +541,18 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
                 throw silentGiveUp("block 1", stalledNanos);
             }
             if (retry >= config.maxRetries() && stalledNanos >= config.giveUpAfter().toNanos()) {
-                if (last > 1 && base == last) {
-                    // Every block but the last was acknowledged, and the last went out retry + 1 times: the
-                    // client most likely has the file and has moved on, its final ACK lost (RFC 1350 §6
-                    // leaves this open). Not a failed boot step; the log and the event say so.
+                if (base > 1 && highestSent == last && lastAckAt <= phaseStarted) {
+                    // Every block went out, the last in the window or as a probe, and the client, heard from
+                    // before, said nothing through the whole stall, quiet waits included. A client lacking a
+                    // block re-sends its ACK on its own timer; this one most likely has the file and has moved
+                    // on, its last ACKs lost (RFC 1350 §6 leaves this open). Not a failed boot step; the log and
+                    // the event say so.
                     finalAckMissing = true;
-                    finished(bytesAcked + lengths[slot(last)]);
+                    long unacknowledged = 0;
+                    for (long b = base; b <= last; b++) {
+                        unacknowledged += lengths[slot(b)];
+                    }
+                    finished(bytesAcked + unacknowledged);
                     return;
                 }
                 throw new Abort(TftpPacket.Error.NOT_DEFINED, "no ACK for block " + base + " after "
@@ -566,6 +573,7 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
 
         void acked(TftpPacket.Ack ack) throws IOException {
             heardFromClient = true;
+            lastAckAt = System.nanoTime();
             long acked = absolute(ack.block());
             if (acked >= base && acked <= loaded) {
                 if (acked > windowEnd()) {

@@ -347,6 +347,50 @@ class TftpTransferTest {
         });
     }
 
+    /**
+     * The last block can reach the client as a probe before the block in front of it is acknowledged: a client
+     * that has everything acknowledges both and moves on, and when both ACKs are lost nothing more is heard. A
+     * client lacking a block would say so on its own timer; silence through the whole stall means it is done.
+     */
+    @Test
+    void aFinalBlockDeliveredAsAProbeWhoseAcksWereLostIsNotAFailedBoot() throws Exception {
+        byte[] content = file("probed.bin", 512 * 2 + 10);   // blocks 1..3, the last one short
+        send(new TftpPacket.ReadRequest("probed.bin", "octet", Map.of()), listener);
+        Received first = expect(2000);
+        send(new TftpPacket.Ack(1), first.from());
+        boolean lastSent = false;
+        Received r;
+        while ((r = receive(3000)) != null && r.packet() instanceof TftpPacket.Data data) {
+            lastSent |= data.block() == 3;   // the client has blocks 2 and 3 now and, its ACKs lost, says nothing
+        }
+        assertThat(lastSent).as("block 3 went out as a probe").isTrue();
+        assertThat(r).as("no ERROR for a transfer the client most likely finished").isNull();
+        awaitEvents();
+        assertThat(events).singleElement().satisfies(e -> {
+            assertThat(e.failed()).isFalse();
+            assertThat(e.detail()).isEqualTo("probed.bin (final ACK not seen)");
+            assertThat(e.bytes()).isEqualTo(content.length);
+        });
+    }
+
+    /** A client that keeps saying it lacks a block is not taken for one that has the file. */
+    @Test
+    void aClientRepeatingItsAckThroughTheStallIsAFailureNotAFinish() throws Exception {
+        file("lacking.bin", 512 * 2 + 10);
+        send(new TftpPacket.ReadRequest("lacking.bin", "octet", Map.of()), listener);
+        Received first = expect(2000);
+        send(new TftpPacket.Ack(1), first.from());
+        Received r;
+        while ((r = receive(3000)) != null && r.packet() instanceof TftpPacket.Data) {
+            send(new TftpPacket.Ack(1), first.from());   // every copy lost on the way: "I still have only block 1"
+        }
+        assertThat(r).isNotNull();
+        assertThat(r.packet()).isInstanceOfSatisfying(TftpPacket.Error.class,
+                e -> assertThat(e.message()).contains("no ACK for block 2"));
+        awaitEvents();
+        assertThat(events).singleElement().satisfies(e -> assertThat(e.failed()).isTrue());
+    }
+
     @Test
     void silenceIsAnsweredByRetransmissionThenGivingUp() throws Exception {
         file("lost.bin", 100);
