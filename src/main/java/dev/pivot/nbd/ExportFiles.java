@@ -19,7 +19,6 @@ final class ExportFiles {
         private final RandomAccessFile handle;
         private final int descriptor;
         private int users;
-        private boolean closed;
 
         private Open(Path file, RandomAccessFile handle, int descriptor) {
             this.file = file;
@@ -30,11 +29,6 @@ final class ExportFiles {
         /** The file's descriptor, valid until the last close. */
         int descriptor() {
             return descriptor;
-        }
-
-        /** Whether the last reader has closed it (and the descriptor with it). */
-        synchronized boolean closed() {
-            return closed;
         }
 
         @Override
@@ -72,9 +66,6 @@ final class ExportFiles {
     private synchronized void release(Open open) {
         if (--open.users == 0) {
             files.remove(open.file);
-            synchronized (open) {
-                open.closed = true;
-            }
             try {
                 open.handle.close();
             } catch (IOException ignored) {

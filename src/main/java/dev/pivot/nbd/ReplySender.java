@@ -109,18 +109,7 @@ final class ReplySender implements AutoCloseable {
      * {@code from}. Throws when the connection is lost or the file ends before them.
      */
     void reply(int file, long from, long count) throws IOException {
-        long headerLength = headerView.position();
-        long sent = 0;
-        while (sent < headerLength) {
-            MemorySegment rest = sent == 0 ? header : header.asSlice(sent);
-            long n;
-            try {
-                n = (long) SEND.invokeExact(state, socket, rest, headerLength - sent, MSG_NOSIGNAL | MSG_MORE);
-            } catch (Throwable e) {
-                throw new IOException("send failed: " + e, e);
-            }
-            sent += done(n, "send");
-        }
+        sendAll(header, headerView.position(), MSG_MORE);
         offset.set(JAVA_LONG, 0, from);
         if (count < LARGE) {
             sendFile(file, count);
@@ -146,42 +135,28 @@ final class ReplySender implements AutoCloseable {
         }
         long left = count;
         long at = from;
-        try {
-            while (left > 0) {
-                long chunk = Math.min(left, BUFFER_BYTES);
-                long got = 0;
-                while (got < chunk) {
-                    long n = (long) PREAD.invokeExact(state, file, buffer.asSlice(got), chunk - got, at + got);
-                    got += moved(n, "pread");
-                }
-                left -= chunk;
-                at += chunk;
-                int more = left > 0 ? MSG_MORE : 0;
-                long sent = 0;
-                while (sent < chunk) {
-                    long n = (long) SEND.invokeExact(state, socket, buffer.asSlice(sent), chunk - sent,
-                            MSG_NOSIGNAL | more);
-                    sent += done(n, "send");
-                }
+        while (left > 0) {
+            long chunk = Math.min(left, BUFFER_BYTES);
+            for (long got = 0; got < chunk; ) {
+                got += moved(pread(file, buffer.asSlice(got), chunk - got, at + got), "pread");
             }
-        } catch (IOException e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IOException("pread or send failed: " + e, e);
+            left -= chunk;
+            at += chunk;
+            sendAll(buffer, chunk, left > 0 ? MSG_MORE : 0);
+        }
+    }
+
+    /** send(2) of the first {@code length} bytes of {@code bytes}, however many calls that takes. */
+    private void sendAll(MemorySegment bytes, long length, int flags) throws IOException {
+        for (long sent = 0; sent < length; ) {
+            sent += done(send(sent == 0 ? bytes : bytes.asSlice(sent), length - sent, flags), "send");
         }
     }
 
     /** sendfile(2) from {@link #offset}. */
     private void sendFile(int file, long count) throws IOException {
-        long left = count;
-        while (left > 0) {
-            long n;
-            try {
-                n = (long) SENDFILE.invokeExact(state, socket, file, offset, left);
-            } catch (Throwable e) {
-                throw new IOException("sendfile failed: " + e, e);
-            }
-            left -= moved(n, "sendfile");
+        for (long left = count; left > 0; ) {
+            left -= moved(sendfile(file, left), "sendfile");
         }
     }
 
@@ -190,46 +165,75 @@ final class ReplySender implements AutoCloseable {
         if (pipeIn < 0) {
             openPipe();
         }
-        long left = count;
-        while (left > 0) {
-            long inPipe;
-            try {
-                inPipe = moved((long) SPLICE.invokeExact(state, file, offset, pipeIn, MemorySegment.NULL, left,
-                        SPLICE_F_MOVE), "splice from the image file");
-            } catch (IOException e) {
-                throw e;
-            } catch (Throwable e) {
-                throw new IOException("splice failed: " + e, e);
-            }
+        for (long left = count; left > 0; ) {
+            long inPipe = moved(splice(file, offset, pipeIn, left, SPLICE_F_MOVE), "splice from the image file");
             left -= inPipe;
-            int more = left > 0 ? SPLICE_F_MORE : 0;
+            int flags = SPLICE_F_MOVE | (left > 0 ? SPLICE_F_MORE : 0);
             while (inPipe > 0) {
-                long n;
-                try {
-                    n = (long) SPLICE.invokeExact(state, pipeOut, MemorySegment.NULL, socket, MemorySegment.NULL,
-                            inPipe, SPLICE_F_MOVE | more);
-                } catch (Throwable e) {
-                    throw new IOException("splice failed: " + e, e);
-                }
-                inPipe -= done(n, "splice to the socket");
+                inPipe -= done(splice(pipeOut, MemorySegment.NULL, socket, inPipe, flags), "splice to the socket");
             }
         }
     }
 
-    private void openPipe() throws IOException {
+    // The calls on the reply path, one each: what invokeExact can throw besides is a bug in the call's description.
+
+    private long send(MemorySegment bytes, long length, int flags) throws IOException {
         try {
-            if ((int) PIPE2.invokeExact(state, pipeEnds, O_CLOEXEC) != 0) {
-                throw new IOException("pipe2 failed: " + Errno.describe((int) ERRNO.get(state, 0L)));
-            }
-            pipeOut = pipeEnds.get(JAVA_INT, 0);
-            pipeIn = pipeEnds.get(JAVA_INT, 4);
-            // Refused (a lower pipe-max-size, or the user's pipe quota spent): the default size works, in more steps.
-            int ignored = (int) FCNTL.invokeExact(state, pipeIn, F_SETPIPE_SZ, PIPE_BYTES);
-        } catch (IOException e) {
-            throw e;
+            return (long) SEND.invokeExact(state, socket, bytes, length, MSG_NOSIGNAL | flags);
         } catch (Throwable e) {
-            throw new IOException("pipe2 failed: " + e, e);
+            throw failed("send", e);
         }
+    }
+
+    private long sendfile(int file, long count) throws IOException {
+        try {
+            return (long) SENDFILE.invokeExact(state, socket, file, offset, count);
+        } catch (Throwable e) {
+            throw failed("sendfile", e);
+        }
+    }
+
+    private long splice(int in, MemorySegment inOffset, int out, long length, int flags) throws IOException {
+        try {
+            return (long) SPLICE.invokeExact(state, in, inOffset, out, MemorySegment.NULL, length, flags);
+        } catch (Throwable e) {
+            throw failed("splice", e);
+        }
+    }
+
+    private long pread(int file, MemorySegment into, long length, long at) throws IOException {
+        try {
+            return (long) PREAD.invokeExact(state, file, into, length, at);
+        } catch (Throwable e) {
+            throw failed("pread", e);
+        }
+    }
+
+    private static IOException failed(String call, Throwable e) {
+        return new IOException(call + " failed: " + e, e);
+    }
+
+    /** The calls off the common path (the pipe and its size, a wait for room, a close), through one wrapper. */
+    private interface NativeCall {
+        long invoke() throws Throwable;
+    }
+
+    private static long call(String name, NativeCall call) throws IOException {
+        try {
+            return call.invoke();
+        } catch (Throwable e) {
+            throw failed(name, e);
+        }
+    }
+
+    private void openPipe() throws IOException {
+        if (call("pipe2", () -> (int) PIPE2.invokeExact(state, pipeEnds, O_CLOEXEC)) != 0) {
+            throw new IOException("pipe2 failed: " + Errno.describe((int) ERRNO.get(state, 0L)));
+        }
+        pipeOut = pipeEnds.get(JAVA_INT, 0);
+        pipeIn = pipeEnds.get(JAVA_INT, 4);
+        // Refused (a lower pipe-max-size, or the user's pipe quota spent): the default size works, in more steps.
+        call("fcntl", () -> (int) FCNTL.invokeExact(state, pipeIn, F_SETPIPE_SZ, PIPE_BYTES));
     }
 
     /** Like {@link #done}, for a call reading the image file: 0 bytes there means the file ended early. */
@@ -263,15 +267,9 @@ final class ReplySender implements AutoCloseable {
         pollFd.set(JAVA_INT, 0, socket);
         pollFd.set(JAVA_SHORT, 4, POLLOUT);
         pollFd.set(JAVA_SHORT, 6, (short) 0);
-        try {
-            int rc = (int) POLL.invokeExact(state, pollFd, 1L, 1000);
-            if (rc < 0 && (int) ERRNO.get(state, 0L) != EINTR) {
-                throw new IOException("poll failed: " + Errno.describe((int) ERRNO.get(state, 0L)));
-            }
-        } catch (IOException e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IOException("poll failed: " + e, e);
+        long rc = call("poll", () -> (int) POLL.invokeExact(state, pollFd, 1L, 1000));
+        if (rc < 0 && (int) ERRNO.get(state, 0L) != EINTR) {
+            throw new IOException("poll failed: " + Errno.describe((int) ERRNO.get(state, 0L)));
         }
     }
 
@@ -280,8 +278,8 @@ final class ReplySender implements AutoCloseable {
         for (int end : new int[] {pipeIn, pipeOut}) {
             if (end >= 0) {
                 try {
-                    int ignored = (int) CLOSE.invokeExact(state, end);
-                } catch (Throwable ignored) {
+                    call("close", () -> (int) CLOSE.invokeExact(state, end));
+                } catch (IOException ignored) {
                     // a pipe of this connection's own: nothing else holds it
                 }
             }
