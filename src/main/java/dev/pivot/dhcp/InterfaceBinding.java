@@ -1,5 +1,7 @@
 package dev.pivot.dhcp;
 
+import dev.pivot.os.Descriptors;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -35,7 +37,7 @@ final class InterfaceBinding {
         if (name.length == 0 || name.length >= IFNAMSIZ) {
             throw new IOException("interface name '" + interfaceName + "' must be 1.." + (IFNAMSIZ - 1) + " characters");
         }
-        int fd = fileDescriptor(channel);
+        int fd = Descriptors.of(channel, "binding a socket to an interface");
         Linker linker = Linker.nativeLinker();
         StructLayout callState = Linker.Option.captureStateLayout();
         VarHandle errnoHandle = callState.varHandle(MemoryLayout.PathElement.groupElement("errno"));
@@ -57,17 +59,6 @@ final class InterfaceBinding {
             throw e;
         } catch (Throwable e) {
             throw new IOException("SO_BINDTODEVICE " + interfaceName + " failed: " + e, e);
-        }
-    }
-
-    private static int fileDescriptor(DatagramChannel channel) throws IOException {
-        try {
-            return (int) Class.forName("sun.nio.ch.SelChImpl").getMethod("getFDVal").invoke(channel);
-        } catch (IllegalAccessException e) {
-            throw new IOException("binding a socket to an interface needs the JVM flag "
-                    + "--add-exports java.base/sun.nio.ch=ALL-UNNAMED");
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            throw new IOException("cannot find the socket's file descriptor: " + e, e);
         }
     }
 }

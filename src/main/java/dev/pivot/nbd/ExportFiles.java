@@ -1,5 +1,7 @@
 package dev.pivot.nbd;
 
+import dev.pivot.os.Descriptors;
+
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Path;
@@ -52,7 +54,7 @@ final class ExportFiles {
                 if (length < size) {
                     throw new IOException(file + " has " + length + " bytes, fewer than its export (" + size + ")");
                 }
-                open = new Open(file, handle, ReplySender.descriptor(handle.getFD()));
+                open = new Open(file, handle, Descriptors.of(handle.getFD(), "the NBD server"));
             } catch (IOException | RuntimeException e) {
                 handle.close();
                 throw e;

@@ -1,6 +1,7 @@
 package dev.pivot.nbd;
 
-import java.io.FileDescriptor;
+import dev.pivot.os.Descriptors;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -94,7 +95,7 @@ final class ReplySender implements AutoCloseable {
 
     /** @param headerBytes the largest header {@link #reply} sends */
     ReplySender(SocketChannel channel, int headerBytes) throws IOException {
-        this.socket = descriptor(channel);
+        this.socket = Descriptors.of(channel, "the NBD server");
         this.header = arena.allocate(headerBytes);
         this.headerView = header.asByteBuffer();
     }
@@ -285,30 +286,6 @@ final class ReplySender implements AutoCloseable {
             }
         }
         arena.close();
-    }
-
-    /** The descriptor of a file the JDK opened. */
-    static int descriptor(FileDescriptor fd) throws IOException {
-        try {
-            return (int) Class.forName("sun.nio.ch.IOUtil").getMethod("fdVal", FileDescriptor.class)
-                    .invoke(null, fd);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            throw unreachable(e);
-        }
-    }
-
-    private static int descriptor(SocketChannel channel) throws IOException {
-        try {
-            return (int) Class.forName("sun.nio.ch.SelChImpl").getMethod("getFDVal").invoke(channel);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            throw unreachable(e);
-        }
-    }
-
-    private static IOException unreachable(Exception e) {
-        return e instanceof IllegalAccessException
-                ? new IOException("the NBD server needs the JVM flag --add-exports java.base/sun.nio.ch=ALL-UNNAMED")
-                : new IOException("cannot find a file descriptor: " + e, e);
     }
 
     @SuppressWarnings("restricted") // native access is what this class is for

@@ -68,7 +68,7 @@ class ArchitectureTest {
 
     @Test
     void protocolAdaptersNeverImportEachOther() throws IOException {
-        Set<String> adapters = Set.of("dhcp", "tftp", "http", "ndp");
+        Set<String> adapters = Set.of("dhcp", "tftp", "http", "ndp", "nbd");
         for (String a : adapters) {
             assertThat(importsOf(MAIN.resolve(a))).as(a).doesNotContainAnyElementsOf(adapters);
         }
