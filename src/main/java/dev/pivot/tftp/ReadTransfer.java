@@ -400,7 +400,7 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
         int retry;
         /**
          * The client, never heard from, reached the handshake give-up: the copy just sent is the last, and the wait
-         * after it outlasts the client's own timer (see {@link #expiredUnheard}).
+         * after it outlasts the client's own timer (see {@link #callLastIfDue}).
          */
         boolean lastCall;
         /** When the OACK went out last; when the negotiation or the last progress began. */
@@ -434,20 +434,25 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
 
         /**
          * Whether a transfer whose client was never heard from is given up now (silently: see
-         * {@link #silentGiveUp}). A client that has block 1 (or the OACK) and lost every ACK it sent answers only
-         * our copies or its own timer (5 s for tftp-hpa and atftp), and sends that answer to this transfer's port,
-         * which dies with it. So the copy whose fast wait would end past the handshake give-up is the last one, the
-         * wait after it outlasts the client's timer, and only then is the transfer given up.
+         * {@link #silentGiveUp}): its last copy went out and the quiet wait after it passed (see
+         * {@link #callLastIfDue}).
          */
-        boolean expiredUnheard(long waitedNanos) {
-            if (heardFromClient) {
-                return false;
+        boolean unheardAfterLastCall() {
+            return lastCall && !heardFromClient;
+        }
+
+        /**
+         * Makes the copy about to go out the last one, when the client was never heard from and that copy's fast
+         * wait would end past the handshake give-up. A client that has block 1 (or the OACK) and lost every ACK it
+         * sent answers only our copies or its own timer (5 s for tftp-hpa and atftp), and sends that answer to this
+         * transfer's port, which dies with it: so the wait after the last copy outlasts the client's timer (see
+         * {@link #timeoutNanos}), and only then is the transfer given up.
+         */
+        void callLastIfDue(long waitedNanos) {
+            if (!heardFromClient && !lastCall) {
+                lastCall = waitedNanos + schedule.timeoutNanos(retry + 1)
+                        >= config.limits().handshakeGiveUp().toNanos();
             }
-            if (lastCall) {
-                return true;
-            }
-            lastCall = waitedNanos + schedule.timeoutNanos(retry + 1) >= config.limits().handshakeGiveUp().toNanos();
-            return false;
         }
 
         void sampleRtt(long nanos) {
@@ -489,9 +494,10 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
 
         void oackExpired(long now) throws IOException, Abort {
             long waited = now - phaseStarted;
-            if (expiredUnheard(waited)) {
+            if (unheardAfterLastCall()) {
                 throw silentGiveUp("the OACK", waited);
             }
+            callLastIfDue(waited);
             if (retry >= config.maxRetries() && waited >= config.giveUpAfter().toNanos()) {
                 throw new Abort(TftpPacket.Error.NOT_DEFINED, "no ACK for the OACK after "
                         + retry + " retransmissions", true, false);
@@ -537,9 +543,10 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
         void expired(long now) throws IOException, Abort {
             long stalledNanos = now - phaseStarted;
             // Nothing heard from the client since the transfer began: give up early (TftpLimits.handshakeGiveUp).
-            if (expiredUnheard(stalledNanos)) {
+            if (unheardAfterLastCall()) {
                 throw silentGiveUp("block 1", stalledNanos);
             }
+            callLastIfDue(stalledNanos);
             if (retry >= config.maxRetries() && stalledNanos >= config.giveUpAfter().toNanos()) {
                 if (base > 1 && highestSent == last && lastAckAt <= phaseStarted) {
                     // Every block went out, the last in the window or as a probe, and the client, heard from
@@ -572,8 +579,9 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
         }
 
         void acked(TftpPacket.Ack ack) throws IOException {
+            long now = System.nanoTime();
             heardFromClient = true;
-            lastAckAt = System.nanoTime();
+            lastAckAt = now;
             long acked = absolute(ack.block());
             if (acked >= base && acked <= loaded) {
                 if (acked > windowEnd()) {
@@ -581,7 +589,6 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
                     schedule.probeAnsweredAlone();
                 }
                 int slot = slot(acked);
-                long now = System.nanoTime();
                 stallBlock = -1;
                 if (!resent[slot] && retry == 0) {
                     // Karn: only an ACK to a block sent once, before any timeout, measures the round trip. After
@@ -602,14 +609,14 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
                 base = acked + 1;
                 retry = 0;
                 schedule.answered();
-                phaseStarted = System.nanoTime();
+                phaseStarted = now;
                 if (acked == last) {
                     finished(bytesAcked);
                     return;
                 }
                 // Blocks after the ACKed one that were already sent are resent: the client says it lacks them.
                 sendFrom = base;
-            } else if (acked == stallBlock && System.nanoTime() - stallEndedAt <= stallSpan + STALL_SLACK_NANOS) {
+            } else if (acked == stallBlock && now - stallEndedAt <= stallSpan + STALL_SLACK_NANOS) {
                 // Both copies acknowledged: the timeout fired before a slow answer, not after a loss.
                 rtt.retransmittedNeedlessly(stallRetries);
                 stallBlock = -1;
