@@ -121,8 +121,14 @@ class TftpLossIT {
                 }
             });
             Client tftpHpa = everyClient().stream().filter(c -> c.label().equals("tftp-hpa")).findFirst().orElseThrow();
-            long millis = fetch(lab, tftpHpa, PIVOT_PORT, dir.resolve("copy"), 60, want, true);
-            lifter.join();
+            long millis;
+            try {
+                millis = fetch(lab, tftpHpa, PIVOT_PORT, dir.resolve("copy"), 60, want, true);
+            } finally {
+                // A fetch that fails early leaves the lifter asleep: it must not run nft once the namespace is gone.
+                lifter.interrupt();
+                lifter.join();
+            }
             System.out.printf("TFTP 1 MiB via tftp-hpa with every ACK lost for the first 7 s: %d ms%n", millis);
             assertThat(millis).as("answered on the client's first timer (5 s after the last copy)")
                     .isLessThan(20_000);
