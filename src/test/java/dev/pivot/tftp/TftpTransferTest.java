@@ -361,9 +361,7 @@ class TftpTransferTest {
     @Test
     void aFinalBlockDeliveredAsAProbeWhoseAcksWereLostIsNotAFailedBoot() throws Exception {
         byte[] content = file("probed.bin", 512 * 2 + 10);   // blocks 1..3, the last one short
-        send(new TftpPacket.ReadRequest("probed.bin", "octet", Map.of()), listener);
-        Received first = expect(2000);
-        send(new TftpPacket.Ack(1), first.from());
+        readAndAckBlockOne("probed.bin");
         boolean lastSent = false;
         Received r;
         while ((r = receive(3000)) != null && r.packet() instanceof TftpPacket.Data data) {
@@ -373,16 +371,22 @@ class TftpTransferTest {
         assertEndedAsSentWithoutTheFinalAck(r, "probed.bin", content.length);
     }
 
+    /** Asks for {@code name} without options and acknowledges block 1; returns the transfer's address. */
+    InetSocketAddress readAndAckBlockOne(String name) throws Exception {
+        send(new TftpPacket.ReadRequest(name, "octet", Map.of()), listener);
+        InetSocketAddress tid = expect(2000).from();
+        send(new TftpPacket.Ack(1), tid);
+        return tid;
+    }
+
     /** A client that keeps saying it lacks a block is not taken for one that has the file. */
     @Test
     void aClientRepeatingItsAckThroughTheStallIsAFailureNotAFinish() throws Exception {
         file("lacking.bin", 512 * 2 + 10);
-        send(new TftpPacket.ReadRequest("lacking.bin", "octet", Map.of()), listener);
-        Received first = expect(2000);
-        send(new TftpPacket.Ack(1), first.from());
+        InetSocketAddress tid = readAndAckBlockOne("lacking.bin");
         Received r;
         while ((r = receive(3000)) != null && r.packet() instanceof TftpPacket.Data) {
-            send(new TftpPacket.Ack(1), first.from());   // every copy lost on the way: "I still have only block 1"
+            send(new TftpPacket.Ack(1), tid);   // every copy lost on the way: "I still have only block 1"
         }
         assertThat(r).isNotNull();
         assertThat(r.packet()).isInstanceOfSatisfying(TftpPacket.Error.class,
