@@ -1,6 +1,7 @@
 package dev.pivot.server;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.Inet4Address;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -58,6 +59,21 @@ final class Arm64Grub {
     }
 
     /** Looks in the installed system, then in {@link #UNPACKED}, for the modules; on $PATH for grub-mkimage. */
+    /** Builds it and says on {@code out} whether ARM64 machines get it: its file name when they do. */
+    static Optional<String> offer(Path dir, Inet4Address server, int httpPort, PrintStream out) throws IOException {
+        return switch (build(dir, server, httpPort)) {
+            case Found.Built built -> {
+                out.println("pivot: ARM64 UEFI clients get GRUB arm64 (" + FILE + ", built with grub-mkimage:"
+                        + " grub.cfg, kernel and initrds over HTTP)");
+                yield Optional.of(FILE);
+            }
+            case Found.Missing missing -> {
+                out.println("pivot: " + missing.line());
+                yield Optional.empty();
+            }
+        };
+    }
+
     static Found build(Path dir, Inet4Address server, int httpPort) throws IOException {
         return build(List.of(Path.of("/"), UNPACKED), pathDirs(), dir, server, httpPort);
     }

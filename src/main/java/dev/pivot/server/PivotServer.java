@@ -5,29 +5,20 @@ import dev.pivot.api.ApiRoutes;
 import dev.pivot.api.ArtifactCollector;
 import dev.pivot.boot.AddressBook;
 import dev.pivot.boot.BootPolicy;
-import dev.pivot.boot.Artifact;
 import dev.pivot.boot.BootSource;
 import dev.pivot.boot.Generations;
 import dev.pivot.boot.BootSecrets;
 import dev.pivot.boot.Refusals;
 import dev.pivot.boot.ProfileCatalog;
-import dev.pivot.dhcp.DhcpConfig;
-import dev.pivot.dhcp.DhcpServer;
-import dev.pivot.dhcp.FileLeaseStore;
-import dev.pivot.dhcp.OfferGuard;
 import dev.pivot.history.EventPipeline;
 import dev.pivot.http.HttpConfig;
 import dev.pivot.http.HttpGuard;
 import dev.pivot.http.PivotHttpServer;
 import dev.pivot.artifacts.ArtifactStore;
 import dev.pivot.loaders.Routes;
-import dev.pivot.nbd.NbdConfig;
-import dev.pivot.nbd.NbdExports;
 import dev.pivot.nbd.NbdServer;
 import dev.pivot.profiles.ProfilesFile;
 import dev.pivot.store.JdbcStore;
-import dev.pivot.store.SharedLeaseStore;
-import dev.pivot.store.ServerHeartbeats;
 import dev.pivot.tftp.TftpConfig;
 import dev.pivot.tftp.TftpFiles;
 import dev.pivot.tftp.TftpLimits;
@@ -45,10 +36,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.UnaryOperator;
-import dev.pivot.boot.BootSpec;
-import dev.pivot.boot.MacAddress;
-import dev.pivot.stage1.Stage1Contract;
 
 /**
  * The composition root: one {@link ServerConfig} in, the running Pivot out — the store, the event pipeline, HTTP
@@ -162,24 +149,9 @@ public final class PivotServer implements AutoCloseable {
 
         List<AutoCloseable> running = new ArrayList<>();
         try {
-            // Boot history: the pipeline commits events to the store in batches, off every protocol thread.
-            JdbcStore store = config.database().map(url -> JdbcStore.open(url, null, null))
-                    .orElseGet(() -> JdbcStore.openSqlite(config.state().resolve("pivot.db")));
-            running.add(store);
-            // With a shared database: this server's place among the others (its heartbeat row, and the slot that
-            // numbers its boot sessions apart from theirs), and its name on each session it records.
-            String name = serverName(config);
-            Optional<ServerHeartbeats> beats = Optional.empty();
-            if (config.database().isPresent()) {
-                ServerHeartbeats joined = ServerHeartbeats.join(config.database().get(), name,
-                        java.time.Clock.systemUTC());
-                running.add(joined);
-                beats = Optional.of(joined);
-                store.recordAs(name);
-            }
-            EventPipeline pipeline = beats.map(b -> EventPipeline.over(store, config.eventQueue(),
-                    ServerHeartbeats.SLOTS, b.slot())).orElseGet(() -> EventPipeline.over(store, config.eventQueue()));
-            running.add(pipeline);
+            History history = History.open(config, running);
+            JdbcStore store = history.store();
+            EventPipeline pipeline = history.pipeline();
             Generations generations = new Generations(Optional.of(store), Optional.of(store), config.generations());
             BuildImport builds = new BuildImport(artifacts, options, generations, java.time.Clock.systemUTC());
             if (served == null && !(config.source() instanceof BootSource.ImageDir(Path dir)
@@ -188,26 +160,11 @@ public final class PivotServer implements AutoCloseable {
             }
             AddressBook addresses = new AddressBook();
 
-            // With --root-transport nbd the NBD server starts first: every boot's kernel command line names its
-            // address and port. Its exports are the catalog's root images, known once the catalog is built.
+            // With --root-transport nbd the NBD server starts first: every boot's kernel command line names it.
             AtomicReference<ProfileCatalog> catalogRef = new AtomicReference<>();
-            Optional<NbdServer> nbd = Optional.empty();
-            Optional<RootVerity> verity = Optional.empty();
-            if (config.rootTransport() == ServerConfig.RootTransport.NBD) {
-                RootVerity trees = new RootVerity(artifacts, config.state().resolve("verity"), out);
-                verity = Optional.of(trees);
-                NbdServer server = new NbdServer(NbdConfig.defaults(where.bind(), config.nbdPort()),
-                        rootImages(catalogRef, Optional.ofNullable(served).map(ServedImage::spec), artifacts, trees),
-                        addresses, pipeline);
-                server.start();
-                running.add(server);
-                nbd = Optional.of(server);
-                String nbdAt = where.address().getHostAddress() + ":" + server.address().getPort();
-                // Every generation of every profile as served, now and imported later; a kernel alone has no root.
-                // Each root image's dm-verity tree is built here, on first use (at start for what is served then).
-                generations.transport(spec -> spec.rootBoot().isPresent()
-                        ? spec.withKernelArgs(nbdArgs(nbdAt, trees.of(spec.rootBoot().get().rootImage()))) : spec);
-            }
+            Optional<NbdRoot> nbd = config.rootTransport() != ServerConfig.RootTransport.NBD ? Optional.empty()
+                    : Optional.of(NbdRoot.start(config, where, artifacts, Optional.ofNullable(served),
+                            catalogRef::get, generations, addresses, pipeline, out, running));
             ProfileSetup.ImagePreparer images = (source, prefix) -> ServedImage.prepare(source, prefix, artifacts,
                     options);
             ProfileSetup.Setup setup = ProfileSetup.catalog(profiles, config.source(), served, images, builds, store,
@@ -223,9 +180,8 @@ public final class PivotServer implements AutoCloseable {
                 running.add(watching);
                 reload = Optional.of(watching);
             }
-            Optional<RootVerity> treesInUse = verity;
             ArtifactCleanup cleanup = new ArtifactCleanup(artifacts, catalog,
-                    () -> treesInUse.map(RootVerity::treeHashes).orElse(java.util.Set.of()));
+                    () -> nbd.map(n -> n.verity().treeHashes()).orElse(java.util.Set.of()));
             DiskSpaceWatch disk = new DiskSpaceWatch(config.state(), java.time.Duration.ofSeconds(30));
             running.add(disk);
             ServerConfig.Limits limits = config.limits();
@@ -236,12 +192,7 @@ public final class PivotServer implements AutoCloseable {
                     .collectArtifactsWith(cleanup);
             api.gauge("pivot.state.free.bytes", "Bytes free in the state directory's file system (-1 before the"
                     + " first check)", disk::freeBytes);
-            nbd.ifPresent(n -> api
-                    .gauge("pivot.nbd.connections", "NBD connections being served", n::connections)
-                    .gauge("pivot.nbd.read.bytes", "Bytes sent in NBD read replies", n::bytesRead)
-                    .gauge("pivot.nbd.reads", "NBD read requests answered", n::reads)
-                    .gauge("pivot.nbd.malformed", "NBD connections closed for breaking the protocol", n::malformed)
-                    .gauge("pivot.nbd.refused", "NBD connections refused: every slot taken", n::refused));
+            nbd.ifPresent(n -> n.gauges(api));
             if (config.gcAfterDays() > 0) {
                 ArtifactCollector.Result r = cleanup.collect(java.time.Duration.ofDays(config.gcAfterDays()));
                 if (r.removed() > 0) {
@@ -268,31 +219,9 @@ public final class PivotServer implements AutoCloseable {
             http.start();
             running.add(http);
             // GRUB for ARM64 machines names this server's HTTP address: built once it is known.
-            Optional<String> arm64Loader = switch (Arm64Grub.build(arm64Dir, where.address(), http.port())) {
-                case Arm64Grub.Found.Built built -> {
-                    out.println("pivot: ARM64 UEFI clients get GRUB arm64 (" + Arm64Grub.FILE + ", built with"
-                            + " grub-mkimage: grub.cfg, kernel and initrds over HTTP)");
-                    yield Optional.of(Arm64Grub.FILE);
-                }
-                case Arm64Grub.Found.Missing missing -> {
-                    out.println("pivot: " + missing.line());
-                    yield Optional.empty();
-                }
-            };
-            // Health and membership: with a shared database each server beats into it and sees the others.
-            String selfUrl = Routes.baseUrl(where.address(), http.port());
-            java.util.function.Supplier<List<String>> peers = List::of;
-            if (beats.isPresent()) {
-                ServerHeartbeats beating = beats.get().start(selfUrl);
-                api.health(() -> new ApiRoutes.Health(beating.storeUp(), name, beating.live().stream()
-                        .map(b -> new ApiRoutes.Health.Peer(b.name(), b.url())).toList()));
-                peers = () -> beating.live().stream().filter(b -> !b.name().equals(name) && !b.url().isEmpty())
-                        .map(ServerHeartbeats.Server::url).toList();
-                http.peers(peers);
-            } else {
-                api.health(() -> new ApiRoutes.Health(!pipeline.storeFailing(), name,
-                        List.of(new ApiRoutes.Health.Peer(name, selfUrl))));
-            }
+            Optional<String> arm64Loader = Arm64Grub.offer(arm64Dir, where.address(), http.port(), out);
+            String baseUrl = Routes.baseUrl(where.address(), http.port());
+            java.util.function.Supplier<List<String>> peers = history.announce(api, http, baseUrl);
             api.metrics().counter("pivot.downloads.anonymous", "Artifact downloads no machine was named for "
                     + "(no ?mac=, no lease for the address)", http::anonymousDownloads);
             api.metrics().counter("pivot.downloads.anonymous.bytes", "Bytes of those downloads",
@@ -303,10 +232,9 @@ public final class PivotServer implements AutoCloseable {
             watcher.start();
             running.add(watcher);
 
-            warmUp(Routes.baseUrl(where.address(), http.port()));
+            warmUp(baseUrl);
 
             // pxelinux.cfg/01-<mac> for loaders that read PXELINUX configs (u-root's pxeboot), same boot by HTTP.
-            String baseUrl = Routes.baseUrl(where.address(), http.port());
             UefiLoaders uefi = UefiLoaders.choose(config, profiles.map(f -> f.profiles().values().stream()
                     .filter(p -> p.loader().equals(Optional.of(dev.pivot.boot.ProfileLoader.GRUB)))
                     .map(ProfilesFile.Profile::name).sorted().toList()).orElse(List.of()), out);
@@ -325,41 +253,11 @@ public final class PivotServer implements AutoCloseable {
             tftp.start();
             running.add(tftp);
 
-            Optional<DhcpConfig> dhcp = DhcpSetup.config(config, where, http.port());
-            if (dhcp.isPresent()) {
-                // Leases live in the state directory so a restart (or kill -9) keeps every address handed out.
-                // Or, with --dhcp-leases store, in the PostgreSQL database every server on the range shares.
-                dev.pivot.dhcp.LeaseStore leases;
-                if (config.cluster().leases() == ServerConfig.DhcpLeases.STORE) {
-                    SharedLeaseStore shared = SharedLeaseStore.open(config.database().orElseThrow(), null, null,
-                            serverName(config), java.time.Clock.systemUTC());
-                    running.add(shared);
-                    leases = shared;
-                    addresses.elsewhere(a -> a instanceof java.net.Inet4Address v4 ? shared.holderOf(v4)
-                            : Optional.empty());
-                } else {
-                    leases = new FileLeaseStore(config.state().resolve("dhcp-leases"));
-                }
-                // DHCP answers never wait long for the store (an assignment, a machine's labels or record).
-                WithinBudget<MacAddress, Optional<dev.pivot.boot.ProfileLoader>> loaders = new WithinBudget<>(
-                        catalog::loader, catalog::loaderWithoutStore, catalog::routingVersion, STORE_BUDGET, STORE_FRESH, STORE_KEPT, STORE_READS);
-                running.add(loaders);
-                WithinBudget<MacAddress, Boolean> known = new WithinBudget<>(mac -> knownMachine(mac, catalog, store),
-                        mac -> knownWithoutStore(mac, catalog), catalog::routingVersion, STORE_BUDGET, STORE_FRESH, STORE_KEPT, STORE_READS);
-                running.add(known);
-                DhcpServer server = new DhcpServer(dhcp.get().withIpxeUpgrade(config.ipxeUpgrade()),
-                        new BootPolicy(new BootPolicy.Loaders(uefi.pxe(), uefi.httpBoot(), uefi.grub(),
-                                uefi.httpGrub(), arm64Loader), loaders::get), addresses, pipeline, leases, refusals,
-                        new OfferGuard(limits.dhcpOffers(), known::get, refusals));
-                server.start();
-                running.add(server);
-                if (config.ipv6Ra()) {
-                    Ipv6Setup.routerAdvertiser(where).ifPresent(running::add);
-                }
-            }
+            DhcpSetup.start(config, where, http.port(), new BootPolicy.Loaders(uefi.pxe(), uefi.httpBoot(),
+                    uefi.grub(), uefi.httpGrub(), arm64Loader), catalog, store, addresses, pipeline, refusals, running);
             StateDir.restrictFiles(config.state());
-            return new PivotServer(config, where, served, running, pipeline, store, http, tftp, addresses, nbd,
-                    refusals, reload);
+            return new PivotServer(config, where, served, running, pipeline, store, http, tftp, addresses,
+                    nbd.map(NbdRoot::server), refusals, reload);
         } catch (Exception e) {
             closeAll(running);
             if (e instanceof ImageRefused r) {
@@ -372,32 +270,6 @@ public final class PivotServer implements AutoCloseable {
                 throw r;
             }
             throw new IOException(e.getMessage(), e);
-        }
-    }
-
-    /** How long a DHCP answer waits for a store read before it goes out with what is known without it. */
-    static final Duration STORE_BUDGET = Duration.ofMillis(50);
-    /** How long a read's result answers DHCP for that machine (a new assignment reaches DHCP within this). */
-    static final Duration STORE_FRESH = Duration.ofSeconds(1);
-    static final int STORE_KEPT = 10_000, STORE_READS = 8;
-
-    /** For --dhcp-known-only while the store is slow: a machine a MAC group or selector names. */
-    private static boolean knownWithoutStore(MacAddress mac, ProfileCatalog catalog) {
-        return catalog.choiceWithoutStore(mac).filter(c -> !c.because().equals("default")).isPresent();
-    }
-
-    /**
-     * For --dhcp-known-only: a machine Pivot has a record of (it fetched a script before), or one an assignment or a
-     * MAC group names. The default profile alone does not make a machine known.
-     */
-    private static boolean knownMachine(MacAddress mac, ProfileCatalog catalog, JdbcStore store) {
-        if (catalog.choice(mac).filter(c -> !c.because().equals("default")).isPresent()) {
-            return true;
-        }
-        try {
-            return store.machine(mac).isPresent();
-        } catch (RuntimeException e) {
-            return false; // the store unreadable: machines with a lease still renew (the guard lets them through)
         }
     }
 
@@ -441,47 +313,6 @@ public final class PivotServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    /**
-     * The root images the catalog serves, each an NBD export named by its sha256, and their dm-verity trees (named
-     * by theirs); the empty name is the served image's. Only these: the NBD port is no way to read kernels, initrds
-     * or anything else in the store.
-     */
-    private static NbdExports rootImages(AtomicReference<ProfileCatalog> catalog, Optional<BootSpec> served,
-                                         ArtifactStore artifacts, RootVerity verity) {
-        return new NbdExports() {
-            @Override
-            public Optional<Export> find(String name) {
-                String sha = name.isEmpty() ? served.flatMap(BootSpec::rootBoot)
-                        .map(r -> r.rootImage().sha256()).orElse("") : name;
-                return rootImages().filter(a -> a.sha256().equals(sha)).findFirst()
-                        .or(() -> verity.tree(sha).map(RootVerity.Tree::tree))
-                        .map(a -> new Export(a.sha256(), artifacts.path(a), a.size()));
-            }
-
-            @Override
-            public List<String> names() {
-                return java.util.stream.Stream.concat(rootImages().map(Artifact::sha256),
-                        verity.treeHashes().stream()).distinct().sorted().toList();
-            }
-
-            private java.util.stream.Stream<Artifact> rootImages() {
-                ProfileCatalog c = catalog.get();
-                java.util.Collection<BootSpec> specs = c != null ? c.allSpecs() : served.map(List::of).orElse(List.of());
-                return specs.stream().flatMap(s -> s.rootBoot().stream()).map(BootSpec.RootBoot::rootImage);
-            }
-        };
-    }
-
-    /** Where stage 1 attaches the root image, and its dm-verity root hash and tree when it has one. */
-    private static List<String> nbdArgs(String nbdAt, Optional<RootVerity.Tree> tree) {
-        List<String> args = new ArrayList<>(List.of(Stage1Contract.NBD.is(nbdAt)));
-        tree.ifPresent(t -> {
-            args.add(Stage1Contract.VERITY.is(t.rootHash()));
-            args.add(Stage1Contract.VERITY_TREE.is(t.tree().sha256()));
-        });
-        return args;
     }
 
     /** --tftp-max-blksize, checked before anything starts, or what fits the MTU of the interface TFTP answers on. */
