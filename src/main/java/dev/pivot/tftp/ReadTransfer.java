@@ -400,7 +400,7 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
         int retry;
         /**
          * The client, never heard from, reached the handshake give-up: the copy just sent is the last, and the wait
-         * after it outlasts the client's own timer (see {@link #callLastIfDue}).
+         * after it outlasts the client's own timer (see {@link #lastCallForUnheard}).
          */
         boolean lastCall;
         /** When the OACK went out last; when the negotiation or the last progress began. */
@@ -433,26 +433,20 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
         }
 
         /**
-         * Whether a transfer whose client was never heard from is given up now (silently: see
-         * {@link #silentGiveUp}): its last copy went out and the quiet wait after it passed (see
-         * {@link #callLastIfDue}).
+         * The expiry step for a client never heard from. A client that has block 1 (or the OACK) and lost every ACK
+         * it sent answers only our copies or its own timer (5 s for tftp-hpa and atftp), and sends that answer to
+         * this transfer's port, which dies with it. So the copy whose fast wait would end past the handshake give-up
+         * is made the last one, the wait after it outlasts the client's timer (see {@link #timeoutNanos}), and the
+         * expiry after that wait gives the transfer up (silently: see {@link #silentGiveUp}).
          */
-        boolean unheardAfterLastCall() {
-            return lastCall && !heardFromClient;
-        }
-
-        /**
-         * Makes the copy about to go out the last one, when the client was never heard from and that copy's fast
-         * wait would end past the handshake give-up. A client that has block 1 (or the OACK) and lost every ACK it
-         * sent answers only our copies or its own timer (5 s for tftp-hpa and atftp), and sends that answer to this
-         * transfer's port, which dies with it: so the wait after the last copy outlasts the client's timer (see
-         * {@link #timeoutNanos}), and only then is the transfer given up.
-         */
-        void callLastIfDue(long waitedNanos) {
-            if (!heardFromClient && !lastCall) {
-                lastCall = waitedNanos + schedule.timeoutNanos(retry + 1)
-                        >= config.limits().handshakeGiveUp().toNanos();
+        void lastCallForUnheard(String what, long waitedNanos) throws Abort {
+            if (heardFromClient) {
+                return;
             }
+            if (lastCall) {
+                throw silentGiveUp(what, waitedNanos);
+            }
+            lastCall = waitedNanos + schedule.timeoutNanos(retry + 1) >= config.limits().handshakeGiveUp().toNanos();
         }
 
         void sampleRtt(long nanos) {
@@ -494,10 +488,7 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
 
         void oackExpired(long now) throws IOException, Abort {
             long waited = now - phaseStarted;
-            if (unheardAfterLastCall()) {
-                throw silentGiveUp("the OACK", waited);
-            }
-            callLastIfDue(waited);
+            lastCallForUnheard("the OACK", waited);
             if (retry >= config.maxRetries() && waited >= config.giveUpAfter().toNanos()) {
                 throw new Abort(TftpPacket.Error.NOT_DEFINED, "no ACK for the OACK after "
                         + retry + " retransmissions", true, false);
@@ -542,11 +533,9 @@ final class ReadTransfer implements TftpLoop.Handler, TftpLoop.Expiry {
         /** No ACK before the timer: retransmit, go quiet, or give up. */
         void expired(long now) throws IOException, Abort {
             long stalledNanos = now - phaseStarted;
-            // Nothing heard from the client since the transfer began: give up early (TftpLimits.handshakeGiveUp).
-            if (unheardAfterLastCall()) {
-                throw silentGiveUp("block 1", stalledNanos);
-            }
-            callLastIfDue(stalledNanos);
+            // Nothing heard from the client since the transfer began: a last copy, then a silent give-up
+            // (TftpLimits.handshakeGiveUp).
+            lastCallForUnheard("block 1", stalledNanos);
             if (retry >= config.maxRetries() && stalledNanos >= config.giveUpAfter().toNanos()) {
                 if (base > 1 && highestSent == last && lastAckAt <= phaseStarted) {
                     // Every block went out, the last in the window or as a probe, and the client, heard from
