@@ -46,14 +46,24 @@ class TftpTransferTest {
 
     @BeforeEach
     void start() throws Exception {
+        startServer(new TftpConfig(LOOPBACK, 0, List.of(root), 1468, 64, TIMEOUT, TIMEOUT, TIMEOUT, 3,
+                Duration.ofMillis(1000), TIMEOUT));
+        client = new DatagramSocket(new InetSocketAddress(LOOPBACK, 0));
+    }
+
+    /** The server under test, serving {@link #root} with {@code config}, its client known by {@link #MAC}. */
+    private void startServer(TftpConfig config) throws Exception {
         AddressBook book = new AddressBook();
         book.learn(LOOPBACK, MAC);
-        TftpConfig config = new TftpConfig(LOOPBACK, 0, List.of(root), 1468, 64, TIMEOUT, TIMEOUT, TIMEOUT, 3,
-                Duration.ofMillis(1000), TIMEOUT);
         server = new TftpServer(config, TftpFiles.of(List.of(root)), book, events::add);
         server.start();
         listener = server.address();
-        client = new DatagramSocket(new InetSocketAddress(LOOPBACK, 0));
+    }
+
+    /** For a test that needs settings of its own: the server started before it makes way for one with these. */
+    private void restartWith(TftpConfig config) throws Exception {
+        server.close();
+        startServer(config);
     }
 
     @AfterEach
@@ -153,14 +163,9 @@ class TftpTransferTest {
     @Test
     void aClientNeverHeardFromIsGivenUpSilentlyAndARepeatKeepsOneAlive() throws Exception {
         file("quiet.bin", 512 * 3);
-        server.close();
         TftpConfig quick = new TftpConfig(LOOPBACK, 0, List.of(root), 1468, 64, TIMEOUT, TIMEOUT, TIMEOUT, 3,
                 Duration.ofMillis(1000), TIMEOUT, new TftpLimits(256, 8, 96 * 1024, Duration.ofMillis(1200)));
-        AddressBook book = new AddressBook();
-        book.learn(LOOPBACK, MAC);
-        server = new TftpServer(quick, TftpFiles.of(List.of(root)), book, events::add);
-        server.start();
-        listener = server.address();
+        restartWith(quick);
 
         TftpPacket.ReadRequest request = new TftpPacket.ReadRequest("quiet.bin", "octet", Map.of());
         send(request, listener);
@@ -204,15 +209,10 @@ class TftpTransferTest {
     @Test
     void aClientWhoseAcksWereAllLostIsHeardOnItsOwnTimerBeforeTheGiveUp() throws Exception {
         file("late.bin", 512 * 3);
-        server.close();
         Duration quiet = Duration.ofMillis(1500);
         TftpConfig config = new TftpConfig(LOOPBACK, 0, List.of(root), 1468, 64, TIMEOUT, TIMEOUT, TIMEOUT, 3,
                 Duration.ofSeconds(20), quiet, new TftpLimits(256, 8, 96 * 1024, Duration.ofMillis(1000)));
-        AddressBook book = new AddressBook();
-        book.learn(LOOPBACK, MAC);
-        server = new TftpServer(config, TftpFiles.of(List.of(root)), book, events::add);
-        server.start();
-        listener = server.address();
+        restartWith(config);
 
         send(new TftpPacket.ReadRequest("late.bin", "octet", Map.of()), listener);
         Received first = expect(2000);
@@ -240,14 +240,9 @@ class TftpTransferTest {
      */
     @Test
     void aRoundTripThatGrowsPastTheTimeoutIsLearnedNotPaidForEveryBlock() throws Exception {
-        server.close();
         TftpConfig adaptive = new TftpConfig(LOOPBACK, 0, List.of(root), 1468, 64, Duration.ofMillis(10),
                 Duration.ofSeconds(2), Duration.ofMillis(10), 6, Duration.ofSeconds(20), Duration.ofSeconds(6));
-        AddressBook book = new AddressBook();
-        book.learn(LOOPBACK, MAC);
-        server = new TftpServer(adaptive, TftpFiles.of(List.of(root)), book, events::add);
-        server.start();
-        listener = server.address();
+        restartWith(adaptive);
         int blocks = 40;
         file("slow.bin", 512 * blocks + 1);
         java.util.concurrent.ScheduledExecutorService late = java.util.concurrent.Executors
