@@ -13,7 +13,7 @@
 #   --no-nic-driver                leave virtio_net/e1000 out of the stage-1 modules (env PIVOT_NO_NIC_DRIVER=1)
 #   --extra-mb N                   add an N MB incompressible filler file to the squashfs (env PIVOT_EXTRA_MB)
 #   --xz-modules                   compress the stage-1 modules to .ko.xz, as NixOS ships them (env PIVOT_XZ_MODULES=1)
-#   --store-modules                put <hash>-linux-KVER-modules/lib/modules/KVER (NIC, virtio, fs drivers + depmod
+#   --store-modules                put <hash>-linux-KVER-modules/lib/modules/KVER (NIC, virtio, fs, nbd, dm-verity + depmod
 #                                  indexes) into the squashfs, as a NixOS store has (the default; env
 #                                  PIVOT_STORE_MODULES=1)
 #   --no-store-modules             leave them out: a store whose system cannot load modules (env PIVOT_STORE_MODULES=0)
@@ -199,9 +199,10 @@ echo "console=$CONSOLE loglevel=4" > "$STORE/$SYSTEM/kernel-params"
 [ "$EXTRA_MB" -gt 0 ] && cp "$FILLER" "$STORE/$SYSTEM/filler.bin"
 if [ "$STORE_MODULES" = 1 ]; then
   # A subset of the kernel's modules (the full Debian tree is ~400 MB): NICs, virtio, the file systems stage 1
-  # uses, with their dependencies and a depmod of their own, at the path NixOS uses.
+  # uses, nbd and dm-verity (a root attached over NBD), with their dependencies and a depmod of their own, at the
+  # path NixOS uses.
   KMODS="$STORE/$(nix_hash "pivot-demo-linux-$KVER-modules")-linux-$KVER-modules"
-  for m in virtio_pci virtio_net e1000 e1000e igb r8169 vmxnet3 loop squashfs overlay; do
+  for m in virtio_pci virtio_net e1000 e1000e igb r8169 vmxnet3 loop squashfs overlay nbd dm_verity; do
     modprobe -d "$KROOT" -S "$KVER" --show-depends "$m" | awk '$1 == "insmod" {print $2}'
   done | sort -u | while read -r ko; do
     rel="${ko#"$KROOT"/}"
@@ -269,7 +270,8 @@ for w in $(cat /proc/cmdline); do
 done
 set +f
 [ -n "$init" ] || fail "no init= on the kernel command line"
-[ -f /nix-store.squashfs ] || fail "/nix-store.squashfs is missing from the initramfs"
+# -e, as NixOS's stage 1 (waitDevice): over NBD, Pivot's prelude makes it the root device's node
+[ -e /nix-store.squashfs ] || fail "/nix-store.squashfs is missing from the initramfs"
 mount -t tmpfs -o mode=0755 tmpfs /mnt-root || fail "mount tmpfs /"
 mkdir -p /mnt-root/nix/.ro-store /mnt-root/nix/.rw-store /mnt-root/nix/store
 mount -t squashfs -o loop,ro /nix-store.squashfs /mnt-root/nix/.ro-store || fail "mount squashfs /nix/.ro-store"

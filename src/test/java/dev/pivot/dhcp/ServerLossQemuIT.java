@@ -4,6 +4,7 @@ import dev.pivot.demo.DemoImage;
 import dev.pivot.demo.Dnsmasq;
 import dev.pivot.demo.NetNamespace;
 import dev.pivot.demo.Qemu;
+import dev.pivot.server.ServerConfig;
 import dev.pivot.store.PostgresCluster;
 import dev.pivot.testsupport.Require;
 import org.junit.jupiter.api.AfterEach;
@@ -43,6 +44,8 @@ class ServerLossQemuIT {
     private static final String MAC = "52:54:00:77:00:d7";
     private static final String UEFI_MAC = "52:54:00:77:00:d8";
     private static final String PROXY_MAC = "52:54:00:77:00:d9";
+    private static final String NBD_MAC = "52:54:00:77:00:da";
+    private static final String NBD_REFUSED_MAC = "52:54:00:77:00:db";
     private static final Duration BOOT_LIMIT = Duration.ofSeconds(360);
     private static final String[] ADDRESS = {"10.79.0.1", "10.79.0.2"};
     private static final String[] NAME = {"pxe-a", "pxe-b"};
@@ -74,7 +77,7 @@ class ServerLossQemuIT {
 
     @Test
     void theVmReachesStage2ThroughTheOtherServerWhenItsServerIsKilledAfterTheScript() throws Exception {
-        List<String> later = survivesTheLossOfItsServer(Qemu.Boot.BIOS_IPXE_ROM, MAC, "full");
+        List<String> later = survivesTheLossOfItsServer(Qemu.Boot.BIOS_IPXE_ROM, MAC, "full").lines();
         assertThat(later).as("iPXE fetched kernel and initrd from the survivor")
                 .anyMatch(l -> Pattern.compile("\\bkernel\\b").matcher(l).find())
                 .anyMatch(l -> Pattern.compile("\\binitrd\\b").matcher(l).find());
@@ -82,7 +85,7 @@ class ServerLossQemuIT {
 
     @Test
     void grubFromShimFallsBackToTheOtherServerWhenItsServerIsKilledAfterItsConfig() throws Exception {
-        List<String> later = survivesTheLossOfItsServer(Qemu.Boot.UEFI_OWN_PXE, UEFI_MAC, "full");
+        List<String> later = survivesTheLossOfItsServer(Qemu.Boot.UEFI_OWN_PXE, UEFI_MAC, "full").lines();
         assertThat(later).as("GRUB fetched kernel and initrds from the survivor over HTTP (its elif), as HTTP steps")
                 .anyMatch(l -> Pattern.compile("\\bkernel\\s+bzImage\\b").matcher(l).find())
                 .anyMatch(l -> Pattern.compile("\\binitrd\\s+pivot\\.cpio\\.gz\\b").matcher(l).find())
@@ -95,7 +98,7 @@ class ServerLossQemuIT {
      */
     @Test
     void twoProxyServersBesideARouterBothAnswerAndTheOtherCarriesTheBoot() throws Exception {
-        List<String> later = survivesTheLossOfItsServer(Qemu.Boot.BIOS_IPXE_ROM, PROXY_MAC, "proxy");
+        List<String> later = survivesTheLossOfItsServer(Qemu.Boot.BIOS_IPXE_ROM, PROXY_MAC, "proxy").lines();
         assertThat(later).as("the survivor answered the VM's DHCP as a proxy too")
                 .anyMatch(l -> Pattern.compile("\\bdhcp +proxy offer\\b").matcher(l).find());
         assertThat(later).as("iPXE fetched kernel and initrd from the survivor")
@@ -104,10 +107,117 @@ class ServerLossQemuIT {
     }
 
     /**
-     * Boots {@code mac} with {@code boot}, both servers in {@code dhcp} mode ({@code full} on shared leases, or
-     * {@code proxy} beside a dnsmasq-base router), kills the server that served its script; the survivor's lines.
+     * The root image over NBD (both servers with {@code --root-transport nbd}): stage 1 attaches it from the
+     * survivor's NBD server, on the port every server uses, once the server that served the script is gone.
      */
-    private List<String> survivesTheLossOfItsServer(Qemu.Boot boot, String mac, String dhcp) throws Exception {
+    @Test
+    void anNbdRootIsAttachedFromTheOtherServerWhenItsServerIsKilledAfterTheScript() throws Exception {
+        Require.command("qemu-nbd", "qemu-utils"); // packed into stage 1, as NbdRootIT's
+        Survivor survivor = survivesTheLossOfItsServer(Qemu.Boot.BIOS_IPXE_ROM, NBD_MAC, "full",
+                "--root-transport", "nbd");
+        String nbd = survivor.address() + ":" + ServerConfig.DEFAULT_NBD_PORT;
+        assertThat(vm.serial()).as("stage 1 attached from the survivor's NBD server")
+                .contains("from nbd://" + nbd + " to /dev/nbd0");
+        assertThat(survivor.lines()).as("the survivor's timeline says where the root image came from")
+                .anyMatch(l -> l.contains("root_fetched") && l.contains("attached over NBD from " + nbd));
+    }
+
+    /**
+     * The server that wrote the script stays up but refuses NBD connections (an nftables reset in its namespace):
+     * stage 1's reports reach it, its attach fails, and the root image is attached from the other server's NBD.
+     */
+    @Test
+    void anNbdRootIsAttachedFromTheOtherServerWhenItsServerRefusesNbd() throws Exception {
+        Require.command("qemu-nbd", "qemu-utils");
+        Require.command("nft", "nftables");
+        Booting booting = bootBesideTwoServers(Qemu.Boot.BIOS_IPXE_ROM, NBD_REFUSED_MAC, "full",
+                "--root-transport", "nbd");
+        int refusing = booting.server();
+        booting.namespaces()[refusing].exec("nft", "add table inet pvtnbd; add chain inet pvtnbd in { type filter"
+                + " hook input priority 0; }; add rule inet pvtnbd in tcp dport " + ServerConfig.DEFAULT_NBD_PORT
+                + " reject with tcp reset");
+        Duration took = vm.awaitMarker(Qemu.DEFAULT_MARKER, BOOT_LIMIT);
+        System.out.printf("ServerLossQemuIT [NBD refused by %s]: QEMU start -> stage 2 in %s%n", NAME[refusing],
+                Qemu.seconds(took));
+        vm.serial().lines().filter(l -> l.contains("nbd://"))
+                .forEach(l -> System.out.println("ServerLossQemuIT: console | " + l));
+        String from = ADDRESS[refusing] + ":" + ServerConfig.DEFAULT_NBD_PORT;
+        String to = ADDRESS[1 - refusing] + ":" + ServerConfig.DEFAULT_NBD_PORT;
+        assertThat(vm.serial()).as("stage 1 tried the script's server first, then the other")
+                .contains("from nbd://" + from + " to /dev/nbd0")
+                .contains("pivot: nbd://" + from + " does not answer")
+                .contains("attaching from nbd://" + to);
+        Lab.awaitLine(booting.outputs().get(1 - refusing), 30, l -> l.contains(NBD_REFUSED_MAC)
+                        && l.contains("root_fetched") && l.contains("attached over NBD from " + to),
+                NAME[1 - refusing] + "'s root_fetched step");
+    }
+
+    /** The server that carried the boot on: its address, and its timeline lines of the boot's MAC. */
+    private record Survivor(String address, List<String> lines) {
+    }
+
+    /**
+     * Boots {@code mac} with {@code boot}, both servers in {@code dhcp} mode ({@code full} on shared leases, or
+     * {@code proxy} beside a dnsmasq-base router) and with {@code serveArgs}, kills the server that served its
+     * script; the survivor.
+     */
+    private Survivor survivesTheLossOfItsServer(Qemu.Boot boot, String mac, String dhcp, String... serveArgs)
+            throws Exception {
+        Booting booting = bootBesideTwoServers(boot, mac, dhcp, serveArgs);
+        int victim = booting.server();
+        int survivor = 1 - victim;
+        List<List<String>> outputs = booting.outputs();
+        long start = booting.start();
+        long pid = servers.get(victim).pid();
+        Process kill = new ProcessBuilder("kill", "-9", Long.toString(pid)).redirectErrorStream(true).start();
+        assertThat(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0).as("kill -9 %d", pid).isTrue();
+        assertThat(servers.get(victim).waitFor(10, TimeUnit.SECONDS)).as("%s ended", NAME[victim]).isTrue();
+        double killedAt = (System.nanoTime() - start) / 1e9;
+        System.out.printf("ServerLossQemuIT [" + boot + "]: %s served the script and was killed (kill -9 %d) %.1f s after QEMU"
+                + " started%n", NAME[victim], pid, killedAt);
+        List<String> victimOutput = List.copyOf(outputs.get(victim));
+        assertThat(victimOutput).as("%s answered the VM's DHCP", NAME[victim])
+                .anyMatch(l -> l.contains(mac)
+                        && Pattern.compile("\\bdhcp +(ack|proxy (offer|ack))\\b").matcher(l).find());
+
+        Duration took = vm.awaitMarker(Qemu.DEFAULT_MARKER, BOOT_LIMIT);
+        System.out.printf("ServerLossQemuIT [" + boot + "]: QEMU start -> stage 2 in %s through %s; load average %s%n",
+                Qemu.seconds(took), NAME[survivor], Files.readString(Path.of("/proc/loadavg")).strip());
+        assertThat(vm.serial()).as("stage 1 moved on to the other server")
+                .contains("pivot: http://" + ADDRESS[victim] + " does not answer: trying http://"
+                        + ADDRESS[survivor]);
+
+        // The survivor's timeline: the later steps of this boot, each through it.
+        List<String> later = List.of("stage1", "network", "root_fetched", "handover", "stage2");
+        for (String step : later) {
+            Lab.awaitLine(outputs.get(survivor), 30, l -> l.contains(mac)
+                            && Pattern.compile("\\b" + step + "\\b").matcher(l).find(),
+                    NAME[survivor] + "'s " + step + " step");
+        }
+        List<String> survivorLines = outputs.get(survivor).stream().filter(l -> l.contains(mac)).toList();
+        survivorLines.forEach(l -> System.out.println("ServerLossQemuIT: " + NAME[survivor] + " | " + l));
+        // And its API, from the shared database: the survivor's session of this boot, with its name.
+        String sessions = curl(booting.lan(), "http://" + ADDRESS[survivor] + "/api/v1/sessions?limit=5&mac=" + mac);
+        assertThat(sessions).as("the survivor's API").contains("\"server\":\"" + NAME[survivor] + "\"")
+                .contains("root_fetched").contains("stage2");
+        return new Survivor(ADDRESS[survivor], survivorLines);
+    }
+
+    /**
+     * A VM booting beside the two servers: the one whose script it fetched, the LAN, the servers' namespaces and
+     * outputs, and when QEMU started.
+     */
+    private record Booting(int server, NetNamespace lan, NetNamespace[] namespaces, List<List<String>> outputs,
+                           long start) {
+    }
+
+    /**
+     * Starts the two servers in {@code dhcp} mode ({@code full} on shared leases, or {@code proxy} beside a
+     * dnsmasq-base router) with {@code serveArgs}, and a VM booting {@code mac} with {@code boot}; returns once one
+     * of them logged the VM's script step.
+     */
+    private Booting bootBesideTwoServers(Qemu.Boot boot, String mac, String dhcp, String... serveArgs)
+            throws Exception {
         Require.vmLab();
         Require.command("curl");
         Optional<Path> bin = PostgresCluster.binDir();
@@ -155,6 +265,7 @@ class ServerLossQemuIT {
             if (dhcp.equals("full")) {
                 cmd.addAll(List.of("--range", "10.79.0.100-10.79.0.199", "--dhcp-leases", "store"));
             }
+            cmd.addAll(List.of(serveArgs));
             List<String> output = outputs.get(i);
             Process server = lab.start(ns[i], cmd, output);
             servers.add(server);
@@ -170,41 +281,8 @@ class ServerLossQemuIT {
         long start = System.nanoTime();
         vm = Qemu.start(lan, Qemu.Spec.of(boot, Qemu.Nic.VIRTIO, mac, tap, tmp.resolve("serial.log")));
         Pattern script = Pattern.compile(Pattern.quote(mac) + " .*\\bscript\\b");
-        int victim = awaitEither(outputs, l -> script.matcher(l).find(), BOOT_LIMIT, "the script step");
-        int survivor = 1 - victim;
-        long pid = servers.get(victim).pid();
-        Process kill = new ProcessBuilder("kill", "-9", Long.toString(pid)).redirectErrorStream(true).start();
-        assertThat(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0).as("kill -9 %d", pid).isTrue();
-        assertThat(servers.get(victim).waitFor(10, TimeUnit.SECONDS)).as("%s ended", NAME[victim]).isTrue();
-        double killedAt = (System.nanoTime() - start) / 1e9;
-        System.out.printf("ServerLossQemuIT [" + boot + "]: %s served the script and was killed (kill -9 %d) %.1f s after QEMU"
-                + " started%n", NAME[victim], pid, killedAt);
-        List<String> victimOutput = List.copyOf(outputs.get(victim));
-        assertThat(victimOutput).as("%s answered the VM's DHCP", NAME[victim])
-                .anyMatch(l -> l.contains(mac)
-                        && Pattern.compile("\\bdhcp +(ack|proxy (offer|ack))\\b").matcher(l).find());
-
-        Duration took = vm.awaitMarker(Qemu.DEFAULT_MARKER, BOOT_LIMIT);
-        System.out.printf("ServerLossQemuIT [" + boot + "]: QEMU start -> stage 2 in %s through %s; load average %s%n",
-                Qemu.seconds(took), NAME[survivor], Files.readString(Path.of("/proc/loadavg")).strip());
-        assertThat(vm.serial()).as("stage 1 moved on to the other server")
-                .contains("pivot: http://" + ADDRESS[victim] + " does not answer: trying http://"
-                        + ADDRESS[survivor]);
-
-        // The survivor's timeline: the later steps of this boot, each through it.
-        List<String> later = List.of("stage1", "network", "root_fetched", "handover", "stage2");
-        for (String step : later) {
-            Lab.awaitLine(outputs.get(survivor), 30, l -> l.contains(mac)
-                            && Pattern.compile("\\b" + step + "\\b").matcher(l).find(),
-                    NAME[survivor] + "'s " + step + " step");
-        }
-        List<String> survivorLines = outputs.get(survivor).stream().filter(l -> l.contains(mac)).toList();
-        survivorLines.forEach(l -> System.out.println("ServerLossQemuIT: " + NAME[survivor] + " | " + l));
-        // And its API, from the shared database: the survivor's session of this boot, with its name.
-        String sessions = curl(lan, "http://" + ADDRESS[survivor] + "/api/v1/sessions?limit=5&mac=" + mac);
-        assertThat(sessions).as("the survivor's API").contains("\"server\":\"" + NAME[survivor] + "\"")
-                .contains("root_fetched").contains("stage2");
-        return survivorLines;
+        int server = awaitEither(outputs, l -> script.matcher(l).find(), BOOT_LIMIT, "the script step");
+        return new Booting(server, lan, ns, outputs, start);
     }
 
     private void awaitHealth(NetNamespace lan, String address, String peer) throws Exception {
