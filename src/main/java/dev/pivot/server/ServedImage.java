@@ -49,11 +49,15 @@ public record ServedImage(Optional<ImportedImage> image, BootSpec spec) {
      */
     static final List<String> NBD_MODULES = List.of("nbd", "dm_mod", "dm_verity");
 
-    /** Where the lines go and what the operator asked for. */
-    /** @param machineRam the machines' RAM in bytes when the operator said (--machine-ram), for native mode */
-    /** @param transport how stage 1 reaches the root image: NBD packs nbd-client and the nbd module */
-    public record Options(ServerConfig.Stage1Mode mode, String init, boolean skipCheck, java.util.OptionalLong machineRam, PrintStream out,
-                   PrintWriter err, ServerConfig.RootTransport transport) {
+    /**
+     * What the operator asked for, and where the lines go.
+     *
+     * @param machineRam the machines' RAM in bytes when the operator said (--machine-ram), for native mode
+     * @param transport  how stage 1 reaches the root image: NBD packs nbd-client and the nbd module
+     */
+    public record Options(ServerConfig.Stage1Mode mode, String init, boolean skipCheck,
+                          java.util.OptionalLong machineRam, PrintStream out, PrintWriter err,
+                          ServerConfig.RootTransport transport) {
     }
 
     /**
