@@ -115,7 +115,7 @@ class ServerLossQemuIT {
         Require.command("qemu-nbd", "qemu-utils"); // packed into stage 1, as NbdRootIT's
         Survivor survivor = survivesTheLossOfItsServer(Qemu.Boot.BIOS_IPXE_ROM, NBD_MAC, "full",
                 "--root-transport", "nbd");
-        String nbd = survivor.address() + ":" + ServerConfig.DEFAULT_NBD_PORT;
+        String nbd = nbdAt(survivor.address());
         assertThat(vm.serial()).as("stage 1 attached from the survivor's NBD server")
                 .contains("from nbd://" + nbd + " to /dev/nbd0");
         assertThat(survivor.lines()).as("the survivor's timeline says where the root image came from")
@@ -141,15 +141,20 @@ class ServerLossQemuIT {
                 Qemu.seconds(took));
         vm.serial().lines().filter(l -> l.contains("nbd://"))
                 .forEach(l -> System.out.println("ServerLossQemuIT: console | " + l));
-        String from = ADDRESS[refusing] + ":" + ServerConfig.DEFAULT_NBD_PORT;
-        String to = ADDRESS[1 - refusing] + ":" + ServerConfig.DEFAULT_NBD_PORT;
+        String from = nbdAt(ADDRESS[refusing]);
+        String to = nbdAt(ADDRESS[1 - refusing]);
         assertThat(vm.serial()).as("stage 1 tried the script's server first, then the other")
                 .contains("from nbd://" + from + " to /dev/nbd0")
                 .contains("pivot: nbd://" + from + " does not answer")
-                .contains("attaching from nbd://" + to);
+                .contains("from nbd://" + to + " to /dev/nbd0");
         Lab.awaitLine(booting.outputs().get(1 - refusing), 30, l -> l.contains(NBD_REFUSED_MAC)
                         && l.contains("root_fetched") && l.contains("attached over NBD from " + to),
                 NAME[1 - refusing] + "'s root_fetched step");
+    }
+
+    /** A server's NBD address: every server listens on the same port (docs/ha.md). */
+    private static String nbdAt(String address) {
+        return address + ":" + ServerConfig.DEFAULT_NBD_PORT;
     }
 
     /** The server that carried the boot on: its address, and its timeline lines of the boot's MAC. */
