@@ -46,6 +46,8 @@ class ServerLossQemuIT {
     private static final String PROXY_MAC = "52:54:00:77:00:d9";
     private static final String NBD_MAC = "52:54:00:77:00:da";
     private static final String NBD_REFUSED_MAC = "52:54:00:77:00:db";
+    private static final String NBD_MOVED_MAC = "52:54:00:77:00:dc";
+    private static final Pattern NBD_READ_BYTES = Pattern.compile("(?m)^pivot_nbd_read_bytes(?:\\{[^}]*})? (\\S+)$");
     private static final Duration BOOT_LIMIT = Duration.ofSeconds(360);
     private static final String[] ADDRESS = {"10.79.0.1", "10.79.0.2"};
     private static final String[] NAME = {"pxe-a", "pxe-b"};
@@ -150,6 +152,47 @@ class ServerLossQemuIT {
         Lab.awaitLine(booting.outputs().get(1 - refusing), 30, l -> l.contains(NBD_REFUSED_MAC)
                         && l.contains("root_fetched") && l.contains("attached over NBD from " + to),
                 NAME[1 - refusing] + "'s root_fetched step");
+    }
+
+    /**
+     * Both servers up when stage 1 attaches the root image: it attaches from the one its reports go to, with the
+     * other standing by, and once that one is killed (right after the attach, before the image's own stage 1 mounts
+     * the root) the reads move on to the other server and the VM reaches stage 2.
+     */
+    @Test
+    void anNbdRootIsReadFromTheOtherServerWhenItsServerIsKilledAfterTheAttach() throws Exception {
+        Require.command("qemu-nbd", "qemu-utils");
+        Booting booting = bootBesideTwoServers(Qemu.Boot.BIOS_IPXE_ROM, NBD_MOVED_MAC, "full",
+                "--root-transport", "nbd");
+        int attached = booting.server();
+        int other = 1 - attached;
+        vm.awaitMarker("pivot: root image attached over NBD", BOOT_LIMIT);
+        Process victim = servers.get(attached);
+        victim.destroyForcibly(); // SIGKILL
+        assertThat(victim.waitFor(10, TimeUnit.SECONDS)).as("%s ended", NAME[attached]).isTrue();
+        double readBefore = nbdReadBytes(booting.lan(), other);
+
+        Duration took = vm.awaitMarker(Qemu.DEFAULT_MARKER, BOOT_LIMIT);
+        double readAfter = nbdReadBytes(booting.lan(), other);
+        System.out.printf("ServerLossQemuIT [NBD, %s killed after the attach]: QEMU start -> stage 2 in %s; %s sent"
+                + " %.0f bytes of NBD reads before the kill, %.0f by stage 2%n", NAME[attached], Qemu.seconds(took),
+                NAME[other], readBefore, readAfter);
+        vm.serial().lines().filter(l -> l.contains("nbd://") || l.contains("over NBD"))
+                .forEach(l -> System.out.println("ServerLossQemuIT: console | " + l));
+        assertThat(vm.serial()).as("stage 1 attached from the script's server with the other standing by")
+                .contains("attached over NBD from " + nbdAt(ADDRESS[attached]) + ", standing by: " + ADDRESS[other]);
+        assertThat(readAfter).as("the reads after the kill went to %s", NAME[other]).isGreaterThan(readBefore);
+        assertThat(vm.serial()).doesNotContain("I/O error").doesNotContain("pivot: FAILED");
+        Lab.awaitLine(booting.outputs().get(other), 30, l -> l.contains(NBD_MOVED_MAC)
+                && Pattern.compile("\\bstage2\\b").matcher(l).find(), NAME[other] + "'s stage2 step");
+    }
+
+    /** Bytes {@code server} has sent in NBD read replies since it started (its metrics). */
+    private double nbdReadBytes(NetNamespace lan, int server) throws Exception {
+        String metrics = curl(lan, "http://" + ADDRESS[server] + "/metrics");
+        var m = NBD_READ_BYTES.matcher(metrics);
+        assertThat(m.find()).as("pivot_nbd_read_bytes in %s's metrics", NAME[server]).isTrue();
+        return Double.parseDouble(m.group(1));
     }
 
     /** A server's NBD address: every server listens on the same port (docs/ha.md). */
