@@ -77,7 +77,7 @@ final class ScriptEndpoint {
         boolean menu = plan.get().showsMenu();
         // A fresh secret per script: this boot's reports and downloads count only with it (a menu's choice chains
         // to a script of its own, which carries one).
-        String script = menu ? IpxeScript.menu(plan.get(), base, mac)
+        String script = menu ? IpxeScript.menu(plan.get(), servers(base), mac)
                 : IpxeScript.forMachine(plan.get().spec(), servers(base), mac, Optional.of(machines.issueSecret(mac)));
         log.info("HTTP boot.ipxe for {} with base {}{}", machines.describe(request, given), base,
                 menu ? " (menu of " + plan.get().menu().size() + " generations)"

@@ -129,6 +129,17 @@ public final class IpxeScript {
      * server knows which one the machine boots. iPXE draws it on every console it has, the serial one included.
      */
     public static String menu(BootPlan plan, String baseUrl, MacAddress mac) {
+        return menu(plan, List.of(baseUrl), mac);
+    }
+
+    /**
+     * @param baseUrls the servers that can serve this boot, the one drawing the menu first: a choice chains to its
+     *                 script from the first that answers, as {@link #forMachine} fetches each artifact
+     */
+    public static String menu(BootPlan plan, List<String> baseUrls, MacAddress mac) {
+        if (baseUrls.isEmpty()) {
+            throw new IllegalArgumentException("a boot menu needs at least one server URL");
+        }
         StringBuilder s = new StringBuilder();
         s.append("#!ipxe\n");
         s.append("# Pivot boot menu for ").append(mac).append(", profile ").append(plan.profile()).append('\n');
@@ -150,15 +161,23 @@ public final class IpxeScript {
         for (BootPlan.MenuEntry e : plan.menu()) {
             s.append(":gen_").append(e.generation()).append('\n');
             s.append("echo Pivot: booting generation ").append(e.generation()).append('\n');
-            s.append("chain --replace --autofree ").append(baseUrl).append(Routes.scriptPath(mac, e.generation()))
-                    .append(" || goto failed\n");
+            chainToFirstThatAnswers(s, baseUrls, Routes.scriptPath(mac, e.generation()));
+            s.append(" || goto failed\n");
         }
         s.append(":failed\n");
         s.append("echo Pivot: the boot script of the chosen generation did not load; retrying in ")
                 .append(RETRY_PAUSE_SECONDS).append(" seconds (Ctrl-C for the iPXE shell)\n");
         s.append("sleep ").append(RETRY_PAUSE_SECONDS).append(" || shell\n");
-        s.append("chain --replace --autofree ").append(baseUrl).append(Routes.scriptPath(mac)).append('\n');
+        chainToFirstThatAnswers(s, baseUrls, Routes.scriptPath(mac));
+        s.append('\n');
         return s.toString();
+    }
+
+    /** {@code chain … URL1/PATH || chain … URL2/PATH || …}, without a line end. */
+    private static void chainToFirstThatAnswers(StringBuilder s, List<String> baseUrls, String path) {
+        for (int i = 0; i < baseUrls.size(); i++) {
+            s.append(i == 0 ? "" : " || ").append("chain --replace --autofree ").append(baseUrls.get(i)).append(path);
+        }
     }
 
     private static final java.time.format.DateTimeFormatter BUILT =

@@ -137,14 +137,8 @@ class IpxeScriptTest {
 
     @Test
     void theMenuListsGenerationsNewestFirstWithVersionDateAndNumberAndChainsToTheChosenOne() {
-        dev.pivot.boot.Artifact a = new dev.pivot.boot.Artifact("a".repeat(64), 1, "bzImage");
-        dev.pivot.boot.BootSpec spec = new dev.pivot.boot.BootSpec(a, java.util.List.of(a), a, "/init",
-                java.util.List.of(), "/pivot/init");
-        java.time.Instant built = java.time.Instant.parse("2026-12-05T02:40:11Z");
-        dev.pivot.boot.BootPlan plan = new dev.pivot.boot.BootPlan(spec, "pc", 2, java.util.List.of(
-                new dev.pivot.boot.BootPlan.MenuEntry(12, "25.05.20250101.abc", built, false),
-                new dev.pivot.boot.BootPlan.MenuEntry(2, "24.11", built, true),
-                new dev.pivot.boot.BootPlan.MenuEntry(1, "", built, false)), 7);
+        dev.pivot.boot.BootPlan plan = menuPlan();
+        dev.pivot.boot.BootSpec spec = plan.spec();
         dev.pivot.boot.MacAddress mac = dev.pivot.boot.MacAddress.parse("52:54:00:00:00:01");
         String script = IpxeScript.menu(plan, "http://10.0.0.1", mac);
         assertThat(script).startsWith("#!ipxe\n").contains("""
@@ -162,6 +156,36 @@ class IpxeScriptTest {
         assertThat(new dev.pivot.boot.BootPlan(spec, "pc", 2, plan.menu(), 0).showsMenu()).as("timeout 0").isFalse();
         assertThat(new dev.pivot.boot.BootPlan(spec, "pc", 2, plan.menu().subList(0, 1), 5).showsMenu())
                 .as("one generation").isFalse();
+    }
+
+    @Test
+    void aMenuChoiceChainsToItsScriptFromTheFirstServerThatAnswers() {
+        dev.pivot.boot.MacAddress mac = dev.pivot.boot.MacAddress.parse("52:54:00:00:00:01");
+        String script = IpxeScript.menu(menuPlan(), List.of("http://10.0.0.1", "http://10.0.0.2:8080"), mac);
+        assertThat(script).contains("""
+                :gen_12
+                echo Pivot: booting generation 12
+                chain --replace --autofree http://10.0.0.1/boot.ipxe?mac=52:54:00:00:00:01&generation=12 \
+                || chain --replace --autofree http://10.0.0.2:8080/boot.ipxe?mac=52:54:00:00:00:01&generation=12 \
+                || goto failed
+                """).endsWith("""
+                chain --replace --autofree http://10.0.0.1/boot.ipxe?mac=52:54:00:00:00:01 \
+                || chain --replace --autofree http://10.0.0.2:8080/boot.ipxe?mac=52:54:00:00:00:01
+                """);
+        assertThatThrownBy(() -> IpxeScript.menu(menuPlan(), List.of(), mac))
+                .hasMessageContaining("at least one server URL");
+    }
+
+    /** Generations 12, 2 (the default) and 1, a 7 s timeout. */
+    private static dev.pivot.boot.BootPlan menuPlan() {
+        dev.pivot.boot.Artifact a = new dev.pivot.boot.Artifact("a".repeat(64), 1, "bzImage");
+        dev.pivot.boot.BootSpec spec = new dev.pivot.boot.BootSpec(a, java.util.List.of(a), a, "/init",
+                java.util.List.of(), "/pivot/init");
+        java.time.Instant built = java.time.Instant.parse("2026-12-05T02:40:11Z");
+        return new dev.pivot.boot.BootPlan(spec, "pc", 2, java.util.List.of(
+                new dev.pivot.boot.BootPlan.MenuEntry(12, "25.05.20250101.abc", built, false),
+                new dev.pivot.boot.BootPlan.MenuEntry(2, "24.11", built, true),
+                new dev.pivot.boot.BootPlan.MenuEntry(1, "", built, false)), 7);
     }
 
     @Test
