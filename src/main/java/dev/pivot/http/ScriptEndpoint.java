@@ -50,10 +50,7 @@ final class ScriptEndpoint {
 
     /** This server's base URL first, then every other live server's, each once. */
     java.util.List<String> servers(String base) {
-        java.util.LinkedHashSet<String> all = new java.util.LinkedHashSet<>();
-        all.add(base);
-        all.addAll(peers.get());
-        return java.util.List.copyOf(all);
+        return Routes.thisServerFirst(base, peers.get());
     }
 
     void serve(Request request, Response response) throws IOException {

@@ -3,6 +3,7 @@ package dev.pivot.loaders;
 import dev.pivot.boot.BootSpec;
 import dev.pivot.boot.MacAddress;
 
+import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -28,6 +29,16 @@ public final class PxelinuxConfig {
 
     /** The config for one machine. */
     public static String render(BootSpec spec, String baseUrl, MacAddress mac) {
+        return render(spec, List.of(baseUrl), mac);
+    }
+
+    /**
+     * @param baseUrls the servers that can serve this boot, the one writing the config first: kernel and initrds
+     *                 come from it (a PXELINUX config has no way to try another), and stage 1 is told the others
+     *                 ({@code pivot.fallback}) for its reports and the root image
+     */
+    public static String render(BootSpec spec, List<String> baseUrls, MacAddress mac) {
+        String baseUrl = baseUrls.getFirst();
         // No initrd= words (they are for the EFI stub under iPXE): here the loader hands the initrds over itself.
         return "# Pivot: " + mac + "\n"
                 + "DEFAULT pivot\n"
@@ -35,6 +46,6 @@ public final class PxelinuxConfig {
                 + "  KERNEL " + Routes.artifact(baseUrl, spec.kernel(), mac) + "\n"
                 + "  INITRD " + spec.initrds().stream().map(a -> Routes.artifact(baseUrl, a, mac))
                 .collect(Collectors.joining(",")) + "\n"
-                + "  APPEND " + String.join(" ", KernelCommandLine.of(spec, baseUrl, mac)) + "\n";
+                + "  APPEND " + String.join(" ", KernelCommandLine.of(spec, baseUrls, mac, Optional.empty())) + "\n";
     }
 }

@@ -27,6 +27,17 @@ public final class Routes {
     /** The query parameter that names the machine on every machine-facing URL. */
     public static final String MAC = "mac";
 
+    /**
+     * The servers a machine is told to try, in order: this one's base URL first, then every other live server's,
+     * each once (a server's own URL can be among its peers').
+     */
+    public static java.util.List<String> thisServerFirst(String baseUrl, java.util.List<String> peers) {
+        java.util.LinkedHashSet<String> all = new java.util.LinkedHashSet<>();
+        all.add(baseUrl);
+        all.addAll(peers);
+        return java.util.List.copyOf(all);
+    }
+
     private Routes() {
     }
 

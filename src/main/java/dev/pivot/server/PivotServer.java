@@ -244,7 +244,7 @@ public final class PivotServer implements AutoCloseable {
             TftpFiles files = TftpFiles.withDistroLoaders(config.tftpRoot().map(List::of).orElse(List.of()),
                     config.ipxeDir(), arm64Loader.isPresent() ? java.util.stream.Stream.concat(
                             uefi.tftpDirs().stream(), java.util.stream.Stream.of(arm64Dir)).toList() : uefi.tftpDirs(),
-                    TftpFiles.both(new PxelinuxConfigs(catalog, baseUrl),
+                    TftpFiles.both(new PxelinuxConfigs(catalog, baseUrl, peers),
                             grubConfigs));
             TftpServer tftp = new TftpServer(TftpConfig.defaults(where.bind(), config.tftpPort(), files.roots())
                     .withMaxBlockSize(tftpBlockSize).withLimits(new TftpLimits(limits.tftpTransfers(),

@@ -37,7 +37,7 @@ class PxelinuxConfigsTest {
 
     @Test
     void aMachinesConfigNamesKernelInitrdsAndTheContractCommandLine() throws Exception {
-        TftpFiles files = new TftpFiles(List.of(), new PxelinuxConfigs(mac -> Optional.of(SPEC), BASE));
+        TftpFiles files = new TftpFiles(List.of(), new PxelinuxConfigs(mac -> Optional.of(SPEC), BASE, List::of));
         String cfg = fetch(files, "pxelinux.cfg/01-52-54-00-AB-cd-01").orElseThrow();
         String q = "?mac=52:54:00:ab:cd:01";
         assertThat(cfg.lines()).contains("DEFAULT pivot", "LABEL pivot",
@@ -51,10 +51,24 @@ class PxelinuxConfigsTest {
     }
 
     @Test
+    void stage1IsToldTheOtherLiveServersWhileKernelAndInitrdsComeFromThisOne() throws Exception {
+        String other = "http://10.0.0.2:8080";
+        TftpFiles files = new TftpFiles(List.of(), new PxelinuxConfigs(mac -> Optional.of(SPEC), BASE,
+                () -> List.of(BASE, other)));
+        String cfg = fetch(files, "pxelinux.cfg/01-52-54-00-ab-cd-01").orElseThrow();
+        assertThat(cfg).contains("  KERNEL " + BASE + "/artifacts/").doesNotContain("KERNEL " + other);
+        String append = cfg.lines().filter(l -> l.startsWith("  APPEND ")).findFirst().orElseThrow();
+        assertThat(append).contains(" pivot.url=" + BASE + " pivot.fallback=" + other + " ");
+        String alone = fetch(new TftpFiles(List.of(), new PxelinuxConfigs(mac -> Optional.of(SPEC), BASE,
+                List::of)), "pxelinux.cfg/01-52-54-00-ab-cd-01").orElseThrow();
+        assertThat(alone).doesNotContain("pivot.fallback");
+    }
+
+    @Test
     void otherNamesAndMachinesWithoutAnImageAreNotFound() throws Exception {
-        TftpFiles files = new TftpFiles(List.of(), new PxelinuxConfigs(mac -> Optional.empty(), BASE));
+        TftpFiles files = new TftpFiles(List.of(), new PxelinuxConfigs(mac -> Optional.empty(), BASE, List::of));
         assertThat(fetch(files, "pxelinux.cfg/01-52-54-00-ab-cd-01")).isEmpty();
-        TftpFiles all = new TftpFiles(List.of(), new PxelinuxConfigs(mac -> Optional.of(SPEC), BASE));
+        TftpFiles all = new TftpFiles(List.of(), new PxelinuxConfigs(mac -> Optional.of(SPEC), BASE, List::of));
         assertThat(fetch(all, "pxelinux.cfg/default")).isEmpty();
         assertThat(fetch(all, "pxelinux.cfg/C0A80001")).isEmpty();
         assertThat(dev.pivot.loaders.PxelinuxConfig.render(SPEC, BASE, MacAddress.parse("525400abcd01"))).startsWith("# Pivot: ");
