@@ -149,6 +149,8 @@ class ServerLossQemuIT {
                 .contains("from nbd://" + from + " to /dev/nbd0")
                 .contains("pivot: nbd://" + from + " does not answer")
                 .contains("from nbd://" + to + " to /dev/nbd0");
+        assertThat(vm.serial().split("standing by did not attach", -1)).as("one attach with a server standing by,"
+                + " whose source refuses: none after it").hasSize(2);
         Lab.awaitLine(booting.outputs().get(1 - refusing), 30, l -> l.contains(NBD_REFUSED_MAC)
                         && l.contains("root_fetched") && l.contains("attached over NBD from " + to),
                 NAME[1 - refusing] + "'s root_fetched step");
