@@ -38,6 +38,9 @@ public final class PxelinuxConfig {
      *                 ({@code pivot.fallback}) for its reports and the root image
      */
     public static String render(BootSpec spec, List<String> baseUrls, MacAddress mac) {
+        if (baseUrls.isEmpty()) {
+            throw new IllegalArgumentException("a PXELINUX config needs at least one server URL");
+        }
         String baseUrl = baseUrls.getFirst();
         // No initrd= words (they are for the EFI stub under iPXE): here the loader hands the initrds over itself.
         return "# Pivot: " + mac + "\n"

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** pxelinux.cfg/01-MAC over TFTP: the same boot as the iPXE script, by HTTP URL, for u-root's pxeboot. */
 class PxelinuxConfigsTest {
@@ -72,5 +73,12 @@ class PxelinuxConfigsTest {
         assertThat(fetch(all, "pxelinux.cfg/default")).isEmpty();
         assertThat(fetch(all, "pxelinux.cfg/C0A80001")).isEmpty();
         assertThat(dev.pivot.loaders.PxelinuxConfig.render(SPEC, BASE, MacAddress.parse("525400abcd01"))).startsWith("# Pivot: ");
+    }
+
+    @Test
+    void aConfigWithoutAnyServerIsRefusedByName() {
+        assertThatThrownBy(() -> dev.pivot.loaders.PxelinuxConfig.render(SPEC, List.of(),
+                MacAddress.parse("525400abcd01")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("a PXELINUX config needs at least one server URL");
     }
 }
