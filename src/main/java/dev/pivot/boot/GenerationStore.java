@@ -16,8 +16,11 @@ public interface GenerationStore {
     /** The profile's stored generations, newest first, and its rollback pin; empty when none is stored. */
     Optional<ProfileGenerations> generations(String profile);
 
-    /** Stores a new generation (a new build of the profile). */
-    void addGeneration(String profile, Generation generation);
+    /**
+     * Stores a new generation (a new build of the profile); false when the profile has a generation of that number
+     * already (another server sharing the store recorded one first), and then nothing is stored.
+     */
+    boolean addGeneration(String profile, Generation generation);
 
     void removeGenerations(String profile, List<Integer> numbers);
 

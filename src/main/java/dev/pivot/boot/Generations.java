@@ -25,6 +25,8 @@ public final class Generations {
     private final Map<String, List<String>> extraArgs = new HashMap<>();
     private volatile java.util.function.UnaryOperator<BootSpec> transport = java.util.function.UnaryOperator.identity();
     private volatile Map<String, ProfileGenerations> current = Map.of();
+    /** Per profile, which stored generations this server can serve (their artifacts are here); see {@link #load}. */
+    private final Map<String, Predicate<BootSpec>> usable = new HashMap<>();
     private volatile List<BootSpec> allSpecs = List.of();
 
     /**
@@ -60,6 +62,7 @@ public final class Generations {
      * returns how many were dropped as unusable.
      */
     public synchronized int load(String profile, Predicate<BootSpec> usable) {
+        this.usable.put(profile, usable);
         Optional<ProfileGenerations> stored = store.flatMap(s -> s.generations(profile));
         if (stored.isEmpty()) {
             return 0;
@@ -73,24 +76,77 @@ public final class Generations {
     }
 
     /**
+     * Takes in what other servers sharing the store changed since: a generation one of them added (its build, which
+     * this server imports too) or pruned, a rollback made through it. Only generations whose artifacts are here
+     * ({@link #load}'s test). Returns whether the profile's generations or its default changed.
+     */
+    public synchronized boolean refresh(String profile) {
+        Optional<ProfileGenerations> stored = store.flatMap(s -> s.generations(profile));
+        if (stored.isEmpty()) {
+            return false;
+        }
+        Predicate<BootSpec> ok = usable.getOrDefault(profile, spec -> true);
+        List<Generation> here = stored.get().newestFirst().stream().filter(g -> ok.test(g.spec())).toList();
+        if (here.isEmpty()) {
+            return false;
+        }
+        ProfileGenerations before = current.get(profile);
+        ProfileGenerations after = new ProfileGenerations(profile, here, stored.get().pinned());
+        if (before != null && numbers(before).equals(numbers(after)) && before.pinned().equals(after.pinned())) {
+            return false;
+        }
+        change(profile, after);
+        return true;
+    }
+
+    /** {@link #refresh} of every profile this server serves; the profiles whose generations changed. */
+    public List<String> refreshAll() {
+        List<String> changed = new ArrayList<>();
+        for (String profile : new java.util.TreeSet<>(current.keySet())) {
+            if (refresh(profile)) {
+                changed.add(profile);
+            }
+        }
+        return changed;
+    }
+
+    private static List<Integer> numbers(ProfileGenerations pg) {
+        return pg.newestFirst().stream().map(Generation::number).toList();
+    }
+
+    /**
      * A build of the profile: its next generation and the default, unless it boots exactly what the newest does
-     * (the same build again, a restart) — then empty. Older generations beyond the policy are pruned.
+     * (the same build again, a restart, or a build another server sharing the store recorded first) — then empty.
+     * Older generations beyond the policy are pruned.
      */
     public synchronized Optional<Generation> addBuild(String profile, BootSpec spec, String version, Instant built,
                                                       String source, Instant now) {
-        ProfileGenerations before = current.get(profile);
-        if (before != null && before.newestIs(spec)) {
-            return Optional.empty();
+        // Servers sharing a store see the same build and race to record it: the one that loses takes the winner's.
+        for (int attempt = 1; ; attempt++) {
+            refresh(profile);
+            ProfileGenerations before = current.get(profile);
+            if (before != null && before.newestIs(spec)) {
+                return Optional.empty();
+            }
+            Generation g = new Generation(before == null ? 1 : before.nextNumber(), spec, version, built, now, source);
+            if (store.map(s -> s.addGeneration(profile, g)).orElse(true)) {
+                return Optional.of(added(profile, before, g, now));
+            }
+            if (attempt == 3) {
+                throw new IllegalStateException("profile " + profile + ": generation " + g.number()
+                        + " was taken by another server each time, three times");
+            }
         }
-        Generation g = new Generation(before == null ? 1 : before.nextNumber(), spec, version, built, now, source);
-        store.ifPresent(s -> s.addGeneration(profile, g));
+    }
+
+    private Generation added(String profile, ProfileGenerations before, Generation g, Instant now) {
         ProfileGenerations after = before == null ? ProfileGenerations.first(profile, g) : before.with(g);
         if (before != null && before.pinned().isPresent()) {
             store.ifPresent(s -> s.pinDefault(profile, OptionalInt.empty()));
         }
         change(profile, after);
         prune(profile, now);
-        return Optional.of(g);
+        return g;
     }
 
     /** Drops what the policy says; returns the dropped generations. */

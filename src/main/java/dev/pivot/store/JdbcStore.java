@@ -514,17 +514,17 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
     }
 
     @Override
-    public void addGeneration(String profile, Generation g) {
+    public boolean addGeneration(String profile, Generation g) {
         String spec;
         try {
             spec = JSON.writeValueAsString(StoredSpec.of(g.spec()));
         } catch (java.io.IOException e) {
             throw new StoreException("generation " + g.number() + " of " + profile + ": " + e.getMessage(), e);
         }
-        writes.run("cannot store generation " + g.number() + " of " + profile, db -> {
+        return writes.run("cannot store generation " + g.number() + " of " + profile, db -> {
             try (PreparedStatement s = db.prepareStatement("""
                     INSERT INTO profile_generation (profile, number, spec, version, built_at, imported_at, source)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)""")) {
+                    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (profile, number) DO NOTHING""")) {
                 s.setString(1, profile);
                 s.setInt(2, g.number());
                 s.setString(3, spec);
@@ -532,7 +532,7 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
                 s.setLong(5, micros(g.built()));
                 s.setLong(6, micros(g.imported()));
                 s.setString(7, g.source());
-                return s.executeUpdate();
+                return s.executeUpdate() == 1;
             }
         });
     }

@@ -249,7 +249,8 @@ class ProfileCatalogTest {
         }
 
         @Override
-        public void addGeneration(String profile, Generation generation) {
+        public boolean addGeneration(String profile, Generation generation) {
+            return true;
         }
 
         @Override

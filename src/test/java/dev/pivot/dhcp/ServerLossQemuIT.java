@@ -21,7 +21,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -270,11 +269,7 @@ class ServerLossQemuIT {
             throws Exception {
         Require.vmLab();
         Require.command("curl");
-        Optional<Path> bin = PostgresCluster.binDir();
-        if (bin.isEmpty()) {
-            Assertions.fail("no /usr/lib/postgresql/*/bin/postgres (Debian package postgresql)");
-        }
-        Require.command("runuser");
+        Path bin = PostgresCluster.requireBinDir();
         Path root = Require.packagedCli();
         Path image = DemoImage.build(root, tmp.resolve("image"));
 
@@ -294,7 +289,7 @@ class ServerLossQemuIT {
             lan.attach(port, bridge);
             ns[i].addAddress(serverIf[i], ADDRESS[i] + "/24");
         }
-        pg = PostgresCluster.start(bin.get(), List.of("ip", "netns", "exec", lan.name()), "10.79.0.254");
+        pg = PostgresCluster.start(bin, List.of("ip", "netns", "exec", lan.name()), "10.79.0.254");
         if (dhcp.equals("proxy")) {
             Require.command("dnsmasq");
             Dnsmasq.plainDhcp(lan, bridge, "10.79.0.100", "10.79.0.199", "10.79.0.254", tmp);

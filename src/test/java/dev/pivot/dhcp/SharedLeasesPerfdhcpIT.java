@@ -13,7 +13,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -62,11 +61,7 @@ class SharedLeasesPerfdhcpIT {
         Require.root("network namespaces");
         Require.command("ip");
         Require.command("perfdhcp", "kea-admin");
-        Optional<Path> bin = PostgresCluster.binDir();
-        if (bin.isEmpty()) {
-            Assertions.fail("no /usr/lib/postgresql/*/bin/postgres (Debian package postgresql)");
-        }
-        Require.command("runuser");
+        Path bin = PostgresCluster.requireBinDir();
         lab = new Lab();
         NetNamespace lan = lab.namespace("shlan");
         NetNamespace[] ns = {lab.namespace("shs1"), lab.namespace("shs2")};
@@ -80,7 +75,7 @@ class SharedLeasesPerfdhcpIT {
             lan.attach(port, bridge);
             ns[i].addAddress(serverIf[i], "10.78.0." + (i + 1) + "/16");
         }
-        pg = PostgresCluster.start(bin.get(), List.of("ip", "netns", "exec", lan.name()), "10.78.0.254");
+        pg = PostgresCluster.start(bin, List.of("ip", "netns", "exec", lan.name()), "10.78.0.254");
 
         Path image = TestImage.nixos(tmp, "shared-leases");
         List<List<String>> outputs = List.of(new CopyOnWriteArrayList<>(), new CopyOnWriteArrayList<>());

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pivot.boot.GenerationPolicy;
 import dev.pivot.cli.Main;
 import dev.pivot.demo.DemoImage;
+import dev.pivot.store.PostgresCluster;
 import dev.pivot.testsupport.CliRun;
 import dev.pivot.testsupport.Require;
 import dev.pivot.testsupport.TestFiles;
@@ -162,10 +163,68 @@ class GenerationsIT {
         }
     }
 
+    /**
+     * Two servers on one PostgreSQL following the same result link (as two machines would follow one build share),
+     * started at once: each new build is one generation both serve, though both import it; a rollback through one
+     * server's API is the other's default within seconds.
+     */
+    @Test
+    void twoServersOnOneDatabaseServeTheSameGenerationsAndRollback() throws Exception {
+        Path bin = PostgresCluster.requireBinDir();
+        Path result = work.resolve("shared-result");
+        link(result, builds[1]);
+        StringWriter saidA = new StringWriter(), saidB = new StringWriter();
+        try (PostgresCluster pg = PostgresCluster.start(bin)) {
+            Optional<String> db = Optional.of(pg.url() + "?user=pivot");
+            // Started together: both find no generation stored and both record their build as generation 1.
+            var startingB = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return start(result, work.resolve("state-b"), saidB, db, "beta");
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try (PivotServer a = start(result, work.resolve("state-a"), saidA, db, "alpha");
+                 PivotServer b = startingB.get(120, TimeUnit.SECONDS)) {
+                String baseA = "http://127.0.0.1:" + a.httpPort(), baseB = "http://127.0.0.1:" + b.httpPort();
+                assertThat(generations(baseA)).containsExactly(1);
+                assertThat(generations(baseB)).containsExactly(1);
+
+                link(result, builds[2]);
+                await(() -> defaultOf(baseA) == 2 && defaultOf(baseB) == 2, "generation 2 on both", saidA);
+                assertThat(generations(baseA)).containsExactly(2, 1);
+                assertThat(generations(baseB)).containsExactly(2, 1);
+                assertThat(pg.psql("SELECT count(*) FROM profile_generation").strip()).isEqualTo("2");
+                String both = saidA + "\n" + saidB;
+                both.lines().filter(l -> l.contains("profile default")).forEach(l ->
+                        System.out.println("GenerationsIT: two servers: " + l));
+                assertThat(both).doesNotContain("refusing").doesNotContain("cannot store");
+
+                CliRun rollback = CliRun.of(Main.commandLine(), "rollback", "default", "--server", baseA,
+                        "--token-file", a.config().tokenFile().toString());
+                assertThat(rollback.exit()).as(rollback.err()).isZero();
+                long rolledBack = System.nanoTime();
+                await(() -> defaultOf(baseB) == 1, "the rollback through alpha on beta", saidB);
+                System.out.printf("GenerationsIT: a rollback through alpha was beta's default %.1f s later%n",
+                        (System.nanoTime() - rolledBack) / 1e9);
+                assertThat(script(baseB, OTHER_MAC)).contains("--default gen_1");
+                assertThat(saidB.toString()).contains("pivot: profile default: generations [2, 1] from the shared"
+                        + " database, generation 1 the default");
+            }
+        }
+    }
+
     private static PivotServer start(Path result, Path state, StringWriter said) throws Exception {
+        return start(result, state, said, Optional.empty(), "");
+    }
+
+    private static PivotServer start(Path result, Path state, StringWriter said, Optional<String> database,
+                                     String name) throws Exception {
         ServerConfig config = ServerConfig.builder(result, new ServerConfig.Where.Listen("127.0.0.1"))
                 .dhcp(ServerConfig.DhcpMode.OFF, Optional.empty()).ports(0, 0).state(state)
-                .ipxeDir(Files.createDirectories(work.resolve("ipxe"))).eventQueue(1024)
+                .ipxeDir(Files.createDirectories(work.resolve("ipxe"))).eventQueue(1024).database(database)
+                .cluster(database.isEmpty() ? ServerConfig.Cluster.ALONE
+                        : new ServerConfig.Cluster(ServerConfig.DhcpLeases.JOURNAL, Optional.of(name)))
                 .generations(new GenerationPolicy(2, Optional.empty(), 5)).build();
         PrintStream out = new PrintStream(new OutputStream() {
             @Override

@@ -1,9 +1,7 @@
 package dev.pivot.server;
 
 import dev.pivot.store.PostgresCluster;
-import dev.pivot.testsupport.Require;
 import dev.pivot.testsupport.TestImage;
-import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,15 +40,9 @@ class HealthIT {
 
     @Test
     void serversSeeEachOtherAndSayWhenTheStoreIsDown() throws Exception {
-        Optional<Path> bin = PostgresCluster.binDir();
-        if (bin.isEmpty()) {
-            Assertions.fail("no /usr/lib/postgresql/*/bin/postgres (Debian package postgresql)");
-        }
-        if (Require.isRoot()) {
-            Require.command("runuser");
-        }
+        Path bin = PostgresCluster.requireBinDir();
         Path image = TestImage.nixos(tmp, "health");
-        try (PostgresCluster pg = PostgresCluster.start(bin.get())) {
+        try (PostgresCluster pg = PostgresCluster.start(bin)) {
             String url = pg.url() + "?user=pivot";
             try (PivotServer a = start(image, "alpha", Optional.of(url));
                  PivotServer b = start(image, "beta", Optional.of(url))) {

@@ -5,7 +5,6 @@ import dev.pivot.store.PostgresCluster;
 import dev.pivot.testsupport.Require;
 import dev.pivot.testsupport.TestFiles;
 import dev.pivot.testsupport.TestImage;
-import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,13 +50,7 @@ class OnceAcrossServersIT {
 
     @Test
     void aOnceAssignmentIsUsedUpOnceWhenBothServersSeeTheBoot() throws Exception {
-        Optional<Path> bin = PostgresCluster.binDir();
-        if (bin.isEmpty()) {
-            Assertions.fail("no /usr/lib/postgresql/*/bin/postgres (Debian package postgresql)");
-        }
-        if (Require.isRoot()) {
-            Require.command("runuser");
-        }
+        Path bin = PostgresCluster.requireBinDir();
         Require.file(HeadlessChromium.BINARY, "chromium");
         Path usual = TestImage.nixos(tmp, "default");
         Path rescue = TestImage.nixos(tmp, "rescue");
@@ -68,7 +61,7 @@ class OnceAcrossServersIT {
         // Servers sharing a network share the boot key (docs/ha.md): a token one issued counts at the other.
         byte[] key = new byte[32];
         new SecureRandom().nextBytes(key);
-        try (PostgresCluster pg = PostgresCluster.start(bin.get())) {
+        try (PostgresCluster pg = PostgresCluster.start(bin)) {
             String url = pg.url() + "?user=pivot";
             try (PivotServer a = start("pxe-a", url, profiles, key);
                  PivotServer b = start("pxe-b", url, profiles, key)) {

@@ -173,8 +173,7 @@ class StoreOutageIT {
 
     @Test
     void aStoppedPostgresStopsNoAnswerAndRecordingResumesWhenItIsBack() throws Exception {
-        Path bin = PostgresCluster.binDir().orElseThrow(
-                () -> new AssertionError("PostgreSQL is not installed (apt-get install postgresql)"));
+        Path bin = PostgresCluster.requireBinDir();
         try (PostgresCluster pg = PostgresCluster.start(bin, List.of("ip", "netns", "exec", serverNs.name()))) {
             startPivot(lab.clientServerLanServerIf(), "", pg.url() + "?user=pivot");
             assertThat(everythingAnswersAndReport("stage1")).isEqualTo(200);
@@ -196,8 +195,7 @@ class StoreOutageIT {
      */
     @Test
     void aHangingPostgresDelaysNoDhcpAnswer() throws Exception {
-        Path bin = PostgresCluster.binDir().orElseThrow(
-                () -> new AssertionError("PostgreSQL is not installed (apt-get install postgresql)"));
+        Path bin = PostgresCluster.requireBinDir();
         try (PostgresCluster pg = PostgresCluster.start(bin, List.of("ip", "netns", "exec", serverNs.name()))) {
             Path image = TestImage.nixos(tmp, "outage");
             Path profiles = tmp.resolve("profiles.yaml");
@@ -245,8 +243,7 @@ class StoreOutageIT {
      */
     @Test
     void sharedLeasesAreRenewedWhilePostgresIsDownAndWrittenWhenItIsBack() throws Exception {
-        Path bin = PostgresCluster.binDir().orElseThrow(
-                () -> new AssertionError("PostgreSQL is not installed (apt-get install postgresql)"));
+        Path bin = PostgresCluster.requireBinDir();
         try (PostgresCluster pg = PostgresCluster.start(bin, List.of("ip", "netns", "exec", serverNs.name()))) {
             startPivot(lab.clientServerLanServerIf(), "", pg.url() + "?user=pivot",
                     " --dhcp-leases store --server-name outage");

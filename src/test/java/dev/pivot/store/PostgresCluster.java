@@ -52,6 +52,19 @@ public final class PostgresCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * The bin directory of the newest installed PostgreSQL, for a test that needs one: fails the test naming the
+     * Debian package when none is, and (as root, when the server runs as its own user) when runuser is missing.
+     */
+    public static Path requireBinDir() {
+        Path bin = binDir().orElseThrow(() -> new AssertionError(
+                "no /usr/lib/postgresql/*/bin/postgres (Debian package postgresql)"));
+        if (isRoot()) {
+            dev.pivot.testsupport.Require.command("runuser");
+        }
+        return bin;
+    }
+
     static boolean isRoot() {
         return dev.pivot.testsupport.Require.isRoot();
     }

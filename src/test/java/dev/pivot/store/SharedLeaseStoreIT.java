@@ -4,8 +4,6 @@ import dev.pivot.boot.MacAddress;
 import dev.pivot.dhcp.DhcpConfig;
 import dev.pivot.dhcp.Lease;
 import dev.pivot.dhcp.LeasePool;
-import dev.pivot.testsupport.Require;
-import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -41,14 +39,8 @@ class SharedLeaseStoreIT {
     @Test
     @Timeout(180)
     void twoServersNeverLeaseOneAddressTwice() throws Exception {
-        Optional<Path> bin = PostgresCluster.binDir();
-        if (bin.isEmpty()) {
-            Assertions.fail("no /usr/lib/postgresql/*/bin/postgres (Debian package postgresql)");
-        }
-        if (Require.isRoot()) {
-            Require.command("runuser");
-        }
-        try (PostgresCluster pg = PostgresCluster.start(bin.get())) {
+        Path bin = PostgresCluster.requireBinDir();
+        try (PostgresCluster pg = PostgresCluster.start(bin)) {
             JdbcStore.open(pg.url(), "pivot", "").close(); // migrates, as pivot serve does first
             DhcpConfig.Pool range = new DhcpConfig.Pool(ip("10.9.0.10"), ip("10.9.0.59"), 24);
             Map<Inet4Address, MacAddress> acked = new ConcurrentHashMap<>();

@@ -119,7 +119,10 @@ final class StoreContract {
                 "/nix/store/x-nixos-system-pc-24.11/init", List.of("loglevel=4", "console=ttyS0"), "/pivot/init");
         dev.pivot.boot.BootSpec two = one.withKernelArgs(List.of("quiet"));
         try (JdbcStore store = factory.open()) {
-            store.addGeneration("pc", new dev.pivot.boot.Generation(1, one, "24.11", T0, T0, "/nix/store/one"));
+            assertThat(store.addGeneration("pc", new dev.pivot.boot.Generation(1, one, "24.11", T0, T0,
+                    "/nix/store/one"))).isTrue();
+            assertThat(store.addGeneration("pc", new dev.pivot.boot.Generation(1, two, "24.11", T0, T0,
+                    "/nix/store/other"))).as("number 1 is taken: another server recorded it first").isFalse();
             store.addGeneration("pc", new dev.pivot.boot.Generation(2, two, "24.11", T0, T0.plusSeconds(60),
                     "/nix/store/two"));
             store.addGeneration("pc", new dev.pivot.boot.Generation(3, two, "25.05", T0, T0.plusSeconds(120),
