@@ -7,6 +7,7 @@ import dev.pivot.demo.Qemu;
 import dev.pivot.server.ServerConfig;
 import dev.pivot.store.PostgresCluster;
 import dev.pivot.testsupport.Require;
+import dev.pivot.testsupport.TestFiles;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
@@ -35,7 +36,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * kernel and initrd (iPXE's {@code ||} chain from SeaBIOS's iPXE ROM; GRUB's if/elif over HTTP when OVMF's own PXE
  * ran shim and GRUB), stage 1 for its reports and the root image, and the VM reaches stage 2. The other server's
  * timeline and API hold the later steps. The same holds with two ProxyDHCP servers beside a dnsmasq-base router,
- * which both answer the VM's DHCP.
+ * which both answer the VM's DHCP, for a boot menu's choice, and for a root image over NBD.
  */
 @Timeout(value = 12, unit = TimeUnit.MINUTES)
 class ServerLossQemuIT {
@@ -46,6 +47,7 @@ class ServerLossQemuIT {
     private static final String NBD_MAC = "52:54:00:77:00:da";
     private static final String NBD_REFUSED_MAC = "52:54:00:77:00:db";
     private static final String NBD_MOVED_MAC = "52:54:00:77:00:dc";
+    private static final String MENU_MAC = "52:54:00:77:00:dd";
     private static final Pattern NBD_READ_BYTES = Pattern.compile("(?m)^pivot_nbd_read_bytes(?:\\{[^}]*})? (\\S+)$");
     private static final Duration BOOT_LIMIT = Duration.ofSeconds(360);
     private static final String[] ADDRESS = {"10.79.0.1", "10.79.0.2"};
@@ -57,6 +59,13 @@ class ServerLossQemuIT {
     private Lab lab;
     private PostgresCluster pg;
     private Qemu vm;
+    /** What the servers serve when a test says so (default: the demo image); what to do before the VM starts. */
+    private Path served;
+    private LanStep beforeVm = lan -> { };
+
+    private interface LanStep {
+        void on(NetNamespace lan) throws Exception;
+    }
     private final List<Process> servers = new CopyOnWriteArrayList<>();
 
     @AfterEach
@@ -188,6 +197,64 @@ class ServerLossQemuIT {
                 && Pattern.compile("\\bstage2\\b").matcher(l).find(), NAME[other] + "'s stage2 step");
     }
 
+    /**
+     * A boot menu (two generations of one build path, which both servers follow) drawn by one server, which is
+     * killed while the menu waits: when the menu's time is up, its default choice is chained from the other
+     * server ({@code chain http://A/… || chain http://B/…}), and the VM boots that generation.
+     */
+    @Test
+    void aMenuChoiceIsChainedFromTheOtherServerWhenTheMenusServerIsKilled() throws Exception {
+        Path root = Require.packagedCli();
+        Path one = DemoImage.build(root, tmp.resolve("gen-one"), "--marker", "gen-one");
+        Path two = DemoImage.build(root, tmp.resolve("gen-two"), "--marker", "gen-two");
+        Path result = tmp.resolve("result");
+        TestFiles.relink(result, one);
+        served = result;
+        beforeVm = lan -> {
+            TestFiles.relink(result, two);
+            for (String address : ADDRESS) {
+                awaitDefaultGeneration(lan, address, 2);
+            }
+        };
+        Booting booting = bootBesideTwoServers(Qemu.Boot.BIOS_IPXE_ROM, MENU_MAC, "full", "--menu-timeout", "10");
+        int drew = booting.server();
+        int other = 1 - drew;
+        Duration menu = vm.awaitMarker("Generation 1, built", BOOT_LIMIT);
+        Process victim = servers.get(drew);
+        victim.destroyForcibly(); // SIGKILL, while the menu counts down
+        assertThat(victim.waitFor(10, TimeUnit.SECONDS)).as("%s ended", NAME[drew]).isTrue();
+
+        Duration took = vm.awaitMarker("PIVOT-DEMO: build gen-two", BOOT_LIMIT);
+        System.out.printf("ServerLossQemuIT [menu]: %s drew the menu (on the console %s after QEMU started) and was"
+                + " killed; generation 2 reached stage 2 through %s in %s%n", NAME[drew], Qemu.seconds(menu),
+                NAME[other], Qemu.seconds(took));
+        vm.serial().lines().filter(l -> l.contains("boot.ipxe"))
+                .forEach(l -> System.out.println("ServerLossQemuIT: console | " + l));
+        assertThat(vm.serial()).contains("Generation 2, built").doesNotContain("PIVOT-DEMO: build gen-one");
+        assertThat(vm.serial()).as("the choice's chain: the killed server first, then the other")
+                .contains("http://" + ADDRESS[drew] + "/boot.ipxe... Connection")
+                .contains("http://" + ADDRESS[other] + "/boot.ipxe... ok");
+        Lab.awaitLine(booting.outputs().get(other), 30, l -> l.contains(MENU_MAC)
+                && Pattern.compile("\\bscript\\b").matcher(l).find(), NAME[other] + "'s script step (the chain)");
+        Lab.awaitLine(booting.outputs().get(other), 30, l -> l.contains(MENU_MAC)
+                && Pattern.compile("\\bstage2\\b").matcher(l).find(), NAME[other] + "'s stage2 step");
+    }
+
+
+    private void awaitDefaultGeneration(NetNamespace lan, String address, int generation) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            last = lab.exec(lan, 10, "curl", "-sS", "--max-time", "5", "http://" + address
+                    + "/api/v1/generations?profile=default").output();
+            if (Pattern.compile("\"defaultGeneration\"\\s*:\\s*" + generation + "\\b").matcher(last).find()) {
+                return;
+            }
+            Thread.sleep(300);
+        }
+        Assertions.fail("http://" + address + " never had generation " + generation + " as the default: " + last);
+    }
+
     /** Bytes {@code server} has sent in NBD read replies since it started (its metrics). */
     private double nbdReadBytes(NetNamespace lan, int server) throws Exception {
         String metrics = curl(lan, "http://" + ADDRESS[server] + "/metrics");
@@ -271,7 +338,7 @@ class ServerLossQemuIT {
         Require.command("curl");
         Path bin = PostgresCluster.requireBinDir();
         Path root = Require.packagedCli();
-        Path image = DemoImage.build(root, tmp.resolve("image"));
+        Path image = served != null ? served : DemoImage.build(root, tmp.resolve("image"));
 
         lab = new Lab();
         NetNamespace lan = lab.namespace("hlan");
@@ -323,6 +390,7 @@ class ServerLossQemuIT {
             awaitHealth(lan, ADDRESS[i], NAME[1 - i]);
         }
 
+        beforeVm.on(lan);
         long start = System.nanoTime();
         vm = Qemu.start(lan, Qemu.Spec.of(boot, Qemu.Nic.VIRTIO, mac, tap, tmp.resolve("serial.log")));
         Pattern script = Pattern.compile(Pattern.quote(mac) + " .*\\bscript\\b");

@@ -5,6 +5,7 @@ import dev.pivot.demo.LabNetwork;
 import dev.pivot.demo.Qemu;
 import dev.pivot.demo.ServeProcess;
 import dev.pivot.testsupport.Require;
+import dev.pivot.testsupport.TestFiles;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -12,7 +13,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -56,7 +56,7 @@ class NixosGenerationsIT {
     @Test
     void aNewBuildIsTheNextBootsGenerationTheMenuPicksAnOlderOneAndRollbackMakesItTheDefault() throws Exception {
         Path result = work.resolve("result");
-        link(result, first);
+        TestFiles.relink(result, first);
         Path state = work.resolve("state");
         List<String> serverLines = new CopyOnWriteArrayList<>();
         try (LabNetwork lab = LabNetwork.create("gens")) {
@@ -70,7 +70,7 @@ class NixosGenerationsIT {
             String a1 = boot(lab, MAC_A, "a-first", ONE, null, serverLines);
             assertThat(a1).as("one generation: no menu").doesNotContain("Generation 1, built");
 
-            link(result, second);
+            TestFiles.relink(result, second);
             await(() -> serverLines.stream().anyMatch(l -> l.startsWith("pivot: profile default: generation 2")),
                     "generation 2 imported", serverLines);
             assertThat(server.isAlive()).isTrue();
@@ -148,13 +148,6 @@ class NixosGenerationsIT {
                 .orElseThrow(() -> new AssertionError(mac + " not in:\n" + table));
     }
 
-    /** Replaces the link in one rename, as `nix build` does. */
-    private static void link(Path result, Path target) throws Exception {
-        Path tmp = result.resolveSibling(".result.tmp");
-        Files.deleteIfExists(tmp);
-        Files.createSymbolicLink(tmp, target);
-        Files.move(tmp, result, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    }
 
     private static long stage2Lines(List<String> lines, String mac) {
         return lines.stream().filter(l -> l.contains(mac) && l.matches(".*\\+\\s*[0-9.]+s\\s+stage2\\s.*")).count();

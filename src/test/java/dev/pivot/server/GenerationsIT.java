@@ -26,7 +26,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -89,7 +88,7 @@ class GenerationsIT {
     @Test
     void newBuildsBecomeGenerationsBrokenOnesAreRefusedOldOnesPrunedAndAllSurviveARestart() throws Exception {
         Path result = work.resolve("result");
-        link(result, builds[1]);
+        TestFiles.relink(result, builds[1]);
         Path state = work.resolve("state");
         StringWriter said = new StringWriter();
         String rootSha1 = TestFiles.sha256(work.resolve("parts-1/nix-store.squashfs"));
@@ -103,9 +102,9 @@ class GenerationsIT {
                     "{\"profile\": \"default\", \"generation\": 1}");
 
             // Broken builds dropped into result: one line each, generation 1 stays the default.
-            link(result, noInit);
+            TestFiles.relink(result, noInit);
             await(() -> said.toString().contains("refusing the new build in " + result), "the no-init= refusal", said);
-            link(result, truncatedSquashfs);
+            TestFiles.relink(result, truncatedSquashfs);
             await(() -> refusals(said) == 2, "the truncated squashfs refusal", said);
             List<String> refused = said.toString().lines().filter(l -> l.contains("refusing the new build")).toList();
             refused.forEach(l -> System.out.println("GenerationsIT: refused: " + l));
@@ -116,7 +115,7 @@ class GenerationsIT {
 
             // Three good builds: generations 2, 3, 4; --keep-generations 2 prunes 2 but keeps 1, which is assigned.
             for (int i = 2; i <= 4; i++) {
-                link(result, builds[i]);
+                TestFiles.relink(result, builds[i]);
                 int n = i;
                 await(() -> defaultOf(base) == n, "generation " + n, said);
             }
@@ -150,7 +149,7 @@ class GenerationsIT {
         }
 
         // A restart with a broken build in result serves the stored default, and says so in one line.
-        link(result, noInit);
+        TestFiles.relink(result, noInit);
         StringWriter again = new StringWriter();
         try (PivotServer server = start(result, state, again)) {
             String base = "http://127.0.0.1:" + server.httpPort();
@@ -172,7 +171,7 @@ class GenerationsIT {
     void twoServersOnOneDatabaseServeTheSameGenerationsAndRollback() throws Exception {
         Path bin = PostgresCluster.requireBinDir();
         Path result = work.resolve("shared-result");
-        link(result, builds[1]);
+        TestFiles.relink(result, builds[1]);
         StringWriter saidA = new StringWriter(), saidB = new StringWriter();
         try (PostgresCluster pg = PostgresCluster.start(bin)) {
             Optional<String> db = Optional.of(pg.url() + "?user=pivot");
@@ -190,7 +189,7 @@ class GenerationsIT {
                 assertThat(generations(baseA)).containsExactly(1);
                 assertThat(generations(baseB)).containsExactly(1);
 
-                link(result, builds[2]);
+                TestFiles.relink(result, builds[2]);
                 await(() -> defaultOf(baseA) == 2 && defaultOf(baseB) == 2, "generation 2 on both", saidA);
                 assertThat(generations(baseA)).containsExactly(2, 1);
                 assertThat(generations(baseB)).containsExactly(2, 1);
@@ -235,13 +234,6 @@ class GenerationsIT {
         return PivotServer.start(config, out, new PrintWriter(said, true));
     }
 
-    /** Replaces the link in one rename, as `nix build` does. */
-    private static void link(Path result, Path target) throws Exception {
-        Path tmp = result.resolveSibling(".result.tmp");
-        Files.deleteIfExists(tmp);
-        Files.createSymbolicLink(tmp, target);
-        Files.move(tmp, result, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    }
 
     private static long refusals(StringWriter said) {
         return said.toString().lines().filter(l -> l.contains("refusing the new build")).count();

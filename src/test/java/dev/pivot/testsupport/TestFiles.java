@@ -6,6 +6,7 @@ import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -17,6 +18,14 @@ public final class TestFiles {
     }
 
     /** The file's sha256, lower-case hex, read in 64 KiB pieces (copies of 100 MiB are compared too). */
+    /** Points the link {@code result} at {@code target} in one rename, as `nix build` replaces ./result. */
+    public static void relink(Path result, Path target) throws IOException {
+        Path tmp = result.resolveSibling(".result.tmp");
+        Files.deleteIfExists(tmp);
+        Files.createSymbolicLink(tmp, target);
+        Files.move(tmp, result, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
     public static String sha256(Path file) {
         try (InputStream in = Files.newInputStream(file)) {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
