@@ -69,14 +69,14 @@ public record NetbootIpxe(String kernel, List<String> initrds, String init, List
                     if (operands.isEmpty()) {
                         throw new ImageException(source + ":" + number + ": kernel line without a file");
                     }
-                    kernel = operands.getFirst();
+                    kernel = fileName(operands.getFirst(), "kernel", source, number);
                     kernelParams = operands.subList(1, operands.size());
                 }
                 case "initrd", "module", "imgfetch" -> {
                     if (operands.isEmpty()) {
                         throw new ImageException(source + ":" + number + ": initrd line without a file");
                     }
-                    initrds.add(operands.getFirst());
+                    initrds.add(fileName(operands.getFirst(), "initrd", source, number));
                 }
                 default -> {
                     // boot, echo, set, … change nothing Pivot needs.
@@ -107,6 +107,21 @@ public record NetbootIpxe(String kernel, List<String> initrds, String init, List
             throw new ImageException(source + ": the kernel line has no init= parameter");
         }
         return new NetbootIpxe(kernel, initrds, init, args);
+    }
+
+    /**
+     * A kernel's or initrd's file name as the script names it: refused when it holds a control or space character
+     * that iPXE's words keep (no build writes one, and a name made of them would look empty in every message).
+     */
+    private static String fileName(String name, String what, String source, int number) throws ImageException {
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (Character.isISOControl(c) || Character.isWhitespace(c) || Character.isSpaceChar(c)) {
+                throw new ImageException(String.format("%s:%d: the %s file name has a control or space character"
+                        + " (U+%04X)", source, number, what, (int) c));
+            }
+        }
+        return name;
     }
 
     /** Drops iPXE command options ("--name x", "-n x", "--autofree"…) so the first operand is the file. */

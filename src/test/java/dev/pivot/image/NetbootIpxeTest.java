@@ -78,6 +78,12 @@ class NetbootIpxeTest {
                 .hasMessage("d/netboot.ipxe:2: kernel line without a file");
         assertThatThrownBy(() -> NetbootIpxe.parse("#!ipxe\nkernel k init=/x a=${foo}\ninitrd i\n", "s.ipxe"))
                 .hasMessage("s.ipxe: kernel parameter a=${foo} uses an iPXE variable Pivot cannot fill in");
+        assertThatThrownBy(() -> NetbootIpxe.parse("#!ipxe\nkernel \u001e\u001e init=/x\ninitrd i\n", "s.ipxe"))
+                .hasMessage("s.ipxe:2: the kernel file name has a control or space character (U+001E)");
+        assertThatThrownBy(() -> NetbootIpxe.parse("#!ipxe\nkernel k init=/x\ninitrd i\u0007\n", "s.ipxe"))
+                .hasMessage("s.ipxe:3: the initrd file name has a control or space character (U+0007)");
+        assertThatThrownBy(() -> NetbootIpxe.parse("#!ipxe\nkernel \u2003 init=/x\ninitrd i\n", "s.ipxe"))
+                .hasMessage("s.ipxe:2: the kernel file name has a control or space character (U+2003)");
         assertThatThrownBy(() -> NetbootIpxe.parse(tmp.resolve("absent.ipxe")))
                 .hasMessage(tmp.resolve("absent.ipxe") + ": no such file");
     }
