@@ -184,9 +184,7 @@ public final class PivotServer implements AutoCloseable {
                     () -> nbd.map(n -> n.verity().treeHashes()).orElse(java.util.Set.of()));
             DiskSpaceWatch disk = new DiskSpaceWatch(config.state(), java.time.Duration.ofSeconds(30));
             running.add(disk);
-            if (history.beats().isPresent()) {
-                running.add(new SharedGenerations(generations, out));
-            }
+            history.beats().ifPresent(b -> b.afterEachBeat(new SharedGenerations(generations, out)));
             ServerConfig.Limits limits = config.limits();
             Refusals refusals = new Refusals();
             ApiRoutes api = ApiRoutes.create(pipeline, store, store, catalog, store)

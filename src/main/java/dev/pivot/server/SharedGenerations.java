@@ -5,34 +5,28 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.PrintStream;
-import java.time.Duration;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * With a database other servers share, what they change in the profiles' generations reaches this one: a build one
- * of them recorded, a rollback made through another's API, a generation it pruned. Read again every
- * {@link #EVERY}, off the protocol threads; a boot-script request reads the generations in memory as ever.
+ * of them recorded, a rollback made through another's API, a generation it pruned. Read again after each of this
+ * server's heartbeats (off the protocol threads, and not while the store is down); a boot-script request reads the
+ * generations in memory as ever.
  */
-final class SharedGenerations implements AutoCloseable {
+final class SharedGenerations implements Runnable {
 
-    static final Duration EVERY = Duration.ofSeconds(2);
     private static final Logger log = LoggerFactory.getLogger(SharedGenerations.class);
 
     private final Generations generations;
     private final PrintStream out;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
-            Thread.ofPlatform().daemon().name("pivot-shared-generations").factory());
-    private boolean failing;
+    private int failures;
 
     SharedGenerations(Generations generations, PrintStream out) {
         this.generations = generations;
         this.out = out;
-        timer.scheduleWithFixedDelay(this::refresh, EVERY.toMillis(), EVERY.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    private void refresh() {
+    @Override
+    public void run() {
         try {
             for (String profile : generations.refreshAll()) {
                 generations.of(profile).ifPresent(pg -> {
@@ -44,21 +38,15 @@ final class SharedGenerations implements AutoCloseable {
                     }
                 });
             }
-            if (failing) {
-                log.info("generations: the shared database answers again");
-            }
-            failing = false;
+            failures = 0;
         } catch (RuntimeException e) {
-            // The store is down (its outage is reported elsewhere): the generations in memory stay served.
-            if (!failing) {
+            // The generations in memory stay served. Once, right after a beat, it is the store going down, which the
+            // heartbeat reports; twice in a row, beats reach the store and this does not, which is this one's to say.
+            if (++failures == 2) {
                 log.warn("generations: cannot read them from the shared database: {}", e.toString());
+            } else {
+                log.debug("generations: cannot read them from the shared database: {}", e.toString());
             }
-            failing = true;
         }
-    }
-
-    @Override
-    public void close() {
-        timer.shutdownNow();
     }
 }

@@ -53,6 +53,7 @@ public final class ServerHeartbeats implements AutoCloseable {
     private volatile long lastBeat = Long.MIN_VALUE / 2;
     private volatile List<Server> live = List.of();
     private Set<String> known = Set.of();
+    private final List<Runnable> afterBeats = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private ServerHeartbeats(Connections db, boolean postgres, String name, int slot, Clock clock) {
         this.db = db;
@@ -140,6 +141,16 @@ public final class ServerHeartbeats implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Runs {@code task} after each beat that reached the store (the first in {@link #start}, the others on the
+     * heartbeat's thread): work that reads what the other servers wrote, paced by the beat, and skipped while the
+     * store is down (whose outage the beat reports). A task must be quick: the others judge this server by its
+     * beat's age.
+     */
+    public void afterEachBeat(Runnable task) {
+        afterBeats.add(task);
+    }
+
     /** Whether the last beat reached the store recently. */
     public boolean storeUp() {
         return clock.millis() - lastBeat < DOWN_AFTER_MS;
@@ -211,6 +222,13 @@ public final class ServerHeartbeats implements AutoCloseable {
             }
             if (wasDown && now - started > BEAT_MS) {
                 log.info("store reachable again");
+            }
+            for (Runnable task : afterBeats) {
+                try {
+                    task.run();
+                } catch (RuntimeException e) {
+                    log.warn("after the heartbeat: {}", e.toString());
+                }
             }
         } catch (StoreException e) {
             if (storeUp() || now - lastBeat < DOWN_AFTER_MS + BEAT_MS) {
