@@ -17,8 +17,8 @@ import java.util.HexFormat;
  * The per-boot secret that lets a machine's own reports count: each script carries a fresh token (a random
  * nonce and an HMAC of the machine's MAC and that nonce under the server's key), on the kernel command line and
  * in its artifact URLs, and {@code /report} or a {@code ?mac=} event counts only with a token made for that MAC.
- * Nothing is stored per boot: a token proves itself, so a restart (the key lives in the state directory) keeps
- * every boot in flight able to report.
+ * Nothing is stored per boot: a token proves itself, so a restart (the key lives in the state directory, or in the
+ * database servers share) keeps every boot in flight able to report.
  */
 public final class BootSecrets {
 
@@ -27,6 +27,7 @@ public final class BootSecrets {
     private static final int TAG_BYTES = 16;
     public static final int TOKEN_LENGTH = 2 * (NONCE_BYTES + TAG_BYTES);
     private static final HexFormat HEX = HexFormat.of();
+    private static final int KEY_BYTES = 32;
 
     private final SecretKeySpec key;
     private final SecureRandom random = new SecureRandom();
@@ -37,15 +38,28 @@ public final class BootSecrets {
 
     /** A key for this process only (tests; a restart invalidates every token). */
     public static BootSecrets ephemeral() {
-        byte[] k = new byte[32];
+        byte[] k = new byte[KEY_BYTES];
         new SecureRandom().nextBytes(k);
         return new BootSecrets(k);
     }
 
     /** The key kept in {@code file} (0600), made on first use. */
     public static BootSecrets fromFile(Path file) throws IOException {
+        return of(keyInFile(file));
+    }
+
+    /** Under {@code key}, 32 bytes (the one servers sharing a database keep there). */
+    public static BootSecrets of(byte[] key) {
+        if (key.length != KEY_BYTES) {
+            throw new IllegalArgumentException("a boot key is " + KEY_BYTES + " bytes, not " + key.length);
+        }
+        return new BootSecrets(key.clone());
+    }
+
+    /** The 32 bytes kept in {@code file} (0600, 64 hex characters), made on first use. */
+    public static byte[] keyInFile(Path file) throws IOException {
         if (!Files.exists(file)) {
-            byte[] k = new byte[32];
+            byte[] k = new byte[KEY_BYTES];
             new SecureRandom().nextBytes(k);
             Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
             Files.deleteIfExists(tmp);
@@ -58,7 +72,7 @@ public final class BootSecrets {
             throw new IllegalArgumentException(file + ": a boot key is 64 hex characters; delete the file to make a"
                     + " new one");
         }
-        return new BootSecrets(HEX.parseHex(text));
+        return HEX.parseHex(text);
     }
 
     /** A new token for one boot of {@code mac}: 48 hex characters, safe on a kernel command line and in a URL. */

@@ -207,7 +207,7 @@ public final class PivotServer implements AutoCloseable {
                 pipeline.onIdle(timeline::flush);
             }
             pipeline.watchStalls(config.stallDeadlines(), catalog::endsBoot);
-            BootSecrets secrets = BootSecrets.fromFile(config.state().resolve("boot-key"));
+            BootSecrets secrets = bootSecrets(config, history, out);
             HttpGuard guard = new HttpGuard(secrets, refusals,
                     limits.httpConnections(), limits.httpConnectionsPerIp(),
                     java.time.Duration.ofSeconds(limits.httpIdleSeconds()), limits.httpDownloads(),
@@ -418,6 +418,24 @@ public final class PivotServer implements AutoCloseable {
     }
 
     /** Protocol servers first (no new events), then the pipeline (drains into the store), then the store. */
+    /**
+     * The key of this server's boot tokens: STATE/boot-key, or with a shared database the one stored there (the
+     * first server's), so that a token one server issued counts at every other.
+     */
+    private static BootSecrets bootSecrets(ServerConfig config, History history, PrintStream out) throws IOException {
+        Path file = config.state().resolve("boot-key");
+        byte[] own = BootSecrets.keyInFile(file);
+        if (history.beats().isEmpty()) {
+            return BootSecrets.of(own);
+        }
+        byte[] shared = history.store().sharedBootKey(own, java.time.Instant.now());
+        if (!java.util.Arrays.equals(own, shared)) {
+            out.println("pivot: boot key: the shared database's (" + file + " is another, unused while this database"
+                    + " is)");
+        }
+        return BootSecrets.of(shared);
+    }
+
     private static void closeAll(List<AutoCloseable> running) {
         for (AutoCloseable c : running.reversed()) {
             try {

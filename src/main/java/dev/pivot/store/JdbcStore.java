@@ -537,6 +537,28 @@ public final class JdbcStore implements EventLog, MachineRepository, Assignments
         });
     }
 
+    /**
+     * The boot key of the servers sharing this database: the stored one, or {@code proposed} (this server's own) when
+     * none is stored yet, which this call stores. Two servers starting at once store one key, and both get it.
+     */
+    public byte[] sharedBootKey(byte[] proposed, Instant now) {
+        return writes.run("cannot read or store the servers' boot key", db -> {
+            try (PreparedStatement s = db.prepareStatement(
+                    "INSERT INTO boot_key (id, key_hex, created_at) VALUES (1, ?, ?) ON CONFLICT (id) DO NOTHING")) {
+                s.setString(1, java.util.HexFormat.of().formatHex(proposed));
+                s.setLong(2, micros(now));
+                s.executeUpdate();
+            }
+            try (PreparedStatement q = db.prepareStatement("SELECT key_hex FROM boot_key WHERE id = 1");
+                 ResultSet rs = q.executeQuery()) {
+                if (!rs.next()) {
+                    throw new SQLException("no boot key after storing one");
+                }
+                return java.util.HexFormat.of().parseHex(rs.getString(1));
+            }
+        });
+    }
+
     @Override
     public void removeGenerations(String profile, List<Integer> numbers) {
         writes.run("cannot prune generations of " + profile, db -> {

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class BootSecretsTest {
 
@@ -43,5 +44,16 @@ class BootSecretsTest {
         String t = BootSecrets.fromFile(key).issue(A);
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key))).isEqualTo("rw-------");
         assertThat(BootSecrets.fromFile(key).verify(A, t)).isTrue();
+    }
+
+    /** Servers sharing a database use its key: tokens made under the same bytes count at each, the file's are not. */
+    @Test
+    void serversUnderOneKeyCheckEachOthersTokens(@TempDir Path dir) throws Exception {
+        byte[] shared = BootSecrets.keyInFile(dir.resolve("first"));
+        String t = BootSecrets.of(shared).issue(A);
+        assertThat(BootSecrets.of(shared.clone()).verify(A, t)).isTrue();
+        assertThat(BootSecrets.fromFile(dir.resolve("second")).verify(A, t)).isFalse();
+        assertThat(BootSecrets.keyInFile(dir.resolve("first"))).isEqualTo(shared);
+        assertThatThrownBy(() -> BootSecrets.of(new byte[16])).hasMessage("a boot key is 32 bytes, not 16");
     }
 }

@@ -16,11 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -362,15 +359,11 @@ class ServerLossQemuIT {
             Dnsmasq.plainDhcp(lan, bridge, "10.79.0.100", "10.79.0.199", "10.79.0.254", tmp);
         }
 
-        // Servers sharing a network share the boot key (docs/ha.md): a token one issued counts at the other.
-        byte[] key = new byte[32];
-        new SecureRandom().nextBytes(key);
+        // No boot key is copied: each server makes its own, and both use the one the shared database keeps (the first
+        // server's), so a token one issued counts at the other.
         List<List<String>> outputs = List.of(new CopyOnWriteArrayList<>(), new CopyOnWriteArrayList<>());
         for (int i = 0; i < 2; i++) {
             Path state = Files.createDirectories(tmp.resolve("state-" + NAME[i]));
-            Files.writeString(Files.createFile(state.resolve("boot-key"),
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))),
-                    HexFormat.of().formatHex(key) + "\n");
             List<String> cmd = new ArrayList<>(List.of(root.resolve("pivot").toString(), "serve", image.toString(),
                     "--interface", serverIf[i], "--dhcp", dhcp, "--state", state.toString(), "--server-name", NAME[i],
                     "--no-ipv6-ra", "--database", pg.urlOnListenAddress()));

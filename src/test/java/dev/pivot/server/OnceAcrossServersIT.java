@@ -58,13 +58,12 @@ class OnceAcrossServersIT {
         String rescueKernel = TestFiles.sha256(rescue.resolve("bzImage"));
         Path profiles = Files.writeString(tmp.resolve("profiles.yaml"), "profiles:\n  default:\n    image: " + usual
                 + "\n  rescue:\n    image: " + rescue + "\n");
-        // Servers sharing a network share the boot key (docs/ha.md): a token one issued counts at the other.
-        byte[] key = new byte[32];
-        new SecureRandom().nextBytes(key);
+        // Each server has a boot key of its own in its state directory; the shared database's (the first server's)
+        // is the one both use, so a token one issued counts at the other.
         try (PostgresCluster pg = PostgresCluster.start(bin)) {
             String url = pg.url() + "?user=pivot";
-            try (PivotServer a = start("pxe-a", url, profiles, key);
-                 PivotServer b = start("pxe-b", url, profiles, key)) {
+            try (PivotServer a = start("pxe-a", url, profiles);
+                 PivotServer b = start("pxe-b", url, profiles)) {
                 String baseA = "http://127.0.0.1:" + a.httpPort();
                 String baseB = "http://127.0.0.1:" + b.httpPort();
                 await(() -> get(baseA + "/healthz").body().contains("\"name\":\"pxe-b\""), 15, "pxe-a lists pxe-b");
@@ -122,8 +121,10 @@ class OnceAcrossServersIT {
         }
     }
 
-    private PivotServer start(String name, String database, Path profiles, byte[] key) throws Exception {
+    private PivotServer start(String name, String database, Path profiles) throws Exception {
         Path state = Files.createDirectories(tmp.resolve("state-" + name));
+        byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
         Files.writeString(state.resolve("boot-key"), HexFormat.of().formatHex(key) + "\n");
         ServerConfig config = ServerConfig.builder(tmp.resolve("image-default"),
                         new ServerConfig.Where.Listen("127.0.0.1"))

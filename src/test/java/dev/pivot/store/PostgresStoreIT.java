@@ -23,6 +23,7 @@ class PostgresStoreIT {
             StoreContract.recordsSessionsAndMachines(() -> JdbcStore.open(pg.url(), "pivot", ""));
             StoreContract.keepsAssignments(() -> JdbcStore.open(pg.url(), "pivot", ""));
             StoreContract.keepsGenerations(() -> JdbcStore.open(pg.url(), "pivot", ""));
+            StoreContract.sharesOneBootKey(() -> JdbcStore.open(pg.url(), "pivot", ""));
         }
     }
 }

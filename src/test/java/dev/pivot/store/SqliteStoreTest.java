@@ -50,6 +50,11 @@ class SqliteStoreTest {
     }
 
     @Test
+    void sharesOneBootKey() {
+        StoreContract.sharesOneBootKey(() -> JdbcStore.openSqlite(dir.resolve("key.db")));
+    }
+
+    @Test
     void databaseIsInWalModeAndMigrated() throws Exception {
         Path file = dir.resolve("state/pivot.db");
         JdbcStore.openSqlite(file).close();
@@ -64,7 +69,7 @@ class SqliteStoreTest {
                 while (r.next()) {
                     versions.add(r.getString(1));
                 }
-                assertThat(versions).containsExactly("1", "2", "3", "5", "7", "9");
+                assertThat(versions).containsExactly("1", "2", "3", "5", "7", "9", "10");
             }
         }
     }

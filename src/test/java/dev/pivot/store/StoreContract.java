@@ -154,6 +154,21 @@ final class StoreContract {
         }
     }
 
+    /** The first server's boot key is every server's: a second proposal gets the first, and so does a reopening. */
+    static void sharesOneBootKey(JdbcStoreFactory factory) {
+        byte[] first = new byte[32];
+        byte[] second = new byte[32];
+        java.util.Arrays.fill(first, (byte) 1);
+        java.util.Arrays.fill(second, (byte) 2);
+        try (JdbcStore one = factory.open(); JdbcStore other = factory.open()) {
+            assertThat(one.sharedBootKey(first, T0)).isEqualTo(first);
+            assertThat(other.sharedBootKey(second, T0)).as("the key stored first").isEqualTo(first);
+        }
+        try (JdbcStore store = factory.open()) {
+            assertThat(store.sharedBootKey(second, T0)).isEqualTo(first);
+        }
+    }
+
     static void recorded(EventPipeline pipeline) {
         try {
             assertThat(pipeline.flush(java.time.Duration.ofSeconds(10))).as("events recorded").isTrue();
