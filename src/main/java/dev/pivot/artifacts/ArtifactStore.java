@@ -71,10 +71,31 @@ public final class ArtifactStore implements ArtifactSource {
     }
 
     /**
+     * Stores {@code in}'s bytes as {@code expected} (fetched from elsewhere by its sha256): they must be exactly its
+     * size and sha256, or nothing is stored and the error says what came instead. Reads at most one byte more.
+     */
+    public Artifact putExpected(InputStream in, Artifact expected) throws IOException {
+        return write(expected.name(), false, out -> {
+            byte[] buffer = new byte[1 << 16];
+            long left = expected.size() + 1;
+            int n;
+            while (left > 0 && (n = in.read(buffer, 0, (int) Math.min(buffer.length, left))) > 0) {
+                out.write(buffer, 0, n);
+                left -= n;
+            }
+        }, java.util.Optional.of(expected));
+    }
+
+    /**
      * Stores what {@code content} writes. Idempotent: storing the same bytes again returns the same artifact and
      * leaves the stored bytes untouched (only their time, which says they are still in use).
      */
     public Artifact write(String name, boolean padTo4, Content content) throws IOException {
+        return write(name, padTo4, content, java.util.Optional.empty());
+    }
+
+    private Artifact write(String name, boolean padTo4, Content content, java.util.Optional<Artifact> expected)
+            throws IOException {
         checkName(name);
         Path temp = Files.createTempFile(objects, TEMP_PREFIX, ".tmp");
         try {
@@ -91,6 +112,11 @@ public final class ArtifactStore implements ArtifactSource {
                 channel.force(true);
             }
             String hash = HexFormat.of().formatHex(sha256.digest());
+            if (expected.isPresent() && (size != expected.get().size() || !hash.equals(expected.get().sha256()))) {
+                throw new IOException(name + ": expected " + expected.get().size() + " bytes of sha256 "
+                        + expected.get().sha256() + ", got " + (size > expected.get().size() ? "more" : size
+                        + " bytes of sha256 " + hash) + "; not stored");
+            }
             Artifact artifact = new Artifact(hash, size, name);
             Path target = objects.resolve(hash);
             collecting.readLock().lock();

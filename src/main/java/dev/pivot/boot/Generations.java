@@ -28,6 +28,8 @@ public final class Generations {
     /** Per profile, which stored generations this server can serve (their artifacts are here); see {@link #load}. */
     private final Map<String, Predicate<BootSpec>> usable = new HashMap<>();
     private volatile List<BootSpec> allSpecs = List.of();
+    /** Per profile, the stored generations' specs this server cannot serve yet (artifacts not here), newest first. */
+    private final Map<String, List<BootSpec>> notHere = new HashMap<>();
 
     /**
      * @param store       where generations are kept across restarts; empty: in memory only
@@ -68,6 +70,7 @@ public final class Generations {
             return 0;
         }
         List<Generation> ok = stored.get().newestFirst().stream().filter(g -> usable.test(g.spec())).toList();
+        noteNotHere(profile, stored.get(), usable);
         int dropped = stored.get().newestFirst().size() - ok.size();
         if (!ok.isEmpty()) {
             change(profile, new ProfileGenerations(profile, ok, stored.get().pinned()));
@@ -86,6 +89,7 @@ public final class Generations {
             return false;
         }
         Predicate<BootSpec> ok = usable.getOrDefault(profile, spec -> true);
+        noteNotHere(profile, stored.get(), ok);
         List<Generation> here = stored.get().newestFirst().stream().filter(g -> ok.test(g.spec())).toList();
         if (here.isEmpty()) {
             return false;
@@ -97,6 +101,23 @@ public final class Generations {
         }
         change(profile, after);
         return true;
+    }
+
+    private void noteNotHere(String profile, ProfileGenerations stored, Predicate<BootSpec> usable) {
+        List<BootSpec> missing = stored.newestFirst().stream().map(Generation::spec).filter(usable.negate()).toList();
+        if (missing.isEmpty()) {
+            notHere.remove(profile);
+        } else {
+            notHere.put(profile, missing);
+        }
+    }
+
+    /**
+     * The specs of stored generations this server does not serve, because their artifacts are not here (a build
+     * another server sharing the store imported), as of the last {@link #load} or {@link #refresh}.
+     */
+    public synchronized List<BootSpec> notHere() {
+        return notHere.values().stream().flatMap(List::stream).toList();
     }
 
     /** {@link #refresh} of every profile this server serves; the profiles whose generations changed. */

@@ -184,7 +184,6 @@ public final class PivotServer implements AutoCloseable {
                     () -> nbd.map(n -> n.verity().treeHashes()).orElse(java.util.Set.of()));
             DiskSpaceWatch disk = new DiskSpaceWatch(config.state(), java.time.Duration.ofSeconds(30));
             running.add(disk);
-            history.beats().ifPresent(b -> b.afterEachBeat(new SharedGenerations(generations, out)));
             ServerConfig.Limits limits = config.limits();
             Refusals refusals = new Refusals();
             ApiRoutes api = ApiRoutes.create(pipeline, store, store, catalog, store)
@@ -223,6 +222,11 @@ public final class PivotServer implements AutoCloseable {
             Optional<String> arm64Loader = Arm64Grub.offer(arm64Dir, where.address(), http.port(), out);
             String baseUrl = Routes.baseUrl(where.address(), http.port());
             java.util.function.Supplier<List<String>> peers = history.announce(api, http, baseUrl);
+            if (history.beats().isPresent()) {
+                PeerArtifacts fetching = new PeerArtifacts(artifacts);
+                running.add(fetching);
+                history.beats().get().afterEachBeat(new SharedGenerations(generations, out, fetching, peers));
+            }
             api.metrics().counter("pivot.downloads.anonymous", "Artifact downloads no machine was named for "
                     + "(no ?mac=, no lease for the address)", http::anonymousDownloads);
             api.metrics().counter("pivot.downloads.anonymous.bytes", "Bytes of those downloads",

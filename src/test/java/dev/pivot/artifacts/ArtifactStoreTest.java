@@ -52,6 +52,27 @@ class ArtifactStoreTest {
                 Files.getPosixFilePermissions(store.path(artifact)))).isEqualTo("r--r--r--");
     }
 
+    /** Bytes fetched by sha256 are stored only when they are exactly the artifact asked for. */
+    @Test
+    void putExpectedStoresOnlyTheBytesOfThatSha256AndSize() throws Exception {
+        ArtifactStore store = ArtifactStore.open(root);
+        byte[] bytes = "the kernel".getBytes(StandardCharsets.UTF_8);
+        Artifact wanted = ArtifactStore.open(root.resolveSibling("elsewhere")).put(new ByteArrayInputStream(bytes),
+                "bzImage");
+        assertThatThrownBy(() -> store.putExpected(new ByteArrayInputStream("the kernel!".getBytes(
+                StandardCharsets.UTF_8)), wanted)).hasMessageContaining("bzImage: expected 10 bytes of sha256 "
+                + wanted.sha256() + ", got more; not stored");
+        assertThatThrownBy(() -> store.putExpected(new ByteArrayInputStream("the kerneL".getBytes(
+                StandardCharsets.UTF_8)), wanted)).hasMessageContaining("got 10 bytes of sha256 ");
+        assertThatThrownBy(() -> store.putExpected(new ByteArrayInputStream(new byte[3]), wanted))
+                .hasMessageContaining("got 3 bytes");
+        try (var listed = Files.list(root.resolve("objects"))) {
+            assertThat(listed.toList()).as("nothing stored, no temporary file left").isEmpty();
+        }
+        assertThat(store.putExpected(new ByteArrayInputStream(bytes), wanted)).isEqualTo(wanted);
+        assertThat(Files.readAllBytes(store.path(wanted))).isEqualTo(bytes);
+    }
+
     @Test
     void aReopenedStoreFindsArtifactsWithTheirNames() throws Exception {
         Artifact artifact = ArtifactStore.open(root).put(new ByteArrayInputStream(new byte[] {1, 2, 3}), "initrd");

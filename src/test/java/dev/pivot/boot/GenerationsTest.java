@@ -116,5 +116,24 @@ class GenerationsTest {
         a.addBuild("pc", spec(2), "24.11", T0, "/two", T0);
         assertThat(b.refresh("pc")).isFalse();
         assertThat(b.of("pc").orElseThrow().newestFirst()).extracting(Generation::number).containsExactly(1);
+        assertThat(b.notHere()).as("what b would fetch from a").containsExactly(spec(2));
+        assertThat(a.notHere()).isEmpty();
+    }
+
+    /** Once the artifacts are here (fetched from another server), the next refresh serves the generation. */
+    @Test
+    void aGenerationIsServedOnceItsArtifactsAreHere() {
+        SharedStore store = new SharedStore();
+        Generations a = server(store), b = server(store);
+        a.addBuild("pc", spec(1), "24.11", T0, "/one", T0);
+        java.util.Set<BootSpec> here = new java.util.HashSet<>(List.of(spec(1)));
+        b.load("pc", here::contains);
+        a.addBuild("pc", spec(2), "24.11", T0, "/two", T0);
+        b.refresh("pc");
+        assertThat(b.notHere()).containsExactly(spec(2));
+        here.add(spec(2));
+        assertThat(b.refresh("pc")).isTrue();
+        assertThat(b.notHere()).isEmpty();
+        assertThat(b.of("pc").orElseThrow().defaultGeneration().number()).isEqualTo(2);
     }
 }

@@ -213,6 +213,47 @@ class GenerationsIT {
         }
     }
 
+    /**
+     * Two servers on one PostgreSQL, only one of which follows the result link that a new build replaces: the other
+     * fetches that build's artifacts from it by sha256 and serves the generation as well, the same bytes.
+     */
+    @Test
+    void aServerFetchesTheArtifactsOfAGenerationOnlyAnotherServerImported() throws Exception {
+        Path bin = PostgresCluster.requireBinDir();
+        Path result = work.resolve("alpha-result");
+        TestFiles.relink(result, builds[1]);
+        StringWriter saidA = new StringWriter(), saidB = new StringWriter();
+        try (PostgresCluster pg = PostgresCluster.start(bin)) {
+            Optional<String> db = Optional.of(pg.url() + "?user=pivot");
+            try (PivotServer a = start(result, work.resolve("fetch-a"), saidA, db, "alpha");
+                 PivotServer b = start(builds[1], work.resolve("fetch-b"), saidB, db, "beta")) {
+                String baseA = "http://127.0.0.1:" + a.httpPort(), baseB = "http://127.0.0.1:" + b.httpPort();
+                assertThat(generations(baseB)).containsExactly(1);
+
+                TestFiles.relink(result, builds[3]);
+                await(() -> defaultOf(baseA) == 2, "generation 2 on alpha", saidA);
+                long recorded = System.nanoTime();
+                await(() -> defaultOf(baseB) == 2, "generation 2 (alpha's build alone) on beta", saidB);
+                System.out.printf("GenerationsIT: beta served alpha's new generation %.1f s after alpha did%n",
+                        (System.nanoTime() - recorded) / 1e9);
+                assertThat(generations(baseB)).containsExactly(2, 1);
+                // Only the root image differs between the two builds (the marker is in it): beta fetched it.
+                String generation2 = "/boot.ipxe?mac=" + OTHER_MAC + "&generation=2";
+                Matcher root = ROOT_SHA.matcher(get(baseA, generation2));
+                assertThat(root.find()).isTrue();
+                String scriptB = get(baseB, generation2);
+                assertThat(scriptB).contains("pivot.sha256=" + root.group(1));
+                HttpResponse<byte[]> served = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create(baseB + "/artifacts/" + root.group(1) + "/nix-store.squashfs")).build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
+                assertThat(served.statusCode()).isEqualTo(200);
+                assertThat(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                        .digest(served.body()))).as("the root image beta serves").isEqualTo(root.group(1));
+                assertThat(saidA + "\n" + saidB).doesNotContain("refusing").doesNotContain("cannot store");
+            }
+        }
+    }
+
     private static PivotServer start(Path result, Path state, StringWriter said) throws Exception {
         return start(result, state, said, Optional.empty(), "");
     }

@@ -1,0 +1,114 @@
+package dev.pivot.server;
+
+import dev.pivot.artifacts.ArtifactStore;
+import dev.pivot.boot.Artifact;
+import dev.pivot.loaders.Routes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A generation another server sharing the database recorded, whose build this server never imported: its artifacts
+ * are fetched from a live server that has them, by sha256 (the store refuses bytes of another sha256 or size), one
+ * at a time on a thread of their own, so that the generation is served here too once they are all in.
+ */
+final class PeerArtifacts implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(PeerArtifacts.class);
+    private static final Duration CONNECT = Duration.ofSeconds(5);
+    /** The longest a download may go without a byte before it is given up (and tried again after a later beat). */
+    private static final Duration SILENT = Duration.ofSeconds(30);
+
+    private final ArtifactStore artifacts;
+    private final ExecutorService fetching = Executors.newSingleThreadExecutor(
+            Thread.ofVirtual().name("pivot-peer-artifacts").factory());
+    private final AtomicBoolean busy = new AtomicBoolean();
+    /** What was said once already (an artifact no peer has, a peer that fails): not repeated every beat. */
+    private final Set<String> said = ConcurrentHashMap.newKeySet();
+
+    PeerArtifacts(ArtifactStore artifacts) {
+        this.artifacts = artifacts;
+    }
+
+    /**
+     * Starts fetching those of {@code wanted} this server lacks from the first of {@code peers} (base URLs) that has
+     * each, unless a fetch is under way (the next call, after the next beat, takes up what is still missing).
+     */
+    void fetchMissing(List<Artifact> wanted, List<String> peers) {
+        List<Artifact> missing = wanted.stream().filter(a -> artifacts.find(a.sha256()).isEmpty())
+                .collect(java.util.stream.Collectors.toCollection(LinkedHashSet::new)).stream().toList();
+        if (missing.isEmpty() || peers.isEmpty() || !busy.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            fetching.execute(() -> {
+                try {
+                    missing.forEach(a -> fetchFromAny(a, peers));
+                } finally {
+                    busy.set(false);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            busy.set(false);
+        }
+    }
+
+    private void fetchFromAny(Artifact a, List<String> peers) {
+        for (String peer : peers) {
+            if (Thread.currentThread().isInterrupted()) {
+                return;
+            }
+            String url = Routes.artifact(peer, a);
+            long started = System.nanoTime();
+            HttpURLConnection c = null;
+            try {
+                c = (HttpURLConnection) URI.create(url).toURL().openConnection();
+                c.setConnectTimeout((int) CONNECT.toMillis());
+                c.setReadTimeout((int) SILENT.toMillis());
+                c.setInstanceFollowRedirects(false);
+                int status = c.getResponseCode();
+                if (status != 200) {
+                    once(a.sha256() + peer + status, "{} {}: HTTP {}", a.name(), url, status);
+                    continue;
+                }
+                try (InputStream body = c.getInputStream()) {
+                    artifacts.putExpected(body, a);
+                }
+                log.info("fetched {} {} ({} bytes) from {} in {} ms, for a generation another server recorded",
+                        a.name(), a.sha256(), a.size(), peer, (System.nanoTime() - started) / 1_000_000);
+                return;
+            } catch (IOException | RuntimeException e) {
+                once(a.sha256() + peer + e.getClass(), "{} {}: {}", a.name(), url, e.toString());
+            } finally {
+                if (c != null) {
+                    c.disconnect();
+                }
+            }
+        }
+        once(a.sha256(), "{} {}: no server sharing the database has it yet; its generation is not served here",
+                a.name(), a.sha256());
+    }
+
+    private void once(String key, String format, Object... args) {
+        if (said.add(key)) {
+            log.warn("peer artifacts: " + format, args);
+        }
+    }
+
+    @Override
+    public void close() {
+        fetching.shutdownNow();
+    }
+}
