@@ -421,7 +421,6 @@ public final class PivotServer implements AutoCloseable {
         closed.countDown();
     }
 
-    /** Protocol servers first (no new events), then the pipeline (drains into the store), then the store. */
     /**
      * The key of this server's boot tokens: STATE/boot-key, or with a shared database the one stored there (the
      * first server's), so that a token one server issued counts at every other.
@@ -440,6 +439,7 @@ public final class PivotServer implements AutoCloseable {
         return BootSecrets.of(shared);
     }
 
+    /** Protocol servers first (no new events), then the pipeline (drains into the store), then the store. */
     private static void closeAll(List<AutoCloseable> running) {
         for (AutoCloseable c : running.reversed()) {
             try {
