@@ -30,6 +30,8 @@ final class PeerArtifacts implements AutoCloseable {
     private static final Duration CONNECT = Duration.ofSeconds(5);
     /** The longest a download may go without a byte before it is given up (and tried again after a later beat). */
     private static final Duration SILENT = Duration.ofSeconds(30);
+    /** An artifact no peer gave is asked for again only this long after (not after every beat). */
+    static final Duration RETRY_AFTER = Duration.ofSeconds(30);
 
     private final ArtifactStore artifacts;
     private final ExecutorService fetching = Executors.newSingleThreadExecutor(
@@ -37,6 +39,8 @@ final class PeerArtifacts implements AutoCloseable {
     private final AtomicBoolean busy = new AtomicBoolean();
     /** What was said once already (an artifact no peer has, a peer that fails): not repeated every beat. */
     private final Set<String> said = ConcurrentHashMap.newKeySet();
+    /** When each artifact that no peer gave was last asked for (System.nanoTime). */
+    private final java.util.Map<String, Long> failedAt = new ConcurrentHashMap<>();
 
     PeerArtifacts(ArtifactStore artifacts) {
         this.artifacts = artifacts;
@@ -47,7 +51,9 @@ final class PeerArtifacts implements AutoCloseable {
      * each, unless a fetch is under way (the next call, after the next beat, takes up what is still missing).
      */
     void fetchMissing(List<Artifact> wanted, List<String> peers) {
+        long now = System.nanoTime();
         List<Artifact> missing = wanted.stream().filter(a -> artifacts.find(a.sha256()).isEmpty())
+                .filter(a -> due(a, now))
                 .collect(java.util.stream.Collectors.toCollection(LinkedHashSet::new)).stream().toList();
         if (missing.isEmpty() || peers.isEmpty() || !busy.compareAndSet(false, true)) {
             return;
@@ -65,7 +71,20 @@ final class PeerArtifacts implements AutoCloseable {
         }
     }
 
+    /** Whether a fetch is under way (tests wait for it to end). */
+    boolean underWay() {
+        return busy.get();
+    }
+
+    private boolean due(Artifact a, long now) {
+        Long at = failedAt.get(a.sha256());
+        return at == null || now - at >= RETRY_AFTER.toNanos();
+    }
+
     private void fetchFromAny(Artifact a, List<String> peers) {
+        if (!roomFor(a)) {
+            return;
+        }
         for (String peer : peers) {
             if (Thread.currentThread().isInterrupted()) {
                 return;
@@ -88,6 +107,7 @@ final class PeerArtifacts implements AutoCloseable {
                 }
                 log.info("fetched {} {} ({} bytes) from {} in {} ms, for a generation another server recorded",
                         a.name(), a.sha256(), a.size(), peer, (System.nanoTime() - started) / 1_000_000);
+                failedAt.remove(a.sha256());
                 return;
             } catch (IOException | RuntimeException e) {
                 once(a.sha256() + peer + e.getClass(), "{} {}: {}", a.name(), url, e.toString());
@@ -97,8 +117,37 @@ final class PeerArtifacts implements AutoCloseable {
                 }
             }
         }
-        once(a.sha256(), "{} {}: no server sharing the database has it yet; its generation is not served here",
-                a.name(), a.sha256());
+        failedAt.put(a.sha256(), System.nanoTime());
+        once(a.sha256(), "{} {}: no live server gave it; its generation is not served here (asked again every {} s)",
+                a.name(), a.sha256(), RETRY_AFTER.toSeconds());
+    }
+
+    /**
+     * Whether the artifact fits in the state directory's file system and leaves the reserve {@link DiskSpaceWatch}
+     * warns under: a root image too large for the disk is not fetched (again and again) to fill it, which would stop
+     * boot events and leases from being recorded.
+     */
+    private boolean roomFor(Artifact a) {
+        try {
+            java.nio.file.FileStore fs = java.nio.file.Files.getFileStore(artifacts.path(a).getParent());
+            if (leavesReserve(a.size(), fs.getUsableSpace(), fs.getTotalSpace())) {
+                return true;
+            }
+            failedAt.put(a.sha256(), System.nanoTime());
+            once(a.sha256() + "room", "{} {} ({} MiB): not fetched, it would leave less than the state directory's"
+                    + " reserve free ({} MiB free of {} MiB)", a.name(), a.sha256(), a.size() >> 20,
+                    fs.getUsableSpace() >> 20, fs.getTotalSpace() >> 20);
+            return false;
+        } catch (IOException e) {
+            once(a.sha256() + "room" + e.getClass(), "{}: cannot check free space: {}", a.name(), e.toString());
+            return true;
+        }
+    }
+
+    /** Whether {@code size} more bytes leave {@link DiskSpaceWatch}'s reserve free of {@code usable} of {@code total}. */
+    static boolean leavesReserve(long size, long usable, long total) {
+        long reserve = Math.max(DiskSpaceWatch.MIN_FREE_BYTES, (long) (total * DiskSpaceWatch.MIN_FREE_SHARE));
+        return usable - size >= reserve;
     }
 
     private void once(String key, String format, Object... args) {
