@@ -21,8 +21,13 @@ final class DiskSpaceWatch implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(DiskSpaceWatch.class);
     /** Warn under this many bytes free, or under this share of the file system, whichever is larger. */
-    static final long MIN_FREE_BYTES = 256L << 20;
-    static final double MIN_FREE_SHARE = 0.05;
+    private static final long MIN_FREE_BYTES = 256L << 20;
+    private static final double MIN_FREE_SHARE = 0.05;
+
+    /** The bytes to keep free on a file system of {@code total} bytes: under it, the state directory is low. */
+    static long reserve(long total) {
+        return Math.max(MIN_FREE_BYTES, (long) (total * MIN_FREE_SHARE));
+    }
 
     private final Path dir;
     private final ScheduledExecutorService timer;
@@ -47,7 +52,7 @@ final class DiskSpaceWatch implements AutoCloseable {
             long usable = store.getUsableSpace();
             long total = store.getTotalSpace();
             free = usable;
-            boolean nowLow = usable < Math.max(MIN_FREE_BYTES, (long) (total * MIN_FREE_SHARE));
+            boolean nowLow = usable < reserve(total);
             if (nowLow && !low) {
                 log.warn("state directory {}: only {} MiB of {} MiB free; when it is full, boot events are lost and"
                         + " leases cannot be recorded until space is freed", dir, usable >> 20, total >> 20);

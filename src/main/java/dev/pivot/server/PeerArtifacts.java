@@ -146,8 +146,7 @@ final class PeerArtifacts implements AutoCloseable {
 
     /** Whether {@code size} more bytes leave {@link DiskSpaceWatch}'s reserve free of {@code usable} of {@code total}. */
     static boolean leavesReserve(long size, long usable, long total) {
-        long reserve = Math.max(DiskSpaceWatch.MIN_FREE_BYTES, (long) (total * DiskSpaceWatch.MIN_FREE_SHARE));
-        return usable - size >= reserve;
+        return usable - size >= DiskSpaceWatch.reserve(total);
     }
 
     private void once(String key, String format, Object... args) {
