@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A generation another server sharing the database recorded, whose build this server never imported: its artifacts
@@ -41,6 +42,17 @@ final class PeerArtifacts implements AutoCloseable {
     private final Set<String> said = ConcurrentHashMap.newKeySet();
     /** When each artifact that no peer gave was last asked for (System.nanoTime). */
     private final java.util.Map<String, Long> failedAt = new ConcurrentHashMap<>();
+    private final Counts counts = new Counts();
+
+    /** What the fetches came to, for the metrics: each artifact's try counts once, whichever peers it asked. */
+    static final class Counts {
+        final AtomicLong fetched = new AtomicLong();
+        final AtomicLong fetchedBytes = new AtomicLong();
+        /** Tries at an artifact that no live peer gave (404, wrong bytes, no answer). */
+        final AtomicLong failed = new AtomicLong();
+        /** Tries at an artifact not made because it would leave less than the state directory's reserve free. */
+        final AtomicLong noRoom = new AtomicLong();
+    }
 
     PeerArtifacts(ArtifactStore artifacts) {
         this.artifacts = artifacts;
@@ -69,6 +81,10 @@ final class PeerArtifacts implements AutoCloseable {
         } catch (java.util.concurrent.RejectedExecutionException closed) {
             busy.set(false);
         }
+    }
+
+    Counts counts() {
+        return counts;
     }
 
     /** Whether a fetch is under way (tests wait for it to end). */
@@ -108,6 +124,8 @@ final class PeerArtifacts implements AutoCloseable {
                 log.info("fetched {} {} ({} bytes) from {} in {} ms, for a generation another server recorded",
                         a.name(), a.sha256(), a.size(), peer, (System.nanoTime() - started) / 1_000_000);
                 failedAt.remove(a.sha256());
+                counts.fetched.incrementAndGet();
+                counts.fetchedBytes.addAndGet(a.size());
                 return;
             } catch (IOException | RuntimeException e) {
                 once(a.sha256() + peer + e.getClass(), "{} {}: {}", a.name(), url, e.toString());
@@ -118,6 +136,7 @@ final class PeerArtifacts implements AutoCloseable {
             }
         }
         failedAt.put(a.sha256(), System.nanoTime());
+        counts.failed.incrementAndGet();
         once(a.sha256(), "{} {}: no live server gave it; its generation is not served here (asked again every {} s)",
                 a.name(), a.sha256(), RETRY_AFTER.toSeconds());
     }
@@ -134,6 +153,7 @@ final class PeerArtifacts implements AutoCloseable {
                 return true;
             }
             failedAt.put(a.sha256(), System.nanoTime());
+            counts.noRoom.incrementAndGet();
             once(a.sha256() + "room", "{} {} ({} MiB): not fetched, it would leave less than the state directory's"
                     + " reserve free ({} MiB free of {} MiB)", a.name(), a.sha256(), a.size() >> 20,
                     fs.getUsableSpace() >> 20, fs.getTotalSpace() >> 20);

@@ -225,6 +225,7 @@ public final class PivotServer implements AutoCloseable {
             if (history.beats().isPresent()) {
                 PeerArtifacts fetching = new PeerArtifacts(artifacts);
                 running.add(fetching);
+                peerFetchMetrics(api, fetching.counts());
                 history.beats().get().afterEachBeat(new SharedGenerations(generations, out, fetching, peers));
             }
             api.metrics().counter("pivot.downloads.anonymous", "Artifact downloads no machine was named for "
@@ -318,6 +319,21 @@ public final class PivotServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * {@code pivot_peer_fetches_total{result=fetched|failed|no_room}} and {@code pivot_peer_fetched_bytes_total}:
+     * a server that keeps failing to fetch a generation's artifacts serves its old generation, which an operator
+     * should see without reading the log.
+     */
+    private static void peerFetchMetrics(ApiRoutes api, PeerArtifacts.Counts counts) {
+        String tries = "Artifacts of generations another server recorded: fetched from a live peer, given by none,"
+                + " or not fetched for want of room in the state directory";
+        api.metrics().counter("pivot.peer.fetches", tries, counts.fetched::get, "result", "fetched");
+        api.metrics().counter("pivot.peer.fetches", tries, counts.failed::get, "result", "failed");
+        api.metrics().counter("pivot.peer.fetches", tries, counts.noRoom::get, "result", "no_room");
+        api.metrics().counter("pivot.peer.fetched.bytes", "Bytes of the artifacts fetched from peers",
+                counts.fetchedBytes::get);
     }
 
     /** --tftp-max-blksize, checked before anything starts, or what fits the MTU of the interface TFTP answers on. */

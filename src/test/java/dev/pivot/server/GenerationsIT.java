@@ -249,6 +249,12 @@ class GenerationsIT {
                 assertThat(served.statusCode()).isEqualTo(200);
                 assertThat(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
                         .digest(served.body()))).as("the root image beta serves").isEqualTo(root.group(1));
+                String metrics = get(baseB, "/metrics");
+                assertThat(metrics).containsPattern("pivot_peer_fetches_total\\{result=\"fetched\"} 1(\\.0)?\\n")
+                        .containsPattern("pivot_peer_fetches_total\\{result=\"failed\"} 0(\\.0)?\\n");
+                Matcher bytes = Pattern.compile("(?m)^pivot_peer_fetched_bytes_total (\\S+)$").matcher(metrics);
+                assertThat(bytes.find()).as("pivot_peer_fetched_bytes_total in\n%s", metrics).isTrue();
+                assertThat(Double.parseDouble(bytes.group(1))).isEqualTo(served.body().length);
                 assertThat(saidA + "\n" + saidB).doesNotContain("refusing").doesNotContain("cannot store");
             }
         }

@@ -86,6 +86,9 @@ class PeerArtifactsTest {
             fetching.fetchMissing(List.of(root), List.of(url(peer)));
             settle(fetching);
             assertThat(asked.get()).as("not fetched again once here").isEqualTo(1);
+            assertThat(fetching.counts().fetched).hasValue(1);
+            assertThat(fetching.counts().fetchedBytes).hasValue(root.size());
+            assertThat(fetching.counts().failed).as("a 404 before the peer that has it is no failure").hasValue(0);
         }
     }
 
@@ -102,6 +105,9 @@ class PeerArtifactsTest {
             fetching.fetchMissing(List.of(kernel), List.of(url(peer)));
             settle(fetching);
             assertThat(asked.get()).as("asked once within %s", PeerArtifacts.RETRY_AFTER).isEqualTo(1);
+            assertThat(fetching.counts().failed).hasValue(1);
+            assertThat(fetching.counts().fetched).hasValue(0);
+            assertThat(fetching.counts().fetchedBytes).hasValue(0);
         }
     }
 
