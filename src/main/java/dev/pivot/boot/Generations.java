@@ -30,6 +30,11 @@ public final class Generations {
     private volatile List<BootSpec> allSpecs = List.of();
     /** Per profile, the stored generations' specs this server cannot serve yet (artifacts not here), newest first. */
     private final Map<String, List<BootSpec>> notHere = new HashMap<>();
+    /**
+     * Per profile, the number after the newest stored generation, here or not: a build of this server's numbered
+     * after the ones it served only would take a number another server's build (not here yet) holds, each time.
+     */
+    private final Map<String, Integer> storedNext = new HashMap<>();
 
     /**
      * @param store       where generations are kept across restarts; empty: in memory only
@@ -70,7 +75,7 @@ public final class Generations {
             return 0;
         }
         List<Generation> ok = stored.get().newestFirst().stream().filter(g -> usable.test(g.spec())).toList();
-        noteNotHere(profile, stored.get(), usable);
+        noteStored(profile, stored.get(), usable);
         int dropped = stored.get().newestFirst().size() - ok.size();
         if (!ok.isEmpty()) {
             change(profile, new ProfileGenerations(profile, ok, stored.get().pinned()));
@@ -89,7 +94,7 @@ public final class Generations {
             return false;
         }
         Predicate<BootSpec> ok = usable.getOrDefault(profile, spec -> true);
-        noteNotHere(profile, stored.get(), ok);
+        noteStored(profile, stored.get(), ok);
         List<Generation> here = stored.get().newestFirst().stream().filter(g -> ok.test(g.spec())).toList();
         if (here.isEmpty()) {
             return false;
@@ -103,7 +108,8 @@ public final class Generations {
         return true;
     }
 
-    private void noteNotHere(String profile, ProfileGenerations stored, Predicate<BootSpec> usable) {
+    private void noteStored(String profile, ProfileGenerations stored, Predicate<BootSpec> usable) {
+        storedNext.put(profile, stored.nextNumber());
         List<BootSpec> missing = stored.newestFirst().stream().map(Generation::spec).filter(usable.negate()).toList();
         if (missing.isEmpty()) {
             notHere.remove(profile);
@@ -149,7 +155,8 @@ public final class Generations {
             if (before != null && before.newestIs(spec)) {
                 return Optional.empty();
             }
-            Generation g = new Generation(before == null ? 1 : before.nextNumber(), spec, version, built, now, source);
+            int number = Math.max(before == null ? 1 : before.nextNumber(), storedNext.getOrDefault(profile, 1));
+            Generation g = new Generation(number, spec, version, built, now, source);
             if (store.map(s -> s.addGeneration(profile, g)).orElse(true)) {
                 return Optional.of(added(profile, before, g, now));
             }

@@ -120,6 +120,27 @@ class GenerationsTest {
         assertThat(a.notHere()).isEmpty();
     }
 
+    /**
+     * A build of b's own, while the newest stored generation is a's and not here yet: the number after a's, not
+     * after the newest b serves (that one is taken, and would be each time).
+     */
+    @Test
+    void aServersOwnBuildIsNumberedAfterGenerationsNotHereYet() {
+        SharedStore store = new SharedStore();
+        Generations a = server(store), b = server(store);
+        a.addBuild("pc", spec(1), "24.11", T0, "/one", T0);
+        b.load("pc", s -> !s.equals(spec(2)));
+        a.addBuild("pc", spec(2), "24.11", T0, "/two", T0);
+        assertThat(b.addBuild("pc", spec(3), "24.11", T0, "/three", T0)).map(Generation::number).hasValue(3);
+        assertThat(b.of("pc").orElseThrow().newestFirst()).extracting(Generation::number).containsExactly(3, 1);
+
+        // Nothing stored is here: b's first build still comes after a's.
+        Generations c = server(store);
+        c.load("pc", s -> s.equals(spec(4)));
+        assertThat(c.addBuild("pc", spec(4), "24.11", T0, "/four", T0)).map(Generation::number).hasValue(4);
+        assertThat(store.generations).containsOnlyKeys(1, 2, 3, 4);
+    }
+
     /** Once the artifacts are here (fetched from another server), the next refresh serves the generation. */
     @Test
     void aGenerationIsServedOnceItsArtifactsAreHere() {

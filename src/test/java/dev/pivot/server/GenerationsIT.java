@@ -260,6 +260,34 @@ class GenerationsIT {
         }
     }
 
+    /**
+     * A server started with a build of its own while the newest stored generation is another server's, whose
+     * artifacts it has not yet: its build is the next generation after that one (not after the newest it serves,
+     * a number already taken), and the other server takes it in.
+     */
+    @Test
+    void aServerStartedWithItsOwnBuildRecordsTheGenerationAfterTheNewestStored() throws Exception {
+        Path bin = PostgresCluster.requireBinDir();
+        Path result = work.resolve("own-alpha-result");
+        TestFiles.relink(result, builds[1]);
+        StringWriter saidA = new StringWriter(), saidB = new StringWriter();
+        try (PostgresCluster pg = PostgresCluster.start(bin)) {
+            Optional<String> db = Optional.of(pg.url() + "?user=pivot");
+            try (PivotServer a = start(result, work.resolve("own-a"), saidA, db, "alpha")) {
+                String baseA = "http://127.0.0.1:" + a.httpPort();
+                TestFiles.relink(result, builds[3]);
+                await(() -> defaultOf(baseA) == 2, "generation 2 on alpha", saidA);
+                try (PivotServer b = start(builds[4], work.resolve("own-b"), saidB, db, "beta")) {
+                    String baseB = "http://127.0.0.1:" + b.httpPort();
+                    assertThat(defaultOf(baseB)).as("beta's own build").isEqualTo(3);
+                    await(() -> defaultOf(baseA) == 3, "beta's generation 3 on alpha", saidA);
+                    assertThat(get(baseA, "/boot.ipxe?mac=" + OTHER_MAC + "&generation=3"))
+                            .as("alpha's generation 3: beta's build").contains(TestFiles.sha256(work.resolve("parts-4/nix-store.squashfs")));
+                }
+            }
+        }
+    }
+
     private static PivotServer start(Path result, Path state, StringWriter said) throws Exception {
         return start(result, state, said, Optional.empty(), "");
     }
