@@ -124,14 +124,16 @@ public final class ApiRoutes implements ExtraRoutes {
 
     /**
      * What {@code GET /healthz} says, for load balancers and monitoring: whether the store answers, this server's
-     * name and the servers alive beside it (each a name and its base URL).
+     * name and the servers alive beside it (each a name and its base URL). With {@code --root-transport nbd}, also
+     * this server's NBD port: a machine's stage 1 that moves on to this server attaches its root image there.
      */
-    public record Health(boolean storeUp, String server, List<Peer> servers) {
+    public record Health(boolean storeUp, String server, List<Peer> servers, java.util.OptionalInt nbdPort) {
         public record Peer(String name, String url) {
         }
     }
 
-    private volatile java.util.function.Supplier<Health> health = () -> new Health(true, "pivot", List.of());
+    private volatile java.util.function.Supplier<Health> health = () -> new Health(true, "pivot", List.of(),
+            java.util.OptionalInt.empty());
 
     /** Where {@code /healthz} learns the store's state and the servers alive. */
     public ApiRoutes health(java.util.function.Supplier<Health> source) {
@@ -147,6 +149,7 @@ public final class ApiRoutes implements ExtraRoutes {
         body.put("server", h.server());
         body.put("store", h.storeUp() ? "up" : "down");
         body.put("servers", h.servers());
+        h.nbdPort().ifPresent(port -> body.put("nbdPort", port));
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
         HttpReplies.json(request, response, h.storeUp() ? HttpStatus.OK_200 : HttpStatus.SERVICE_UNAVAILABLE_503, body);
     }

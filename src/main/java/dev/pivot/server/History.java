@@ -9,6 +9,7 @@ import dev.pivot.store.ServerHeartbeats;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.function.Supplier;
 
 /**
@@ -42,17 +43,17 @@ record History(JdbcStore store, EventPipeline pipeline, String name, Optional<Se
     /**
      * Health and membership on the API: with a shared database this server beats into it and sees the others.
      * Returns the other live servers' base URLs, which GRUB's configs and HTTP name as fallbacks (none without a
-     * shared database).
+     * shared database). {@code nbdPort}: this server's, named on /healthz for stage 1 (each server may use its own).
      */
-    Supplier<List<String>> announce(ApiRoutes api, PivotHttpServer http, String selfUrl) {
+    Supplier<List<String>> announce(ApiRoutes api, PivotHttpServer http, String selfUrl, OptionalInt nbdPort) {
         if (beats.isEmpty()) {
             api.health(() -> new ApiRoutes.Health(!pipeline.storeFailing(), name,
-                    List.of(new ApiRoutes.Health.Peer(name, selfUrl))));
+                    List.of(new ApiRoutes.Health.Peer(name, selfUrl)), nbdPort));
             return List::of;
         }
         ServerHeartbeats beating = beats.get().start(selfUrl);
         api.health(() -> new ApiRoutes.Health(beating.storeUp(), name, beating.live().stream()
-                .map(b -> new ApiRoutes.Health.Peer(b.name(), b.url())).toList()));
+                .map(b -> new ApiRoutes.Health.Peer(b.name(), b.url())).toList(), nbdPort));
         Supplier<List<String>> peers = () -> beating.live().stream()
                 .filter(b -> !b.name().equals(name) && !b.url().isEmpty()).map(ServerHeartbeats.Server::url).toList();
         http.peers(peers);

@@ -27,7 +27,7 @@ import java.util.stream.Stream;
  * It starts before the catalog is built, because every boot's kernel command line names its address and port; its
  * exports are looked up in the catalog once there is one.
  */
-record NbdRoot(NbdServer server, RootVerity verity) {
+record NbdRoot(NbdServer server, RootVerity verity, int port) {
 
     /** Starts the NBD server and makes every generation, served now or imported later, name it; adds it to running. */
     static NbdRoot start(ServerConfig config, PivotServer.Endpoint where, ArtifactStore artifacts,
@@ -39,12 +39,13 @@ record NbdRoot(NbdServer server, RootVerity verity) {
                 rootImages(catalog, served.map(ServedImage::spec), artifacts, trees), addresses, events);
         server.start();
         running.add(server);
-        String nbdAt = where.address().getHostAddress() + ":" + server.address().getPort();
+        int port = server.address().getPort();
+        String nbdAt = where.address().getHostAddress() + ":" + port;
         // A kernel alone has no root. Each root image's dm-verity tree is built here, on first use (at start for
         // what is served then).
         generations.transport(spec -> spec.rootBoot().isPresent()
                 ? spec.withKernelArgs(nbdArgs(nbdAt, trees.of(spec.rootBoot().get().rootImage()))) : spec);
-        return new NbdRoot(server, trees);
+        return new NbdRoot(server, trees, port);
     }
 
     /** The NBD server's counters on /metrics. */

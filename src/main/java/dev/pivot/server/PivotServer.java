@@ -221,7 +221,8 @@ public final class PivotServer implements AutoCloseable {
             // GRUB for ARM64 machines names this server's HTTP address: built once it is known.
             Optional<String> arm64Loader = Arm64Grub.offer(arm64Dir, where.address(), http.port(), out);
             String baseUrl = Routes.baseUrl(where.address(), http.port());
-            java.util.function.Supplier<List<String>> peers = history.announce(api, http, baseUrl);
+            java.util.function.Supplier<List<String>> peers = history.announce(api, http, baseUrl,
+                    nbd.map(n -> java.util.OptionalInt.of(n.port())).orElse(java.util.OptionalInt.empty()));
             if (history.beats().isPresent()) {
                 PeerArtifacts fetching = new PeerArtifacts(artifacts);
                 running.add(fetching);

@@ -62,7 +62,8 @@ public final class Stage1Contract {
     public static final Parameter NBD = new Parameter("pivot.nbd", "SERVER:PORT",
             "attach the root image (export `pivot.sha256`) from this NBD server as `/dev/nbd0` instead of fetching"
                     + " it: only the blocks the machine reads cross the network, so an image larger than RAM boots."
-                    + " When this server does not answer, from the next server of `pivot.fallback`, on the same port;"
+                    + " When this server does not answer, from the next server of `pivot.fallback`, on the NBD port its"
+                    + " `/healthz` names (this port when it names none);"
                     + " with qemu-nbd in the prelude, the other servers that answer stand by and reads move to them when"
                     + " it goes away");
     public static final Parameter VERITY = new Parameter("pivot.verity", "HEX",

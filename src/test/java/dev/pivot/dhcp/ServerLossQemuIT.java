@@ -49,6 +49,8 @@ class ServerLossQemuIT {
     private static final Duration BOOT_LIMIT = Duration.ofSeconds(360);
     private static final String[] ADDRESS = {"10.79.0.1", "10.79.0.2"};
     private static final String[] NAME = {"pxe-a", "pxe-b"};
+    /** Each server's NBD port (--nbd-port): stage 1 learns another server's from its /healthz. */
+    private static final int[] NBD_PORT = {ServerConfig.DEFAULT_NBD_PORT, ServerConfig.DEFAULT_NBD_PORT + 1};
 
     @TempDir
     Path tmp;
@@ -114,15 +116,16 @@ class ServerLossQemuIT {
     }
 
     /**
-     * The root image over NBD (both servers with {@code --root-transport nbd}): stage 1 attaches it from the
-     * survivor's NBD server, on the port every server uses, once the server that served the script is gone.
+     * The root image over NBD (both servers with {@code --root-transport nbd}, each on its own port): stage 1
+     * attaches it from the survivor's NBD server, on the port the survivor's /healthz names, once the server that
+     * served the script is gone.
      */
     @Test
     void anNbdRootIsAttachedFromTheOtherServerWhenItsServerIsKilledAfterTheScript() throws Exception {
         Require.command("qemu-nbd", "qemu-utils"); // packed into stage 1, as NbdRootIT's
         Survivor survivor = survivesTheLossOfItsServer(Qemu.Boot.BIOS_IPXE_ROM, NBD_MAC, "full",
                 "--root-transport", "nbd");
-        String nbd = nbdAt(survivor.address());
+        String nbd = nbdAt(survivor.address().equals(ADDRESS[0]) ? 0 : 1);
         assertThat(vm.serial()).as("stage 1 attached from the survivor's NBD server")
                 .contains("from nbd://" + nbd + " to /dev/nbd0");
         assertThat(survivor.lines()).as("the survivor's timeline says where the root image came from")
@@ -141,15 +144,15 @@ class ServerLossQemuIT {
                 "--root-transport", "nbd");
         int refusing = booting.server();
         booting.namespaces()[refusing].exec("nft", "add table inet pvtnbd; add chain inet pvtnbd in { type filter"
-                + " hook input priority 0; }; add rule inet pvtnbd in tcp dport " + ServerConfig.DEFAULT_NBD_PORT
+                + " hook input priority 0; }; add rule inet pvtnbd in tcp dport " + NBD_PORT[refusing]
                 + " reject with tcp reset");
         Duration took = vm.awaitMarker(Qemu.DEFAULT_MARKER, BOOT_LIMIT);
         System.out.printf("ServerLossQemuIT [NBD refused by %s]: QEMU start -> stage 2 in %s%n", NAME[refusing],
                 Qemu.seconds(took));
         vm.serial().lines().filter(l -> l.contains("nbd://"))
                 .forEach(l -> System.out.println("ServerLossQemuIT: console | " + l));
-        String from = nbdAt(ADDRESS[refusing]);
-        String to = nbdAt(ADDRESS[1 - refusing]);
+        String from = nbdAt(refusing);
+        String to = nbdAt(1 - refusing);
         assertThat(vm.serial()).as("stage 1 tried the script's server first, then the other")
                 .contains("from nbd://" + from + " to /dev/nbd0")
                 .contains("pivot: nbd://" + from + " does not answer")
@@ -187,7 +190,7 @@ class ServerLossQemuIT {
         vm.serial().lines().filter(l -> l.contains("nbd://") || l.contains("over NBD"))
                 .forEach(l -> System.out.println("ServerLossQemuIT: console | " + l));
         assertThat(vm.serial()).as("stage 1 attached from the script's server with the other standing by")
-                .contains("attached over NBD from " + nbdAt(ADDRESS[attached]) + ", standing by: " + ADDRESS[other]);
+                .contains("attached over NBD from " + nbdAt(attached) + ", standing by: " + nbdAt(other));
         assertThat(readAfter).as("the reads after the kill went to %s", NAME[other]).isGreaterThan(readBefore);
         assertThat(vm.serial()).doesNotContain("I/O error").doesNotContain("pivot: FAILED");
         Lab.awaitLine(booting.outputs().get(other), 30, l -> l.contains(NBD_MOVED_MAC)
@@ -260,9 +263,9 @@ class ServerLossQemuIT {
         return Double.parseDouble(m.group(1));
     }
 
-    /** A server's NBD address: every server listens on the same port (docs/ha.md). */
-    private static String nbdAt(String address) {
-        return address + ":" + ServerConfig.DEFAULT_NBD_PORT;
+    /** A server's NBD address: each has its own port (docs/ha.md). */
+    private static String nbdAt(int server) {
+        return ADDRESS[server] + ":" + NBD_PORT[server];
     }
 
     /** The server that carried the boot on: its address, and its timeline lines of the boot's MAC. */
@@ -371,6 +374,9 @@ class ServerLossQemuIT {
                 cmd.addAll(List.of("--range", "10.79.0.100-10.79.0.199", "--dhcp-leases", "store"));
             }
             cmd.addAll(List.of(serveArgs));
+            if (List.of(serveArgs).contains("nbd")) {
+                cmd.addAll(List.of("--nbd-port", Integer.toString(NBD_PORT[i])));
+            }
             List<String> output = outputs.get(i);
             Process server = lab.start(ns[i], cmd, output);
             servers.add(server);

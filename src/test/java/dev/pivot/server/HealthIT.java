@@ -28,7 +28,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code GET /healthz} of two servers sharing one PostgreSQL (Debian's, private): no token needed; 200 with both
  * servers listed; a server that stops beating (a row nobody renews, as after kill -9) drops out within seconds, one
  * that closes drops out at once; 503 while PostgreSQL is stopped, 200 again once it is back. A server alone on
- * SQLite answers 200 with itself.
+ * SQLite answers 200 with itself. A server with {@code --root-transport nbd} names its NBD port (stage 1 attaches
+ * there when it moves on to that server), one without names none.
  */
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class HealthIT {
@@ -44,8 +45,8 @@ class HealthIT {
         Path image = TestImage.nixos(tmp, "health");
         try (PostgresCluster pg = PostgresCluster.start(bin)) {
             String url = pg.url() + "?user=pivot";
-            try (PivotServer a = start(image, "alpha", Optional.of(url));
-                 PivotServer b = start(image, "beta", Optional.of(url))) {
+            try (PivotServer a = start(image, "alpha", Optional.of(url), ServerConfig.RootTransport.NBD);
+                 PivotServer b = start(image, "beta", Optional.of(url), ServerConfig.RootTransport.NBD)) {
                 String alpha = "http://127.0.0.1:" + a.httpPort();
                 await(alpha, 10, r -> r.statusCode() == 200 && r.body().contains("\"name\":\"beta\""),
                         "alpha lists beta");
@@ -54,6 +55,11 @@ class HealthIT {
                         "\"url\":\"http://127.0.0.1:" + b.httpPort());
                 assertThat(h.headers().firstValue("content-type")).hasValueSatisfying(
                         t -> assertThat(t).startsWith("application/json"));
+                // Each its own NBD port (0: a free one), named for stage 1.
+                assertThat(a.nbdPort()).isPresent().isNotEqualTo(b.nbdPort());
+                assertThat(h.body()).contains("\"nbdPort\":" + a.nbdPort().getAsInt());
+                assertThat(get("http://127.0.0.1:" + b.httpPort() + "/healthz").body())
+                        .contains("\"server\":\"beta\"", "\"nbdPort\":" + b.nbdPort().getAsInt());
 
                 // A server that stops beating without a word (kill -9, a pulled cable): gone within seconds.
                 pg.psql("INSERT INTO server_heartbeat (name, url, started_at, seen_at, slot) VALUES ('gamma',"
@@ -75,15 +81,18 @@ class HealthIT {
                         "200 once PostgreSQL is back");
             }
         }
-        try (PivotServer alone = start(image, "solo", Optional.empty())) {
+        try (PivotServer alone = start(image, "solo", Optional.empty(), ServerConfig.RootTransport.HTTP)) {
             HttpResponse<String> h = get("http://127.0.0.1:" + alone.httpPort() + "/healthz");
             assertThat(h.statusCode()).isEqualTo(200);
             assertThat(h.body()).contains("\"status\":\"up\"", "\"name\":\"solo\"");
+            assertThat(h.body()).as("no NBD with the root image over HTTP").doesNotContain("nbdPort");
         }
     }
 
-    private PivotServer start(Path image, String name, Optional<String> database) throws Exception {
+    private PivotServer start(Path image, String name, Optional<String> database,
+                              ServerConfig.RootTransport transport) throws Exception {
         ServerConfig config = ServerConfig.builder(image, new ServerConfig.Where.Listen("127.0.0.1"))
+                .rootTransport(transport, 0)
                 .dhcp(ServerConfig.DhcpMode.OFF, Optional.empty()).ports(0, 0).state(tmp.resolve("state-" + name))
                 .ipxeDir(Files.createDirectories(tmp.resolve("ipxe"))).database(database).skipCheck(true)
                 .cluster(new ServerConfig.Cluster(ServerConfig.DhcpLeases.JOURNAL, Optional.of(name))).build();
