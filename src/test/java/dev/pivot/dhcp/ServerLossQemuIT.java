@@ -125,7 +125,7 @@ class ServerLossQemuIT {
         Require.command("qemu-nbd", "qemu-utils"); // packed into stage 1, as NbdRootIT's
         Survivor survivor = survivesTheLossOfItsServer(Qemu.Boot.BIOS_IPXE_ROM, NBD_MAC, "full",
                 "--root-transport", "nbd");
-        String nbd = nbdAt(survivor.address().equals(ADDRESS[0]) ? 0 : 1);
+        String nbd = nbdAt(survivor.server());
         assertThat(vm.serial()).as("stage 1 attached from the survivor's NBD server")
                 .contains("from nbd://" + nbd + " to /dev/nbd0");
         assertThat(survivor.lines()).as("the survivor's timeline says where the root image came from")
@@ -268,8 +268,11 @@ class ServerLossQemuIT {
         return ADDRESS[server] + ":" + NBD_PORT[server];
     }
 
-    /** The server that carried the boot on: its address, and its timeline lines of the boot's MAC. */
-    private record Survivor(String address, List<String> lines) {
+    /**
+     * The server that carried the boot on: its index (into ADDRESS, NAME, NBD_PORT), and its timeline lines of the
+     * boot's MAC.
+     */
+    private record Survivor(int server, List<String> lines) {
     }
 
     /**
@@ -316,7 +319,7 @@ class ServerLossQemuIT {
         String sessions = curl(booting.lan(), "http://" + ADDRESS[survivor] + "/api/v1/sessions?limit=5&mac=" + mac);
         assertThat(sessions).as("the survivor's API").contains("\"server\":\"" + NAME[survivor] + "\"")
                 .contains("root_fetched").contains("stage2");
-        return new Survivor(ADDRESS[survivor], survivorLines);
+        return new Survivor(survivor, survivorLines);
     }
 
     /**

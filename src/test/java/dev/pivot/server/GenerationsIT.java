@@ -169,32 +169,27 @@ class GenerationsIT {
      */
     @Test
     void twoServersOnOneDatabaseServeTheSameGenerationsAndRollback() throws Exception {
-        Path bin = PostgresCluster.requireBinDir();
-        Path result = work.resolve("shared-result");
-        TestFiles.relink(result, builds[1]);
-        StringWriter saidA = new StringWriter(), saidB = new StringWriter();
-        try (PostgresCluster pg = PostgresCluster.start(bin)) {
-            Optional<String> db = Optional.of(pg.url() + "?user=pivot");
+        try (SharedDatabase s = SharedDatabase.start("shared-result")) {
             // Started together: both find no generation stored and both record their build as generation 1.
             var startingB = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
                 try {
-                    return start(result, work.resolve("state-b"), saidB, db, "beta");
+                    return start(s.result(), work.resolve("state-b"), s.saidB(), s.db(), "beta");
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
             });
-            try (PivotServer a = start(result, work.resolve("state-a"), saidA, db, "alpha");
+            try (PivotServer a = start(s.result(), work.resolve("state-a"), s.saidA(), s.db(), "alpha");
                  PivotServer b = startingB.get(120, TimeUnit.SECONDS)) {
                 String baseA = "http://127.0.0.1:" + a.httpPort(), baseB = "http://127.0.0.1:" + b.httpPort();
                 assertThat(generations(baseA)).containsExactly(1);
                 assertThat(generations(baseB)).containsExactly(1);
 
-                TestFiles.relink(result, builds[2]);
-                await(() -> defaultOf(baseA) == 2 && defaultOf(baseB) == 2, "generation 2 on both", saidA);
+                TestFiles.relink(s.result(), builds[2]);
+                await(() -> defaultOf(baseA) == 2 && defaultOf(baseB) == 2, "generation 2 on both", s.saidA());
                 assertThat(generations(baseA)).containsExactly(2, 1);
                 assertThat(generations(baseB)).containsExactly(2, 1);
-                assertThat(pg.psql("SELECT count(*) FROM profile_generation").strip()).isEqualTo("2");
-                String both = saidA + "\n" + saidB;
+                assertThat(s.pg().psql("SELECT count(*) FROM profile_generation").strip()).isEqualTo("2");
+                String both = s.saidA() + "\n" + s.saidB();
                 both.lines().filter(l -> l.contains("profile default")).forEach(l ->
                         System.out.println("GenerationsIT: two servers: " + l));
                 assertThat(both).doesNotContain("refusing").doesNotContain("cannot store");
@@ -203,11 +198,11 @@ class GenerationsIT {
                         "--token-file", a.config().tokenFile().toString());
                 assertThat(rollback.exit()).as(rollback.err()).isZero();
                 long rolledBack = System.nanoTime();
-                await(() -> defaultOf(baseB) == 1, "the rollback through alpha on beta", saidB);
+                await(() -> defaultOf(baseB) == 1, "the rollback through alpha on beta", s.saidB());
                 System.out.printf("GenerationsIT: a rollback through alpha was beta's default %.1f s later%n",
                         (System.nanoTime() - rolledBack) / 1e9);
                 assertThat(script(baseB, OTHER_MAC)).contains("--default gen_1");
-                assertThat(saidB.toString()).contains("pivot: profile default: generations [2, 1] from the shared"
+                assertThat(s.saidB().toString()).contains("pivot: profile default: generations [2, 1] from the shared"
                         + " database, generation 1 the default");
             }
         }
@@ -219,21 +214,16 @@ class GenerationsIT {
      */
     @Test
     void aServerFetchesTheArtifactsOfAGenerationOnlyAnotherServerImported() throws Exception {
-        Path bin = PostgresCluster.requireBinDir();
-        Path result = work.resolve("alpha-result");
-        TestFiles.relink(result, builds[1]);
-        StringWriter saidA = new StringWriter(), saidB = new StringWriter();
-        try (PostgresCluster pg = PostgresCluster.start(bin)) {
-            Optional<String> db = Optional.of(pg.url() + "?user=pivot");
-            try (PivotServer a = start(result, work.resolve("fetch-a"), saidA, db, "alpha");
-                 PivotServer b = start(builds[1], work.resolve("fetch-b"), saidB, db, "beta")) {
+        try (SharedDatabase s = SharedDatabase.start("alpha-result")) {
+            try (PivotServer a = start(s.result(), work.resolve("fetch-a"), s.saidA(), s.db(), "alpha");
+                 PivotServer b = start(builds[1], work.resolve("fetch-b"), s.saidB(), s.db(), "beta")) {
                 String baseA = "http://127.0.0.1:" + a.httpPort(), baseB = "http://127.0.0.1:" + b.httpPort();
                 assertThat(generations(baseB)).containsExactly(1);
 
-                TestFiles.relink(result, builds[3]);
-                await(() -> defaultOf(baseA) == 2, "generation 2 on alpha", saidA);
+                TestFiles.relink(s.result(), builds[3]);
+                await(() -> defaultOf(baseA) == 2, "generation 2 on alpha", s.saidA());
                 long recorded = System.nanoTime();
-                await(() -> defaultOf(baseB) == 2, "generation 2 (alpha's build alone) on beta", saidB);
+                await(() -> defaultOf(baseB) == 2, "generation 2 (alpha's build alone) on beta", s.saidB());
                 System.out.printf("GenerationsIT: beta served alpha's new generation %.1f s after alpha did%n",
                         (System.nanoTime() - recorded) / 1e9);
                 assertThat(generations(baseB)).containsExactly(2, 1);
@@ -255,7 +245,7 @@ class GenerationsIT {
                 Matcher bytes = Pattern.compile("(?m)^pivot_peer_fetched_bytes_total (\\S+)$").matcher(metrics);
                 assertThat(bytes.find()).as("pivot_peer_fetched_bytes_total in\n%s", metrics).isTrue();
                 assertThat(Double.parseDouble(bytes.group(1))).isEqualTo(served.body().length);
-                assertThat(saidA + "\n" + saidB).doesNotContain("refusing").doesNotContain("cannot store");
+                assertThat(s.saidA() + "\n" + s.saidB()).doesNotContain("refusing").doesNotContain("cannot store");
             }
         }
     }
@@ -267,24 +257,40 @@ class GenerationsIT {
      */
     @Test
     void aServerStartedWithItsOwnBuildRecordsTheGenerationAfterTheNewestStored() throws Exception {
-        Path bin = PostgresCluster.requireBinDir();
-        Path result = work.resolve("own-alpha-result");
-        TestFiles.relink(result, builds[1]);
-        StringWriter saidA = new StringWriter(), saidB = new StringWriter();
-        try (PostgresCluster pg = PostgresCluster.start(bin)) {
-            Optional<String> db = Optional.of(pg.url() + "?user=pivot");
-            try (PivotServer a = start(result, work.resolve("own-a"), saidA, db, "alpha")) {
+        try (SharedDatabase s = SharedDatabase.start("own-alpha-result")) {
+            try (PivotServer a = start(s.result(), work.resolve("own-a"), s.saidA(), s.db(), "alpha")) {
                 String baseA = "http://127.0.0.1:" + a.httpPort();
-                TestFiles.relink(result, builds[3]);
-                await(() -> defaultOf(baseA) == 2, "generation 2 on alpha", saidA);
-                try (PivotServer b = start(builds[4], work.resolve("own-b"), saidB, db, "beta")) {
+                TestFiles.relink(s.result(), builds[3]);
+                await(() -> defaultOf(baseA) == 2, "generation 2 on alpha", s.saidA());
+                try (PivotServer b = start(builds[4], work.resolve("own-b"), s.saidB(), s.db(), "beta")) {
                     String baseB = "http://127.0.0.1:" + b.httpPort();
                     assertThat(defaultOf(baseB)).as("beta's own build").isEqualTo(3);
-                    await(() -> defaultOf(baseA) == 3, "beta's generation 3 on alpha", saidA);
+                    await(() -> defaultOf(baseA) == 3, "beta's generation 3 on alpha", s.saidA());
                     assertThat(get(baseA, "/boot.ipxe?mac=" + OTHER_MAC + "&generation=3"))
                             .as("alpha's generation 3: beta's build").contains(TestFiles.sha256(work.resolve("parts-4/nix-store.squashfs")));
                 }
             }
+        }
+    }
+
+    /**
+     * What the two-server tests share: a private PostgreSQL (Debian's), a result link at the first build, and what
+     * each server says.
+     */
+    private record SharedDatabase(PostgresCluster pg, Optional<String> db, Path result, StringWriter saidA,
+                                  StringWriter saidB) implements AutoCloseable {
+        static SharedDatabase start(String link) throws Exception {
+            Path bin = PostgresCluster.requireBinDir();
+            Path result = work.resolve(link);
+            TestFiles.relink(result, builds[1]);
+            PostgresCluster pg = PostgresCluster.start(bin);
+            return new SharedDatabase(pg, Optional.of(pg.url() + "?user=pivot"), result, new StringWriter(),
+                    new StringWriter());
+        }
+
+        @Override
+        public void close() throws Exception {
+            pg.close();
         }
     }
 
