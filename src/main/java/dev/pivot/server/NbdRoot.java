@@ -48,6 +48,11 @@ record NbdRoot(NbdServer server, RootVerity verity, int port) {
         return new NbdRoot(server, trees, port);
     }
 
+    /** The NBD port, when there is an NBD server. */
+    static java.util.OptionalInt port(Optional<NbdRoot> nbd) {
+        return nbd.map(n -> java.util.OptionalInt.of(n.port())).orElse(java.util.OptionalInt.empty());
+    }
+
     /** The NBD server's counters on /metrics. */
     void gauges(ApiRoutes api) {
         api.gauge("pivot.nbd.connections", "NBD connections being served", server::connections)

@@ -61,14 +61,14 @@ public final class PivotServer implements AutoCloseable {
     private final PivotHttpServer http;
     private final TftpServer tftp;
     private final AddressBook addresses;
-    private final Optional<NbdServer> nbd;
+    private final Optional<NbdRoot> nbd;
     private final CountDownLatch closed = new CountDownLatch(1);
     private final Refusals refusals;
     private final Optional<ProfileReload> reload;
 
     private PivotServer(ServerConfig config, Endpoint where, ServedImage served, List<AutoCloseable> running,
                         EventPipeline pipeline, JdbcStore store, PivotHttpServer http, TftpServer tftp,
-                        AddressBook addresses, Optional<NbdServer> nbd, Refusals refusals,
+                        AddressBook addresses, Optional<NbdRoot> nbd, Refusals refusals,
                         Optional<ProfileReload> reload) {
         this.refusals = refusals;
         this.reload = reload;
@@ -222,7 +222,7 @@ public final class PivotServer implements AutoCloseable {
             Optional<String> arm64Loader = Arm64Grub.offer(arm64Dir, where.address(), http.port(), out);
             String baseUrl = Routes.baseUrl(where.address(), http.port());
             java.util.function.Supplier<List<String>> peers = history.announce(api, http, baseUrl,
-                    nbd.map(n -> java.util.OptionalInt.of(n.port())).orElse(java.util.OptionalInt.empty()));
+                    NbdRoot.port(nbd));
             if (history.beats().isPresent()) {
                 PeerArtifacts fetching = new PeerArtifacts(artifacts);
                 running.add(fetching);
@@ -264,7 +264,7 @@ public final class PivotServer implements AutoCloseable {
                     uefi.grub(), uefi.httpGrub(), arm64Loader), catalog, store, addresses, pipeline, refusals, running);
             StateDir.restrictFiles(config.state());
             return new PivotServer(config, where, served, running, pipeline, store, http, tftp, addresses,
-                    nbd.map(NbdRoot::server), refusals, reload);
+                    nbd, refusals, reload);
         } catch (Exception e) {
             closeAll(running);
             if (e instanceof ImageRefused r) {
@@ -374,18 +374,12 @@ public final class PivotServer implements AutoCloseable {
 
     /** The NBD server's port, when the root image goes over NBD. */
     public java.util.OptionalInt nbdPort() {
-        return nbd.map(n -> {
-            try {
-                return java.util.OptionalInt.of(n.address().getPort());
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        }).orElse(java.util.OptionalInt.empty());
+        return NbdRoot.port(nbd);
     }
 
     /** The NBD server, when the root image goes over NBD (tests read its counters). */
     public Optional<NbdServer> nbd() {
-        return nbd;
+        return nbd.map(NbdRoot::server);
     }
 
     public int tftpPort() {
