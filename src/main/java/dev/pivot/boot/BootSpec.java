@@ -50,6 +50,13 @@ public record BootSpec(Artifact kernel, List<Artifact> initrds, List<String> ker
         return all;
     }
 
+    /** The same boot with {@code last} loaded after its initrds (the kernel unpacks them in order). */
+    public BootSpec withInitrd(Artifact last) {
+        List<Artifact> all = new ArrayList<>(initrds);
+        all.add(last);
+        return new BootSpec(kernel, all, kernelArgs, rootBoot);
+    }
+
     /** The same boot with {@code more} kernel parameters after the image's own (a profile's params). */
     public BootSpec withKernelArgs(List<String> more) {
         List<String> args = new ArrayList<>(kernelArgs);

@@ -12,6 +12,7 @@ import dev.pivot.nbd.NbdConfig;
 import dev.pivot.nbd.NbdExports;
 import dev.pivot.nbd.NbdServer;
 import dev.pivot.stage1.Stage1Contract;
+import dev.pivot.stage1.Stage1Exception;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -33,18 +34,21 @@ record NbdRoot(NbdServer server, RootVerity verity, int port) {
     static NbdRoot start(ServerConfig config, PivotServer.Endpoint where, ArtifactStore artifacts,
                          Optional<ServedImage> served, Supplier<ProfileCatalog> catalog, Generations generations,
                          AddressBook addresses, EventSink events, PrintStream out, List<AutoCloseable> running)
-            throws IOException {
+            throws IOException, Stage1Exception {
         RootVerity trees = new RootVerity(artifacts, config.state().resolve("verity"), out);
+        NbdStage1 stage1 = NbdStage1.create(artifacts, out);
         NbdServer server = new NbdServer(NbdConfig.defaults(where.bind(), config.nbdPort()),
                 rootImages(catalog, served.map(ServedImage::spec), artifacts, trees), addresses, events);
         server.start();
         running.add(server);
         int port = server.address().getPort();
         String nbdAt = where.address().getHostAddress() + ":" + port;
-        // A kernel alone has no root. Each root image's dm-verity tree is built here, on first use (at start for
-        // what is served then).
-        generations.transport(spec -> spec.rootBoot().isPresent()
-                ? spec.withKernelArgs(nbdArgs(nbdAt, trees.of(spec.rootBoot().get().rootImage()))) : spec);
+        // A kernel alone has no root. Each root image's dm-verity tree and stage 1's NBD client are built here, on
+        // first use (at start for what is served then), for whichever server recorded the generation.
+        generations.transport(spec -> stage1.of(spec)
+                .map(client -> spec.withInitrd(client)
+                        .withKernelArgs(nbdArgs(nbdAt, trees.of(spec.rootBoot().orElseThrow().rootImage()))))
+                .orElse(spec));
         return new NbdRoot(server, trees, port);
     }
 

@@ -16,7 +16,6 @@ import dev.pivot.image.NetbootImport;
 import dev.pivot.image.Stage1Drivers;
 import dev.pivot.stage1.CpuArch;
 import dev.pivot.stage1.NativeRootInitrd;
-import dev.pivot.stage1.NbdClientFiles;
 import dev.pivot.stage1.Prelude;
 import dev.pivot.stage1.Stage1Exception;
 
@@ -44,16 +43,11 @@ import java.util.function.Predicate;
 public record ServedImage(Optional<ImportedImage> image, BootSpec spec) {
 
     /**
-     * What stage 1 loads to attach the root image over NBD and check its blocks with dm-verity (when the initrd
-     * lacks them and they are modules).
-     */
-    static final List<String> NBD_MODULES = List.of("nbd", "dm_mod", "dm_verity");
-
-    /**
      * What the operator asked for, and where the lines go.
      *
      * @param machineRam the machines' RAM in bytes when the operator said (--machine-ram), for native mode
-     * @param transport  how stage 1 reaches the root image: NBD packs nbd-client and the nbd module
+     * @param transport  how stage 1 reaches the root image: NBD refuses a kernel of another processor than this
+     *                   server's, whose NBD client stage 1 gets ({@link NbdStage1})
      */
     public record Options(ServerConfig.Stage1Mode mode, String init, boolean skipCheck,
                           java.util.OptionalLong machineRam, PrintStream out, PrintWriter err,
@@ -149,8 +143,9 @@ public record ServedImage(Optional<ImportedImage> image, BootSpec spec) {
             throws IOException, ImageException, Stage1Exception {
         ImageCheckResult check = ImageCheck.check(image, store);
         boolean nbd = o.transport() == ServerConfig.RootTransport.NBD;
-        Optional<Stage1Drivers> drivers = Stage1Drivers.whenNeeded(check, store.path(image.rootImage()),
-                nbd ? NBD_MODULES : List.of());
+        // The prelude is the same for either transport: NBD's client is another initrd (NbdStage1), so a
+        // generation suits every server that shares the database.
+        Optional<Stage1Drivers> drivers = Stage1Drivers.whenNeeded(check, store.path(image.rootImage()));
         drivers.ifPresent(d -> o.out().printf("pivot: stage 1 gets %s (%d modules, %d KiB) from the root image's"
                         + " %s%n", String.join(", ", d.modules()), d.modules().size(), d.moduleBytes() / 1024,
                 d.source()));
@@ -176,25 +171,7 @@ public record ServedImage(Optional<ImportedImage> image, BootSpec spec) {
                     + arch.get().busybox() + " (" + arch.get().busyboxPackage() + ")");
             return Optional.of(Prelude.build(store, arch.get(), extra, java.util.Set.of()));
         }
-        if (!nbd) {
-            return Optional.of(Prelude.build(store, Prelude.DEFAULT_BUSYBOX, extra));
-        }
-        NbdClientFiles client = NbdClientFiles.of(NbdClientFiles.DEFAULT_CLIENT);
-        if (Files.isRegularFile(NbdClientFiles.DEFAULT_QEMU_NBD)) {
-            client = client.withQemuNbd(NbdClientFiles.DEFAULT_QEMU_NBD);
-        } else {
-            o.out().println("pivot: WARNING " + NbdClientFiles.DEFAULT_QEMU_NBD + " is missing (Debian's qemu-utils):"
-                    + " stage 1 attaches with nbd-client, and the machines lose their root image when pivot serve"
-                    + " restarts");
-        }
-        if (Files.isRegularFile(NbdClientFiles.DEFAULT_DMSETUP)) {
-            client = client.withDmsetup(NbdClientFiles.DEFAULT_DMSETUP);
-        } else {
-            o.out().println("pivot: WARNING " + NbdClientFiles.DEFAULT_DMSETUP + " is missing (Debian's dmsetup):"
-                    + " stage 1 cannot set up dm-verity, and will say that the root image's blocks are not checked");
-        }
-        extra.putAll(client.files());
-        return Optional.of(Prelude.build(store, Prelude.DEFAULT_BUSYBOX, extra, client.executables()));
+        return Optional.of(Prelude.build(store, Prelude.DEFAULT_BUSYBOX, extra));
     }
 
     /** Prints the check's findings (errors on stderr, one line each); false when an error forbids serving. */

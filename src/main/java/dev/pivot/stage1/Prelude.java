@@ -85,37 +85,60 @@ public final class Prelude {
         checkBusybox(busybox);
         byte[] init = resource(INIT_RESOURCE);
         byte[] udhcpcScript = resource(UDHCPC_SCRIPT_RESOURCE);
+        return write(store, NAME, cpio -> {
+            for (String dir : DIRECTORIES) {
+                cpio.directory(dir, 0755);
+            }
+            cpio.charDevice("dev/console", 0600, 5, 1);
+            cpio.file(Stage1Contract.BUSYBOX_FILE, 0755, busybox);
+            cpio.file(Stage1Contract.INIT_FILE, 0755, init);
+            cpio.file(Stage1Contract.UDHCPC_SCRIPT_FILE, 0755, udhcpcScript);
+            files(cpio, new HashSet<>(DIRECTORIES), extraFiles, executables);
+        });
+    }
+
+    /**
+     * An initrd loaded after the prelude that adds {@code files} to it (the kernel unpacks initrds in order, a later
+     * file replacing an earlier one of the same path). Deterministic like the prelude.
+     */
+    public static Artifact addOn(ArtifactStore store, String name, SortedMap<String, byte[]> files,
+                                 Set<String> executables) throws Stage1Exception {
+        return write(store, name, cpio -> files(cpio, new HashSet<>(), files, executables));
+    }
+
+    private interface Entries {
+        void write(CpioWriter cpio) throws IOException;
+    }
+
+    private static Artifact write(ArtifactStore store, String name, Entries entries) throws Stage1Exception {
         try {
-            return store.write(NAME, true, out -> {
+            return store.write(name, true, out -> {
                 GZIPOutputStream gzip = new GZIPOutputStream(out, 64 * 1024) {
                     {
                         def.setLevel(Deflater.BEST_COMPRESSION);
                     }
                 };
                 CpioWriter cpio = new CpioWriter(gzip);
-                for (String dir : DIRECTORIES) {
-                    cpio.directory(dir, 0755);
-                }
-                cpio.charDevice("dev/console", 0600, 5, 1);
-                cpio.file(Stage1Contract.BUSYBOX_FILE, 0755, busybox);
-                cpio.file(Stage1Contract.INIT_FILE, 0755, init);
-                cpio.file(Stage1Contract.UDHCPC_SCRIPT_FILE, 0755, udhcpcScript);
-                // The kernel's unpacker does not create parents: each directory comes before its files.
-                Set<String> made = new HashSet<>(DIRECTORIES);
-                for (var e : extraFiles.entrySet()) {
-                    String path = e.getKey();
-                    for (int i = path.indexOf('/'); i > 0; i = path.indexOf('/', i + 1)) {
-                        if (made.add(path.substring(0, i))) {
-                            cpio.directory(path.substring(0, i), 0755);
-                        }
-                    }
-                    cpio.file(path, executables.contains(path) ? 0755 : 0644, e.getValue());
-                }
+                entries.write(cpio);
                 cpio.finish();
                 gzip.finish();
             });
         } catch (IOException e) {
-            throw new Stage1Exception(NAME + ": cannot build the prelude: " + e.getMessage(), e);
+            throw new Stage1Exception(name + ": cannot build the initrd: " + e.getMessage(), e);
+        }
+    }
+
+    private static void files(CpioWriter cpio, Set<String> made, SortedMap<String, byte[]> files,
+                              Set<String> executables) throws IOException {
+        // The kernel's unpacker does not create parents: each directory comes before its files.
+        for (var e : files.entrySet()) {
+            String path = e.getKey();
+            for (int i = path.indexOf('/'); i > 0; i = path.indexOf('/', i + 1)) {
+                if (made.add(path.substring(0, i))) {
+                    cpio.directory(path.substring(0, i), 0755);
+                }
+            }
+            cpio.file(path, executables.contains(path) ? 0755 : 0644, e.getValue());
         }
     }
 

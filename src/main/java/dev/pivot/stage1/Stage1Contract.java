@@ -64,8 +64,8 @@ public final class Stage1Contract {
                     + " it: only the blocks the machine reads cross the network, so an image larger than RAM boots."
                     + " When this server does not answer, from the next server of `pivot.fallback`, on the NBD port its"
                     + " `/healthz` names (this port when it names none);"
-                    + " with qemu-nbd in the prelude, the other servers that answer stand by and reads move to them when"
-                    + " it goes away");
+                    + " with qemu-nbd in stage 1, the other servers that answer naming an NBD port stand by and reads"
+                    + " move to them when it goes away");
     public static final Parameter VERITY = new Parameter("pivot.verity", "HEX",
             "the dm-verity root hash of the root image (NBD only): stage 1 puts a verity device over `/dev/nbd0` and"
                     + " the hash tree, so the kernel checks every block it reads; without it stage 1 says the blocks"

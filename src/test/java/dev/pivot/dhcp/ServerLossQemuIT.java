@@ -45,6 +45,7 @@ class ServerLossQemuIT {
     private static final String NBD_REFUSED_MAC = "52:54:00:77:00:db";
     private static final String NBD_MOVED_MAC = "52:54:00:77:00:dc";
     private static final String MENU_MAC = "52:54:00:77:00:dd";
+    private static final String MIXED_MAC = "52:54:00:77:00:de";
     private static final Pattern NBD_READ_BYTES = Pattern.compile("(?m)^pivot_nbd_read_bytes(?:\\{[^}]*})? (\\S+)$");
     private static final Duration BOOT_LIMIT = Duration.ofSeconds(360);
     private static final String[] ADDRESS = {"10.79.0.1", "10.79.0.2"};
@@ -162,6 +163,36 @@ class ServerLossQemuIT {
         Lab.awaitLine(booting.outputs().get(1 - refusing), 30, l -> l.contains(NBD_REFUSED_MAC)
                         && l.contains("root_fetched") && l.contains("attached over NBD from " + to),
                 NAME[1 - refusing] + "'s root_fetched step");
+    }
+
+    /**
+     * One database, pxe-a on {@code --root-transport http} (started first, so it records the build as generation 1)
+     * and pxe-b on NBD (answering DHCP alone): both serve that one generation, and the VM boots it through pxe-b with
+     * the root image attached over NBD. A generation is the same for either transport; the server on NBD adds its
+     * NBD client as an initrd of its own. pxe-a names no NBD port, so it does not stand by.
+     */
+    @Test
+    void aServerOnNbdBootsOverNbdTheGenerationAServerOnHttpRecorded() throws Exception {
+        Require.command("qemu-nbd", "qemu-utils");
+        Booting booting = bootBesideTwoServers(Qemu.Boot.BIOS_IPXE_ROM, MIXED_MAC,
+                i -> i == 0 ? List.of("--dhcp", "off") : List.of("--dhcp", "full", "--root-transport", "nbd"));
+        assertThat(booting.server()).as("pxe-b, the only one answering DHCP, served the script").isEqualTo(1);
+        for (int i = 0; i < 2; i++) {
+            assertThat(curl(booting.lan(), "http://" + ADDRESS[i] + "/api/v1/generations?profile=default"))
+                    .as("%s serves the one generation pxe-a recorded", NAME[i])
+                    .containsPattern("\"defaultGeneration\"\\s*:\\s*1\\b")
+                    .doesNotContainPattern("\"number\"\\s*:\\s*2\\b");
+        }
+        Duration took = vm.awaitMarker(Qemu.DEFAULT_MARKER, BOOT_LIMIT);
+        System.out.printf("ServerLossQemuIT [pxe-a on HTTP, pxe-b on NBD]: QEMU start -> stage 2 in %s%n",
+                Qemu.seconds(took));
+        vm.serial().lines().filter(l -> l.contains("nbd://") || l.contains("over NBD"))
+                .forEach(l -> System.out.println("ServerLossQemuIT: console | " + l));
+        assertThat(vm.serial()).as("the root image attached from pxe-b, with nothing standing by")
+                .contains("from nbd://" + nbdAt(1) + " to /dev/nbd0 (").doesNotContain("standing by")
+                .doesNotContain("pivot: FAILED");
+        Lab.awaitLine(booting.outputs().get(1), 30, l -> l.contains(MIXED_MAC) && l.contains("root_fetched")
+                && l.contains("attached over NBD from " + nbdAt(1)), "pxe-b's root_fetched step");
     }
 
     /**
@@ -337,6 +368,14 @@ class ServerLossQemuIT {
      */
     private Booting bootBesideTwoServers(Qemu.Boot boot, String mac, String dhcp, String... serveArgs)
             throws Exception {
+        List<String> args = new ArrayList<>(List.of("--dhcp", dhcp));
+        args.addAll(List.of(serveArgs));
+        return bootBesideTwoServers(boot, mac, i -> args);
+    }
+
+    /** As above, each server with its own arguments ({@code --dhcp} among them); full DHCP gets a range. */
+    private Booting bootBesideTwoServers(Qemu.Boot boot, String mac, java.util.function.IntFunction<List<String>> argsOf)
+            throws Exception {
         Require.vmLab();
         Require.command("curl");
         Path bin = PostgresCluster.requireBinDir();
@@ -360,7 +399,7 @@ class ServerLossQemuIT {
             ns[i].addAddress(serverIf[i], ADDRESS[i] + "/24");
         }
         pg = PostgresCluster.start(bin, List.of("ip", "netns", "exec", lan.name()), "10.79.0.254");
-        if (dhcp.equals("proxy")) {
+        if (argsOf.apply(0).contains("proxy")) {
             Require.command("dnsmasq");
             Dnsmasq.plainDhcp(lan, bridge, "10.79.0.100", "10.79.0.199", "10.79.0.254", tmp);
         }
@@ -371,13 +410,14 @@ class ServerLossQemuIT {
         for (int i = 0; i < 2; i++) {
             Path state = Files.createDirectories(tmp.resolve("state-" + NAME[i]));
             List<String> cmd = new ArrayList<>(List.of(root.resolve("pivot").toString(), "serve", image.toString(),
-                    "--interface", serverIf[i], "--dhcp", dhcp, "--state", state.toString(), "--server-name", NAME[i],
+                    "--interface", serverIf[i], "--state", state.toString(), "--server-name", NAME[i],
                     "--no-ipv6-ra", "--database", pg.urlOnListenAddress()));
-            if (dhcp.equals("full")) {
+            List<String> serveArgs = argsOf.apply(i);
+            cmd.addAll(serveArgs);
+            if (serveArgs.contains("full") && !serveArgs.contains("--range")) {
                 cmd.addAll(List.of("--range", "10.79.0.100-10.79.0.199", "--dhcp-leases", "store"));
             }
-            cmd.addAll(List.of(serveArgs));
-            if (List.of(serveArgs).contains("nbd")) {
+            if (serveArgs.contains("nbd")) {
                 cmd.addAll(List.of("--nbd-port", Integer.toString(NBD_PORT[i])));
             }
             List<String> output = outputs.get(i);

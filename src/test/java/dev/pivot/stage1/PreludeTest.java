@@ -85,6 +85,28 @@ class PreludeTest {
         assertThat(listing).containsPattern("-rwxr-xr-x .* pivot/init");
     }
 
+    /** An initrd that adds files to the prelude: each parent directory before its files, as the kernel needs. */
+    @Test
+    void anAddOnHoldsItsFilesUnderTheirDirectoriesTheSameEachTime() throws Exception {
+        Tools.require("cpio", "cpio");
+        java.util.SortedMap<String, byte[]> files = new java.util.TreeMap<>(Map.of(
+                "pivot/nbd/qemu-nbd", "binary".getBytes(), "pivot/nbd/lib/libc.so.6", "library".getBytes(),
+                "pivot/modules/6.1.0/modules.dep", "nbd.ko:\n".getBytes()));
+        ArtifactStore store = ArtifactStore.open(tmp.resolve("store"));
+
+        Artifact addOn = Prelude.addOn(store, "pivot-nbd.cpio.gz", files, java.util.Set.of("pivot/nbd/qemu-nbd"));
+
+        assertThat(addOn.name()).isEqualTo("pivot-nbd.cpio.gz");
+        assertThat(Prelude.addOn(ArtifactStore.open(tmp.resolve("again")), "pivot-nbd.cpio.gz", files,
+                java.util.Set.of("pivot/nbd/qemu-nbd"))).isEqualTo(addOn);
+        String listing = Tools.sh(tmp, "gzip -dc < " + store.path(addOn) + " 2>/dev/null | cpio -itv 2>/dev/null; true");
+        assertThat(listing.lines().map(l -> l.substring(l.lastIndexOf(' ') + 1)).toList()).containsExactly(
+                "pivot", "pivot/modules", "pivot/modules/6.1.0", "pivot/modules/6.1.0/modules.dep", "pivot/nbd",
+                "pivot/nbd/lib", "pivot/nbd/lib/libc.so.6", "pivot/nbd/qemu-nbd");
+        assertThat(listing).containsPattern("-rwxr-xr-x .* pivot/nbd/qemu-nbd")
+                .containsPattern("-rw-r--r-- .* pivot/nbd/lib/libc.so.6").containsPattern("drwxr-xr-x .* pivot/nbd\n");
+    }
+
     @Test
     void sameInputsGiveTheSameSha256() throws Exception {
         requireStaticBusybox();

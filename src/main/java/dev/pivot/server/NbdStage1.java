@@ -1,0 +1,142 @@
+package dev.pivot.server;
+
+import dev.pivot.artifacts.ArtifactStore;
+import dev.pivot.boot.Artifact;
+import dev.pivot.boot.BootSpec;
+import dev.pivot.image.ImageCheck;
+import dev.pivot.image.ImageCheckResult;
+import dev.pivot.image.KernelArch;
+import dev.pivot.image.Stage1Drivers;
+import dev.pivot.stage1.CpuArch;
+import dev.pivot.stage1.NbdClientFiles;
+import dev.pivot.stage1.Prelude;
+import dev.pivot.stage1.Stage1Contract;
+import dev.pivot.stage1.Stage1Exception;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * With --root-transport nbd: what stage 1 needs beyond the prelude to attach the root image, as one more initrd
+ * after it. The NBD client with its libraries (and dmsetup), and the nbd and dm-verity modules the image's initrd
+ * lacks, taken from its root image with a modules.dep and modules.alias for everything Pivot took from there.
+ *
+ * <p>A generation records the prelude alone, the same on every server. So servers sharing a database may use
+ * different transports: one on NBD adds this to any generation it serves, whichever server recorded it.
+ */
+final class NbdStage1 {
+
+    /**
+     * What stage 1 loads to attach the root image over NBD and check its blocks with dm-verity (when the initrd
+     * lacks them and they are modules).
+     */
+    static final List<String> NBD_MODULES = List.of("nbd", "dm_mod", "dm_verity");
+    static final String NAME = "pivot-nbd.cpio.gz";
+
+    private final ArtifactStore store;
+    private final NbdClientFiles client;
+    private final PrintStream out;
+    /** Keyed by kernel, the image's initrd and its root image: what the add-on is made from. */
+    private final Map<String, Optional<Artifact>> byBoot = new ConcurrentHashMap<>();
+
+    private NbdStage1(ArtifactStore store, NbdClientFiles client, PrintStream out) {
+        this.store = store;
+        this.client = client;
+        this.out = out;
+    }
+
+    /** Packs this host's NBD client once; says what is missing and what that costs the machines. */
+    static NbdStage1 create(ArtifactStore store, PrintStream out) throws Stage1Exception {
+        NbdClientFiles client = NbdClientFiles.of(NbdClientFiles.DEFAULT_CLIENT);
+        if (Files.isRegularFile(NbdClientFiles.DEFAULT_QEMU_NBD)) {
+            client = client.withQemuNbd(NbdClientFiles.DEFAULT_QEMU_NBD);
+        } else {
+            out.println("pivot: WARNING " + NbdClientFiles.DEFAULT_QEMU_NBD + " is missing (Debian's qemu-utils):"
+                    + " stage 1 attaches with nbd-client, and the machines lose their root image when pivot serve"
+                    + " restarts");
+        }
+        if (Files.isRegularFile(NbdClientFiles.DEFAULT_DMSETUP)) {
+            client = client.withDmsetup(NbdClientFiles.DEFAULT_DMSETUP);
+        } else {
+            out.println("pivot: WARNING " + NbdClientFiles.DEFAULT_DMSETUP + " is missing (Debian's dmsetup):"
+                    + " stage 1 cannot set up dm-verity, and will say that the root image's blocks are not checked");
+        }
+        return new NbdStage1(store, client, out);
+    }
+
+    /**
+     * The add-on for a boot through Pivot's prelude, built on first use; empty for any other boot, and for one whose
+     * stage 1 cannot attach over NBD (another processor than this server's client, or its files not here): such a
+     * boot fetches its root image over HTTP.
+     */
+    Optional<Artifact> of(BootSpec spec) {
+        Optional<BootSpec.RootBoot> root = spec.rootBoot()
+                .filter(r -> r.stage1Init().equals(Stage1Contract.RDINIT) && !spec.initrds().isEmpty());
+        if (root.isEmpty()) {
+            return Optional.empty();
+        }
+        Artifact initrd = spec.initrds().getFirst();
+        if (!Stream.of(spec.kernel(), initrd, root.get().rootImage())
+                .allMatch(a -> Files.isRegularFile(store.path(a)))) {
+            return Optional.empty(); // not fetched from a peer yet: asked again when it is served
+        }
+        String key = spec.kernel().sha256() + " " + initrd.sha256() + " " + root.get().rootImage().sha256();
+        return byBoot.computeIfAbsent(key, k -> build(spec.kernel(), initrd, root.get()));
+    }
+
+    /** Every add-on built: the artifact cleanup keeps them. */
+    Set<String> hashes() {
+        return byBoot.values().stream().flatMap(Optional::stream).map(Artifact::sha256).collect(Collectors.toSet());
+    }
+
+    private Optional<Artifact> build(Artifact kernel, Artifact initrd, BootSpec.RootBoot root) {
+        String what = "root image " + root.rootImage().sha256().substring(0, 12);
+        try {
+            Path image = store.path(root.rootImage());
+            Optional<CpuArch> arch = KernelArch.of(store.path(kernel));
+            if (arch.isPresent() && arch.get() != CpuArch.X86_64) {
+                out.println("pivot: " + what + ": an " + arch.get().label() + " kernel, and stage 1's NBD client is"
+                        + " this server's (x86-64): served over HTTP");
+                return Optional.empty();
+            }
+            ImageCheckResult check = ImageCheck.check(store.path(kernel), store.path(initrd), image, root.init());
+            SortedMap<String, byte[]> files = new TreeMap<>(client.files());
+            Optional<Stage1Drivers> withNbd = Stage1Drivers.whenNeeded(check, image, NBD_MODULES);
+            if (withNbd.isPresent()) {
+                // The prelude has the NIC drivers already (when it needed them): only what it lacks, and the indexes
+                // for both, which replace its own.
+                Optional<Stage1Drivers> prelude = Stage1Drivers.whenNeeded(check, image);
+                Map<String, byte[]> inPrelude = prelude.stream().flatMap(d -> d.preludeFiles().stream())
+                        .collect(Collectors.toMap(Stage1Drivers.ModuleFile::relativePath,
+                                Stage1Drivers.ModuleFile::content));
+                Set<String> taken = new java.util.TreeSet<>(withNbd.get().modules());
+                prelude.ifPresent(d -> taken.removeAll(d.modules()));
+                for (Stage1Drivers.ModuleFile f : withNbd.get().preludeFiles()) {
+                    byte[] there = inPrelude.get(f.relativePath());
+                    if (there == null || !Arrays.equals(there, f.content())) {
+                        files.put(f.relativePath(), f.content());
+                    }
+                }
+                out.printf("pivot: %s: stage 1 gets %s from its %s%n", what, String.join(", ", taken),
+                        withNbd.get().source());
+            }
+            return Optional.of(Prelude.addOn(store, NAME, files, client.executables()));
+        } catch (IOException | Stage1Exception | RuntimeException e) {
+            out.println("pivot: " + what + ": cannot pack stage 1's NBD client (" + e.getMessage()
+                    + "): served over HTTP");
+            return Optional.empty();
+        }
+    }
+}
