@@ -50,10 +50,10 @@ public record BootSpec(Artifact kernel, List<Artifact> initrds, List<String> ker
         return all;
     }
 
-    /** The same boot with {@code last} loaded after its initrds (the kernel unpacks them in order). */
-    public BootSpec withInitrd(Artifact last) {
+    /** The same boot with {@code more} loaded after its initrds, in order (the kernel unpacks them in order). */
+    public BootSpec withInitrds(List<Artifact> more) {
         List<Artifact> all = new ArrayList<>(initrds);
-        all.add(last);
+        all.addAll(more);
         return new BootSpec(kernel, all, kernelArgs, rootBoot);
     }
 

@@ -46,7 +46,7 @@ record NbdRoot(NbdServer server, RootVerity verity, int port) {
         // A kernel alone has no root. Each root image's dm-verity tree and stage 1's NBD client are built here, on
         // first use (at start for what is served then), for whichever server recorded the generation.
         generations.transport(spec -> stage1.of(spec)
-                .map(client -> spec.withInitrd(client)
+                .map(more -> spec.withInitrds(more)
                         .withKernelArgs(nbdArgs(nbdAt, trees.of(spec.rootBoot().orElseThrow().rootImage()))))
                 .orElse(spec));
         return new NbdRoot(server, trees, port);

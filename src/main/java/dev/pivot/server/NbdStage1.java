@@ -24,17 +24,20 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * With --root-transport nbd: what stage 1 needs beyond the prelude to attach the root image, as one more initrd
- * after it. The NBD client with its libraries (and dmsetup), and the nbd and dm-verity modules the image's initrd
- * lacks, taken from its root image with a modules.dep and modules.alias for everything Pivot took from there.
+ * With --root-transport nbd: what stage 1 needs beyond the prelude to attach the root image, as initrds after it.
+ * {@value #CLIENT}: the NBD client with its libraries (and dmsetup), packed once per server start, the same for every
+ * image. {@value #MODULES}, per image and only when its initrd lacks them: the nbd and dm-verity modules taken from
+ * its root image, with a modules.dep and modules.alias for every module Pivot took from there (they replace the
+ * prelude's).
  *
  * <p>A generation records the prelude alone, the same on every server. So servers sharing a database may use
- * different transports: one on NBD adds this to any generation it serves, whichever server recorded it.
+ * different transports: one on NBD adds these to any generation it serves, whichever server recorded it.
  */
 final class NbdStage1 {
 
@@ -43,21 +46,22 @@ final class NbdStage1 {
      * lacks them and they are modules).
      */
     static final List<String> NBD_MODULES = List.of("nbd", "dm_mod", "dm_verity");
-    static final String NAME = "pivot-nbd.cpio.gz";
+    static final String CLIENT = "pivot-nbd.cpio.gz";
+    static final String MODULES = "pivot-nbd-modules.cpio.gz";
 
     private final ArtifactStore store;
-    private final NbdClientFiles client;
+    private final Artifact client;
     private final PrintStream out;
-    /** Keyed by kernel, the image's initrd and its root image: what the add-on is made from. */
-    private final Map<String, Optional<Artifact>> byBoot = new ConcurrentHashMap<>();
+    /** Keyed by kernel, the image's initrd and its root image: what the modules are taken from. */
+    private final Map<String, Optional<List<Artifact>>> byBoot = new ConcurrentHashMap<>();
 
-    private NbdStage1(ArtifactStore store, NbdClientFiles client, PrintStream out) {
+    private NbdStage1(ArtifactStore store, Artifact client, PrintStream out) {
         this.store = store;
         this.client = client;
         this.out = out;
     }
 
-    /** Packs this host's NBD client once; says what is missing and what that costs the machines. */
+    /** Packs this host's NBD client; says what is missing and what that costs the machines. */
     static NbdStage1 create(ArtifactStore store, PrintStream out) throws Stage1Exception {
         NbdClientFiles client = NbdClientFiles.of(NbdClientFiles.DEFAULT_CLIENT);
         if (Files.isRegularFile(NbdClientFiles.DEFAULT_QEMU_NBD)) {
@@ -73,15 +77,15 @@ final class NbdStage1 {
             out.println("pivot: WARNING " + NbdClientFiles.DEFAULT_DMSETUP + " is missing (Debian's dmsetup):"
                     + " stage 1 cannot set up dm-verity, and will say that the root image's blocks are not checked");
         }
-        return new NbdStage1(store, client, out);
+        return new NbdStage1(store, Prelude.addOn(store, CLIENT, client.files(), client.executables()), out);
     }
 
     /**
-     * The add-on for a boot through Pivot's prelude, built on first use; empty for any other boot, and for one whose
-     * stage 1 cannot attach over NBD (another processor than this server's client, or its files not here): such a
-     * boot fetches its root image over HTTP.
+     * The initrds to load after the prelude of a boot through it, the modules' built on first use; empty for any
+     * other boot, and for one whose stage 1 cannot attach over NBD (a kernel of another processor than this server's
+     * client): such a boot fetches its root image over HTTP.
      */
-    Optional<Artifact> of(BootSpec spec) {
+    Optional<List<Artifact>> of(BootSpec spec) {
         Optional<BootSpec.RootBoot> root = spec.rootBoot()
                 .filter(r -> r.stage1Init().equals(Stage1Contract.RDINIT) && !spec.initrds().isEmpty());
         if (root.isEmpty()) {
@@ -96,12 +100,7 @@ final class NbdStage1 {
         return byBoot.computeIfAbsent(key, k -> build(spec.kernel(), initrd, root.get()));
     }
 
-    /** Every add-on built: the artifact cleanup keeps them. */
-    Set<String> hashes() {
-        return byBoot.values().stream().flatMap(Optional::stream).map(Artifact::sha256).collect(Collectors.toSet());
-    }
-
-    private Optional<Artifact> build(Artifact kernel, Artifact initrd, BootSpec.RootBoot root) {
+    private Optional<List<Artifact>> build(Artifact kernel, Artifact initrd, BootSpec.RootBoot root) {
         String what = "root image " + root.rootImage().sha256().substring(0, 12);
         try {
             Path image = store.path(root.rootImage());
@@ -112,29 +111,30 @@ final class NbdStage1 {
                 return Optional.empty();
             }
             ImageCheckResult check = ImageCheck.check(store.path(kernel), store.path(initrd), image, root.init());
-            SortedMap<String, byte[]> files = new TreeMap<>(client.files());
             Optional<Stage1Drivers> withNbd = Stage1Drivers.whenNeeded(check, image, NBD_MODULES);
-            if (withNbd.isPresent()) {
-                // The prelude has the NIC drivers already (when it needed them): only what it lacks, and the indexes
-                // for both, which replace its own.
-                Optional<Stage1Drivers> prelude = Stage1Drivers.whenNeeded(check, image);
-                Map<String, byte[]> inPrelude = prelude.stream().flatMap(d -> d.preludeFiles().stream())
-                        .collect(Collectors.toMap(Stage1Drivers.ModuleFile::relativePath,
-                                Stage1Drivers.ModuleFile::content));
-                Set<String> taken = new java.util.TreeSet<>(withNbd.get().modules());
-                prelude.ifPresent(d -> taken.removeAll(d.modules()));
-                for (Stage1Drivers.ModuleFile f : withNbd.get().preludeFiles()) {
-                    byte[] there = inPrelude.get(f.relativePath());
-                    if (there == null || !Arrays.equals(there, f.content())) {
-                        files.put(f.relativePath(), f.content());
-                    }
-                }
-                out.printf("pivot: %s: stage 1 gets %s from its %s%n", what, String.join(", ", taken),
-                        withNbd.get().source());
+            if (withNbd.isEmpty()) {
+                return Optional.of(List.of(client));
             }
-            return Optional.of(Prelude.addOn(store, NAME, files, client.executables()));
+            // The prelude has the NIC drivers already (when it needed them): only what it lacks, and the indexes for
+            // both, which replace its own.
+            Optional<Stage1Drivers> prelude = Stage1Drivers.whenNeeded(check, image);
+            Map<String, byte[]> inPrelude = prelude.stream().flatMap(d -> d.preludeFiles().stream())
+                    .collect(Collectors.toMap(Stage1Drivers.ModuleFile::relativePath,
+                            Stage1Drivers.ModuleFile::content));
+            SortedMap<String, byte[]> files = new TreeMap<>();
+            for (Stage1Drivers.ModuleFile f : withNbd.get().preludeFiles()) {
+                byte[] there = inPrelude.get(f.relativePath());
+                if (there == null || !Arrays.equals(there, f.content())) {
+                    files.put(f.relativePath(), f.content());
+                }
+            }
+            Set<String> taken = new TreeSet<>(withNbd.get().modules());
+            prelude.ifPresent(d -> taken.removeAll(d.modules()));
+            out.printf("pivot: %s: stage 1 gets %s from its %s%n", what, String.join(", ", taken),
+                    withNbd.get().source());
+            return Optional.of(List.of(client, Prelude.addOn(store, MODULES, files, Set.of())));
         } catch (IOException | Stage1Exception | RuntimeException e) {
-            out.println("pivot: " + what + ": cannot pack stage 1's NBD client (" + e.getMessage()
+            out.println("pivot: " + what + ": cannot take the nbd and dm-verity modules from it (" + e.getMessage()
                     + "): served over HTTP");
             return Optional.empty();
         }

@@ -188,6 +188,9 @@ class ServerLossQemuIT {
                 Qemu.seconds(took));
         vm.serial().lines().filter(l -> l.contains("nbd://") || l.contains("over NBD"))
                 .forEach(l -> System.out.println("ServerLossQemuIT: console | " + l));
+        assertThat(vm.serial()).as("pxe-b's script: the prelude, then its NBD client and the modules")
+                .containsSubsequence("Pivot: loading initrd pivot.cpio.gz", "Pivot: loading initrd pivot-nbd.cpio.gz",
+                        "Pivot: loading initrd pivot-nbd-modules.cpio.gz", "Pivot: booting");
         assertThat(vm.serial()).as("the root image attached from pxe-b, with nothing standing by")
                 .contains("from nbd://" + nbdAt(1) + " to /dev/nbd0 (").doesNotContain("standing by")
                 .doesNotContain("pivot: FAILED");
