@@ -48,15 +48,19 @@ public record Stage1Drivers(String release, String source, Set<String> modules, 
 
     /** Every file for the prelude's cpio, path relative to the archive root. */
     public List<ModuleFile> preludeFiles() {
-        // The prelude's init searches this directory after the image's own /lib/modules.
-        String dir = Stage1Contract.MODULE_DIR + "/" + release + "/";
         List<ModuleFile> out = new ArrayList<>();
         for (ModuleFile f : files) {
-            out.add(new ModuleFile(dir + f.relativePath(), f.content()));
+            out.add(new ModuleFile(preludePath(f.relativePath()), f.content()));
         }
-        out.add(new ModuleFile(dir + "modules.dep", modulesDep.getBytes(StandardCharsets.UTF_8)));
-        out.add(new ModuleFile(dir + "modules.alias", modulesAlias.getBytes(StandardCharsets.UTF_8)));
+        out.add(new ModuleFile(preludePath("modules.dep"), modulesDep.getBytes(StandardCharsets.UTF_8)));
+        out.add(new ModuleFile(preludePath("modules.alias"), modulesAlias.getBytes(StandardCharsets.UTF_8)));
         return out;
+    }
+
+    /** Where a file of the release directory goes in the cpio. */
+    public String preludePath(String relativePath) {
+        // The prelude's init searches this directory after the image's own /lib/modules.
+        return Stage1Contract.MODULE_DIR + "/" + release + "/" + relativePath;
     }
 
     /** Total bytes of module files, for messages. */
@@ -78,10 +82,22 @@ public record Stage1Drivers(String release, String source, Set<String> modules, 
      */
     public static Optional<Stage1Drivers> whenNeeded(ImageCheckResult check, Path rootImage, List<String> alsoWanted)
             throws IOException {
+        Set<String> chosen = modulesNeeded(check, alsoWanted);
+        if (chosen.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(take(check.storeModules(), rootImage, check.release(), chosen));
+    }
+
+    /**
+     * The names of the modules {@link #whenNeeded(ImageCheckResult, Path, List)} takes (with everything they depend
+     * on), without reading them; empty when it takes none.
+     */
+    public static Set<String> modulesNeeded(ImageCheckResult check, List<String> alsoWanted) {
         ModuleTree initrd = check.initrdModules();
         ModuleTree store = check.storeModules();
         if (check.release() == null || store == null) {
-            return Optional.empty();
+            return Set.of();
         }
         boolean initrdHasNic = initrd != null && !initrd.ethernetDrivers().isEmpty();
         boolean builtinNic = store.builtin().keySet().stream().anyMatch(store.ethernetDrivers()::contains);
@@ -95,15 +111,11 @@ public record Stage1Drivers(String release, String source, Set<String> modules, 
                 wanted.add(m);
             }
         }
-        if (wanted.isEmpty()) {
-            return Optional.empty();
-        }
-        return take(store, rootImage, check.release(), wanted);
+        return withDependencies(store, wanted);
     }
 
     /** The {@code wanted} modules the store has, with everything they depend on (per its modules.dep). */
-    public static Optional<Stage1Drivers> take(ModuleTree store, Path rootImage, String release, List<String> wanted)
-            throws IOException {
+    static Set<String> withDependencies(ModuleTree store, List<String> wanted) {
         Set<String> chosen = new TreeSet<>();
         Deque<String> todo = new ArrayDeque<>(wanted.stream().filter(store.modules()::containsKey).toList());
         while (!todo.isEmpty()) {
@@ -112,9 +124,19 @@ public record Stage1Drivers(String release, String source, Set<String> modules, 
                 todo.addAll(store.depends().getOrDefault(m, List.of()));
             }
         }
-        if (chosen.isEmpty()) {
-            return Optional.empty();
-        }
+        return chosen;
+    }
+
+    /** The {@code wanted} modules the store has, with everything they depend on (per its modules.dep). */
+    public static Optional<Stage1Drivers> take(ModuleTree store, Path rootImage, String release, List<String> wanted)
+            throws IOException {
+        Set<String> chosen = withDependencies(store, wanted);
+        return chosen.isEmpty() ? Optional.empty() : Optional.of(take(store, rootImage, release, chosen));
+    }
+
+    /** Reads the {@code chosen} modules (dependencies included) out of the root image, with their indexes. */
+    private static Stage1Drivers take(ModuleTree store, Path rootImage, String release, Set<String> chosen)
+            throws IOException {
         List<ModuleFile> files = new ArrayList<>();
         StringBuilder dep = new StringBuilder();
         try (SquashfsImage sq = SquashfsImage.open(rootImage)) {
@@ -134,7 +156,7 @@ public record Stage1Drivers(String release, String source, Set<String> modules, 
                 alias = aliasLines(new String(sq.readAll(store.location() + "/modules.alias"),
                         StandardCharsets.UTF_8), chosen);
             }
-            return Optional.of(new Stage1Drivers(release, store.location(), chosen, files, dep.toString(), alias));
+            return new Stage1Drivers(release, store.location(), chosen, files, dep.toString(), alias);
         }
     }
 

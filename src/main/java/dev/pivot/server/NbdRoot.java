@@ -43,8 +43,9 @@ record NbdRoot(NbdServer server, RootVerity verity, int port) {
         running.add(server);
         int port = server.address().getPort();
         String nbdAt = where.address().getHostAddress() + ":" + port;
-        // A kernel alone has no root. Each root image's dm-verity tree and stage 1's NBD client are built here, on
-        // first use (at start for what is served then), for whichever server recorded the generation.
+        // A kernel alone has no root. Stage 1's NBD client was packed above, once; each root image's dm-verity tree
+        // and modules initrd are built here on first use (at start for what is served then), for whichever server
+        // recorded the generation.
         generations.transport(spec -> stage1.of(spec)
                 .map(more -> spec.withInitrds(more)
                         .withKernelArgs(nbdArgs(nbdAt, trees.of(spec.rootBoot().orElseThrow().rootImage()))))

@@ -17,7 +17,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -111,27 +110,26 @@ final class NbdStage1 {
                 return Optional.empty();
             }
             ImageCheckResult check = ImageCheck.check(store.path(kernel), store.path(initrd), image, root.init());
-            Optional<Stage1Drivers> withNbd = Stage1Drivers.whenNeeded(check, image, NBD_MODULES);
-            if (withNbd.isEmpty()) {
+            // The prelude has the NIC drivers already (when it needed them): only the module files it lacks, and
+            // the indexes for both, which replace its own.
+            Set<String> inPrelude = Stage1Drivers.modulesNeeded(check, List.of());
+            if (inPrelude.containsAll(Stage1Drivers.modulesNeeded(check, NBD_MODULES))) {
                 return Optional.of(List.of(client));
             }
-            // The prelude has the NIC drivers already (when it needed them): only what it lacks, and the indexes for
-            // both, which replace its own.
-            Optional<Stage1Drivers> prelude = Stage1Drivers.whenNeeded(check, image);
-            Map<String, byte[]> inPrelude = prelude.stream().flatMap(d -> d.preludeFiles().stream())
-                    .collect(Collectors.toMap(Stage1Drivers.ModuleFile::relativePath,
-                            Stage1Drivers.ModuleFile::content));
+            Stage1Drivers withNbd = Stage1Drivers.whenNeeded(check, image, NBD_MODULES).orElseThrow();
+            Set<String> preludeFiles = inPrelude.stream()
+                    .map(m -> withNbd.preludePath(check.storeModules().modules().get(m)))
+                    .collect(Collectors.toSet());
             SortedMap<String, byte[]> files = new TreeMap<>();
-            for (Stage1Drivers.ModuleFile f : withNbd.get().preludeFiles()) {
-                byte[] there = inPrelude.get(f.relativePath());
-                if (there == null || !Arrays.equals(there, f.content())) {
+            for (Stage1Drivers.ModuleFile f : withNbd.preludeFiles()) {
+                if (!preludeFiles.contains(f.relativePath())) {
                     files.put(f.relativePath(), f.content());
                 }
             }
-            Set<String> taken = new TreeSet<>(withNbd.get().modules());
-            prelude.ifPresent(d -> taken.removeAll(d.modules()));
+            Set<String> taken = new TreeSet<>(withNbd.modules());
+            taken.removeAll(inPrelude);
             out.printf("pivot: %s: stage 1 gets %s from its %s%n", what, String.join(", ", taken),
-                    withNbd.get().source());
+                    withNbd.source());
             return Optional.of(List.of(client, Prelude.addOn(store, MODULES, files, Set.of())));
         } catch (IOException | Stage1Exception | RuntimeException e) {
             out.println("pivot: " + what + ": cannot take the nbd and dm-verity modules from it (" + e.getMessage()

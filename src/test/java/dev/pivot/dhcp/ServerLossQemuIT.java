@@ -377,8 +377,8 @@ class ServerLossQemuIT {
     }
 
     /** As above, each server with its own arguments ({@code --dhcp} among them); full DHCP gets a range. */
-    private Booting bootBesideTwoServers(Qemu.Boot boot, String mac, java.util.function.IntFunction<List<String>> argsOf)
-            throws Exception {
+    private Booting bootBesideTwoServers(Qemu.Boot boot, String mac,
+                                         java.util.function.IntFunction<List<String>> argsOf) throws Exception {
         Require.vmLab();
         Require.command("curl");
         Path bin = PostgresCluster.requireBinDir();
@@ -402,7 +402,7 @@ class ServerLossQemuIT {
             ns[i].addAddress(serverIf[i], ADDRESS[i] + "/24");
         }
         pg = PostgresCluster.start(bin, List.of("ip", "netns", "exec", lan.name()), "10.79.0.254");
-        if (argsOf.apply(0).contains("proxy")) {
+        if (argsOf.apply(0).contains("proxy") || argsOf.apply(1).contains("proxy")) {
             Require.command("dnsmasq");
             Dnsmasq.plainDhcp(lan, bridge, "10.79.0.100", "10.79.0.199", "10.79.0.254", tmp);
         }

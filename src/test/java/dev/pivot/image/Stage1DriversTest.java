@@ -106,6 +106,26 @@ class Stage1DriversTest {
     }
 
     @Test
+    void theNamesOfWhatIsNeededAreKnownWithoutReadingTheModules() throws Exception {
+        Path image = rootImage();
+        ModuleTree store = storeTree(image);
+        ModuleTree noNic = new ModuleTree("initrd", "/lib/modules/" + RELEASE,
+                Map.of("squashfs", "kernel/fs/squashfs/squashfs.ko.xz"), Map.of(), Map.of(), Set.of("modules.dep"));
+        ImageCheckResult without = new ImageCheckResult(null, RELEASE, null, noNic, store, List.of());
+
+        Set<String> names = Stage1Drivers.modulesNeeded(without, List.of("tun", "squashfs", "nbd"));
+        // tun is wanted and only the root image has it; squashfs is in the initrd; nbd is nowhere
+        assertThat(names).containsExactly("e1000", "failover", "net_failover", "tun", "virtio_net");
+        assertThat(Stage1Drivers.whenNeeded(without, image, List.of("tun", "squashfs", "nbd")))
+                .get().extracting(Stage1Drivers::modules).isEqualTo(names);
+
+        ModuleTree withNic = new ModuleTree("initrd", "/lib/modules/" + RELEASE,
+                Map.of("virtio_net", "kernel/drivers/net/virtio_net.ko.xz"), Map.of(), Map.of(), Set.of("modules.dep"));
+        assertThat(Stage1Drivers.modulesNeeded(new ImageCheckResult(null, RELEASE, null, withNic, store, List.of()),
+                List.of())).isEmpty();
+    }
+
+    @Test
     void nothingIsTakenWhenTheRootImageHasNoneOfTheDrivers() throws Exception {
         Path image = rootImage();
         assertThat(Stage1Drivers.take(storeTree(image), image, RELEASE, List.of("igb", "ixgbe"))).isEmpty();
