@@ -63,7 +63,8 @@ public final class Stage1Contract {
             "attach the root image (export `pivot.sha256`) from this NBD server as `/dev/nbd0` instead of fetching"
                     + " it: only the blocks the machine reads cross the network, so an image larger than RAM boots."
                     + " When this server does not answer, from the next server of `pivot.fallback`, on the NBD port its"
-                    + " `/healthz` names (this port when it names none);"
+                    + " `/healthz` names (this port when it does not answer); a server that names none, or no server"
+                    + " attaching, has the root image fetched over HTTP instead (when it fits in RAM);"
                     + " with qemu-nbd in stage 1, the other servers that answer naming an NBD port stand by and reads"
                     + " move to them when it goes away");
     public static final Parameter VERITY = new Parameter("pivot.verity", "HEX",

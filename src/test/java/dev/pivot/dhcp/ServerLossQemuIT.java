@@ -46,6 +46,7 @@ class ServerLossQemuIT {
     private static final String NBD_MOVED_MAC = "52:54:00:77:00:dc";
     private static final String MENU_MAC = "52:54:00:77:00:dd";
     private static final String MIXED_MAC = "52:54:00:77:00:de";
+    private static final String MIXED_REFUSED_MAC = "52:54:00:77:00:df";
     private static final Pattern NBD_READ_BYTES = Pattern.compile("(?m)^pivot_nbd_read_bytes(?:\\{[^}]*})? (\\S+)$");
     private static final Duration BOOT_LIMIT = Duration.ofSeconds(360);
     private static final String[] ADDRESS = {"10.79.0.1", "10.79.0.2"};
@@ -196,6 +197,38 @@ class ServerLossQemuIT {
                 .doesNotContain("pivot: FAILED");
         Lab.awaitLine(booting.outputs().get(1), 30, l -> l.contains(MIXED_MAC) && l.contains("root_fetched")
                 && l.contains("attached over NBD from " + nbdAt(1)), "pxe-b's root_fetched step");
+    }
+
+    /**
+     * As above, but pxe-b refuses NBD connections (an nftables reset in its namespace): stage 1's attach fails, it
+     * moves on to pxe-a, whose {@code /healthz} names no NBD port, and fetches the root image from it over HTTP
+     * (into RAM, checked by its sha256) instead of trying NBD on a server that has none.
+     */
+    @Test
+    void anNbdBootFetchesTheRootImageOverHttpFromAServerOnHttp() throws Exception {
+        Require.command("qemu-nbd", "qemu-utils");
+        Require.command("nft", "nftables");
+        Booting booting = bootBesideTwoServers(Qemu.Boot.BIOS_IPXE_ROM, MIXED_REFUSED_MAC,
+                i -> i == 0 ? List.of("--dhcp", "off") : List.of("--dhcp", "full", "--root-transport", "nbd"));
+        assertThat(booting.server()).as("pxe-b, the only one answering DHCP, served the script").isEqualTo(1);
+        booting.namespaces()[1].exec("nft", "add table inet pvtnbd; add chain inet pvtnbd in { type filter"
+                + " hook input priority 0; }; add rule inet pvtnbd in tcp dport " + NBD_PORT[1]
+                + " reject with tcp reset");
+        Duration took = vm.awaitMarker(Qemu.DEFAULT_MARKER, BOOT_LIMIT);
+        System.out.printf("ServerLossQemuIT [pxe-b on NBD refusing it, pxe-a on HTTP]: QEMU start -> stage 2 in %s%n",
+                Qemu.seconds(took));
+        vm.serial().lines().filter(l -> l.contains("nbd://") || l.contains("over HTTP") || l.contains("root image"))
+                .forEach(l -> System.out.println("ServerLossQemuIT: console | " + l));
+        assertThat(vm.serial()).as("stage 1 tried pxe-b's NBD, then fetched over HTTP from pxe-a")
+                .containsSubsequence("from nbd://" + nbdAt(1) + " to /dev/nbd0",
+                        "pivot: nbd://" + nbdAt(1) + " does not answer",
+                        "pivot: http://" + ADDRESS[0] + " serves the root image over HTTP only (its /healthz names no"
+                                + " NBD port): fetching it over HTTP",
+                        "sha256 ok")
+                .doesNotContain("from nbd://" + ADDRESS[0])
+                .doesNotContain("pivot: FAILED");
+        Lab.awaitLine(booting.outputs().get(0), 30, l -> l.contains(MIXED_REFUSED_MAC) && l.contains("root_fetched")
+                && l.contains("sha256 ok, over HTTP: http://" + ADDRESS[0]), "pxe-a's root_fetched step");
     }
 
     /**
