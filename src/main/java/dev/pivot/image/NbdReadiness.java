@@ -20,6 +20,8 @@ public record NbdReadiness(Map<String, String> modules, boolean bootsOverNbd, bo
 
     public static final List<String> NEEDED = List.of("nbd", "squashfs", "loop");
     public static final List<String> VERITY = List.of("dm_mod", "dm_verity");
+    /** Where a module stage 1 needs is not. */
+    public static final String MISSING = "missing";
 
     public NbdReadiness {
         modules = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(modules));
@@ -35,8 +37,8 @@ public record NbdReadiness(Map<String, String> modules, boolean bootsOverNbd, bo
         for (String m : concat(NEEDED, VERITY)) {
             where.put(m, place(m, check.initrdModules(), check.storeModules()));
         }
-        boolean boots = NEEDED.stream().noneMatch(m -> where.get(m).equals("missing"));
-        boolean modulesForVerity = VERITY.stream().noneMatch(m -> where.get(m).equals("missing"));
+        boolean boots = NEEDED.stream().noneMatch(m -> where.get(m).equals(MISSING));
+        boolean modulesForVerity = VERITY.stream().noneMatch(m -> where.get(m).equals(MISSING));
         boolean wholeBlocks = rootImageSize % 4096 == 0;
         boolean verity = modulesForVerity && wholeBlocks;
         List<String> notes = new ArrayList<>();
@@ -44,7 +46,7 @@ public record NbdReadiness(Map<String, String> modules, boolean bootsOverNbd, bo
             notes.add("the root image is " + rootImageSize + " bytes, not a whole number of 4096-byte blocks: Pivot"
                     + " builds no dm-verity hash tree for it (make it with mksquashfs's default padding)");
         }
-        NEEDED.stream().filter(m -> where.get(m).equals("missing")).forEach(m -> notes.add(m
+        NEEDED.stream().filter(m -> where.get(m).equals(MISSING)).forEach(m -> notes.add(m
                 + " is neither built into the kernel nor in the initrd or the root image: stage 1 cannot "
                 + (m.equals("nbd") ? "attach the root image over NBD" : "mount the root image")));
         notes.add(verity ? "stage 1 checks every block read over NBD with dm-verity (the hash tree is built when"
@@ -66,7 +68,7 @@ public record NbdReadiness(Map<String, String> modules, boolean bootsOverNbd, bo
         if (store != null && store.has(module)) {
             return "root image";
         }
-        return "missing";
+        return MISSING;
     }
 
     private static List<String> concat(List<String> a, List<String> b) {

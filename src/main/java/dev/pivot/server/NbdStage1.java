@@ -6,6 +6,7 @@ import dev.pivot.boot.BootSpec;
 import dev.pivot.image.ImageCheck;
 import dev.pivot.image.ImageCheckResult;
 import dev.pivot.image.KernelArch;
+import dev.pivot.image.NbdReadiness;
 import dev.pivot.image.Stage1Drivers;
 import dev.pivot.stage1.CpuArch;
 import dev.pivot.stage1.NbdClientFiles;
@@ -82,7 +83,7 @@ final class NbdStage1 {
     /**
      * The initrds to load after the prelude of a boot through it, the modules' built on first use; empty for any
      * other boot, and for one whose stage 1 cannot attach over NBD (a kernel of another processor than this server's
-     * client): such a boot fetches its root image over HTTP.
+     * client, or without the nbd module): such a boot fetches its root image over HTTP.
      */
     Optional<List<Artifact>> of(BootSpec spec) {
         Optional<BootSpec.RootBoot> root = spec.rootBoot()
@@ -110,6 +111,12 @@ final class NbdStage1 {
                 return Optional.empty();
             }
             ImageCheckResult check = ImageCheck.check(store.path(kernel), store.path(initrd), image, root.init());
+            NbdReadiness readiness = NbdReadiness.of(check, root.rootImage().size());
+            if (readiness.modules().get("nbd").equals(NbdReadiness.MISSING)) {
+                out.println("pivot: " + what + ": the nbd module is neither built into its kernel nor in its initrd or"
+                        + " root image: served over HTTP (stage 1 fetches it into RAM)");
+                return Optional.empty();
+            }
             // The prelude has the NIC drivers already (when it needed them): only the module files it lacks, and
             // the indexes for both, which replace its own.
             Set<String> inPrelude = Stage1Drivers.modulesNeeded(check, List.of());

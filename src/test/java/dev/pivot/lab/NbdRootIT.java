@@ -73,6 +73,7 @@ class NbdRootIT {
         new java.util.Random(20261205).nextBytes(probe);
         probed = image("probed", List.of(), java.util.Map.of("data/probe", probe), MODULES);
         unchecked = image("unchecked", List.of(), java.util.Map.of("data/probe", probe), MODULES.subList(0, 1));
+        withoutNbd = image("without-nbd", List.of(), java.util.Map.of(), MODULES.subList(1, 2)); // dm-mod only
     }
 
     /** The 4 GiB image, made by the first test that boots it. */
@@ -88,6 +89,8 @@ class NbdRootIT {
     static Path probed;
     /** The same root without the dm modules: stage 1 cannot set up dm-verity. */
     static Path unchecked;
+    /** A root without the nbd module (nor is it in the kernel or the initrd): it cannot be attached over NBD. */
+    static Path withoutNbd;
 
     @AfterAll
     static void cleanUp() throws IOException {
@@ -247,6 +250,25 @@ class NbdRootIT {
         assertThat(boot.serial()).contains("pivot: root image attached over NBD").contains(notChecked)
                 .contains("pivot: WARNING a block changed on the server or on the way would go unnoticed")
                 .contains("PIVOT-NBD: probe sha256 ").doesNotContain("pivot: FAILED");
+    }
+
+    /**
+     * An image whose kernel cannot attach a root over NBD (no nbd module anywhere) is served over HTTP by a server on
+     * NBD, which says so once: stage 1 fetches and checks it, and stage 2 is reached, where stage 1 would have failed
+     * for want of /dev/nbd0.
+     */
+    @Test
+    void anImageWithoutTheNbdModuleIsServedOverHttp() throws Exception {
+        Path state = Files.createDirectories(shared.resolve("state-without-nbd"));
+        Boot boot = boot("no nbd module in the image", withoutNbd, 1024, DONE, List.of("--root-transport", "nbd"),
+                state, (vm, lines) -> awaitLine(lines, l -> l.contains("root_fetched") && l.contains("sha256 ok")));
+        assertThat(boot.serverLines()).as("the server says once why the image goes over HTTP")
+                .filteredOn(l -> l.contains("the nbd module is neither built into its kernel nor in its initrd or"
+                        + " root image: served over HTTP")).hasSize(1);
+        assertThat(boot.serial()).as("stage 1 fetched the root image into RAM and checked it")
+                .contains("pivot: root image " + boot.rootSize() + " bytes in").contains("sha256 ok")
+                .doesNotContain("nbd://").doesNotContain("Pivot: loading initrd pivot-nbd")
+                .doesNotContain("pivot: FAILED");
     }
 
     /** Where {@code needle} first occurs in {@code file}. */
