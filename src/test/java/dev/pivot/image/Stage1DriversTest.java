@@ -62,6 +62,16 @@ class Stage1DriversTest {
         return image;
     }
 
+    static final Map.Entry<String, String> VIRTIO_NET = Map.entry("virtio_net", "kernel/drivers/net/virtio_net.ko.xz");
+    static final Map.Entry<String, String> SQUASHFS = Map.entry("squashfs", "kernel/fs/squashfs/squashfs.ko.xz");
+
+    /** The check of an image whose initrd holds one module (name → file), and whose root image has {@code store}. */
+    private static ImageCheckResult initrdWith(ModuleTree store, Map.Entry<String, String> module) {
+        ModuleTree initrd = new ModuleTree("initrd", "/lib/modules/" + RELEASE, Map.ofEntries(module), Map.of(),
+                Map.of(), Set.of("modules.dep"));
+        return new ImageCheckResult(null, RELEASE, null, initrd, store, List.of());
+    }
+
     private static ModuleTree storeTree(Path image) throws Exception {
         try (SquashfsImage sq = SquashfsImage.open(image)) {
             return ImageCheck.rootModules(sq, RELEASE, "/nix/store/xxx-nixos-system/init", false);
@@ -93,14 +103,9 @@ class Stage1DriversTest {
     void nothingIsTakenWhenTheInitrdHasANicDriver() throws Exception {
         Path image = rootImage();
         ModuleTree store = storeTree(image);
-        ModuleTree initrd = new ModuleTree("initrd", "/lib/modules/" + RELEASE,
-                Map.of("virtio_net", "kernel/drivers/net/virtio_net.ko.xz"), Map.of(), Map.of(), Set.of("modules.dep"));
-        ImageCheckResult withNic = new ImageCheckResult(null, RELEASE, null, initrd, store, List.of());
-        assertThat(Stage1Drivers.whenNeeded(withNic, image)).isEmpty();
+        assertThat(Stage1Drivers.whenNeeded(initrdWith(store, VIRTIO_NET), image)).isEmpty();
 
-        ModuleTree noNic = new ModuleTree("initrd", "/lib/modules/" + RELEASE,
-                Map.of("squashfs", "kernel/fs/squashfs/squashfs.ko.xz"), Map.of(), Map.of(), Set.of("modules.dep"));
-        ImageCheckResult without = new ImageCheckResult(null, RELEASE, null, noNic, store, List.of());
+        ImageCheckResult without = initrdWith(store, SQUASHFS);
         assertThat(Stage1Drivers.whenNeeded(without, image)).get()
                 .satisfies(d -> assertThat(d.modules()).contains("virtio_net", "e1000").doesNotContain("tun"));
     }
@@ -109,9 +114,7 @@ class Stage1DriversTest {
     void theNamesOfWhatIsNeededAreKnownWithoutReadingTheModules() throws Exception {
         Path image = rootImage();
         ModuleTree store = storeTree(image);
-        ModuleTree noNic = new ModuleTree("initrd", "/lib/modules/" + RELEASE,
-                Map.of("squashfs", "kernel/fs/squashfs/squashfs.ko.xz"), Map.of(), Map.of(), Set.of("modules.dep"));
-        ImageCheckResult without = new ImageCheckResult(null, RELEASE, null, noNic, store, List.of());
+        ImageCheckResult without = initrdWith(store, SQUASHFS);
 
         Set<String> names = Stage1Drivers.modulesNeeded(without, List.of("tun", "squashfs", "nbd"));
         // tun is wanted and only the root image has it; squashfs is in the initrd; nbd is nowhere
@@ -119,10 +122,7 @@ class Stage1DriversTest {
         assertThat(Stage1Drivers.whenNeeded(without, image, List.of("tun", "squashfs", "nbd")))
                 .get().extracting(Stage1Drivers::modules).isEqualTo(names);
 
-        ModuleTree withNic = new ModuleTree("initrd", "/lib/modules/" + RELEASE,
-                Map.of("virtio_net", "kernel/drivers/net/virtio_net.ko.xz"), Map.of(), Map.of(), Set.of("modules.dep"));
-        assertThat(Stage1Drivers.modulesNeeded(new ImageCheckResult(null, RELEASE, null, withNic, store, List.of()),
-                List.of())).isEmpty();
+        assertThat(Stage1Drivers.modulesNeeded(initrdWith(store, VIRTIO_NET), List.of())).isEmpty();
     }
 
     @Test
