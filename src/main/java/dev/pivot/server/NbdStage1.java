@@ -111,8 +111,12 @@ final class NbdStage1 {
                 return Optional.empty();
             }
             ImageCheckResult check = ImageCheck.check(store.path(kernel), store.path(initrd), image, root.init());
+            // Only a module tree that was read can tell that nbd is missing (its modules.builtin says what is built
+            // in): with none (a kernel whose release cannot be read) the operator's choice of NBD stands.
+            boolean treesRead = check.release() != null
+                    && (check.initrdModules() != null || check.storeModules() != null);
             NbdReadiness readiness = NbdReadiness.of(check, root.rootImage().size());
-            if (readiness.modules().get("nbd").equals(NbdReadiness.MISSING)) {
+            if (treesRead && readiness.modules().get("nbd").equals(NbdReadiness.MISSING)) {
                 out.println("pivot: " + what + ": the nbd module is neither built into its kernel nor in its initrd or"
                         + " root image: served over HTTP (stage 1 fetches it into RAM)");
                 return Optional.empty();
