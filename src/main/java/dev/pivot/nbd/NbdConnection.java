@@ -36,8 +36,9 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>A client that waits for each answer (one reader, 4 KiB at random) sends its next request within microseconds
  * of getting the reply, and being woken from a blocking read costs about as much again: so after a reply the thread
  * polls the socket for the next request (how many bytes wait, without reading) for up to {@link #SPIN_NANOS}
- * before it blocks, but only while polling pays. A poll that finds nothing costs spin credit, one that finds the
- * request earns it back; without credit the connection blocks at once and tries polling again every
+ * before it blocks, but only while polling pays. A poll that finds nothing costs spin credit, and so does one that
+ * finds the request there at once (the read would not have blocked: the poll was one call more); one that finds it
+ * after waiting earns credit back; without credit the connection blocks at once and tries polling again every
  * {@link #RETRY_SPIN_EVERY} requests (on a busy host the client is not scheduled in time, and a client with pauses
  * gains nothing). At most half the CPUs poll at once ({@link #SPINNERS}).
  */
@@ -334,6 +335,7 @@ final class NbdConnection {
             return;
         }
         boolean caught = false;
+        int empty = 0;
         try {
             long until = System.nanoTime() + SPIN_NANOS;
             do {
@@ -341,12 +343,19 @@ final class NbdConnection {
                     caught = true;
                     break;
                 }
+                empty++;
                 Thread.onSpinWait();
             } while (System.nanoTime() - until < 0);
         } finally {
             SPINNERS.release();
         }
-        spinCredit = caught ? Math.min(MAX_SPIN_CREDIT, spinCredit + 1) : Math.max(0, spinCredit - 2);
+        if (caught && empty == 0) {
+            // The request was there already (a busy host, a client with requests in flight): the read would not
+            // have blocked, and the poll was a call for nothing.
+            spinCredit = Math.max(0, spinCredit - 1);
+        } else {
+            spinCredit = caught ? Math.min(MAX_SPIN_CREDIT, spinCredit + 1) : Math.max(0, spinCredit - 2);
+        }
     }
 
     private void readFully(ByteBuffer b) throws IOException {

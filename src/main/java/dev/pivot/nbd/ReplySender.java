@@ -22,11 +22,14 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
- * How a read's reply leaves the server: send(2) of the reply header with MSG_MORE (TCP holds it back, so that it
- * goes out in one segment with the data), then the bytes from the image file. The file is never mapped, so the
- * server's RSS does not grow with what it serves, however large the image and however many read it.
+ * How a read's reply leaves the server. A small read (a kernel client's 4 KiB page, its readahead up to
+ * {@link #SMALL}) is pread(2) into the connection's buffer behind a copy of the header and one send(2) of both: with
+ * many clients on few CPUs the calls per request are the server's work, and a page copied costs less than a second
+ * pass through TCP. Any larger read is send(2) of the header with MSG_MORE (TCP holds it back, so that it goes out in
+ * one segment with the data), then the bytes from the image file. The file is never mapped, so the server's RSS does
+ * not grow with what it serves, however large the image and however many read it.
  *
- * <p>Three ways for the bytes. A small read (a kernel client's 4 KiB page) is one sendfile(2). A large read sent
+ * <p>Three ways for a larger read's bytes. Up to {@link #LARGE}, one sendfile(2). A large read sent
  * while another large reply is being sent goes through a pipe of the connection's own, made as large as the system
  * allows: splice(2) from the file into the pipe, then from the pipe into the socket. sendfile moves its bytes through
  * a pipe too, but only 16 pages at a time, each step a send of its own; with many clients reading large blocks those
@@ -53,6 +56,8 @@ final class ReplySender implements AutoCloseable {
     private static final int MSG_NOSIGNAL = 0x4000, MSG_MORE = 0x8000;
     private static final int EINTR = 4, EAGAIN = 11;
     private static final int O_CLOEXEC = 0x80000, F_SETPIPE_SZ = 1031, SPLICE_F_MOVE = 1, SPLICE_F_MORE = 4;
+    /** Reads of at most this many bytes are small: read into a buffer behind their header, sent in one call. */
+    static final int SMALL = 64 * 1024;
     /** Reads of at least this many bytes are large: copied or spliced (see above); smaller ones are one sendfile. */
     static final long LARGE = 256 * 1024;
     /** The connection's copy buffer, made at its first large read sent alone. */
@@ -92,6 +97,8 @@ final class ReplySender implements AutoCloseable {
     /** The pipe's read and write ends; -1 until the first large read. */
     private int pipeOut = -1, pipeIn = -1;
     private MemorySegment buffer;
+    /** The header and a small read's bytes, made at the first small read. */
+    private MemorySegment small;
 
     /** @param headerBytes the largest header {@link #reply} sends */
     ReplySender(SocketChannel channel, int headerBytes) throws IOException {
@@ -110,8 +117,12 @@ final class ReplySender implements AutoCloseable {
      * {@code from}. Throws when the connection is lost or the file ends before them.
      */
     void reply(int file, long from, long count) throws IOException {
-        sendAll(header, headerView.position(), MSG_MORE);
         offset.set(JAVA_LONG, 0, from);
+        if (count <= SMALL) {
+            withHeader(file, from, count);
+            return;
+        }
+        sendAll(header, headerView.position(), MSG_MORE);
         if (count < LARGE) {
             sendFile(file, count);
             return;
@@ -145,6 +156,19 @@ final class ReplySender implements AutoCloseable {
             at += chunk;
             sendAll(buffer, chunk, left > 0 ? MSG_MORE : 0);
         }
+    }
+
+    /** pread(2) into the connection's small buffer behind a copy of the header, then one send(2) of both. */
+    private void withHeader(int file, long from, long count) throws IOException {
+        if (small == null) {
+            small = arena.allocate(header.byteSize() + SMALL, 4096);
+        }
+        int head = headerView.position();
+        MemorySegment.copy(header, 0, small, 0, head);
+        for (long got = 0; got < count; ) {
+            got += moved(pread(file, small.asSlice(head + got), count - got, from + got), "pread");
+        }
+        sendAll(small, head + count, 0);
     }
 
     /** send(2) of the first {@code length} bytes of {@code bytes}, however many calls that takes. */

@@ -158,6 +158,8 @@ class NbdServerIT {
         assertThat(Files.readAllBytes(served)).isEqualTo(Files.readAllBytes(theirs));
     }
 
+    static final List<Integer> REQUEST_SIZES = List.of(4096, 128 * 1024, 256 * 1024, 4 * 1024 * 1024);
+
     @Test
     void sixteenClientsAtOnceCopyTheRootImageByteForByteInSmallAndLargeReads() throws Exception {
         List<Process> copies = new ArrayList<>();
@@ -165,9 +167,10 @@ class NbdServerIT {
         for (int i = 0; i < 16; i++) {
             Path out = dir.resolve("copy-" + i);
             outs.add(out);
-            // Half of them ask for 4 MiB at a time: large replies need several writes into the socket.
-            List<String> command = i % 2 == 0 ? List.of("nbdcopy", uri(export), out.toString())
-                    : List.of("nbdcopy", "--request-size=4194304", uri(export), out.toString());
+            // Each of the server's ways to send a read: a kernel's 4 KiB page (copied behind its header), 128 KiB
+            // (sendfile), nbdcopy's default 256 KiB and 4 MiB (large: copied or spliced, several writes each).
+            List<String> command = List.of("nbdcopy", "--request-size=" + REQUEST_SIZES.get(i % REQUEST_SIZES.size()),
+                    uri(export), out.toString());
             copies.add(new ProcessBuilder(command)
                     .redirectErrorStream(true).redirectOutput(dir.resolve("copy-" + i + ".log").toFile()).start());
         }
