@@ -285,7 +285,7 @@ public final class ImageCommand implements Runnable {
                             : String.join(", ", m.ethernetDrivers()));
         }
         out.printf(Locale.ROOT, "over NBD     %s (%s); dm-verity %s%n",
-                i.nbd().bootsOverNbd() ? "can boot" : "cannot boot",
+                !i.nbd().bootsOverNbd() ? "cannot boot" : i.nbd().known() ? "can boot" : "may boot",
                 String.join(", ", i.nbd().modules().entrySet().stream().filter(e -> NbdReadiness.NEEDED
                         .contains(e.getKey())).map(e -> e.getKey() + ": " + e.getValue()).toList()),
                 (i.nbd().verity() ? "yes, every block read is checked (" : "no (") + String.join(", ", i.nbd()

@@ -12,9 +12,13 @@ import java.util.Map;
  * stage 1 check every block it reads against the root hash on the kernel command line; without them it boots
  * unchecked and says so.
  *
- * @param modules     module → where stage 1 finds it: "built in", "initrd", "root image", or "missing"
- * @param bootsOverNbd nbd, squashfs and loop are all available
- * @param verity      dm-mod and dm-verity are both available and the image is whole 4096-byte blocks
+ * <p>Where no module tree was read (the kernel's release could not be told, or no tree was found for it), nobody
+ * can say: every module is {@link #UNKNOWN}, the image is not known to lack what NBD needs, and NBD is served as
+ * the operator asked; stage 1 uses dm-verity only if the kernel has it.
+ *
+ * @param modules     module → where stage 1 finds it: "built in", "initrd", "root image", "missing" or "unknown"
+ * @param bootsOverNbd none of nbd, squashfs and loop is known to be missing
+ * @param verity      dm-mod and dm-verity are both known to be there and the image is whole 4096-byte blocks
  */
 public record NbdReadiness(Map<String, String> modules, boolean bootsOverNbd, boolean verity, List<String> notes) {
 
@@ -22,6 +26,8 @@ public record NbdReadiness(Map<String, String> modules, boolean bootsOverNbd, bo
     public static final List<String> VERITY = List.of("dm_mod", "dm_verity");
     /** Where a module stage 1 needs is not. */
     public static final String MISSING = "missing";
+    /** Where a module is when no module tree was read. */
+    public static final String UNKNOWN = "unknown";
 
     public NbdReadiness {
         modules = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(modules));
@@ -38,7 +44,7 @@ public record NbdReadiness(Map<String, String> modules, boolean bootsOverNbd, bo
             where.put(m, place(m, check.initrdModules(), check.storeModules()));
         }
         boolean boots = NEEDED.stream().noneMatch(m -> where.get(m).equals(MISSING));
-        boolean modulesForVerity = VERITY.stream().noneMatch(m -> where.get(m).equals(MISSING));
+        boolean modulesForVerity = VERITY.stream().allMatch(m -> isThere(where.get(m)));
         boolean wholeBlocks = rootImageSize % 4096 == 0;
         boolean verity = modulesForVerity && wholeBlocks;
         List<String> notes = new ArrayList<>();
@@ -49,6 +55,11 @@ public record NbdReadiness(Map<String, String> modules, boolean bootsOverNbd, bo
         NEEDED.stream().filter(m -> where.get(m).equals(MISSING)).forEach(m -> notes.add(m
                 + " is neither built into the kernel nor in the initrd or the root image: stage 1 cannot "
                 + (m.equals("nbd") ? "attach the root image over NBD" : "mount the root image")));
+        if (!known(where)) {
+            notes.add("no module tree was read (the kernel's release could not be told, or the initrd and the root"
+                    + " image have no modules for it): whether stage 1 has nbd, squashfs and loop cannot be told;"
+                    + " Pivot serves the root image over NBD as asked");
+        }
         notes.add(verity ? "stage 1 checks every block read over NBD with dm-verity (the hash tree is built when"
                 + " the image is first served)" : "without dm-verity, blocks read over NBD are not checked: TCP's"
                 + " checksum and the server's content-addressed store are all that vouch for them, and stage 1 says"
@@ -56,7 +67,23 @@ public record NbdReadiness(Map<String, String> modules, boolean bootsOverNbd, bo
         return new NbdReadiness(where, boots, verity, notes);
     }
 
+    /** Whether every module's place is known: some module tree was read. */
+    public boolean known() {
+        return known(modules);
+    }
+
+    private static boolean known(Map<String, String> where) {
+        return !where.containsValue(UNKNOWN);
+    }
+
+    private static boolean isThere(String place) {
+        return !place.equals(MISSING) && !place.equals(UNKNOWN);
+    }
+
     private static String place(String module, ModuleTree initrd, ModuleTree store) {
+        if (initrd == null && store == null) {
+            return UNKNOWN;
+        }
         for (ModuleTree t : new ModuleTree[] {initrd, store}) {
             if (t != null && t.isBuiltin(module)) {
                 return "built in";

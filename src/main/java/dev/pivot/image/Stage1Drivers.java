@@ -24,7 +24,8 @@ import java.util.TreeSet;
  * @param release the kernel release ("6.1.0-56-amd64")
  * @param source  where the modules came from in the root image
  * @param modules the module names taken (drivers and their dependencies), sorted
- * @param files   the module files, paths relative to the release directory
+ * @param files   the module files read (all but those the caller said were packed already), paths relative to the
+ *                release directory
  * @param modulesDep   a modules.dep for exactly these files
  * @param modulesAlias the source's modules.alias lines for these modules
  */
@@ -86,7 +87,21 @@ public record Stage1Drivers(String release, String source, Set<String> modules, 
         if (chosen.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(take(check.storeModules(), rootImage, check.release(), chosen));
+        return Optional.of(take(check.storeModules(), rootImage, check.release(), chosen, Set.of()));
+    }
+
+    /**
+     * As {@link #whenNeeded(ImageCheckResult, Path, List)}, without reading the files of the {@code packed} modules
+     * (another initrd has them already): modules.dep and modules.alias still cover every module taken, so that they
+     * can replace that initrd's.
+     */
+    public static Optional<Stage1Drivers> whenNeeded(ImageCheckResult check, Path rootImage, List<String> alsoWanted,
+                                                     Set<String> packed) throws IOException {
+        Set<String> chosen = modulesNeeded(check, alsoWanted);
+        if (chosen.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(take(check.storeModules(), rootImage, check.release(), chosen, packed));
     }
 
     /**
@@ -131,18 +146,23 @@ public record Stage1Drivers(String release, String source, Set<String> modules, 
     public static Optional<Stage1Drivers> take(ModuleTree store, Path rootImage, String release, List<String> wanted)
             throws IOException {
         Set<String> chosen = withDependencies(store, wanted);
-        return chosen.isEmpty() ? Optional.empty() : Optional.of(take(store, rootImage, release, chosen));
+        return chosen.isEmpty() ? Optional.empty() : Optional.of(take(store, rootImage, release, chosen, Set.of()));
     }
 
-    /** Reads the {@code chosen} modules (dependencies included) out of the root image, with their indexes. */
-    private static Stage1Drivers take(ModuleTree store, Path rootImage, String release, Set<String> chosen)
-            throws IOException {
+    /**
+     * Reads the {@code chosen} modules (dependencies included) out of the root image, but for the {@code packed}
+     * ones, with the indexes for all of them.
+     */
+    private static Stage1Drivers take(ModuleTree store, Path rootImage, String release, Set<String> chosen,
+                                      Set<String> packed) throws IOException {
         List<ModuleFile> files = new ArrayList<>();
         StringBuilder dep = new StringBuilder();
         try (SquashfsImage sq = SquashfsImage.open(rootImage)) {
             for (String m : chosen) {
                 String rel = store.modules().get(m);
-                files.add(new ModuleFile(rel, sq.readAll(store.location() + "/" + rel)));
+                if (!packed.contains(m)) {
+                    files.add(new ModuleFile(rel, sq.readAll(store.location() + "/" + rel)));
+                }
                 dep.append(rel).append(':');
                 for (String d : store.depends().getOrDefault(m, List.of())) {
                     if (store.modules().containsKey(d)) {

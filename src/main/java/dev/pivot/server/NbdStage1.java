@@ -26,7 +26,6 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -111,12 +110,9 @@ final class NbdStage1 {
                 return Optional.empty();
             }
             ImageCheckResult check = ImageCheck.check(store.path(kernel), store.path(initrd), image, root.init());
-            // Only a module tree that was read can tell that nbd is missing (its modules.builtin says what is built
-            // in): with none (a kernel whose release cannot be read) the operator's choice of NBD stands.
-            boolean treesRead = check.release() != null
-                    && (check.initrdModules() != null || check.storeModules() != null);
+            // With no module tree read, nbd's place is unknown, not missing: the operator's choice of NBD stands.
             NbdReadiness readiness = NbdReadiness.of(check, root.rootImage().size());
-            if (treesRead && readiness.modules().get("nbd").equals(NbdReadiness.MISSING)) {
+            if (readiness.modules().get("nbd").equals(NbdReadiness.MISSING)) {
                 out.println("pivot: " + what + ": the nbd module is neither built into its kernel nor in its initrd or"
                         + " root image: served over HTTP (stage 1 fetches it into RAM)");
                 return Optional.empty();
@@ -127,16 +123,9 @@ final class NbdStage1 {
             if (inPrelude.containsAll(Stage1Drivers.modulesNeeded(check, NBD_MODULES))) {
                 return Optional.of(List.of(client));
             }
-            Stage1Drivers withNbd = Stage1Drivers.whenNeeded(check, image, NBD_MODULES).orElseThrow();
-            Set<String> preludeFiles = inPrelude.stream()
-                    .map(m -> withNbd.preludePath(check.storeModules().modules().get(m)))
-                    .collect(Collectors.toSet());
+            Stage1Drivers withNbd = Stage1Drivers.whenNeeded(check, image, NBD_MODULES, inPrelude).orElseThrow();
             SortedMap<String, byte[]> files = new TreeMap<>();
-            for (Stage1Drivers.ModuleFile f : withNbd.preludeFiles()) {
-                if (!preludeFiles.contains(f.relativePath())) {
-                    files.put(f.relativePath(), f.content());
-                }
-            }
+            withNbd.preludeFiles().forEach(f -> files.put(f.relativePath(), f.content()));
             Set<String> taken = new TreeSet<>(withNbd.modules());
             taken.removeAll(inPrelude);
             out.printf("pivot: %s: stage 1 gets %s from its %s%n", what, String.join(", ", taken),

@@ -126,6 +126,23 @@ class Stage1DriversTest {
     }
 
     @Test
+    void modulesPackedAlreadyAreNotReadButStayInTheIndexes() throws Exception {
+        Path image = rootImage();
+        ImageCheckResult without = initrdWith(storeTree(image), SQUASHFS);
+        Set<String> nics = Stage1Drivers.modulesNeeded(without, List.of());
+
+        Stage1Drivers d = Stage1Drivers.whenNeeded(without, image, List.of("tun"), nics).orElseThrow();
+
+        assertThat(d.modules()).containsExactly("e1000", "failover", "net_failover", "tun", "virtio_net");
+        assertThat(d.files()).extracting(Stage1Drivers.ModuleFile::relativePath)
+                .containsExactly("kernel/drivers/net/tun.ko.xz");
+        assertThat(d.modulesDep().lines()).contains("kernel/drivers/net/tun.ko.xz:",
+                "kernel/drivers/net/virtio_net.ko.xz: kernel/drivers/net/net_failover.ko.xz kernel/net/core/failover.ko.xz");
+        assertThat(d.modulesAlias().lines()).contains("alias char-major-10-200 tun",
+                "alias virtio:d00000001v* virtio_net");
+    }
+
+    @Test
     void nothingIsTakenWhenTheRootImageHasNoneOfTheDrivers() throws Exception {
         Path image = rootImage();
         assertThat(Stage1Drivers.take(storeTree(image), image, RELEASE, List.of("igb", "ixgbe"))).isEmpty();
