@@ -51,8 +51,12 @@ public final class HeadlessChromium implements AutoCloseable {
                 "--disable-sync", "--disable-dev-shm-usage", "--hide-scrollbars",
                 "--user-data-dir=" + profile, "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
                 "--remote-allow-origins=*", "--window-size=" + width + "," + height, url));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(work.resolve("chromium.log").toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(work.resolve("chromium.log").toFile());
+        // Chromium keeps its singleton socket in a directory of TMPDIR that it never removes when stopped: in the
+        // test's own directory, it goes with it.
+        builder.environment().put("TMPDIR", work.toString());
+        Process p = builder.start();
         try {
             Path activePort = profile.resolve("DevToolsActivePort");
             waitFor(() -> Files.exists(activePort) && readQuietly(activePort).contains("\n"), Duration.ofSeconds(30),
