@@ -9,8 +9,9 @@
  *   <li>exports are content-addressed root images named by their sha256; the empty name is the served image;</li>
  *   <li>every export is flagged read-only; writes, trims and write-zeroes get EPERM (a write's data is read and
  *       dropped, so the connection stays in step); flush succeeds (nothing to flush);</li>
- *   <li>a read's reply is its header, held back with MSG_MORE, then the bytes from the image file
- *       ({@code ReplySender}): one sendfile for a small read, a splice through the connection's own pipe for a
+ *   <li>a small read's reply (up to 64 KiB) is read into the connection's buffer behind its header and sent in one
+ *       call; a larger one is its header, held back with MSG_MORE, then the bytes from the image file
+ *       ({@code ReplySender}): one sendfile up to 256 KiB, a splice through the connection's own pipe for a
  *       large one sent beside others, a copy through its buffer for a large one sent alone; one descriptor per file,
  *       shared by every connection reading it ({@code ExportFiles}). Whatever the request size (at most 32 MiB, the
  *       spec's default maximum payload), the file is never mapped and buffers are of fixed size, so the server's RSS
