@@ -227,6 +227,7 @@ final class ReplySender implements AutoCloseable {
     }
 
     private long pread(int file, MemorySegment into, long length, long at) throws IOException {
+        offset.set(JAVA_LONG, 0, at); // where the file ended, should it end here (see moved)
         try {
             return (long) PREAD.invokeExact(state, file, into, length, at);
         } catch (Throwable e) {
