@@ -26,7 +26,7 @@ import java.util.TreeSet;
  * @param modules the module names taken (drivers and their dependencies), sorted
  * @param files   the module files read (all but those the caller said were packed already), paths relative to the
  *                release directory
- * @param modulesDep   a modules.dep for exactly these files
+ * @param modulesDep   a modules.dep for exactly the modules taken (read or not)
  * @param modulesAlias the source's modules.alias lines for these modules
  */
 public record Stage1Drivers(String release, String source, Set<String> modules, List<ModuleFile> files,
@@ -83,11 +83,7 @@ public record Stage1Drivers(String release, String source, Set<String> modules, 
      */
     public static Optional<Stage1Drivers> whenNeeded(ImageCheckResult check, Path rootImage, List<String> alsoWanted)
             throws IOException {
-        Set<String> chosen = modulesNeeded(check, alsoWanted);
-        if (chosen.isEmpty()) {
-            return Optional.empty();
-        }
-        return Optional.of(take(check.storeModules(), rootImage, check.release(), chosen, Set.of()));
+        return whenNeeded(check, rootImage, alsoWanted, Set.of());
     }
 
     /**
