@@ -253,6 +253,34 @@ class NbdRootIT {
     }
 
     /**
+     * An nbd module that the server finds in the root image but the kernel will not load (this one is built for ARM64,
+     * at the x86-64 kernel's path): the server sends the root image over NBD, no /dev/nbd0 appears, and stage 1
+     * fetches the root image over HTTP instead of failing, saying why on the console and the timeline.
+     */
+    @Test
+    void anNbdModuleThatDoesNotLoadLeavesTheRootImageToHttp() throws Exception {
+        Path kernel = Path.of(Commands.run(List.of("bash", Require.pivotRoot().resolve("scripts/make-demo-image.sh")
+                .toString(), "--arch", "arm64", "--kernel-only")).strip().lines().reduce((a, b) -> b).orElseThrow());
+        Path foreignNbd;
+        try (Stream<Path> found = Files.find(kernel.resolve("lib/modules"), 6,
+                (p, a) -> p.endsWith("kernel/drivers/block/nbd.ko"))) {
+            foreignNbd = found.findFirst().orElseThrow(() -> new AssertionError("no nbd.ko under " + kernel));
+        }
+        Path image = image("foreign-nbd", List.of(), java.util.Map.of(), MODULES.subList(1, 2),
+                java.util.Map.of("drivers/block/nbd.ko", Files.readAllBytes(foreignNbd)));
+        Path state = Files.createDirectories(shared.resolve("state-foreign-nbd"));
+        Boot boot = boot("an nbd module that does not load", image, 1024, DONE, List.of("--root-transport", "nbd"),
+                state, (vm, lines) -> awaitLine(lines, l -> l.contains("root_fetched") && l.contains("sha256 ok")));
+        String why = "no NBD device (/dev/nbd0) appeared";
+        assertThat(boot.serial()).as("the server sent the root image over NBD; stage 1 fetched it over HTTP")
+                .contains("Pivot: loading initrd pivot-nbd").contains("pivot: " + why)
+                .contains(": fetching it over HTTP").contains("pivot: root image " + boot.rootSize() + " bytes in")
+                .contains("sha256 ok").doesNotContain("pivot: FAILED");
+        assertThat(boot.serverLines()).as("the timeline's root_fetched says it came over HTTP, and why")
+                .anyMatch(l -> l.contains("root_fetched") && l.contains("sha256 ok") && l.contains("over HTTP: " + why));
+    }
+
+    /**
      * An image whose kernel cannot attach a root over NBD (no nbd module anywhere) is served over HTTP by a server on
      * NBD, which says so once: stage 1 fetches and checks it, and stage 2 is reached, where stage 1 would have failed
      * for want of /dev/nbd0.
@@ -349,6 +377,12 @@ class NbdRootIT {
     /** @param extraFiles path in the root → content */
     private static Path image(String name, List<String> pseudoFiles, java.util.Map<String, byte[]> extraFiles,
                               List<String> modules) throws Exception {
+        return image(name, pseudoFiles, extraFiles, modules, java.util.Map.of());
+    }
+
+    /** @param otherModules path under the kernel's module tree (as in {@link #MODULES}) → a module file's bytes */
+    private static Path image(String name, List<String> pseudoFiles, java.util.Map<String, byte[]> extraFiles,
+                              List<String> modules, java.util.Map<String, byte[]> otherModules) throws Exception {
         Path dir = Files.createDirectories(shared.resolve(name));
         Files.copy(shared.resolve("demo/bzImage"), dir.resolve("vmlinuz"));
         Files.copy(kernelAndInitrd.resolve("stage1.cpio.gz"), dir.resolve("initrd"));
@@ -373,6 +407,11 @@ class NbdRootIT {
             Path to = tree.resolve("usr/lib/modules/" + release + "/kernel/" + module);
             Files.createDirectories(to.getParent());
             Files.copy(kernelModules.resolve(release + "/kernel/" + module), to);
+        }
+        for (var module : otherModules.entrySet()) {
+            Path to = tree.resolve("usr/lib/modules/" + release + "/kernel/" + module.getKey());
+            Files.createDirectories(to.getParent());
+            Files.write(to, module.getValue());
         }
         for (var file : extraFiles.entrySet()) {
             Files.write(tree.resolve(file.getKey()), file.getValue());
