@@ -117,12 +117,12 @@ final class ReplySender implements AutoCloseable {
      * {@code from}. Throws when the connection is lost or the file ends before them.
      */
     void reply(int file, long from, long count) throws IOException {
-        offset.set(JAVA_LONG, 0, from);
         if (count <= SMALL) {
             withHeader(file, from, count);
             return;
         }
         sendAll(header, headerView.position(), MSG_MORE);
+        offset.set(JAVA_LONG, 0, from); // where sendfile and splice read; they move it on
         if (count < LARGE) {
             sendFile(file, count);
             return;
@@ -149,9 +149,7 @@ final class ReplySender implements AutoCloseable {
         long at = from;
         while (left > 0) {
             long chunk = Math.min(left, BUFFER_BYTES);
-            for (long got = 0; got < chunk; ) {
-                got += moved(pread(file, buffer.asSlice(got), chunk - got, at + got), "pread");
-            }
+            preadFully(file, buffer, chunk, at);
             left -= chunk;
             at += chunk;
             sendAll(buffer, chunk, left > 0 ? MSG_MORE : 0);
@@ -165,10 +163,15 @@ final class ReplySender implements AutoCloseable {
         }
         int head = headerView.position();
         MemorySegment.copy(header, 0, small, 0, head);
-        for (long got = 0; got < count; ) {
-            got += moved(pread(file, small.asSlice(head + got), count - got, from + got), "pread");
-        }
+        preadFully(file, small.asSlice(head), count, from);
         sendAll(small, head + count, 0);
+    }
+
+    /** pread(2) of {@code count} bytes of {@code file} from {@code at} into {@code into}, however many calls it takes. */
+    private void preadFully(int file, MemorySegment into, long count, long at) throws IOException {
+        for (long got = 0; got < count; ) {
+            got += moved(pread(file, got == 0 ? into : into.asSlice(got), count - got, at + got), "pread", at + got);
+        }
     }
 
     /** send(2) of the first {@code length} bytes of {@code bytes}, however many calls that takes. */
@@ -181,7 +184,7 @@ final class ReplySender implements AutoCloseable {
     /** sendfile(2) from {@link #offset}. */
     private void sendFile(int file, long count) throws IOException {
         for (long left = count; left > 0; ) {
-            left -= moved(sendfile(file, left), "sendfile");
+            left -= moved(sendfile(file, left), "sendfile", offset.get(JAVA_LONG, 0));
         }
     }
 
@@ -191,7 +194,8 @@ final class ReplySender implements AutoCloseable {
             openPipe();
         }
         for (long left = count; left > 0; ) {
-            long inPipe = moved(splice(file, offset, pipeIn, left, SPLICE_F_MOVE), "splice from the image file");
+            long inPipe = moved(splice(file, offset, pipeIn, left, SPLICE_F_MOVE), "splice from the image file",
+                    offset.get(JAVA_LONG, 0));
             left -= inPipe;
             int flags = SPLICE_F_MOVE | (left > 0 ? SPLICE_F_MORE : 0);
             while (inPipe > 0) {
@@ -227,7 +231,6 @@ final class ReplySender implements AutoCloseable {
     }
 
     private long pread(int file, MemorySegment into, long length, long at) throws IOException {
-        offset.set(JAVA_LONG, 0, at); // where the file ended, should it end here (see moved)
         try {
             return (long) PREAD.invokeExact(state, file, into, length, at);
         } catch (Throwable e) {
@@ -262,11 +265,13 @@ final class ReplySender implements AutoCloseable {
         call("fcntl", () -> (int) FCNTL.invokeExact(state, pipeIn, F_SETPIPE_SZ, PIPE_BYTES));
     }
 
-    /** Like {@link #done}, for a call reading the image file: 0 bytes there means the file ended early. */
-    private long moved(long n, String call) throws IOException {
+    /**
+     * Like {@link #done}, for a call reading the image file from byte {@code at}: 0 bytes there means the file ended
+     * early, at that byte.
+     */
+    private long moved(long n, String call, long at) throws IOException {
         if (n == 0) {
-            throw new IOException("the image file ends at byte " + offset.get(JAVA_LONG, 0)
-                    + ", before its export does");
+            throw new IOException("the image file ends at byte " + at + ", before its export does");
         }
         return done(n, call);
     }
