@@ -3,8 +3,9 @@
 # client (fio's nbd engine, i.e. libnbd) in the same run, inside a fresh network namespace (loopback only).
 # Cells: sequential 1 MiB reads (the file split among the clients, each client going round its part) and 4 KiB
 # random reads, RUNTIME seconds each, with 1 and 16 clients (one connection each). REPS runs per cell, the servers
-# taking turns (each rep starts with the next one); medians, and the ratio Pivot / better peer. Pivot's RSS and its
-# private memory (RssAnon: RSS without file pages) are sampled every 0.2 s while it runs. Every
+# taking turns (each rep starts with the next one); medians, and the ratio Pivot / better peer. Every server's RSS and
+# private memory (RssAnon: RSS without file pages) are sampled every 0.2 s while they run, the same reads of /proc for
+# each (nbd-server's: its listening process; it serves each client from a child). Every
 # server runs in a session of its own (nbd-server makes one when it daemonizes; the others are started with
 # setsid): with the kernel's autogroup scheduling a session is one scheduling group, so none of them shares its CPU
 # share with the client or gets one more than the others when the machine is busy.
@@ -14,7 +15,8 @@
 #
 # BENCH_PIVOT_HOME=DIR measures the pivot serve built in DIR (another checkout) instead of this one;
 # BENCH_BASELINE_HOME=DIR measures the one built in DIR as well, as a fourth server taking its turns (a column of its
-# own, not in the ratio): before/after figures under the same load.
+# own, not in the ratio): before/after figures under the same load. It serves the very file the others serve (a hard
+# link in its state directory, which its import then finds there), as nbdkit and nbd-server do.
 #
 # Needs root (ip netns). Debian packages fio nbdkit nbd-server are installed if missing, with a policy-rc.d that
 # refuses service starts: only the servers this script starts, on 127.0.0.1 in its namespace, ever run. Every
@@ -87,18 +89,23 @@ FILE="$WORK/state/artifacts/objects/$SHA"   # the very file Pivot serves: the pe
 [ -f "$FILE" ] || { echo "no artifact $FILE" >&2; exit 1; }
 SERVERS=(pivot nbdkit nbd-server)
 if [ -n "$BASELINE_DIR" ]; then
-    # Its own state (it imports the same image: the same bytes, the same export name), its own ports.
+    # Its own state (it imports the same image: the same bytes, the same export name), its own ports; the object is
+    # linked in beforehand, so its reads hit the same page cache pages as everyone else's.
+    install -d -m 700 "$WORK/state-baseline" "$WORK/state-baseline/artifacts" "$WORK/state-baseline/artifacts/objects"
+    ln "$FILE" "$WORK/state-baseline/artifacts/objects/$SHA"
     setsid ip netns exec "$NS" "$BASELINE_DIR/pivot" serve "$WORK/image" --skip-check --listen 127.0.0.1 --dhcp off \
         --tftp-port 6971 --http-port 6981 --root-transport nbd --nbd-port 10812 --state "$WORK/state-baseline" \
         > "$WORK/baseline.log" 2>&1 &
     PIDS+=($!)
     own_session "$!" baseline
+    BASELINE_PID=$!
     SERVERS+=(baseline)
 fi
 
 setsid ip netns exec "$NS" nbdkit --foreground --readonly --ipaddr 127.0.0.1 --port 10810 file "$FILE" \
     > "$WORK/nbdkit.log" 2>&1 &
 PIDS+=($!)
+NBDKIT_PID=$!
 own_session "$!" nbdkit
 cat > "$WORK/nbd-server.conf" <<CONF
 [generic]
@@ -117,6 +124,8 @@ ip netns exec "$NS" nbd-server -C "$WORK/nbd-server.conf" -p "$WORK/nbd-server.p
 for _ in $(seq 100); do [ -s "$WORK/nbd-server.pid" ] && break; sleep 0.1; done
 [ -s "$WORK/nbd-server.pid" ] || { echo "nbd-server did not start: $(cat "$WORK/nbd-server.log")" >&2; exit 1; }
 PIDS+=("$(cat "$WORK/nbd-server.pid")")
+declare -A SERVER_PID=([pivot]=$PIVOT_PID [nbdkit]=$NBDKIT_PID [nbd-server]="$(cat "$WORK/nbd-server.pid")")
+[ -z "$BASELINE_DIR" ] || SERVER_PID[baseline]=$BASELINE_PID
 
 declare -A URI=([pivot]="nbd://127.0.0.1:10809/$SHA" [nbdkit]="nbd://127.0.0.1:10810/" \
     [nbd-server]="nbd://127.0.0.1:10811/bench" [baseline]="nbd://127.0.0.1:10812/$SHA")
@@ -149,19 +158,22 @@ run() {  # server seq|rand clients
         {print $8; exit}' <<< "$out"
 }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : "fail")}'; }
-rss() { echo $(( $(ps -o rss= -p "$PIVOT_PID") / 1024 )); }
+rss() { echo $(( $(ps -o rss= -p "${1:-$PIVOT_PID}") / 1024 )); }  # rss [PID], MiB
 # RSS counts a file's pages only while a process maps them (Pivot sends from the file without mapping it; an earlier
 # version mapped it, and the image's pages it had sent showed in its RSS). What the server itself holds is its private
 # memory, RssAnon.
-anon() { echo $(( $(awk '/^RssAnon:/ {print $2}' "/proc/$PIVOT_PID/status") / 1024 )); }
+anon() { echo $(( $(awk '/^RssAnon:/ {print $2}' "/proc/${1:-$PIVOT_PID}/status") / 1024 )); }  # anon [PID], MiB
 
 # Warm-up, not measured: each server reads the whole file once (page cache; Pivot's JIT).
 for s in "${SERVERS[@]}"; do run "$s" warm 1 >/dev/null; done
 RSS_START=$(rss)
 ANON_START=$(anon)
-# Sampled while the clients read, not only between runs: a mapped page counts in RSS while it is mapped.
+# Sampled while the clients read, not only between runs: a mapped page counts in RSS while it is mapped. Every
+# server alike: whatever the reads of /proc cost a server, each pays it.
 ( while kill -0 "$PIVOT_PID" 2>/dev/null; do
-      echo "$(rss) $(anon)" 2>/dev/null || true
+      for s in "${!SERVER_PID[@]}"; do
+          echo "$s $(rss "${SERVER_PID[$s]}") $(anon "${SERVER_PID[$s]}")" 2>/dev/null || true
+      done
       sleep 0.2
   done ) > "$WORK/memory.samples" &
 PIDS+=($!)
@@ -199,10 +211,13 @@ for kind in seq rand; do
         unset runs med
     done
 done
-RSS_MAX=$(awk -v m="$RSS_START" '$1 > m {m = $1} END {print m}' "$WORK/memory.samples")
-ANON_MAX=$(awk -v m="$ANON_START" '$2 > m {m = $2} END {print m}' "$WORK/memory.samples")
+RSS_MAX=$(awk -v m="$RSS_START" '$1 == "pivot" && $2 > m {m = $2} END {print m}' "$WORK/memory.samples")
+ANON_MAX=$(awk -v m="$ANON_START" '$1 == "pivot" && $3 > m {m = $3} END {print m}' "$WORK/memory.samples")
 echo "Pivot RSS: $RSS_START MiB after the warm-up, at most $RSS_MAX MiB during the runs ($(rss) MiB at the end;" \
-    "$(wc -l < "$WORK/memory.samples") samples)"
+    "$(grep -c '^pivot ' "$WORK/memory.samples") samples)"
 echo "Pivot private memory (RssAnon, without file pages): $ANON_START MiB after the warm-up, at most \
 $ANON_MAX MiB during the runs ($(anon) MiB at the end)"
+echo "The others, sampled alike, at most during the runs: $(awk '$1 != "pivot" { if ($2 > r[$1]) r[$1] = $2;
+    if ($3 > a[$1]) a[$1] = $3 } END { for (s in r) printf "%s RSS %d MiB (private %d MiB); ", s, r[s], a[s] }' \
+    "$WORK/memory.samples")"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
