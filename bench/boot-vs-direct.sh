@@ -6,7 +6,9 @@
 #           python3 -m http.server serving the build's own netboot.ipxe with the unsplit initrd; the NIC's iPXE ROM;
 #   pivot   `pivot serve IMAGE --interface br0 --dhcp full` as shipped (no router advertisement but Pivot's own).
 # Each round runs the three in an order rotated from the last one's; prints every boot (QEMU start → the image's
-# stage-2 marker on the serial console), the medians, Pivot − direct and Pivot / hand.
+# stage-2 marker on the serial console), the medians, Pivot − direct and Pivot / hand; and for the two netboots the
+# NIC firmware's share, QEMU start → iPXE's first DHCP request ("Configuring (net0" on the serial console), which
+# the direct boot never pays and no server can shorten (SeaBIOS, the NIC ROM's iPXE and its Ctrl-B prompt).
 #   BENCH_ROUNDS=3 BENCH_TIMEOUT=240 BENCH_KEEP=0 bench/boot-vs-direct.sh        (root: namespaces, taps)
 # BENCH_BASELINE_HOME=DIR adds a fourth way, "base": the `pivot serve` of another checkout (e.g. main, for a change's
 # before and after in the same run), started exactly as "pivot" and taking its turn in the rotation.
@@ -65,9 +67,11 @@ ipn ip tuntap add tap0 mode tap
 ipn ip link set tap0 master br0
 ipn ip link set tap0 up
 
-# One VM boot: WAY (direct|hand|pivot); leaves the seconds from QEMU's start to the marker in $BENCH_WORK/took.
+# One VM boot: WAY (direct|hand|pivot); leaves the seconds from QEMU's start to the marker in $BENCH_WORK/took, and
+# to iPXE's first DHCP request in $BENCH_WORK/firmware (empty for the direct boot).
+FIRMWARE_DONE='Configuring (net0'
 vm() {
-  local way=$1 log="$BENCH_WORK/serial-$1.log" start end qpid tpid="" args=()
+  local way=$1 log="$BENCH_WORK/serial-$1.log" start end qpid tpid="" args=() fw=""
   : > "$log"
   if [ "$way" = direct ]; then
     args=(-kernel "$img/bzImage" -initrd "$img/initrd" -append "$cmdline" -nic none)
@@ -87,6 +91,7 @@ vm() {
   end=""
   while :; do
     if grep -aq "$MARKER" "$log"; then end=$(date +%s.%N); break; fi
+    [ -n "$fw" ] || [ "$way" = direct ] || ! grep -aqF "$FIRMWARE_DONE" "$log" || fw=$(date +%s.%N)
     # The image powers off right after its marker: one last look once QEMU has ended.
     kill -0 "$qpid" 2>/dev/null || { grep -aq "$MARKER" "$log" && end=$(date +%s.%N); break; }
     awk -v n="$(date +%s.%N)" -v s="$start" -v t="$TIMEOUT" 'BEGIN { exit !(n - s > t) }' && break
@@ -106,6 +111,7 @@ vm() {
   fi
   cp "$log" "$BENCH_WORK/last-serial-$way.log"
   awk -v e="$end" -v s="$start" 'BEGIN { printf "%.2f", e - s }' > "$BENCH_WORK/took"
+  if [ -n "$fw" ]; then awk -v e="$fw" -v s="$start" 'BEGIN { printf "%.2f", e - s }'; fi > "$BENCH_WORK/firmware"
 }
 
 start_hand() {
@@ -140,7 +146,7 @@ start_pivot() {  # start_pivot [CLASSPATH]: this checkout's pivot serve, or the 
   bench_wait_for_line "$log" "^pivot: waiting for machines" "$PIVOT_PID" 300
 }
 
-declare -A times
+declare -A times firmware
 order=("${WAYS[@]}")
 for ((r = 1; r <= ROUNDS; r++)); do
   for way in "${order[@]}"; do
@@ -151,12 +157,15 @@ for ((r = 1; r <= ROUNDS; r++)); do
     esac
     vm "$way" || exit 1
     t=$(cat "$BENCH_WORK/took")
+    fw=$(cat "$BENCH_WORK/firmware")
     case "$way" in
       hand) stop_pid "$HAND_DNSMASQ"; stop_pid "$HAND_HTTP" ;;
       pivot|base) stop_pid "$PIVOT_PID" ;;
     esac
     times[$way]="${times[$way]:-} $t"
-    echo "round $r  $way  ${t} s  (load average $(bench_loadavg))"
+    [ -z "$fw" ] || firmware[$way]="${firmware[$way]:-} $fw"
+    dhcp_at=""; [ -z "$fw" ] || dhcp_at=" (iPXE's first DHCP at $fw s)"
+    echo "round $r  $way  ${t} s$dhcp_at  (load average $(bench_loadavg))"
   done
   order=("${order[@]:1}" "${order[0]}") # the next round starts with the next way
 done
@@ -173,6 +182,14 @@ done
 if [ -n "${times[direct]:-}" ] && [ -n "${times[hand]:-}" ] && [ -n "${times[pivot]:-}" ]; then
   awk -v d="$median_direct" -v h="$median_hand" -v p="$median_pivot" 'BEGIN {
     printf "  pivot - direct = %+.2f s (goal <= 3 s); pivot / hand = %.2f (goal <= 0.90)\n", p - d, p / h }'
+fi
+for way in hand pivot base; do
+  [ -n "${firmware[$way]:-}" ] || continue
+  printf '  %-28s %s s   [%s ]\n' "$way: firmware to iPXE's DHCP" "$(echo "${firmware[$way]}" | median)" "${firmware[$way]# }"
+done
+if [ -n "${times[direct]:-}" ] && [ -n "${firmware[pivot]:-}" ]; then
+  awk -v d="$median_direct" -v p="$median_pivot" -v f="$(echo "${firmware[pivot]}" | median)" 'BEGIN {
+    printf "  pivot - direct - firmware = %+.2f s (the rest: DHCP, downloads, kernel start-up, stage 1)\n", p - d - f }'
 fi
 if [ -n "${times[base]:-}" ] && [ -n "${times[pivot]:-}" ]; then
   awk -v b="$median_base" -v p="$median_pivot" 'BEGIN { printf "  pivot - baseline = %+.2f s\n", p - b }'
