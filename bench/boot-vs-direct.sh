@@ -5,6 +5,11 @@
 #   hand    the hand-built netboot: dnsmasq-base (DHCP, TFTP, and its IPv6 router advertisement, pitfall 1) and
 #           python3 -m http.server serving the build's own netboot.ipxe with the unsplit initrd; the NIC's iPXE ROM;
 #   pivot   `pivot serve IMAGE --interface br0 --dhcp full` as shipped (no router advertisement but Pivot's own).
+#   bare    (only when named in BENCH_WAYS) the same `pivot serve`, as shipped, in its kernel + initrd mode: the build's
+#           bzImage, its unsplit initrd and netboot.ipxe's kernel parameters, no Pivot stage 1 at all. What a Pivot
+#           netboot costs before its stage 1 does anything: DHCP, script, downloads, the kernel's start from iPXE.
+#   native  (only when named in BENCH_WAYS) `pivot serve IMAGE --stage1 native`: the root image as a second initrd to
+#           the image's own stage 1, as NixOS netboot does; no Pivot stage 1 (no root check, no stage-1 reports).
 # Each round runs the three in an order rotated from the last one's; prints every boot (QEMU start → the image's
 # stage-2 marker on the serial console), the medians, Pivot − direct and Pivot / hand; and for the two netboots the
 # NIC firmware's share, QEMU start → iPXE's first DHCP request ("Configuring (net0" on the serial console), which
@@ -135,11 +140,21 @@ start_hand() {
 }
 stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
-start_pivot() {  # start_pivot [CLASSPATH]: this checkout's pivot serve, or the one on CLASSPATH (the baseline)
-  local log="$BENCH_WORK/pivot${1:+-base}.log" java=("${PIVOT_JAVA[@]}")
-  [ -z "${1:-}" ] || java=("${PIVOT_JAVA[@]:0:${#PIVOT_JAVA[@]}-1}" "$1") # the same JVM options, its class path
+# start_pivot [CLASSPATH|bare|native]: this checkout's pivot serve, the one on CLASSPATH (the baseline), or this
+# checkout's in kernel + initrd mode or with --stage1 native
+start_pivot() {
+  local log="$BENCH_WORK/pivot${1:+-base}.log" java=("${PIVOT_JAVA[@]}") what=("$img")
+  if [ "${1:-}" = bare ]; then
+    log="$BENCH_WORK/pivot-bare.log"
+    what=(--kernel "$img/bzImage" --initrd "$img/initrd" --cmdline "$cmdline")
+  elif [ "${1:-}" = native ]; then
+    log="$BENCH_WORK/pivot-native.log"
+    what=("$img" --stage1 native)
+  elif [ -n "${1:-}" ]; then
+    java=("${PIVOT_JAVA[@]:0:${#PIVOT_JAVA[@]}-1}" "$1") # the same JVM options, its class path
+  fi
   rm -rf "$BENCH_WORK/state"
-  ip netns exec "$NS" "${java[@]}" dev.pivot.cli.Main serve "$img" --interface br0 --dhcp full \
+  ip netns exec "$NS" "${java[@]}" dev.pivot.cli.Main serve "${what[@]}" --interface br0 --dhcp full \
     --range 10.77.0.100-10.77.0.199 --state "$BENCH_WORK/state" > "$log" 2>&1 &
   PIVOT_PID=$!
   BENCH_PIDS+=("$PIVOT_PID")
@@ -154,13 +169,14 @@ for ((r = 1; r <= ROUNDS; r++)); do
       hand) start_hand ;;
       pivot) start_pivot ;;
       base) start_pivot "$BASE_CP" ;;
+      bare|native) start_pivot "$way" ;;
     esac
     vm "$way" || exit 1
     t=$(cat "$BENCH_WORK/took")
     fw=$(cat "$BENCH_WORK/firmware")
     case "$way" in
       hand) stop_pid "$HAND_DNSMASQ"; stop_pid "$HAND_HTTP" ;;
-      pivot|base) stop_pid "$PIVOT_PID" ;;
+      pivot|base|bare|native) stop_pid "$PIVOT_PID" ;;
     esac
     times[$way]="${times[$way]:-} $t"
     [ -z "$fw" ] || firmware[$way]="${firmware[$way]:-} $fw"
@@ -173,23 +189,32 @@ done
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 echo
 echo "QEMU start -> '$MARKER', median of $ROUNDS rounds:"
-for way in direct hand pivot base; do
+for way in direct hand pivot base bare native; do
   [ -n "${times[$way]:-}" ] || continue
   m=$(echo "${times[$way]}" | median)
   declare "median_$way=$m"
-  printf '  %-28s %s s   [%s ]\n' "$(case $way in direct) echo "direct kernel boot (floor)" ;; hand) echo "hand-built netboot" ;; pivot) echo "pivot serve" ;; base) echo "pivot serve (baseline)" ;; esac)" "$m" "${times[$way]# }"
+  printf '  %-28s %s s   [%s ]\n' "$(case $way in direct) echo "direct kernel boot (floor)" ;; hand) echo "hand-built netboot" ;; pivot) echo "pivot serve" ;; base) echo "pivot serve (baseline)" ;; bare) echo "pivot serve, kernel + initrd" ;; native) echo "pivot serve --stage1 native" ;; esac)" "$m" "${times[$way]# }"
 done
 if [ -n "${times[direct]:-}" ] && [ -n "${times[hand]:-}" ] && [ -n "${times[pivot]:-}" ]; then
   awk -v d="$median_direct" -v h="$median_hand" -v p="$median_pivot" 'BEGIN {
     printf "  pivot - direct = %+.2f s (goal <= 3 s); pivot / hand = %.2f (goal <= 0.90)\n", p - d, p / h }'
 fi
-for way in hand pivot base; do
+for way in hand pivot base bare native; do
   [ -n "${firmware[$way]:-}" ] || continue
   printf '  %-28s %s s   [%s ]\n' "$way: firmware to iPXE's DHCP" "$(echo "${firmware[$way]}" | median)" "${firmware[$way]# }"
 done
 if [ -n "${times[direct]:-}" ] && [ -n "${firmware[pivot]:-}" ]; then
   awk -v d="$median_direct" -v p="$median_pivot" -v f="$(echo "${firmware[pivot]}" | median)" 'BEGIN {
     printf "  pivot - direct - firmware = %+.2f s (the rest: DHCP, downloads, kernel start-up, stage 1)\n", p - d - f }'
+fi
+if [ -n "${times[direct]:-}" ] && [ -n "${times[bare]:-}" ]; then
+  awk -v d="$median_direct" -v b="$median_bare" 'BEGIN { printf "  bare - direct = %+.2f s (a Pivot netboot with no stage 1 of its own)\n", b - d }'
+fi
+if [ -n "${times[direct]:-}" ] && [ -n "${times[native]:-}" ]; then
+  awk -v d="$median_direct" -v n="$median_native" 'BEGIN { printf "  native - direct = %+.2f s\n", n - d }'
+fi
+if [ -n "${times[bare]:-}" ] && [ -n "${times[pivot]:-}" ]; then
+  awk -v b="$median_bare" -v p="$median_pivot" 'BEGIN { printf "  pivot - bare = %+.2f s (what its stage 1 adds: NIC driver, reports, root image split off and fetched)\n", p - b }'
 fi
 if [ -n "${times[base]:-}" ] && [ -n "${times[pivot]:-}" ]; then
   awk -v b="$median_base" -v p="$median_pivot" 'BEGIN { printf "  pivot - baseline = %+.2f s\n", p - b }'
