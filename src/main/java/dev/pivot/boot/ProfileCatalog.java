@@ -357,8 +357,10 @@ public final class ProfileCatalog implements BootCatalog {
         }
         Optional<Assignments.Assignment> once = assignments.assignment(event.mac())
                 .filter(a -> usedBy(a, handedAt, bootStarted));
+        // A root boot's stage 2 may report (an image can; the demo's does): only a kernel alone is used up here.
         if (once.isPresent() && generations.of(once.get().profile()).map(pg -> lastFetch(
-                generations.served(once.get().profile(), pg.defaultGeneration()), event)).orElse(false)) {
+                generations.served(once.get().profile(), pg.defaultGeneration()), event, root -> true))
+                .orElse(false)) {
             assignments.unassign(event.mac());
         }
     }
@@ -385,17 +387,25 @@ public final class ProfileCatalog implements BootCatalog {
     }
 
     /**
-     * Whether {@code event} ends its machine's boot as far as Pivot can see: the last file of a kernel served alone
-     * (no stage 1 reports after it), so the boot is not stalled there.
+     * Whether {@code event} ends its machine's boot as far as Pivot can see: the last file of a boot that no stage 1
+     * of Pivot's follows (a kernel served alone; native mode, whose image's own stage 1 reports nothing), so the
+     * boot is not stalled there.
+     *
+     * @param reportingStage1 the rdinit of Pivot's stage 1, the one stage 1 that reports after the files
      */
-    public boolean endsBoot(BootEvent event) {
+    public boolean endsBoot(BootEvent event, String reportingStage1) {
         return !event.failed() && (event.step() == Step.INITRD || event.step() == Step.KERNEL)
-                && specFor(event.mac()).filter(spec -> lastFetch(spec, event)).isPresent();
+                && specFor(event.mac()).filter(spec -> lastFetch(spec, event,
+                        root -> root.stage1Init().equals(reportingStage1))).isPresent();
     }
 
-    /** Whether {@code event} is the last file of a kernel served alone: its last initrd, else its kernel. */
-    private static boolean lastFetch(BootSpec spec, BootEvent event) {
-        if (spec.rootBoot().isPresent()) {
+    /**
+     * Whether {@code event} is the last file of a boot that nothing follows: its last initrd, else its kernel; never
+     * for a root boot that {@code followed} says sends more.
+     */
+    private static boolean lastFetch(BootSpec spec, BootEvent event,
+                                     java.util.function.Predicate<BootSpec.RootBoot> followed) {
+        if (spec.rootBoot().filter(followed).isPresent()) {
             return false;
         }
         Step step = spec.initrds().isEmpty() ? Step.KERNEL : Step.INITRD;

@@ -18,6 +18,7 @@ import dev.pivot.artifacts.ArtifactStore;
 import dev.pivot.loaders.Routes;
 import dev.pivot.nbd.NbdServer;
 import dev.pivot.profiles.ProfilesFile;
+import dev.pivot.stage1.Stage1Contract;
 import dev.pivot.store.JdbcStore;
 import dev.pivot.tftp.TftpConfig;
 import dev.pivot.tftp.TftpFiles;
@@ -205,7 +206,7 @@ public final class PivotServer implements AutoCloseable {
                 pipeline.onEvent(timeline::print);
                 pipeline.onIdle(timeline::flush);
             }
-            pipeline.watchStalls(config.stallDeadlines(), catalog::endsBoot);
+            pipeline.watchStalls(config.stallDeadlines(), e -> catalog.endsBoot(e, Stage1Contract.RDINIT));
             BootSecrets secrets = bootSecrets(config, history, out);
             HttpGuard guard = new HttpGuard(secrets, refusals,
                     limits.httpConnections(), limits.httpConnectionsPerIp(),

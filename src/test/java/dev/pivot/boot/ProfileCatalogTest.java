@@ -17,6 +17,8 @@ class ProfileCatalogTest {
 
     static final MacAddress IN_LAB = MacAddress.parse("52:54:00:00:00:01");
     static final MacAddress OTHER = MacAddress.parse("52:54:00:00:00:02");
+    /** Pivot's stage 1 (Stage1Contract.RDINIT: this package imports nothing of Pivot's). */
+    static final String RDINIT = "/pivot/init";
 
     static BootSpec spec(String name) {
         Artifact a = new Artifact((name.equals("d") ? "d" : "e").repeat(64), 1, name);
@@ -162,11 +164,30 @@ class ProfileCatalogTest {
         BootSpec installer = BootSpec.kernelOnly(linux, List.of(initrd), List.of());
         ProfileCatalog c = new ProfileCatalog(Map.of("demo", demo, "installer", installer),
                 Map.of(IN_LAB, new ProfileCatalog.Choice("installer", "lab")), Optional.of("demo"), assignments);
-        assertThat(c.endsBoot(BootEvent.ok(IN_LAB, Step.INITRD, "initrd.gz", 4).withFile("initrd.gz"))).isTrue();
-        assertThat(c.endsBoot(BootEvent.ok(IN_LAB, Step.KERNEL, "linux", 1).withFile("linux")))
+        assertThat(c.endsBoot(BootEvent.ok(IN_LAB, Step.INITRD, "initrd.gz", 4).withFile("initrd.gz"), RDINIT))
+                .isTrue();
+        assertThat(c.endsBoot(BootEvent.ok(IN_LAB, Step.KERNEL, "linux", 1).withFile("linux"), RDINIT))
                 .as("an initrd is still to come").isFalse();
-        assertThat(c.endsBoot(BootEvent.ok(OTHER, Step.INITRD, "initrd", 4).withFile("initrd")))
+        assertThat(c.endsBoot(BootEvent.ok(OTHER, Step.INITRD, "d", 4).withFile("d"), RDINIT))
                 .as("a boot through Pivot's stage 1 goes on").isFalse();
+    }
+
+    @Test
+    void aNativeBootsLastInitrdEndsItsBootTooForItsImagesStage1ReportsNothing() {
+        Artifact kernel = new Artifact("a".repeat(64), 1, "bzImage");
+        Artifact stage1 = new Artifact("b".repeat(64), 2, "initrd");
+        Artifact rootCpio = new Artifact("c".repeat(64), 3, "nix-store.cpio");
+        Artifact root = new Artifact("f".repeat(64), 3, "nix-store.squashfs");
+        BootSpec nativeBoot = new BootSpec(kernel, List.of(stage1, rootCpio), root, "/nix/store/x-system/init",
+                List.of(), "/init");
+        ProfileCatalog c = new ProfileCatalog(Map.of("native", nativeBoot), Map.of(), Optional.of("native"),
+                assignments);
+        assertThat(c.endsBoot(BootEvent.ok(IN_LAB, Step.INITRD, "nix-store.cpio", 3).withFile("nix-store.cpio"),
+                RDINIT)).isTrue();
+        assertThat(c.endsBoot(BootEvent.ok(IN_LAB, Step.INITRD, "initrd", 2).withFile("initrd"), RDINIT))
+                .as("the root image's initrd is still to come").isFalse();
+        assertThat(c.endsBoot(BootEvent.ok(IN_LAB, Step.INITRD, "nix-store.cpio", 3).withFile("nix-store.cpio"),
+                "/init")).as("were /init Pivot's stage 1, it would report next").isFalse();
     }
 
     @Test

@@ -31,6 +31,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class Stage1IT {
     private static final Duration BOOT_LIMIT = Duration.ofSeconds(300);
+    /** The initrd step's deadline in the native boot: shorter than that boot's way from its last initrd to stage 2. */
+    private static final Duration NATIVE_STALL = Duration.ofSeconds(5);
     private static final Pattern ROOT_SHA = Pattern.compile("pivot: root image \\S+, (\\d+) bytes, sha256 ([0-9a-f]{64})");
 
     @TempDir
@@ -211,12 +213,24 @@ class Stage1IT {
     @Test
     void nativeModeHandsTheRootImageToTheImagesOwnStage1AsASecondInitrd(@TempDir Path state) {
         Path image = image("plain");
-        Boot boot = boot("--stage1 native", image, state, 768, Qemu.DEFAULT_MARKER, List.of("--stage1", "native"),
-                server -> { });
+        // The image's own stage 1 reports nothing: its boot ends, for Pivot, with the root image's initrd, and must
+        // rest there, not turn stalled once the initrd step's deadline (shortened here) has passed.
+        Boot boot = boot("--stage1 native", image, state, 768, Qemu.DEFAULT_MARKER,
+                List.of("--stage1", "native", "--stall-after", "initrd=" + NATIVE_STALL.toSeconds()),
+                Qemu.Boot.BIOS_IPXE_ROM, server -> { }, lines -> {
+                    try {
+                        Thread.sleep(NATIVE_STALL.plusSeconds(4).toMillis()); // the watch looks every second
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new AssertionError(e);
+                    }
+                });
         assertThat(boot.serverLines()).anySatisfy(l -> assertThat(l).startsWith("pivot: WARNING --stage1 native:")
                 .contains("MiB of RAM"));
         assertThat(boot.serverLines()).anySatisfy(l -> assertThat(l).contains("initrd").contains("nix-store.cpio"));
         assertThat(boot.serial()).contains("NixOS Stage 1").doesNotContain("pivot: stage 1 prelude");
+        assertThat(boot.serverLines()).as("a native boot's session after its last initrd")
+                .noneSatisfy(l -> assertThat(l).containsIgnoringCase("stalled"));
     }
 
     // ---- helpers ---------------------------------------------------------------------------------------------
@@ -239,6 +253,12 @@ class Stage1IT {
 
     private static Boot boot(String what, Path image, Path state, int memoryMb, String marker, List<String> serveArgs,
                              Qemu.Boot firmware, Consumer<Served> afterStart) {
+        return boot(what, image, state, memoryMb, marker, serveArgs, firmware, afterStart, lines -> { });
+    }
+
+    /** {@code afterMarker} runs once the marker is seen, with the server still up (given its output so far). */
+    private static Boot boot(String what, Path image, Path state, int memoryMb, String marker, List<String> serveArgs,
+                             Qemu.Boot firmware, Consumer<Served> afterStart, Consumer<List<String>> afterMarker) {
         List<String> serverLines = new CopyOnWriteArrayList<>();
         try (LabNetwork lab = LabNetwork.create("s1")) {
             ServeProcess server = ServeProcess.start(lab, Require.pivotRoot(), image, "full", state, serveArgs,
@@ -260,6 +280,7 @@ class Stage1IT {
                     // let the failure report reach the server before the namespace goes
                     awaitLine(serverLines, l -> l.contains("FAILED"));
                 }
+                afterMarker.accept(serverLines);
                 return new Boot(serverLines, vm.serial(), served.rootSize());
             }
         }
