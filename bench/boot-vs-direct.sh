@@ -1,21 +1,21 @@
 #!/usr/bin/env bash
-# Time to stage 2 of one image booted three ways, same run, under the same QEMU (TCG, BIOS, virtio, 768 MB):
+# Time to stage 2 of one image booted five ways, same run, under the same QEMU (TCG, BIOS, virtio, 768 MB):
 #   direct  QEMU -kernel bzImage -initrd initrd -append "<netboot.ipxe's kernel parameters>": no firmware PXE, no
 #           iPXE, no network — the floor for these files;
 #   hand    the hand-built netboot: dnsmasq-base (DHCP, TFTP, and its IPv6 router advertisement, pitfall 1) and
 #           python3 -m http.server serving the build's own netboot.ipxe with the unsplit initrd; the NIC's iPXE ROM;
-#   pivot   `pivot serve IMAGE --interface br0 --dhcp full` as shipped (no router advertisement but Pivot's own).
-#   bare    (only when named in BENCH_WAYS) the same `pivot serve`, as shipped, in its kernel + initrd mode: the build's
-#           bzImage, its unsplit initrd and netboot.ipxe's kernel parameters, no Pivot stage 1 at all. What a Pivot
-#           netboot costs before its stage 1 does anything: DHCP, script, downloads, the kernel's start from iPXE.
-#   native  (only when named in BENCH_WAYS) `pivot serve IMAGE --stage1 native`: the root image as a second initrd to
-#           the image's own stage 1, as NixOS netboot does; no Pivot stage 1 (no root check, no stage-1 reports).
-# Each round runs the three in an order rotated from the last one's; prints every boot (QEMU start → the image's
-# stage-2 marker on the serial console), the medians, Pivot − direct and Pivot / hand; and for the two netboots the
-# NIC firmware's share, QEMU start → iPXE's first DHCP request ("Configuring (net0" on the serial console), which
-# the direct boot never pays and no server can shorten (SeaBIOS, the NIC ROM's iPXE and its Ctrl-B prompt).
+#   pivot   `pivot serve IMAGE --interface br0 --dhcp full` as shipped (no router advertisement but Pivot's own);
+#   native  the same with --stage1 native: the root image goes as a second initrd to the image's own stage 1, as
+#           NixOS netboot does; no Pivot stage 1 (no root check, no stage-1 reports);
+#   bare    the same `pivot serve` in its kernel + initrd mode (--kernel bzImage --initrd <the unsplit initrd>
+#           --cmdline <netboot.ipxe's parameters>): what a Pivot netboot costs before any stage 1 of its own.
+# Each round runs the ways in an order rotated from the last one's; prints every boot (QEMU start → the image's
+# stage-2 marker on the serial console), the medians, Pivot − direct and Pivot / hand, native and bare − direct,
+# Pivot − bare (what its stage 1 adds); and for each netboot the firmware's share, QEMU start → iPXE's first DHCP
+# request ("Configuring (net0" on the serial console), which the direct boot never pays and no server can shorten
+# (SeaBIOS, the NIC ROM's iPXE and its Ctrl-B prompt).
 #   BENCH_ROUNDS=3 BENCH_TIMEOUT=240 BENCH_KEEP=0 bench/boot-vs-direct.sh        (root: namespaces, taps)
-# BENCH_BASELINE_HOME=DIR adds a fourth way, "base": the `pivot serve` of another checkout (e.g. main, for a change's
+# BENCH_BASELINE_HOME=DIR adds a sixth way, "base": the `pivot serve` of another checkout (e.g. main, for a change's
 # before and after in the same run), started exactly as "pivot" and taking its turn in the rotation.
 # BENCH_WAYS="pivot base" runs a subset. BENCH_SERIAL_TIMES="python3 bench/serial-times.py" (with BENCH_KEEP=1)
 # times every serial line of every boot: serial-times-WAY-roundN.txt in the kept work directory.
@@ -25,7 +25,7 @@ source "$(dirname "$0")/lib.sh"
 
 ROUNDS=${BENCH_ROUNDS:-3}
 BASELINE_DIR=${BENCH_BASELINE_HOME:-}
-read -r -a WAYS <<< "${BENCH_WAYS:-direct hand pivot${BASELINE_DIR:+ base}}" # a subset, e.g. BENCH_WAYS=pivot
+read -r -a WAYS <<< "${BENCH_WAYS:-direct hand pivot native bare${BASELINE_DIR:+ base}}" # a subset: BENCH_WAYS=pivot
 TIMEOUT=${BENCH_TIMEOUT:-240}
 MARKER='PIVOT-DEMO: stage 2 reached'
 MAC=52:54:00:77:00:b1
@@ -211,7 +211,8 @@ if [ -n "${times[direct]:-}" ] && [ -n "${times[bare]:-}" ]; then
   awk -v d="$median_direct" -v b="$median_bare" 'BEGIN { printf "  bare - direct = %+.2f s (a Pivot netboot with no stage 1 of its own)\n", b - d }'
 fi
 if [ -n "${times[direct]:-}" ] && [ -n "${times[native]:-}" ]; then
-  awk -v d="$median_direct" -v n="$median_native" 'BEGIN { printf "  native - direct = %+.2f s\n", n - d }'
+  awk -v d="$median_direct" -v n="$median_native" -v h="${median_hand:-0}" 'BEGIN {
+    printf "  native - direct = %+.2f s", n - d; if (h > 0) printf "; native / hand = %.2f", n / h; print "" }'
 fi
 if [ -n "${times[bare]:-}" ] && [ -n "${times[pivot]:-}" ]; then
   awk -v b="$median_bare" -v p="$median_pivot" 'BEGIN { printf "  pivot - bare = %+.2f s (what its stage 1 adds: NIC driver, reports, root image split off and fetched)\n", p - b }'
