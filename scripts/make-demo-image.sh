@@ -18,6 +18,9 @@
 #                                  PIVOT_STORE_MODULES=1)
 #   --no-store-modules             leave them out: a store whose system cannot load modules (env PIVOT_STORE_MODULES=0)
 #   --marker TEXT                  stage 2 also prints "PIVOT-DEMO: build TEXT" (another system path, so another build)
+#   --stage2-dhcp                  stage 2 takes its lease with DHCP (busybox udhcpc, a plain client, as NixOS's dhcpcd)
+#                                  and prints "PIVOT-DEMO: stage 2 lease ADDRESS" instead of reporting stage 2
+#                                  (env PIVOT_STAGE2_DHCP=1)
 #   --parts DIR                    also write the pieces: stage1.cpio.gz, nix-store.squashfs, store.cpio.<comp>
 #   --kernel-only                  only download and unpack the kernel into the cache (no OUTDIR): ./test does this
 # Downloads are cached in ${PIVOT_CACHE:-/var/cache/pivot}. The kernel is never installed into the host's /boot.
@@ -34,6 +37,7 @@ XZ_MODULES="${PIVOT_XZ_MODULES:-0}"
 STORE_MODULES="${PIVOT_STORE_MODULES:-1}"
 PARTS_DIR=""
 MARKER="${PIVOT_MARKER:-}"
+STAGE2_DHCP="${PIVOT_STAGE2_DHCP:-0}"
 OUTDIR=""
 KERNEL_ONLY=0
 ARCH="${PIVOT_ARCH:-amd64}"
@@ -50,13 +54,14 @@ while [ $# -gt 0 ]; do
     --extra-mb) EXTRA_MB="${2:?--extra-mb needs a value}"; shift 2 ;;
     --extra-mb=*) EXTRA_MB="${1#*=}"; shift ;;
     --marker) MARKER="${2:?--marker needs a text}"; shift 2 ;;
+    --stage2-dhcp) STAGE2_DHCP=1; shift ;;
     --marker=*) MARKER="${1#*=}"; shift ;;
     --parts) PARTS_DIR="${2:?--parts needs a directory}"; shift 2 ;;
     --parts=*) PARTS_DIR="${1#*=}"; shift ;;
     --kernel-only) KERNEL_ONLY=1; shift ;;
     --arch) ARCH="${2:?--arch needs amd64 or arm64}"; shift 2 ;;
     --arch=*) ARCH="${1#*=}"; shift ;;
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) die "unknown option '$1' (see --help)" ;;
     *) [ -z "$OUTDIR" ] || die "only one OUTDIR may be given (got '$OUTDIR' and '$1')"; OUTDIR="$1"; shift ;;
   esac
@@ -171,6 +176,19 @@ else
 fi
 $([ -n "$MARKER" ] && echo "echo \"PIVOT-DEMO: build $MARKER\" > /dev/console")
 echo "PIVOT-DEMO: stage 2 reached" > /dev/console
+$([ "$STAGE2_DHCP" = 1 ] && cat <<'DHCP'
+# As a NixOS system with dhcpcd and nothing of Pivot's: its own lease, no stage-2 report.
+for i in /sys/class/net/*; do [ "${i##*/}" = lo ] || { ifc="${i##*/}"; break; }; done
+printf '#!%s sh
+[ "$1" = bound ] && echo "PIVOT-DEMO: stage 2 lease $ip" > /dev/console
+exit 0
+' "$bb" > /tmp/lease.sh
+$bb chmod 755 /tmp/lease.sh
+$bb udhcpc -i "$ifc" -f -q -n -t 5 -T 2 -s /tmp/lease.sh >/dev/null 2>&1 || echo "PIVOT-DEMO: stage 2 got no lease" > /dev/console
+$bb sync
+$bb poweroff -f
+DHCP
+)
 url=""; mac=""; token=""; fallback=""
 set -f
 for w in \$(\$bb cat /proc/cmdline); do

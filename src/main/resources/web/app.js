@@ -42,7 +42,7 @@ function render(m, freshIndex) {
   m.el.replaceChildren();
 
   const head = el("div", "head");
-  head.append(el("span", "mac", m.info.mac), el("span", "badge " + state, state));
+  head.append(el("span", "mac", m.info.mac), el("span", "badge " + state, state.replace("_", " ")));
   if (s) head.append(el("span", "meta", "boot #" + s.id));
   if (s && s.server) head.append(el("span", "server", "via " + s.server)); // servers sharing a store
   const ip = s ? addressOf(s) : null;
@@ -115,7 +115,7 @@ function earlierBoots(m) {
       const b = el("div", "boot " + s.state);
       b.dataset.session = s.id;
       const started = s.events.length ? new Date(s.events[0].at).toLocaleString() : "";
-      b.append(el("div", "meta", "boot #" + s.id + " · " + s.state + " · " + started + (s.server ? " · via " + s.server : "")));
+      b.append(el("div", "meta", "boot #" + s.id + " · " + s.state.replace("_", " ") + " · " + started + (s.server ? " · via " + s.server : "")));
       const failure = s.events.find(e => e.failed);
       if (failure) b.append(el("div", "reason", failure.step + " failed: " + (failure.detail || "no reason given")));
       b.append(timeBar(s));

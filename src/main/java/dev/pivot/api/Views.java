@@ -59,8 +59,8 @@ final class Views {
     }
 
     /**
-     * @param state   booting, succeeded (stage 2 reached), failed, or stalled (no next event within the step's
-     *                deadline)
+     * @param state   booting, handed_over (Pivot's part done: the image's init runs, no stage-2 report yet),
+     *                succeeded (stage 2 reached), failed, or stalled (no next event within the step's deadline)
      * @param step    the latest step reached
      * @param failure the first failure's step and reason, null when none
      */
@@ -124,7 +124,7 @@ final class Views {
 
     static String state(BootSession s) {
         return s.failure().isPresent() ? "failed" : s.reachedStage2() ? "succeeded" : s.stalled() ? "stalled"
-                : "booting";
+                : s.handedOver() ? "handed_over" : "booting";
     }
 
     private static Failure failure(BootSession s) {

@@ -61,6 +61,14 @@ public record BootEvent(Instant at, MacAddress mac, Step step, boolean failed, S
         return new BootEvent(Instant.now(), mac, step, true, reason, 0);
     }
 
+    /**
+     * A DHCP answer to a plain client: no firmware asking to boot (an operating system taking or renewing its lease,
+     * stage 1's udhcpc), so no boot starts here and none waits on it.
+     */
+    public boolean plainDhcp() {
+        return step == Step.DHCP && firmware.isEmpty() && file.isEmpty() && dhcp.isPresent();
+    }
+
     /** Why the step failed; empty when it did not. */
     public Optional<String> reason() {
         return failed ? Optional.of(detail) : Optional.empty();

@@ -35,7 +35,15 @@ public record BootSession(long id, MacAddress mac, List<BootEvent> events, Optio
         return !events.isEmpty() && events.getLast().step() == Step.STALLED;
     }
 
+    /**
+     * True once Pivot's part of the boot is done: its stage 1 handed over to the image's init, or (with no stage 1 of
+     * Pivot's) the last file went out. What the machine says after that (a stage-2 report, its OS's DHCP) still joins.
+     */
+    public boolean handedOver() {
+        return events.stream().anyMatch(e -> e.step() == Step.HANDOVER && !e.failed());
+    }
+
     public boolean finished() {
-        return reachedStage2() || failure().isPresent() || stalled();
+        return reachedStage2() || failure().isPresent() || stalled() || handedOver();
     }
 }

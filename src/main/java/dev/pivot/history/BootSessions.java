@@ -16,9 +16,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BiConsumer;
 
 /**
- * Cuts each machine's events into sessions, in memory. A new session starts when a machine asks DHCP again after
- * its last boot finished (stage 2, a failure, or stalled), or after a long silence; otherwise events join the open
- * session.
+ * Cuts each machine's events into sessions, in memory. A new session starts when a machine's firmware asks DHCP
+ * again after its last boot finished (handed over, stage 2, a failure, or stalled), or after a long silence;
+ * otherwise events join the open session. A plain client's DHCP (the booted OS's lease) never starts one.
  *
  * <p>Memory is bounded: the most recently active machines only, a few sessions each, a cap on events per
  * session. Older history lives in the {@link EventLog}; nothing here reads it on the way of an event.
@@ -112,7 +112,11 @@ public final class BootSessions implements EventSink {
         return cutStalls(now, deadlines, last -> false);
     }
 
-    /** As above; a session whose last event {@code ended} says is the last a boot sends is left to rest. */
+    /**
+     * As above; a session whose last event {@code ended} says is the last a boot sends (the last file of a boot with no
+     * stage 1 of Pivot's) gets Pivot's {@link Step#HANDOVER} instead, at that event's time, and rests. A plain
+     * client's DHCP (its OS renewing) sets no deadline: the boot step before it does.
+     */
     public synchronized List<Cut> cutStalls(Instant now, StallDeadlines deadlines,
                                             java.util.function.Predicate<BootEvent> ended) {
         List<Cut> out = new ArrayList<>();
@@ -121,18 +125,28 @@ public final class BootSessions implements EventSink {
             if (open.finished() || open.events().size() >= limits.eventsPerSession()) {
                 continue;
             }
-            BootEvent last = open.events().getLast();
-            Optional<Duration> deadline = deadlines.after(last.step());
-            if (deadline.isEmpty() || ended.test(last) || Duration.between(last.at(), now).compareTo(deadline.get()) <= 0) {
+            Optional<BootEvent> step = open.events().reversed().stream().filter(e -> !e.plainDhcp()).findFirst();
+            if (step.isEmpty()) {
                 continue;
             }
-            BootEvent stalled = new BootEvent(now, open.mac(), Step.STALLED, false,
-                    "no next event within " + deadline.get().toSeconds() + " s after " + last.step().wire(), 0);
+            BootEvent last = step.get();
+            BootEvent mark;
+            if (ended.test(last)) {
+                mark = new BootEvent(last.at(), open.mac(), Step.HANDOVER, false,
+                        "the last file went out: the kernel boots on without Pivot's stage 1, which would report", 0);
+            } else {
+                Optional<Duration> deadline = deadlines.after(last.step());
+                if (deadline.isEmpty() || Duration.between(last.at(), now).compareTo(deadline.get()) <= 0) {
+                    continue;
+                }
+                mark = new BootEvent(now, open.mac(), Step.STALLED, false,
+                        "no next event within " + deadline.get().toSeconds() + " s after " + last.step().wire(), 0);
+            }
             List<BootEvent> events = new ArrayList<>(open.events());
-            events.add(stalled);
+            events.add(mark);
             BootSession updated = new BootSession(open.id(), open.mac(), events);
             keep(sessions, updated, false);
-            out.add(new Cut(updated, events.size(), stalled));
+            out.add(new Cut(updated, events.size(), mark));
         }
         return out;
     }
@@ -149,6 +163,9 @@ public final class BootSessions implements EventSink {
     }
 
     private static boolean startsNewSession(BootSession open, BootEvent event) {
+        if (event.plainDhcp()) {
+            return false; // an OS taking or renewing its lease belongs to the boot that started it
+        }
         BootEvent last = open.events().getLast();
         boolean idle = Duration.between(last.at(), event.at()).compareTo(IDLE) > 0;
         boolean restarted = open.finished() && event.step() == Step.DHCP;

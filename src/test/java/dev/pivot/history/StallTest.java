@@ -42,13 +42,66 @@ class StallTest {
     }
 
     @Test
-    void aBootWhoseLastEventEndsItRestsThere() {
+    void aBootWhoseLastEventEndsItIsHandedOverThereAndRests() {
         BootSessions sessions = new BootSessions();
         sessions.cut(at(T0, Step.DHCP));
         sessions.cut(at(T0.plusSeconds(5), Step.INITRD));
+        List<BootSessions.Cut> handed = sessions.cutStalls(T0.plusSeconds(6), StallDeadlines.DEFAULT,
+                e -> e.step() == Step.INITRD);
+        assertThat(handed).hasSize(1);
+        assertThat(handed.getFirst().event().step()).isEqualTo(Step.HANDOVER);
+        assertThat(handed.getFirst().event().at()).as("at the last file's time").isEqualTo(T0.plusSeconds(5));
+        assertThat(handed.getFirst().session().handedOver()).isTrue();
+        assertThat(handed.getFirst().session().finished()).isTrue();
         assertThat(sessions.cutStalls(T0.plusSeconds(3600), StallDeadlines.DEFAULT, e -> e.step() == Step.INITRD))
+                .as("handed over once, never stalled").isEmpty();
+
+        BootSessions unended = new BootSessions();
+        unended.cut(at(T0, Step.DHCP));
+        unended.cut(at(T0.plusSeconds(5), Step.INITRD));
+        assertThat(unended.cutStalls(T0.plusSeconds(3600), StallDeadlines.DEFAULT)).singleElement()
+                .satisfies(c -> assertThat(c.event().step()).isEqualTo(Step.STALLED));
+    }
+
+    /** What DhcpResponder emits for a client with no firmware asking to boot (an OS's dhcpcd, udhcpc). */
+    private static BootEvent plainDhcp(Instant t, BootEvent.DhcpAnswer kind) {
+        return at(t, Step.DHCP).withDhcp(kind).withAddress("10.0.0.5");
+    }
+
+    /** What it emits for a PXE or iPXE client: firmware and a boot file. */
+    private static BootEvent firmwareDhcp(Instant t) {
+        return at(t, Step.DHCP).withDhcp(BootEvent.DhcpAnswer.ACK).withFirmware(dev.pivot.boot.Firmware.BIOS)
+                .withFile("boot.ipxe");
+    }
+
+    @Test
+    void theBootedSystemsOwnDhcpJoinsItsBootAndNeitherStallsItNorStartsAnother() {
+        BootSessions sessions = new BootSessions();
+        long id = sessions.cut(firmwareDhcp(T0)).orElseThrow().session().id();
+        sessions.cut(at(T0.plusSeconds(8), Step.HANDOVER));
+        BootSessions.Cut os = sessions.cut(plainDhcp(T0.plusSeconds(20), BootEvent.DhcpAnswer.ACK)).orElseThrow();
+        assertThat(os.session().id()).as("the OS's lease is this boot's").isEqualTo(id);
+        BootSessions.Cut renewal = sessions.cut(plainDhcp(T0.plus(Duration.ofHours(2)), BootEvent.DhcpAnswer.RENEW))
+                .orElseThrow();
+        assertThat(renewal.session().id()).as("even after a long silence").isEqualTo(id);
+        assertThat(sessions.cutStalls(T0.plus(Duration.ofDays(1)), StallDeadlines.DEFAULT.with(List.of("dhcp=1"))))
                 .isEmpty();
-        assertThat(sessions.cutStalls(T0.plusSeconds(3600), StallDeadlines.DEFAULT)).hasSize(1);
+
+        BootSessions.Cut reboot = sessions.cut(firmwareDhcp(T0.plus(Duration.ofHours(3)))).orElseThrow();
+        assertThat(reboot.session().id()).as("the firmware asking again is the next boot").isNotEqualTo(id);
+        assertThat(reboot.seq()).isEqualTo(1);
+    }
+
+    @Test
+    void aPlainDhcpInStage1WaitsOnTheStepBeforeIt() {
+        // Loaders that pass no lease (PXELINUX, kexec): stage 1's udhcpc asks after it started.
+        BootSessions sessions = new BootSessions();
+        sessions.cut(firmwareDhcp(T0));
+        sessions.cut(at(T0.plusSeconds(10), Step.STAGE1));
+        sessions.cut(plainDhcp(T0.plusSeconds(11), BootEvent.DhcpAnswer.ACK));
+        assertThat(sessions.cutStalls(T0.plusSeconds(130), StallDeadlines.DEFAULT)).as("stage 1's 120 s").isEmpty();
+        assertThat(sessions.cutStalls(T0.plusSeconds(131), StallDeadlines.DEFAULT)).singleElement()
+                .satisfies(c -> assertThat(c.event().detail()).isEqualTo("no next event within 120 s after stage1"));
     }
 
     @Test

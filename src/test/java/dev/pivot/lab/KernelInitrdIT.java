@@ -143,9 +143,9 @@ class KernelInitrdIT {
         }
     }
 
-    /** DHCP, the script, the kernel and the initrd, each on this machine's timeline. */
+    /** DHCP, the script, the kernel and the initrd, each on this machine's timeline, then Pivot's hand-over. */
     private static void awaitTimeline(List<String> serverLines, Qemu vm) {
-        List<String> steps = List.of("dhcp", "script", "kernel", "initrd");
+        List<String> steps = List.of("dhcp", "script", "kernel", "initrd", "handover");
         long deadline = System.nanoTime() + TIMELINE_LIMIT.toNanos();
         while (true) {
             List<String> missing = steps.stream().filter(step -> serverLines.stream().noneMatch(l ->

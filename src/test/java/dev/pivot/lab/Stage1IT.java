@@ -1,5 +1,7 @@
 package dev.pivot.lab;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import dev.pivot.testsupport.Lines;
 import dev.pivot.testsupport.Require;
 import dev.pivot.demo.Commands;
@@ -33,6 +35,9 @@ class Stage1IT {
     private static final Duration BOOT_LIMIT = Duration.ofSeconds(300);
     /** The initrd step's deadline in the native boot: shorter than that boot's way from its last initrd to stage 2. */
     private static final Duration NATIVE_STALL = Duration.ofSeconds(5);
+    /** The DHCP step's deadline in the boot whose stage 2 takes its own lease. */
+    private static final Duration OS_DHCP_STALL = Duration.ofSeconds(5);
+    private static final String VM_MAC = "52:54:00:77:01:41";
     private static final Pattern ROOT_SHA = Pattern.compile("pivot: root image \\S+, (\\d+) bytes, sha256 ([0-9a-f]{64})");
 
     @TempDir
@@ -217,20 +222,60 @@ class Stage1IT {
         // rest there, not turn stalled once the initrd step's deadline (shortened here) has passed.
         Boot boot = boot("--stage1 native", image, state, 768, Qemu.DEFAULT_MARKER,
                 List.of("--stage1", "native", "--stall-after", "initrd=" + NATIVE_STALL.toSeconds()),
-                Qemu.Boot.BIOS_IPXE_ROM, server -> { }, lines -> {
-                    try {
-                        Thread.sleep(NATIVE_STALL.plusSeconds(4).toMillis()); // the watch looks every second
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new AssertionError(e);
-                    }
-                });
+                Qemu.Boot.BIOS_IPXE_ROM, server -> { }, (lab, lines) -> pause(NATIVE_STALL.plusSeconds(4)));
         assertThat(boot.serverLines()).anySatisfy(l -> assertThat(l).startsWith("pivot: WARNING --stage1 native:")
                 .contains("MiB of RAM"));
         assertThat(boot.serverLines()).anySatisfy(l -> assertThat(l).contains("initrd").contains("nix-store.cpio"));
         assertThat(boot.serial()).contains("NixOS Stage 1").doesNotContain("pivot: stage 1 prelude");
         assertThat(boot.serverLines()).as("a native boot's session after its last initrd")
-                .noneSatisfy(l -> assertThat(l).containsIgnoringCase("stalled"));
+                .noneSatisfy(l -> assertThat(l).containsIgnoringCase("stalled"))
+                .anySatisfy(l -> assertThat(l).contains("handover").contains("without Pivot's stage 1"));
+    }
+
+    @Test
+    void theBootedSystemsOwnDhcpStaysInItsBootWhichIsHandedOverAndNeverStalls(@TempDir Path state) {
+        // As a NixOS system with dhcpcd and no report of its own: after the hand-over, stage 2 asks Pivot's DHCP for
+        // its lease as a plain client. That lease belongs to this boot: no new session, no stall on it (the DHCP
+        // step's deadline is shortened here), and the boot reads "handed over".
+        Path image = image("stage2-dhcp", "--stage2-dhcp");
+        JsonNode[] sessions = new JsonNode[1];
+        Boot boot = boot("stage 2 takes its own lease", image, state, 768, "PIVOT-DEMO: stage 2 lease",
+                List.of("--stall-after", "dhcp=" + OS_DHCP_STALL.toSeconds()), Qemu.Boot.BIOS_IPXE_ROM, server -> { },
+                (lab, lines) -> {
+                    pause(OS_DHCP_STALL.plusSeconds(4)); // the watch looks every second
+                    sessions[0] = readJson(lab.namespace().exec("curl", "-s", "--max-time", "5", "http://"
+                            + LabNetwork.SERVER_ADDRESS + "/api/v1/sessions?mac=" + VM_MAC));
+                });
+        assertThat(boot.serial()).contains("PIVOT-DEMO: stage 2 reached").doesNotContain("got no lease");
+        JsonNode all = sessions[0];
+        assertThat(all).as("one boot, one session: %s", all).hasSize(1);
+        JsonNode session = all.get(0);
+        assertThat(session.get("state").asText()).isEqualTo("handed_over");
+        List<String> steps = new ArrayList<>();
+        session.get("events").forEach(e -> steps.add(e.get("step").asText()));
+        assertThat(steps).containsSubsequence("dhcp", "script", "kernel", "stage1", "root_fetched", "handover", "dhcp")
+                .doesNotContain("stalled").last().isEqualTo("dhcp");
+        JsonNode osLease = session.get("events").get(steps.size() - 1);
+        assertThat(osLease.get("dhcp").asText()).as("the system's own lease").isEqualTo("ack");
+        assertThat(osLease.has("file") && !osLease.get("file").isNull()).as("no boot file for a plain client")
+                .isFalse();
+    }
+
+    private static void pause(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    private static JsonNode readJson(String body) {
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(body);
+        } catch (java.io.IOException e) {
+            throw new AssertionError("not JSON: " + body, e);
+        }
     }
 
     // ---- helpers ---------------------------------------------------------------------------------------------
@@ -253,12 +298,13 @@ class Stage1IT {
 
     private static Boot boot(String what, Path image, Path state, int memoryMb, String marker, List<String> serveArgs,
                              Qemu.Boot firmware, Consumer<Served> afterStart) {
-        return boot(what, image, state, memoryMb, marker, serveArgs, firmware, afterStart, lines -> { });
+        return boot(what, image, state, memoryMb, marker, serveArgs, firmware, afterStart, (lab, lines) -> { });
     }
 
     /** {@code afterMarker} runs once the marker is seen, with the server still up (given its output so far). */
     private static Boot boot(String what, Path image, Path state, int memoryMb, String marker, List<String> serveArgs,
-                             Qemu.Boot firmware, Consumer<Served> afterStart, Consumer<List<String>> afterMarker) {
+                             Qemu.Boot firmware, Consumer<Served> afterStart,
+                             java.util.function.BiConsumer<LabNetwork, List<String>> afterMarker) {
         List<String> serverLines = new CopyOnWriteArrayList<>();
         try (LabNetwork lab = LabNetwork.create("s1")) {
             ServeProcess server = ServeProcess.start(lab, Require.pivotRoot(), image, "full", state, serveArgs,
@@ -272,7 +318,7 @@ class Stage1IT {
             Served served = new Served(m.group(2), Long.parseLong(m.group(1)));
             afterStart.accept(served);
             try (Qemu vm = Qemu.start(lab.namespace(), new Qemu.Spec(firmware, Qemu.Nic.VIRTIO,
-                    "52:54:00:77:01:41", LabNetwork.TAP, memoryMb, lab.workDir().resolve("serial.log")))) {
+                    VM_MAC, LabNetwork.TAP, memoryMb, lab.workDir().resolve("serial.log")))) {
                 Duration took = vm.awaitMarker(marker, BOOT_LIMIT);
                 System.out.printf("Stage1IT [%s]: QEMU start -> '%s' in %s%n", what, marker, Qemu.seconds(took));
                 assertThat(server.isAlive()).as("pivot serve still running after the boot").isTrue();
@@ -280,7 +326,7 @@ class Stage1IT {
                     // let the failure report reach the server before the namespace goes
                     awaitLine(serverLines, l -> l.contains("FAILED"));
                 }
-                afterMarker.accept(serverLines);
+                afterMarker.accept(lab, serverLines);
                 return new Boot(serverLines, vm.serial(), served.rootSize());
             }
         }
